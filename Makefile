@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: run test venv model browser lock eval bench clean
+
+run: venv ## set up everything and start the assistant (Ctrl-C stops it)
+	$(PY) -m scripts.run
+
+test: venv browser model ## run the whole test suite (what CI runs)
+	$(PY) -m pytest
+
+venv: .venv/.requirements-installed
+
+.venv/.requirements-installed: requirements.txt .python-version
+	@bash scripts/ensure_venv.sh
+	@touch $@
+
+model: venv ## train the Rasa model if config, domain or data changed
+	$(PY) -m scripts.train_if_needed
+
+browser: ## install Debian's Chromium for browser tests when it is missing
+	@bash scripts/ensure_chromium.sh
+
+lock: ## re-resolve requirements.in into requirements.txt (one pip run, with rasa's pins)
+	@bash scripts/lock_requirements.sh
+
+clean:
+	rm -rf var results .pytest_cache

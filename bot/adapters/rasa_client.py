@@ -1,0 +1,69 @@
+"""Talking to the Rasa server over HTTP: forward web chat lines, push external events into a conversation."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+
+from bot.config import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class RasaUnavailable(RuntimeError):
+    """The Rasa server did not answer (down, restarting, or failing)."""
+
+
+class RasaClient:
+    def __init__(self, settings: Settings, timeout_seconds: float = 30.0) -> None:
+        self._base = settings.rasa_url.rstrip("/")
+        self._token = settings.rasa_token
+        self._webchat_secret = settings.webchat_secret
+        self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        return self._session
+
+    async def forward_webchat(self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None) -> None:
+        """Hands a shopper's line to Rasa's web chat channel and waits until the replies are recorded."""
+        body = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
+        headers = {"X-Webchat-Secret": self._webchat_secret}
+        await self._post("/webhooks/webchat/webhook", body, headers=headers)
+
+    async def trigger_intent(
+        self,
+        conversation_id: str,
+        intent: str,
+        entities: dict[str, Any] | None = None,
+        output_channel: str = "latest",
+    ) -> dict[str, Any]:
+        """Injects an external event (EXTERNAL_… intent) so the conversation knows and replies on its channel."""
+        path = f"/conversations/{conversation_id}/trigger_intent"
+        params = {"output_channel": output_channel, "token": self._token}
+        return await self._post(path, {"name": intent, "entities": entities or {}}, params=params)
+
+    async def _post(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        try:
+            async with self._http().post(self._base + path, json=body, headers=headers, params=params) as reply:
+                if reply.status >= 400:
+                    detail = (await reply.text())[:300]
+                    raise RasaUnavailable(f"Rasa answered {reply.status} to {path}: {detail}")
+                return await reply.json(content_type=None) or {}
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise RasaUnavailable(f"Rasa did not answer {path}: {error}") from error
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()

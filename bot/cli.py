@@ -1,0 +1,67 @@
+"""Command line for operators: `python -m bot.cli <command>`.
+
+  migrate     bring the database schema up to date (Alembic)
+  seed        load the catalogue CSVs from data/catalog (idempotent)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from bot.config import PROJECT_ROOT, load_settings
+from bot.shop import Shop
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "bot" / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def migrate(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def _cmd_migrate(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    migrate(settings.database_url)
+    print("database schema is up to date")
+    return 0
+
+
+def _cmd_seed(args: argparse.Namespace) -> int:
+    from bot.services.seed import load_catalog
+
+    shop = Shop()
+    report = shop.run(load_catalog, Path(args.catalog_dir or shop.settings.catalog_dir))
+    print(report)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot.cli", description="Fellside shop assistant operations")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="upgrade the database schema").set_defaults(handler=_cmd_migrate)
+    seed = commands.add_parser("seed", help="load the demo catalogue (idempotent)")
+    seed.add_argument("--catalog-dir", help="folder with stores.csv, products.csv, ... (default data/catalog)")
+    seed.set_defaults(handler=_cmd_seed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (ValueError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Engine and session factories. Nothing connects at import time: callers build what they need."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def build_engine(database_url: str, *, echo: bool = False) -> Engine:
+    """Creates an engine for SQLite (the embedded default) or PostgreSQL.
+
+    SQLite gets WAL mode and a busy timeout so the Rasa process, the bot server and their threads can
+    write the same file without "database is locked" errors under ordinary load.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            future=True,
+            echo=echo,
+            connect_args={"timeout": 30, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        # pysqlite's own transaction handling defers BEGIN and breaks SERIALIZABLE-style reasoning;
+        # emit BEGIN IMMEDIATE ourselves so a writer takes the lock up front instead of deadlocking.
+        event.listen(engine, "begin", _begin_immediate)
+        return engine
+    return create_engine(url, future=True, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None  # autocommit at the driver; SQLAlchemy emits BEGIN
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def build_session_factory(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, future=True, expire_on_commit=False, class_=Session)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

@@ -1,0 +1,20 @@
+"""`python -m bot.server`: runs the bot server (actions, web chat, commerce routes) on SHOP_HOST:SHOP_PORT."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from bot.config import load_settings
+from bot.server.app import create_app
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    app = create_app()
+    app.run(host=settings.bot_server_host, port=settings.bot_server_port, workers=1, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The web chat page and its JSON/SSE API.
+
+POST /chat/api/messages records the shopper's line and forwards it to Rasa; GET /chat/api/stream is a
+Server-Sent Events stream of the transcript from a given id, so a reload replays the conversation and
+a reconnect (EventSource sends Last-Event-ID) resumes exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.adapters.rasa_client import RasaUnavailable
+from bot.services.transcript import messages_after, record_message
+from connectors.webchat import CHANNEL, MAX_MESSAGE_CHARS, WEB_CONVERSATION_ID
+
+logger = logging.getLogger(__name__)
+
+WEB_DIR = Path(__file__).parent / "web"
+STREAM_POLL_SECONDS = 1.0
+STREAM_KEEPALIVE_SECONDS = 15.0
+# EventSource reconnects by itself; closing now and then frees dead connections on proxies.
+STREAM_MAX_SECONDS = 300.0
+RASA_DOWN_REPLY = (
+    "Sorry, I can't answer right now because part of our system is restarting. "
+    "Please try again in a minute, or call us on {phone}."
+)
+
+
+def _conversation_id(value: object) -> str | None:
+    return value if isinstance(value, str) and WEB_CONVERSATION_ID.match(value) else None
+
+
+def _after_id(request: Request) -> int:
+    candidates = [request.args.get("after", "0"), request.headers.get("Last-Event-ID", "0")]
+    return max((int(c) for c in candidates if c and c.isdigit()), default=0)
+
+
+def build_webchat_blueprint() -> Blueprint:
+    chat = Blueprint("webchat")
+
+    @chat.get("/chat")
+    async def chat_page(_: Request) -> HTTPResponse:
+        return await response.file(WEB_DIR / "chat.html", mime_type="text/html; charset=utf-8")
+
+    @chat.post("/chat/api/messages")
+    async def post_message(request: Request) -> HTTPResponse:
+        body = request.json if isinstance(request.json, dict) else {}
+        conversation_id = _conversation_id(body.get("conversation_id"))
+        text = body.get("text")
+        payload = body.get("payload")
+        if conversation_id is None:
+            return response.json({"error": "conversation_id must be a web conversation id"}, status=400)
+        if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+            return response.json({"error": f"text must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
+        if payload is not None and (not isinstance(payload, str) or len(payload) > MAX_MESSAGE_CHARS):
+            return response.json({"error": "payload must be a string"}, status=400)
+
+        ctx = request.app.ctx
+        await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", text.strip())
+        await ctx.signals.publish(conversation_id)
+        try:
+            await ctx.rasa.forward_webchat(conversation_id, payload or text.strip())
+        except RasaUnavailable:
+            logger.exception("web chat message could not reach Rasa")
+            apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
+            await ctx.shop.call(record_message, conversation_id, CHANNEL, "bot", apology)
+            await ctx.signals.publish(conversation_id)
+            return response.json({"status": "assistant_unavailable"}, status=503)
+        await ctx.signals.publish(conversation_id)
+        return response.json({"status": "delivered"})
+
+    @chat.get("/chat/api/history")
+    async def history(request: Request) -> HTTPResponse:
+        conversation_id = _conversation_id(request.args.get("conversation_id"))
+        if conversation_id is None:
+            return response.json({"error": "conversation_id must be a web conversation id"}, status=400)
+        lines = await request.app.ctx.shop.call(messages_after, conversation_id, _after_id(request))
+        return response.json({"messages": [line.as_json() for line in lines]})
+
+    @chat.get("/chat/api/stream")
+    async def stream(request: Request) -> HTTPResponse | None:
+        conversation_id = _conversation_id(request.args.get("conversation_id"))
+        if conversation_id is None:
+            return response.json({"error": "conversation_id must be a web conversation id"}, status=400)
+        ctx = request.app.ctx
+        last_id = _after_id(request)
+        stream_response = await request.respond(
+            content_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        started = last_write = time.monotonic()
+        await stream_response.send("retry: 1000\n\n")
+        while not request.transport.is_closing() and time.monotonic() - started < STREAM_MAX_SECONDS:
+            lines = await ctx.shop.call(messages_after, conversation_id, last_id)
+            for line in lines:
+                await stream_response.send(f"id: {line.id}\ndata: {json.dumps(line.as_json())}\n\n")
+                last_id = line.id
+                last_write = time.monotonic()
+            if time.monotonic() - last_write > STREAM_KEEPALIVE_SECONDS:
+                await stream_response.send(": keep-alive\n\n")
+                last_write = time.monotonic()
+            await ctx.signals.wait(conversation_id, STREAM_POLL_SECONDS)
+        await stream_response.eof()
+        return None
+
+    return chat

@@ -1,0 +1,73 @@
+"""The conversation transcript: what the shopper, the assistant and agents said, in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.models import ChatMessage
+from bot.services.unit_of_work import UnitOfWork
+
+AUTHORS = frozenset({"user", "bot", "agent"})
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    id: int
+    conversation_id: str
+    channel: str
+    author: str
+    text: str
+    payload: dict[str, Any] | None
+    created_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "author": self.author,
+            "text": self.text,
+            "payload": self.payload,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def record_message(
+    uow: UnitOfWork,
+    conversation_id: str,
+    channel: str,
+    author: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
+) -> int:
+    """Appends one line to a conversation's transcript and returns its id (ids only grow)."""
+    if author not in AUTHORS:
+        raise ValueError(f"author must be one of {sorted(AUTHORS)}, got {author!r}")
+    message = ChatMessage(conversation_id=conversation_id, channel=channel, author=author, text=text, payload=payload)
+    uow.session.add(message)
+    uow.commit()
+    return int(message.id)
+
+
+def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[TranscriptLine]:
+    """Transcript lines newer than `after_id`, oldest first: a reconnecting client resumes from its last id."""
+    rows = uow.session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.id > after_id)
+        .order_by(ChatMessage.id)
+        .limit(limit)
+    )
+    return [
+        TranscriptLine(
+            id=int(row.id),
+            conversation_id=row.conversation_id,
+            channel=row.channel,
+            author=row.author,
+            text=row.text,
+            payload=row.payload,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser
+
+from bot.shop import Shop
+from scripts.stack import RunningStack
+from tests.support.browser import headless_chromium
+from tests.support.stack import running_assistant
+
+
+@pytest.fixture(scope="package")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningStack, Shop]]:
+    yield from running_assistant(tmp_path_factory.mktemp("browser"))
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    with headless_chromium() as browser:
+        yield browser

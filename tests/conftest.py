@@ -1,0 +1,63 @@
+"""Fixtures shared by every test folder."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from sanic import Sanic
+
+from bot.config import Settings
+from bot.db import build_engine
+from bot.models import Base
+from bot.shop import Shop, set_process_shop
+from tests.support.databases import fresh_postgres_database, sqlite_engine
+
+
+# Sanic 21.12 refuses a second app with the same name, and rewires its connection handler the first
+# time a server starts; test mode allows several servers in one test process.
+Sanic.test_mode = True
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "sandbox_webhook_secret": "whsec_test_sandbox_secret",
+        "session_secret": "test-session-secret",
+        "rasa_token": "test-rasa-token",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def shop(tmp_path) -> Iterator[Shop]:  # type: ignore[no-untyped-def]
+    """A shop on an empty SQLite database of its own, also installed as this process's shop."""
+    engine = sqlite_engine(tmp_path)
+    shop = Shop(make_settings(str(engine.url)), engine=engine)
+    set_process_shop(shop)
+    yield shop
+    set_process_shop(None)
+    shop.close()
+
+
+@pytest.fixture
+def pg_shop() -> Iterator[Shop]:
+    """A shop on a fresh PostgreSQL database (skips locally without a server, fails in CI)."""
+    with fresh_postgres_database() as url:
+        engine = build_engine(url)
+        Base.metadata.create_all(engine)
+        shop = Shop(make_settings(url), engine=engine)
+        try:
+            yield shop
+        finally:
+            shop.close()
+
+
+@pytest.fixture
+def catalog_shop(shop: Shop) -> Shop:
+    """A shop with the demo catalogue from data/catalog loaded."""
+    from bot.services.seed import load_catalog
+
+    shop.run(load_catalog, shop.settings.catalog_dir)
+    return shop
