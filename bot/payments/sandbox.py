@@ -1,0 +1,131 @@
+"""The embedded payment provider: a pay page on the bot server, webhooks signed exactly like Stripe's.
+
+The whole pay-by-link flow (link, page, signed webhook, refund) runs on one machine with no account
+anywhere. Its events are Stripe-shaped `checkout.session.*` JSON, parsed by the same code as Stripe's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import Callable, Mapping
+
+from bot.payments import stripe_signature
+from bot.payments.base import (
+    CreatedLink,
+    LinkRequest,
+    PaymentEvent,
+    PaymentProvider,
+    RefundResult,
+    header_value,
+)
+from bot.payments.stripe import parse_checkout_event
+
+TOKEN_PREFIX = "cs_sandbox_"
+# Stripe's documented test cards; any other number is refused as "not a test card".
+SUCCEEDING_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000000002"
+
+
+def card_outcome(card_number: str) -> str:
+    """"succeeded", "declined" or "invalid" for a typed card number (spaces and dashes ignored)."""
+    digits = "".join(ch for ch in card_number if ch.isdigit())
+    if digits == SUCCEEDING_CARD:
+        return "succeeded"
+    if digits == DECLINED_CARD:
+        return "declined"
+    return "invalid"
+
+
+def last4(card_number: str) -> str:
+    return "".join(ch for ch in card_number if ch.isdigit())[-4:]
+
+
+class SandboxProvider(PaymentProvider):
+    name = "sandbox"
+
+    def __init__(self, webhook_secret: str, public_base_url: str, clock: Callable[[], float] = time.time) -> None:
+        if not webhook_secret:
+            raise ValueError("the sandbox provider needs SANDBOX_WEBHOOK_SECRET to sign its webhooks")
+        self._secret = webhook_secret
+        self._public_base_url = public_base_url.rstrip("/")
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"SandboxProvider(public_base_url={self._public_base_url!r})"
+
+    def _token(self, idempotency_key: str) -> str:
+        # Derived, not random: the same idempotency key yields the same link, like Stripe's replay.
+        digest = hmac.new(self._secret.encode(), idempotency_key.encode(), hashlib.sha256).hexdigest()
+        return f"{TOKEN_PREFIX}{digest[:32]}"
+
+    def create_link(self, request: LinkRequest) -> CreatedLink:
+        token = self._token(request.idempotency_key)
+        return CreatedLink(
+            provider=self.name,
+            provider_ref=token,
+            url=f"{self._public_base_url}/pay/{token}",
+            expires_at=request.expires_at,
+        )
+
+    def checkout_event(
+        self,
+        event_type: str,
+        provider_ref: str,
+        order_reference: str,
+        amount_minor: int,
+        currency: str,
+        card_last4: str | None = None,
+        payment_status: str = "paid",
+    ) -> tuple[bytes, dict[str, str]]:
+        """A Stripe-shaped event about a sandbox session, and the headers that sign it.
+
+        Only the card's last four digits ever go into the event.
+        """
+        created = int(self._clock())
+        metadata = {"order_reference": order_reference}
+        if card_last4:
+            metadata["card_last4"] = card_last4
+        event = {
+            "id": f"evt_sandbox_{secrets.token_hex(12)}",
+            "object": "event",
+            "api_version": "2024-06-20",
+            "created": created,
+            "livemode": False,
+            "type": event_type,
+            "data": {
+                "object": {
+                    "id": provider_ref,
+                    "object": "checkout.session",
+                    "mode": "payment",
+                    "amount_total": amount_minor,
+                    "currency": currency.lower(),
+                    "client_reference_id": order_reference,
+                    "metadata": metadata,
+                    "payment_intent": f"pi_{provider_ref}",
+                    "payment_status": payment_status,
+                    "status": "expired" if event_type == "checkout.session.expired" else "complete",
+                }
+            },
+        }
+        body = json.dumps(event, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            stripe_signature.SIGNATURE_HEADER: stripe_signature.sign(self._secret, body, created),
+        }
+        return body, headers
+
+    def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        stripe_signature.verify(raw_body, header_value(headers, stripe_signature.SIGNATURE_HEADER), self._secret, now=self._clock())
+        return parse_checkout_event(raw_body, self.name)
+
+    def refund(self, provider_ref: str, amount_minor: int) -> RefundResult:
+        return RefundResult(refund_id=f"re_sandbox_{secrets.token_hex(8)}", status="succeeded")
+
+
+def is_sandbox_token(token: str) -> bool:
+    return token.startswith(TOKEN_PREFIX) and 0 < len(token) <= 120
+

@@ -1,0 +1,190 @@
+"""Stripe Checkout Sessions as the payment link provider, over Stripe's form-encoded HTTP API.
+
+Calls block (httpx); run them off the event loop (`Shop.call` or `asyncio.to_thread`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+from urllib.parse import urlencode
+
+import httpx
+
+from bot.payments import stripe_signature
+from bot.payments.base import (
+    CreatedLink,
+    EventKind,
+    LinkRequest,
+    MalformedEvent,
+    PaymentEvent,
+    PaymentProvider,
+    PaymentProviderError,
+    RefundResult,
+    header_value,
+)
+
+# Stripe accepts a Checkout Session expiry 30 minutes to 24 hours after creation; stay a minute
+# inside both ends so clock skew between us and Stripe cannot push a request out of range.
+MIN_SESSION_SECONDS = 31 * 60
+MAX_SESSION_SECONDS = 24 * 60 * 60 - 60
+
+_SESSION_EVENTS = {
+    "checkout.session.async_payment_succeeded": EventKind.SUCCEEDED,
+    "checkout.session.async_payment_failed": EventKind.FAILED,
+    "checkout.session.expired": EventKind.EXPIRED,
+}
+
+
+def clamp_expiry(wanted: datetime, now: float) -> int:
+    """The unix expiry to send Stripe: the hold's end, kept within Stripe's allowed window."""
+    return int(min(max(wanted.timestamp(), now + MIN_SESSION_SECONDS), now + MAX_SESSION_SECONDS))
+
+
+def parse_checkout_event(raw_body: bytes, provider: str) -> PaymentEvent:
+    """Reads a Stripe event (already verified) into a PaymentEvent.
+
+    `checkout.session.completed` counts as money taken only when `payment_status` is "paid" (or
+    "no_payment_required"); delayed methods report "unpaid" and settle later with
+    `checkout.session.async_payment_succeeded` or `..._failed`.
+
+    Raises:
+        MalformedEvent: not JSON, or not shaped like a Stripe event.
+    """
+    try:
+        event = json.loads(raw_body)
+        event_id = str(event["id"])
+        event_type = str(event["type"])
+        session = event["data"]["object"]
+        if not isinstance(session, dict):
+            raise TypeError("data.object is not an object")
+    except (ValueError, KeyError, TypeError) as error:
+        raise MalformedEvent(f"not a Stripe event: {error}") from error
+    if session.get("object") != "checkout.session":
+        kind = EventKind.IGNORED
+    elif event_type == "checkout.session.completed":
+        paid = session.get("payment_status") in ("paid", "no_payment_required")
+        kind = EventKind.SUCCEEDED if paid else EventKind.PENDING
+    else:
+        kind = _SESSION_EVENTS.get(event_type, EventKind.IGNORED)
+    metadata = session.get("metadata") or {}
+    amount = session.get("amount_total")
+    currency = session.get("currency")
+    payment_intent = session.get("payment_intent")
+    if isinstance(payment_intent, dict):  # expanded
+        payment_intent = payment_intent.get("id")
+    return PaymentEvent(
+        provider=provider,
+        event_id=event_id,
+        event_type=event_type,
+        kind=kind,
+        provider_ref=str(session.get("id") or ""),
+        order_reference=metadata.get("order_reference") or session.get("client_reference_id"),
+        amount_minor=int(amount) if isinstance(amount, int) else None,
+        currency=currency.upper() if isinstance(currency, str) else None,
+        payment_ref=payment_intent if isinstance(payment_intent, str) else None,
+        card_last4=metadata.get("card_last4"),
+    )
+
+
+class StripeProvider(PaymentProvider):
+    """Pay links as Stripe Checkout Sessions; webhooks verified with the endpoint's signing secret."""
+
+    name = "stripe"
+
+    def __init__(
+        self,
+        secret_key: str,
+        webhook_secret: str,
+        public_base_url: str,
+        api_base: str = "https://api.stripe.com",
+        timeout_seconds: float = 15.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not secret_key or not webhook_secret:
+            raise ValueError("Stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET")
+        self._secret_key = secret_key
+        self._webhook_secret = webhook_secret
+        self._public_base_url = public_base_url.rstrip("/")
+        self._api_base = api_base.rstrip("/")
+        self._timeout = timeout_seconds
+        self._clock = clock
+
+    def __repr__(self) -> str:  # never show the keys
+        return f"StripeProvider(api_base={self._api_base!r})"
+
+    def _request(self, method: str, path: str, form: list[tuple[str, str]] | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._secret_key}"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        body = None
+        if form is not None:
+            # Encoded by hand to keep Stripe's bracketed keys in order (httpx wants a dict).
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = urlencode(form).encode()
+        try:
+            with httpx.Client(timeout=self._timeout) as client:
+                response = client.request(method, f"{self._api_base}{path}", content=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise PaymentProviderError(f"Stripe unreachable: {type(error).__name__}") from error
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        if not isinstance(answer, dict):
+            answer = {}
+        if response.status_code >= 400:
+            message = (answer.get("error") or {}).get("message")
+            raise PaymentProviderError(f"Stripe {method} {path} failed ({response.status_code}): {message or 'no detail'}")
+        return answer
+
+    def create_link(self, request: LinkRequest) -> CreatedLink:
+        """Creates a Checkout Session (one line: the order) and returns its hosted URL."""
+        expires_at = clamp_expiry(request.expires_at, self._clock())
+        form = [
+            ("mode", "payment"),
+            ("line_items[0][price_data][currency]", request.currency.lower()),
+            ("line_items[0][price_data][unit_amount]", str(request.amount_minor)),
+            ("line_items[0][price_data][product_data][name]", request.description),
+            ("line_items[0][quantity]", "1"),
+            ("client_reference_id", request.order_reference),
+            ("expires_at", str(expires_at)),
+            ("metadata[order_reference]", request.order_reference),
+            ("payment_intent_data[metadata][order_reference]", request.order_reference),
+            ("success_url", f"{self._public_base_url}/payments/complete?order={request.order_reference}"),
+            ("cancel_url", f"{self._public_base_url}/payments/cancelled?order={request.order_reference}"),
+        ]
+        if request.customer_ref:
+            form.append(("metadata[customer_ref]", request.customer_ref))
+        session = self._request("POST", "/v1/checkout/sessions", form, request.idempotency_key)
+        try:
+            return CreatedLink(
+                provider=self.name,
+                provider_ref=str(session["id"]),
+                url=str(session["url"]),
+                expires_at=datetime.fromtimestamp(int(session.get("expires_at") or expires_at), timezone.utc),
+            )
+        except (KeyError, TypeError, ValueError) as error:
+            raise PaymentProviderError("Stripe returned a session without id or url") from error
+
+    def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        stripe_signature.verify(raw_body, header_value(headers, stripe_signature.SIGNATURE_HEADER), self._webhook_secret, now=self._clock())
+        return parse_checkout_event(raw_body, self.name)
+
+    def refund(self, provider_ref: str, amount_minor: int) -> RefundResult:
+        """Refunds through the session's PaymentIntent (looked up from the session id)."""
+        session = self._request("GET", f"/v1/checkout/sessions/{provider_ref}")
+        payment_intent = session.get("payment_intent")
+        if isinstance(payment_intent, dict):
+            payment_intent = payment_intent.get("id")
+        if not payment_intent:
+            raise PaymentProviderError(f"session {provider_ref} has no payment to refund")
+        refund = self._request(
+            "POST",
+            "/v1/refunds",
+            [("payment_intent", str(payment_intent)), ("amount", str(amount_minor))],
+            idempotency_key=f"refund-{provider_ref}-{amount_minor}",
+        )
+        return RefundResult(refund_id=str(refund.get("id", "")), status=str(refund.get("status", "")))

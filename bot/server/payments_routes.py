@@ -1,0 +1,222 @@
+"""Payment routes: the sandbox's hosted pay page and the providers' webhooks.
+
+Webhook bodies are verified on their raw bytes before anything is parsed; a forged or stale
+request gets 403 and changes nothing. Card numbers typed into the sandbox page are used only to
+pick the test outcome: they are never stored or logged (the event carries the last four digits).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from html import escape
+from typing import Awaitable, Callable
+
+import httpx
+from babel.numbers import format_currency, get_currency_precision
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, html, json
+
+from bot.domain.orders import HoldPolicy
+from bot.payments import PROVIDER_NAMES, InvalidSignature, MalformedEvent, PaymentProvider, PaymentProviderError, ProviderNotConfigured
+from bot.payments.sandbox import SandboxProvider, card_outcome, is_sandbox_token, last4
+from bot.services.payments import PaymentOutcome, PayPage, execute_refund, handle_payment_event, pay_page
+from bot.shop import Shop
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[PaymentOutcome], Awaitable[None]]
+ProviderFactory = Callable[[str], PaymentProvider]
+
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",  # the pay token is in the URL
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+
+
+def format_money(amount_minor: int, currency: str, locale: str = "en_GB") -> str:
+    """12345, "GBP" -> "£123.45" (minor-unit exponent per currency: JPY has none)."""
+    amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+    return format_currency(amount, currency, locale=locale)
+
+
+def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
+    document = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}"
+        "table{width:100%;border-collapse:collapse}td{padding:.25rem 0}td.n{text-align:right}"
+        "input,button{font-size:1.1rem;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0}"
+        ".note{color:#555;font-size:.9rem}.error{color:#a00}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return html(document, status=status, headers=_PAGE_HEADERS)
+
+
+def _order_table(page: PayPage) -> str:
+    order = page.order
+    rows = "".join(
+        "<tr><td>{qty} × {name}{options}</td><td class='n'>{amount}</td></tr>".format(
+            qty=line.quantity,
+            name=escape(line.name),
+            options=escape(f" ({', '.join(o for o in (line.colour, line.size) if o)})") if (line.colour or line.size) else "",
+            amount=escape(format_money(line.line_total_minor, order.currency)),
+        )
+        for line in order.lines
+    )
+    total = escape(format_money(page.link.amount_minor, page.link.currency))
+    return (
+        f"<p>Order <strong>{escape(order.reference)}</strong> · collect from {escape(order.store_name)}</p>"
+        f"<table>{rows}<tr><td><strong>Total</strong></td><td class='n'><strong>{total}</strong></td></tr></table>"
+    )
+
+
+def _pay_form(page: PayPage, error: str = "") -> HTTPResponse:
+    amount = escape(format_money(page.link.amount_minor, page.link.currency))
+    body = (
+        _order_table(page)
+        + (f"<p class='error' role='alert'>{escape(error)}</p>" if error else "")
+        + "<form method='post'><label for='card_number'>Card number</label>"
+        "<input id='card_number' name='card_number' inputmode='numeric' autocomplete='cc-number' required>"
+        f"<button type='submit'>Pay {amount}</button></form>"
+        "<p class='note'>Sandbox payments: no real money moves. Test cards: "
+        "4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.</p>"
+    )
+    return _page("Pay for your order", body, status=400 if error else 200)
+
+
+def _closed_page(page: PayPage) -> HTTPResponse:
+    titles = {
+        "paid": ("Paid, thank you", "This order is paid. We'll message you when it's ready to collect."),
+        "refunded": ("Payment refunded", "This order could no longer take your payment, so it is being refunded in full."),
+        "expired": ("This link has expired", "The hold on this order ran out. Message us to order again."),
+        "closed": ("This order can't be paid", "This order is no longer waiting for payment."),
+    }
+    title, text = titles[page.reason]
+    return _page(title, _order_table(page) + f"<p>{escape(text)}</p>", status=200 if page.reason == "paid" else 410)
+
+
+def _local_webhook_url(request: Request) -> str:
+    """The sandbox webhook on this very server, reached over the socket the shopper came in on."""
+    sockname = request.conn_info.sockname if request.conn_info else None
+    host, port = (sockname[0], sockname[1]) if isinstance(sockname, tuple) else ("127.0.0.1", request.port)
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"http://{host}:{port}/webhooks/payments/sandbox"
+
+
+def build_payments_blueprint(
+    shop: Shop,
+    provider_factory: ProviderFactory,
+    notify: Notify,
+    sandbox_webhook_url: str | None = None,
+) -> Blueprint:
+    """The pay page and webhook routes.
+
+    Args:
+        shop: the process's shop (database and settings).
+        provider_factory: provider by name ("sandbox", "stripe"); may raise ProviderNotConfigured.
+        notify: awaited with every outcome that has something to tell the shopper (payment received,
+            failed, or refunded); the server wires it to Rasa's trigger_intent.
+        sandbox_webhook_url: where the sandbox pay page posts its signed webhook; by default this
+            same server, over the local socket the pay request arrived on.
+    """
+    blueprint = Blueprint("payments")
+    hold_policy = HoldPolicy.from_settings(shop.settings)
+
+    def sandbox() -> SandboxProvider:
+        provider = provider_factory("sandbox")
+        assert isinstance(provider, SandboxProvider)
+        return provider
+
+    async def load_page(token: str) -> PayPage | None:
+        if not is_sandbox_token(token):
+            return None
+        return await shop.call(pay_page, "sandbox", token)
+
+    @blueprint.get("/pay/<token:str>")
+    async def show_pay_page(request: Request, token: str) -> HTTPResponse:
+        page = await load_page(token)
+        if page is None:
+            return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404)
+        return _pay_form(page) if page.payable else _closed_page(page)
+
+    @blueprint.post("/pay/<token:str>")
+    async def submit_payment(request: Request, token: str) -> HTTPResponse:
+        page = await load_page(token)
+        if page is None:
+            return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404)
+        if not page.payable:
+            return _closed_page(page)
+        card_number = request.form.get("card_number", "") if request.form else ""
+        outcome = card_outcome(card_number)
+        if outcome == "declined":
+            return _pay_form(page, "Your card was declined. Try another card.")
+        if outcome != "succeeded":
+            return _pay_form(page, "That is not a sandbox test card; see the note below.")
+        body, headers = sandbox().checkout_event(
+            "checkout.session.completed",
+            provider_ref=page.link.provider_ref,
+            order_reference=page.order.reference,
+            amount_minor=page.link.amount_minor,
+            currency=page.link.currency,
+            card_last4=last4(card_number),
+        )
+        del card_number  # nothing below may see it
+        target = sandbox_webhook_url or _local_webhook_url(request)
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                response = await client.post(target, content=body, headers=headers)
+            delivered = response.status_code == 200
+        except httpx.HTTPError as error:
+            log.error("sandbox webhook to %s failed: %s", target, type(error).__name__)
+            delivered = False
+        after = await load_page(token)
+        if delivered and after is not None and after.reason == "paid" and after.order.status != "pending_payment":
+            return _page("Payment received", _order_table(after) + "<p>Thank you. We'll message you when it's ready to collect.</p>")
+        if after is not None and after.reason == "paid":
+            return _closed_page(after)
+        return _page("Payment processing", "<p>We're confirming your payment and will message you shortly.</p>", status=202)
+
+    @blueprint.get("/payments/complete")
+    async def after_checkout(request: Request) -> HTTPResponse:
+        return _page("Thank you", "<p>We'll confirm your payment in the chat.</p>")
+
+    @blueprint.get("/payments/cancelled")
+    async def checkout_cancelled(request: Request) -> HTTPResponse:
+        return _page("Payment cancelled", "<p>Nothing was charged. Your link works until the hold runs out.</p>")
+
+    @blueprint.post("/webhooks/payments/<provider_name:str>")
+    async def payment_webhook(request: Request, provider_name: str) -> HTTPResponse:
+        if provider_name not in PROVIDER_NAMES:
+            return json({"error": "unknown provider"}, status=404)
+        try:
+            provider = provider_factory(provider_name)
+        except ProviderNotConfigured:
+            return json({"error": "provider not configured"}, status=404)
+        try:
+            event = provider.parse_webhook(request.body or b"", request.headers)
+        except InvalidSignature as error:
+            log.warning("rejected %s webhook: %s", provider_name, error)
+            return json({"error": "invalid signature"}, status=403)
+        except MalformedEvent as error:
+            log.warning("unreadable %s webhook: %s", provider_name, error)
+            return json({"error": "malformed event"}, status=400)
+        outcome = await shop.call(handle_payment_event, event, hold_policy)
+        if outcome.refund is not None:
+            try:
+                await shop.call(execute_refund, provider, outcome.refund)
+            except PaymentProviderError as error:
+                log.error("refund for %s failed, left for staff: %s", outcome.refund.order_reference, error)
+        if outcome.should_notify:
+            try:
+                await notify(outcome)
+            except Exception:  # noqa: BLE001 - the payment is recorded; a failed alert must not 500 the provider
+                log.exception("notifying conversation of %s failed", outcome.order_reference)
+        return json({"received": True, "result": outcome.result})
+
+    return blueprint
+

@@ -1,0 +1,250 @@
+"""The shopper's cart, one per conversation, kept in the database so any replica can serve it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.domain.orders import InvalidQuantity, MixedCurrencies, NotInCart, UnknownSku
+from bot.models import CartLine, Inventory, Product, Store, Variant
+from bot.services.unit_of_work import UnitOfWork
+
+MAX_LINE_QUANTITY = 20
+
+
+@dataclass(frozen=True)
+class CartLineView:
+    sku: str
+    name: str
+    colour: str
+    size: str
+    quantity: int
+    unit_price_minor: int
+    line_total_minor: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class CartView:
+    conversation_id: str
+    lines: tuple[CartLineView, ...]
+    total_minor: int
+    currency: str | None  # None while the cart is empty
+    item_count: int
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+
+@dataclass(frozen=True)
+class LineCoverage:
+    sku: str
+    wanted: int
+    available: int
+
+    @property
+    def enough(self) -> bool:
+        return self.available >= self.wanted
+
+
+@dataclass(frozen=True)
+class StoreCoverage:
+    store_id: str
+    store_name: str
+    pay_at_pickup: bool
+    lines: tuple[LineCoverage, ...]
+
+    @property
+    def has_everything(self) -> bool:
+        return bool(self.lines) and all(line.enough for line in self.lines)
+
+    @property
+    def skus_in_stock(self) -> tuple[str, ...]:
+        return tuple(line.sku for line in self.lines if line.enough)
+
+
+def available_expression(store_buffer: ColumnElement | int) -> ColumnElement:
+    """SQL for "available to chat": on_hand - reserved - (SKU buffer, else the store's buffer)."""
+    return Inventory.on_hand - Inventory.reserved - func.coalesce(Inventory.safety_buffer, store_buffer)
+
+
+def _check_quantity(quantity: object) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_LINE_QUANTITY:
+        raise InvalidQuantity(quantity, MAX_LINE_QUANTITY)
+    return quantity
+
+
+def _require_variant(uow: UnitOfWork, conversation_id: str, sku: str) -> Variant:
+    """The SKU's variant, if it exists and is priced in the cart's currency."""
+    variant = uow.session.get(Variant, sku)
+    if variant is None:
+        raise UnknownSku(sku)
+    currencies = set(
+        uow.session.scalars(
+            select(Variant.currency)
+            .join(CartLine, CartLine.sku == Variant.sku)
+            .where(CartLine.conversation_id == conversation_id, CartLine.sku != sku)
+            .distinct()
+        )
+    )
+    if currencies - {variant.currency}:
+        raise MixedCurrencies(currencies | {variant.currency})
+    return variant
+
+
+def add_to_cart(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int = 1) -> CartView:
+    """Adds `quantity` of a SKU to the conversation's cart (adding to a line already there).
+
+    Raises:
+        UnknownSku: no such SKU.
+        MixedCurrencies: the SKU is priced in another currency than the cart.
+        InvalidQuantity: quantity is not 1..MAX_LINE_QUANTITY, or the line would exceed it.
+    """
+    _check_quantity(quantity)
+    _require_variant(uow, conversation_id, sku)
+    line = uow.session.get(CartLine, (conversation_id, sku))
+    if line is None:
+        _insert_or_merge(uow, conversation_id, sku, quantity)
+    else:
+        _check_quantity(line.quantity + quantity)
+        line.quantity = CartLine.quantity + quantity  # SQL-side increment: no lost update
+    uow.commit()
+    return view_cart(uow, conversation_id)
+
+
+def _insert_or_merge(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int) -> None:
+    uow.session.add(CartLine(conversation_id=conversation_id, sku=sku, quantity=quantity))
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        # Another request added the same line a moment ago: add to it instead.
+        uow.rollback()
+        uow.session.execute(
+            update(CartLine)
+            .where(CartLine.conversation_id == conversation_id, CartLine.sku == sku)
+            .values(quantity=CartLine.quantity + quantity)
+        )
+
+
+def set_quantity(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int) -> CartView:
+    """Sets a line to exactly `quantity`; 0 removes the line.
+
+    Raises:
+        UnknownSku: no such SKU.
+        InvalidQuantity: quantity is negative or above MAX_LINE_QUANTITY.
+    """
+    if quantity == 0 and not isinstance(quantity, bool):
+        uow.session.execute(delete(CartLine).where(CartLine.conversation_id == conversation_id, CartLine.sku == sku))
+        uow.commit()
+        return view_cart(uow, conversation_id)
+    _check_quantity(quantity)
+    _require_variant(uow, conversation_id, sku)
+    line = uow.session.get(CartLine, (conversation_id, sku))
+    if line is None:
+        uow.session.add(CartLine(conversation_id=conversation_id, sku=sku, quantity=quantity))
+    else:
+        line.quantity = quantity
+    uow.commit()
+    return view_cart(uow, conversation_id)
+
+
+def remove_from_cart(uow: UnitOfWork, conversation_id: str, sku: str) -> CartView:
+    """Removes a SKU's line from the cart.
+
+    Raises:
+        NotInCart: the cart has no such line.
+    """
+    result = uow.session.execute(
+        delete(CartLine).where(CartLine.conversation_id == conversation_id, CartLine.sku == sku)
+    )
+    if result.rowcount == 0:
+        uow.rollback()
+        raise NotInCart(sku)
+    uow.commit()
+    return view_cart(uow, conversation_id)
+
+
+def clear_cart(uow: UnitOfWork, conversation_id: str) -> int:
+    """Empties the cart; returns how many lines were removed."""
+    result = uow.session.execute(delete(CartLine).where(CartLine.conversation_id == conversation_id))
+    uow.commit()
+    return int(result.rowcount)
+
+
+def cart_rows(uow: UnitOfWork, conversation_id: str) -> list[tuple[CartLine, Variant, Product]]:
+    """The cart's lines with their variants and products, oldest line first."""
+    rows = uow.session.execute(
+        select(CartLine, Variant, Product)
+        .join(Variant, Variant.sku == CartLine.sku)
+        .join(Product, Product.id == Variant.product_id)
+        .where(CartLine.conversation_id == conversation_id)
+        .order_by(CartLine.added_at, CartLine.sku)
+    ).all()
+    return [(line, variant, product) for line, variant, product in rows]
+
+
+def view_cart(uow: UnitOfWork, conversation_id: str) -> CartView:
+    """The cart with names, options and prices in minor units.
+
+    Raises:
+        MixedCurrencies: the cart holds SKUs priced in different currencies.
+    """
+    lines = tuple(
+        CartLineView(
+            sku=variant.sku,
+            name=product.name,
+            colour=variant.colour or "",
+            size=variant.size or "",
+            quantity=line.quantity,
+            unit_price_minor=variant.price_minor,
+            line_total_minor=variant.price_minor * line.quantity,
+            currency=variant.currency,
+        )
+        for line, variant, product in cart_rows(uow, conversation_id)
+    )
+    currencies = {line.currency for line in lines}
+    if len(currencies) > 1:
+        raise MixedCurrencies(currencies)
+    return CartView(
+        conversation_id=conversation_id,
+        lines=lines,
+        total_minor=sum(line.line_total_minor for line in lines),
+        currency=next(iter(currencies), None),
+        item_count=sum(line.quantity for line in lines),
+    )
+
+
+def store_coverage(uow: UnitOfWork, conversation_id: str) -> list[StoreCoverage]:
+    """For every store, how much of each cart line it can supply right now.
+
+    Stores that have everything come first, then those covering the most lines, then by name.
+    A store with no inventory row for a SKU can supply none of it.
+    """
+    wanted = {line.sku: line.quantity for line, _variant, _product in cart_rows(uow, conversation_id)}
+    if not wanted:
+        return []
+    stores = uow.session.scalars(select(Store).order_by(Store.name)).all()
+    available_rows = uow.session.execute(
+        select(Inventory.store_id, Inventory.sku, available_expression(Store.safety_buffer))
+        .join(Store, Store.id == Inventory.store_id)
+        .where(Inventory.sku.in_(list(wanted)))
+    ).all()
+    available = {(store_id, sku): max(int(amount), 0) for store_id, sku, amount in available_rows}
+    coverage = [
+        StoreCoverage(
+            store_id=store.id,
+            store_name=store.name,
+            pay_at_pickup=bool(store.pay_at_pickup),
+            lines=tuple(
+                LineCoverage(sku=sku, wanted=quantity, available=available.get((store.id, sku), 0))
+                for sku, quantity in wanted.items()
+            ),
+        )
+        for store in stores
+    ]
+    coverage.sort(key=lambda c: (not c.has_everything, -len(c.skus_in_stock), c.store_name))
+    return coverage

@@ -1,0 +1,769 @@
+"""Click-and-collect orders: placing (with an all-or-nothing stock hold), paying, cancelling, expiring.
+
+Stock is held with conditional UPDATEs (`reserved = reserved + q WHERE available >= q`), so no number
+of concurrent shoppers can drive availability below zero on SQLite or PostgreSQL. Every status change
+is a conditional UPDATE on the status it was read with, so two processes racing on one order (a
+payment webhook and the expiry sweep, say) cannot both win.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from bot.domain.orders import (
+    DEFAULT_REFERENCE_PREFIX,
+    EmptyCart,
+    HoldPolicy,
+    InvalidTransition,
+    MixedCurrencies,
+    NotYourOrder,
+    OrderNotFound,
+    OrderStatus,
+    OutOfStock,
+    PaymentMethod,
+    PaymentMethodNotOffered,
+    TooManyAttempts,
+    TransitionVerdict,
+    UnknownStore,
+    VerificationExpired,
+    VerificationFailed,
+    VerificationUnavailable,
+    judge_transition,
+    new_order_reference,
+    new_pickup_code,
+    normalise_reference,
+    pickup_codes_match,
+)
+from bot.models import AuditEntry, Inventory, OneTimeCode, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
+from bot.services.cart import CartLineView, available_expression, cart_rows
+from bot.services.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+HOLD_EXPIRY_TIMER = "hold_expiry"
+MAX_TIMER_ATTEMPTS = 5
+VERIFICATION_PURPOSE = "order_access"
+VERIFICATION_CODE_DIGITS = 6
+VERIFICATION_TTL = timedelta(minutes=10)
+VERIFICATION_MAX_ATTEMPTS = 5
+VERIFICATION_MAX_CODES_PER_HOUR = 5
+# How long a conversation that proved ownership with a code may keep reading the order.
+VERIFICATION_GRANT = timedelta(hours=24)
+
+
+# --- results ----------------------------------------------------------------------------------------
+
+
+# An order line reads exactly like a cart line: product, options, quantity and prices.
+OrderLineView = CartLineView
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    reference: str
+    status: str
+    payment_method: str
+    store_id: str
+    store_name: str
+    total_minor: int
+    currency: str
+    pickup_code: str
+    hold_expires_at: datetime
+    channel: str
+    conversation_id: str
+    customer_id: int | None
+    contact_phone: str | None
+    lines: tuple[OrderLineView, ...]
+    created_at: datetime
+    paid_at: datetime | None = None
+    ready_at: datetime | None = None
+    collected_at: datetime | None = None
+    cancel_reason: str | None = None
+
+
+# What place_order returns: the order as the shopper should now see it.
+PlacedOrder = OrderSummary
+
+
+@dataclass(frozen=True)
+class RefundDue:
+    """Money to hand back through the payment provider (the caller makes the provider call)."""
+
+    order_reference: str
+    provider: str
+    provider_ref: str
+    amount_minor: int
+    currency: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CancelledOrder:
+    reference: str
+    previous_status: str
+    already_cancelled: bool
+    refund: RefundDue | None
+    conversation_id: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class ExpiredOrder:
+    """An unpaid hold that ran out: who to tell, and where."""
+
+    reference: str
+    conversation_id: str
+    channel: str
+    customer_id: int | None
+    contact_phone: str | None
+    store_id: str
+
+
+@dataclass(frozen=True)
+class VerificationStarted:
+    """A code to send by SMS to `send_to`; only its hash is stored."""
+
+    reference: str
+    send_to: str
+    masked_phone: str
+    code: str
+    expires_at: datetime
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back naive; they are UTC by construction."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _maybe_utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
+
+
+def _audit(uow: UnitOfWork, actor: str, order: Order, action: str, now: datetime, **detail: Any) -> None:
+    uow.session.add(
+        AuditEntry(
+            actor=actor,
+            store_id=order.store_id,
+            action=action,
+            detail={"order": order.reference, **detail},
+            at=now,
+        )
+    )
+
+
+def find_order(uow: UnitOfWork, reference: str) -> Order:
+    """Loads an order by reference as typed ("fs 7k2m9q" works).
+
+    Raises:
+        OrderNotFound: no such order.
+    """
+    order = uow.session.scalars(select(Order).where(Order.reference == normalise_reference(reference))).first()
+    if order is None:
+        raise OrderNotFound(reference)
+    return order
+
+
+def summarise(uow: UnitOfWork, order: Order) -> OrderSummary:
+    """The order with its lines' names and options, for the dialogue and the dashboard."""
+    skus = [line.sku for line in order.lines]
+    described = {
+        variant.sku: (product.name, variant.colour or "", variant.size or "")
+        for variant, product in uow.session.execute(
+            select(Variant, Product).join(Product, Product.id == Variant.product_id).where(Variant.sku.in_(skus))
+        ).all()
+    }
+    store = uow.session.get(Store, order.store_id)
+    lines = tuple(
+        OrderLineView(
+            sku=line.sku,
+            name=described.get(line.sku, (line.sku, "", ""))[0],
+            colour=described.get(line.sku, ("", "", ""))[1],
+            size=described.get(line.sku, ("", "", ""))[2],
+            quantity=line.quantity,
+            unit_price_minor=line.unit_price_minor,
+            line_total_minor=line.unit_price_minor * line.quantity,
+            currency=order.currency,
+        )
+        for line in sorted(order.lines, key=lambda line: line.id)
+    )
+    return OrderSummary(
+        reference=order.reference,
+        status=order.status,
+        payment_method=order.payment_method,
+        store_id=order.store_id,
+        store_name=store.name if store else order.store_id,
+        total_minor=order.total_minor,
+        currency=order.currency,
+        pickup_code=order.pickup_code,
+        hold_expires_at=as_utc(order.hold_expires_at),
+        channel=order.channel,
+        conversation_id=order.conversation_id,
+        customer_id=order.customer_id,
+        contact_phone=order.contact_phone,
+        lines=lines,
+        created_at=as_utc(order.created_at),
+        paid_at=_maybe_utc(order.paid_at),
+        ready_at=_maybe_utc(order.ready_at),
+        collected_at=_maybe_utc(order.collected_at),
+        cancel_reason=order.cancel_reason,
+    )
+
+
+def move_order(uow: UnitOfWork, order: Order, target: OrderStatus, now: datetime, **values: Any) -> str | None:
+    """Moves an order to `target` if the state machine allows it, racing safely with other writers.
+
+    The UPDATE is conditional on the status this transaction read; if another process moved the
+    order meanwhile, the order is re-read and the decision made again.
+
+    Returns:
+        The status this call moved the order from, or None if it was already in `target`.
+
+    Raises:
+        InvalidTransition: the move would go backwards or skip a step.
+    """
+    while True:
+        verdict = judge_transition(order.status, target, order.payment_method)
+        if verdict is TransitionVerdict.ALREADY_DONE:
+            return None
+        if verdict is TransitionVerdict.REFUSED:
+            raise InvalidTransition(order.reference, order.status, target.value)
+        previous = order.status
+        result = uow.session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == previous)
+            .values(status=target.value, updated_at=now, **values)
+            .execution_options(synchronize_session=False)
+        )
+        uow.session.refresh(order)
+        if result.rowcount == 1:
+            if target is not OrderStatus.PENDING_PAYMENT:
+                _settle_hold_timer(uow, order, now)
+            return previous
+
+
+def _settle_hold_timer(uow: UnitOfWork, order: Order, now: datetime) -> None:
+    """Once an order leaves pending_payment its expiry timer has nothing left to do."""
+    uow.session.execute(
+        update(Timer)
+        .where(Timer.kind == HOLD_EXPIRY_TIMER, Timer.subject == str(order.id), Timer.fired_at.is_(None))
+        .values(fired_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _release_stock(uow: UnitOfWork, order: Order, *, collected: bool = False) -> None:
+    """Gives an order's held units back (or, when collected, takes them off the shelf for good)."""
+    for line in sorted(order.lines, key=lambda line: line.sku):  # one lock order everywhere: no deadlocks
+        values: dict[str, Any] = {"reserved": Inventory.reserved - line.quantity}
+        if collected:
+            values["on_hand"] = Inventory.on_hand - line.quantity
+        result = uow.session.execute(
+            update(Inventory)
+            .where(
+                Inventory.store_id == order.store_id,
+                Inventory.sku == line.sku,
+                Inventory.reserved >= line.quantity,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            log.error("inventory for %s at %s held less than order %s reserved", line.sku, order.store_id, order.reference)
+
+
+def _paid_link(uow: UnitOfWork, order: Order) -> PaymentLink | None:
+    return uow.session.scalars(
+        select(PaymentLink).where(PaymentLink.order_id == order.id, PaymentLink.status == "paid").order_by(PaymentLink.id)
+    ).first()
+
+
+def refund_for(link: PaymentLink, order_reference: str, reason: str) -> RefundDue:
+    return RefundDue(
+        order_reference=order_reference,
+        provider=link.provider,
+        provider_ref=link.provider_ref,
+        amount_minor=link.amount_minor,
+        currency=link.currency,
+        reason=reason,
+    )
+
+
+# --- placing ----------------------------------------------------------------------------------------
+
+
+def _unique_reference(uow: UnitOfWork, prefix: str) -> str:
+    while True:
+        reference = new_order_reference(prefix)
+        if uow.session.scalar(select(func.count()).select_from(Order).where(Order.reference == reference)) == 0:
+            return reference
+
+
+def _reserve(uow: UnitOfWork, store: Store, sku: str, quantity: int) -> None:
+    """Holds `quantity` of `sku` at `store`, or raises OutOfStock leaving the row untouched."""
+    result = uow.session.execute(
+        update(Inventory)
+        .where(
+            Inventory.store_id == store.id,
+            Inventory.sku == sku,
+            available_expression(store.safety_buffer or 0) >= quantity,
+        )
+        .values(reserved=Inventory.reserved + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:
+        return
+    available = uow.session.scalar(
+        select(available_expression(store.safety_buffer or 0)).where(Inventory.store_id == store.id, Inventory.sku == sku)
+    )
+    raise OutOfStock(sku, int(available or 0))
+
+
+def place_order(
+    uow: UnitOfWork,
+    conversation_id: str,
+    channel: str,
+    store_id: str,
+    payment_method: str,
+    customer_id: int | None = None,
+    contact_phone: str | None = None,
+    now: datetime | None = None,
+    hold_policy: HoldPolicy = HoldPolicy(),
+    reference_prefix: str = DEFAULT_REFERENCE_PREFIX,
+) -> PlacedOrder:
+    """Turns the conversation's cart into an order at one store, holding every line's stock.
+
+    The hold is all or nothing: if any line is short, nothing is reserved and the cart is kept.
+    A pay-by-link order waits `hold_policy.unpaid_minutes` for payment; a pay-at-pickup order is
+    held `hold_policy.paid_hours`. A durable timer ("hold_expiry", subject = order id) expires it.
+
+    Raises:
+        EmptyCart, UnknownStore, PaymentMethodNotOffered, MixedCurrencies,
+        OutOfStock: `sku` and how many are `available` at that store.
+    """
+    now = now or _utcnow()
+    method = PaymentMethod(payment_method)
+    store = uow.session.get(Store, store_id)
+    if store is None:
+        raise UnknownStore(store_id)
+    if method is PaymentMethod.AT_PICKUP and not store.pay_at_pickup:
+        raise PaymentMethodNotOffered(store_id, method.value)
+    rows = cart_rows(uow, conversation_id)
+    if not rows:
+        raise EmptyCart()
+    currencies = {variant.currency for _line, variant, _product in rows}
+    if len(currencies) > 1:
+        raise MixedCurrencies(currencies)
+
+    try:
+        for line, _variant, _product in sorted(rows, key=lambda row: row[0].sku):
+            _reserve(uow, store, line.sku, line.quantity)
+    except OutOfStock:
+        uow.rollback()
+        raise
+
+    hold = timedelta(minutes=hold_policy.unpaid_minutes) if method is PaymentMethod.LINK else timedelta(hours=hold_policy.paid_hours)
+    order = Order(
+        reference=_unique_reference(uow, reference_prefix),
+        customer_id=customer_id,
+        store_id=store.id,
+        status=OrderStatus.PENDING_PAYMENT.value,
+        payment_method=method.value,
+        currency=currencies.pop(),
+        total_minor=sum(variant.price_minor * line.quantity for line, variant, _product in rows),
+        pickup_code=new_pickup_code(),
+        hold_expires_at=now + hold,
+        channel=channel,
+        conversation_id=conversation_id,
+        contact_phone=contact_phone,
+        created_at=now,
+        updated_at=now,
+        lines=[
+            OrderLine(sku=line.sku, quantity=line.quantity, unit_price_minor=variant.price_minor)
+            for line, variant, _product in rows
+        ],
+    )
+    uow.session.add(order)
+    uow.session.flush()
+    uow.session.add(Timer(kind=HOLD_EXPIRY_TIMER, subject=str(order.id), due_at=order.hold_expires_at))
+    for line, _variant, _product in rows:
+        uow.session.delete(line)
+    _audit(uow, f"shopper:{channel}", order, "order_placed", now, payment_method=method.value, total_minor=order.total_minor)
+    uow.commit()
+    return summarise(uow, order)
+
+
+# --- status changes ---------------------------------------------------------------------------------
+
+
+def record_payment(uow: UnitOfWork, order: Order, now: datetime, hold_policy: HoldPolicy) -> bool:
+    """Marks a pending order paid and extends its hold for collection (no commit).
+
+    Returns:
+        True if this call marked it paid, False if it was already paid.
+
+    Raises:
+        InvalidTransition: the order expired, was cancelled, or is otherwise past payment.
+    """
+    moved_from = move_order(
+        uow, order, OrderStatus.PAID, now, paid_at=now, hold_expires_at=now + timedelta(hours=hold_policy.paid_hours)
+    )
+    return moved_from is not None
+
+
+def mark_paid(
+    uow: UnitOfWork, order_ref: str, hold_policy: HoldPolicy = HoldPolicy(), now: datetime | None = None, actor: str = "system"
+) -> OrderSummary:
+    """Records that a pending order has been paid (idempotent: paid, ready or collected stay as they are).
+
+    Raises:
+        OrderNotFound; InvalidTransition: the order expired or was cancelled (refund instead).
+    """
+    now = now or _utcnow()
+    order = find_order(uow, order_ref)
+    if order.status in (OrderStatus.READY.value, OrderStatus.COLLECTED.value):
+        return summarise(uow, order)
+    if record_payment(uow, order, now, hold_policy):
+        _audit(uow, actor, order, "order_paid", now)
+    uow.commit()
+    return summarise(uow, order)
+
+
+def mark_ready(uow: UnitOfWork, reference: str, actor: str, now: datetime | None = None) -> OrderSummary:
+    """Store staff have picked the order: the shopper can come (paid or pay-at-pickup orders only).
+
+    Raises:
+        OrderNotFound; InvalidTransition: unpaid link order, or already collected/cancelled/expired.
+    """
+    now = now or _utcnow()
+    order = find_order(uow, reference)
+    if move_order(uow, order, OrderStatus.READY, now, ready_at=now) is not None:
+        _audit(uow, actor, order, "order_ready", now)
+    uow.commit()
+    return summarise(uow, order)
+
+
+def mark_collected(
+    uow: UnitOfWork, reference: str, actor: str, pickup_code: str | None = None, now: datetime | None = None
+) -> OrderSummary:
+    """The shopper took the goods: the held units leave the store's stock.
+
+    Raises:
+        OrderNotFound; InvalidTransition: not ready yet; NotYourOrder: wrong pickup code given.
+    """
+    now = now or _utcnow()
+    order = find_order(uow, reference)
+    if pickup_code is not None and not pickup_codes_match(order.pickup_code, pickup_code):
+        raise NotYourOrder(order.reference, can_verify=False)
+    values: dict[str, Any] = {"collected_at": now}
+    if order.paid_at is None:
+        values["paid_at"] = now  # pay-at-pickup: paid at the counter
+    if move_order(uow, order, OrderStatus.COLLECTED, now, **values) is not None:
+        _release_stock(uow, order, collected=True)
+        _audit(uow, actor, order, "order_collected", now)
+    uow.commit()
+    return summarise(uow, order)
+
+
+def cancel_order(uow: UnitOfWork, reference: str, reason: str, actor: str, now: datetime | None = None) -> CancelledOrder:
+    """Cancels an order that has not been collected, releasing its stock.
+
+    A paid order's payment must go back: the result carries a `RefundDue` that the caller passes to
+    the payment provider (see `bot.services.payments.execute_refund`). Cancelling twice is a no-op.
+
+    Raises:
+        OrderNotFound; InvalidTransition: the order was collected or has expired.
+    """
+    now = now or _utcnow()
+    order = find_order(uow, reference)
+    moved_from = move_order(uow, order, OrderStatus.CANCELLED, now, cancel_reason=reason[:240])
+    refund = None
+    if moved_from is not None:
+        _release_stock(uow, order)
+        paid_link = _paid_link(uow, order)
+        if paid_link is not None:
+            refund = refund_for(paid_link, order.reference, "order_cancelled")
+        _audit(uow, actor, order, "order_cancelled", now, reason=reason[:240], previous_status=moved_from, refund=refund is not None)
+    uow.commit()
+    return CancelledOrder(
+        reference=order.reference,
+        previous_status=moved_from or order.status,
+        already_cancelled=moved_from is None,
+        refund=refund,
+        conversation_id=order.conversation_id,
+        channel=order.channel,
+    )
+
+
+# --- the expiry sweep -------------------------------------------------------------------------------
+
+
+def _claim_due_timer(uow: UnitOfWork, now: datetime) -> Timer | None:
+    """Takes one due hold-expiry timer that no other sweeper holds (PostgreSQL: SKIP LOCKED).
+
+    On SQLite every transaction starts with BEGIN IMMEDIATE, so sweepers are serialised and the
+    `fired_at IS NULL` condition alone makes the claim exclusive.
+    """
+    query = (
+        select(Timer)
+        .where(Timer.kind == HOLD_EXPIRY_TIMER, Timer.fired_at.is_(None), Timer.due_at <= now)
+        .order_by(Timer.due_at, Timer.id)
+        .limit(1)
+    )
+    if uow.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    timer = uow.session.scalars(query).first()
+    if timer is None:
+        return None
+    claimed = uow.session.execute(
+        update(Timer)
+        .where(Timer.id == timer.id, Timer.fired_at.is_(None))
+        .values(fired_at=now, attempts=Timer.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return timer if claimed.rowcount == 1 else None
+
+
+def _expire_one(uow: UnitOfWork, timer: Timer, now: datetime) -> ExpiredOrder | None:
+    order = uow.session.get(Order, int(timer.subject), populate_existing=True) if timer.subject.isdigit() else None
+    if order is None or order.status != OrderStatus.PENDING_PAYMENT.value:
+        return None  # paid, cancelled or gone meanwhile: nothing to release
+    if move_order(uow, order, OrderStatus.EXPIRED, now) is None:
+        return None
+    _release_stock(uow, order)
+    uow.session.execute(
+        update(PaymentLink)
+        .where(PaymentLink.order_id == order.id, PaymentLink.status == "open")
+        .values(status="expired", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    _audit(uow, "system:sweeper", order, "order_expired", now)
+    return ExpiredOrder(
+        reference=order.reference,
+        conversation_id=order.conversation_id,
+        channel=order.channel,
+        customer_id=order.customer_id,
+        contact_phone=order.contact_phone,
+        store_id=order.store_id,
+    )
+
+
+def expire_due_holds(uow: UnitOfWork, now: datetime | None = None, limit: int = 100) -> list[ExpiredOrder]:
+    """Expires unpaid orders whose hold ran out and gives their stock back.
+
+    Each timer is claimed and handled in its own short transaction, so several sweepers (one per
+    replica) can run at once: each hold is released exactly once, and a slow sweeper never blocks
+    the others. A timer whose handling fails is retried on later sweeps up to MAX_TIMER_ATTEMPTS.
+
+    Returns:
+        The orders this call expired, so the caller can tell their shoppers.
+    """
+    now = now or _utcnow()
+    expired: list[ExpiredOrder] = []
+    for _ in range(limit):
+        timer = _claim_due_timer(uow, now)
+        if timer is None:
+            uow.rollback()
+            break
+        timer_id, attempts = timer.id, timer.attempts
+        try:
+            outcome = _expire_one(uow, timer, now)
+            uow.commit()
+        except Exception as error:  # noqa: BLE001 - one bad timer must not stop the sweep
+            uow.rollback()
+            log.exception("hold expiry timer %s failed", timer_id)
+            _note_timer_failure(uow, timer_id, attempts + 1, error, now)
+            continue
+        if outcome is not None:
+            expired.append(outcome)
+    return expired
+
+
+def _note_timer_failure(uow: UnitOfWork, timer_id: int, attempts: int, error: Exception, now: datetime) -> None:
+    """Puts a failed timer back for a later sweep (backing off), or gives up after MAX_TIMER_ATTEMPTS."""
+    uow.session.execute(
+        update(Timer)
+        .where(Timer.id == timer_id)
+        .values(
+            attempts=attempts,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            due_at=now + timedelta(minutes=attempts),
+            fired_at=None if attempts < MAX_TIMER_ATTEMPTS else now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    uow.commit()
+
+
+# --- reading orders ---------------------------------------------------------------------------------
+
+
+def order_status(uow: UnitOfWork, reference: str) -> OrderSummary:
+    """The order as it stands (no ownership check: for staff and internal callers).
+
+    Raises:
+        OrderNotFound.
+    """
+    return summarise(uow, find_order(uow, reference))
+
+
+def orders_for_conversation(uow: UnitOfWork, conversation_id: str) -> list[OrderSummary]:
+    """Orders placed from this conversation, newest first."""
+    orders = uow.session.scalars(
+        select(Order).where(Order.conversation_id == conversation_id).order_by(Order.created_at.desc(), Order.id.desc())
+    ).all()
+    return [summarise(uow, order) for order in orders]
+
+
+def _conversation_key(conversation_id: str) -> str:
+    return hashlib.sha256(conversation_id.encode()).hexdigest()[:40]
+
+
+def _verification_subject(reference: str, conversation_id: str) -> str:
+    return f"{reference}@{_conversation_key(conversation_id)}"
+
+
+def get_order_for(
+    uow: UnitOfWork, reference: str, conversation_id: str, customer_id: int | None = None, now: datetime | None = None
+) -> OrderSummary:
+    """The order, if this conversation or customer placed it or proved ownership with a code.
+
+    Raises:
+        OrderNotFound; NotYourOrder (`can_verify` says whether a code can be sent to the order's phone).
+    """
+    now = now or _utcnow()
+    order = find_order(uow, reference)
+    if order.conversation_id == conversation_id or (customer_id is not None and order.customer_id == customer_id):
+        return summarise(uow, order)
+    granted = uow.session.scalar(
+        select(func.count())
+        .select_from(OneTimeCode)
+        .where(
+            OneTimeCode.purpose == VERIFICATION_PURPOSE,
+            OneTimeCode.subject == _verification_subject(order.reference, conversation_id),
+            OneTimeCode.used_at.is_not(None),
+            OneTimeCode.used_at > now - VERIFICATION_GRANT,
+        )
+    )
+    if granted:
+        return summarise(uow, order)
+    raise NotYourOrder(order.reference, can_verify=bool(order.contact_phone))
+
+
+def _hash_code(code: str, salt: str | None = None) -> str:
+    salt = salt or secrets.token_hex(16)
+    digest = hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
+    return f"sha256${salt}${digest}"
+
+
+def _code_matches(code: str, stored: str) -> bool:
+    try:
+        _scheme, salt, _digest = stored.split("$", 2)
+    except ValueError:
+        return False
+    return hmac.compare_digest(_hash_code(code, salt), stored)
+
+
+def _mask_phone(phone: str) -> str:
+    return f"{'•' * max(len(phone) - 4, 0)}{phone[-4:]}"
+
+
+def start_order_verification(
+    uow: UnitOfWork, reference: str, conversation_id: str, now: datetime | None = None
+) -> VerificationStarted:
+    """Creates a one-time code proving ownership of an order from another channel.
+
+    The caller texts `code` to `send_to` (the order's contact phone) and tells the shopper only the
+    masked number. Only a salted hash is stored; the code lives VERIFICATION_TTL.
+
+    Raises:
+        OrderNotFound; VerificationUnavailable: no contact phone; TooManyAttempts: too many codes lately.
+    """
+    now = now or _utcnow()
+    order = find_order(uow, reference)
+    if not order.contact_phone:
+        raise VerificationUnavailable(order.reference)
+    recent = uow.session.scalar(
+        select(func.count())
+        .select_from(OneTimeCode)
+        .where(
+            OneTimeCode.purpose == VERIFICATION_PURPOSE,
+            OneTimeCode.subject.like(f"{order.reference}@%"),
+            OneTimeCode.expires_at > now - timedelta(hours=1) + VERIFICATION_TTL,
+        )
+    )
+    if recent >= VERIFICATION_MAX_CODES_PER_HOUR:
+        raise TooManyAttempts()
+    code = "".join(secrets.choice("0123456789") for _ in range(VERIFICATION_CODE_DIGITS))
+    expires_at = now + VERIFICATION_TTL
+    uow.session.add(
+        OneTimeCode(
+            purpose=VERIFICATION_PURPOSE,
+            subject=_verification_subject(order.reference, conversation_id),
+            phone=order.contact_phone,
+            code_hash=_hash_code(code),
+            expires_at=expires_at,
+        )
+    )
+    uow.commit()
+    return VerificationStarted(
+        reference=order.reference,
+        send_to=order.contact_phone,
+        masked_phone=_mask_phone(order.contact_phone),
+        code=code,
+        expires_at=expires_at,
+    )
+
+
+def confirm_order_verification(
+    uow: UnitOfWork, reference: str, conversation_id: str, code: str, now: datetime | None = None
+) -> OrderSummary:
+    """Checks a code from `start_order_verification`; on success this conversation may read the order.
+
+    Raises:
+        OrderNotFound; VerificationExpired: no live code; TooManyAttempts: the code is burnt;
+        VerificationFailed: wrong code (`attempts_left` says how many tries remain).
+    """
+    now = now or _utcnow()
+    order = find_order(uow, reference)
+    pending = uow.session.scalars(
+        select(OneTimeCode)
+        .where(
+            OneTimeCode.purpose == VERIFICATION_PURPOSE,
+            OneTimeCode.subject == _verification_subject(order.reference, conversation_id),
+            OneTimeCode.used_at.is_(None),
+            OneTimeCode.expires_at > now,
+        )
+        .order_by(OneTimeCode.id.desc())
+        .limit(1)
+    ).first()
+    if pending is None:
+        raise VerificationExpired()
+    if pending.attempts >= VERIFICATION_MAX_ATTEMPTS:
+        raise TooManyAttempts()
+    typed = "".join(ch for ch in code if ch.isdigit())
+    if not _code_matches(typed, pending.code_hash):
+        pending.attempts = pending.attempts + 1
+        attempts_left = VERIFICATION_MAX_ATTEMPTS - pending.attempts
+        uow.commit()  # the failed try counts even though we raise
+        if attempts_left <= 0:
+            raise TooManyAttempts()
+        raise VerificationFailed(attempts_left)
+    pending.used_at = now
+    _audit(uow, "shopper", order, "order_access_verified", now)
+    uow.commit()
+    return summarise(uow, order)

@@ -1,0 +1,7 @@
+"""Tests of the commerce core (`bot/`)."""
+
+from __future__ import annotations
+
+from bot.config import PROJECT_ROOT
+
+CATALOG_DIR = PROJECT_ROOT / "data" / "catalog"
