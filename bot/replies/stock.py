@@ -1,0 +1,122 @@
+"""Replies about products and stock: "Yes! Arndale has 3 ...", "Sorry, ... Nearest with it: ..."."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from bot.domain.money import format_price_range
+from bot.replies import distance_text, human_list, numbered_options
+from bot.services.catalog import ONE_SIZE, ProductMatch, ProductOptions
+from bot.services.inventory import NearbyStock, StockAnswer
+
+LOW_STOCK = 2
+
+
+def size_label(size: str) -> str:
+    """How a size reads in a message: "9" -> "UK 9", "32" -> "W32", "One Size" -> "one size", "M" -> "M"."""
+    try:
+        number = float(size)
+    except ValueError:
+        return "one size" if size == ONE_SIZE else size
+    return f"W{size}" if number >= 24 else f"UK {size}"
+
+
+def option_words(colour: str | None, size: str | None) -> str:
+    """"brown, UK 9" / "navy" / "UK 9" / "" for whatever was asked."""
+    parts = [colour.lower() if colour else None, size_label(size) if size and size != ONE_SIZE else None]
+    return ", ".join(part for part in parts if part)
+
+
+def format_stock_answer(answer: StockAnswer, locale: str = "en_GB") -> str:
+    """The answer to "have you got X at Y?" in one or two sentences.
+
+    Args:
+        answer: From `bot.services.inventory.check_stock`.
+        locale: For the price format.
+
+    Returns:
+        Text such as "Yes! Arndale has 3 Trailblazer Waterproof Hiking Boot in brown, UK 9 (£89.99)."
+    """
+    options = option_words(answer.colour, answer.size)
+    item = f"{answer.product_name} in {options}" if options else answer.product_name
+    price = format_price_range(answer.price_minor, answer.price_max_minor, answer.currency, locale)
+    store = answer.store.name
+    if answer.in_stock:
+        if answer.available_here <= LOW_STOCK:
+            text = f"Yes, but only {answer.available_here} left at {store}: {item} ({price})."
+        elif answer.sku is None:  # several variants summed: name the product, then the count
+            text = f"Yes! {store} has the {item} ({price}), {answer.available_here} in stock."
+        else:
+            text = f"Yes! {store} has {answer.available_here} {item} ({price})."
+        return text + _in_stock_choices(answer)
+    if answer.available_here > 0:
+        text = f"{store} only has {answer.available_here} {item} (you asked for {answer.quantity})."
+    else:
+        text = f"Sorry, {store} is out of the {item}."
+    return text + " " + format_nearby(answer.nearby)
+
+
+def format_nearby(nearby: Sequence[NearbyStock]) -> str:
+    """"Nearest with it: Didsbury (2, 4.1 km), Stockport (5, 9.8 km)." or that nobody has it."""
+    if not nearby:
+        return "No other store has it right now either."
+    stores = ", ".join(f"{entry.store.name} ({entry.available}, {distance_text(entry.distance_km)})" for entry in nearby)
+    return f"Nearest with it: {stores}."
+
+
+def _in_stock_choices(answer: StockAnswer) -> str:
+    """When the shopper left colour or size open, say which ones this store has."""
+    parts = []
+    if answer.colour is None and len(answer.colours_in_stock) > 1:
+        parts.append(f"Colours: {human_list([colour.lower() for colour in answer.colours_in_stock])}.")
+    sizes = [size for size in answer.sizes_in_stock if size != ONE_SIZE]
+    if answer.size is None and sizes:
+        parts.append(f"Sizes in stock: {', '.join(size_label(size) for size in sizes)}.")
+    return "".join(" " + part for part in parts)
+
+
+def format_product_options(options: ProductOptions, locale: str = "en_GB") -> str:
+    """"Kinder Fleece Jacket comes in navy, grey or burgundy, sizes XS to XXL (£59.99–£64.99)."."""
+    price = format_price_range(options.price_min_minor, options.price_max_minor, options.currency, locale)
+    parts = []
+    if options.colours:
+        parts.append(human_list([colour.lower() for colour in options.colours], "or"))
+    sizes = [size for size in options.sizes if size != ONE_SIZE]
+    if len(sizes) > 4:
+        parts.append(f"sizes {size_label(sizes[0])} to {size_label(sizes[-1])}")
+    elif sizes:
+        parts.append(f"sizes {human_list([size_label(size) for size in sizes], 'or')}")
+    detail = f" comes in {', '.join(parts)}" if parts else ""
+    return f"{options.name}{detail} ({price})."
+
+
+def format_colour_question(options: ProductOptions) -> str:
+    """"Which colour of the Kinder Fleece Jacket? Navy, grey or burgundy."."""
+    colours = human_list([colour.lower() for colour in options.colours], "or")
+    return f"Which colour of the {options.name}? {colours[:1].upper()}{colours[1:]}."
+
+
+def format_size_question(options: ProductOptions) -> str:
+    """"What size? UK 6, UK 6.5, ... UK 12." (the full list, so the shopper can copy one)."""
+    return f"What size of the {options.name}? {', '.join(size_label(size) for size in options.sizes)}."
+
+
+def format_unknown_option(options: ProductOptions, kind: str, value: str) -> str:
+    """"Sorry, the Trailblazer ... doesn't come in pink. It comes in brown or black."."""
+    if kind == "colour":
+        valid = human_list([colour.lower() for colour in options.colours], "or")
+    else:
+        valid = human_list([size_label(size) for size in options.sizes], "or")
+    return f"Sorry, the {options.name} doesn't come in {value}. It comes in {valid}."
+
+
+def format_product_choice(matches: Sequence[ProductMatch]) -> str:
+    """"Which one do you mean? 1) ... 2) ... Reply with the number."."""
+    return f"Which one do you mean? {numbered_options([match.name for match in matches])} Reply with the number."
+
+
+def format_unknown_product(words: str | None) -> str:
+    """When nothing in the catalogue matches what the shopper typed."""
+    said = f" \"{words}\"" if words else " that"
+    return f"Sorry, I couldn't find{said} in our range. Try the product name, e.g. \"Kinder fleece\", or a SKU."
+

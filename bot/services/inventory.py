@@ -1,0 +1,236 @@
+"""In-store stock as shoppers see it, always read from the database at the time of asking.
+
+Available to promise = on_hand - reserved - safety buffer (the SKU's own buffer if set, else the
+store's), floored at 0: the buffer keeps a few units back for people already walking round the shop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from bot.domain.geo import haversine_km
+from bot.models import Inventory, Product, Store, Variant
+from bot.services.catalog import (
+    StoreRef,
+    UnknownOption,
+    UnknownProduct,
+    UnknownVariant,
+    resolve_colour,
+    resolve_size,
+    size_sort_key,
+)
+from bot.services.stores import get_store
+from bot.services.unit_of_work import UnitOfWork
+
+NEARBY_LIMIT = 3
+
+
+@dataclass(frozen=True)
+class NearbyStock:
+    """Another store that has what was asked for."""
+
+    store: StoreRef
+    available: int
+    distance_km: float
+
+
+@dataclass(frozen=True)
+class StockAnswer:
+    """Stock of a product (optionally one colour and/or size) at a store, with nearby alternatives.
+
+    `sku` is set when colour and size pin exactly one variant. `price_minor` is the lowest price of the
+    matching variants and `price_max_minor` the highest. `nearby` is filled only when the store has
+    fewer than `quantity` available. `colours_in_stock`/`sizes_in_stock` list what this store has
+    among the matching variants.
+    """
+
+    product_id: str
+    product_name: str
+    colour: str | None
+    size: str | None
+    sku: str | None
+    price_minor: int
+    price_max_minor: int
+    currency: str
+    store: StoreRef
+    available_here: int
+    quantity: int
+    nearby: list[NearbyStock]
+    colours_in_stock: list[str]
+    sizes_in_stock: list[str]
+
+    @property
+    def in_stock(self) -> bool:
+        return self.available_here >= self.quantity
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    """One SKU at one store, as stored and as available to promise."""
+
+    store_id: str
+    sku: str
+    on_hand: int
+    reserved: int
+    safety_buffer: int
+    available: int
+
+
+def available_to_promise(on_hand: int, reserved: int, safety_buffer: int) -> int:
+    """Units a shopper can be told about or reserve; never negative."""
+    return max(0, on_hand - reserved - safety_buffer)
+
+
+def check_stock(
+    uow: UnitOfWork,
+    product_id: str,
+    store_id: str,
+    colour: str | None = None,
+    size: str | None = None,
+    quantity: int = 1,
+) -> StockAnswer:
+    """How many of a product a store can offer now, and the nearest stores that have it otherwise.
+
+    Args:
+        uow: Unit of work (read only).
+        product_id: The product.
+        store_id: The store asked about.
+        colour: A colour of the product (any spelling `resolve_colour` accepts), or None for any.
+        size: A size of the product (any spelling `resolve_size` accepts), or None for any.
+        quantity: How many the shopper wants; nearby stores must have at least this many.
+
+    Returns:
+        A `StockAnswer`; when colour or size is None, counts are summed over the matching variants.
+
+    Raises:
+        UnknownProduct: No such product.
+        UnknownStore: No such store.
+        UnknownOption: The product does not come in that colour or size.
+        ValueError: quantity is below 1.
+    """
+    if quantity < 1:
+        raise ValueError(f"quantity must be at least 1, got {quantity}")
+    product = uow.session.get(Product, product_id)
+    if product is None:
+        raise UnknownProduct(f"no product with id {product_id!r}")
+    store = get_store(uow, store_id)
+    colour = _resolve_option(uow, product, "colour", colour, resolve_colour)
+    size = _resolve_option(uow, product, "size", size, resolve_size)
+
+    query = select(Variant).where(Variant.product_id == product_id).order_by(Variant.sku)
+    if colour is not None:
+        query = query.where(Variant.colour == colour)
+    if size is not None:
+        query = query.where(Variant.size == size)
+    variants = list(uow.session.scalars(query))
+    if not variants:
+        raise UnknownOption(f"{product.name} is not sold in {_describe(colour, size)}")
+
+    per_store = _available_by_store_and_sku(uow, [variant.sku for variant in variants])
+    here = per_store.get(store_id, {})
+    available_here = sum(here.values())
+    in_stock_here = [variant for variant in variants if here.get(variant.sku, 0) > 0]
+    nearby: list[NearbyStock] = []
+    if available_here < quantity:
+        nearby = _nearby_stock(uow, store, per_store, quantity)
+    prices = [variant.price_minor for variant in variants]
+    return StockAnswer(
+        product_id=product.id,
+        product_name=product.name,
+        colour=colour,
+        size=size,
+        sku=variants[0].sku if len(variants) == 1 else None,
+        price_minor=min(prices),
+        price_max_minor=max(prices),
+        currency=variants[0].currency,
+        store=StoreRef(store.id, store.name),
+        available_here=available_here,
+        quantity=quantity,
+        nearby=nearby,
+        colours_in_stock=list(dict.fromkeys(variant.colour for variant in in_stock_here if variant.colour)),
+        sizes_in_stock=sorted({variant.size for variant in in_stock_here if variant.size}, key=size_sort_key),
+    )
+
+
+def stock_level(uow: UnitOfWork, store_id: str, sku: str) -> StockLevel:
+    """One SKU at one store right now (zero on hand when the store has no row for it).
+
+    Raises:
+        UnknownStore: No such store.
+        UnknownVariant: No such SKU.
+    """
+    store = get_store(uow, store_id)
+    if uow.session.get(Variant, sku) is None:
+        raise UnknownVariant(f"no SKU {sku!r}")
+    row = uow.session.get(Inventory, (store_id, sku))
+    on_hand, reserved = (row.on_hand, row.reserved) if row else (0, 0)
+    buffer = row.safety_buffer if row is not None and row.safety_buffer is not None else store.safety_buffer
+    return StockLevel(store_id, sku, on_hand, reserved, buffer, available_to_promise(on_hand, reserved, buffer))
+
+
+def set_on_hand(uow: UnitOfWork, store_id: str, sku: str, on_hand: int) -> StockLevel:
+    """Sets the physical count of a SKU at a store (a stock take, a delivery, a demo) and commits.
+
+    Raises:
+        ValueError: on_hand is not a whole number of 0 or more.
+        UnknownStore: No such store.
+        UnknownVariant: No such SKU.
+    """
+    if isinstance(on_hand, bool) or not isinstance(on_hand, int) or on_hand < 0:
+        raise ValueError(f"on_hand must be a whole number of 0 or more, got {on_hand!r}")
+    stock_level(uow, store_id, sku)  # validates store and SKU
+    row = uow.session.get(Inventory, (store_id, sku))
+    if row is None:
+        uow.session.add(Inventory(store_id=store_id, sku=sku, on_hand=on_hand, reserved=0))
+    else:
+        row.on_hand = on_hand
+    uow.commit()
+    return stock_level(uow, store_id, sku)
+
+
+def _resolve_option(uow: UnitOfWork, product: Product, kind: str, value: str | None, resolve) -> str | None:  # type: ignore[no-untyped-def]
+    if value is None or not value.strip():
+        return None
+    resolved = resolve(uow, product.id, value)
+    if resolved is None:
+        raise UnknownOption(f"{product.name} does not come in {kind} {value!r}")
+    return resolved
+
+
+def _describe(colour: str | None, size: str | None) -> str:
+    return " ".join(part for part in (colour, f"size {size}" if size else None) if part) or "any option"
+
+
+def _available_by_store_and_sku(uow: UnitOfWork, skus: list[str]) -> dict[str, dict[str, int]]:
+    buffer = func.coalesce(Inventory.safety_buffer, Store.safety_buffer)
+    rows = uow.session.execute(
+        select(Inventory.store_id, Inventory.sku, Inventory.on_hand, Inventory.reserved, buffer)
+        .join(Store, Store.id == Inventory.store_id)
+        .where(Inventory.sku.in_(skus))
+    )
+    result: dict[str, dict[str, int]] = {}
+    for store_id, sku, on_hand, reserved, safety_buffer in rows:
+        result.setdefault(store_id, {})[sku] = available_to_promise(on_hand, reserved, safety_buffer)
+    return result
+
+
+def _nearby_stock(
+    uow: UnitOfWork, here: Store, per_store: dict[str, dict[str, int]], quantity: int
+) -> list[NearbyStock]:
+    candidates = [store_id for store_id, counts in per_store.items()
+                  if store_id != here.id and sum(counts.values()) >= quantity]
+    if not candidates:
+        return []
+    stores = uow.session.scalars(select(Store).where(Store.id.in_(candidates)))
+    nearby = [
+        NearbyStock(
+            store=StoreRef(store.id, store.name),
+            available=sum(per_store[store.id].values()),
+            distance_km=round(haversine_km(here.latitude, here.longitude, store.latitude, store.longitude), 2),
+        )
+        for store in stores
+    ]
+    nearby.sort(key=lambda entry: (entry.distance_km, entry.store.name))
+    return nearby[:NEARBY_LIMIT]

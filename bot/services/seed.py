@@ -1,0 +1,352 @@
+"""Loads the catalogue CSVs (stores, hours, closures, places, products, variants, stock) into the database.
+
+The load is an idempotent upsert: rows are matched by primary key, only rows whose values differ are
+written, so running it twice changes nothing and editing one CSV line updates exactly one row. Rows that
+disappear from a CSV are left alone (orders may still point at them); set stock to 0 instead.
+`reserved` stock is never touched: it belongs to live click-and-collect holds, not to the feed.
+Every row is validated first and the whole load is one transaction, so a bad file changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from sqlalchemy import select
+
+from bot.domain.hours import parse_hhmm, parse_weekday
+from bot.models import Inventory, Place, Product, Store, StoreClosure, StoreHours, Variant
+from bot.services.catalog import refresh_index
+from bot.services.unit_of_work import UnitOfWork
+
+Converter = Callable[[str], Any]
+
+
+class CatalogFileError(ValueError):
+    """A catalogue CSV that cannot be loaded; the message names the file and line."""
+
+    def __init__(self, file_name: str, line: int, message: str) -> None:
+        super().__init__(f"{file_name}, line {line}: {message}")
+        self.file_name = file_name
+        self.line = line
+
+
+@dataclass(frozen=True)
+class TableReport:
+    """What loading one CSV did to its table."""
+
+    file_name: str
+    inserted: int
+    updated: int
+    unchanged: int
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What `load_catalog` did, one entry per CSV file loaded (absent optional files are skipped)."""
+
+    tables: tuple[TableReport, ...] = field(default_factory=tuple)
+
+    @property
+    def inserted(self) -> int:
+        return sum(table.inserted for table in self.tables)
+
+    @property
+    def updated(self) -> int:
+        return sum(table.updated for table in self.tables)
+
+    @property
+    def changed(self) -> int:
+        """Rows inserted or updated; 0 means the database already matched the files."""
+        return self.inserted + self.updated
+
+    def table(self, file_name: str) -> TableReport:
+        for table in self.tables:
+            if table.file_name == file_name:
+                return table
+        raise KeyError(file_name)
+
+
+# --- cell converters: each raises ValueError with a message fit for the shopkeeper -------------
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def _optional_text(value: str) -> str:
+    return value.strip()
+
+
+def _non_negative_int(value: str) -> int:
+    cleaned = value.strip()
+    if not cleaned.isdigit():
+        raise ValueError(f"must be a whole number of 0 or more, got {value!r}")
+    return int(cleaned)
+
+
+def _optional_non_negative_int(value: str) -> int | None:
+    return _non_negative_int(value) if value.strip() else None
+
+
+def _latitude(value: str) -> float:
+    return _bounded_float(value, -90.0, 90.0)
+
+
+def _longitude(value: str) -> float:
+    return _bounded_float(value, -180.0, 180.0)
+
+
+def _bounded_float(value: str, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"must be a decimal number, got {value!r}") from None
+    if not low <= number <= high:
+        raise ValueError(f"must be between {low:g} and {high:g}, got {value!r}")
+    return number
+
+
+def _boolean(value: str) -> bool:
+    cleaned = value.strip().lower()
+    if cleaned in {"true", "yes", "1", "y"}:
+        return True
+    if cleaned in {"false", "no", "0", "n"}:
+        return False
+    raise ValueError(f"must be true or false, got {value!r}")
+
+
+def _optional_time(value: str) -> str | None:
+    return parse_hhmm(value).strftime("%H:%M") if value.strip() else None
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"must be a date like 2026-12-25, got {value!r}") from None
+
+
+def _currency(value: str) -> str:
+    cleaned = value.strip().upper()
+    if len(cleaned) != 3 or not cleaned.isalpha():
+        raise ValueError(f"must be a 3-letter ISO currency code like GBP, got {value!r}")
+    return cleaned
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"must be an IANA time zone like Europe/London, got {value!r}") from None
+    return value.strip()
+
+
+# --- what each file holds ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TableSpec:
+    file_name: str
+    model: type
+    key: tuple[str, ...]
+    columns: dict[str, Converter]
+    required_file: bool = True
+    # column -> (file whose keys it must refer to)
+    references: dict[str, str] = field(default_factory=dict)
+
+
+_SPECS = (
+    _TableSpec(
+        "stores.csv", Store, ("id",),
+        {
+            "id": _text, "name": _text, "address": _text, "postcode": _text, "phone": _text,
+            "latitude": _latitude, "longitude": _longitude, "timezone": _timezone, "currency": _currency,
+            "locale": _text, "safety_buffer": _non_negative_int, "pay_at_pickup": _boolean,
+        },
+    ),
+    _TableSpec(
+        "store_hours.csv", StoreHours, ("store_id", "weekday"),
+        {"store_id": _text, "weekday": parse_weekday, "opens": _optional_time, "closes": _optional_time},
+        references={"store_id": "stores.csv"},
+    ),
+    _TableSpec(
+        "store_closures.csv", StoreClosure, ("store_id", "day"),
+        {"store_id": _text, "day": _iso_date, "reason": _text, "opens": _optional_time, "closes": _optional_time},
+        required_file=False, references={"store_id": "stores.csv"},
+    ),
+    _TableSpec(
+        "places.csv", Place, ("name",), {"name": _text, "latitude": _latitude, "longitude": _longitude},
+        required_file=False,
+    ),
+    _TableSpec(
+        "products.csv", Product, ("id",),
+        {"id": _text, "name": _text, "category": _text, "brand": _optional_text, "description": _optional_text},
+    ),
+    _TableSpec(
+        "variants.csv", Variant, ("sku",),
+        {
+            "sku": _text, "product_id": _text, "colour": _optional_text, "size": _optional_text,
+            "price_minor": _non_negative_int, "currency": _currency,
+        },
+        references={"product_id": "products.csv"},
+    ),
+    _TableSpec(
+        "inventory.csv", Inventory, ("store_id", "sku"),
+        {"store_id": _text, "sku": _text, "on_hand": _non_negative_int, "safety_buffer": _optional_non_negative_int},
+        required_file=False, references={"store_id": "stores.csv", "sku": "variants.csv"},
+    ),
+)
+
+_OPTIONAL_COLUMNS = {("inventory.csv", "safety_buffer"), ("products.csv", "brand"), ("products.csv", "description")}
+
+
+def load_catalog(uow: UnitOfWork, catalog_dir: Path) -> SeedReport:
+    """Upserts every catalogue CSV in `catalog_dir` in one transaction.
+
+    Args:
+        uow: Unit of work; committed when every file loaded.
+        catalog_dir: Folder holding stores.csv, store_hours.csv, products.csv, variants.csv and
+            optionally store_closures.csv, places.csv and inventory.csv.
+
+    Returns:
+        Per-file counts of inserted, updated and unchanged rows.
+
+    Raises:
+        CatalogFileError: A file is missing, or a row is malformed, duplicated or refers to
+            something that does not exist; nothing is written in that case.
+    """
+    catalog_dir = Path(catalog_dir)
+    parsed: dict[str, _ParsedFile] = {}
+    for spec in _SPECS:
+        path = catalog_dir / spec.file_name
+        if not path.is_file():
+            if spec.required_file:
+                raise CatalogFileError(spec.file_name, 0, f"file not found in {catalog_dir}")
+            continue
+        parsed[spec.file_name] = _parse_file(path, spec)
+
+    known_keys: dict[str, set[Any]] = {}
+    reports: list[TableReport] = []
+    for spec in _SPECS:
+        loaded = parsed.get(spec.file_name)
+        if loaded is None:
+            continue
+        existing = _existing_rows(uow, spec)
+        known_keys[spec.file_name] = {row[spec.key[0]] for row in loaded.rows} | {key[0] for key in existing}
+        _check_references(spec, loaded, known_keys)
+        reports.append(_upsert(uow, spec, loaded.rows, existing))
+    uow.commit()
+    refresh_index()
+    return SeedReport(tuple(reports))
+
+
+@dataclass(frozen=True)
+class _ParsedFile:
+    rows: list[dict[str, Any]]
+    lines: list[int]  # the file line each row came from, for error messages
+
+
+def _parse_file(path: Path, spec: _TableSpec) -> _ParsedFile:
+    rows: list[dict[str, Any]] = []
+    lines: list[int] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = [name.strip() for name in (reader.fieldnames or [])]
+        missing = [
+            name for name in spec.columns
+            if name not in header and (spec.file_name, name) not in _OPTIONAL_COLUMNS
+        ]
+        if missing:
+            raise CatalogFileError(spec.file_name, 1, f"missing column(s): {', '.join(missing)}")
+        reader.fieldnames = header
+        for raw in reader:
+            line = reader.line_num
+            row = _convert_row(spec, raw, line)
+            key = tuple(row[name] for name in spec.key)
+            if key in seen:
+                raise CatalogFileError(
+                    spec.file_name, line, f"duplicate {'/'.join(spec.key)} {key!r} (first on line {seen[key]})"
+                )
+            seen[key] = line
+            rows.append(row)
+            lines.append(line)
+    return _ParsedFile(rows, lines)
+
+
+def _convert_row(spec: _TableSpec, raw: dict[str, str | None], line: int) -> dict[str, Any]:
+    if None in raw:  # csv puts surplus cells under the key None
+        raise CatalogFileError(spec.file_name, line, "more cells than columns (an unquoted comma?)")
+    row: dict[str, Any] = {}
+    for name, convert in spec.columns.items():
+        value = raw.get(name)
+        if value is None and (spec.file_name, name) in _OPTIONAL_COLUMNS:
+            value = ""
+        if value is None:
+            raise CatalogFileError(spec.file_name, line, f"missing a value for {name}")
+        try:
+            row[name] = convert(value)
+        except ValueError as error:
+            raise CatalogFileError(spec.file_name, line, f"{name} {error}") from None
+    if "opens" in row:
+        _check_opening_times(spec.file_name, line, row["opens"], row["closes"])
+    return row
+
+
+def _check_opening_times(file_name: str, line: int, opens: str | None, closes: str | None) -> None:
+    if (opens is None) != (closes is None):
+        raise CatalogFileError(file_name, line, "give both opens and closes, or neither for closed all day")
+    if opens is not None and closes is not None and opens >= closes:
+        raise CatalogFileError(file_name, line, f"opens {opens} is not before closes {closes}")
+
+
+def _existing_rows(uow: UnitOfWork, spec: _TableSpec) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    columns = [getattr(spec.model, name) for name in spec.columns]
+    key_positions = [list(spec.columns).index(name) for name in spec.key]
+    result: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for values in uow.session.execute(select(*columns)):
+        result[tuple(values[i] for i in key_positions)] = tuple(values)
+    return result
+
+
+def _check_references(spec: _TableSpec, loaded: _ParsedFile, known: dict[str, set[Any]]) -> None:
+    for column, target_file in spec.references.items():
+        targets = known.get(target_file, set())
+        for row, line in zip(loaded.rows, loaded.lines):
+            if row[column] not in targets:
+                raise CatalogFileError(spec.file_name, line, f"{column} {row[column]!r} is not in {target_file}")
+
+
+def _upsert(
+    uow: UnitOfWork,
+    spec: _TableSpec,
+    rows: Sequence[dict[str, Any]],
+    existing: dict[tuple[Any, ...], tuple[Any, ...]],
+) -> TableReport:
+    to_insert: list[dict[str, Any]] = []
+    to_update: list[dict[str, Any]] = []
+    for row in rows:
+        key = tuple(row[name] for name in spec.key)
+        current = existing.get(key)
+        if current is None:
+            to_insert.append(row)
+        elif tuple(row.values()) != current:
+            to_update.append(row)
+    for batch in _batches(to_insert):
+        uow.session.bulk_insert_mappings(spec.model, batch)
+    for batch in _batches(to_update):
+        uow.session.bulk_update_mappings(spec.model, batch)
+    return TableReport(spec.file_name, len(to_insert), len(to_update), len(rows) - len(to_insert) - len(to_update))
+
+
+def _batches(rows: list[dict[str, Any]], size: int = 1000) -> Iterator[list[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]
