@@ -1,0 +1,179 @@
+"""Telegram via the Bot API webhook, authenticated with X-Telegram-Bot-Api-Secret-Token.
+
+Webhook: ``/webhooks/telegram/webhook`` (register it with setWebhook and the same secret_token).
+Sender ids: ``telegram:<chat id>``. Handles messages (text, location) and inline-button taps
+(callback_query, answered with answerCallbackQuery); updates are deduplicated by update_id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sanic import response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels.telegram import TelegramCredentials, TelegramSender
+from bot.channels.types import OutboundText
+from bot.services.identity import conversation_id_for
+from bot.services.messaging import accept_inbound
+from connectors._base import ATTACHMENT_ONLY_REPLY, ChannelInput, ChannelOutput, OnNewMessage
+from connectors._rendering import (
+    TELEGRAM_MAX_CHARS,
+    TELEGRAM_OPTION_PREFIX,
+    Option,
+    split_message,
+    telegram_inline_keyboard,
+)
+from connectors._signatures import secrets_equal
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+START_GREETING = "hello"  # what Telegram's /start becomes for the assistant
+
+
+@dataclass(frozen=True)
+class TelegramInbound:
+    update_id: str
+    chat_id: str
+    text: str
+    display_name: str
+    callback_query_id: str | None = None
+    callback_data: str | None = None
+    location: dict[str, float] | None = None
+    has_attachment: bool = False
+
+
+def parse_update(update: dict[str, Any]) -> TelegramInbound | None:
+    """The message or button tap in an update, or None for other update kinds (edits, channel posts...).
+
+    Raises:
+        ValueError: update_id missing, or a message without a chat.
+    """
+    update_id = update.get("update_id")
+    if not isinstance(update_id, int):
+        raise ValueError("update_id (integer) is required")
+    callback = update.get("callback_query")
+    message = update.get("message")
+    if isinstance(callback, dict):
+        chat = ((callback.get("message") or {}).get("chat") or {}).get("id")
+        if chat is None or not callback.get("id"):
+            raise ValueError("callback_query without id or message.chat")
+        return TelegramInbound(
+            str(update_id),
+            str(chat),
+            "",
+            _name(callback.get("from")),
+            callback_query_id=str(callback["id"]),
+            callback_data=str(callback.get("data") or ""),
+        )
+    if isinstance(message, dict):
+        chat = (message.get("chat") or {}).get("id")
+        if chat is None:
+            raise ValueError("message without chat.id")
+        location = message.get("location")
+        coordinates = None
+        if isinstance(location, dict) and "latitude" in location and "longitude" in location:
+            coordinates = {"latitude": float(location["latitude"]), "longitude": float(location["longitude"])}
+        attachment = any(key in message for key in ("photo", "document", "video", "voice", "audio", "sticker"))
+        text = str(message.get("text") or message.get("caption") or "").strip()
+        return TelegramInbound(
+            str(update_id), str(chat), text, _name(message.get("from")), location=coordinates, has_attachment=attachment
+        )
+    return None
+
+
+def _name(user: Any) -> str:
+    return str(user.get("first_name") or "") if isinstance(user, dict) else ""
+
+
+class TelegramOutput(ChannelOutput):
+    """Replies through the Bot API (or the outbox); buttons become an inline keyboard."""
+
+    channel = CHANNEL
+
+    def render(self, address: str, conversation_id: str, text: str, options: list[Option]) -> list[OutboundText]:
+        parts = split_message(text, TELEGRAM_MAX_CHARS)
+        keyboard = telegram_inline_keyboard(options) if options else None
+        return [
+            OutboundText(CHANNEL, address, part, conversation_id, reply_markup=keyboard if index == len(parts) - 1 else None)
+            for index, part in enumerate(parts)
+        ]
+
+
+class TelegramInput(ChannelInput):
+    """Telegram bot webhook; rejects every request unless the secret header matches TELEGRAM_SECRET_TOKEN."""
+
+    channel = CHANNEL
+    output_class = TelegramOutput
+    credentials_class = TelegramCredentials
+    credentials: TelegramCredentials
+
+    async def handle_webhook(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        if not self.credentials.secret_token:
+            logger.error("telegram webhook rejected: TELEGRAM_SECRET_TOKEN is not set")
+            return response.text("channel not configured", status=403)
+        if not secrets_equal(self.credentials.secret_token, request.headers.get(SECRET_HEADER)):
+            logger.warning("telegram webhook rejected: bad %s", SECRET_HEADER)
+            return response.text("invalid secret token", status=403)
+        try:
+            update = json.loads(request.body)
+            if not isinstance(update, dict):
+                raise ValueError("update must be a JSON object")
+            inbound = parse_update(update)
+        except ValueError as error:
+            return response.text(f"malformed update: {error}", status=400)
+        if inbound is not None:
+            await self.process(inbound, on_new_message)
+        return response.text("ok")
+
+    async def process(self, inbound: TelegramInbound, on_new_message: OnNewMessage) -> None:
+        """Records the update once, answers button taps, and starts the dialogue turn in the background."""
+        conversation_id = conversation_id_for(CHANNEL, inbound.chat_id)
+        text, metadata = await self._meaning(conversation_id, inbound)
+        transcript_text = inbound.text or (metadata.get("selected_option") or {}).get("title") or text or "[sent an attachment]"
+        accepted = await self.shop.call(
+            accept_inbound,
+            CHANNEL,
+            inbound.update_id,
+            inbound.chat_id,
+            transcript_text,
+            {"location": inbound.location} if inbound.location else None,
+            display_name=inbound.display_name,
+        )
+        if accepted.duplicate:
+            logger.info("telegram update %s already handled", inbound.update_id)
+            return
+        if inbound.callback_query_id and isinstance(self.sender, TelegramSender):
+            try:
+                await self.sender.answer_callback_query(inbound.callback_query_id)
+            except Exception as error:  # noqa: BLE001 - the tap still counts even if the spinner stays
+                logger.warning("answerCallbackQuery failed: %s", error)
+        if not text:
+            if inbound.has_attachment:
+                await self.reply(conversation_id, inbound.chat_id, ATTACHMENT_ONLY_REPLY)
+            return
+        metadata["update_id"] = inbound.update_id
+        self.start_turn(on_new_message, text, conversation_id, inbound.update_id, metadata)
+
+    async def _meaning(self, conversation_id: str, inbound: TelegramInbound) -> tuple[str, dict[str, Any]]:
+        """What the assistant should receive: a button's payload, a location intent, or the text."""
+        if inbound.location:
+            return "/share_location" + json.dumps(inbound.location), {"location": inbound.location}
+        if inbound.callback_data is not None:
+            if not inbound.callback_data.startswith(TELEGRAM_OPTION_PREFIX):
+                return inbound.callback_data, {}
+            reply = inbound.callback_data.removeprefix(TELEGRAM_OPTION_PREFIX)
+        elif inbound.text.split("@")[0].split(" ")[0] == "/start":
+            return START_GREETING, {}
+        else:
+            reply = inbound.text
+        chosen = await self.resolve_option(conversation_id, reply)
+        if chosen is not None:
+            return chosen["payload"], {"selected_option": chosen}
+        return ("" if inbound.callback_data is not None else inbound.text), {}
