@@ -130,11 +130,23 @@ def _answers(url: str) -> bool:
 
 
 def free_port() -> int:
+    """A free loopback port below the kernel's ephemeral range.
+
+    Ports handed out by bind(0) come from the ephemeral range, where outgoing connections may grab
+    them before a slow-starting server (Rasa loads its model for many seconds) binds them.
+    """
+    import random
     import socket
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def project_env_path() -> str:
