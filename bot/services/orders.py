@@ -44,6 +44,7 @@ from bot.domain.orders import (
 )
 from bot.models import AuditEntry, Inventory, OneTimeCode, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
 from bot.services.cart import CartLineView, available_expression, cart_rows
+from bot.services.timers import claim_due_timer, note_timer_failure
 from bot.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -512,32 +513,6 @@ def cancel_order(uow: UnitOfWork, reference: str, reason: str, actor: str, now: 
 # --- the expiry sweep -------------------------------------------------------------------------------
 
 
-def _claim_due_timer(uow: UnitOfWork, now: datetime) -> Timer | None:
-    """Takes one due hold-expiry timer that no other sweeper holds (PostgreSQL: SKIP LOCKED).
-
-    On SQLite every transaction starts with BEGIN IMMEDIATE, so sweepers are serialised and the
-    `fired_at IS NULL` condition alone makes the claim exclusive.
-    """
-    query = (
-        select(Timer)
-        .where(Timer.kind == HOLD_EXPIRY_TIMER, Timer.fired_at.is_(None), Timer.due_at <= now)
-        .order_by(Timer.due_at, Timer.id)
-        .limit(1)
-    )
-    if uow.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    timer = uow.session.scalars(query).first()
-    if timer is None:
-        return None
-    claimed = uow.session.execute(
-        update(Timer)
-        .where(Timer.id == timer.id, Timer.fired_at.is_(None))
-        .values(fired_at=now, attempts=Timer.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    return timer if claimed.rowcount == 1 else None
-
-
 def _expire_one(uow: UnitOfWork, timer: Timer, now: datetime) -> ExpiredOrder | None:
     order = uow.session.get(Order, int(timer.subject), populate_existing=True) if timer.subject.isdigit() else None
     if order is None or order.status != OrderStatus.PENDING_PAYMENT.value:
@@ -575,7 +550,7 @@ def expire_due_holds(uow: UnitOfWork, now: datetime | None = None, limit: int = 
     now = now or _utcnow()
     expired: list[ExpiredOrder] = []
     for _ in range(limit):
-        timer = _claim_due_timer(uow, now)
+        timer = claim_due_timer(uow, (HOLD_EXPIRY_TIMER,), now)
         if timer is None:
             uow.rollback()
             break
@@ -586,27 +561,14 @@ def expire_due_holds(uow: UnitOfWork, now: datetime | None = None, limit: int = 
         except Exception as error:  # noqa: BLE001 - one bad timer must not stop the sweep
             uow.rollback()
             log.exception("hold expiry timer %s failed", timer_id)
-            _note_timer_failure(uow, timer_id, attempts + 1, error, now)
+            note_timer_failure(
+                uow, timer_id, attempts + 1, error, now,
+                max_attempts=MAX_TIMER_ATTEMPTS, retry_in=timedelta(minutes=attempts + 1),
+            )
             continue
         if outcome is not None:
             expired.append(outcome)
     return expired
-
-
-def _note_timer_failure(uow: UnitOfWork, timer_id: int, attempts: int, error: Exception, now: datetime) -> None:
-    """Puts a failed timer back for a later sweep (backing off), or gives up after MAX_TIMER_ATTEMPTS."""
-    uow.session.execute(
-        update(Timer)
-        .where(Timer.id == timer_id)
-        .values(
-            attempts=attempts,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            due_at=now + timedelta(minutes=attempts),
-            fired_at=None if attempts < MAX_TIMER_ATTEMPTS else now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    uow.commit()
 
 
 # --- reading orders ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from bot.models import AuditEntry, PaymentLink, Timer
 from bot.services import orders
+from bot.services.timers import claim_due_timer
 from bot.services.payments import create_payment_link
 from bot.payments.sandbox import SandboxProvider
 from bot.shop import Shop
@@ -76,7 +77,7 @@ def test_a_slow_sweeper_does_not_block_another_postgres(pg_shop) -> None:
     """SKIP LOCKED: while one sweeper holds a claimed timer, another takes the rest at once."""
     due, _live = _many_due_orders(pg_shop)
     with pg_shop.uow() as slow:
-        claimed = orders._claim_due_timer(slow, NOW)  # claimed, transaction left open
+        claimed = claim_due_timer(slow, (orders.HOLD_EXPIRY_TIMER,), NOW)  # claimed, transaction left open
         assert claimed is not None
         with ThreadPoolExecutor(max_workers=1) as pool:
             others = pool.submit(pg_shop.run, orders.expire_due_holds, NOW).result(timeout=20)

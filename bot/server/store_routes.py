@@ -1,0 +1,200 @@
+"""The store API: JSON under /api/stores/<store_id>/..., one API key per store (`Authorization: Bearer <key>`).
+
+A key works only for its own store: any other store's orders or stock answer 403. Every change goes
+through services that audit-log it with the key's prefix as the actor. `GET /api/openapi.json`
+describes the routes (see `bot/server/store_openapi.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any, Awaitable, Callable
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from bot.domain.orders import InvalidTransition, NotYourOrder, OrderNotFound
+from bot.payments import PaymentProviderError, ProviderNotConfigured, provider_factory
+from bot.server.store_openapi import openapi_document
+from bot.services.orders import CancelledOrder, OrderSummary
+from bot.services.payments import execute_refund
+from bot.services.pickup_alerts import AlertPolicy, deliver_due_alerts
+from bot.services.stock_sync import StockSyncError, sync_stock
+from bot.services.store_access import StorePrincipal, authenticate_api_key
+from bot.services.store_orders import (
+    UnknownStatus,
+    WrongStore,
+    cancel_store_order,
+    collect_store_order,
+    list_store_orders,
+    mark_store_order_ready,
+    store_order,
+)
+from bot.shop import Shop
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[..., Awaitable[HTTPResponse]]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def order_json(order: OrderSummary) -> dict[str, Any]:
+    """An order as the store API returns it (the pickup code is never exposed: the shopper shows it)."""
+    return {
+        "reference": order.reference,
+        "status": order.status,
+        "payment_method": order.payment_method,
+        "total_minor": order.total_minor,
+        "currency": order.currency,
+        "pickup_deadline": _iso(order.hold_expires_at),
+        "channel": order.channel,
+        "contact_phone": order.contact_phone,
+        "created_at": _iso(order.created_at),
+        "paid_at": _iso(order.paid_at),
+        "ready_at": _iso(order.ready_at),
+        "collected_at": _iso(order.collected_at),
+        "cancel_reason": order.cancel_reason,
+        "lines": [
+            {"sku": line.sku, "name": line.name, "colour": line.colour, "size": line.size, "quantity": line.quantity}
+            for line in order.lines
+        ],
+    }
+
+
+def _error(status: int, message: str, **extra: Any) -> HTTPResponse:
+    return json({"error": message, **extra}, status=status)
+
+
+def _bearer(request: Request) -> str:
+    scheme, _space, credentials = (request.headers.get("authorization") or "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def kick_alert_delivery(app: Any, shop: Shop) -> None:
+    """Sends due alerts now, in the background (the periodic sweep is the safety net)."""
+    rasa = getattr(app.ctx, "rasa", None)
+    if rasa is None:
+        return
+    tasks: set[asyncio.Task[Any]] = app.ctx.__dict__.setdefault("store_alert_tasks", set())
+
+    async def deliver() -> None:
+        try:
+            await deliver_due_alerts(shop, rasa, policy=AlertPolicy.from_settings(shop.settings))
+        except Exception:  # noqa: BLE001 - the sweep will try again; never crash the request's loop
+            log.exception("delivering pickup alerts failed")
+
+    task = asyncio.get_running_loop().create_task(deliver())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
+
+
+def _json_body(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json if request.body else {}
+    except Exception:  # noqa: BLE001 - Sanic raises its own error type for bad JSON
+        raise ValueError("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
+def build_store_api_blueprint() -> Blueprint:
+    """The store API routes; uses `app.ctx.shop` and `app.ctx.rasa` as the app factory sets them."""
+    blueprint = Blueprint("store_api")
+
+    def store_route(handler: Handler) -> Handler:
+        """Authenticates the key and checks it belongs to the store in the path before the handler runs."""
+
+        async def guarded(request: Request, store_id: str, **kwargs: Any) -> HTTPResponse:
+            key = _bearer(request)
+            if not key:
+                return json({"error": "missing API key"}, status=401, headers={"WWW-Authenticate": "Bearer"})
+            shop: Shop = request.app.ctx.shop
+            principal = await shop.call(authenticate_api_key, key)
+            if principal is None:
+                return json({"error": "invalid API key"}, status=401, headers={"WWW-Authenticate": "Bearer"})
+            if principal.store_id != store_id:
+                return _error(403, "this key is not for that store")
+            try:
+                return await handler(request, shop, principal, **kwargs)
+            except OrderNotFound as error:
+                return _error(404, str(error))
+            except WrongStore as error:
+                return _error(403, str(error))
+            except InvalidTransition as error:
+                return _error(409, str(error), order_status=error.current)
+            except NotYourOrder:
+                return _error(422, "the pickup code does not match this order")
+            except (UnknownStatus, StockSyncError, ValueError) as error:
+                return _error(400, str(error))
+
+        guarded.__name__ = handler.__name__
+        return guarded
+
+    @blueprint.get("/api/stores/<store_id:str>/orders")
+    @store_route
+    async def list_orders(request: Request, shop: Shop, principal: StorePrincipal) -> HTTPResponse:
+        raw = ",".join(request.args.getlist("status") or [])
+        statuses = tuple(part.strip() for part in raw.split(",") if part.strip()) or None
+        orders = await shop.call(list_store_orders, principal.store_id, statuses)
+        return json({"orders": [order_json(order) for order in orders]})
+
+    @blueprint.get("/api/stores/<store_id:str>/orders/<reference:str>")
+    @store_route
+    async def get_order(request: Request, shop: Shop, principal: StorePrincipal, reference: str) -> HTTPResponse:
+        return json({"order": order_json(await shop.call(store_order, principal.store_id, reference))})
+
+    @blueprint.post("/api/stores/<store_id:str>/orders/<reference:str>/ready")
+    @store_route
+    async def mark_ready(request: Request, shop: Shop, principal: StorePrincipal, reference: str) -> HTTPResponse:
+        policy = AlertPolicy.from_settings(shop.settings)
+        outcome = await shop.call(mark_store_order_ready, principal.store_id, reference, principal.actor, None, policy)
+        if outcome.alert_scheduled:
+            kick_alert_delivery(request.app, shop)
+        return json(
+            {
+                "order": order_json(outcome.order),
+                "alert_scheduled": outcome.alert_scheduled,
+                "alert_suppressed": outcome.suppressed_reason,
+            }
+        )
+
+    @blueprint.post("/api/stores/<store_id:str>/orders/<reference:str>/collect")
+    @store_route
+    async def mark_collected(request: Request, shop: Shop, principal: StorePrincipal, reference: str) -> HTTPResponse:
+        code = str(_json_body(request).get("pickup_code") or "")
+        order = await shop.call(collect_store_order, principal.store_id, reference, code, principal.actor)
+        return json({"order": order_json(order)})
+
+    @blueprint.post("/api/stores/<store_id:str>/orders/<reference:str>/cancel")
+    @store_route
+    async def cancel(request: Request, shop: Shop, principal: StorePrincipal, reference: str) -> HTTPResponse:
+        reason = str(_json_body(request).get("reason") or "")
+        cancelled: CancelledOrder = await shop.call(cancel_store_order, principal.store_id, reference, reason, principal.actor)
+        refund_status = None
+        if cancelled.refund is not None:
+            try:
+                provider = provider_factory(shop.settings)(cancelled.refund.provider)
+                refund_status = (await shop.call(execute_refund, provider, cancelled.refund)).status
+            except (PaymentProviderError, ProviderNotConfigured) as error:
+                log.error("refund for %s failed, left for staff: %s", cancelled.reference, error)
+                refund_status = "failed"
+        order = await shop.call(store_order, principal.store_id, cancelled.reference)
+        return json({"order": order_json(order), "already_cancelled": cancelled.already_cancelled, "refund": refund_status})
+
+    @blueprint.put("/api/stores/<store_id:str>/stock")
+    @store_route
+    async def put_stock(request: Request, shop: Shop, principal: StorePrincipal) -> HTTPResponse:
+        report = await shop.call(sync_stock, principal.store_id, request.body or b"", principal.actor)
+        return json(report.as_dict())
+
+    @blueprint.get("/api/openapi.json")
+    async def openapi(request: Request) -> HTTPResponse:
+        return json(openapi_document())
+
+    return blueprint

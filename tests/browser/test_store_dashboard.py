@@ -1,0 +1,164 @@
+"""The store dashboard in headless Chromium: sign in, see today's order, mark it ready, hand it over."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sanic import Sanic
+
+from bot.models import StoreHours
+from bot.server.dashboard_routes import build_dashboard_blueprint
+from bot.server.store_routes import build_store_api_blueprint
+from bot.services import orders
+from bot.services.pickup_alerts import alert_timers
+from bot.services.store_access import set_dashboard_password
+from bot.shop import Shop
+from tests.bot.factories import place, seed_small_shop
+from tests.bot.test_pickup_alerts import FakeRasa
+
+pytestmark = pytest.mark.browser
+PASSWORD = "leeds counter 2030"
+
+
+class ServerThread:
+    """The dashboard and store API on loopback, on an event loop of their own (Playwright's sync API owns this thread)."""
+
+    def __init__(self, shop: Shop, rasa: Any) -> None:
+        self.shop, self.rasa = shop, rasa
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.base_url = ""
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        app = Sanic(f"dashboard_test_{uuid.uuid4().hex[:8]}", configure_logging=False)
+        app.blueprint(build_store_api_blueprint())
+        app.blueprint(build_dashboard_blueprint())
+
+        @app.before_server_start
+        async def attach(app: Sanic, _loop: object) -> None:
+            app.ctx.shop = self.shop
+            app.ctx.rasa = self.rasa
+
+        listening = socket.socket()
+        listening.bind(("127.0.0.1", 0))
+        running = self.loop.run_until_complete(app.create_server(sock=listening, return_asyncio_server=True))
+        for step in (running.startup, running.before_start, running.after_start):
+            self.loop.run_until_complete(step())
+        self.base_url = f"http://127.0.0.1:{running.server.sockets[0].getsockname()[1]}"
+        self.ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(running.before_stop())
+        running.close()
+        self.loop.run_until_complete(running.wait_closed())
+        self.loop.run_until_complete(running.after_stop())
+        Sanic._app_registry.pop(app.name, None)
+
+    def __enter__(self) -> "ServerThread":
+        self.thread.start()
+        assert self.ready.wait(30), "the dashboard server did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(30)
+
+
+@pytest.fixture
+def dashboard(shop: Shop) -> Iterator[ServerThread]:
+    seed_small_shop(shop)
+    with shop.uow() as uow:
+        uow.session.add_all(StoreHours(store_id="leeds", weekday=day, opens="09:00", closes="17:30") for day in range(7))
+        uow.commit()
+    shop.run(set_dashboard_password, "leeds", PASSWORD)
+    with ServerThread(shop, FakeRasa()) as server:
+        yield server
+
+
+def _wait_for(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_staff_sign_in_and_mark_an_order_ready(dashboard: ServerThread, browser: Browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    shop = dashboard.shop
+    placed = place(shop, "sms:+447700900123", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms",
+                   now=datetime.now(timezone.utc))
+    york = place(shop, "web-y", {"JKT-NVY-M": 1}, store_id="york", payment_method="link")
+    context = browser.new_context()
+    page = context.new_page()
+
+    page.goto(f"{dashboard.base_url}/store")
+    expect(page).to_have_url(f"{dashboard.base_url}/store/login")
+    page.select_option("#store", "leeds")
+    page.fill("#password", "wrong password!")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("alert")).to_have_text("Wrong store or password.")
+
+    page.select_option("#store", "leeds")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Fellside Leeds")
+    row = page.locator(f"tr[data-order='{placed.reference}']")
+    expect(row).to_contain_text("1 × Trail Jacket (Navy, M)")
+    expect(page.get_by_test_id(f"status-{placed.reference}")).to_have_text("pending payment")
+    expect(page.locator(f"tr[data-order='{york.reference}']")).to_have_count(0)  # another store's order
+
+    session = next(c for c in context.cookies() if c["name"] == "store_session")
+    assert session["httpOnly"] is True and session["sameSite"] == "Lax" and session["expires"] > time.time()
+
+    page.get_by_test_id(f"ready-{placed.reference}").click()
+    expect(page.locator("#notice")).to_have_text(f"{placed.reference} is marked ready; the shopper is being told.")
+    expect(page.get_by_test_id(f"status-{placed.reference}")).to_have_text("ready")
+    page.screenshot(path=str(tmp_path / "dashboard.png"))
+
+    assert shop.run(orders.order_status, placed.reference).status == "ready"
+    assert [a.kind for a in shop.run(alert_timers, placed.reference)] == ["ready_alert", "pickup_reminder", "hold_ending"]
+    _wait_for(lambda: shop.run(alert_timers, placed.reference)[0].state == "sent")
+    assert dashboard.rasa.calls == [("sms:+447700900123", "EXTERNAL_order_ready", {"order_reference": placed.reference}, "sms")]
+
+    # Search by phone, then hand over with a wrong and then the right code.
+    page.fill("#q", "07700 900123")
+    page.click("form[role=search] button")
+    expect(page.locator("h2").first).to_contain_text("Orders matching")
+    page.fill(f"#code-{placed.reference}", "AAAAAA")
+    page.get_by_test_id(f"collect-{placed.reference}").click()
+    expect(page.locator("#notice")).to_have_text(f"That pickup code does not match {placed.reference}. Nothing changed.")
+    assert shop.run(orders.order_status, placed.reference).status == "ready"
+    page.fill(f"#code-{placed.reference}", placed.pickup_code.lower())
+    page.get_by_test_id(f"collect-{placed.reference}").click()
+    expect(page.get_by_test_id(f"status-{placed.reference}")).to_have_text("collected")
+    assert shop.run(orders.order_status, placed.reference).status == "collected"
+
+    # A post without the form's CSRF token changes nothing.
+    forged = context.request.post(f"{dashboard.base_url}/store/orders/{york.reference}/ready", form={"csrf": "forged"})
+    assert forged.status == 403
+
+    page.click("text=Sign out")
+    expect(page).to_have_url(f"{dashboard.base_url}/store/login")
+    page.goto(f"{dashboard.base_url}/store")
+    expect(page).to_have_url(f"{dashboard.base_url}/store/login")
+    context.close()
+
+
+def test_a_forged_or_stale_cookie_is_not_a_session(dashboard: ServerThread, browser: Browser) -> None:
+    context = browser.new_context()
+    host = dashboard.base_url.removeprefix("http://").split(":")[0]
+    context.add_cookies([{"name": "store_session", "value": "eyJzIjoibGVlZHMifQ.deadbeef", "domain": host, "path": "/store"}])
+    page = context.new_page()
+    page.goto(f"{dashboard.base_url}/store")
+    expect(page).to_have_url(f"{dashboard.base_url}/store/login")
+    context.close()
