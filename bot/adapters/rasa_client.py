@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -47,10 +48,23 @@ class RasaClient:
         params = {"output_channel": output_channel, "token": self._token}
         return await self._post(path, {"name": intent, "entities": entities or {}}, params=params)
 
+    async def pause_conversation(self, conversation_id: str) -> dict[str, Any]:
+        """Pauses the assistant in a conversation (Rasa keeps logging the shopper's messages, predicts nothing)."""
+        return await self._append_events(conversation_id, [{"event": "pause"}])
+
+    async def resume_conversation(self, conversation_id: str) -> dict[str, Any]:
+        """Resumes the assistant; it answers the shopper's next message with the context it had."""
+        # The trailing action_listen makes the next user turn look like any other to the rules.
+        return await self._append_events(conversation_id, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+
+    async def _append_events(self, conversation_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+        path = f"/conversations/{quote(conversation_id, safe=':+')}/tracker/events"
+        return await self._post(path, events, params={"token": self._token})
+
     async def _post(
         self,
         path: str,
-        body: dict[str, Any],
+        body: dict[str, Any] | list[dict[str, Any]],
         *,
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,

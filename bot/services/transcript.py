@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.domain.card_masking import mask_card_numbers
 from bot.models import ChatMessage
 from bot.services.unit_of_work import UnitOfWork
 
@@ -42,10 +43,19 @@ def record_message(
     text: str,
     payload: dict[str, Any] | None = None,
 ) -> int:
-    """Appends one line to a conversation's transcript and returns its id (ids only grow)."""
+    """Appends one line to a conversation's transcript and returns its id (ids only grow).
+
+    Card numbers in the text are masked before it is stored: transcripts are read by agents.
+    """
     if author not in AUTHORS:
         raise ValueError(f"author must be one of {sorted(AUTHORS)}, got {author!r}")
-    message = ChatMessage(conversation_id=conversation_id, channel=channel, author=author, text=text, payload=payload)
+    message = ChatMessage(
+        conversation_id=conversation_id,
+        channel=channel,
+        author=author,
+        text=mask_card_numbers(text),
+        payload=payload,
+    )
     uow.session.add(message)
     uow.commit()
     return int(message.id)
