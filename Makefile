@@ -27,5 +27,11 @@ browser: ## install Debian's Chromium for browser tests when it is missing
 lock: ## re-resolve requirements.in into requirements.txt (one pip run, with rasa's pins)
 	@bash scripts/lock_requirements.sh
 
+eval: venv ## NLU quality report on the held-out file (trains its own model in a temp dir)
+	$(PY) -m scripts.eval_nlu
+
+bench: venv model ## benchmark against bare Rasa; --quick with BENCH_ARGS=--quick
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf var results .pytest_cache

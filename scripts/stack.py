@@ -102,7 +102,7 @@ def start_stack(config: StackConfig) -> RunningStack:
     return stack
 
 
-def wait_until_ready(stack: RunningStack, timeout: float = 180.0, progress: bool = False) -> None:
+def wait_until_ready(stack: RunningStack, timeout: float = 300.0, progress: bool = False) -> None:
     """Waits until both servers answer; raises with the reason if one dies or time runs out."""
     checks = {"bot-server": f"{stack.bot_url}/health", "rasa": f"{stack.rasa_url}/status?token={stack.config.env['RASA_TOKEN']}"}
     pending = dict(checks)
@@ -116,6 +116,8 @@ def wait_until_ready(stack: RunningStack, timeout: float = 180.0, progress: bool
                 pending.pop(name)
                 if progress:
                     print(f"  {name} is up", flush=True)
+        if not pending:
+            break
         if time.monotonic() > deadline:
             raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
         time.sleep(0.25)

@@ -32,19 +32,22 @@ def prepare_database(env: dict[str, str]) -> None:
 
 def running_assistant(tmp_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[tuple[RunningStack, Shop]]:
     """Yields a started stack and a Shop on the same database, for arranging and checking state."""
+    rasa_port, bot_port = free_port(), free_port()
     env = shop_environment()
     env.update(
         SHOP_DATABASE_URL=f"sqlite:///{tmp_dir / 'shop.db'}",
         SHOP_STATE_DIR=str(tmp_dir),
+        SHOP_PUBLIC_URL=f"http://127.0.0.1:{bot_port}",
+        SHOP_SWEEP_SECONDS="2",
         LOG_LEVEL="INFO",
     )
     env.update(extra_env or {})
     prepare_database(env)
     config = StackConfig(
-        model=ensure_model(), env=env, rasa_port=free_port(), bot_port=free_port(), state_dir=tmp_dir, log_dir=tmp_dir / "logs"
+        model=ensure_model(), env=env, rasa_port=rasa_port, bot_port=bot_port, state_dir=tmp_dir, log_dir=tmp_dir / "logs"
     )
     stack = start_stack(config)
-    shop = Shop(Settings(database_url=env["SHOP_DATABASE_URL"]))
+    shop = Shop(Settings(database_url=env["SHOP_DATABASE_URL"], public_base_url=env["SHOP_PUBLIC_URL"]))
     try:
         wait_until_ready(stack)
         yield stack, shop
