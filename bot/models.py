@@ -249,13 +249,17 @@ class OutboundMessage(Base):
     body = Column(Text, nullable=False, default="")
     payload = Column(JSON)
     status = Column(String(20), nullable=False, default="queued")
-    provider_message_id = Column(String(80), unique=True)
+    # Meta's message ids run to ~90 characters; Twilio's SIDs are 34.
+    provider_message_id = Column(String(200), unique=True)
     attempts = Column(Integer, nullable=False, default=0)
     next_attempt_at = _ts()
     last_error = Column(Text)
     dedupe_key = Column(String(160), unique=True)
     created_at = _ts(nullable=False, default=utcnow)
     updated_at = _ts(nullable=False, default=utcnow, onupdate=utcnow)
+
+    # The retry sweep looks for due messages by status and time.
+    __table_args__ = (Index("ix_outbound_messages_status_next_attempt", "status", "next_attempt_at"),)
 
 
 # --- carts, orders and payments -------------------------------------------------------------------
@@ -399,6 +403,9 @@ class AuditEntry(Base):
     action = Column(String(60), nullable=False)
     detail = Column(JSON)
     at = _ts(nullable=False, default=utcnow)
+
+    # Console sessions are checked against logouts on every request.
+    __table_args__ = (Index("ix_audit_log_actor_action_at", "actor", "action", "at"),)
 
 
 class Timer(Base):
