@@ -31,8 +31,15 @@ _ANY = re.compile(r"^\s*(any|any\s+\w+|either|whatever|don'?t mind|doesn'?t matt
 _MAX_BUTTONS = 10
 
 
-async def _stock_query_events(query: StockQuery, tracker: Tracker, text: str) -> list[EventType]:
-    """Slot changes for a new stock question, keeping what the shopper is still talking about."""
+async def stock_query_events(
+    query: StockQuery, tracker: Tracker, text: str, keep_product_by_default: bool = False
+) -> list[EventType]:
+    """Slot changes for a new stock question, keeping what the shopper is still talking about.
+
+    Args:
+        keep_product_by_default: keep the product under discussion even when the words don't point
+            back at it ("reserve please" after a stock answer).
+    """
     events: list[EventType] = []
     current_product = tracker.get_slot("product")
     if query.product_id and query.product_id != current_product:
@@ -41,7 +48,9 @@ async def _stock_query_events(query: StockQuery, tracker: Tracker, text: str) ->
             SlotSet("colour", query.colour),
             SlotSet("size", query.size),
         ]
-    elif current_product and (query.product_id or _FOLLOW_UP.search(text) or query.colour or query.size or query.store_id):
+    elif current_product and (
+        keep_product_by_default or query.product_id or _FOLLOW_UP.search(text) or query.colour or query.size or query.store_id
+    ):
         # "do you have it in L?": sizes and colours are read against the product under discussion.
         colour = query.colour or await shop().call(resolve_colour, current_product, text)
         size = query.size or await shop().call(resolve_size, current_product, text)
@@ -73,14 +82,14 @@ class ActionParseStockQuery(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = latest_text(tracker)
         query = await shop().call(parse_stock_query, text)
-        events = await _stock_query_events(query, tracker, text)
+        events = await stock_query_events(query, tracker, text)
         store_id = await store_from_entity(tracker)
         if store_id:
             events.append(SlotSet("store", store_id))
         if _recognised_nothing(query, events, tracker):
             # A bare word we cannot place ("blorf"): say so before the form asks what they're after.
             dispatcher.utter_message(text=NOT_RECOGNISED)
-        return events
+        return events + [SlotSet("stock_goal", "check")]
 
 
 class ValidateStockForm(FormValidationAction):

@@ -1,7 +1,10 @@
 """Command line for operators: `python -m bot.cli <command>`.
 
-  migrate     bring the database schema up to date (Alembic)
-  seed        load the catalogue CSVs from data/catalog (idempotent)
+  migrate                   bring the database schema up to date (Alembic)
+  seed                      load the catalogue CSVs from data/catalog (idempotent)
+  create-store-key STORE    a store API key (shown once, stored hashed); revoke-store-key PREFIX
+  set-dashboard-password    a store's dashboard login
+  create-agent USERNAME     a support agent account for the console
 """
 
 from __future__ import annotations
@@ -54,7 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands owned by their own modules, which parse their own arguments.
+DELEGATED = {
+    "create-store-key": "bot.cli_store",
+    "revoke-store-key": "bot.cli_store",
+    "set-dashboard-password": "bot.cli_store",
+    "create-agent": "bot.cli_agents",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in DELEGATED:
+        import importlib
+
+        return int(importlib.import_module(DELEGATED[argv[0]]).main(argv))
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -19,12 +20,24 @@ def run_rasa(*args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_training_data_validates_without_warnings() -> None:
-    result = run_rasa(
-        "data", "validate", "--fail-on-warnings", "--domain", "domain.yml", "--config", "config.yml",
-        "--data", *training_data_paths(),
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+# Warnings Rasa's validator gives for things that are right by design.
+EXPECTED_WARNINGS = (
+    # Alerts pushed in with trigger_intent are never typed by shoppers, so they have no NLU examples.
+    re.compile(r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU training data"),
+    # Retrieval intents: rules need `faq` in the domain, and the responses file declares it again.
+    re.compile(r"duplicated intents have been found across multiple domain files: faq$"),
+    # A form asks for its slot with utter_ask_<slot>; the validator only looks in stories and rules.
+    re.compile(r"The utterance 'utter_ask_\w+' is not used in any story or rule"),
+)
+
+
+def test_training_data_validates_with_no_unexpected_warning() -> None:
+    result = run_rasa("data", "validate", "--domain", "domain.yml", "--config", "config.yml", "--data", *training_data_paths())
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-6000:]
+    warnings = [line.strip() for line in re.findall(r"UserWarning: (.+)", output)]
+    unexpected = [w for w in warnings if not any(pattern.search(w) for pattern in EXPECTED_WARNINGS)]
+    assert not unexpected, "\n".join(unexpected)
 
 
 @pytest.mark.e2e

@@ -2,39 +2,93 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from contextlib import suppress
 
-from sanic import Sanic, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.adapters.rasa_client import RasaClient
+from bot.payments import provider_factory
 from bot.pubsub import ConversationSignals
 from bot.server.actions_routes import build_actions_blueprint
+from bot.server.background import sweep_forever
+from bot.server.console_routes import build_console_blueprint
+from bot.server.dashboard_routes import build_dashboard_blueprint
+from bot.server.messaging_routes import build_messaging_blueprint
+from bot.server.payments_routes import build_payments_blueprint
+from bot.server.push import ConversationPush
+from bot.server.store_routes import build_store_api_blueprint
 from bot.server.webchat_routes import WEB_DIR, build_webchat_blueprint
+from bot.services.payments import PaymentOutcome
 from bot.shop import Shop, process_shop, set_process_shop
 
 logger = logging.getLogger(__name__)
 
+PAYMENT_INTENTS = {
+    "payment_received": "EXTERNAL_payment_received",
+    "payment_failed": "EXTERNAL_payment_failed",
+    "payment_refunded": "EXTERNAL_payment_refunded",
+}
 
-def create_app(shop: Shop | None = None, *, name: str = "shop_bot_server") -> Sanic:
-    """Builds the app. Connections (database, Rasa, Redis) open in a start-up listener, not here."""
+
+def create_app(
+    shop: Shop | None = None,
+    *,
+    name: str = "shop_bot_server",
+    run_sweeper: bool = True,
+    console: Blueprint | None = None,
+) -> Sanic:
+    """Builds the app. Connections (database, Rasa, Redis) open in a start-up listener, not here.
+
+    Args:
+        console: the agent console's blueprint, when a caller needs its own settings (tests shorten
+            session lifetimes); by default one configured from the environment.
+    """
+    shop = shop or process_shop()
     app = Sanic(name, configure_logging=False)
     app.config.RESPONSE_TIMEOUT = 120
     app.config.REQUEST_MAX_SIZE = 8 * 1024 * 1024
+
+    async def tell_shopper_about_payment(outcome: PaymentOutcome) -> None:
+        intent = PAYMENT_INTENTS.get(outcome.message_kind or "")
+        if intent and outcome.conversation_id and outcome.channel:
+            await app.ctx.push.external_event(
+                outcome.conversation_id, outcome.channel, intent, {"order_reference": outcome.order_reference}
+            )
+
     app.blueprint(build_actions_blueprint())
     app.blueprint(build_webchat_blueprint())
+    app.blueprint(build_payments_blueprint(shop, provider_factory(shop.settings), tell_shopper_about_payment))
+    app.blueprint(build_messaging_blueprint(shop))
+    app.blueprint(build_store_api_blueprint())
+    app.blueprint(build_dashboard_blueprint())
+    app.blueprint(console or build_console_blueprint())
     app.static("/static", str(WEB_DIR / "static"), name="static")
 
     @app.before_server_start
     async def open_connections(app: Sanic, _loop: object) -> None:
-        app.ctx.shop = shop or process_shop()
+        app.ctx.shop = shop
         # Actions in this process use the same shop (and so the same database) as the routes.
-        set_process_shop(app.ctx.shop)
+        set_process_shop(shop)
         app.ctx.signals = ConversationSignals()
-        app.ctx.rasa = RasaClient(app.ctx.shop.settings)
-        if app.ctx.shop.settings.redis_url:
-            await app.ctx.signals.bridge_redis(app.ctx.shop.settings.redis_url)
+        app.ctx.rasa = RasaClient(shop.settings)
+        app.ctx.push = ConversationPush(app.ctx.rasa, app.ctx.signals)
+        if shop.settings.redis_url:
+            await app.ctx.signals.bridge_redis(shop.settings.redis_url)
+
+    @app.after_server_start
+    async def start_sweeper(app: Sanic, _loop: object) -> None:
+        app.ctx.sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
+
+    @app.before_server_stop
+    async def stop_sweeper(app: Sanic, _loop: object) -> None:
+        if app.ctx.sweeper is not None:
+            app.ctx.sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await app.ctx.sweeper
 
     @app.after_server_stop
     async def close_connections(app: Sanic, _loop: object) -> None:

@@ -20,13 +20,14 @@ async def test_parse_picks_up_everything_the_message_names(catalog_shop) -> None
         SlotSet("colour", "Brown"),
         SlotSet("size", "9"),
         SlotSet("store", "arndale"),
+        SlotSet("stock_goal", "check"),
     ]
 
 
 async def test_follow_up_keeps_the_product_and_changes_only_what_is_named(catalog_shop) -> None:
     slots = {"product": "FS-FLC-KIN", "colour": "Navy", "size": "M", "store": "arndale"}
     events = await ActionParseStockQuery().run(dispatcher(), tracker("do you have it in L?", slots=slots), load_domain())
-    assert events == [SlotSet("size", "L")]
+    assert events == [SlotSet("size", "L"), SlotSet("stock_goal", "check")]
 
 
 async def test_unmatched_new_question_forgets_the_old_product_so_the_form_asks(catalog_shop) -> None:
@@ -34,7 +35,7 @@ async def test_unmatched_new_question_forgets_the_old_product_so_the_form_asks(c
     events = await ActionParseStockQuery().run(
         dispatcher(), tracker("do you sell unicorn onesies", slots=slots), load_domain()
     )
-    assert events == [SlotSet("product", None), SlotSet("colour", None), SlotSet("size", None)]
+    assert events == [SlotSet("product", None), SlotSet("colour", None), SlotSet("size", None), SlotSet("stock_goal", "check")]
 
 
 async def test_form_requires_colour_and_size_only_when_the_product_has_a_choice(catalog_shop) -> None:
@@ -93,7 +94,7 @@ async def test_a_bare_word_it_cannot_place_is_admitted_not_ignored(catalog_shop)
     said = dispatcher()
     events = await ActionParseStockQuery().run(said, tracker("blorf", intent="inform"), load_domain())
     assert [message["text"] for message in said.messages] == ["Sorry, I didn't catch that."]
-    assert events == [SlotSet("product", None), SlotSet("colour", None), SlotSet("size", None)]
+    assert events == [SlotSet("product", None), SlotSet("colour", None), SlotSet("size", None), SlotSet("stock_goal", "check")]
 
 
 async def test_a_bare_store_name_is_understood_silently(catalog_shop) -> None:

@@ -1,0 +1,215 @@
+"""Click-and-collect in a conversation: the use cases the assistant's order dialogue calls.
+
+Each function composes the cart, order and payment services into one step the shopper takes
+("reserve 2 of those", "confirm", "send me a new link", "cancel my order"), so actions stay thin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+
+from bot.domain.orders import (
+    HoldPolicy,
+    NotYourOrder,
+    OrderNotFound,
+    OrderStatus,
+    PaymentMethod,
+)
+from bot.payments.base import PaymentProvider
+from bot.services.cart import CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
+from bot.services.identity import parse_conversation_id
+from bot.services.inventory import StockAnswer, check_stock
+from bot.services.orders import (
+    CancelledOrder,
+    OrderSummary,
+    cancel_order,
+    get_order_for,
+    orders_for_conversation,
+    place_order,
+)
+from bot.services.payments import PaymentLinkView, create_payment_link, execute_refund
+from bot.services.unit_of_work import UnitOfWork
+
+PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
+
+
+@dataclass(frozen=True)
+class ItemAdded:
+    """The result of "reserve N of those": either added, or why not (no single variant, not enough here)."""
+
+    stock: StockAnswer
+    cart: CartView | None
+
+    @property
+    def added(self) -> bool:
+        return self.cart is not None
+
+
+@dataclass(frozen=True)
+class OrderReview:
+    cart: CartView
+    here: StoreCoverage | None
+    store_with_everything: StoreCoverage | None
+
+
+@dataclass(frozen=True)
+class CheckedOut:
+    order: OrderSummary
+    link: PaymentLinkView | None
+
+
+@dataclass(frozen=True)
+class ShopperCancellation:
+    cancelled: CancelledOrder
+    refunded: bool
+
+
+def add_item(
+    uow: UnitOfWork,
+    conversation_id: str,
+    product_id: str,
+    store_id: str,
+    colour: str | None,
+    size: str | None,
+    quantity: int,
+) -> ItemAdded:
+    """Puts one variant in the cart when the store can supply the quantity; the cart holds no stock yet."""
+    stock = check_stock(uow, product_id, store_id, colour, size, quantity)
+    if stock.sku is None or not stock.in_stock:
+        return ItemAdded(stock=stock, cart=None)
+    return ItemAdded(stock=stock, cart=add_to_cart(uow, conversation_id, stock.sku, quantity))
+
+
+def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None) -> OrderReview:
+    """What the chosen store can supply of the cart, and which store has everything if it can't."""
+    cart = view_cart(uow, conversation_id)
+    if cart.is_empty:
+        return OrderReview(cart=cart, here=None, store_with_everything=None)
+    coverage = store_coverage(uow, conversation_id)
+    here = next((store for store in coverage if store.store_id == store_id), None)
+    complete = next((store for store in coverage if store.has_everything), None)
+    return OrderReview(cart=cart, here=here, store_with_everything=complete)
+
+
+def contact_phone_of(conversation_id: str) -> str | None:
+    """The phone a conversation comes from (SMS and WhatsApp), used for pickup alerts and codes."""
+    try:
+        parsed = parse_conversation_id(conversation_id)
+    except ValueError:  # web chat ids carry no address
+        return None
+    return parsed.address if parsed.channel in PHONE_CHANNELS else None
+
+
+def check_out(
+    uow: UnitOfWork,
+    provider: PaymentProvider,
+    conversation_id: str,
+    channel: str,
+    store_id: str,
+    payment_method: str,
+    hold_policy: HoldPolicy,
+    now: datetime | None = None,
+) -> CheckedOut:
+    """Reserves the cart at the store (all or nothing) and, when paying now, creates the pay link.
+
+    Raises:
+        EmptyCart, OutOfStock, PaymentMethodNotOffered, UnknownStore (bot.domain.orders);
+        PaymentProviderError when the provider refuses the link (the order stays reserved).
+    """
+    order = place_order(
+        uow,
+        conversation_id,
+        channel,
+        store_id,
+        payment_method,
+        contact_phone=contact_phone_of(conversation_id),
+        now=now,
+        hold_policy=hold_policy,
+    )
+    clear_cart(uow, conversation_id)
+    uow.commit()
+    link = None
+    if payment_method == PaymentMethod.LINK.value:
+        link = create_payment_link(uow, provider, order.reference, now)
+    return CheckedOut(order=order, link=link)
+
+
+def latest_order(uow: UnitOfWork, conversation_id: str) -> OrderSummary | None:
+    orders = orders_for_conversation(uow, conversation_id)
+    return orders[0] if orders else None
+
+
+def renew_payment_link(
+    uow: UnitOfWork,
+    provider: PaymentProvider,
+    conversation_id: str,
+    channel: str,
+    hold_policy: HoldPolicy,
+    now: datetime | None = None,
+) -> CheckedOut | None:
+    """A working pay link for the shopper's latest order; an expired order is reserved again first.
+
+    Returns None when the conversation has no order that can still be paid by link.
+    """
+    now = now or datetime.now(timezone.utc)
+    order = latest_order(uow, conversation_id)
+    if order is None or order.payment_method != PaymentMethod.LINK.value:
+        return None
+    if order.status == OrderStatus.PENDING_PAYMENT.value and order.hold_expires_at > now:
+        return CheckedOut(order=order, link=create_payment_link(uow, provider, order.reference, now))
+    if order.status != OrderStatus.EXPIRED.value:
+        return None
+    clear_cart(uow, conversation_id)
+    for line in order.lines:
+        add_to_cart(uow, conversation_id, line.sku, line.quantity)
+    return check_out(uow, provider, conversation_id, channel, order.store_id, PaymentMethod.LINK.value, hold_policy, now)
+
+
+def find_shoppers_order(uow: UnitOfWork, conversation_id: str, reference: str | None) -> OrderSummary | None:
+    """The order the shopper asks about: the named one (if it is theirs) or their latest.
+
+    Raises:
+        NotYourOrder: the reference belongs to another conversation (it may be verifiable by code).
+    """
+    if reference is None:
+        return latest_order(uow, conversation_id)
+    try:
+        return get_order_for(uow, reference, conversation_id)
+    except OrderNotFound:
+        return None
+
+
+def cancel_for_shopper(
+    uow: UnitOfWork, provider_for: Callable[[str], PaymentProvider], conversation_id: str, reference: str
+) -> ShopperCancellation:
+    """Cancels the shopper's own order, releasing its stock and refunding a paid one.
+
+    Raises:
+        NotYourOrder, OrderNotFound, InvalidTransition (already collected).
+    """
+    get_order_for(uow, reference, conversation_id)
+    cancelled = cancel_order(uow, reference, "cancelled by the shopper", actor=f"shopper:{conversation_id}")
+    refunded = False
+    if cancelled.refund is not None:
+        execute_refund(uow, provider_for(cancelled.refund.provider), cancelled.refund)
+        refunded = True
+    return ShopperCancellation(cancelled=cancelled, refunded=refunded)
+
+
+__all__ = [
+    "CheckedOut",
+    "ItemAdded",
+    "NotYourOrder",
+    "OrderReview",
+    "ShopperCancellation",
+    "add_item",
+    "cancel_for_shopper",
+    "check_out",
+    "contact_phone_of",
+    "find_shoppers_order",
+    "latest_order",
+    "renew_payment_link",
+    "review_order",
+]

@@ -1,0 +1,120 @@
+"""The web chat channel on the Rasa side.
+
+The browser never talks to Rasa directly: the bot server records the shopper's line, then forwards
+it here with a shared secret. Every reply (and every later push through trigger_intent) is written
+to the transcript table, from which the bot server streams it to the page. So replies survive a
+closed tab, a reload or a dropped connection, and any bot server replica can deliver them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+from typing import Any, Awaitable, Callable, Iterable
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.services.transcript import record_message
+from bot.shop import process_shop
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "webchat"
+SECRET_HEADER = "X-Webchat-Secret"
+# Web conversation ids are random UUIDs minted by the page; nothing else may pose as a web shopper.
+WEB_CONVERSATION_ID = re.compile(r"^web-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+MAX_MESSAGE_CHARS = 2000
+
+
+class WebChatOutput(OutputChannel):
+    """Writes the assistant's messages into the conversation's transcript."""
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    async def _record(self, recipient_id: str, text: str, payload: dict[str, Any] | None = None) -> None:
+        await process_shop().call(record_message, recipient_id, CHANNEL, "bot", text, payload)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in text.strip().split("\n\n"):
+            await self._record(recipient_id, part)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        choices = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
+        await self._record(recipient_id, text, {"buttons": choices})
+
+    async def send_quick_replies(
+        self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self._record(recipient_id, "", {"image": image})
+
+    async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
+        await self._record(recipient_id, str(attachment), {"attachment": attachment})
+
+    async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        text = str(json_message.get("text", "")) if isinstance(json_message, dict) else ""
+        await self._record(recipient_id, text, {"custom": json_message})
+
+    async def send_elements(self, recipient_id: str, elements: Iterable[Any], **kwargs: Any) -> None:
+        await self._record(recipient_id, "", {"elements": list(elements)})
+
+
+class WebChatInput(InputChannel):
+    """Receives shopper lines forwarded by the bot server (authenticated by WEBCHAT_SECRET)."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    @classmethod
+    def name(cls) -> str:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> "WebChatInput":
+        return cls(secret=os.environ.get("WEBCHAT_SECRET", ""))
+
+    def get_output_channel(self) -> OutputChannel:
+        return WebChatOutput()
+
+    def _authorised(self, request: Request) -> bool:
+        if not self.secret:
+            logger.error("web chat rejects every message: WEBCHAT_SECRET is not set")
+            return False
+        offered = request.headers.get(SECRET_HEADER, "")
+        return hmac.compare_digest(offered.encode(), self.secret.encode())
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("webchat_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if not self._authorised(request):
+                return response.json({"error": "forbidden"}, status=403)
+            body = request.json if isinstance(request.json, dict) else {}
+            sender, text = body.get("sender"), body.get("message")
+            if not isinstance(sender, str) or not WEB_CONVERSATION_ID.match(sender):
+                return response.json({"error": "sender must be a web conversation id"}, status=400)
+            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+                return response.json({"error": f"message must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
+            metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            await on_new_message(
+                UserMessage(text, WebChatOutput(), sender, input_channel=CHANNEL, metadata=metadata)
+            )
+            return response.json({"status": "processed"})
+
+        return webhook
