@@ -4,7 +4,7 @@
   seed                      load the catalogue CSVs from data/catalog (idempotent)
   create-store-key STORE    a store API key (shown once, stored hashed); revoke-store-key PREFIX
   set-dashboard-password    a store's dashboard login
-  create-agent USERNAME     a support agent account for the console
+  create-agent USERNAME     a support agent account for the console; set-agent-password USERNAME
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ DELEGATED = {
     "revoke-store-key": "bot.cli_store",
     "set-dashboard-password": "bot.cli_store",
     "create-agent": "bot.cli_agents",
+    "set-agent-password": "bot.cli_agents",
 }
 
 

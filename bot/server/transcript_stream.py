@@ -1,8 +1,8 @@
 """Server-Sent Events of a conversation's transcript, resumable by line id.
 
 The transcript table is the truth; `ctx.signals` only makes delivery immediate, and the database is
-re-read every poll, so a signal lost between processes costs a second, not a line. Used by the agent
-console; the web chat's stream has the same shape and could use it too.
+re-read every poll, so a signal lost between processes costs a second, not a line. Used by the web
+chat and the agent console.
 """
 
 from __future__ import annotations

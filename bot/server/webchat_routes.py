@@ -7,9 +7,7 @@ a reconnect (EventSource sends Last-Event-ID) resumes exactly where it stopped.
 
 from __future__ import annotations
 
-import json
 import logging
-import time
 from pathlib import Path
 
 from sanic import Blueprint, response
@@ -17,14 +15,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.adapters.rasa_client import RasaUnavailable
-from bot.services.transcript import messages_after, record_message
+from bot.server.transcript_stream import after_id_of, stream_transcript
+from bot.services.transcript import TranscriptLine, messages_after, record_message
 from connectors.webchat import CHANNEL, MAX_MESSAGE_CHARS, WEB_CONVERSATION_ID
 
 logger = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).parent / "web"
-STREAM_POLL_SECONDS = 1.0
-STREAM_KEEPALIVE_SECONDS = 15.0
 # EventSource reconnects by itself; closing now and then frees dead connections on proxies.
 STREAM_MAX_SECONDS = 300.0
 RASA_DOWN_REPLY = (
@@ -35,11 +32,6 @@ RASA_DOWN_REPLY = (
 
 def _conversation_id(value: object) -> str | None:
     return value if isinstance(value, str) and WEB_CONVERSATION_ID.match(value) else None
-
-
-def _after_id(request: Request) -> int:
-    candidates = [request.args.get("after", "0"), request.headers.get("Last-Event-ID", "0")]
-    return max((int(c) for c in candidates if c and c.isdigit()), default=0)
 
 
 def build_webchat_blueprint() -> Blueprint:
@@ -81,7 +73,7 @@ def build_webchat_blueprint() -> Blueprint:
         conversation_id = _conversation_id(request.args.get("conversation_id"))
         if conversation_id is None:
             return response.json({"error": "conversation_id must be a web conversation id"}, status=400)
-        lines = await request.app.ctx.shop.call(messages_after, conversation_id, _after_id(request))
+        lines = await request.app.ctx.shop.call(messages_after, conversation_id, after_id_of(request))
         return response.json({"messages": [line.as_json() for line in lines]})
 
     @chat.get("/chat/api/stream")
@@ -89,25 +81,7 @@ def build_webchat_blueprint() -> Blueprint:
         conversation_id = _conversation_id(request.args.get("conversation_id"))
         if conversation_id is None:
             return response.json({"error": "conversation_id must be a web conversation id"}, status=400)
-        ctx = request.app.ctx
-        last_id = _after_id(request)
-        stream_response = await request.respond(
-            content_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
-        started = last_write = time.monotonic()
-        await stream_response.send("retry: 1000\n\n")
-        while not request.transport.is_closing() and time.monotonic() - started < STREAM_MAX_SECONDS:
-            lines = await ctx.shop.call(messages_after, conversation_id, last_id)
-            for line in lines:
-                await stream_response.send(f"id: {line.id}\ndata: {json.dumps(line.as_json())}\n\n")
-                last_id = line.id
-                last_write = time.monotonic()
-            if time.monotonic() - last_write > STREAM_KEEPALIVE_SECONDS:
-                await stream_response.send(": keep-alive\n\n")
-                last_write = time.monotonic()
-            await ctx.signals.wait(conversation_id, STREAM_POLL_SECONDS)
-        await stream_response.eof()
+        await stream_transcript(request, conversation_id, render=TranscriptLine.as_json, max_seconds=STREAM_MAX_SECONDS)
         return None
 
     return chat
