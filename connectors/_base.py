@@ -20,6 +20,7 @@ from bot.services.identity import parse_conversation_id
 from bot.services.messaging import last_offered_options
 from bot.shop import Shop, process_shop
 from connectors._rendering import Option, options_from_buttons, select_option
+from connectors._turns import answer_or_apologise
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 ATTACHMENT_ONLY_REPLY = "Thanks! I can't open photos or files here - please tell me in words what you're looking for."
@@ -146,12 +147,9 @@ class ChannelInput(InputChannel):
         self, on_new_message: OnNewMessage, text: str, conversation_id: str, message_id: str, metadata: dict[str, Any]
     ) -> None:
         """Hands the message to Rasa in the background, so the provider gets its answer at once."""
+        output = self.get_output_channel()
         user_message = UserMessage(
-            text,
-            self.get_output_channel(),
-            conversation_id,
-            input_channel=self.channel,
-            message_id=message_id,
-            metadata=metadata,
+            text, output, conversation_id, input_channel=self.channel, message_id=message_id, metadata=metadata
         )
-        self.tasks.spawn(on_new_message(user_message), f"{self.channel} turn for {message_id}")
+        turn = answer_or_apologise(self.shop, conversation_id, on_new_message(user_message), output)
+        self.tasks.spawn(turn, f"{self.channel} turn for {message_id}")

@@ -21,6 +21,7 @@ from sanic.response import HTTPResponse
 
 from bot.services.transcript import record_message
 from bot.shop import process_shop
+from connectors._turns import answer_or_apologise
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +113,9 @@ class WebChatInput(InputChannel):
             if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
                 return response.json({"error": f"message must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
-            await on_new_message(
-                UserMessage(text, WebChatOutput(), sender, input_channel=CHANNEL, metadata=metadata)
-            )
+            output = WebChatOutput()
+            turn = on_new_message(UserMessage(text, output, sender, input_channel=CHANNEL, metadata=metadata))
+            await answer_or_apologise(process_shop(), sender, turn, output)
             return response.json({"status": "processed"})
 
         return webhook

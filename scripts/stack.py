@@ -112,7 +112,7 @@ def wait_until_ready(stack: RunningStack, timeout: float = 300.0, progress: bool
             process = stack.processes[name]
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with code {process.returncode} during start-up")
-            if _answers(url):
+            if answers(url):
                 pending.pop(name)
                 if progress:
                     print(f"  {name} is up", flush=True)
@@ -123,7 +123,7 @@ def wait_until_ready(stack: RunningStack, timeout: float = 300.0, progress: bool
         time.sleep(0.25)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310 - loopback URL we built
             return reply.status == 200

@@ -7,6 +7,7 @@ import logging
 from contextlib import suppress
 
 from sanic import Blueprint, Sanic, response
+from sqlalchemy.exc import OperationalError
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -94,6 +95,14 @@ def create_app(
     async def close_connections(app: Sanic, _loop: object) -> None:
         await app.ctx.rasa.close()
         await app.ctx.signals.close()
+
+    @app.exception(OperationalError)
+    async def database_unavailable(request: Request, error: OperationalError) -> HTTPResponse:
+        # A restarting or unreachable database: say so plainly and when to retry, never a bare 500.
+        logger.error("database unavailable during %s %s: %s", request.method, request.path, type(error).__name__)
+        return response.json(
+            {"error": "the shop's database is unavailable for a moment; please retry"}, status=503, headers={"Retry-After": "5"}
+        )
 
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:

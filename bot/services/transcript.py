@@ -81,3 +81,21 @@ def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, lim
         )
         for row in rows
     ]
+
+
+def last_line_id(uow: UnitOfWork, conversation_id: str) -> int:
+    """The id of the conversation's newest transcript line (0 when it has none)."""
+    newest = uow.session.scalar(
+        select(ChatMessage.id).where(ChatMessage.conversation_id == conversation_id).order_by(ChatMessage.id.desc()).limit(1)
+    )
+    return int(newest or 0)
+
+
+def answered_since(uow: UnitOfWork, conversation_id: str, after_id: int) -> bool:
+    """Whether the assistant or an agent said anything in the conversation after line `after_id`."""
+    reply = uow.session.scalar(
+        select(ChatMessage.id)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.id > after_id, ChatMessage.author.in_(("bot", "agent")))
+        .limit(1)
+    )
+    return reply is not None

@@ -69,6 +69,6 @@ def test_words_it_cannot_place_get_a_helpful_reply_never_silence(assistant) -> N
         for gibberish in ("blorf qwzx vlem", "zzkq plomf"):
             replies = texts(shopper.say(gibberish))
             assert replies, f"no reply to {gibberish!r}"
-            assert any("didn't" in line or "another way" in line or "Which product" in line for line in replies), replies
+            assert any(line.startswith("Sorry") or "Which product" in line for line in replies), replies
     finally:
         shopper.close()

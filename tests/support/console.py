@@ -8,7 +8,7 @@ from typing import Iterator
 
 import httpx
 
-from scripts.stack import RunningStack, _answers
+from scripts.stack import RunningStack, answers
 
 # Support is always staffed in these tests; whether a person is offered then depends only on presence.
 ALWAYS_OPEN = {"SUPPORT_HOURS": "Mon-Sun 00:00-24:00", "SUPPORT_TIMEZONE": "Europe/London"}
@@ -17,7 +17,7 @@ ALWAYS_OPEN = {"SUPPORT_HOURS": "Mon-Sun 00:00-24:00", "SUPPORT_TIMEZONE": "Euro
 @contextmanager
 def console_server(stack: RunningStack) -> Iterator[str]:
     """Yields the base URL of the bot server serving the agent console for this stack."""
-    if not _answers(f"{stack.bot_url}/console/login"):
+    if not answers(f"{stack.bot_url}/console/login"):
         raise RuntimeError(f"the bot server at {stack.bot_url} does not serve the agent console")
     yield stack.bot_url
 

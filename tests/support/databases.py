@@ -14,6 +14,7 @@ from typing import Iterator
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import NullPool
 from sqlalchemy.engine.url import make_url
 
 from bot.db import build_engine
@@ -45,7 +46,8 @@ def fresh_postgres_database() -> Iterator[str]:
     """Creates an empty database on the test server, yields its URL and drops it afterwards."""
     admin_url = make_url(POSTGRES_ADMIN_URL)
     try:
-        admin = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT")
+        # No pool: a connection left dead by a PostgreSQL restart in another test must not be reused.
+        admin = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         with admin.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - any connection failure means "no server here"

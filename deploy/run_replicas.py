@@ -1,0 +1,239 @@
+"""Runs N Rasa servers and N bot servers on one machine in production mode (put nginx in front).
+
+    set -a; . deploy/production.env; set +a
+    .venv/bin/python -m deploy.run_replicas --rasa 2 --bots 2        # Rasa on 5005-5006, bots on 5055-5056
+    sudo nginx -c "$PWD/deploy/nginx.conf"                            # or your own nginx site
+
+Every replica gets the same environment (deploy/production.env.example); Rasa reads
+deploy/endpoints.production.yml. The tests in tests/production start their replicas through
+`ReplicaSet`, so the example and the fault suite share one start-up path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable
+
+# Health checks answer exactly as in `make run`.
+from scripts.stack import answers
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
+PRODUCTION_ENDPOINTS = PROJECT_ROOT / "deploy" / "endpoints.production.yml"
+
+
+@dataclass
+class Replica:
+    """One process: its command, environment, health URL, and the running process if any."""
+
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    health_url: str
+    url: str
+    log_path: Path | None = None
+    process: subprocess.Popen | None = None
+    _log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            self.command, cwd=PROJECT_ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT if self._log else None
+        )
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, number: int) -> None:
+        if self.running():
+            assert self.process is not None
+            self.process.send_signal(number)
+
+    def wait_exit(self, timeout: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, characters: int = 4000) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")[-characters:]
+
+
+@dataclass
+class ReplicaSet:
+    replicas: dict[str, Replica] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Replica:
+        return self.replicas[name]
+
+    def start(self, names: Iterable[str] | None = None) -> None:
+        for name in names or self.replicas:
+            self.replicas[name].start()
+
+    def kill(self, name: str) -> None:
+        """kill -9: no clean-up runs, exactly like a crashed machine or an OOM kill."""
+        replica = self.replicas[name]
+        replica.signal(signal.SIGKILL)
+        replica.wait_exit(10)
+
+    def restart(self, name: str, timeout: float = 180.0) -> None:
+        replica = self.replicas[name]
+        if replica.running():
+            self.kill(name)
+        replica.start()
+        self.wait_until_ready([name], timeout)
+
+    def wait_until_ready(self, names: Iterable[str] | None = None, timeout: float = 240.0) -> None:
+        """Waits until each replica answers its health URL; raises with its log if one dies or time runs out."""
+        pending = {name: self.replicas[name] for name in (names or self.replicas)}
+        deadline = time.monotonic() + timeout
+        while pending:
+            for name, replica in list(pending.items()):
+                if not replica.running():
+                    raise RuntimeError(f"{name} exited during start-up:\n{replica.log_tail()}")
+                if answers(replica.health_url):
+                    pending.pop(name)
+            if pending and time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f} s: {', '.join(pending)}")
+            time.sleep(0.25)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        for replica in self.replicas.values():
+            replica.signal(signal.SIGTERM)
+        for replica in self.replicas.values():
+            replica.wait_exit(timeout)
+
+
+def plan_replicas(
+    model: Path,
+    env: dict[str, str],
+    rasa_ports: list[int],
+    bot_ports: list[int],
+    *,
+    host: str = "127.0.0.1",
+    log_dir: Path | None = None,
+    pair_directly: bool = False,
+) -> ReplicaSet:
+    """Describes the processes; nothing starts yet.
+
+    Args:
+        model: the trained Rasa model.
+        env: the shared environment (production.env plus secrets).
+        rasa_ports, bot_ports: one port per replica.
+        log_dir: where each replica writes `<name>.log`; None writes to this terminal.
+        pair_directly: without nginx (tests), bot server i talks to Rasa i, and Rasa i calls actions on
+            the *next* bot server (i+1), so a shopper's own bot server and the action server are
+            different processes, as behind a load balancer; otherwise ACTION_ENDPOINT_URL and
+            RASA_URL come from `env` (nginx).
+    """
+    replicas: dict[str, Replica] = {}
+    for index, port in enumerate(rasa_ports):
+        replica_env = dict(env)
+        if pair_directly:
+            replica_env["ACTION_ENDPOINT_URL"] = f"http://{host}:{bot_ports[(index + 1) % len(bot_ports)]}/webhook"
+        replicas[f"rasa-{index}"] = Replica(
+            name=f"rasa-{index}",
+            command=[
+                str(VENV_BIN / "rasa"), "run",
+                "--model", str(model),
+                "--enable-api", "--auth-token", env["RASA_TOKEN"],
+                "--endpoints", str(PRODUCTION_ENDPOINTS),
+                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+                "--interface", host, "--port", str(port),
+            ],
+            env=replica_env,
+            health_url=f"http://{host}:{port}/status?token={env['RASA_TOKEN']}",
+            url=f"http://{host}:{port}",
+            log_path=log_dir / f"rasa-{index}.log" if log_dir else None,
+        )
+    for index, port in enumerate(bot_ports):
+        replica_env = dict(env, SHOP_HOST=host, SHOP_PORT=str(port))
+        if pair_directly:
+            replica_env["RASA_URL"] = f"http://{host}:{rasa_ports[index % len(rasa_ports)]}"
+        replicas[f"bot-{index}"] = Replica(
+            name=f"bot-{index}",
+            command=[str(VENV_BIN / "python"), "-m", "bot.server"],
+            env=replica_env,
+            health_url=f"http://{host}:{port}/health",
+            url=f"http://{host}:{port}",
+            log_path=log_dir / f"bot-{index}.log" if log_dir else None,
+        )
+    return ReplicaSet(replicas)
+
+
+REQUIRED = (
+    "SHOP_DATABASE_URL", "RASA_TRACKER_DB_HOST", "RASA_TRACKER_DB_PORT", "RASA_TRACKER_DB_NAME", "RASA_TRACKER_DB_USER",
+    "RASA_TRACKER_DB_PASSWORD", "RASA_TRACKER_LOGIN_DB", "RASA_LOCK_STORE_URL", "RASA_LOCK_KEY_PREFIX",
+    "RASA_LOCK_LEASE_SECONDS", "RABBITMQ_HOST", "RABBITMQ_PORT", "RABBITMQ_USER", "RABBITMQ_PASSWORD",
+    "RASA_EVENTS_QUEUE", "REDIS_URL", "ACTION_ENDPOINT_URL", "RASA_URL",
+)
+
+
+def missing_settings(env: dict[str, str]) -> list[str]:
+    """Production variables that are not set at all (an empty password is allowed)."""
+    return [name for name in REQUIRED if name not in env]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from scripts import train_if_needed
+    from scripts.shop_env import model_path, shop_environment
+
+    parser = argparse.ArgumentParser(prog="python -m deploy.run_replicas", description=__doc__.splitlines()[0])
+    parser.add_argument("--rasa", type=int, default=2, help="Rasa replicas (ports from --rasa-port up)")
+    parser.add_argument("--bots", type=int, default=2, help="bot server replicas (ports from --bot-port up)")
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--bot-port", type=int, default=5055)
+    parser.add_argument("--seed", action="store_true", help="load the demo catalogue (idempotent)")
+    args = parser.parse_args(argv)
+
+    env = shop_environment()
+    missing = missing_settings(env)
+    if missing:
+        print(f"error: set these first (see deploy/production.env.example): {', '.join(missing)}", file=sys.stderr)
+        return 2
+    python = str(VENV_BIN / "python")
+    subprocess.run([python, "-m", "bot.cli", "migrate"], cwd=PROJECT_ROOT, env=env, check=True)
+    if args.seed:
+        subprocess.run([python, "-m", "bot.cli", "seed"], cwd=PROJECT_ROOT, env=env, check=True)
+    if train_if_needed.main() != 0:
+        return 1
+    replicas = plan_replicas(
+        model_path(),
+        env,
+        [args.rasa_port + i for i in range(args.rasa)],
+        [args.bot_port + i for i in range(args.bots)],
+    )
+    replicas.start()
+    try:
+        replicas.wait_until_ready()
+        print(f"Ready: {', '.join(f'{r.name} {r.url}' for r in replicas.replicas.values())}. Ctrl-C stops them.", flush=True)
+        while all(replica.running() for replica in replicas.replicas.values()):
+            time.sleep(1)
+        print("a replica exited; stopping the others", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        replicas.stop()
+
+
+if __name__ == "__main__":
+    os.chdir(PROJECT_ROOT)
+    sys.exit(main())

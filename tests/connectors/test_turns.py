@@ -1,0 +1,47 @@
+"""A turn that produces no reply gets an apology on the same channel, unless people own the conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.services.handoff import request_handoff
+from bot.services.transcript import record_message
+from connectors._turns import answer_or_apologise
+
+CONVERSATION = "sms:+447700900123"
+
+
+class RecordingOutput:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        self.sent.append((recipient_id, text))
+
+
+async def silent_turn() -> None:
+    return None
+
+
+async def test_a_silent_turn_gets_an_apology_with_a_way_forward(shop) -> None:
+    shop.run(record_message, CONVERSATION, "sms", "user", "is the fleece in stock")
+    output = RecordingOutput()
+    await answer_or_apologise(shop, CONVERSATION, silent_turn(), output)  # type: ignore[arg-type]
+    [(recipient, text)] = output.sent
+    assert recipient == CONVERSATION and text.startswith("Sorry") and shop.settings.support_phone in text
+
+
+async def test_a_turn_that_answered_gets_nothing_more(shop) -> None:
+    async def answering_turn() -> None:
+        await shop.call(record_message, CONVERSATION, "sms", "bot", "Yes! Arndale has 3.")
+
+    output = RecordingOutput()
+    await answer_or_apologise(shop, CONVERSATION, answering_turn(), output)  # type: ignore[arg-type]
+    assert output.sent == []
+
+
+async def test_no_apology_while_a_person_owns_the_conversation(shop) -> None:
+    shop.run(request_handoff, CONVERSATION, "sms", "asked_for_person")
+    output = RecordingOutput()
+    await answer_or_apologise(shop, CONVERSATION, silent_turn(), output)  # type: ignore[arg-type]
+    assert output.sent == []

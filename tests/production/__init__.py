@@ -1,0 +1,1 @@
+"""Production mode: PostgreSQL, Redis and RabbitMQ, several replicas, and faults (see docs/production.md)."""

@@ -1,0 +1,110 @@
+"""Alembic migrations run the same on SQLite and PostgreSQL, and carry existing data forward."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, Numeric, Table, create_engine, inspect, text
+from sqlalchemy.engine import Connection
+
+from bot.cli import alembic_config
+from bot.models import Base
+from tests.support.databases import fresh_postgres_database
+
+pytestmark = pytest.mark.production
+
+NOW = datetime(2030, 5, 6, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+    else:
+        with fresh_postgres_database() as url:
+            yield url
+
+
+def revisions() -> list[str]:
+    """Every revision id, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+def insert_old_row(connection: Connection, table_name: str, **values: object) -> None:
+    """Inserts a row into a table as the old schema has it, filling its other required columns.
+
+    The columns are read from the database, not from bot.models, so the row fits the old revision.
+    """
+    table = Table(table_name, MetaData(), autoload_with=connection)
+    row = dict(values)
+    for column in table.columns:
+        if column.name in row or column.nullable or column.server_default is not None:
+            continue
+        if column.primary_key and isinstance(column.type, Integer):
+            continue  # autoincrement
+        row[column.name] = _neutral_value(column.type)
+    connection.execute(table.insert().values(**row))
+
+
+def _neutral_value(column_type: object) -> object:
+    if isinstance(column_type, DateTime):
+        return NOW
+    if isinstance(column_type, Boolean):
+        return True
+    if isinstance(column_type, (Integer, Numeric)):
+        return 0
+    if isinstance(column_type, JSON):
+        return {}
+    return "x"
+
+
+def test_the_revisions_form_one_line_with_a_single_head() -> None:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert len(script.get_heads()) == 1
+    assert len(revisions()) >= 1
+
+
+def test_upgrading_to_head_gives_exactly_the_models_schema(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "head")
+    engine = create_engine(database_url, future=True)
+    try:
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": False}), Base.metadata)
+        assert differences == []
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_an_old_schema_with_data_is_upgraded_and_keeps_its_data(database_url: str) -> None:
+    config = alembic_config(database_url)
+    first = revisions()[0]
+    command.upgrade(config, first)  # the oldest schema a retailer can be running
+    engine = create_engine(database_url, future=True)
+    try:
+        with engine.begin() as connection:
+            insert_old_row(connection, "stores", id="leeds", name="Fellside Leeds", safety_buffer=1)
+            insert_old_row(connection, "products", id="P-1", name="Trail Jacket")
+            insert_old_row(connection, "variants", sku="JKT-1", product_id="P-1", price_minor=8999, currency="GBP")
+            insert_old_row(connection, "inventory", store_id="leeds", sku="JKT-1", on_hand=7, reserved=2)
+            insert_old_row(connection, "chat_messages", conversation_id="web-x", author="user", text="is the jacket in stock?")
+
+        command.upgrade(config, "head")
+        command.upgrade(config, "head")  # running it again is a no-op
+
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT on_hand, reserved FROM inventory WHERE sku = 'JKT-1'")).one() == (7, 2)
+            assert connection.execute(text("SELECT price_minor, currency, product_id FROM variants")).one() == (8999, "GBP", "P-1")
+            assert connection.execute(text("SELECT name, safety_buffer FROM stores")).one() == ("Fellside Leeds", 1)
+            assert connection.execute(text("SELECT text FROM chat_messages")).scalar_one() == "is the jacket in stock?"
+            version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        assert version == revisions()[-1]
+    finally:
+        engine.dispose()
