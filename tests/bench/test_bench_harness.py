@@ -1,0 +1,183 @@
+"""The benchmark harness's pure parts: percentile math, ratios and verdicts, table layout, JSON shape.
+
+No timing is asserted here: figures come from `make bench`, never from tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bench.loadgen import BadSpec, Target
+from bench.report import (
+    Row,
+    figures_document,
+    format_markdown,
+    format_table,
+    latency_summary,
+    percentile,
+    ratio,
+    write_json,
+)
+from bench.run import QUICK, _db_rows, build_rows, chart_series, long_ends
+
+
+def test_percentile_interpolates_between_closest_ranks() -> None:
+    samples = [4.0, 1.0, 3.0, 2.0, 5.0]
+    assert percentile(samples, 0.0) == 1.0
+    assert percentile(samples, 0.5) == 3.0
+    assert percentile(samples, 1.0) == 5.0
+    assert percentile(samples, 0.25) == 2.0
+    assert percentile([10.0, 20.0], 0.95) == pytest.approx(19.5)
+    assert percentile(list(map(float, range(1, 101))), 0.99) == pytest.approx(99.01)
+
+
+def test_percentile_of_one_sample_is_that_sample() -> None:
+    assert percentile([7.5], 0.99) == 7.5
+
+
+@pytest.mark.parametrize("samples, fraction", [([], 0.5), ([1.0], -0.1), ([1.0], 1.5)])
+def test_percentile_rejects_bad_input(samples: list[float], fraction: float) -> None:
+    with pytest.raises(ValueError):
+        percentile(samples, fraction)
+
+
+def test_latency_summary_reports_milliseconds() -> None:
+    summary = latency_summary([0.010, 0.020, 0.030, 0.040, 0.100])
+    assert summary["count"] == 5
+    assert summary["p50_ms"] == pytest.approx(30.0)
+    assert summary["p95_ms"] == pytest.approx(88.0)
+    assert summary["max_ms"] == pytest.approx(100.0)
+
+
+def test_latency_summary_of_nothing_is_nan_not_a_crash() -> None:
+    summary = latency_summary([])
+    assert summary["count"] == 0
+    assert math.isnan(summary["p99_ms"])
+
+
+def test_ratio_handles_missing_and_zero() -> None:
+    assert ratio(3.0, 2.0) == 1.5
+    assert ratio(None, 2.0) is None
+    assert ratio(1.0, 0.0) is None
+    assert ratio(float("nan"), 1.0) is None
+
+
+def test_row_verdicts() -> None:
+    assert Row("throughput", "msg/s", 10.0, 16.0, target=1.5, higher_is_better=True).verdict == "met"
+    assert Row("throughput", "msg/s", 10.0, 14.0, target=1.5, higher_is_better=True).verdict == "MISSED"
+    assert Row("p95", "ms", 100.0, 120.0, target=1.2).verdict == "met"
+    assert Row("p95", "ms", 100.0, 121.0, target=1.2).verdict == "MISSED"
+    assert Row("start-up", "s", 30.0, 19.0, target=20, absolute=True).verdict == "met"
+    assert Row("start-up", "s", 5.0, 21.0, target=20, absolute=True).verdict == "MISSED"
+    assert Row("won", "orders", None, 50.0, target=50.0, exact=True).verdict == "met"
+    assert Row("won", "orders", None, 51.0, target=50.0, exact=True).verdict == "MISSED"
+    assert Row("no target", "ms", 1.0, 2.0).verdict == ""
+    assert Row("no baseline", "ms", None, 2.0, target=1.2).verdict == ""
+
+
+def test_table_lines_up_and_shows_ratio_and_target() -> None:
+    rows = [
+        Row("p95 latency, 1 sender(s)", "ms", 120.0, 90.0, target=1.2),
+        Row("start-up until first answer", "s", 12.3, 25.0, target=20, absolute=True),
+        Row("stock lookup p99", "ms", None, 3.25),
+    ]
+    lines = format_table(rows).splitlines()
+    assert lines[0].split() == ["figure", "unit", "baseline", "ours", "ours/base", "target"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    assert len(lines) == 5
+    assert "0.75x" in lines[2] and "<= 1.2x base" in lines[2] and lines[2].endswith("met")
+    assert "2.03x" in lines[3] and "ours <= 20 s" in lines[3] and lines[3].endswith("MISSED")
+    assert lines[4].split()[-2:] == ["3.25", "-"]
+    # numeric columns are right-aligned: every ratio cell ends where the header "ours/base" ends
+    end = lines[0].index("ours/base") + len("ours/base")
+    assert [line[end - 1] for line in lines[2:]] == ["x", "x", "-"]
+
+
+def test_markdown_table_has_one_line_per_row() -> None:
+    text = format_markdown([Row("a", "ms", 1.0, 2.0, target=1.2), Row("b", "s", None, 3.0)])
+    lines = text.splitlines()
+    assert len(lines) == 4
+    assert lines[2] == "| a | ms | 1.00 | 2.00 | 2.00x | <= 1.2x base | MISSED |"
+    assert lines[3] == "| b | s | - | 3.00 | - |  |  |"
+
+
+def test_json_document_shape(tmp_path) -> None:
+    rows = [Row("p50", "ms", 10.0, float("nan"), target=1.2)]
+    document = figures_document({"profile": "quick"}, {"chat": {}}, rows)
+    path = tmp_path / "out" / "bench.json"
+    write_json(path, document)
+    loaded = json.loads(path.read_text())
+    assert set(loaded) == {"schema", "meta", "results", "table"}
+    assert loaded["schema"] == 1
+    assert loaded["table"] == [
+        {
+            "label": "p50", "unit": "ms", "baseline": 10.0, "ours": None, "ratio": None, "target": 1.2,
+            "higher_is_better": False, "absolute": False, "verdict": None, "note": None,
+        }
+    ]
+
+
+def _concurrency(throughput: float, p50_s: float) -> dict:
+    latencies = [p50_s] * 9 + [p50_s * 2]
+    return {"throughput_rps": throughput, "latencies_s": latencies, "errors": 0, "summary": latency_summary(latencies)}
+
+
+def test_build_rows_from_scenario_results() -> None:
+    def system(throughput: float, latency: float, long_growth: float, second: float) -> dict:
+        turns = QUICK.long_turns
+        return {
+            "concurrency": {senders: _concurrency(throughput, latency) for senders in QUICK.concurrency},
+            "long": {"latencies_s": [latency] * (turns - QUICK.window) + [latency * long_growth] * QUICK.window},
+            "back_to_back": {"lone_s": [latency] * 3, "second_s": [second] * 3, "first_s": [latency] * 3},
+        }
+
+    chat = {"baseline": system(10.0, 0.1, 4.0, 1.1), "ours": system(20.0, 0.05, 1.0, 0.05)}
+    starts = {"baseline": {"seconds": 15.0}, "ours": {"seconds": 10.0}}
+    db = {"scale": {"rows": 100}, "postgres_race": {"attempts": 1000, "units": 50, "successes": 50, "reserved_in_db": 50,
+                                                    "errors": 0, "reservations_per_s": 400.0}}
+    rows = {row.label: row for row in build_rows(chat, starts, db, QUICK)}
+    assert rows["throughput, 32 sender(s)"].ratio == 2.0
+    assert rows["throughput, 32 sender(s)"].verdict == "met"
+    assert rows["p95 latency, 1 sender(s)"].verdict == "met"
+    growth = rows[f"turn {QUICK.long_turns} / turn 1 (p50 of {QUICK.window})"]
+    assert growth.baseline == pytest.approx(4.0) and growth.ours == pytest.approx(1.0) and growth.verdict == "met"
+    assert rows["second / lone"].baseline == pytest.approx(11.0)
+    assert rows["start-up until first answer"].verdict == "met"
+    assert rows["reservations won (1000 racing for 50)"].verdict == "met"
+    series = chart_series(chat)
+    assert sorted(series["ours"]) == sorted(QUICK.concurrency)
+    assert series["ours"][8]["throughput_rps"] == 20.0
+
+
+def test_db_rows_say_why_postgres_is_missing() -> None:
+    rows = _db_rows({"postgres_unavailable": "connection refused"})
+    assert [row.note for row in rows] == ["skipped: connection refused"]
+
+
+def test_long_ends_skips_failed_turns() -> None:
+    first, last = long_ends([0.1, float("nan"), 0.3, 0.5, 0.7, float("nan")], 3)
+    assert first == pytest.approx(200.0)
+    assert last == pytest.approx(600.0)
+
+
+def test_loadgen_accepts_only_loopback_targets() -> None:
+    good = Target.from_spec({"kind": "rest", "url": "http://127.0.0.1:5005/", "messages": ["hi"]})
+    assert good.request("s1", "hi") == ("http://127.0.0.1:5005/webhooks/rest/webhook", {"sender": "s1", "message": "hi"})
+    with pytest.raises(BadSpec):
+        Target.from_spec({"kind": "rest", "url": "http://example.com:5005", "messages": ["hi"]})
+    with pytest.raises(BadSpec):
+        Target.from_spec({"kind": "sms", "url": "http://127.0.0.1:1", "messages": ["hi"]})
+    with pytest.raises(BadSpec):
+        Target.from_spec({"kind": "rest", "url": "http://127.0.0.1:1", "messages": []})
+
+
+def test_webchat_senders_look_like_the_page_ids() -> None:
+    from connectors.webchat import WEB_CONVERSATION_ID
+
+    target = Target.from_spec({"kind": "webchat", "url": "http://127.0.0.1:5055", "messages": ["hi"]})
+    sender = target.new_sender()
+    assert WEB_CONVERSATION_ID.match(sender)
+    assert target.request(sender, "hi") == ("http://127.0.0.1:5055/chat/api/messages", {"conversation_id": sender, "text": "hi"})
