@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import yaml
+
 from scripts.shop_env import PROJECT_ROOT
 
 VENV_BIN = PROJECT_ROOT / ".venv" / "bin"
@@ -32,7 +34,10 @@ class StackConfig:
     def endpoints_file(self) -> Path:
         path = self.state_dir / f"endpoints-{self.bot_port}.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f'action_endpoint:\n  url: "http://{self.host}:{self.bot_port}/webhook"\n')
+        # endpoints.yml with this stack's action server port, so both stay one configuration.
+        endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+        endpoints["action_endpoint"]["url"] = f"http://{self.host}:{self.bot_port}/webhook"
+        path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
         return path
 
 
