@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 
 def build_engine(database_url: str, *, echo: bool = False) -> Engine:
@@ -18,13 +19,17 @@ def build_engine(database_url: str, *, echo: bool = False) -> Engine:
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
+        pooling: dict[str, object] = {}
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            # SQLAlchemy 1.4 opens a new SQLite connection (and its PRAGMAs) per session by default.
+            pooling = {"poolclass": QueuePool, "pool_size": 5, "max_overflow": 10}
         engine = create_engine(
             url,
             future=True,
             echo=echo,
             connect_args={"timeout": 30, "check_same_thread": False},
+            **pooling,
         )
         event.listen(engine, "connect", _configure_sqlite_connection)
         # pysqlite's own transaction handling defers BEGIN and breaks SERIALIZABLE-style reasoning;
