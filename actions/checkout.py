@@ -14,6 +14,7 @@ from actions._common import ANY_VALUE, button, latest_entity, latest_text, shop,
 from actions.stock import stock_query_events
 from bot.domain.orders import (
     HoldPolicy,
+    InvalidQuantity,
     InvalidTransition,
     NotYourOrder,
     OrderError,
@@ -33,7 +34,7 @@ from bot.replies.checkout import (
     format_order_status,
     format_review,
 )
-from bot.services.cart import remove_from_cart, view_cart
+from bot.services.cart import MAX_LINE_QUANTITY, remove_from_cart, set_quantity, view_cart
 from bot.services.catalog import parse_stock_query
 from bot.services.order_codes import text_order_code
 from bot.services.orders import confirm_order_verification
@@ -42,6 +43,8 @@ from bot.services.checkout import (
     cancel_for_shopper,
     check_out,
     find_shoppers_order,
+    line_meant,
+    quantity_in,
     renew_payment_link,
     review_order,
 )
@@ -125,17 +128,35 @@ class ActionRemoveFromCart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         cart = await shop().call(view_cart, tracker.sender_id)
-        query = await shop().call(parse_stock_query, latest_text(tracker))
-        product_id = query.product_id or tracker.get_slot("product")
-        doomed = [line for line in cart.lines if line.sku == query.sku or (product_id and line.sku.startswith(product_id + "-"))]
-        if not doomed and len(cart.lines) == 1:
-            doomed = list(cart.lines)
-        if not doomed:
+        line = line_meant(cart, latest_text(tracker))
+        if line is None:
             dispatcher.utter_message(text="Which item should I remove? " + format_cart(cart))
             return []
-        for line in doomed:
-            cart = await shop().call(remove_from_cart, tracker.sender_id, line.sku)
+        cart = await shop().call(remove_from_cart, tracker.sender_id, line.sku)
         dispatcher.utter_message(text=f"Removed. {format_cart(cart)}")
+        return []
+
+
+class ActionChangeQuantity(Action):
+    def name(self) -> str:
+        return "action_change_quantity"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        cart = await shop().call(view_cart, tracker.sender_id)
+        text = latest_text(tracker)
+        line, quantity = line_meant(cart, text), quantity_in(text)
+        if cart.is_empty:
+            dispatcher.utter_message(text=format_cart(cart))
+            return []
+        if line is None or quantity is None:
+            dispatcher.utter_message(text='Which item, and how many? For example "2 of the boots". ' + format_cart(cart))
+            return []
+        try:
+            cart = await shop().call(set_quantity, tracker.sender_id, line.sku, quantity)
+        except InvalidQuantity:
+            dispatcher.utter_message(text=f"I can reserve 1 to {MAX_LINE_QUANTITY} of each item.")
+            return []
+        dispatcher.utter_message(text=f"Updated. {format_cart(cart)}", buttons=[button("Reserve now", "/place_order")])
         return []
 
 

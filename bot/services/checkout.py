@@ -6,6 +6,7 @@ Each function composes the cart, order and payment services into one step the sh
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
@@ -17,8 +18,10 @@ from bot.domain.orders import (
     OrderStatus,
     PaymentMethod,
 )
+from rapidfuzz import fuzz
+
 from bot.payments.base import PaymentProvider
-from bot.services.cart import CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
+from bot.services.cart import CartLineView, CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
 from bot.services.identity import parse_conversation_id
 from bot.services.inventory import StockAnswer, check_stock
 from bot.services.orders import (
@@ -80,6 +83,47 @@ def add_item(
     if stock.sku is None or not stock.in_stock:
         return ItemAdded(stock=stock, cart=None)
     return ItemAdded(stock=stock, cart=add_to_cart(uow, conversation_id, stock.sku, quantity))
+
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_QUANTITY = re.compile(r"\b(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+_OLD_QUANTITY = re.compile(r"\b(?:not|instead of|rather than)\s+" + _QUANTITY.pattern, re.IGNORECASE)
+_LINE_MATCH_CUTOFF = 80
+_WORD = re.compile(r"[a-z]+")
+_NOT_PRODUCT_WORDS = frozenset(
+    "the and remove take out off delete drop change make just only want instead please basket cart one ones them it"
+    " two three four five six seven eight nine ten of to my from for can have".split()
+)
+
+
+def quantity_in(text: str) -> int | None:
+    """The number a shopper asks for ("make it 3", "just two"), or None.
+
+    A number after "not" or "instead of" is the old one ("3 instead of 2"); of the rest, the last wins.
+    """
+    found = _QUANTITY.findall(_OLD_QUANTITY.sub(" ", text))
+    if not found:
+        return None
+    last = found[-1].lower()
+    return _NUMBER_WORDS.get(last) or int(last)
+
+
+def line_meant(cart: CartView, text: str) -> CartLineView | None:
+    """The basket line the shopper's words point at; with one line in the basket, that one."""
+    if len(cart.lines) == 1:
+        return cart.lines[0]
+    words = [word for word in _WORD.findall(text.lower()) if len(word) >= 3 and word not in _NOT_PRODUCT_WORDS]
+
+    def score(line: CartLineView) -> float:
+        line_words = _WORD.findall(f"{line.name} {line.colour}".lower())
+        return max((fuzz.ratio(word, candidate) for word in words for candidate in line_words), default=0.0)
+
+    scored = sorted(((score(line), line) for line in cart.lines), key=lambda pair: pair[0], reverse=True)
+    if not scored or scored[0][0] < _LINE_MATCH_CUTOFF:
+        return None
+    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+        return None  # two lines match equally: ask rather than guess
+    return scored[0][1]
 
 
 def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None) -> OrderReview:
@@ -210,6 +254,8 @@ __all__ = [
     "contact_phone_of",
     "find_shoppers_order",
     "latest_order",
+    "line_meant",
+    "quantity_in",
     "renew_payment_link",
     "review_order",
 ]

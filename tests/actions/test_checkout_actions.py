@@ -118,3 +118,28 @@ async def test_an_order_from_another_chat_is_shown_after_the_texted_code(catalog
     events = await ActionVerifyOrderCode().run(right, tracker(f"the code is {code}", "give_code", slots), load_domain())
     assert events == [SlotSet("verifying_order", None)]
     assert right.messages[0]["text"].startswith(f"Thanks, that's verified. Order {reference} at Arndale")
+
+
+async def test_change_quantity_and_remove_name_the_line_in_the_shoppers_words(catalog_shop) -> None:
+    from actions.checkout import ActionChangeQuantity, ActionRemoveFromCart
+    from bot.services.cart import add_to_cart
+
+    catalog_shop.run(add_to_cart, SENDER, "FS-BOOT-TRB-BRN-9", 2)
+    catalog_shop.run(add_to_cart, SENDER, "FS-FLC-KIN-NVY-M", 1)
+
+    said = dispatcher()
+    await ActionChangeQuantity().run(said, tracker("make the boots 3 instead", "change_quantity"), load_domain())
+    assert said.messages[0]["text"].startswith("Updated. Your basket:\n3× Trailblazer")
+
+    said = dispatcher()
+    await ActionChangeQuantity().run(said, tracker("make it 40", "change_quantity"), load_domain())
+    assert said.messages[0]["text"].startswith("Which item, and how many?")
+
+    said = dispatcher()
+    await ActionChangeQuantity().run(said, tracker("the fleece, 40 of them", "change_quantity"), load_domain())
+    assert said.messages[0]["text"] == "I can reserve 1 to 20 of each item."
+
+    said = dispatcher()
+    await ActionRemoveFromCart().run(said, tracker("take the fleece out", "remove_item"), load_domain())
+    assert said.messages[0]["text"].startswith("Removed. Your basket:\n3× Trailblazer")
+    assert "Kinder" not in said.messages[0]["text"]
