@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -24,6 +23,7 @@ from bot.services import handoff
 from bot.services.agents import create_agent
 from bot.services.transcript import messages_after, record_message
 from bot.shop import Shop
+from tests.support.sanic_server import serving
 
 PASSWORD = "correct horse battery"
 WEB = "web-00000000-0000-4000-8000-0000000000c1"
@@ -88,19 +88,8 @@ async def console(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
         await app.ctx.rasa.close()
         app.ctx.rasa = assistant
 
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    running = await app.create_server(sock=listening, return_asyncio_server=True)
-    await running.startup()
-    await running.before_start()
-    await running.after_start()
-    port = running.server.sockets[0].getsockname()[1]
-    yield Console(shop, f"http://127.0.0.1:{port}", assistant, clock)
-    await running.before_stop()
-    running.close()
-    await running.wait_closed()
-    await running.after_stop()
-    Sanic._app_registry.pop(app.name, None)
+    async with serving(app) as base_url:
+        yield Console(shop, base_url, assistant, clock)
 
 
 def _transcript(shop: Shop, conversation_id: str) -> list[tuple[str, str]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import uuid
 from typing import Any, AsyncIterator
 
@@ -20,6 +19,7 @@ from bot.services import orders
 from bot.services.pickup_alerts import alert_timers
 from bot.services.store_access import create_api_key, revoke_api_key
 from bot.shop import Shop
+from tests.support.sanic_server import serving
 from tests.bot.factories import place, seed_small_shop, stock
 from tests.bot.test_pickup_alerts import FakeRasa
 
@@ -47,21 +47,10 @@ async def api(shop: Shop) -> AsyncIterator[Api]:
         app.ctx.shop = shop
         app.ctx.rasa = rasa
 
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    running = await app.create_server(sock=listening, return_asyncio_server=True)
-    await running.startup()
-    await running.before_start()
-    await running.after_start()
-    port = running.server.sockets[0].getsockname()[1]
-    api = Api(shop, app, f"http://127.0.0.1:{port}", rasa)
-    yield api
-    await api.client.aclose()
-    await running.before_stop()
-    running.close()
-    await running.wait_closed()
-    await running.after_stop()
-    Sanic._app_registry.pop(app.name, None)
+    async with serving(app) as base_url:
+        api = Api(shop, app, base_url, rasa)
+        yield api
+        await api.client.aclose()
 
 
 def _order(api: Api, store_id: str = "leeds", conversation: str = "sms:+447700900123", method: str = "at_pickup") -> str:

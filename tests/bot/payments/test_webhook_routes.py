@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import socket
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
@@ -24,6 +23,7 @@ from bot.server.payments_routes import build_payments_blueprint, format_money
 from bot.services import orders
 from bot.services.payments import PAYMENT_RECEIVED, PAYMENT_REFUNDED, PaymentOutcome, create_payment_link
 from bot.shop import Shop
+from tests.support.sanic_server import serving
 from tests.bot.factories import add_variant, place, seed_small_shop, set_stock
 from tests.bot.payments.stripe_samples import SESSION_ID, checkout_session_event
 
@@ -55,21 +55,10 @@ async def server(shop: Shop) -> AsyncIterator[Server]:
     Sanic.test_mode = True
     app = Sanic(f"payments_test_{uuid.uuid4().hex[:8]}", configure_logging=False)
     app.blueprint(build_payments_blueprint(shop, provider_factory(settings), notify))
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))  # a free loopback port (Sanic treats port=0 as "use 8000")
-    running = await app.create_server(sock=listening, return_asyncio_server=True)
-    await running.startup()
-    await running.before_start()
-    await running.after_start()
-    port = running.server.sockets[0].getsockname()[1]
-    holder["server"] = Server(shop, f"http://127.0.0.1:{port}", notified)
-    yield holder["server"]
-    await holder["server"].client.aclose()
-    await running.before_stop()
-    running.close()
-    await running.wait_closed()
-    await running.after_stop()
-    Sanic._app_registry.pop(app.name, None)
+    async with serving(app) as base_url:
+        holder["server"] = Server(shop, base_url, notified)
+        yield holder["server"]
+        await holder["server"].client.aclose()
 
 
 def _sandbox(shop: Shop) -> SandboxProvider:
