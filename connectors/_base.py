@@ -83,10 +83,22 @@ class ChannelInput(InputChannel):
     output_class: ClassVar[type[ChannelOutput]]
     credentials_class: ClassVar[type[Any]]
 
-    def __init__(self, credentials: Any, shop: Shop | None = None, sender: ChannelSender | None = None) -> None:
+    def __init__(
+        self,
+        credentials: Any,
+        shop: Shop | None = None,
+        sender: ChannelSender | None = None,
+        apologise_when_silent: bool = True,
+    ) -> None:
+        """
+        Args:
+            apologise_when_silent: answer a turn that produced no reply with an apology (see
+                connectors/_turns.py); tests that stand in for Rasa with a recorder turn it off.
+        """
         self.credentials = credentials
         self._shop = shop
         self._sender = sender
+        self.apologise_when_silent = apologise_when_silent
         self.tasks = BackgroundTasks()
 
     @classmethod
@@ -151,5 +163,7 @@ class ChannelInput(InputChannel):
         user_message = UserMessage(
             text, output, conversation_id, input_channel=self.channel, message_id=message_id, metadata=metadata
         )
-        turn = answer_or_apologise(self.shop, conversation_id, on_new_message(user_message), output)
+        turn = on_new_message(user_message)
+        if self.apologise_when_silent:
+            turn = answer_or_apologise(self.shop, conversation_id, turn, output)
         self.tasks.spawn(turn, f"{self.channel} turn for {message_id}")

@@ -33,7 +33,8 @@ def make_input(shop: Shop, api_base: str = "http://127.0.0.1:9", cls: type[MetaI
     }
     values.update(overrides)
     creds = MetaCredentials(**values)
-    return cls(creds, shop=shop, sender=MetaSender(shop, cls.channel, creds))
+    # The MessageRecorder stands in for Rasa and never answers: no apology for the silent turn.
+    return cls(creds, shop=shop, sender=MetaSender(shop, cls.channel, creds), apologise_when_silent=False)
 
 
 def message_event(mid: str, text: str, sender: str = PSID, **message: object) -> dict:

@@ -45,3 +45,22 @@ async def test_no_apology_while_a_person_owns_the_conversation(shop) -> None:
     output = RecordingOutput()
     await answer_or_apologise(shop, CONVERSATION, silent_turn(), output)  # type: ignore[arg-type]
     assert output.sent == []
+
+
+async def test_a_real_connector_apologises_over_sms_when_rasa_stays_silent(shop, fake_twilio) -> None:
+    from bot.channels.twilio import TwilioSender
+    from connectors.twilio import TwilioSmsInput
+    from tests.connectors.helpers import serve_blueprint
+    from tests.connectors.test_twilio import SHOPPER, credentials, inbound, post_signed
+
+    async def silent_rasa(message) -> None:  # type: ignore[no-untyped-def]
+        return None  # what Rasa does when the action server is down: logs, then says nothing
+
+    creds = credentials(fake_twilio)
+    channel = TwilioSmsInput(creds, shop=shop, sender=TwilioSender(shop, "sms", creds))
+    async with serve_blueprint(channel.blueprint(silent_rasa), "/webhooks/sms") as client:
+        reply = await post_signed(client, "sms", inbound("SM900"))
+        await channel.tasks.drain()
+    assert reply.status_code == 200
+    [sent] = fake_twilio.messages
+    assert sent.field("To") == SHOPPER and (sent.field("Body") or "").startswith("Sorry, something went wrong")
