@@ -18,7 +18,7 @@ from bot.services.checkout import (
     review_order,
 )
 from bot.services.inventory import set_on_hand, stock_level
-from bot.services.orders import expire_due_holds, mark_paid
+from bot.services.orders import expire_due_holds
 from bot.services.payments import handle_payment_event
 
 WEB = "web-00000000-0000-4000-8000-00000000000a"
