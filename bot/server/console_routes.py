@@ -22,6 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
+from bot.server.cookies import set_private_cookie
 from bot.server.console_auth import (
     COOKIE_PATH,
     CSRF_FIELD,
@@ -166,8 +167,8 @@ def build_console_blueprint(
         except ConsoleNotConfigured:
             return response.text("The agent console is not configured (SHOP_SESSION_SECRET).", status=503)
         reply = response.redirect("/console", status=303)
-        _set_cookie(reply, SESSION_COOKIE, cookie, int(ttl.total_seconds()), _secure(request))
-        _set_cookie(reply, LOGIN_CSRF_COOKIE, "", 0, _secure(request))
+        set_private_cookie(reply, SESSION_COOKIE, cookie, path=COOKIE_PATH, max_age=int(ttl.total_seconds()), secure=_secure(request))
+        set_private_cookie(reply, LOGIN_CSRF_COOKIE, "", path=COOKIE_PATH, max_age=0, secure=_secure(request))
         return reply
 
     @console.post("/console/logout")
@@ -175,7 +176,7 @@ def build_console_blueprint(
     async def logout(request: Request) -> HTTPResponse:
         await request.app.ctx.shop.call(record_logout, request.ctx.agent.id)
         reply = response.redirect("/console/login", status=303)
-        _set_cookie(reply, SESSION_COOKIE, "", 0, _secure(request))
+        set_private_cookie(reply, SESSION_COOKIE, "", path=COOKIE_PATH, max_age=0, secure=_secure(request))
         return reply
 
     @console.get("/console")
@@ -300,19 +301,8 @@ def _login_response(error: str, status: int = 200) -> HTTPResponse:
     template = (WEB_DIR / "console_login.html").read_text(encoding="utf-8")
     page = template.replace("{{csrf_token}}", html.escape(token)).replace("{{error}}", html.escape(error))
     reply = response.html(page, status=status, headers=SECURITY_HEADERS)
-    _set_cookie(reply, LOGIN_CSRF_COOKIE, token, 3600, secure=False)
+    set_private_cookie(reply, LOGIN_CSRF_COOKIE, token, path=COOKIE_PATH, max_age=3600, secure=False)
     return reply
-
-
-def _set_cookie(reply: HTTPResponse, name: str, value: str, max_age: int, secure: bool) -> None:
-    reply.cookies[name] = value
-    cookie = reply.cookies[name]
-    cookie["path"] = COOKIE_PATH
-    cookie["httponly"] = True
-    cookie["samesite"] = "Lax"
-    cookie["max-age"] = max_age
-    if secure:
-        cookie["secure"] = True
 
 
 def _secure(request: Request) -> bool:

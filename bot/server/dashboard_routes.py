@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse, html, redirect
 from bot.domain.hours import local_now
 from bot.domain.money import format_money
 from bot.domain.orders import InvalidTransition, NotYourOrder, OrderNotFound
+from bot.server.cookies import set_private_cookie
 from bot.server.store_routes import kick_alert_delivery
 from bot.services.orders import OrderSummary
 from bot.services.pickup_alerts import AlertPolicy, AlertStatus, alert_problems
@@ -134,17 +135,6 @@ def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
     )
     return html(document, status=status, headers=_HEADERS)
-
-
-def _set_cookie(response: HTTPResponse, name: str, value: str, max_age: int, secure: bool) -> None:
-    response.cookies[name] = value
-    cookie = response.cookies[name]
-    cookie["path"] = BASE
-    cookie["httponly"] = True
-    cookie["samesite"] = "Lax"
-    cookie["max-age"] = max_age
-    if secure:
-        cookie["secure"] = True
 
 
 def _login_page(shop_stores: list[Any], token: str, error: str = "", status: int = 200) -> HTTPResponse:
@@ -258,7 +248,7 @@ def build_dashboard_blueprint() -> Blueprint:
             return _page("Dashboard not configured", "<p>Set SHOP_SESSION_SECRET to use the store dashboard.</p>", 503)
         nonce = secrets.token_urlsafe(16)
         response = _login_page(await shop.call(list_stores), csrf_token(secret_of(shop), nonce))
-        _set_cookie(response, LOGIN_COOKIE, nonce, 3600, secure(shop))
+        set_private_cookie(response, LOGIN_COOKIE, nonce, path=BASE, max_age=3600, secure=secure(shop))
         return response
 
     @blueprint.post(f"{BASE}/login")
@@ -273,7 +263,7 @@ def build_dashboard_blueprint() -> Blueprint:
         if not _csrf_ok(secret, nonce, form.get("csrf")):
             fresh = secrets.token_urlsafe(16)
             response = _login_page(stores, csrf_token(secret, fresh), "The form expired; please sign in again.", 403)
-            _set_cookie(response, LOGIN_COOKIE, fresh, 3600, secure(shop))
+            set_private_cookie(response, LOGIN_COOKIE, fresh, path=BASE, max_age=3600, secure=secure(shop))
             return response
         store_id, password = str(form.get("store") or ""), str(form.get("password") or "")
         principal = await shop.call(check_dashboard_login, store_id, password)
@@ -282,15 +272,15 @@ def build_dashboard_blueprint() -> Blueprint:
             return _login_page(stores, csrf_token(secret, nonce or ""), "Wrong store or password.", 401)
         session = DashboardSession(principal.store_id, principal.credential_id, int(time.time()) + SESSION_SECONDS, secrets.token_urlsafe(16))
         response = redirect(BASE, status=303)
-        _set_cookie(response, SESSION_COOKIE, encode_session(secret, session), SESSION_SECONDS, secure(shop))
-        _set_cookie(response, LOGIN_COOKIE, "", 0, secure(shop))
+        set_private_cookie(response, SESSION_COOKIE, encode_session(secret, session), path=BASE, max_age=SESSION_SECONDS, secure=secure(shop))
+        set_private_cookie(response, LOGIN_COOKIE, "", path=BASE, max_age=0, secure=secure(shop))
         return response
 
     @blueprint.post(f"{BASE}/logout")
     @signed_in
     async def logout(request: Request, shop: Shop, session: DashboardSession) -> HTTPResponse:
         response = redirect(f"{BASE}/login", status=303)
-        _set_cookie(response, SESSION_COOKIE, "", 0, secure(shop))
+        set_private_cookie(response, SESSION_COOKIE, "", path=BASE, max_age=0, secure=secure(shop))
         return response
 
     @blueprint.get(BASE)
