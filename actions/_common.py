@@ -6,7 +6,9 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from bot.channels.types import PHONE_CHANNELS
 from bot.services.catalog import match_store
+from bot.services.identity import WEB_CHANNEL
 from bot.shop import Shop, process_shop
 
 ANY_VALUE = "any"
@@ -38,3 +40,20 @@ async def store_from_entity(tracker: Tracker) -> str | None:
         return None
     store = await shop().call(match_store, str(value))
     return store.store_id if store else None
+
+
+def conversation_channel(tracker: Tracker) -> str:
+    """The channel this conversation is on: Rasa's input channel, else the sender id's prefix."""
+    channel = tracker.get_latest_input_channel()
+    if channel and channel not in {"rest", "cmdline"}:
+        return str(channel)
+    sender = tracker.sender_id or ""
+    if sender.startswith("web-"):
+        return WEB_CHANNEL
+    prefix, separator, _ = sender.partition(":")
+    return prefix if separator and prefix else WEB_CHANNEL
+
+
+def on_phone_channel(tracker: Tracker) -> bool:
+    """True on SMS and WhatsApp, where the conversation already comes from the shopper's phone."""
+    return conversation_channel(tracker) in PHONE_CHANNELS

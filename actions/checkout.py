@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions._common import ANY_VALUE, button, latest_entity, latest_text, shop, store_from_entity
+from actions._common import ANY_VALUE, button, latest_entity, latest_text, on_phone_channel, shop, store_from_entity
 from actions.stock import stock_query_events
 from bot.domain.orders import (
     HoldPolicy,
@@ -36,7 +36,7 @@ from bot.replies.checkout import (
 )
 from bot.services.cart import MAX_LINE_QUANTITY, remove_from_cart, set_quantity, view_cart
 from bot.services.catalog import parse_stock_query
-from bot.services.order_codes import text_order_code
+from bot.services.texted_codes import text_order_code
 from bot.services.orders import confirm_order_verification
 from bot.services.checkout import (
     add_item,
@@ -246,7 +246,8 @@ class ActionOrderStatus(Action):
         except NotYourOrder as other:
             return await offer_order_code(dispatcher, tracker, other)
         if order is None:
-            dispatcher.utter_message(text="I can't find an order from you. Your order number looks like FS-7K2M9Q.")
+            hint = "" if on_phone_channel(tracker) else ' If you ordered by text or WhatsApp, say "link my phone".'
+            dispatcher.utter_message(text=f"I can't find an order from you. Your order number looks like FS-7K2M9Q.{hint}")
             return []
         dispatcher.utter_message(text=format_order_status(order))
         return []

@@ -12,9 +12,8 @@ from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions._common import button, shop
+from actions._common import button, conversation_channel, shop
 from bot.services import handoff
-from bot.services.identity import WEB_CHANNEL
 
 MESSAGE_SLOT = "handoff_message"
 LEAVE_MESSAGE_PAYLOAD = "/leave_message"
@@ -28,18 +27,6 @@ OUTSIDE_HOURS = "Our team isn't around right now - they chat {hours}."
 NO_AGENT_ONLINE = "Nobody from our team is free to chat right now."
 OFFER_MESSAGE = "Would you like to leave a message? They'll reply to you here."
 MESSAGE_TAKEN = "Thanks - I've passed your message on. Someone from our team will reply to you here{when}."
-
-
-def conversation_channel(tracker: Tracker) -> str:
-    """The channel this conversation is on: Rasa's input channel, else the sender id's prefix."""
-    channel = tracker.get_latest_input_channel()
-    if channel and channel not in {"rest", "cmdline"}:
-        return str(channel)
-    sender = tracker.sender_id or ""
-    if sender.startswith("web-"):
-        return WEB_CHANNEL
-    prefix, separator, _ = sender.partition(":")
-    return prefix if separator and prefix else WEB_CHANNEL
 
 
 def _offer_message_buttons() -> list[dict[str, str]]:

@@ -174,7 +174,7 @@ def reservation_race(shop: Shop, attempts: int, units: int, workers: int) -> dic
             insert(Variant), [dict(sku="RACE-1", product_id="RACE", colour="Red", size="M", price_minor=100, currency="GBP")]
         )
         uow.session.execute(insert(Inventory), [dict(store_id="race", sku="RACE-1", on_hand=units, reserved=0)])
-        uow.session.execute(insert(CartLine), [dict(conversation_id=f"race-{i}", sku="RACE-1", quantity=1) for i in range(attempts)])
+        uow.session.execute(insert(CartLine), [dict(owner_key=f"race-{i}", sku="RACE-1", quantity=1) for i in range(attempts)])
         uow.commit()
 
     gate = threading.Barrier(workers)

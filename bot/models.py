@@ -266,9 +266,12 @@ class OutboundMessage(Base):
 
 
 class CartLine(Base):
+    """One line of a basket. `owner_key` is `customer:<id>` once the conversation has a customer, else the
+    conversation id (an unlinked web chat), so SMS, WhatsApp and a linked web chat share one basket."""
+
     __tablename__ = "cart_lines"
 
-    conversation_id = Column(String(160), primary_key=True)
+    owner_key = Column(String(160), primary_key=True)
     sku = Column(String(40), ForeignKey("variants.sku"), primary_key=True)
     quantity = Column(Integer, nullable=False)
     added_at = _ts(nullable=False, default=utcnow)

@@ -1,4 +1,8 @@
-"""The shopper's cart, one per conversation, kept in the database so any replica can serve it."""
+"""The shopper's basket, kept in the database so any replica can serve it.
+
+Callers name the conversation; the basket belongs to its owner (`identity.shopper_key`): the customer
+when the conversation has one, so a shopper's SMS, WhatsApp and linked web chat share one basket.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.orders import InvalidQuantity, MixedCurrencies, NotInCart, UnknownSku
 from bot.models import CartLine, Inventory, Product, Store, Variant
+from bot.services.identity import shopper_key
 from bot.services.unit_of_work import UnitOfWork
 
 MAX_LINE_QUANTITY = 20
@@ -78,7 +83,7 @@ def _check_quantity(quantity: object) -> int:
     return quantity
 
 
-def _require_variant(uow: UnitOfWork, conversation_id: str, sku: str) -> Variant:
+def _require_variant(uow: UnitOfWork, owner: str, sku: str) -> Variant:
     """The SKU's variant, if it exists and is priced in the cart's currency."""
     variant = uow.session.get(Variant, sku)
     if variant is None:
@@ -87,7 +92,7 @@ def _require_variant(uow: UnitOfWork, conversation_id: str, sku: str) -> Variant
         uow.session.scalars(
             select(Variant.currency)
             .join(CartLine, CartLine.sku == Variant.sku)
-            .where(CartLine.conversation_id == conversation_id, CartLine.sku != sku)
+            .where(CartLine.owner_key == owner, CartLine.sku != sku)
             .distinct()
         )
     )
@@ -105,10 +110,11 @@ def add_to_cart(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int =
         InvalidQuantity: quantity is not 1..MAX_LINE_QUANTITY, or the line would exceed it.
     """
     _check_quantity(quantity)
-    _require_variant(uow, conversation_id, sku)
-    line = uow.session.get(CartLine, (conversation_id, sku))
+    owner = shopper_key(uow.session, conversation_id)
+    _require_variant(uow, owner, sku)
+    line = uow.session.get(CartLine, (owner, sku))
     if line is None:
-        _insert_or_merge(uow, conversation_id, sku, quantity)
+        _insert_or_merge(uow, owner, sku, quantity)
     else:
         _check_quantity(line.quantity + quantity)
         line.quantity = CartLine.quantity + quantity  # SQL-side increment: no lost update
@@ -116,8 +122,8 @@ def add_to_cart(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int =
     return view_cart(uow, conversation_id)
 
 
-def _insert_or_merge(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int) -> None:
-    uow.session.add(CartLine(conversation_id=conversation_id, sku=sku, quantity=quantity))
+def _insert_or_merge(uow: UnitOfWork, owner: str, sku: str, quantity: int) -> None:
+    uow.session.add(CartLine(owner_key=owner, sku=sku, quantity=quantity))
     try:
         uow.session.flush()
     except IntegrityError:
@@ -125,7 +131,7 @@ def _insert_or_merge(uow: UnitOfWork, conversation_id: str, sku: str, quantity: 
         uow.rollback()
         uow.session.execute(
             update(CartLine)
-            .where(CartLine.conversation_id == conversation_id, CartLine.sku == sku)
+            .where(CartLine.owner_key == owner, CartLine.sku == sku)
             .values(quantity=CartLine.quantity + quantity)
         )
 
@@ -137,15 +143,16 @@ def set_quantity(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int)
         UnknownSku: no such SKU.
         InvalidQuantity: quantity is negative or above MAX_LINE_QUANTITY.
     """
+    owner = shopper_key(uow.session, conversation_id)
     if quantity == 0 and not isinstance(quantity, bool):
-        uow.session.execute(delete(CartLine).where(CartLine.conversation_id == conversation_id, CartLine.sku == sku))
+        uow.session.execute(delete(CartLine).where(CartLine.owner_key == owner, CartLine.sku == sku))
         uow.commit()
         return view_cart(uow, conversation_id)
     _check_quantity(quantity)
-    _require_variant(uow, conversation_id, sku)
-    line = uow.session.get(CartLine, (conversation_id, sku))
+    _require_variant(uow, owner, sku)
+    line = uow.session.get(CartLine, (owner, sku))
     if line is None:
-        uow.session.add(CartLine(conversation_id=conversation_id, sku=sku, quantity=quantity))
+        uow.session.add(CartLine(owner_key=owner, sku=sku, quantity=quantity))
     else:
         line.quantity = quantity
     uow.commit()
@@ -158,9 +165,8 @@ def remove_from_cart(uow: UnitOfWork, conversation_id: str, sku: str) -> CartVie
     Raises:
         NotInCart: the cart has no such line.
     """
-    result = uow.session.execute(
-        delete(CartLine).where(CartLine.conversation_id == conversation_id, CartLine.sku == sku)
-    )
+    owner = shopper_key(uow.session, conversation_id)
+    result = uow.session.execute(delete(CartLine).where(CartLine.owner_key == owner, CartLine.sku == sku))
     if result.rowcount == 0:
         uow.rollback()
         raise NotInCart(sku)
@@ -170,7 +176,8 @@ def remove_from_cart(uow: UnitOfWork, conversation_id: str, sku: str) -> CartVie
 
 def clear_cart(uow: UnitOfWork, conversation_id: str) -> int:
     """Empties the cart; returns how many lines were removed."""
-    result = uow.session.execute(delete(CartLine).where(CartLine.conversation_id == conversation_id))
+    owner = shopper_key(uow.session, conversation_id)
+    result = uow.session.execute(delete(CartLine).where(CartLine.owner_key == owner))
     uow.commit()
     return int(result.rowcount)
 
@@ -181,7 +188,7 @@ def cart_rows(uow: UnitOfWork, conversation_id: str) -> list[tuple[CartLine, Var
         select(CartLine, Variant, Product)
         .join(Variant, Variant.sku == CartLine.sku)
         .join(Product, Product.id == Variant.product_id)
-        .where(CartLine.conversation_id == conversation_id)
+        .where(CartLine.owner_key == shopper_key(uow.session, conversation_id))
         .order_by(CartLine.added_at, CartLine.sku)
     ).all()
     return [(line, variant, product) for line, variant, product in rows]
@@ -216,6 +223,24 @@ def view_cart(uow: UnitOfWork, conversation_id: str) -> CartView:
         currency=next(iter(currencies), None),
         item_count=sum(line.quantity for line in lines),
     )
+
+
+def move_basket(uow: UnitOfWork, from_owner: str, to_owner: str) -> None:
+    """Moves every line of one owner's basket into another's (adding up a SKU both hold); joins the caller's transaction.
+
+    Used when a web chat is linked to a phone: what the shopper put in the basket before linking is kept.
+    """
+    if from_owner == to_owner:
+        return
+    moving = uow.session.scalars(select(CartLine).where(CartLine.owner_key == from_owner)).all()
+    for line in moving:
+        existing = uow.session.get(CartLine, (to_owner, line.sku))
+        if existing is None:
+            uow.session.add(CartLine(owner_key=to_owner, sku=line.sku, quantity=line.quantity, added_at=line.added_at))
+        else:
+            existing.quantity = min(existing.quantity + line.quantity, MAX_LINE_QUANTITY)
+        uow.session.delete(line)
+    uow.session.flush()
 
 
 def store_coverage(uow: UnitOfWork, conversation_id: str) -> list[StoreCoverage]:

@@ -22,7 +22,7 @@ from rapidfuzz import fuzz
 
 from bot.payments.base import PaymentProvider
 from bot.services.cart import CartLineView, CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
-from bot.services.identity import parse_conversation_id
+from bot.services.identity import contact_phone_for
 from bot.services.inventory import StockAnswer, check_stock
 from bot.services.orders import (
     CancelledOrder,
@@ -34,8 +34,6 @@ from bot.services.orders import (
 )
 from bot.services.payments import PaymentLinkView, create_payment_link, execute_refund
 from bot.services.unit_of_work import UnitOfWork
-
-PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
 
 
 @dataclass(frozen=True)
@@ -137,15 +135,6 @@ def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None) ->
     return OrderReview(cart=cart, here=here, store_with_everything=complete)
 
 
-def contact_phone_of(conversation_id: str) -> str | None:
-    """The phone a conversation comes from (SMS and WhatsApp), used for pickup alerts and codes."""
-    try:
-        parsed = parse_conversation_id(conversation_id)
-    except ValueError:  # web chat ids carry no address
-        return None
-    return parsed.address if parsed.channel in PHONE_CHANNELS else None
-
-
 def check_out(
     uow: UnitOfWork,
     provider: PaymentProvider,
@@ -168,7 +157,7 @@ def check_out(
         channel,
         store_id,
         payment_method,
-        contact_phone=contact_phone_of(conversation_id),
+        contact_phone=contact_phone_for(uow.session, conversation_id),
         now=now,
         hold_policy=hold_policy,
     )
@@ -251,7 +240,6 @@ __all__ = [
     "add_item",
     "cancel_for_shopper",
     "check_out",
-    "contact_phone_of",
     "find_shoppers_order",
     "latest_order",
     "line_meant",

@@ -1,4 +1,4 @@
-"""Who a shopper is across channels: customers, channel identities and phone linking.
+"""Who a shopper is across channels: customers and their channel identities.
 
 Conversation ids (Rasa sender ids) follow one scheme everywhere: ``<channel>:<address>`` —
 ``sms:+447700900123``, ``whatsapp:+447700900123``, ``messenger:<PSID>``, ``instagram:<IGSID>``,
@@ -8,30 +8,21 @@ identities point at the customer whose ``phone`` is the E.164 number.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import phonenumbers
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.channels.types import PHONE_CHANNELS
-from bot.models import ChannelIdentity, Customer, OneTimeCode
+from bot.models import ChannelIdentity, Customer
 from bot.services.unit_of_work import UnitOfWork
 
 DEFAULT_REGION = "GB"
-LINK_PURPOSE = "link_phone"
-LINK_CODE_TTL = timedelta(minutes=10)
-LINK_CODE_MAX_ATTEMPTS = 5
 WEB_CHANNEL = "webchat"  # the web chat connector's channel name
-
-# Cheap enough for a six-digit code that also expires and locks after a few attempts.
-_code_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 
 
 class InvalidPhoneNumber(ValueError):
@@ -49,19 +40,6 @@ class IdentityResult:
     customer_id: int
     identity_id: int
     conversation_id: str
-
-
-@dataclass(frozen=True)
-class LinkResult:
-    """Outcome of confirming a phone link: linked, invalid, expired, too_many_attempts or no_pending."""
-
-    status: str
-    customer_id: int | None = None
-    phone: str | None = None
-
-    @property
-    def linked(self) -> bool:
-        return self.status == "linked"
 
 
 def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
@@ -150,115 +128,70 @@ def last_inbound_at(uow: UnitOfWork, channel: str, address: str) -> datetime | N
     identity = _find_identity(uow.session, channel, address)
     if identity is None or identity.last_inbound_at is None:
         return None
-    return _as_utc(identity.last_inbound_at)
+    return as_utc(identity.last_inbound_at)
 
 
-def start_phone_link(uow: UnitOfWork, web_conversation_id: str, phone: str, *, now: datetime | None = None) -> str:
-    """Issues a one-time code proving the web shopper owns `phone`; returns the code to text them.
-
-    Earlier unused codes for the same web conversation stop working. Only a hash is stored.
-
-    Raises:
-        InvalidPhoneNumber: `phone` is not a phone number.
-    """
-    now = now or datetime.now(timezone.utc)
-    e164 = normalize_phone(phone)
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    session = uow.session
-    session.execute(
-        update(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == LINK_PURPOSE,
-            OneTimeCode.subject == web_conversation_id,
-            OneTimeCode.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
-    session.add(
-        OneTimeCode(
-            purpose=LINK_PURPOSE,
-            subject=web_conversation_id,
-            phone=e164,
-            code_hash=_code_hasher.hash(code),
-            expires_at=now + LINK_CODE_TTL,
-            attempts=0,
-        )
-    )
-    uow.commit()
-    return code
-
-
-def confirm_phone_link(
-    uow: UnitOfWork, web_conversation_id: str, code: str, *, now: datetime | None = None
-) -> LinkResult:
-    """Checks a code from `start_phone_link` and, if right, links the web conversation to the phone's customer.
-
-    A wrong code counts an attempt; after LINK_CODE_MAX_ATTEMPTS the code is dead even if later right.
-    """
-    now = now or datetime.now(timezone.utc)
-    session = uow.session
-    pending = session.scalars(
-        select(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == LINK_PURPOSE,
-            OneTimeCode.subject == web_conversation_id,
-            OneTimeCode.used_at.is_(None),
-        )
-        .order_by(OneTimeCode.id.desc())
-        .limit(1)
+def customer_of_conversation(session: Session, conversation_id: str) -> int | None:
+    """The customer behind a conversation, if the conversation has an identity (every channel but an unlinked web chat)."""
+    customer_id = session.scalars(
+        select(ChannelIdentity.customer_id).where(ChannelIdentity.conversation_id == conversation_id).limit(1)
     ).first()
-    if pending is None:
-        return LinkResult("no_pending")
-    if _as_utc(pending.expires_at) <= now:
-        return LinkResult("expired")
-    if pending.attempts >= LINK_CODE_MAX_ATTEMPTS:
-        return LinkResult("too_many_attempts")
-    # Count the attempt with a conditional UPDATE so parallel guesses cannot exceed the limit.
-    counted = session.execute(
-        update(OneTimeCode)
-        .where(OneTimeCode.id == pending.id, OneTimeCode.attempts < LINK_CODE_MAX_ATTEMPTS)
-        .values(attempts=OneTimeCode.attempts + 1)
-    )
-    if counted.rowcount != 1:
-        uow.commit()
-        return LinkResult("too_many_attempts")
-    if not _code_matches(pending.code_hash, code.strip()):
-        uow.commit()
-        return LinkResult("invalid")
-    session.execute(update(OneTimeCode).where(OneTimeCode.id == pending.id).values(used_at=now))
-    customer_id = _link_web_conversation(session, web_conversation_id, pending.phone, now)
-    uow.commit()
-    return LinkResult("linked", customer_id=customer_id, phone=pending.phone)
+    return int(customer_id) if customer_id is not None else None
 
 
-def _code_matches(code_hash: str, code: str) -> bool:
+def shopper_key(session: Session, conversation_id: str) -> str:
+    """Who owns a basket: the customer when the conversation has one, else the conversation itself.
+
+    Keying baskets by customer is what lets a basket started on SMS show up on WhatsApp or in a linked web chat.
+    """
+    customer_id = customer_of_conversation(session, conversation_id)
+    return customer_key(customer_id) if customer_id is not None else conversation_id
+
+
+def customer_key(customer_id: int) -> str:
+    return f"customer:{customer_id}"
+
+
+def contact_phone_for(session: Session, conversation_id: str) -> str | None:
+    """The phone to text about this conversation's orders: its own number on SMS/WhatsApp, else a linked phone."""
     try:
-        return _code_hasher.verify(code_hash, code)
-    except (VerificationError, InvalidHashError):
-        return False
+        parsed = parse_conversation_id(conversation_id)
+    except ValueError:  # web chat ids carry no address
+        parsed = None
+    if parsed is not None and parsed.channel in PHONE_CHANNELS:
+        return parsed.address
+    customer_id = customer_of_conversation(session, conversation_id)
+    if customer_id is None:
+        return None
+    return session.scalars(select(Customer.phone).where(Customer.id == customer_id)).first()
 
 
-def _link_web_conversation(session: Session, web_conversation_id: str, phone: str, now: datetime) -> int:
+def link_conversation_to_phone(session: Session, conversation_id: str, phone: str, now: datetime) -> tuple[int, str]:
+    """Points the conversation's identity at the phone's customer (creating both as needed); joins the caller's transaction.
+
+    Returns the customer id and the conversation's basket key from before the link, so the caller can move the basket.
+    """
+    previous_key = shopper_key(session, conversation_id)
     customer_id = _customer_by_phone(session, phone, display_name="")
-    identity = _find_identity(session, WEB_CHANNEL, web_conversation_id)
-    if identity is None:
+    identity = session.scalars(
+        select(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id).limit(1)
+    ).first()
+    if identity is None:  # an unlinked web chat has no identity yet
         insert_if_absent(
             session,
             ChannelIdentity,
             {
                 "customer_id": customer_id,
                 "channel": WEB_CHANNEL,
-                "external_id": web_conversation_id,
-                "conversation_id": web_conversation_id,
+                "external_id": conversation_id,
+                "conversation_id": conversation_id,
                 "created_at": now,
             },
         )
     session.execute(
-        update(ChannelIdentity)
-        .where(ChannelIdentity.channel == WEB_CHANNEL, ChannelIdentity.external_id == web_conversation_id)
-        .values(customer_id=customer_id)
+        update(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id).values(customer_id=customer_id)
     )
-    return customer_id
+    return customer_id, previous_key
 
 
 def _find_identity(session: Session, channel: str, address: str) -> ChannelIdentity | None:
@@ -284,6 +217,6 @@ def _customer_by_phone(session: Session, phone: str, display_name: str) -> int:
     return int(customer_id)
 
 
-def _as_utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     # SQLite hands timestamps back without a zone; they were written as UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from bot.domain.orders import (
     DEFAULT_REFERENCE_PREFIX,
@@ -44,6 +44,7 @@ from bot.domain.orders import (
 )
 from bot.models import AuditEntry, Inventory, OneTimeCode, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
 from bot.services.cart import CartLineView, available_expression, cart_rows
+from bot.services.identity import customer_of_conversation
 from bot.services.timers import claim_due_timer, note_timer_failure
 from bot.services.unit_of_work import UnitOfWork
 
@@ -366,6 +367,8 @@ def place_order(
     rows = cart_rows(uow, conversation_id)
     if not rows:
         raise EmptyCart()
+    if customer_id is None:
+        customer_id = customer_of_conversation(uow.session, conversation_id)
     currencies = {variant.currency for _line, variant, _product in rows}
     if len(currencies) > 1:
         raise MixedCurrencies(currencies)
@@ -584,10 +587,12 @@ def order_status(uow: UnitOfWork, reference: str) -> OrderSummary:
 
 
 def orders_for_conversation(uow: UnitOfWork, conversation_id: str) -> list[OrderSummary]:
-    """Orders placed from this conversation, newest first."""
-    orders = uow.session.scalars(
-        select(Order).where(Order.conversation_id == conversation_id).order_by(Order.created_at.desc(), Order.id.desc())
-    ).all()
+    """Orders of this conversation's shopper, newest first: placed here, or by the same customer on another channel."""
+    customer_id = customer_of_conversation(uow.session, conversation_id)
+    mine = Order.conversation_id == conversation_id
+    if customer_id is not None:
+        mine = or_(mine, Order.customer_id == customer_id)
+    orders = uow.session.scalars(select(Order).where(mine).order_by(Order.created_at.desc(), Order.id.desc())).all()
     return [summarise(uow, order) for order in orders]
 
 
@@ -609,6 +614,8 @@ def get_order_for(
     """
     now = now or _utcnow()
     order = find_order(uow, reference)
+    if customer_id is None:
+        customer_id = customer_of_conversation(uow.session, conversation_id)
     if order.conversation_id == conversation_id or (customer_id is not None and order.customer_id == customer_id):
         return summarise(uow, order)
     granted = uow.session.scalar(

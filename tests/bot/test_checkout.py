@@ -12,7 +12,6 @@ from bot.services.checkout import (
     add_item,
     cancel_for_shopper,
     check_out,
-    contact_phone_of,
     find_shoppers_order,
     renew_payment_link,
     review_order,
@@ -121,10 +120,3 @@ def test_cancelling_a_paid_order_releases_stock_and_refunds(catalog_shop, provid
     result = catalog_shop.run(cancel_for_shopper, lambda name: provider, WEB, placed.order.reference)
     assert result.refunded and result.cancelled.previous_status == "paid"
     assert catalog_shop.run(stock_level, "arndale", SKU).reserved == 0
-
-
-def test_contact_phone_comes_from_phone_channels_only() -> None:
-    assert contact_phone_of("sms:+447700900123") == "+447700900123"
-    assert contact_phone_of("whatsapp:+447700900123") == "+447700900123"
-    assert contact_phone_of("telegram:12345") is None
-    assert contact_phone_of(WEB) is None

@@ -1,4 +1,4 @@
-"""Customers across channels, conversation ids, and linking a web chat to a phone by one-time code."""
+"""Customers across channels and conversation ids."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import ChannelIdentity, Customer, OneTimeCode
+from bot.models import ChannelIdentity, Customer
 from bot.services import identity
 from bot.shop import Shop
 
@@ -88,51 +88,27 @@ def _race_first_messages(shop: Shop) -> None:
         assert uow.session.scalar(select(func.count()).select_from(ChannelIdentity)) == 2
 
 
-def test_link_web_chat_to_phone_with_the_right_code(shop: Shop) -> None:
-    phone_customer = shop.run(identity.record_inbound_identity, "sms", "+447700900123").customer_id
-    code = shop.run(identity.start_phone_link, WEB, "07700 900123", now=NOW)
-    assert len(code) == 6 and code.isdigit()
+def test_contact_phone_is_the_conversations_own_number_or_a_linked_phone(shop: Shop) -> None:
+    shop.run(identity.record_inbound_identity, "telegram", "555", now=NOW)
     with shop.uow() as uow:
-        stored = uow.session.scalars(select(OneTimeCode)).one()
-        assert stored.code_hash != code and code not in stored.code_hash  # only a hash is kept
-        assert (stored.phone, stored.subject, stored.purpose) == ("+447700900123", WEB, "link_phone")
-
-    result = shop.run(identity.confirm_phone_link, WEB, code, now=NOW + timedelta(minutes=5))
-    assert (result.status, result.customer_id, result.phone) == ("linked", phone_customer, "+447700900123")
+        assert identity.contact_phone_for(uow.session, "sms:+447700900123") == "+447700900123"
+        assert identity.contact_phone_for(uow.session, "whatsapp:+447700900123") == "+447700900123"
+        assert identity.contact_phone_for(uow.session, "telegram:555") is None  # known, but no phone yet
+        assert identity.contact_phone_for(uow.session, WEB) is None
+        identity.link_conversation_to_phone(uow.session, "telegram:555", "+447700900777", NOW)
+        identity.link_conversation_to_phone(uow.session, WEB, "+447700900777", NOW)
+        uow.commit()
     with shop.uow() as uow:
-        web = uow.session.scalars(select(ChannelIdentity).where(ChannelIdentity.channel == "webchat")).one()
-        assert (web.customer_id, web.conversation_id) == (phone_customer, WEB)
-    # A code works once.
-    assert shop.run(identity.confirm_phone_link, WEB, code, now=NOW + timedelta(minutes=6)).status == "no_pending"
+        assert identity.contact_phone_for(uow.session, "telegram:555") == "+447700900777"
+        assert identity.contact_phone_for(uow.session, WEB) == "+447700900777"
 
 
-def test_link_creates_the_phone_customer_when_new(shop: Shop) -> None:
-    code = shop.run(identity.start_phone_link, WEB, "+447700900555", now=NOW)
-    result = shop.run(identity.confirm_phone_link, WEB, code, now=NOW)
-    assert result.linked
-    sms = shop.run(identity.record_inbound_identity, "sms", "+447700900555")
-    assert sms.customer_id == result.customer_id
-
-
-def test_wrong_codes_count_attempts_and_lock_the_code(shop: Shop) -> None:
-    code = shop.run(identity.start_phone_link, WEB, "+447700900123", now=NOW)
-    wrong = "000000" if code != "000000" else "111111"
-    statuses = [shop.run(identity.confirm_phone_link, WEB, wrong, now=NOW).status for _ in range(identity.LINK_CODE_MAX_ATTEMPTS)]
-    assert statuses == ["invalid"] * identity.LINK_CODE_MAX_ATTEMPTS
-    assert shop.run(identity.confirm_phone_link, WEB, code, now=NOW).status == "too_many_attempts"
-
-
-def test_expired_code_and_superseded_code_fail(shop: Shop) -> None:
-    old = shop.run(identity.start_phone_link, WEB, "+447700900123", now=NOW)
-    assert shop.run(identity.confirm_phone_link, WEB, old, now=NOW + timedelta(minutes=11)).status == "expired"
-    first = shop.run(identity.start_phone_link, WEB, "+447700900123", now=NOW)
-    second = shop.run(identity.start_phone_link, WEB, "+447700900123", now=NOW)
-    if first != second:
-        assert shop.run(identity.confirm_phone_link, WEB, first, now=NOW).status == "invalid"
-    assert shop.run(identity.confirm_phone_link, WEB, second, now=NOW).status == "linked"
-
-
-def test_link_needs_a_real_phone_and_a_pending_code(shop: Shop) -> None:
-    with pytest.raises(identity.InvalidPhoneNumber):
-        shop.run(identity.start_phone_link, WEB, "not a phone")
-    assert shop.run(identity.confirm_phone_link, "web-other", "123456").status == "no_pending"
+def test_baskets_belong_to_the_customer_once_there_is_one(shop: Shop) -> None:
+    sms = shop.run(identity.record_inbound_identity, "sms", "+447700900123", now=NOW)
+    with shop.uow() as uow:
+        assert identity.shopper_key(uow.session, WEB) == WEB
+        assert identity.shopper_key(uow.session, "sms:+447700900123") == f"customer:{sms.customer_id}"
+        assert identity.shopper_key(uow.session, "whatsapp:+447700900123") == "whatsapp:+447700900123"  # not seen yet
+    shop.run(identity.record_inbound_identity, "whatsapp", "+447700900123", now=NOW)
+    with shop.uow() as uow:
+        assert identity.shopper_key(uow.session, "whatsapp:+447700900123") == f"customer:{sms.customer_id}"

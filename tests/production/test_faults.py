@@ -130,7 +130,7 @@ def test_the_action_server_killed_mid_reservation_leaves_whole_orders_and_a_retr
     orders = assert_orders_whole(production, store, sku)
     assert sorted(orders) == sorted(f"{prefix}-{i}" for i in range(conversations))
     with production.shop.uow() as uow:
-        assert uow.session.scalar(select(func.count()).select_from(CartLine).where(CartLine.conversation_id.like(f"{prefix}-%"))) == 0
+        assert uow.session.scalar(select(func.count()).select_from(CartLine).where(CartLine.owner_key.like(f"{prefix}-%"))) == 0
 
 
 def test_a_bot_server_killed_while_taking_a_payment_webhook_records_the_payment_once(production: Production) -> None:

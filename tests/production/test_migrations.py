@@ -95,15 +95,27 @@ def test_an_old_schema_with_data_is_upgraded_and_keeps_its_data(database_url: st
             insert_old_row(connection, "variants", sku="JKT-1", product_id="P-1", price_minor=8999, currency="GBP")
             insert_old_row(connection, "inventory", store_id="leeds", sku="JKT-1", on_hand=7, reserved=2)
             insert_old_row(connection, "chat_messages", conversation_id="web-x", author="user", text="is the jacket in stock?")
+            # Baskets were keyed by conversation: one shopper's SMS and WhatsApp baskets, and an anonymous web one.
+            insert_old_row(connection, "variants", sku="JKT-2", product_id="P-1", price_minor=8999, currency="GBP")
+            insert_old_row(connection, "customers", id=7, phone="+447700900123")
+            for channel in ("sms", "whatsapp"):
+                conversation = f"{channel}:+447700900123"
+                insert_old_row(connection, "channel_identities", customer_id=7, channel=channel,
+                               external_id="+447700900123", conversation_id=conversation)
+                insert_old_row(connection, "cart_lines", conversation_id=conversation, sku="JKT-1", quantity=2)
+            insert_old_row(connection, "cart_lines", conversation_id="whatsapp:+447700900123", sku="JKT-2", quantity=1)
+            insert_old_row(connection, "cart_lines", conversation_id="web-x", sku="JKT-1", quantity=1)
 
         command.upgrade(config, "head")
         command.upgrade(config, "head")  # running it again is a no-op
 
         with engine.connect() as connection:
             assert connection.execute(text("SELECT on_hand, reserved FROM inventory WHERE sku = 'JKT-1'")).one() == (7, 2)
-            assert connection.execute(text("SELECT price_minor, currency, product_id FROM variants")).one() == (8999, "GBP", "P-1")
+            assert connection.execute(text("SELECT price_minor, currency, product_id FROM variants WHERE sku = 'JKT-1'")).one() == (8999, "GBP", "P-1")
             assert connection.execute(text("SELECT name, safety_buffer FROM stores")).one() == ("Fellside Leeds", 1)
             assert connection.execute(text("SELECT text FROM chat_messages")).scalar_one() == "is the jacket in stock?"
+            baskets = connection.execute(text("SELECT owner_key, sku, quantity FROM cart_lines ORDER BY owner_key, sku")).all()
+            assert [tuple(row) for row in baskets] == [("customer:7", "JKT-1", 4), ("customer:7", "JKT-2", 1), ("web-x", "JKT-1", 1)]
             version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         assert version == revisions()[-1]
     finally:
