@@ -10,6 +10,8 @@ from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+READ_ONLY_OPTION = "shop_read_only"
+
 
 def build_engine(database_url: str, *, echo: bool = False) -> Engine:
     """Creates an engine for SQLite (the embedded default) or PostgreSQL.
@@ -34,7 +36,9 @@ def build_engine(database_url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _configure_sqlite_connection)
         # pysqlite's own transaction handling defers BEGIN and breaks SERIALIZABLE-style reasoning;
         # emit BEGIN IMMEDIATE ourselves so a writer takes the lock up front instead of deadlocking.
-        event.listen(engine, "begin", _begin_immediate)
+        # Read-only units of work (engine.execution_options(read_only=True)) begin DEFERRED instead:
+        # in WAL mode they read a snapshot and never wait for the write lock.
+        event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, future=True, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -49,12 +53,14 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:  # type: ig
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+    read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
-def build_session_factory(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, future=True, expire_on_commit=False, class_=Session)
+def build_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker:
+    bind = engine.execution_options(**{READ_ONLY_OPTION: True}) if read_only else engine
+    return sessionmaker(bind=bind, future=True, expire_on_commit=False, class_=Session)
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config import Settings, load_settings
 from bot.db import build_engine, build_session_factory
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import ReadOnlyUnitOfWork, UnitOfWork, is_read_only
 
 Result = TypeVar("Result")
 
@@ -24,13 +24,15 @@ class Shop:
         self.settings = settings or load_settings()
         self.engine = engine or build_engine(self.settings.database_url, echo=self.settings.sql_echo)
         self.session_factory = build_session_factory(self.engine)
+        self.read_session_factory = build_session_factory(self.engine, read_only=True)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
 
     def run(self, use_case: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
-        """Runs a service function with a fresh unit of work, on the calling thread."""
-        with self.uow() as uow:
+        """Runs a service function with a fresh unit of work (read-only for @read_only ones), on the calling thread."""
+        unit = ReadOnlyUnitOfWork(self.read_session_factory) if is_read_only(use_case) else self.uow()
+        with unit as uow:
             return use_case(uow, *args, **kwargs)
 
     async def call(self, use_case: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:

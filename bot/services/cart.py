@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.domain.orders import InvalidQuantity, MixedCurrencies, NotInCart, UnknownSku
 from bot.models import CartLine, Inventory, Product, Store, Variant
 from bot.services.identity import shopper_key
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 MAX_LINE_QUANTITY = 20
 
@@ -194,6 +194,7 @@ def cart_rows(uow: UnitOfWork, conversation_id: str) -> list[tuple[CartLine, Var
     return [(line, variant, product) for line, variant, product in rows]
 
 
+@read_only
 def view_cart(uow: UnitOfWork, conversation_id: str) -> CartView:
     """The cart with names, options and prices in minor units.
 

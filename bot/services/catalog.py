@@ -23,9 +23,10 @@ from typing import Iterable, TypeVar
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 
 from bot.models import Product, Store, Variant
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 Named = TypeVar("Named")
 
@@ -268,8 +269,8 @@ class _CachedIndex:
     index: _Index
 
 
-# Engine -> its cached index. Weak keys: a disposed test engine frees its index.
-_cache: "weakref.WeakKeyDictionary[Engine, _CachedIndex]" = weakref.WeakKeyDictionary()
+# Engine's connection pool -> its cached index. Weak keys: a disposed test engine frees its index.
+_cache: "weakref.WeakKeyDictionary[Pool, _CachedIndex]" = weakref.WeakKeyDictionary()
 # The signature misses a rename that keeps every length; rebuilding now and then bounds how long that lasts.
 INDEX_MAX_AGE_SECONDS = 300.0
 # The signature scans the catalogue tables; checking it at most once a second keeps that off every message
@@ -284,7 +285,7 @@ def refresh_index(engine: Engine | None = None) -> None:
         if engine is None:
             _cache.clear()
         else:
-            _cache.pop(engine, None)
+            _cache.pop(engine.pool, None)
 
 
 def _signature(uow: UnitOfWork) -> tuple[object, ...]:
@@ -308,9 +309,10 @@ def _signature(uow: UnitOfWork) -> tuple[object, ...]:
 
 
 def _index(uow: UnitOfWork) -> _Index:
-    engine = uow.session.get_bind()
+    # Keyed by the connection pool, which a read-only view of the engine shares with the engine itself.
+    pool = uow.session.get_bind().pool
     with _cache_lock:
-        cached = _cache.get(engine)
+        cached = _cache.get(pool)
     now = time.monotonic()
     if cached is not None and now - cached.built_at < INDEX_MAX_AGE_SECONDS:
         if now - cached.checked_at < SIGNATURE_MAX_AGE_SECONDS:
@@ -321,7 +323,7 @@ def _index(uow: UnitOfWork) -> _Index:
     signature = _signature(uow)
     index = _build_index(uow)
     with _cache_lock:
-        _cache[engine] = _CachedIndex(signature=signature, built_at=now, checked_at=now, index=index)
+        _cache[pool] = _CachedIndex(signature=signature, built_at=now, checked_at=now, index=index)
     return index
 
 
@@ -633,6 +635,7 @@ def _pick_product(
 # --- public API -----------------------------------------------------------------------------------
 
 
+@read_only
 def parse_stock_query(uow: UnitOfWork, text: str) -> StockQuery:
     """Extracts product, colour, size, store, quantity and SKU from a shopper's message.
 
@@ -683,6 +686,7 @@ def _catalogue_spelling(value: str | None, options: Iterable[str]) -> str | None
     return next((option for option in options if option.lower() == value.lower()), value)
 
 
+@read_only
 def match_products(uow: UnitOfWork, text: str, limit: int = 3) -> list[ProductMatch]:
     """Products that `text` could mean, best first, for "did you mean...?" questions.
 
@@ -701,6 +705,7 @@ def match_products(uow: UnitOfWork, text: str, limit: int = 3) -> list[ProductMa
     return [match for match in matches if match.score >= _MIN_SCORE][: max(limit, 0)]
 
 
+@read_only
 def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
     """The colours, sizes and price range of a product, read from the database now.
 
@@ -731,12 +736,14 @@ def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
     )
 
 
+@read_only
 def match_store(uow: UnitOfWork, text: str) -> StoreRef | None:
     """The store a phrase names ("the arndale one", "trafford centre", "in stockport"), if any."""
     store, _ = _take_store(_index(uow), normalise_text(text))
     return store
 
 
+@read_only
 def resolve_colour(uow: UnitOfWork, product_id: str, text: str) -> str | None:
     """The product's own colour that `text` names ("gray", "navy blue", "blk"), or None."""
     index = _index(uow)
@@ -752,6 +759,7 @@ def resolve_colour(uow: UnitOfWork, product_id: str, text: str) -> str | None:
     return _catalogue_spelling(colour, entry.colours) if colour in entry.colours else None
 
 
+@read_only
 def resolve_size(uow: UnitOfWork, product_id: str, text: str) -> str | None:
     """The product's own size that `text` names ("sz 9", "nine and a half", "medium", "32 waist"), or None."""
     entry = _index(uow).products.get(product_id)

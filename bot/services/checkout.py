@@ -33,7 +33,7 @@ from bot.services.orders import (
     place_order,
 )
 from bot.services.payments import PaymentLinkView, create_payment_link, execute_refund
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,7 @@ def line_meant(cart: CartView, text: str) -> CartLineView | None:
     return scored[0][1]
 
 
+@read_only
 def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None) -> OrderReview:
     """What the chosen store can supply of the cart, and which store has everything if it can't."""
     cart = view_cart(uow, conversation_id)
@@ -200,6 +201,7 @@ def renew_payment_link(
     return check_out(uow, provider, conversation_id, channel, order.store_id, PaymentMethod.LINK.value, hold_policy, now)
 
 
+@read_only
 def find_shoppers_order(uow: UnitOfWork, conversation_id: str, reference: str | None) -> OrderSummary | None:
     """The order the shopper asks about: the named one (if it is theirs) or their latest.
 

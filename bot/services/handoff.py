@@ -32,7 +32,7 @@ from bot.domain.support_hours import (
 )
 from bot.models import HandoffSession
 from bot.services.agents import agents_online
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 WAITING, ACTIVE, RETURNED, CLOSED, MESSAGE = "waiting", "active", "returned", "closed", "message"
 OPEN_STATES = (WAITING, ACTIVE)
@@ -179,6 +179,7 @@ def open_handoff(uow: UnitOfWork, conversation_id: str) -> HandoffView | None:
     return view_of(row) if row is not None else None
 
 
+@read_only
 def get_handoff(uow: UnitOfWork, handoff_id: int) -> HandoffView:
     """Raises HandoffError("not_found") when there is no such session."""
     row = uow.session.get(HandoffSession, handoff_id)
@@ -307,6 +308,7 @@ def close_handoff(uow: UnitOfWork, handoff_id: int, agent_id: int, *, now: datet
     return get_handoff(uow, handoff_id)
 
 
+@read_only
 def availability(uow: UnitOfWork, policy: HandoffPolicy, *, now: datetime | None = None) -> Availability:
     """Whether a person can be offered now: within support hours and with an agent online."""
     now = now or utc_now()

@@ -32,7 +32,7 @@ from bot.services.handoff import (
 )
 from bot.services.orders import orders_for_conversation
 from bot.services.transcript import messages_after
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 LIVE_WITHIN = timedelta(hours=2)
 RESOLUTION_PERIOD = timedelta(days=7)
@@ -130,6 +130,7 @@ def last_user_line(uow: UnitOfWork, conversation_id: str) -> str:
     return mask_card_numbers(text or "")
 
 
+@read_only
 def list_queue(uow: UnitOfWork, *, now: datetime | None = None) -> list[QueueItem]:
     """Waiting sessions (oldest first), then active ones, then messages left for agents."""
     now = now or utc_now()
@@ -162,6 +163,7 @@ def list_queue(uow: UnitOfWork, *, now: datetime | None = None) -> list[QueueIte
     return items
 
 
+@read_only
 def live_conversations(
     uow: UnitOfWork, *, now: datetime | None = None, within: timedelta = LIVE_WITHIN, limit: int = 20
 ) -> list[LiveConversation]:
@@ -193,6 +195,7 @@ def live_conversations(
     ]
 
 
+@read_only
 def handoff_figures(uow: UnitOfWork, hours: SupportHours, *, now: datetime | None = None) -> HandoffFigures:
     """Waiting now, median wait and handoffs today (support time zone), and who resolved conversations
     over the last RESOLUTION_PERIOD."""
@@ -240,6 +243,7 @@ def handoff_figures(uow: UnitOfWork, hours: SupportHours, *, now: datetime | Non
     )
 
 
+@read_only
 def conversation_overview(uow: UnitOfWork, conversation_id: str) -> dict[str, Any]:
     """One conversation for the console: transcript (masked), open handoff, shopper, cart and orders."""
     lines = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from bot.domain.geo import haversine_km
 from bot.models import Inventory, Product, Store, Variant
@@ -22,7 +23,7 @@ from bot.services.catalog import (
     size_sort_key,
 )
 from bot.services.stores import get_store
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 NEARBY_LIMIT = 3
 
@@ -83,6 +84,7 @@ def available_to_promise(on_hand: int, reserved: int, safety_buffer: int) -> int
     return max(0, on_hand - reserved - safety_buffer)
 
 
+@read_only
 def check_stock(
     uow: UnitOfWork,
     product_id: str,
@@ -112,14 +114,15 @@ def check_stock(
     """
     if quantity < 1:
         raise ValueError(f"quantity must be at least 1, got {quantity}")
-    product = uow.session.get(Product, product_id)
+    # The hot path of every stock question: load only the rows it reads (no eager variants, hours or products).
+    product = uow.session.get(Product, product_id, options=[lazyload("*")])
     if product is None:
         raise UnknownProduct(f"no product with id {product_id!r}")
-    store = get_store(uow, store_id)
+    store = get_store(uow, store_id, with_hours=False)
     colour = _resolve_option(uow, product, "colour", colour, resolve_colour)
     size = _resolve_option(uow, product, "size", size, resolve_size)
 
-    query = select(Variant).where(Variant.product_id == product_id).order_by(Variant.sku)
+    query = select(Variant).options(lazyload("*")).where(Variant.product_id == product_id).order_by(Variant.sku)
     if colour is not None:
         query = query.where(Variant.colour == colour)
     if size is not None:
@@ -154,6 +157,7 @@ def check_stock(
     )
 
 
+@read_only
 def stock_level(uow: UnitOfWork, store_id: str, sku: str) -> StockLevel:
     """One SKU at one store right now (zero on hand when the store has no row for it).
 
@@ -223,14 +227,16 @@ def _nearby_stock(
                   if store_id != here.id and sum(counts.values()) >= quantity]
     if not candidates:
         return []
-    stores = uow.session.scalars(select(Store).where(Store.id.in_(candidates)))
+    stores = uow.session.execute(
+        select(Store.id, Store.name, Store.latitude, Store.longitude).where(Store.id.in_(candidates))
+    )
     nearby = [
         NearbyStock(
-            store=StoreRef(store.id, store.name),
-            available=sum(per_store[store.id].values()),
-            distance_km=round(haversine_km(here.latitude, here.longitude, store.latitude, store.longitude), 2),
+            store=StoreRef(store_id, name),
+            available=sum(per_store[store_id].values()),
+            distance_km=round(haversine_km(here.latitude, here.longitude, latitude, longitude), 2),
         )
-        for store in stores
+        for store_id, name, latitude, longitude in stores
     ]
     nearby.sort(key=lambda entry: (entry.distance_km, entry.store.name))
     return nearby[:NEARBY_LIMIT]

@@ -28,7 +28,7 @@ from bot.channels.types import (
 from bot.models import ChatMessage, InboundDelivery, OutboundMessage, PhoneOptOut
 from bot.services.identity import IdentityResult, insert_if_absent, last_inbound_at, upsert_channel_identity
 from bot.services.transcript import record_message
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 if TYPE_CHECKING:
     from bot.shop import Shop
@@ -84,6 +84,7 @@ def opt_in(uow: UnitOfWork, phone: str) -> bool:
     return removed > 0
 
 
+@read_only
 def is_opted_out(uow: UnitOfWork, phone: str) -> bool:
     """True when the E.164 number texted STOP (or another opt-out word) and has not opted in since."""
     return uow.session.get(PhoneOptOut, phone) is not None
@@ -143,6 +144,7 @@ def accept_inbound(
 record_transcript = record_message
 
 
+@read_only
 def last_offered_options(uow: UnitOfWork, conversation_id: str) -> list[dict[str, str]]:
     """The options (title, payload) of the latest bot line of a conversation, or [] if it offered none."""
     payload = uow.session.scalars(

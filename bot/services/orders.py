@@ -46,7 +46,7 @@ from bot.models import AuditEntry, Inventory, OneTimeCode, Order, OrderLine, Pay
 from bot.services.cart import CartLineView, available_expression, cart_rows
 from bot.services.identity import customer_of_conversation
 from bot.services.timers import claim_due_timer, note_timer_failure
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 log = logging.getLogger(__name__)
 
@@ -577,6 +577,7 @@ def expire_due_holds(uow: UnitOfWork, now: datetime | None = None, limit: int = 
 # --- reading orders ---------------------------------------------------------------------------------
 
 
+@read_only
 def order_status(uow: UnitOfWork, reference: str) -> OrderSummary:
     """The order as it stands (no ownership check: for staff and internal callers).
 
@@ -586,6 +587,7 @@ def order_status(uow: UnitOfWork, reference: str) -> OrderSummary:
     return summarise(uow, find_order(uow, reference))
 
 
+@read_only
 def orders_for_conversation(uow: UnitOfWork, conversation_id: str) -> list[OrderSummary]:
     """Orders of this conversation's shopper, newest first: placed here, or by the same customer on another channel."""
     customer_id = customer_of_conversation(uow.session, conversation_id)

@@ -33,7 +33,7 @@ from bot.services.messaging import is_opted_out
 from bot.services.orders import OrderSummary, as_utc, find_order, mark_ready
 from bot.services.stores import opening_hours, store_details
 from bot.services.timers import claim_due_timer, exponential_backoff, note_timer_failure, schedule_timer, settle_timer
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 if TYPE_CHECKING:
     from bot.shop import Shop
@@ -389,6 +389,7 @@ def _status(timer: Timer) -> AlertStatus:
     return AlertStatus(timer.subject, timer.kind, as_utc(timer.due_at), state, int(timer.attempts), timer.last_error)
 
 
+@read_only
 def alert_problems(uow: UnitOfWork, store_id: str, limit: int = 50) -> list[AlertStatus]:
     """A store's alerts that failed at least once or were refused, newest first."""
     rows = uow.session.scalars(

@@ -18,7 +18,7 @@ from bot.models import AuditEntry, Order, Store
 from bot.services.identity import InvalidPhoneNumber, normalize_phone
 from bot.services.orders import CancelledOrder, OrderSummary, cancel_order, find_order, mark_collected, summarise
 from bot.services.pickup_alerts import AlertPolicy, ReadyOutcome, mark_ready_and_alert
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 OPEN_STATUSES = (OrderStatus.PENDING_PAYMENT.value, OrderStatus.PAID.value, OrderStatus.READY.value)
 ALL_STATUSES = tuple(status.value for status in OrderStatus)
@@ -50,6 +50,7 @@ def _store_order(uow: UnitOfWork, store_id: str, reference: str) -> Order:
     return order
 
 
+@read_only
 def store_order(uow: UnitOfWork, store_id: str, reference: str) -> OrderSummary:
     """One order of this store.
 
@@ -59,6 +60,7 @@ def store_order(uow: UnitOfWork, store_id: str, reference: str) -> OrderSummary:
     return summarise(uow, _store_order(uow, store_id, reference))
 
 
+@read_only
 def list_store_orders(uow: UnitOfWork, store_id: str, statuses: tuple[str, ...] | None = None) -> list[OrderSummary]:
     """The store's orders in `statuses` (default: open ones), soonest pickup deadline first.
 
@@ -78,6 +80,7 @@ def list_store_orders(uow: UnitOfWork, store_id: str, statuses: tuple[str, ...] 
     return [summarise(uow, order) for order in orders]
 
 
+@read_only
 def todays_orders(uow: UnitOfWork, store_id: str, now: datetime | None = None) -> list[OrderSummary]:
     """What the counter needs today: every open order, plus orders finished today (store's time zone)."""
     now = now or _now()
@@ -97,6 +100,7 @@ def todays_orders(uow: UnitOfWork, store_id: str, now: datetime | None = None) -
     return [summarise(uow, order) for order in orders]
 
 
+@read_only
 def search_store_orders(uow: UnitOfWork, store_id: str, query: str) -> list[OrderSummary]:
     """The store's orders matching a pickup code, an order reference or a phone number (any format)."""
     text = query.strip()

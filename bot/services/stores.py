@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.orm import lazyload
 from sqlalchemy import select
 
 from bot.domain.geo import directions_url, haversine_km
 from bot.domain.hours import DayHours, WeekdayHours, local_date, local_now, resolve_day
 from bot.models import Place, Store, StoreClosure, StoreHours
 from bot.services.catalog import StoreRef, UnknownStore, find_named_phrase, normalise_text
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 __all__ = [
     "DayHours", "NearestStores", "StoreDayHours", "StoreDetails", "StoreDistance", "StoreRef", "StoreStatus",
@@ -88,18 +89,21 @@ class NearestStores:
     stores: list[StoreDistance]
 
 
-def get_store(uow: UnitOfWork, store_id: str) -> Store:
+def get_store(uow: UnitOfWork, store_id: str, *, with_hours: bool = True) -> Store:
     """The store row (for use inside services only: do not hand ORM rows to callers).
+
+    `with_hours=False` skips loading the opening hours, for callers on a hot path that never read them.
 
     Raises:
         UnknownStore: No store has that id.
     """
-    store = uow.session.get(Store, store_id)
+    store = uow.session.get(Store, store_id, options=[] if with_hours else [lazyload(Store.hours)])
     if store is None:
         raise UnknownStore(f"no store with id {store_id!r}")
     return store
 
 
+@read_only
 def list_stores(uow: UnitOfWork) -> list[StoreRef]:
     """Every store, by name."""
     rows = uow.session.execute(select(Store.id, Store.name).order_by(Store.name)).all()
@@ -127,6 +131,7 @@ def opening_hours(uow: UnitOfWork, store_id: str, day: date) -> DayHours:
     return DayHours(day=day, opens=usual.opens, closes=usual.closes)
 
 
+@read_only
 def opening_hours_on(uow: UnitOfWork, store_id: str, text: str, now: datetime) -> StoreDayHours:
     """A store's hours on the day a shopper's words name ("tomorrow", "boxing day"), today if none.
 
@@ -180,6 +185,7 @@ def week_hours(uow: UnitOfWork, store_id: str, start: date | None = None, days_a
     return WeekHours(StoreRef(store.id, store.name), days, exceptions)
 
 
+@read_only
 def store_details(uow: UnitOfWork, store_id: str) -> StoreDetails:
     """Address, phone and a directions link for a store.
 
@@ -202,6 +208,7 @@ def store_details(uow: UnitOfWork, store_id: str) -> StoreDetails:
     )
 
 
+@read_only
 def nearest_stores(uow: UnitOfWork, place_text: str, limit: int = 3) -> NearestStores | None:
     """The stores nearest a place the shopper names: a neighbourhood, landmark, station, postcode
     (district or full, "M20" / "M20 6RN") or a store's own name; misspellings are tolerated.

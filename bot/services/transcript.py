@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.domain.card_masking import mask_card_numbers
 from bot.models import ChatMessage
-from bot.services.unit_of_work import UnitOfWork
+from bot.services.unit_of_work import UnitOfWork, read_only
 
 AUTHORS = frozenset({"user", "bot", "agent"})
 
@@ -61,6 +61,7 @@ def record_message(
     return int(message.id)
 
 
+@read_only
 def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[TranscriptLine]:
     """Transcript lines newer than `after_id`, oldest first: a reconnecting client resumes from its last id."""
     rows = uow.session.scalars(
@@ -83,6 +84,7 @@ def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, lim
     ]
 
 
+@read_only
 def last_line_id(uow: UnitOfWork, conversation_id: str) -> int:
     """The id of the conversation's newest transcript line (0 when it has none)."""
     newest = uow.session.scalar(
@@ -91,6 +93,7 @@ def last_line_id(uow: UnitOfWork, conversation_id: str) -> int:
     return int(newest or 0)
 
 
+@read_only
 def answered_since(uow: UnitOfWork, conversation_id: str, after_id: int) -> bool:
     """Whether the assistant or an agent said anything in the conversation after line `after_id`."""
     reply = uow.session.scalar(
