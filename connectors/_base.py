@@ -20,13 +20,13 @@ from bot.services.identity import parse_conversation_id
 from bot.services.messaging import last_offered_options
 from bot.shop import Shop, process_shop
 from connectors._rendering import Option, options_from_buttons, select_option
-from connectors._turns import answer_or_apologise
+from connectors._turns import CountsReplies, answer_or_apologise
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 ATTACHMENT_ONLY_REPLY = "Thanks! I can't open photos or files here - please tell me in words what you're looking for."
 
 
-class ChannelOutput(OutputChannel):
+class ChannelOutput(CountsReplies):
     """Replies into one conversation; subclasses say how text and options look on their channel."""
 
     channel: ClassVar[str]

@@ -4,6 +4,8 @@ When Rasa cannot run an action (the action server is down or failing) it logs th
 action's events and listens again: the shopper would hear nothing. Every connector runs its turns
 through `answer_or_apologise`, which notices a turn that produced no reply and apologises on the
 same channel, except while people own the conversation (the assistant is meant to be silent then).
+A turn's replies all pass through the output channel it was given, so counting them there tells
+whether the turn said anything without reading the transcript twice per message.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any, Awaitable
 from rasa.core.channels.channel import OutputChannel
 
 from bot.services.handoff import open_handoff
-from bot.services.transcript import answered_since, last_line_id
 from bot.shop import Shop
 
 logger = logging.getLogger(__name__)
@@ -25,11 +26,21 @@ APOLOGY = (
 )
 
 
-async def answer_or_apologise(shop: Shop, conversation_id: str, turn: Awaitable[Any], output: OutputChannel) -> None:
+class CountsReplies(OutputChannel):
+    """Base of our output channels: counts the replies Rasa sends through the channel."""
+
+    replies_sent: int = 0
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.replies_sent += 1
+        await super().send_response(recipient_id, message)
+
+
+async def answer_or_apologise(shop: Shop, conversation_id: str, turn: Awaitable[Any], output: CountsReplies) -> None:
     """Awaits the Rasa turn; if it said nothing and no person owns the conversation, apologises."""
-    before = await shop.call(last_line_id, conversation_id)
+    before = output.replies_sent
     await turn
-    if await shop.call(answered_since, conversation_id, before):
+    if output.replies_sent > before:
         return
     if await shop.call(open_handoff, conversation_id) is not None:
         return

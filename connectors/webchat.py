@@ -19,9 +19,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.services.transcript import record_message
+from bot.services.transcript import record_message, record_messages
 from bot.shop import process_shop
-from connectors._turns import answer_or_apologise
+from connectors._turns import CountsReplies, answer_or_apologise
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +32,33 @@ WEB_CONVERSATION_ID = re.compile(r"^web-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 MAX_MESSAGE_CHARS = 2000
 
 
-class WebChatOutput(OutputChannel):
-    """Writes the assistant's messages into the conversation's transcript."""
+class WebChatOutput(CountsReplies):
+    """Writes the assistant's messages into the conversation's transcript.
+
+    A shopper's turn uses a buffered output: its replies are written in one transaction when the turn
+    ends (`flush`), instead of one write per reply competing for SQLite's write lock. Pushes that arrive
+    through Rasa's trigger_intent use an unbuffered one and are written at once.
+    """
+
+    def __init__(self, buffered: bool = False) -> None:
+        self._pending: list[tuple[str, str, dict[str, Any] | None]] | None = [] if buffered else None
 
     @classmethod
     def name(cls) -> str:
         return CHANNEL
 
     async def _record(self, recipient_id: str, text: str, payload: dict[str, Any] | None = None) -> None:
+        if self._pending is not None:
+            self._pending.append((recipient_id, text, payload))
+            return
         await process_shop().call(record_message, recipient_id, CHANNEL, "bot", text, payload)
+
+    async def flush(self) -> None:
+        """Writes the buffered replies, in order, in one transaction."""
+        if not self._pending:
+            return
+        lines, self._pending = self._pending, []
+        await process_shop().call(record_messages, CHANNEL, "bot", lines)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in text.strip().split("\n\n"):
@@ -113,9 +131,12 @@ class WebChatInput(InputChannel):
             if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
                 return response.json({"error": f"message must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
-            output = WebChatOutput()
+            output = WebChatOutput(buffered=True)
             turn = on_new_message(UserMessage(text, output, sender, input_channel=CHANNEL, metadata=metadata))
-            await answer_or_apologise(process_shop(), sender, turn, output)
+            try:
+                await answer_or_apologise(process_shop(), sender, turn, output)
+            finally:
+                await output.flush()
             return response.json({"status": "processed"})
 
         return webhook

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from sqlalchemy import select
 
@@ -47,18 +47,24 @@ def record_message(
 
     Card numbers in the text are masked before it is stored: transcripts are read by agents.
     """
+    return record_messages(uow, channel, author, [(conversation_id, text, payload)])[0]
+
+
+def record_messages(
+    uow: UnitOfWork, channel: str, author: str, lines: Sequence[tuple[str, str, dict[str, Any] | None]]
+) -> list[int]:
+    """Appends several lines (conversation id, text, payload), in order, in one transaction; returns their ids."""
     if author not in AUTHORS:
         raise ValueError(f"author must be one of {sorted(AUTHORS)}, got {author!r}")
-    message = ChatMessage(
-        conversation_id=conversation_id,
-        channel=channel,
-        author=author,
-        text=mask_card_numbers(text),
-        payload=payload,
-    )
-    uow.session.add(message)
+    messages = [
+        ChatMessage(conversation_id=conversation_id, channel=channel, author=author, text=mask_card_numbers(text), payload=payload)
+        for conversation_id, text, payload in lines
+    ]
+    for message in messages:
+        uow.session.add(message)
+        uow.session.flush()  # one at a time, so ids follow the order of the lines
     uow.commit()
-    return int(message.id)
+    return [int(message.id) for message in messages]
 
 
 @read_only
@@ -82,23 +88,3 @@ def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, lim
         )
         for row in rows
     ]
-
-
-@read_only
-def last_line_id(uow: UnitOfWork, conversation_id: str) -> int:
-    """The id of the conversation's newest transcript line (0 when it has none)."""
-    newest = uow.session.scalar(
-        select(ChatMessage.id).where(ChatMessage.conversation_id == conversation_id).order_by(ChatMessage.id.desc()).limit(1)
-    )
-    return int(newest or 0)
-
-
-@read_only
-def answered_since(uow: UnitOfWork, conversation_id: str, after_id: int) -> bool:
-    """Whether the assistant or an agent said anything in the conversation after line `after_id`."""
-    reply = uow.session.scalar(
-        select(ChatMessage.id)
-        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.id > after_id, ChatMessage.author.in_(("bot", "agent")))
-        .limit(1)
-    )
-    return reply is not None

@@ -1,0 +1,63 @@
+"""The web chat channel on the Rasa side: shared-secret auth, a turn's replies written once, in order."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+
+from bot.services.transcript import messages_after
+from connectors.webchat import SECRET_HEADER, WebChatInput
+from tests.connectors.helpers import serve_blueprint
+
+SECRET = "webchat-test-secret"
+SHOPPER = "web-00000000-0000-4000-8000-0000000000c1"
+
+
+def body(text: str = "is the fleece in stock?") -> dict:
+    return {"sender": SHOPPER, "message": text}
+
+
+async def two_replies(message: UserMessage) -> None:  # stands in for Rasa: replies go through the turn's output
+    await message.output_channel.send_response(message.sender_id, {"text": "Yes! Arndale has 3."})
+    await message.output_channel.send_response(
+        message.sender_id, {"text": "Reserve one?", "buttons": [{"title": "Yes", "payload": "/affirm"}]}
+    )
+
+
+async def silent(message: UserMessage) -> None:
+    return None
+
+
+@pytest.mark.parametrize("secret", ["", "wrong-secret"])
+async def test_a_forged_request_is_refused_and_records_nothing(shop, secret: str) -> None:
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(two_replies), "/webhooks/webchat") as client:
+        reply = await client.post("/webhooks/webchat/webhook", json=body(), headers={SECRET_HEADER: secret})
+    assert reply.status_code == 403
+    assert shop.run(messages_after, SHOPPER) == []
+
+
+async def test_a_turns_replies_are_in_the_transcript_in_order_when_the_request_returns(shop) -> None:
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(two_replies), "/webhooks/webchat") as client:
+        reply = await client.post("/webhooks/webchat/webhook", json=body(), headers={SECRET_HEADER: SECRET})
+    assert reply.status_code == 200
+    lines = shop.run(messages_after, SHOPPER)
+    assert [(line.author, line.text) for line in lines] == [("bot", "Yes! Arndale has 3."), ("bot", "Reserve one?")]
+    assert lines[1].payload == {"buttons": [{"title": "Yes", "payload": "/affirm"}]}
+    assert lines[0].id < lines[1].id
+
+
+async def test_a_silent_turn_is_answered_with_an_apology(shop) -> None:
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(silent), "/webhooks/webchat") as client:
+        reply = await client.post("/webhooks/webchat/webhook", json=body(), headers={SECRET_HEADER: SECRET})
+    assert reply.status_code == 200
+    [line] = shop.run(messages_after, SHOPPER)
+    assert line.author == "bot" and line.text.startswith("Sorry, something went wrong")
+
+
+async def test_messages_not_from_a_web_conversation_are_refused(shop) -> None:
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(two_replies), "/webhooks/webchat") as client:
+        reply = await client.post(
+            "/webhooks/webchat/webhook", json={"sender": "sms:+447700900123", "message": "hi"}, headers={SECRET_HEADER: SECRET}
+        )
+    assert reply.status_code == 400
+    assert shop.run(messages_after, "sms:+447700900123") == []
