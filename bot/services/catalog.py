@@ -22,6 +22,7 @@ from typing import Iterable, TypeVar
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
@@ -712,7 +713,7 @@ def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
     Raises:
         UnknownProduct: No product has that id.
     """
-    product = uow.session.get(Product, product_id)
+    product = uow.session.get(Product, product_id, options=[lazyload("*")])  # the variants are read below, as rows
     if product is None:
         raise UnknownProduct(f"no product with id {product_id!r}")
     rows = uow.session.execute(

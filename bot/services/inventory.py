@@ -118,7 +118,6 @@ def check_stock(
     product = uow.session.get(Product, product_id, options=[lazyload("*")])
     if product is None:
         raise UnknownProduct(f"no product with id {product_id!r}")
-    store = get_store(uow, store_id, with_hours=False)
     colour = _resolve_option(uow, product, "colour", colour, resolve_colour)
     size = _resolve_option(uow, product, "size", size, resolve_size)
 
@@ -131,13 +130,13 @@ def check_stock(
     if not variants:
         raise UnknownOption(f"{product.name} is not sold in {_describe(colour, size)}")
 
-    per_store = _available_by_store_and_sku(uow, [variant.sku for variant in variants])
-    here = per_store.get(store_id, {})
-    available_here = sum(here.values())
-    in_stock_here = [variant for variant in variants if here.get(variant.sku, 0) > 0]
+    per_store = _stock_by_store(uow, [variant.sku for variant in variants])
+    store = per_store.get(store_id) or _store_without_stock(uow, store_id)
+    available_here = sum(store.available.values())
+    in_stock_here = [variant for variant in variants if store.available.get(variant.sku, 0) > 0]
     nearby: list[NearbyStock] = []
     if available_here < quantity:
-        nearby = _nearby_stock(uow, store, per_store, quantity)
+        nearby = _nearby_stock(store, per_store, quantity)
     prices = [variant.price_minor for variant in variants]
     return StockAnswer(
         product_id=product.id,
@@ -148,7 +147,7 @@ def check_stock(
         price_minor=min(prices),
         price_max_minor=max(prices),
         currency=variants[0].currency,
-        store=StoreRef(store.id, store.name),
+        store=StoreRef(store.store_id, store.name),
         available_here=available_here,
         quantity=quantity,
         nearby=nearby,
@@ -207,36 +206,48 @@ def _describe(colour: str | None, size: str | None) -> str:
     return " ".join(part for part in (colour, f"size {size}" if size else None) if part) or "any option"
 
 
-def _available_by_store_and_sku(uow: UnitOfWork, skus: list[str]) -> dict[str, dict[str, int]]:
+@dataclass(frozen=True)
+class _StoreStock:
+    store_id: str
+    name: str
+    latitude: float
+    longitude: float
+    available: dict[str, int]  # SKU -> available to promise
+
+
+def _stock_by_store(uow: UnitOfWork, skus: list[str]) -> dict[str, _StoreStock]:
+    """Every store holding any of the SKUs, with its location: one query serves the answer and the nearby stores."""
     buffer = func.coalesce(Inventory.safety_buffer, Store.safety_buffer)
     rows = uow.session.execute(
-        select(Inventory.store_id, Inventory.sku, Inventory.on_hand, Inventory.reserved, buffer)
+        select(Inventory.store_id, Inventory.sku, Inventory.on_hand, Inventory.reserved, buffer,
+               Store.name, Store.latitude, Store.longitude)
         .join(Store, Store.id == Inventory.store_id)
         .where(Inventory.sku.in_(skus))
     )
-    result: dict[str, dict[str, int]] = {}
-    for store_id, sku, on_hand, reserved, safety_buffer in rows:
-        result.setdefault(store_id, {})[sku] = available_to_promise(on_hand, reserved, safety_buffer)
+    result: dict[str, _StoreStock] = {}
+    for store_id, sku, on_hand, reserved, safety_buffer, name, latitude, longitude in rows:
+        store = result.get(store_id)
+        if store is None:
+            store = result[store_id] = _StoreStock(store_id, name, latitude, longitude, {})
+        store.available[sku] = available_to_promise(on_hand, reserved, safety_buffer)
     return result
 
 
-def _nearby_stock(
-    uow: UnitOfWork, here: Store, per_store: dict[str, dict[str, int]], quantity: int
-) -> list[NearbyStock]:
-    candidates = [store_id for store_id, counts in per_store.items()
-                  if store_id != here.id and sum(counts.values()) >= quantity]
-    if not candidates:
-        return []
-    stores = uow.session.execute(
-        select(Store.id, Store.name, Store.latitude, Store.longitude).where(Store.id.in_(candidates))
-    )
+def _store_without_stock(uow: UnitOfWork, store_id: str) -> _StoreStock:
+    """The asked store when it holds none of the SKUs (raises UnknownStore when there is no such store)."""
+    store = get_store(uow, store_id, with_hours=False)
+    return _StoreStock(store.id, store.name, store.latitude, store.longitude, {})
+
+
+def _nearby_stock(here: _StoreStock, per_store: dict[str, _StoreStock], quantity: int) -> list[NearbyStock]:
     nearby = [
         NearbyStock(
-            store=StoreRef(store_id, name),
-            available=sum(per_store[store_id].values()),
-            distance_km=round(haversine_km(here.latitude, here.longitude, latitude, longitude), 2),
+            store=StoreRef(store.store_id, store.name),
+            available=sum(store.available.values()),
+            distance_km=round(haversine_km(here.latitude, here.longitude, store.latitude, store.longitude), 2),
         )
-        for store_id, name, latitude, longitude in stores
+        for store in per_store.values()
+        if store.store_id != here.store_id and sum(store.available.values()) >= quantity
     ]
     nearby.sort(key=lambda entry: (entry.distance_km, entry.store.name))
     return nearby[:NEARBY_LIMIT]
