@@ -6,7 +6,8 @@ linear model over the same CountVectors features picks the topic as well (see do
 fraction of the cost. The output has exactly ResponseSelector's shape, so Rasa's retrieval action
 (`utter_faq`) and the evaluation read it unchanged.
 
-Used in config.yml as `bot.adapters.rasa_faq_selector.FaqSelector`.
+Used in config.yml as `bot.adapters.rasa_faq_selector.FaqSelector`, after the intent classifier: only
+messages classified as `faq` get a topic.
 """
 
 from __future__ import annotations
@@ -75,8 +76,17 @@ class FaqSelector(GraphComponent):
         return self._resource
 
     def process(self, messages: list[Message]) -> list[Message]:
-        if self.classifier is None or not messages:
+        # Only a message classified as the retrieval intent is answered from the topic (utter_faq), so
+        # the others skip the work. (Rasa's ResponseSelector classifies every message.)
+        retrieval_intent = self.config["retrieval_intent"]
+        messages_to_select = [message for message in messages if (message.get(INTENT) or {}).get("name") == retrieval_intent]
+        if self.classifier is None or not messages_to_select:
             return messages
+        self._select(messages_to_select)
+        return messages
+
+    def _select(self, messages: list[Message]) -> None:
+        assert self.classifier is not None
         probabilities = self.classifier.predict_proba(_features(messages))
         topics = list(self.classifier.classes_)
         retrieval_intent = self.config["retrieval_intent"]
@@ -99,7 +109,6 @@ class FaqSelector(GraphComponent):
                 ],
             }
             message.set("response_selector", selector, add_to_output=True)
-        return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

@@ -34,3 +34,9 @@ async def test_support_questions_get_their_topic_and_the_retrieval_action(agent,
     ranking = selector["faq"]["ranking"]
     assert ranking[0]["intent_response_key"] == topic and len(ranking) <= 5
     assert [entry["confidence"] for entry in ranking] == sorted((entry["confidence"] for entry in ranking), reverse=True)
+
+
+async def test_other_messages_are_not_given_a_topic(agent) -> None:  # type: ignore[no-untyped-def]
+    parsed = await agent.parse_message("do you have the kinder fleece in navy at arndale")
+    assert parsed["intent"]["name"] == "check_stock"
+    assert "faq" not in (parsed.get("response_selector") or {})
