@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bot.domain.card_masking import mask_card_numbers
 from bot.models import ChatMessage
@@ -56,15 +56,16 @@ def record_messages(
     """Appends several lines (conversation id, text, payload), in order, in one transaction; returns their ids."""
     if author not in AUTHORS:
         raise ValueError(f"author must be one of {sorted(AUTHORS)}, got {author!r}")
-    messages = [
-        ChatMessage(conversation_id=conversation_id, channel=channel, author=author, text=mask_card_numbers(text), payload=payload)
-        for conversation_id, text, payload in lines
-    ]
-    for message in messages:
-        uow.session.add(message)
-        uow.session.flush()  # one at a time, so ids follow the order of the lines
+    ids = []
+    for conversation_id, text, payload in lines:  # one INSERT each, so ids follow the order of the lines
+        inserted = uow.session.execute(
+            insert(ChatMessage).values(
+                conversation_id=conversation_id, channel=channel, author=author, text=mask_card_numbers(text), payload=payload
+            )
+        )
+        ids.append(int(inserted.inserted_primary_key[0]))
     uow.commit()
-    return [int(message.id) for message in messages]
+    return ids
 
 
 @read_only
