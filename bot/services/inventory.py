@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
 
 from bot.domain.geo import haversine_km
 from bot.models import Inventory, Product, Store, Variant
@@ -114,23 +113,12 @@ def check_stock(
     """
     if quantity < 1:
         raise ValueError(f"quantity must be at least 1, got {quantity}")
-    # The hot path of every stock question: load only the rows it reads (no eager variants, hours or products).
-    product = uow.session.get(Product, product_id, options=[lazyload("*")])
-    if product is None:
-        raise UnknownProduct(f"no product with id {product_id!r}")
-    colour = _resolve_option(uow, product, "colour", colour, resolve_colour)
-    size = _resolve_option(uow, product, "size", size, resolve_size)
-
-    query = select(Variant).options(lazyload("*")).where(Variant.product_id == product_id).order_by(Variant.sku)
-    if colour is not None:
-        query = query.where(Variant.colour == colour)
-    if size is not None:
-        query = query.where(Variant.size == size)
-    variants = list(uow.session.scalars(query))
+    # The hot path of every stock question: one query in the usual case (the error paths read more).
+    colour = _resolve_option(uow, product_id, "colour", colour, resolve_colour)
+    size = _resolve_option(uow, product_id, "size", size, resolve_size)
+    product_name, variants, per_store = _variants_and_stock(uow, product_id, colour, size)
     if not variants:
-        raise UnknownOption(f"{product.name} is not sold in {_describe(colour, size)}")
-
-    per_store = _stock_by_store(uow, [variant.sku for variant in variants])
+        raise UnknownOption(f"{_product_name(uow, product_id)} is not sold in {_describe(colour, size)}")
     store = per_store.get(store_id) or _store_without_stock(uow, store_id)
     available_here = sum(store.available.values())
     in_stock_here = [variant for variant in variants if store.available.get(variant.sku, 0) > 0]
@@ -139,8 +127,8 @@ def check_stock(
         nearby = _nearby_stock(store, per_store, quantity)
     prices = [variant.price_minor for variant in variants]
     return StockAnswer(
-        product_id=product.id,
-        product_name=product.name,
+        product_id=product_id,
+        product_name=product_name,
         colour=colour,
         size=size,
         sku=variants[0].sku if len(variants) == 1 else None,
@@ -193,13 +181,21 @@ def set_on_hand(uow: UnitOfWork, store_id: str, sku: str, on_hand: int) -> Stock
     return stock_level(uow, store_id, sku)
 
 
-def _resolve_option(uow: UnitOfWork, product: Product, kind: str, value: str | None, resolve) -> str | None:  # type: ignore[no-untyped-def]
+def _resolve_option(uow: UnitOfWork, product_id: str, kind: str, value: str | None, resolve) -> str | None:  # type: ignore[no-untyped-def]
     if value is None or not value.strip():
         return None
-    resolved = resolve(uow, product.id, value)
+    resolved = resolve(uow, product_id, value)
     if resolved is None:
-        raise UnknownOption(f"{product.name} does not come in {kind} {value!r}")
+        raise UnknownOption(f"{_product_name(uow, product_id)} does not come in {kind} {value!r}")
     return resolved
+
+
+def _product_name(uow: UnitOfWork, product_id: str) -> str:
+    """The product's name (raises UnknownProduct when there is no such product)."""
+    name = uow.session.scalar(select(Product.name).where(Product.id == product_id))
+    if name is None:
+        raise UnknownProduct(f"no product with id {product_id!r}")
+    return str(name)
 
 
 def _describe(colour: str | None, size: str | None) -> str:
@@ -215,22 +211,50 @@ class _StoreStock:
     available: dict[str, int]  # SKU -> available to promise
 
 
-def _stock_by_store(uow: UnitOfWork, skus: list[str]) -> dict[str, _StoreStock]:
-    """Every store holding any of the SKUs, with its location: one query serves the answer and the nearby stores."""
+@dataclass(frozen=True)
+class _VariantRow:
+    sku: str
+    colour: str | None
+    size: str | None
+    price_minor: int
+    currency: str
+
+
+def _variants_and_stock(
+    uow: UnitOfWork, product_id: str, colour: str | None, size: str | None
+) -> tuple[str, list[_VariantRow], dict[str, _StoreStock]]:
+    """The product's name, its matching variants and every store's stock of them, with the stores' names and locations.
+
+    One query (variants outer-joined to their stock rows) answers the question and the nearby stores:
+    on PostgreSQL each statement is a network round trip, so this is what keeps a lookup in milliseconds.
+    """
     buffer = func.coalesce(Inventory.safety_buffer, Store.safety_buffer)
-    rows = uow.session.execute(
-        select(Inventory.store_id, Inventory.sku, Inventory.on_hand, Inventory.reserved, buffer,
-               Store.name, Store.latitude, Store.longitude)
-        .join(Store, Store.id == Inventory.store_id)
-        .where(Inventory.sku.in_(skus))
+    query = (
+        select(Product.name, Variant.sku, Variant.colour, Variant.size, Variant.price_minor, Variant.currency,
+               Inventory.store_id, Inventory.on_hand, Inventory.reserved, buffer, Store.name, Store.latitude, Store.longitude)
+        .join(Product, Product.id == Variant.product_id)
+        .outerjoin(Inventory, Inventory.sku == Variant.sku)
+        .outerjoin(Store, Store.id == Inventory.store_id)
+        .where(Variant.product_id == product_id)
+        .order_by(Variant.sku)
     )
-    result: dict[str, _StoreStock] = {}
-    for store_id, sku, on_hand, reserved, safety_buffer, name, latitude, longitude in rows:
-        store = result.get(store_id)
+    if colour is not None:
+        query = query.where(Variant.colour == colour)
+    if size is not None:
+        query = query.where(Variant.size == size)
+    product_name = ""
+    variants: dict[str, _VariantRow] = {}
+    per_store: dict[str, _StoreStock] = {}
+    rows = uow.session.execute(query)
+    for product_name, sku, v_colour, v_size, price, currency, store_id, on_hand, reserved, safety_buffer, name, lat, lon in rows:
+        variants.setdefault(sku, _VariantRow(sku, v_colour, v_size, price, currency))
+        if store_id is None or name is None:
+            continue  # a variant no store stocks
+        store = per_store.get(store_id)
         if store is None:
-            store = result[store_id] = _StoreStock(store_id, name, latitude, longitude, {})
+            store = per_store[store_id] = _StoreStock(store_id, name, lat, lon, {})
         store.available[sku] = available_to_promise(on_hand, reserved, safety_buffer)
-    return result
+    return product_name, list(variants.values()), per_store
 
 
 def _store_without_stock(uow: UnitOfWork, store_id: str) -> _StoreStock:
