@@ -15,7 +15,7 @@ Configured in endpoints.yml:
 
     tracker_store:
       type: bot.adapters.rasa_bounded_tracker_store.BoundedInMemoryTrackerStore
-      keep_events: 120
+      keep_events: 50
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-DEFAULT_KEEP_EVENTS = 120
+DEFAULT_KEEP_EVENTS = 50
 
 
 class BoundedInMemoryTrackerStore(InMemoryTrackerStore):
