@@ -7,24 +7,12 @@ The password never appears in argv (visible to other users in `ps`): it is read 
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
-from pathlib import Path
 from typing import Callable, TextIO
 
+from bot.cli_secrets import PasswordsDiffer, read_password
 from bot.services.agents import AgentError, create_agent, set_password
 from bot.shop import Shop
-
-
-def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
-    if args.password_file:
-        return Path(args.password_file).read_text(encoding="utf-8").rstrip("\r\n")
-    if stdin.isatty():
-        first = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat password: ") != first:
-            raise AgentError("the passwords differ")
-        return first
-    return stdin.readline().rstrip("\r\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,8 +40,8 @@ def main(
     stdin, stdout, stderr = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     args = build_parser().parse_args(argv)
     try:
-        password = _read_password(args, stdin)
-    except (OSError, AgentError) as error:
+        password = read_password(args.password_file, stdin)
+    except (OSError, PasswordsDiffer) as error:
         print(f"error: {error}", file=stderr)
         return 1
     shop = shop_factory()

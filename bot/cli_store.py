@@ -2,28 +2,20 @@
 
   create-store-key STORE [--label L]    print a new API key for STORE (shown once; only its hash is kept)
   revoke-store-key PREFIX               revoke the key whose prefix (the part before the dot) is PREFIX
-  set-dashboard-password STORE          read a password from stdin (first line) or --password-file
+  set-dashboard-password STORE          read a password from --password-file, a hidden prompt, or piped stdin
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Callable, TextIO
 
+from bot.cli_secrets import PasswordsDiffer, read_password
 from bot.services.store_access import StoreAccessError, create_api_key, revoke_api_key, set_dashboard_password
 from bot.shop import Shop
 
 ShopFactory = Callable[[], Shop]
-
-
-def _read_password(args: argparse.Namespace, stdin: TextIO) -> str:
-    if args.password_file:
-        text = Path(args.password_file).read_text(encoding="utf-8")
-    else:
-        text = stdin.readline()
-    return text.splitlines()[0] if text.splitlines() else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,11 +56,11 @@ def main(
                 return 0
             print(f"no live key with prefix {args.prefix!r}", file=stderr)
             return 1
-        password = _read_password(args, stdin)
+        password = read_password(args.password_file, stdin)
         shop.run(set_dashboard_password, args.store, password)
         print(f"dashboard password set for store {args.store}; earlier sessions are signed out", file=stdout)
         return 0
-    except (StoreAccessError, OSError) as error:
+    except (StoreAccessError, OSError, PasswordsDiffer) as error:
         print(f"error: {error}", file=stderr)
         return 1
     finally:
