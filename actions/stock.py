@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions._common import ANY_VALUE, button, latest_text, shop, store_from_entity
 from bot.replies.stock import format_stock_answer
 from bot.services.catalog import (
+    ProductOptions,
     StockQuery,
     match_products,
     match_store,
@@ -92,6 +93,15 @@ class ActionParseStockQuery(Action):
         return events + [SlotSet("stock_goal", "check")]
 
 
+async def options_of(tracker: Tracker, product_id: str) -> ProductOptions:
+    """The product's options, read once per action call: rasa_sdk asks a form for its required slots
+    three times in one validation, and each ask would otherwise be a database round trip."""
+    read: dict[str, ProductOptions] = tracker.__dict__.setdefault("_product_options", {})
+    if product_id not in read:
+        read[product_id] = await shop().call(product_options, product_id)
+    return read[product_id]
+
+
 class ValidateStockForm(FormValidationAction):
     """Fills the stock form from the shopper's answers; colour and size only when the product has a choice."""
 
@@ -108,7 +118,7 @@ class ValidateStockForm(FormValidationAction):
         product_id = tracker.slots.get("product")
         slots = ["product"]
         if product_id:
-            options = await shop().call(product_options, product_id)
+            options = await options_of(tracker, product_id)
             if len(options.colours) > 1:
                 slots.append("colour")
             if len(options.sizes) > 1:
@@ -176,7 +186,7 @@ class ValidateStockForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value in (None, ANY_VALUE):
             return {slot: value}
-        options = await shop().call(product_options, tracker.slots["product"])
+        options = await options_of(tracker, tracker.slots["product"])
         choices = options.colours if slot == "colour" else options.sizes
         if value in choices:
             return {slot: value}

@@ -27,7 +27,11 @@ class RasaClient:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            # Drop idle connections before Rasa's server (Sanic, 5 s keep-alive) closes its end, so a
+            # forwarded message never goes out on a connection that is being closed.
+            self._session = aiohttp.ClientSession(
+                timeout=self._timeout, connector=aiohttp.TCPConnector(keepalive_timeout=2.0)
+            )
         return self._session
 
     async def forward_webchat(self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None) -> None:

@@ -1,22 +1,35 @@
-"""One fix to Rasa's own per-message hot path, applied in the Rasa process (see connectors/__init__.py).
+"""Two fixes to Rasa's own per-message hot path, applied in the Rasa process (see connectors/__init__.py).
 
-Rasa 3.6 checks every action server response with `jsonschema.validate(result, schema)`, and that
-helper first validates the *schema itself* against the JSON Schema meta-schema, on every call. The
-bench's profile of the Rasa process showed that meta-schema check at about half of the event loop's
-time on turns that run a custom action. Here the validator for the (fixed) response schema is built
-once; responses are checked against the same schema with the same ValidationError, so a malformed
-action server response is still rejected exactly as before.
+1. Rasa 3.6 checks every action server response with `jsonschema.validate(result, schema)`, and that
+   helper first validates the *schema itself* against the JSON Schema meta-schema, on every call. The
+   bench's profile of the Rasa process showed that meta-schema check at about half of the event loop's
+   time on turns that run a custom action. Here the validator for the (fixed) response schema is built
+   once; responses are checked against the same schema with the same ValidationError, so a malformed
+   action server response is still rejected exactly as before.
+2. `EndpointConfig.request` opens a new aiohttp ClientSession, and so a new TCP connection, for every
+   call to the action server (a stock question makes three). Here each endpoint keeps one session per
+   event loop, so calls reuse kept-alive connections; headers, auth and timeout are the ones Rasa sets.
 """
 
 from __future__ import annotations
 
+import asyncio
 from functools import lru_cache
+from types import TracebackType
 from typing import Any
+
+import aiohttp
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+from rasa.utils.endpoints import EndpointConfig
+
+# Idle connections are dropped well before the action server (Sanic: 5 s keep-alive) closes its end,
+# so a call never goes out on a connection the server is closing.
+KEEPALIVE_SECONDS = 2.0
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +52,44 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     return True
 
 
+class _KeptSession:
+    """Stands where Rasa expects `async with endpoint.session() as session`, without closing the session."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self._session
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        return None
+
+
+def _new_session(endpoint: EndpointConfig) -> aiohttp.ClientSession:
+    """What Rasa's EndpointConfig.session builds (headers, basic auth, timeout), with a short keep-alive."""
+    auth = None
+    if endpoint.basic_auth:
+        auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+    return aiohttp.ClientSession(
+        headers=endpoint.headers,
+        auth=auth,
+        timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+        connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+    )
+
+
+def _shared_session(self: EndpointConfig) -> _KeptSession:
+    loop = asyncio.get_running_loop()
+    kept = getattr(self, "_kept_session", None)
+    if kept is None or kept[0] is not loop or kept[1].closed:
+        kept = (loop, _new_session(self))
+        self._kept_session = kept  # type: ignore[attr-defined]
+    return _KeptSession(kept[1])
+
+
 def install() -> None:
-    """Replaces RemoteAction's response check with the precompiled one (idempotent)."""
+    """Replaces RemoteAction's response check and EndpointConfig's per-call session (idempotent)."""
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+    EndpointConfig.session = _shared_session  # type: ignore[method-assign]

@@ -36,3 +36,29 @@ def test_invalid_responses_fail_both_checks(response: dict) -> None:
         jsonschema.validate(response, RemoteAction.action_response_format_spec())
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server response"):
         RemoteAction("action_x", None)._validate_action_result(response)
+
+
+async def test_calls_to_the_action_server_reuse_one_connection() -> None:
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    client_ports: list[int] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        client_ports.append(request.transport.get_extra_info("peername")[1])
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
+        answers = [await endpoint.request(json={"next_action": "action_x"}) for _ in range(3)]
+    finally:
+        await runner.cleanup()
+    assert answers == [{"events": [], "responses": []}] * 3
+    assert len(client_ports) == 3 and len(set(client_ports)) == 1  # one kept-alive connection, not three
