@@ -51,10 +51,11 @@ class Profile:
     race_attempts: int
     race_units: int
     race_workers: int
+    rounds: int = 1  # each concurrency level is split into rounds, alternating which system goes first
 
 
 # Enough messages per scenario that one noisy second on a shared machine does not decide a ratio.
-FULL = Profile("full", {1: 200, 8: 600, 32: 1200}, 180, 200, 10, 20, 10_000, 100, 5000, 1000, 50, 32)
+FULL = Profile("full", {1: 200, 8: 600, 32: 1200}, 180, 200, 10, 20, 10_000, 100, 5000, 1000, 50, 32, rounds=4)
 QUICK = Profile("quick", {1: 12, 8: 32, 32: 64}, 30, 30, 5, 2, 1_000, 100, 300, 1000, 50, 32)
 
 
@@ -106,16 +107,27 @@ def run_chat_scenarios(systems: list[System], profile: Profile) -> dict[str, dic
     results: dict[str, dict[str, Any]] = {system.name: {"concurrency": {}} for system in systems}
     budget = profile.scenario_max_seconds
     for senders, requests in profile.concurrency.items():
+        parts: dict[str, list[dict[str, Any]]] = {system.name: [] for system in systems}
+        # Rounds alternate which system goes first (A B B A A B ...), so the VM's speed drifting over a
+        # minute or two weighs on both systems alike instead of deciding a ratio.
+        for round_number in range(profile.rounds):
+            order = systems if round_number % 2 == 0 else list(reversed(systems))
+            for system in order:
+                count = requests // profile.rounds
+                progress(f"{system.name}: {senders} concurrent sender(s), {count} new conversations "
+                         f"(round {round_number + 1}/{profile.rounds})")
+                raw = loadgen({"target": system.target(), "scenario": "concurrency", "senders": senders,
+                               "requests": count, "max_seconds": budget}, timeout=budget + 120)
+                parts[system.name].append(raw)
+                progress(f"  {raw['throughput_rps']:.1f} msg/s, errors {raw['errors']}")
+                _require_alive(system)
         for system in systems:
-            progress(f"{system.name}: {senders} concurrent sender(s), {requests} new conversations")
-            raw = loadgen({"target": system.target(), "scenario": "concurrency", "senders": senders, "requests": requests,
-                           "max_seconds": budget}, timeout=budget + 120)
-            raw["summary"] = latency_summary(raw["latencies_s"])
-            results[system.name]["concurrency"][senders] = raw
-            summary = raw["summary"]
-            progress(f"  {raw['throughput_rps']:.1f} msg/s, p50 {summary['p50_ms']:.0f} ms, p95 {summary['p95_ms']:.0f} ms, "
-                     f"errors {raw['errors']}")
-            _require_alive(system)
+            merged = merge_rounds(parts[system.name])
+            merged["summary"] = latency_summary(merged["latencies_s"])
+            results[system.name]["concurrency"][senders] = merged
+            summary = merged["summary"]
+            progress(f"{system.name}, {senders} sender(s) overall: {merged['throughput_rps']:.1f} msg/s, "
+                     f"p50 {summary['p50_ms']:.0f} ms, p95 {summary['p95_ms']:.0f} ms, errors {merged['errors']}")
     for system in systems:
         progress(f"{system.name}: one conversation of {profile.long_turns} turns")
         results[system.name]["long"] = loadgen({"target": system.target(), "scenario": "long", "turns": profile.long_turns,
@@ -128,6 +140,21 @@ def run_chat_scenarios(systems: list[System], profile: Profile) -> dict[str, dic
         )
         _require_alive(system)
     return results
+
+
+def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One concurrency result from several rounds: all latencies, summed errors and wall time."""
+    latencies = [value for part in rounds for value in part["latencies_s"]]
+    wall = sum(part["wall_s"] for part in rounds)
+    return {
+        "senders": rounds[0]["senders"],
+        "rounds": len(rounds),
+        "latencies_s": latencies,
+        "errors": sum(part["errors"] for part in rounds),
+        "error_samples": [sample for part in rounds for sample in part.get("error_samples", [])][:3],
+        "wall_s": wall,
+        "throughput_rps": len(latencies) / wall if wall > 0 else 0.0,
+    }
 
 
 def _require_alive(system: System) -> None:

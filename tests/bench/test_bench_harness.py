@@ -181,3 +181,15 @@ def test_webchat_senders_look_like_the_page_ids() -> None:
     sender = target.new_sender()
     assert WEB_CONVERSATION_ID.match(sender)
     assert target.request(sender, "hi") == ("http://127.0.0.1:5055/chat/api/messages", {"conversation_id": sender, "text": "hi"})
+
+
+def test_rounds_merge_into_one_result_over_their_whole_time() -> None:
+    from bench.run import merge_rounds
+
+    first = {"senders": 8, "latencies_s": [0.1, 0.2], "errors": 0, "error_samples": [], "wall_s": 1.0, "throughput_rps": 2.0}
+    second = {"senders": 8, "latencies_s": [0.3] * 6, "errors": 1, "error_samples": ["HTTP 500"], "wall_s": 3.0,
+              "throughput_rps": 2.0}
+    merged = merge_rounds([first, second])
+    assert merged["latencies_s"] == [0.1, 0.2] + [0.3] * 6
+    assert (merged["errors"], merged["error_samples"], merged["wall_s"]) == (1, ["HTTP 500"], 4.0)
+    assert merged["throughput_rps"] == 8 / 4.0 and merged["rounds"] == 2
