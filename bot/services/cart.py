@@ -119,7 +119,7 @@ def add_to_cart(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int =
         _check_quantity(line.quantity + quantity)
         line.quantity = CartLine.quantity + quantity  # SQL-side increment: no lost update
     uow.commit()
-    return view_cart(uow, conversation_id)
+    return _view_of(uow, owner, conversation_id)
 
 
 def _insert_or_merge(uow: UnitOfWork, owner: str, sku: str, quantity: int) -> None:
@@ -147,7 +147,7 @@ def set_quantity(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int)
     if quantity == 0 and not isinstance(quantity, bool):
         uow.session.execute(delete(CartLine).where(CartLine.owner_key == owner, CartLine.sku == sku))
         uow.commit()
-        return view_cart(uow, conversation_id)
+        return _view_of(uow, owner, conversation_id)
     _check_quantity(quantity)
     _require_variant(uow, owner, sku)
     line = uow.session.get(CartLine, (owner, sku))
@@ -156,7 +156,7 @@ def set_quantity(uow: UnitOfWork, conversation_id: str, sku: str, quantity: int)
     else:
         line.quantity = quantity
     uow.commit()
-    return view_cart(uow, conversation_id)
+    return _view_of(uow, owner, conversation_id)
 
 
 def remove_from_cart(uow: UnitOfWork, conversation_id: str, sku: str) -> CartView:
@@ -171,7 +171,7 @@ def remove_from_cart(uow: UnitOfWork, conversation_id: str, sku: str) -> CartVie
         uow.rollback()
         raise NotInCart(sku)
     uow.commit()
-    return view_cart(uow, conversation_id)
+    return _view_of(uow, owner, conversation_id)
 
 
 def clear_cart(uow: UnitOfWork, conversation_id: str) -> int:
@@ -184,11 +184,15 @@ def clear_cart(uow: UnitOfWork, conversation_id: str) -> int:
 
 def cart_rows(uow: UnitOfWork, conversation_id: str) -> list[tuple[CartLine, Variant, Product]]:
     """The cart's lines with their variants and products, oldest line first."""
+    return _rows_of(uow, shopper_key(uow.session, conversation_id))
+
+
+def _rows_of(uow: UnitOfWork, owner: str) -> list[tuple[CartLine, Variant, Product]]:
     rows = uow.session.execute(
         select(CartLine, Variant, Product)
         .join(Variant, Variant.sku == CartLine.sku)
         .join(Product, Product.id == Variant.product_id)
-        .where(CartLine.owner_key == shopper_key(uow.session, conversation_id))
+        .where(CartLine.owner_key == owner)
         .order_by(CartLine.added_at, CartLine.sku)
     ).all()
     return [(line, variant, product) for line, variant, product in rows]
@@ -201,6 +205,10 @@ def view_cart(uow: UnitOfWork, conversation_id: str) -> CartView:
     Raises:
         MixedCurrencies: the cart holds SKUs priced in different currencies.
     """
+    return _view_of(uow, shopper_key(uow.session, conversation_id), conversation_id)
+
+
+def _view_of(uow: UnitOfWork, owner: str, conversation_id: str) -> CartView:
     lines = tuple(
         CartLineView(
             sku=variant.sku,
@@ -212,7 +220,7 @@ def view_cart(uow: UnitOfWork, conversation_id: str) -> CartView:
             line_total_minor=variant.price_minor * line.quantity,
             currency=variant.currency,
         )
-        for line, variant, product in cart_rows(uow, conversation_id)
+        for line, variant, product in _rows_of(uow, owner)
     )
     currencies = {line.currency for line in lines}
     if len(currencies) > 1:
