@@ -166,12 +166,21 @@ def contact_phone_for(session: Session, conversation_id: str) -> str | None:
     return session.scalars(select(Customer.phone).where(Customer.id == customer_id)).first()
 
 
-def link_conversation_to_phone(session: Session, conversation_id: str, phone: str, now: datetime) -> tuple[int, str]:
+def link_conversation_to_phone(
+    session: Session, conversation_id: str, phone: str, now: datetime
+) -> tuple[int, str | None]:
     """Points the conversation's identity at the phone's customer (creating both as needed); joins the caller's transaction.
 
-    Returns the customer id and the conversation's basket key from before the link, so the caller can move the basket.
+    Returns the customer id, and the basket key the chat used before if that basket was the chat's own (an
+    unlinked chat, or a Messenger/Telegram customer without a phone), so the caller can move it. A chat that
+    was linked to another phone before leaves that phone's basket where it is.
     """
-    previous_key = shopper_key(session, conversation_id)
+    previous_customer = customer_of_conversation(session, conversation_id)
+    if previous_customer is None:
+        basket_to_move: str | None = conversation_id
+    else:
+        previous_phone = session.scalars(select(Customer.phone).where(Customer.id == previous_customer)).first()
+        basket_to_move = None if previous_phone else customer_key(previous_customer)
     customer_id = _customer_by_phone(session, phone, display_name="")
     identity = session.scalars(
         select(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id).limit(1)
@@ -191,7 +200,7 @@ def link_conversation_to_phone(session: Session, conversation_id: str, phone: st
     session.execute(
         update(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id).values(customer_id=customer_id)
     )
-    return customer_id, previous_key
+    return customer_id, basket_to_move
 
 
 def _find_identity(session: Session, channel: str, address: str) -> ChannelIdentity | None:

@@ -142,8 +142,9 @@ def confirm_phone_link(uow: UnitOfWork, conversation_id: str, code: str, *, now:
         attempts_left = LINK_CODE_MAX_ATTEMPTS - int(attempts)
         return LinkResult("invalid", attempts_left=attempts_left) if attempts_left > 0 else LinkResult("too_many_attempts")
     session.execute(update(OneTimeCode).where(OneTimeCode.id == pending.id).values(used_at=now))
-    customer_id, previous_owner = link_conversation_to_phone(session, conversation_id, pending.phone, now)
-    move_basket(uow, previous_owner, customer_key(customer_id))
+    customer_id, basket_to_move = link_conversation_to_phone(session, conversation_id, pending.phone, now)
+    if basket_to_move is not None:
+        move_basket(uow, basket_to_move, customer_key(customer_id))
     uow.commit()
     return LinkResult("linked", customer_id=customer_id, phone=pending.phone)
 

@@ -143,3 +143,23 @@ def test_an_unlinked_chat_still_cannot_read_the_phone_shoppers_orders(shop: Shop
     by_text = place(shop, SMS, {ids.jacket: 1}, channel="sms", contact_phone=PHONE, now=NOW)
     with pytest.raises(NotYourOrder):
         shop.run(get_order_for, by_text.reference, "web-stranger")
+
+
+def test_relinking_to_another_phone_leaves_the_first_phones_basket_alone(shop: Shop) -> None:
+    ids = seed_small_shop(shop)
+    shop.run(identity.record_inbound_identity, "sms", PHONE, now=NOW)
+    shop.run(cart.add_to_cart, SMS, ids.jacket, 1)
+    assert link(shop, WEB).linked
+    assert link(shop, WEB, "+447700900999", now=NOW + timedelta(hours=2)).linked
+
+    assert [(l.sku, l.quantity) for l in shop.run(cart.view_cart, SMS).lines] == [(ids.jacket, 1)]
+    assert shop.run(cart.view_cart, WEB).is_empty  # the chat now shows the second phone's (empty) basket
+
+
+def test_a_telegram_chats_own_basket_moves_with_it(shop: Shop) -> None:
+    ids = seed_small_shop(shop)
+    shop.run(identity.record_inbound_identity, "telegram", "42", now=NOW)
+    shop.run(cart.add_to_cart, "telegram:42", ids.fleece, 2)
+    assert link(shop, "telegram:42").linked
+    shop.run(identity.record_inbound_identity, "sms", PHONE, now=NOW)
+    assert [(l.sku, l.quantity) for l in shop.run(cart.view_cart, SMS).lines] == [(ids.fleece, 2)]
