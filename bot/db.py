@@ -22,8 +22,7 @@ def build_engine(database_url: str, *, echo: bool = False) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         pooling: dict[str, object] = {}
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        if ensure_sqlite_directory(database_url):
             # SQLAlchemy 1.4 opens a new SQLite connection (and its PRAGMAs) per session by default.
             pooling = {"poolclass": QueuePool, "pool_size": 5, "max_overflow": 10}
         engine = create_engine(
@@ -41,6 +40,15 @@ def build_engine(database_url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, future=True, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def ensure_sqlite_directory(database_url: str) -> bool:
+    """Creates the folder of a SQLite database file (a fresh checkout has no var/); True for a file database."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    return True
 
 
 def _configure_sqlite_connection(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from bot.config import load_settings
+from bot.db import ensure_sqlite_directory
 from bot.models import Base
 
 config = context.config
@@ -25,6 +26,7 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connectable = config.attributes.get("connection")
     if connectable is None:
+        ensure_sqlite_directory(database_url())
         engine = engine_from_config({"sqlalchemy.url": database_url()}, prefix="sqlalchemy.", poolclass=pool.NullPool, future=True)
         with engine.connect() as connection:
             _run(connection)
