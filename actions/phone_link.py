@@ -22,7 +22,7 @@ from actions._common import latest_text, on_phone_channel, shop
 from bot.services.cart import view_cart
 from bot.services.identity import DEFAULT_REGION, InvalidPhoneNumber
 from bot.services.orders import orders_for_conversation
-from bot.services.phone_link import LinkResult, TooManyLinkCodes, confirm_phone_link
+from bot.services.phone_link import LinkResult, TooManyLinkCodes, confirm_phone_link, unlink_phone
 from bot.services.texted_codes import text_link_code
 
 PHONE_SLOT = "phone_to_link"
@@ -153,3 +153,23 @@ class ActionFinishPhoneLink(Action):
         if not found:
             return f"{linked} Orders you place by text, WhatsApp or here will all show up in each place."
         return f"{linked} I can see {' and '.join(found)} here now. Ask \"where's my order?\" or \"show my basket\"."
+
+
+class ActionUnlinkPhone(Action):
+    """Unlinks the chat from the phone (a shared computer, a wrong number): the phone keeps its basket and orders."""
+
+    def name(self) -> str:
+        return "action_unlink_phone"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if on_phone_channel(tracker):
+            dispatcher.utter_message(
+                text="This chat is your phone's own, so there's nothing to unlink. Text STOP if you want no more messages."
+            )
+        elif await shop().call(unlink_phone, tracker.sender_id):
+            dispatcher.utter_message(
+                text="Done - this chat is no longer linked to your phone. Your basket and orders stay with your phone."
+            )
+        else:
+            dispatcher.utter_message(text="This chat isn't linked to a phone.")
+        return []

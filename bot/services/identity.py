@@ -203,6 +203,31 @@ def link_conversation_to_phone(
     return customer_id, basket_to_move
 
 
+def unlink_conversation_from_phone(session: Session, conversation_id: str, now: datetime) -> bool:
+    """Undoes a phone link for a web, Messenger or Telegram chat; joins the caller's transaction.
+
+    The phone's basket and orders stay with the phone: a web chat becomes anonymous again, a Messenger or
+    Telegram chat gets a customer of its own. Returns False when the chat was not linked to a phone (SMS
+    and WhatsApp conversations are their phone and cannot be unlinked).
+    """
+    identity = session.scalars(
+        select(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id).limit(1)
+    ).first()
+    if identity is None or identity.channel in PHONE_CHANNELS:
+        return False
+    if not session.scalars(select(Customer.phone).where(Customer.id == identity.customer_id)).first():
+        return False
+    if identity.channel == WEB_CHANNEL:
+        session.delete(identity)
+    else:
+        customer = Customer(display_name="", created_at=now)
+        session.add(customer)
+        session.flush()
+        identity.customer_id = customer.id
+    session.flush()
+    return True
+
+
 def _find_identity(session: Session, channel: str, address: str) -> ChannelIdentity | None:
     return session.scalars(
         select(ChannelIdentity).where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == address)

@@ -17,7 +17,13 @@ from sqlalchemy import func, or_, select, update
 
 from bot.models import OneTimeCode
 from bot.services.cart import move_basket
-from bot.services.identity import as_utc, customer_key, link_conversation_to_phone, normalize_phone
+from bot.services.identity import (
+    as_utc,
+    customer_key,
+    link_conversation_to_phone,
+    normalize_phone,
+    unlink_conversation_from_phone,
+)
 from bot.services.unit_of_work import UnitOfWork
 
 LINK_PURPOSE = "link_phone"
@@ -147,6 +153,14 @@ def confirm_phone_link(uow: UnitOfWork, conversation_id: str, code: str, *, now:
         move_basket(uow, basket_to_move, customer_key(customer_id))
     uow.commit()
     return LinkResult("linked", customer_id=customer_id, phone=pending.phone)
+
+
+def unlink_phone(uow: UnitOfWork, conversation_id: str, *, now: datetime | None = None) -> bool:
+    """Stops a chat showing a phone's basket and orders (a shared computer, the wrong number); False if not linked."""
+    unlinked = unlink_conversation_from_phone(uow.session, conversation_id, now or datetime.now(timezone.utc))
+    if unlinked:
+        uow.commit()
+    return unlinked
 
 
 def _code_matches(code_hash: str, code: str) -> bool:

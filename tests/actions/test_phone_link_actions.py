@@ -127,3 +127,26 @@ async def test_on_sms_there_is_nothing_to_link(catalog_shop) -> None:
     said = dispatcher()
     await ActionFinishPhoneLink().run(said, on_sms, load_domain())
     assert said.messages[0]["text"].startswith("You're already messaging from your phone")
+
+
+async def test_unlinking_says_what_happened(catalog_shop) -> None:
+    from actions.phone_link import ActionUnlinkPhone
+    from bot.services.phone_link import confirm_phone_link, start_phone_link
+
+    said = dispatcher()
+    await ActionUnlinkPhone().run(said, tracker("unlink my phone", "unlink_phone"), load_domain())
+    assert said.messages[0]["text"] == "This chat isn't linked to a phone."
+
+    issued = catalog_shop.run(start_phone_link, SENDER, PHONE)
+    assert catalog_shop.run(confirm_phone_link, SENDER, issued.code).linked
+    said = dispatcher()
+    await ActionUnlinkPhone().run(said, tracker("unlink my phone", "unlink_phone"), load_domain())
+    assert said.messages[0]["text"].startswith("Done - this chat is no longer linked to your phone.")
+    with catalog_shop.uow() as uow:
+        assert identity.customer_of_conversation(uow.session, SENDER) is None
+
+    on_sms = tracker("unlink my phone", "unlink_phone")
+    on_sms.sender_id = f"sms:{PHONE}"
+    said = dispatcher()
+    await ActionUnlinkPhone().run(said, on_sms, load_domain())
+    assert said.messages[0]["text"].startswith("This chat is your phone's own")

@@ -163,3 +163,38 @@ def test_a_telegram_chats_own_basket_moves_with_it(shop: Shop) -> None:
     assert link(shop, "telegram:42").linked
     shop.run(identity.record_inbound_identity, "sms", PHONE, now=NOW)
     assert [(l.sku, l.quantity) for l in shop.run(cart.view_cart, SMS).lines] == [(ids.fleece, 2)]
+
+
+def test_unlinking_a_web_chat_leaves_the_basket_and_orders_with_the_phone(shop: Shop) -> None:
+    ids = seed_small_shop(shop)
+    shop.run(identity.record_inbound_identity, "sms", PHONE, now=NOW)
+    by_text = place(shop, SMS, {ids.jacket: 1}, channel="sms", contact_phone=PHONE, now=NOW)
+    shop.run(cart.add_to_cart, SMS, ids.fleece, 1)
+    assert link(shop, WEB).linked
+
+    assert shop.run(phone_link.unlink_phone, WEB) is True
+    assert shop.run(orders_for_conversation, WEB) == []
+    assert shop.run(cart.view_cart, WEB).is_empty
+    with pytest.raises(NotYourOrder):
+        shop.run(get_order_for, by_text.reference, WEB)
+    assert [(l.sku, l.quantity) for l in shop.run(cart.view_cart, SMS).lines] == [(ids.fleece, 1)]
+    assert shop.run(phone_link.unlink_phone, WEB) is False  # nothing left to unlink
+
+
+def test_unlinking_a_telegram_chat_gives_it_a_customer_of_its_own(shop: Shop) -> None:
+    phone_customer = shop.run(identity.record_inbound_identity, "sms", PHONE, now=NOW).customer_id
+    shop.run(identity.record_inbound_identity, "telegram", "42", now=NOW)
+    assert link(shop, "telegram:42").customer_id == phone_customer
+    assert shop.run(phone_link.unlink_phone, "telegram:42") is True
+    with shop.uow() as uow:
+        own = identity.customer_of_conversation(uow.session, "telegram:42")
+        assert own is not None and own != phone_customer
+        assert identity.contact_phone_for(uow.session, "telegram:42") is None
+
+
+def test_phone_conversations_and_unlinked_chats_have_nothing_to_unlink(shop: Shop) -> None:
+    shop.run(identity.record_inbound_identity, "sms", PHONE, now=NOW)
+    shop.run(identity.record_inbound_identity, "telegram", "7", now=NOW)
+    assert shop.run(phone_link.unlink_phone, SMS) is False
+    assert shop.run(phone_link.unlink_phone, "telegram:7") is False
+    assert shop.run(phone_link.unlink_phone, "web-never-linked") is False
