@@ -103,8 +103,13 @@ def test_a_web_shopper_links_their_phone_and_their_basket_and_order_follow(linke
         assert placed.reference in status
         basket = said(web.say("show my basket"))
         assert "2× Trailblazer" in basket
+        # The basket is one basket: what the web chat sees is what the phone has.
+        assert shop.run(view_cart, f"sms:{PHONE}").item_count == shop.run(view_cart, web.conversation_id).item_count == 2
+
+        # On a shared computer the shopper unlinks again: the chat forgets the phone, the phone keeps everything.
+        assert "no longer linked to your phone" in said(web.say("this is a shared computer, unlink my phone"))
+        assert "I can't find an order from you" in said(web.say("where's my order?"))
     finally:
         web.close()
-
-    # The basket is one basket: what the web chat sees is what the phone has.
-    assert shop.run(view_cart, f"sms:{PHONE}").item_count == shop.run(view_cart, web.conversation_id).item_count == 2
+    assert shop.run(view_cart, web.conversation_id).item_count == 0
+    assert shop.run(view_cart, f"sms:{PHONE}").item_count == 2
