@@ -161,9 +161,7 @@ def contact_phone_for(session: Session, conversation_id: str) -> str | None:
     if parsed is not None and parsed.channel in PHONE_CHANNELS:
         return parsed.address
     customer_id = customer_of_conversation(session, conversation_id)
-    if customer_id is None:
-        return None
-    return session.scalars(select(Customer.phone).where(Customer.id == customer_id)).first()
+    return _customer_phone(session, customer_id) if customer_id is not None else None
 
 
 def link_conversation_to_phone(
@@ -179,13 +177,9 @@ def link_conversation_to_phone(
     if previous_customer is None:
         basket_to_move: str | None = conversation_id
     else:
-        previous_phone = session.scalars(select(Customer.phone).where(Customer.id == previous_customer)).first()
-        basket_to_move = None if previous_phone else customer_key(previous_customer)
+        basket_to_move = None if _customer_phone(session, previous_customer) else customer_key(previous_customer)
     customer_id = _customer_by_phone(session, phone, display_name="")
-    identity = session.scalars(
-        select(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id).limit(1)
-    ).first()
-    if identity is None:  # an unlinked web chat has no identity yet
+    if _conversation_identity(session, conversation_id) is None:  # an unlinked web chat has no identity yet
         insert_if_absent(
             session,
             ChannelIdentity,
@@ -210,22 +204,33 @@ def unlink_conversation_from_phone(session: Session, conversation_id: str, now: 
     Telegram chat gets a customer of its own. Returns False when the chat was not linked to a phone (SMS
     and WhatsApp conversations are their phone and cannot be unlinked).
     """
-    identity = session.scalars(
-        select(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id).limit(1)
-    ).first()
-    if identity is None or identity.channel in PHONE_CHANNELS:
-        return False
-    if not session.scalars(select(Customer.phone).where(Customer.id == identity.customer_id)).first():
+    identity = _conversation_identity(session, conversation_id)
+    if identity is None or identity.channel in PHONE_CHANNELS or not _customer_phone(session, identity.customer_id):
         return False
     if identity.channel == WEB_CHANNEL:
         session.delete(identity)
     else:
-        customer = Customer(display_name="", created_at=now)
-        session.add(customer)
-        session.flush()
-        identity.customer_id = customer.id
+        identity.customer_id = _new_customer(session, display_name="", now=now)
     session.flush()
     return True
+
+
+def _conversation_identity(session: Session, conversation_id: str) -> ChannelIdentity | None:
+    return session.scalars(
+        select(ChannelIdentity).where(ChannelIdentity.conversation_id == conversation_id).limit(1)
+    ).first()
+
+
+def _customer_phone(session: Session, customer_id: int) -> str | None:
+    return session.scalars(select(Customer.phone).where(Customer.id == customer_id)).first()
+
+
+def _new_customer(session: Session, display_name: str, now: datetime) -> int:
+    """A customer without a phone (a Messenger, Instagram or Telegram shopper until they link one)."""
+    customer = Customer(display_name=display_name, created_at=now)
+    session.add(customer)
+    session.flush()
+    return int(customer.id)
 
 
 def _find_identity(session: Session, channel: str, address: str) -> ChannelIdentity | None:
@@ -237,10 +242,7 @@ def _find_identity(session: Session, channel: str, address: str) -> ChannelIdent
 def _customer_for_new_identity(session: Session, channel: str, address: str, display_name: str) -> int:
     if channel in PHONE_CHANNELS:
         return _customer_by_phone(session, address, display_name)
-    customer = Customer(display_name=display_name, created_at=datetime.now(timezone.utc))
-    session.add(customer)
-    session.flush()
-    return int(customer.id)
+    return _new_customer(session, display_name, datetime.now(timezone.utc))
 
 
 def _customer_by_phone(session: Session, phone: str, display_name: str) -> int:
