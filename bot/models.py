@@ -114,6 +114,11 @@ class Product(Base):
     category = Column(String(60), nullable=False, index=True)
     brand = Column(String(80), nullable=False, default="")
     description = Column(Text, nullable=False, default="")
+    # What browsing searches on besides the words above ("warm jacket for a kid", "tent for 4 people").
+    audience = Column(String(20), nullable=False, default="adults")  # adults | kids
+    tags = Column(String(200), nullable=False, default="")  # space-separated: waterproof insulated warm ...
+    sleeps = Column(Integer)  # tents: how many people
+    volume_l = Column(Integer)  # bags and bottles: litres
 
     variants = relationship("Variant", back_populates="product", lazy="selectin")
 

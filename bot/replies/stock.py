@@ -57,11 +57,13 @@ def format_stock_answer(answer: StockAnswer, locale: str = "en_GB") -> str:
 
 
 def format_nearby(nearby: Sequence[NearbyStock]) -> str:
-    """"Nearest with it: Didsbury (2, 4.1 km), Stockport (5, 9.8 km)." or that nobody has it."""
+    """"Didsbury has 2 (7.4 km away) and Stockport has 5 (9.8 km). Reserve at Didsbury?" or that nobody has it."""
     if not nearby:
         return "No other store has it right now either."
-    stores = ", ".join(f"{entry.store.name} ({entry.available}, {distance_text(entry.distance_km)})" for entry in nearby)
-    return f"Nearest with it: {stores}."
+    first, *others = nearby
+    parts = [f"{first.store.name} has {first.available} ({distance_text(first.distance_km)} away)"]
+    parts += [f"{entry.store.name} has {entry.available} ({distance_text(entry.distance_km)})" for entry in others]
+    return f"{human_list(parts)}. Reserve at {first.store.name}?"
 
 
 def _in_stock_choices(answer: StockAnswer) -> str:

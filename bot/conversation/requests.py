@@ -1,0 +1,353 @@
+"""What a message asks for when it is not an answer to the pending question, and who handles it.
+
+The NLU intent decides when it is confident; otherwise the catalogue does (a product, colour, size or
+store named is a stock question), then the language check, then "I didn't get that". Numbers and shop
+words are never product names (see bot/services/catalog.py), so "2" or "basket" can't start a stock check.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.conversation import basket, checkout, handoff, orders, phone_link, stock, stores, support
+from bot.conversation.language import foreign_language
+from bot.conversation.reading import is_correction, refers_back, wants_it, without_leading_no, yes_or_no
+from bot.conversation.turn import Turn
+from bot.services import handoff as handoff_service
+from bot.conversation.turn import Say
+from bot.replies import distance_text
+from bot.services.catalog import StockQuery
+from bot.replies.checkout import local_time
+from bot.services.checkout import find_shoppers_order
+from bot.services.orders import order_status
+from bot.services.stores import nearest_stores
+
+# Below this an intent is a guess: the catalogue and the other checks get their say first.
+CONFIDENT = 0.50
+KIND_BY_INTENT = {
+    "check_stock": "stock", "inform": "stock", "reserve_item": "reserve", "ask_price": "price",
+    "view_cart": "basket", "remove_item": "remove", "change_quantity": "quantity",
+    "place_order": "checkout", "choose_store": "choose_store", "choose_payment": "choose_payment",
+    "order_status": "order_status", "cancel_order": "cancel", "confirm_cancel": "confirm_cancel",
+    "new_payment_link": "new_link", "give_code": "code",
+    "ask_hours": "hours", "ask_address": "address", "ask_nearest_store": "nearest",
+    "faq": "faq", "out_of_scope": "scope", "insult": "abuse",
+    "greet": "greet", "goodbye": "goodbye", "thank": "thank", "help": "help", "affirm": "affirm", "deny": "deny",
+    "request_human": "handoff", "leave_message": "leave_message", "link_phone": "link_phone", "unlink_phone": "unlink_phone",
+}
+_HOURS_WORDS = re.compile(r"\b(?:open|opening|opens|close|closes|closing|shut|shuts|hours|hrs|late)\b", re.I)
+_ADDRESS_WORDS = re.compile(
+    r"\b(?:address|postcode|post code|directions|where is|where's|wheres|how do i get|get there|phone|number|tel|"
+    r"telephone|call|ring|contact|located)\b",
+    re.I,
+)
+_NOT_THE_STORES = re.compile(r"\b(?:my|link|unlink|code|order|mine)\b", re.I)
+_DAY_WORDS = re.compile(
+    r"\b(?:today|tonight|tomorrow|tmrw|tmr|2day|2moro|now|weekend|mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|"
+    r"thurs|thursday|fri|friday|sat|saturday|sun|sunday|sundays|saturdays|christmas|xmas|boxing|new year|bank holiday)\b",
+    re.I,
+)
+_DESCRIBE = re.compile(
+    r"\b(?:what|which)\s+(?:other\s+)?(?:colou?rs?|sizes?)\b|\bcomes? in\b|\btell me (?:about|more)\b|\bany good\b|"
+    r"\bwhat(?:'s| is) (?:it|that|the \w+) like\b|\bhow (?:heavy|big|warm|light|long|wide)\b|\bmade of\b|\bweigh\b",
+    re.I,
+)
+_COMPARE = re.compile(r"\bwhich(?: one)? (?:is|are|'s) (?:cheaper|dearer|more expensive|less expensive|pricier)\b|\bwhich costs less\b", re.I)
+_FOR_COUNT = re.compile(r"\bfor (\d{1,2}|two|three|four|five|six)\b", re.I)
+_UNSURE = re.compile(r"^\s*(?:not sure|dunno|don'?t know|no idea|unsure|idk|i'?m not sure|hmm+|um+|erm+)\b", re.I)
+_STOCK_WORDS = re.compile(r"\b(?:in stock|stock|got|have|available|any left|left)\b", re.I)
+_FOLLOW_UP = re.compile(r"^\s*(?:and|&|n|what about|how about|wot about|what of|ok and|and what about)\b|\bthen\s*\??\s*$", re.I)
+_BARE_OPTION = re.compile(r"(?:^|\s)(?:\d{1,2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl)(?:\s|$|[?.!])", re.I)
+_BARE_NUMBER = re.compile(r"^\s*(?:just\s+|only\s+|make it\s+)?(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
+_LEADING_NO = re.compile(r"^\s*(?:no|nope|nah|not)\b", re.I)
+# "make it 3", "actually just 1", "no 2 is fine", "3 not 2": a new quantity for what was just added.
+_NEW_QUANTITY = re.compile(
+    r"^\s*(?:(?:no|nope|nah|actually|sorry|oh|wait|ok|okay|um|hmm)[\s,.!]+)*"
+    r"(?:(?:make|change)\s+(?:it|that|them|those)\s+(?:to\s+)?|(?:just|only)\s+|i\s+(?:only\s+)?(?:want|need)\s+(?:just\s+)?)?"
+    r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s*(?:\.5|and a half|uk|years?))",
+    re.I,
+)
+# "do you do fleeces", "looking for a bag for my laptop", "need something to keep drinks cold": a shopping request
+# even when the intent classifier is unsure (the catalogue search then decides what we have).
+_SHOPPING = re.compile(
+    r"\b(?:do (?:you|u) (?:do|sell|stock|carry|have|got)|have (?:you|u) got|got any|looking for|i need|i want|need (?:a|an|some|something)|"
+    r"something (?:for|to)|what about (?:a|an|the)|anything for|show me|recommend|what \w+ (?:do you|have you)|"
+    r"cheapest|most expensive|selling)\b",
+    re.I,
+)
+_CLEAR_BASKET = re.compile(
+    r"\b(?:empty|clear|reset|wipe)\b.*\b(?:basket|cart|bag|trolley)\b|\b(?:remove|delete|take out|get rid of)\s+(?:everything|all)\b"
+    r"|\bstart (?:my )?(?:basket|cart) again\b",
+    re.I,
+)
+_CHECKOUT = re.compile(
+    r"\b(?:check ?out|place (?:my |the )?order|confirm (?:my |the )?order|reserve (?:it all|everything|them all|now)|"
+    r"that'?s (?:all|everything),? reserve)\b",
+    re.I,
+)
+_COLLECT_AT = re.compile(r"\b(?:collect|pick(?: it| them)? up|pickup|collection)\b.*\b(?:at|from|in)\b", re.I)
+_EVERYTHING = re.compile(r"\b(?:everything|all of it|all my (?:stuff|things|items)|the lot|it all|has it all)\b", re.I)
+# A different intent must be this sure to break the thread of a follow-up ("and on sunday?" after hours).
+SURE = 0.80
+# Requests that start a new stock step: they replace a pending stock question instead of interrupting it.
+STOCK_KINDS = frozenset({"stock", "reserve", "price", "correct"})
+_PRICE_WORDS = re.compile(r"\b(?:how much|price|prices|cost|costs|£)\b", re.I)
+_TYPED_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|in|at|any in|got any in)\b", re.I)
+
+
+def _intent(turn: Turn) -> tuple[str | None, float]:
+    """The intent and its confidence; for nlu_fallback, the classifier's own best guess."""
+    heard = turn.heard
+    if heard.intent == "nlu_fallback":
+        guess = next(((name, score) for name, score in heard.ranking if name != "nlu_fallback"), (None, 0.0))
+        return guess
+    return heard.intent, heard.confidence
+
+
+async def classify(turn: Turn) -> str:
+    """The kind of request this message is (a key of `_HANDLERS`), "unknown" when it is none we can place."""
+    heard = turn.heard
+    if heard.tapped:
+        return KIND_BY_INTENT.get(heard.intent or "", "unknown")
+    text = heard.text
+    intent, confidence = _intent(turn)
+    if foreign_language(text):
+        return "language"
+    if intent == "insult" and confidence >= CONFIDENT or (support.is_abusive(text) and confidence < 0.8):
+        return "abuse"
+    if _UNSURE.match(text):
+        return "unknown"  # "not sure": no answer, so the question is asked again (then a person is offered)
+    query = await stock.read_query(turn, without_leading_no(text))
+    if not query.product_id and turn.state.focus.product and not (query.colour and query.size):
+        said_colour, said_size = await stock.focus_options(turn, without_leading_no(text))
+        query = replace(query, colour=query.colour or said_colour, size=query.size or said_size)
+    named = bool(query.product_id or query.colour or query.size or query.store_id or query.quantity)
+    last = turn.state.last.get("goal")
+    if _COMPARE.search(text) and not query.product_id and len(turn.state.recent) >= 2:
+        return "compare"
+    if _CLEAR_BASKET.search(text):
+        return "clear_basket"
+    if last in ("reserve", "quantity") and _NEW_QUANTITY.match(text) and not (query.product_id or query.colour):
+        return "quantity"  # "make it 3" / "no, 2 is fine" right after adding some
+    if _CHECKOUT.search(text) or (_COLLECT_AT.search(text) and query.store_id and not query.product_id and not wants_it(text)):
+        return "checkout"  # "checkout at altrincham", "actually collect at stockport"
+    if _EVERYTHING.search(text) and re.search(r"\b(?:store|shop|branch|one)\b", text, re.I):
+        return "checkout_anywhere"  # "nearest store with everything"
+    if (is_correction(text) or _LEADING_NO.match(text)) and named:
+        return "correct"
+    kind = KIND_BY_INTENT.get(intent or "", "unknown")
+    if kind in ("scope", "unknown", "faq") and confidence < SURE and _SHOPPING.search(text) and not query.store_id:
+        kind, confidence = "stock", CONFIDENT  # the catalogue search decides whether we have it
+    followed = _follow_up(turn, text, query, kind, confidence)
+    if followed is not None:
+        return followed
+    if wants_it(text) and kind not in ("remove", "quantity", "checkout", "choose_payment") and (
+        query.product_id or turn.state.focus.product or named
+    ):
+        return "reserve"
+    if confidence >= CONFIDENT and kind != "unknown":
+        if kind in ("stock", "scope", "faq") and _PRICE_WORDS.search(text) and (query.product_id or refers_back(text)):
+            return "price"
+        if kind in ("scope", "affirm", "deny", "greet", "thank") and query.product_id:
+            return "stock"  # "yes the trailblazers" / "hi do you have the kinder fleece": the product wins
+        return kind
+    # Not sure of the intent: what the catalogue recognises decides.
+    if query.product_id:
+        return "price" if _PRICE_WORDS.search(text) else ("reserve" if kind == "reserve" else "stock")
+    if turn.state.focus.product and (query.colour or query.size) and (named or _TYPED_FOLLOW_UP.match(text)):
+        return "stock"
+    if kind in ("stock", "reserve", "hours", "address", "nearest", "faq", "order_status", "handoff") and confidence >= 0.3:
+        return kind
+    if _SHOPPING.search(text) or query.product_name:
+        return "stock"
+    if yes_or_no(text) is not None:
+        return "affirm" if yes_or_no(text) else "deny"
+    if kind == "scope" and confidence >= 0.3:
+        return "scope"
+    return "unknown"
+
+
+def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: float) -> str | None:
+    """A message that carries on the last answer's topic with something changed: "and on sunday?" after
+    opening hours, "phone?" after an address, "and in L?" after a stock answer, "klarna?" after payments."""
+    last = turn.state.last.get("goal")
+    sure_of_other = confidence >= SURE and kind not in ("stock", "inform", "unknown", "scope", "faq")
+    short = len(text.split()) <= 6
+    follows = bool(_FOLLOW_UP.search(text)) or short
+    store_topic = last in ("hours", "address", "nearest")
+    if (store_topic or query.store_id) and _ADDRESS_WORDS.search(text) and not _NOT_THE_STORES.search(text) \
+            and kind not in ("hours", "nearest", "faq"):
+        return "address"
+    if sure_of_other or not follows:
+        if _DESCRIBE.search(text) and (query.product_id or turn.state.focus.product) and kind in ("stock", "faq", "scope"):
+            return "describe"
+        return None
+    if _DESCRIBE.search(text) and (query.product_id or turn.state.focus.product):
+        return "describe"
+    if store_topic and (_DAY_WORDS.search(text) or _HOURS_WORDS.search(text) or query.store_id):
+        return "hours"
+    if last == "reserve" and _FOLLOW_UP.search(text) and (query.product_id or query.colour or query.size):
+        return "reserve"  # "and a blue one" / "and a grey beanie" right after adding something
+    counted = _FOR_COUNT.search(text)
+    if last == "price" and counted and turn.state.focus.product:
+        return "price"  # "and for 2?"
+    if last in ("check", "price") and (query.product_id or query.colour or query.size or query.store_id or query.quantity):
+        if query.store_id or _STOCK_WORDS.search(text):
+            return "stock"  # "got grey in L at arndale?" after a price: a stock question
+        return "stock" if last == "check" and not _PRICE_WORDS.search(text) else "price"
+    if last in ("check", "price") and turn.state.focus.product and _PRICE_WORDS.search(text):
+        return "price"
+    if last == "faq" and kind in ("faq", "unknown", "scope", "stock", "inform") and confidence < SURE:
+        return "faq_again"
+    return None
+
+
+async def route(turn: Turn, kind: str) -> None:
+    await _HANDLERS[kind](turn)
+
+
+async def _faq_again(turn: Turn) -> None:
+    """A short follow-up to a support answer ("klarna?" after the ways to pay): the same topic's answer."""
+    topic = str(turn.state.last.get("topic") or "")
+    answer = support.faq_answer(topic.removeprefix("faq/"), turn.shop.settings) if topic else None
+    if answer is None:
+        await _faq(turn)
+        return
+    turn.done(goal="faq", topic=topic)
+    turn.say(answer)
+
+
+async def _faq(turn: Turn) -> None:
+    last = dict(turn.state.last)
+    if not support.faq(turn):
+        support.scope(turn)
+        return
+    topic = str(turn.state.last.get("topic") or "").removeprefix("faq/")
+    if topic == "delivery" and turn.text:
+        # "can you deliver to M20?": no, but here is the store nearest to it.
+        found = await turn.shop.call(nearest_stores, turn.text, 1)
+        if found is not None and found.stores:
+            nearest = found.stores[0]
+            turn.state = turn.state.with_focus(store=nearest.store.store_id)
+            turn.say(f"Your nearest store to {found.place_name} is {nearest.store.name} ({distance_text(nearest.distance_km)}).")
+    if topic == "hold_time" and (last.get("goal") == "order" or re.search(r"\b(?:my|it|mine)\b", turn.text or "")):
+        # "how long will you hold it?" after ordering: that order's own deadline.
+        order = await turn.shop.call(find_shoppers_order, turn.conversation_id, None)
+        if order is not None and order.status in orders.CANCELLABLE:
+            held = local_time(order.hold_expires_at)
+            pay = " Pay by the link before then to keep it." if order.status == "pending_payment" and order.payment_method == "link" else ""
+            turn.replies[-1] = Say(f"Order {order.reference} at {order.store_name} is held for you until {held}.{pay}")
+    if topic in ("refund_timing", "returns") and last.get("goal") == "cancel" and last.get("reference"):
+        # "will i get a refund?" right after cancelling: about that order, not refunds in general.
+        order = await turn.shop.call(order_status, str(last["reference"]))
+        if order.paid_at is None:
+            turn.replies[-1] = Say(f"Order {order.reference} wasn't paid, so you haven't been charged and there's nothing to refund.")
+
+
+async def _affirm(turn: Turn) -> None:
+    turn.say("Great! What can I help you with?")
+
+
+async def _deny(turn: Turn) -> None:
+    turn.say("OK, no problem.")
+
+
+async def _abuse(turn: Turn) -> None:
+    turn.state = replace(turn.state, rudeness=turn.state.rudeness + 1)
+    if turn.state.rudeness >= 2:
+        await handoff.hand_to_person(turn, handoff_service.ASKED_FOR_PERSON, preface="I'm sorry I haven't been able to help.")
+        return
+    turn.say(support.CALM)
+
+
+async def _unknown(turn: Turn) -> None:
+    """Not understood: ask to rephrase once; the second miss in a row brings in a person."""
+    misses = turn.state.misses + 1
+    turn.state = replace(turn.state, misses=misses)
+    if misses >= 2:
+        await handoff.hand_to_person(turn, handoff_service.NOT_UNDERSTOOD, preface=support.STILL_LOST)
+        return
+    turn.say(support.REPHRASE, support.HELP_BUTTONS)
+
+
+async def _greet(turn: Turn) -> None:
+    support.greet(turn)
+
+
+async def _goodbye(turn: Turn) -> None:
+    turn.say("Thanks for chatting. Bye for now!")
+
+
+async def _thank(turn: Turn) -> None:
+    turn.say("You're welcome! Anything else?")
+
+
+async def _help(turn: Turn) -> None:
+    support.show_help(turn)
+
+
+async def _scope(turn: Turn) -> None:
+    support.scope(turn)
+
+
+async def _language(turn: Turn) -> None:
+    support.languages(turn)
+
+
+async def _handoff(turn: Turn) -> None:
+    await handoff.hand_to_person(turn, handoff_service.ASKED_FOR_PERSON)
+
+
+async def _leave_message(turn: Turn) -> None:
+    handoff.ask_for_message(turn)
+
+
+async def _stock(turn: Turn) -> None:
+    await stock.ask(turn, stock.CHECK)
+
+
+async def _reserve(turn: Turn) -> None:
+    await stock.ask(turn, stock.RESERVE)
+
+
+_HANDLERS = {
+    "stock": _stock,
+    "reserve": _reserve,
+    "price": stock.price,
+    "describe": stock.describe,
+    "compare": stock.compare,
+    "faq_again": _faq_again,
+    "correct": stock.correct,
+    "basket": basket.show,
+    "remove": basket.remove,
+    "quantity": basket.change_quantity,
+    "checkout": checkout.review,
+    "checkout_anywhere": checkout.review_anywhere,
+    "clear_basket": basket.clear,
+    "choose_store": checkout.review,
+    "choose_payment": checkout.choose_payment,
+    "order_status": orders.status,
+    "cancel": orders.ask_cancel,
+    "confirm_cancel": orders.cancel,
+    "new_link": orders.new_link,
+    "code": orders.status,
+    "hours": stores.hours,
+    "address": stores.address,
+    "nearest": stores.nearest,
+    "faq": _faq,
+    "scope": _scope,
+    "abuse": _abuse,
+    "greet": _greet,
+    "goodbye": _goodbye,
+    "thank": _thank,
+    "help": _help,
+    "affirm": _affirm,
+    "deny": _deny,
+    "handoff": _handoff,
+    "leave_message": _leave_message,
+    "link_phone": phone_link.start,
+    "unlink_phone": phone_link.unlink,
+    "language": _language,
+    "unknown": _unknown,
+}

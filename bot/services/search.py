@@ -1,0 +1,290 @@
+"""Browsing the catalogue: "waterproof jackets", "warm jacket for a kid", "tent for 4 people", "something under £50".
+
+A real search over the database, not a list: the words are matched (typos allowed) against each product's
+name, category, tags, brand and description, with constraints read from the message (a price limit, an
+audience, how many a tent sleeps, a colour). The index is built in memory from the catalogue tables and
+rebuilt when they change (`catalogue_snapshot`); stock is read from the database at the time of asking.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, select
+
+from bot.models import Inventory, Product, Store, Variant
+from bot.services.catalog import _COLOUR_SYNONYMS, _RELATED, _STOPWORDS, catalogue_snapshot, normalise_text, stem_word
+from bot.services.unit_of_work import UnitOfWork, read_only
+
+# Field weights: a word in the name says more than the same word in the description.
+_WEIGHTS = {"name": 3.0, "category": 2.0, "tags": 2.0, "brand": 1.0, "description": 0.5}
+# What a need is met by: "rain" is met by waterproof things, "cold" by warm ones.
+_NEEDS = {"rain": ("waterproof",), "wet": ("waterproof",), "raining": ("waterproof",), "cold": ("warm", "insulated"),
+          "winter": ("warm", "insulated"), "snow": ("warm", "waterproof"), "hike": ("hiking", "walking"),
+          "walk": ("walking", "hiking"), "hiking": ("walking",), "walking": ("hiking",), "camp": ("camping",),
+          "drink": ("drinks", "bottle"), "drinks": ("bottle",), "water": ("bottle", "drinks"), "light": ("torch",),
+          "night": ("torch",), "dark": ("torch",), "sleep": ("sleeping",), "run": ("running",), "jog": ("running",)}
+_KIDS = frozenset("kid kids child children childs childrens son daughter boy boys girl girls junior juniors toddler little youth school".split())
+_QUERY_STOPWORDS = _STOPWORDS | frozenset(
+    "something anything some good nice best cheap cheapest recommend recommendation show sell selling range options"
+    " what which got under below less than over above more cheaper pounds quid gbp people person man men women kid"
+    " kids child children for".split()
+)
+_PRICE_MAX = re.compile(r"(?:under|below|less than|max(?:imum)?|up to|no more than|cheaper than|within|budget(?: of)?|<)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
+_PRICE_MIN = re.compile(r"(?:over|above|more than|at least|>)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
+_SLEEPS = re.compile(r"\b(?:for\s+)?(\d{1,2}|two|three|four|five|six)\s*(?:-|\s)?(?:people|person|persons|man|men|berth|sleeper|of us)\b", re.I)
+_FAMILY = re.compile(r"\bfamily\b", re.I)
+_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_CHEAPEST = re.compile(r"\b(?:cheapest|least expensive|lowest price|cheap)\b", re.I)
+_DEAREST = re.compile(r"\b(?:most expensive|priciest|dearest|top of the range|best)\b", re.I)
+MAX_HITS = 5
+
+
+@dataclass(frozen=True)
+class ProductHit:
+    product_id: str
+    name: str
+    price_min_minor: int
+    price_max_minor: int
+    currency: str
+    available: int  # at the store asked about, else across every store
+    stores_with_stock: int
+    store_name: str | None  # the store `available` is for, when one was given
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: tuple[ProductHit, ...]
+    described: str  # what the constraints were, for the reply: " under £50 for kids"
+
+
+@dataclass(frozen=True)
+class _Doc:
+    product_id: str
+    name: str
+    fields: dict[str, frozenset[str]]
+    audience: str
+    sleeps: int | None
+    colours: frozenset[str]
+    price_min: int
+    price_max: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class _SearchIndex:
+    docs: dict[str, _Doc]
+    postings: dict[str, dict[str, float]]  # token -> product id -> weight
+    vocabulary: tuple[str, ...]
+    idf: dict[str, float]
+    colours: dict[str, str]  # word -> catalogue colour
+
+
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(stem_word(word) for word in normalise_text(text).split() if word not in _STOPWORDS and not word.isdigit())
+
+
+def _build(uow: UnitOfWork) -> _SearchIndex:
+    prices = {
+        product_id: (low, high, currency)
+        for product_id, low, high, currency in uow.session.execute(
+            select(Variant.product_id, func.min(Variant.price_minor), func.max(Variant.price_minor), func.min(Variant.currency))
+            .group_by(Variant.product_id)
+        )
+    }
+    colours: dict[str, set[str]] = {}
+    for product_id, colour in uow.session.execute(select(Variant.product_id, Variant.colour).distinct()):
+        if colour:
+            colours.setdefault(product_id, set()).add(colour)
+    docs: dict[str, _Doc] = {}
+    postings: dict[str, dict[str, float]] = {}
+    rows = uow.session.execute(
+        select(Product.id, Product.name, Product.category, Product.tags, Product.brand, Product.description,
+               Product.audience, Product.sleeps)
+    )
+    for product_id, name, category, tags, brand, description, audience, sleeps in rows:
+        if product_id not in prices:
+            continue  # nothing to sell
+        name_tokens = _tokens(name)
+        # Words shoppers use for it that its name lacks ("rucksack" for a backpack) count as tags.
+        related = frozenset(stem_word(word) for token in name_tokens for word in _RELATED.get(token, ()))
+        fields = {
+            "name": name_tokens, "category": _tokens(category), "tags": _tokens(tags or "") | related,
+            "brand": _tokens(brand or ""), "description": _tokens(description or ""),
+        }
+        low, high, currency = prices[product_id]
+        docs[product_id] = _Doc(product_id, name, fields, audience or "adults", sleeps,
+                                frozenset(c.lower() for c in colours.get(product_id, ())), low, high, currency)
+        for field, tokens in fields.items():
+            for token in tokens:
+                weights = postings.setdefault(token, {})
+                weights[product_id] = max(weights.get(product_id, 0.0), _WEIGHTS[field])
+    total = max(len(docs), 1)
+    idf = {token: math.log(1 + total / len(owners)) for token, owners in postings.items()}
+    all_colours = {colour for doc in docs.values() for colour in doc.colours}
+    colour_words = {colour: colour for colour in all_colours}
+    colour_words.update({synonym: target for synonym, target in _COLOUR_SYNONYMS.items() if target in all_colours})
+    return _SearchIndex(docs, postings, tuple(sorted(postings)), idf, colour_words)
+
+
+@dataclass(frozen=True)
+class _Constraints:
+    price_max: int | None = None  # minor units
+    price_min: int | None = None
+    kids: bool = False
+    sleeps: int | None = None
+    colour: str | None = None
+
+
+def _constraints(index: _SearchIndex, text: str) -> tuple[_Constraints, str]:
+    """Reads the limits in the message and returns them with the words left for matching."""
+    price_max = price_min = sleeps = None
+    if match := _PRICE_MAX.search(text):
+        price_max, text = int(match.group(1)) * 100, text.replace(match.group(0), " ")
+    if match := _PRICE_MIN.search(text):
+        price_min, text = int(match.group(1)) * 100, text.replace(match.group(0), " ")
+    if match := _SLEEPS.search(text):
+        word = match.group(1).lower()
+        sleeps, text = _NUMBER_WORDS.get(word) or int(word), text.replace(match.group(0), " ")
+    elif _FAMILY.search(text):
+        sleeps = 4
+    words = normalise_text(text).split()
+    kids = any(word in _KIDS for word in words)
+    colour = next((index.colours[word] for word in words if word in index.colours), None)
+    rest = " ".join(word for word in words if word not in _KIDS and word not in index.colours)
+    return _Constraints(price_max, price_min, kids, sleeps, colour), rest
+
+
+def _describe(constraints: _Constraints, currency: str = "GBP") -> str:
+    parts = []
+    if constraints.kids:
+        parts.append(" for children")
+    if constraints.sleeps:
+        parts.append(f" for {constraints.sleeps} people")
+    if constraints.price_max is not None:
+        parts.append(f" under £{constraints.price_max // 100}")
+    if constraints.price_min is not None:
+        parts.append(f" over £{constraints.price_min // 100}")
+    return "".join(parts)
+
+
+def _query_tokens(index: _SearchIndex, rest: str) -> list[tuple[str, dict[str, float]]]:
+    """Each meaningful word with the index tokens it matches (itself, or near spellings)."""
+    result = []
+    for word in normalise_text(rest).split():
+        if word in _QUERY_STOPWORDS or word.isdigit() or len(word) < 3:
+            continue
+        stem = stem_word(word)
+        needs = {stem_word(need): 0.8 for need in _NEEDS.get(stem, _NEEDS.get(word, ())) if stem_word(need) in index.postings}
+        if stem in index.postings:
+            result.append((stem, {stem: 1.0, **{k: v for k, v in needs.items() if k != stem}}))
+            continue
+        if needs:
+            result.append((stem, needs))
+            continue
+        if len(stem) >= 5:
+            near = process.extract(stem, index.vocabulary, scorer=fuzz.ratio, score_cutoff=84, limit=3)
+            matches = {token: score / 100 for token, score, _ in near if token[0] == stem[0]}
+            if matches:
+                result.append((stem, matches))
+                continue
+        result.append((stem, {}))  # a word we don't stock anything for ("pizza")
+    return result
+
+
+def _fits(doc: _Doc, constraints: _Constraints) -> bool:
+    if constraints.price_max is not None and doc.price_min > constraints.price_max:
+        return False
+    if constraints.price_min is not None and doc.price_max < constraints.price_min:
+        return False
+    if constraints.kids and doc.audience != "kids":
+        return False
+    if constraints.sleeps is not None and (doc.sleeps is None or doc.sleeps < constraints.sleeps):
+        return False
+    return constraints.colour is None or constraints.colour.lower() in doc.colours
+
+
+def _rank(index: _SearchIndex, text: str) -> tuple[list[str], _Constraints]:
+    constraints, rest = _constraints(index, text)
+    words = _query_tokens(index, rest)
+    meaningful = [(word, matches) for word, matches in words if matches]
+    has_constraint = constraints != _Constraints()
+    if not meaningful and not has_constraint:
+        return [], constraints
+    if words and len(meaningful) < len(words) / 2 and not has_constraint:
+        return [], constraints  # mostly words we have nothing for: not a shopping request we can serve
+    scores: dict[str, float] = {}
+    matched_words: dict[str, int] = {}
+    for _word, matches in meaningful:
+        best: dict[str, float] = {}
+        for token, similarity in matches.items():
+            for product_id, weight in index.postings[token].items():
+                value = similarity * weight * index.idf[token]
+                best[product_id] = max(best.get(product_id, 0.0), value)
+        for product_id, value in best.items():
+            scores[product_id] = scores.get(product_id, 0.0) + value
+            matched_words[product_id] = matched_words.get(product_id, 0) + 1
+    if meaningful:
+        # The products that meet the most of the words ("waterproof jacket": both), or all but one of them.
+        best = max(matched_words.values())
+        candidates = [pid for pid in scores if matched_words[pid] >= max(best - 1, 1 if best == 1 else 2)]
+    else:
+        candidates = list(index.docs)
+    fitting = [pid for pid in candidates if _fits(index.docs[pid], constraints)]
+    if constraints.sleeps is not None:
+        fitting.sort(key=lambda pid: (index.docs[pid].sleeps or 99) - constraints.sleeps)  # closest fit first
+    fitting.sort(key=lambda pid: -scores.get(pid, 0.0))
+    if not constraints.kids:  # children's things only lead when children were mentioned
+        fitting.sort(key=lambda pid: index.docs[pid].audience == "kids")
+    if _CHEAPEST.search(text):
+        fitting.sort(key=lambda pid: index.docs[pid].price_min)
+    elif _DEAREST.search(text):
+        fitting.sort(key=lambda pid: -index.docs[pid].price_max)
+    return fitting, constraints
+
+
+def _stock(uow: UnitOfWork, product_ids: list[str], store_id: str | None) -> dict[str, tuple[int, int]]:
+    """product id -> (units available, stores with any) for a handful of products, read now."""
+    available = Inventory.on_hand - Inventory.reserved - func.coalesce(Inventory.safety_buffer, Store.safety_buffer)
+    query = (
+        select(Variant.product_id, Inventory.store_id, available)
+        .join(Inventory, Inventory.sku == Variant.sku)
+        .join(Store, Store.id == Inventory.store_id)
+        .where(Variant.product_id.in_(product_ids))
+    )
+    totals: dict[str, dict[str, int]] = {}
+    for product_id, row_store, units in uow.session.execute(query):
+        if units > 0 and (store_id is None or row_store == store_id):
+            per_store = totals.setdefault(product_id, {})
+            per_store[row_store] = per_store.get(row_store, 0) + units
+    return {pid: (sum(stores.values()), len(stores)) for pid, stores in totals.items()}
+
+
+@read_only
+def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, limit: int = MAX_HITS) -> SearchResult:
+    """Up to `limit` products that fit the words and limits of `text`, in stock first.
+
+    Args:
+        text: what the shopper typed ("warm jacket for a kid under £60").
+        store_id: count stock at this store only (the one the conversation is about), else at all stores.
+    """
+    index = catalogue_snapshot(uow, "search", _build)
+    ranked, constraints = _rank(index, text)
+    if not ranked:
+        return SearchResult((), _describe(constraints))
+    shortlist = ranked[: max(limit * 3, limit)]
+    stock = _stock(uow, shortlist, store_id)
+    store_name = uow.session.scalar(select(Store.name).where(Store.id == store_id)) if store_id else None
+    # Keep the search order, but what can be had comes before what cannot.
+    shortlist.sort(key=lambda pid: stock.get(pid, (0, 0))[0] <= 0)
+    if _CHEAPEST.search(text) or _DEAREST.search(text):
+        limit = min(limit, 3)  # "the cheapest jacket": the answer first, a couple of others after
+    hits = []
+    for product_id in shortlist[:limit]:
+        doc = index.docs[product_id]
+        units, stores = stock.get(product_id, (0, 0))
+        hits.append(ProductHit(product_id, doc.name, doc.price_min, doc.price_max, doc.currency, units, stores, store_name))
+    return SearchResult(tuple(hits), _describe(constraints))
