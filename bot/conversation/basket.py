@@ -79,6 +79,10 @@ async def remove(turn: Turn, line: CartLineView | None = None) -> None:
     if line is None:
         turn.ask(Question("remove", "line", _line_buttons(cart, "remove_item")), "Which item should I take out? " + format_cart(cart))
         return
+    fewer = quantity_in(turn.text) if turn.text and not turn.heard.tapped else None
+    if fewer and fewer < line.quantity:  # "remove one" of three: two left
+        await change_quantity(turn, line.quantity - fewer, line)
+        return
     cart = await turn.shop.call(remove_from_cart, turn.conversation_id, line.sku)
     turn.done(goal="remove", sku=line.sku)
     if cart.is_empty:

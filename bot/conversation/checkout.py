@@ -136,9 +136,11 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
             HoldPolicy.from_settings(settings),
         )
     except PaymentMethodNotOffered:
+        stores = await turn.shop.call(list_stores)
+        name = next((store.name for store in stores if store.store_id == store_id), "That store")
         turn.ask(
-            Question("checkout", "payment", (PAY_BY_LINK,), data={"store": store_id}),
-            "That store only takes payment online, by the link I send. Shall I send you a pay link?",
+            Question("checkout", "payment", (PAY_BY_LINK,), data={"store": store_id, "subject": "your order"}),
+            f"{name} only takes payment online, by the link I send. Shall I send you a pay link?",
         )
         return
     except EmptyCart:

@@ -65,6 +65,8 @@ async def _converse(turn: Turn) -> None:
         return
     if question is not None and not heard.tapped and question.options:
         option = pick_option(heard.text, question.options, values=_option_values(question))
+        if option is None and len(question.options) == 1 and yes_or_no(heard.text) is True:
+            option = question.options[0]  # "yes that one" to a single offer
         if option is not None:
             turn.heard = heard.as_payload(option.payload)
     if question is not None:

@@ -30,6 +30,7 @@ from bot.services.texted_codes import text_order_code
 
 # The statuses a shopper can still cancel: the stock is still held for them.
 CANCELLABLE = frozenset(status.value for status in HOLDING_STATUSES)
+_KEEP = re.compile(r"\bkeep\b|\bdon'?t cancel\b|\bnot cancel\b|\bleave it\b", re.I)
 ONE_TIME_CODE = re.compile(r"\b(\d{6})\b")
 ORDER_REFERENCE = re.compile(r"\b(?:FS)[-\s]?([2-9A-HJ-NP-Z]{6})\b", re.IGNORECASE)
 
@@ -62,12 +63,16 @@ async def status(turn: Turn) -> None:
 
 async def ask_cancel(turn: Turn) -> None:
     """Confirms which order first: cancelling releases the stock and refunds the money."""
+    reference = reference_in(turn)
+    if reference is None and turn.state.last.get("goal") == "cancel_missing":
+        reference = None  # "sorry i mean my order": their latest one
     try:
-        order = await turn.shop.call(find_shoppers_order, turn.conversation_id, reference_in(turn))
+        order = await turn.shop.call(find_shoppers_order, turn.conversation_id, reference)
     except NotYourOrder as other:
         await offer_code(turn, other)
         return
     if order is None or order.status not in CANCELLABLE:
+        turn.done(goal="cancel_missing")
         turn.say("I can't find an open order of yours to cancel." if order is None or order.status != "collected"
                  else f"Order {order.reference} has been collected, so it can't be cancelled. Ask me about returns.")
         return
@@ -164,6 +169,8 @@ async def answer(turn: Turn, question: Question) -> bool:
     if question.goal == "cancel":
         reference = str(question.data["reference"])
         said = yes_or_no(turn.text) if not turn.heard.tapped else None
+        if said is None and _KEEP.search(turn.text):
+            said = False  # "no wait keep it"
         if turn.heard.intent == "confirm_cancel" and turn.heard.tapped or said is True:
             await cancel(turn, turn.heard.entity("order_reference") or reference)
             return True

@@ -25,6 +25,7 @@ YES_PHRASES = (
     "let's do it", "that works", "works for me", "sure thing", "for sure",
 )
 NO = frozenset("no nope nah na n nay negative".split())
+_NO_FILLER = frozenset("thanks thank you thx ta ok okay im i'm fine good not now its it's all right alright cheers mate".split())
 NO_PHRASES = (
     "no thanks", "no thank you", "not now", "not really", "don't", "dont", "do not", "keep it", "leave it",
     "rather not", "i'd rather not", "not yet", "no need", "not today", "changed my mind", "no ta",
@@ -39,7 +40,8 @@ _ESCAPE = re.compile(
 )
 # "no, I meant blue", "actually size 10", "make it stockport", "not that one, the kids one".
 _CORRECTION = re.compile(
-    r"^\s*(?:(?:no|nope|nah|sorry|oops|wait|hang on)\b[\s,.!-]*)?(?:i\s+meant|i\s+mean|meant|actually|make\s+(?:it|that)|"
+    r"^\s*(?:(?:no|nope|nah|sorry|oops|oh|ah|um|erm|wait|hang on)\b[\s,.!-]*)*(?:i\s+meant|i\s+mean|meant|actually|make\s+(?:it|that)|"
+    r"i\s+want(?:ed)?\s+(?:the\s+)?(?=\w)|i'?d\s+rather|i\s+prefer|"
     r"change\s+(?:it|that)\s+to|not\s+that\s+one|not\s+(?:the\s+)?\w+[\s,]+(?:the\s+)?|instead|rather|i\s+said|"
     r"should\s+(?:be|have\s+been))\b",
     re.I,
@@ -87,8 +89,9 @@ def yes_or_no(text: str) -> bool | None:
     if any(plain == phrase or plain.startswith(phrase + " ") for phrase in NO_PHRASES):
         return False
     first = plain.split()[0]
-    if first in NO and not _CORRECTION.match(text):
-        return False
+    rest = plain.split()[1:]
+    if first in NO and not _CORRECTION.match(text) and (len(rest) <= 1 or all(word in _NO_FILLER for word in rest)):
+        return False  # "no", "nah thanks", "no im ok" - but "no, the half zip one" is a correction
     if any(phrase in plain for phrase in YES_PHRASES):
         return True
     # "yes", "ok then", "yes cancel it" - but not "ok back to my basket", which goes on to ask for something.

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from bot.conversation import basket, checkout, handoff, orders, phone_link, stock, stores, support
 from bot.conversation.language import foreign_language
-from bot.conversation.reading import is_correction, refers_back, wants_it, without_leading_no, yes_or_no
+from bot.conversation.reading import is_correction, refers_back, wants_it, without_leading_no, without_negated, yes_or_no
 from bot.conversation.turn import Turn
 from bot.services import handoff as handoff_service
 from bot.conversation.turn import Say
@@ -21,6 +21,7 @@ from bot.services.catalog import StockQuery
 from bot.replies.checkout import local_time
 from bot.services.checkout import find_shoppers_order
 from bot.services.orders import order_status
+from bot.services.search import search_products
 from bot.services.stores import nearest_stores
 
 # Below this an intent is a guess: the catalogue and the other checks get their say first.
@@ -50,10 +51,17 @@ _DAY_WORDS = re.compile(
 )
 _DESCRIBE = re.compile(
     r"\b(?:what|which)\s+(?:other\s+)?(?:colou?rs?|sizes?)\b|\bcomes? in\b|\btell me (?:about|more)\b|\bany good\b|"
-    r"\bwhat(?:'s| is) (?:it|that|the \w+) like\b|\bhow (?:heavy|big|warm|light|long|wide)\b|\bmade of\b|\bweigh\b",
+    r"\bwhat(?:'s| is) (?:it|that|the \w+) like\b|\bhow (?:heavy|big|warm|light|wide)\b|\bmade of\b|\bweigh\b",
     re.I,
 )
 _COMPARE = re.compile(r"\bwhich(?: one)? (?:is|are|'s) (?:cheaper|dearer|more expensive|less expensive|pricier)\b|\bwhich costs less\b", re.I)
+_A_PERSON = re.compile(
+    r"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|the\s+|real\s+|your\s+)*(?:someone|somebody|person|human|agent|staff|"
+    r"member of staff|manager|team|people)\b|\b(?:real person|human being|live agent|customer service)\b",
+    re.I,
+)
+_HOW_MANY_LEFT = re.compile(r"\b(?:how many|any left|in stock|still got|still have)\b", re.I)
+_MY_ORDER = re.compile(r"\b(?:my order|the order|my reservation|mine|it)\b", re.I)
 _FOR_COUNT = re.compile(r"\bfor (\d{1,2}|two|three|four|five|six)\b", re.I)
 _UNSURE = re.compile(r"^\s*(?:not sure|dunno|don'?t know|no idea|unsure|idk|i'?m not sure|hmm+|um+|erm+)\b", re.I)
 _STOCK_WORDS = re.compile(r"\b(?:in stock|stock|got|have|available|any left|left)\b", re.I)
@@ -76,6 +84,8 @@ _SHOPPING = re.compile(
     r"cheapest|most expensive|selling)\b",
     re.I,
 )
+_DO_YOU_SELL = re.compile(r"^\s*(?:do|d|does)\s*(?:you|u|ya)\s+(?:sell|stock|carry|do)\b", re.I)
+_STORE_WORDS = re.compile(r"\b(?:store|stores|shop|shops|branch|branches|outlet)\b", re.I)
 _CLEAR_BASKET = re.compile(
     r"\b(?:empty|clear|reset|wipe)\b.*\b(?:basket|cart|bag|trolley)\b|\b(?:remove|delete|take out|get rid of)\s+(?:everything|all)\b"
     r"|\bstart (?:my )?(?:basket|cart) again\b",
@@ -91,7 +101,7 @@ _EVERYTHING = re.compile(r"\b(?:everything|all of it|all my (?:stuff|things|item
 # A different intent must be this sure to break the thread of a follow-up ("and on sunday?" after hours).
 SURE = 0.80
 # Requests that start a new stock step: they replace a pending stock question instead of interrupting it.
-STOCK_KINDS = frozenset({"stock", "reserve", "price", "correct"})
+STOCK_KINDS = frozenset({"stock", "reserve", "correct"})
 _PRICE_WORDS = re.compile(r"\b(?:how much|price|prices|cost|costs|£)\b", re.I)
 _TYPED_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|in|at|any in|got any in)\b", re.I)
 
@@ -118,14 +128,21 @@ async def classify(turn: Turn) -> str:
         return "abuse"
     if _UNSURE.match(text):
         return "unknown"  # "not sure": no answer, so the question is asked again (then a person is offered)
-    query = await stock.read_query(turn, without_leading_no(text))
+    if _A_PERSON.search(text):
+        return "handoff"
+    words = without_negated(without_leading_no(text))
+    query = await stock.read_query(turn, words)
     if not query.product_id and turn.state.focus.product and not (query.colour and query.size):
-        said_colour, said_size = await stock.focus_options(turn, without_leading_no(text))
+        said_colour, said_size = await stock.focus_options(turn, words)
         query = replace(query, colour=query.colour or said_colour, size=query.size or said_size)
     named = bool(query.product_id or query.colour or query.size or query.store_id or query.quantity)
     last = turn.state.last.get("goal")
     if _COMPARE.search(text) and not query.product_id and len(turn.state.recent) >= 2:
         return "compare"
+    if _DESCRIBE.search(text) and (query.product_id or turn.state.focus.product) and not _PRICE_WORDS.search(text):
+        return "describe"
+    if last == "cancel_missing" and _MY_ORDER.search(text):
+        return "cancel"  # "cancel FS-WRONG1" - "sorry i mean my order"
     if _CLEAR_BASKET.search(text):
         return "clear_basket"
     if last in ("reserve", "quantity") and _NEW_QUANTITY.match(text) and not (query.product_id or query.colour):
@@ -137,8 +154,16 @@ async def classify(turn: Turn) -> str:
     if (is_correction(text) or _LEADING_NO.match(text)) and named:
         return "correct"
     kind = KIND_BY_INTENT.get(intent or "", "unknown")
-    if kind in ("scope", "unknown", "faq") and confidence < SURE and _SHOPPING.search(text) and not query.store_id:
-        kind, confidence = "stock", CONFIDENT  # the catalogue search decides whether we have it
+    if _HOW_MANY_LEFT.search(text) and (turn.state.focus.product or query.product_id) and kind not in ("order_status", "view_cart"):
+        return "stock"  # "how many are left at altrincham now?"
+    if kind in ("scope", "unknown", "faq") and not query.store_id and not _STORE_WORDS.search(text) and (
+        _DO_YOU_SELL.search(text) or (confidence < SURE and _SHOPPING.search(text)) or (
+            _SHOPPING.search(text) and (await turn.shop.call(search_products, text, None, 1)).hits
+        )
+    ):
+        kind, confidence = "stock", CONFIDENT  # the catalogue search decides whether we have it ("we don't sell bikes")
+    if kind == "nearest" and query.product_id:
+        kind = "stock"  # "which store near chorlton has the camping stove"
     followed = _follow_up(turn, text, query, kind, confidence)
     if followed is not None:
         return followed
@@ -193,8 +218,8 @@ def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: 
     if last == "price" and counted and turn.state.focus.product:
         return "price"  # "and for 2?"
     if last in ("check", "price") and (query.product_id or query.colour or query.size or query.store_id or query.quantity):
-        if query.store_id or _STOCK_WORDS.search(text):
-            return "stock"  # "got grey in L at arndale?" after a price: a stock question
+        if query.store_id or _STOCK_WORDS.search(text) or (turn.state.focus.store and not _PRICE_WORDS.search(text)):
+            return "stock"  # "got grey in L at arndale?" after a price; "and in 10?" while talking about a store
         return "stock" if last == "check" and not _PRICE_WORDS.search(text) else "price"
     if last in ("check", "price") and turn.state.focus.product and _PRICE_WORDS.search(text):
         return "price"

@@ -105,6 +105,8 @@ class DialogueState:
         question = self.suspended[-1]
         data = dict(question.data)
         focus = Focus(**data.pop("focus")) if isinstance(data.get("focus"), dict) else self.focus
+        if focus.store is None and self.focus.store is not None:
+            focus = replace(focus, store=self.focus.store)  # a store found meanwhile ("nearest to chorlton") is kept
         return replace(self, suspended=self.suspended[:-1], focus=focus), replace(question, data=data)
 
     def remembering_focus(self) -> "DialogueState":

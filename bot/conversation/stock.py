@@ -119,6 +119,8 @@ async def heard_focus(turn: Turn, *, keep_product: bool) -> tuple[Focus, StockQu
         words = re.sub(rf"\b{query.quantity}\b", " ", text) if query.quantity else text
         said_colour, said_size = await focus_options(turn, words)
         colour, size = colour or said_colour, size or said_size
+    if switched and focus.colour is None and focus.size is None and not (colour or size):
+        focus = await _as_in_basket(turn, focus)  # "add 1 more chair": the chair already in the basket
     if not (switched or keep_product or refers_back(text) or colour or size or query.store_id or query.quantity
             or _ANY_ANSWER.match(text)):
         return focus, query
@@ -145,17 +147,46 @@ async def _as_in_basket(turn: Turn, focus: Focus) -> Focus:
     return replace(focus, colour=focus.colour or lines[0].colour or None, size=focus.size or lines[0].size or None)
 
 
+_ASKS_FOR = re.compile(
+    r"\b(?:do (?:you|u) (?:do|sell|stock|carry|have)|have (?:you|u) got|got any|looking for|need (?:a|an|some)|"
+    r"what about (?:a|an|some)|any)\s+(?P<what>[a-z][a-z ]{2,30})",
+    re.I,
+)
+_NOT_A_THING = frozenset("it them those these that this one ones the same more other stock left in at size colour".split())
+
+
+def _names_something_else(text: str) -> bool:
+    """"do you sell bikes", "got any crocs": the words ask for a thing by name (which the catalogue didn't know)."""
+    asked = _ASKS_FOR.search(text or "")
+    if asked is None:
+        return False
+    words = [w for w in asked.group("what").lower().split() if w not in _NOT_A_THING]
+    return bool(words) and not refers_back(asked.group("what"))
+
+
+_BROWSING = re.compile(r"\bwhat\s+(?:\w+\s+){1,3}(?:do|have)\s+(?:you|u)\b|\bshow me\b|\bdo (?:you|u) (?:do|sell)\b|\bwhat (?:kinds?|sorts?|types?) of\b", re.I)
+_SOME = re.compile(r"\b(?:a few|some|several|a bunch|multiple|a load|loads)\b", re.I)
+
+
 async def ask(turn: Turn, goal: str) -> None:
     """A new stock question ("have you got the trailblazers in 9 at arndale") or reservation ("reserve 2")."""
     focus, query = await heard_focus(turn, keep_product=goal == RESERVE)
-    if focus.product != turn.state.focus.product:
-        focus = await _as_in_basket(turn, focus)
+    if not turn.heard.tapped and not query.product_id and focus.product and _names_something_else(turn.text):
+        focus = Focus(store=focus.store)  # "do you sell bikes?" is not about the chair we were discussing
+    if goal == RESERVE and query.quantity is None and _SOME.search(turn.text or "") and focus.product:
+        # "i want to reserve a few": how many, then carry on.
+        turn.state = replace(turn.state, focus=focus)
+        options = await options_of(turn, focus.product)
+        turn.ask(Question(RESERVE, "quantity", data={"subject": f"the {options.name}"}), f"How many of the {options.name} would you like?")
+        return
     if goal == RESERVE and query.quantity is None and not turn.heard.entities.get("quantity"):
         focus = replace(focus, quantity=focus.quantity if focus.product == turn.state.focus.product else None)
     turn.state = replace(turn.state, focus=focus)
-    if not focus.product:
+    if not focus.product or (goal == CHECK and _BROWSING.search(turn.text or "") and not (focus.store or focus.colour or focus.size)):
+        # "what sleeping bags do you have": the products with their prices, even when only one fits.
         if await offers.browse(turn, goal):
             return
+    if not turn.state.focus.product:
         await ask_product(turn, goal, query)
         return
     await proceed(turn, goal)
@@ -238,16 +269,27 @@ async def ask_option(turn: Turn, goal: str, slot: str, options: ProductOptions, 
     if unknown is not None:
         said = unknown.lower() if slot == "colour" else size_label(unknown)
         lead = f"Sorry, the {options.name} doesn't come in {said}. It comes in {listed}. Which would you like?"
-    elif slot == "colour":
-        lead = f"Which colour of the {options.name}? {listed[:1].upper()}{listed[1:]}."
     else:
-        lead = f"What size of the {options.name}? {listed}."
+        store = await _store_name(turn) if goal == CHECK else None
+        where = f" should I check at {store}" if store else ""
+        noun = "Which colour" if slot == "colour" else "What size"
+        colour = _specific(turn.state.focus.colour) if slot == "size" else None
+        item = f"{options.name} in {colour.lower()}" if colour and len(options.colours) > 1 else options.name
+        lead = f"{noun} of the {item}{where}? {listed[:1].upper()}{listed[1:]}."
     # Sizes are answered by their own words on SMS ("9"), so they are not numbered there.
     question = Question(goal, slot, buttons, data={"subject": f"the {options.name}"})
     turn.ask(question, lead, show_options=not (slot == "size" and turn.on_phone))
 
 
 _WHERE = re.compile(r"\b(?:where (?:can|could|do) i (?:get|buy|find)|which (?:stores?|shops?|branch(?:es)?) (?:have|has|stock|sell|got)|where(?:'s| is) it in stock|any stores?)\b", re.I)
+
+
+async def _store_name(turn: Turn) -> str | None:
+    store_id = turn.state.focus.store
+    if not store_id:
+        return None
+    stores = await turn.shop.call(list_stores)
+    return next((store.name for store in stores if store.store_id == store_id), None)
 
 
 async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
@@ -340,13 +382,16 @@ async def describe_product(turn: Turn) -> None:
     buttons = (Button("Check stock", payload("check_stock")), Button("Reserve it", payload("reserve_item")))
     turn.done(goal="price")
     turn.state = turn.state.asking(Question("reserve_offer", "confirm", buttons, data={"soft": True}))
+    quantity = focus.quantity or 1
     if not (colour or size):
-        turn.say(format_product_options(options), buttons)
+        text = format_product_options(options)
+        if quantity > 1 and options.price_min_minor == options.price_max_minor:
+            text += f" {quantity} would be {format_money(options.price_min_minor * quantity, options.currency)}."
+        turn.say(text, buttons)
         return
     low, high, currency = await turn.shop.call(price_range, focus.product, colour, size)
     which = option_words(colour, size)
     text = f"The {options.name} in {which} is {format_price_range(low, high, currency)}."
-    quantity = focus.quantity or 1
     if quantity > 1 and low == high:
         text += f" {quantity} would be {format_money(low * quantity, currency)}."
     turn.say(text, buttons)
@@ -434,6 +479,13 @@ async def answer(turn: Turn, question: Question) -> bool:
         if picked is not None:
             turn.heard = turn.heard.as_payload(picked.payload)
             return await answer(turn, question)
+    if question.about == "quantity":
+        count = quantity_in(text)
+        if count is None:
+            return False
+        turn.state = turn.state.with_focus(quantity=count)
+        await proceed(turn, RESERVE)
+        return True
     if question.about in ("colour", "size") and (_ANY_ANSWER.match(text) or _ANY_WITHIN.search(text)):
         turn.state = turn.state.with_focus(**{question.about: ANY})
         await proceed(turn, goal)
@@ -448,7 +500,7 @@ async def answer(turn: Turn, question: Question) -> bool:
         # "green M at arndale?" while choosing from the list: kept for later, and the choice asked again.
         turn.state = replace(turn.state, focus=focus)
         listed = str(question.data.get("text", ""))
-        turn.ask(question, f"Which one? {' or '.join(option.title for option in question.options)}", remember=listed,
+        turn.ask(question, f"Which one? {human_list([option.title for option in question.options], 'or')}", remember=listed,
                  show_options=not turn.on_phone)
         return True
     if focus != turn.state.focus:
@@ -508,6 +560,12 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
             return False
     elif not wants:
         return False
+    if question.goal == "reserve_offer" and _SOME.search(turn.text or "") and not quantity_in(turn.text or ""):
+        options = await options_of(turn, turn.state.focus.product) if turn.state.focus.product else None
+        if options is not None:  # "i want to reserve a few": how many?
+            turn.ask(Question(RESERVE, "quantity", data={"subject": f"the {options.name}"}),
+                     f"How many of the {options.name} would you like?")
+            return True
     focus = _entities_focus(turn, turn.state.focus) if heard.tapped else (await heard_focus(turn, keep_product=True))[0]
     focus = replace(focus, store=store_id or focus.store)
     if quantity:
@@ -526,7 +584,7 @@ async def describe(turn: Turn) -> None:
         await ask_product(turn, "price", query)
         return
     options = await options_of(turn, focus.product)
-    turn.done(goal="price")
+    turn.done()  # what the product is: the thread of the conversation (a stock check, a price) goes on
     buttons = (Button("Check stock", payload("check_stock")), Button("Reserve it", payload("reserve_item")))
     turn.state = turn.state.asking(Question("reserve_offer", "confirm", buttons, data={"soft": True}))
     about = f" {options.description}" if options.description else ""

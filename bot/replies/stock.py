@@ -50,9 +50,9 @@ def format_stock_answer(answer: StockAnswer, locale: str = "en_GB") -> str:
             text = f"Yes! {store} has {answer.available_here} {item} ({price})."
         return text + _in_stock_choices(answer)
     if answer.available_here > 0:
-        text = f"{store} only has {answer.available_here} {item} (you asked for {answer.quantity})."
+        text = f"{store} only has {answer.available_here} {item} (you asked for {answer.quantity}, {price} each)."
     else:
-        text = f"Sorry, {store} is out of the {item}."
+        text = f"Sorry, {store} is out of the {item} ({price})."
     return text + " " + format_nearby(answer.nearby)
 
 

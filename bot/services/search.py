@@ -231,13 +231,18 @@ def _rank(index: _SearchIndex, text: str) -> tuple[list[str], _Constraints]:
         # The products that meet the most of the words ("waterproof jacket": both), or all but one of them.
         best = max(matched_words.values())
         candidates = [pid for pid in scores if matched_words[pid] >= max(best - 1, 1 if best == 1 else 2)]
+        # Products named by the words ("fleeces": the two fleeces) before those that only share a category.
+        top = max(scores[pid] for pid in candidates)
+        candidates = [pid for pid in candidates if scores[pid] >= 0.75 * top]
     else:
         candidates = list(index.docs)
     fitting = [pid for pid in candidates if _fits(index.docs[pid], constraints)]
     if constraints.sleeps is not None:
         fitting.sort(key=lambda pid: (index.docs[pid].sleeps or 99) - constraints.sleeps)  # closest fit first
     fitting.sort(key=lambda pid: -scores.get(pid, 0.0))
-    if not constraints.kids:  # children's things only lead when children were mentioned
+    if not constraints.kids:  # children's things only when children were mentioned, or nothing else fits
+        adults = [pid for pid in fitting if index.docs[pid].audience != "kids"]
+        fitting = adults if len(adults) >= 2 or (adults and len(fitting) - len(adults) > 1) else fitting
         fitting.sort(key=lambda pid: index.docs[pid].audience == "kids")
     if _CHEAPEST.search(text):
         fitting.sort(key=lambda pid: index.docs[pid].price_min)
