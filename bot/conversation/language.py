@@ -45,8 +45,8 @@ def detector() -> LanguageDetector:
 def foreign_language(text: str) -> str | None:
     """The name of the language `text` is confidently written in, when the assistant doesn't speak it."""
     words = _WORD.findall(text.lower())
-    if not words:
-        return None
+    if not words or (len(words) == 1 and words[0].isascii()):
+        return None  # one plain word ("klarna", "sininen") is too little to tell a language from a name
     if sum(word in _HINGLISH for word in words) >= 2:
         return "Hindi"
     values = detector().compute_language_confidence_values(text)

@@ -56,14 +56,15 @@ def _hit_line(number: int, hit: ProductHit) -> str:
     return f"{number}. {hit.name} – {price}, {stock}"
 
 
-async def browse(turn: Turn, goal: str) -> bool:
+async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     """Vague requests ("waterproof jackets", "tent for 4 people", "something under £50"): a short list.
 
     Returns False when the catalogue has nothing for the words, so the caller can ask instead.
     """
-    if not turn.text:
+    text = text if text is not None else turn.text
+    if not text:
         return False
-    found = await turn.shop.call(search_products, turn.text, turn.state.focus.store, MAX_LISTED)
+    found = await turn.shop.call(search_products, text, turn.state.focus.store, MAX_LISTED)
     if not found.hits:
         return False
     hits = found.hits
@@ -72,7 +73,7 @@ async def browse(turn: Turn, goal: str) -> bool:
     lead = f"Here's what I found{found.described}:" if len(hits) > 1 else f"I found one{found.described}:"
     tail = "Which one would you like?" if len(hits) > 1 else "Want that one?"
     turn.state = replace(turn.state, listed=buttons)
-    data = {"then": goal, "prices": [hit.price_min_minor for hit in hits]}
+    data = {"then": goal, "prices": [hit.price_min_minor for hit in hits], "query": text}
     if len(hits) == 1:  # the product it offered is the one in focus ("is it in stock at stockport?"), an offer
         turn.state = turn.state.with_focus(product=hits[0].product_id, colour=None, size=None)
         data["soft"] = True

@@ -92,7 +92,7 @@ def yes_or_no(text: str) -> bool | None:
     rest = plain.split()[1:]
     if first in NO and not _CORRECTION.match(text) and (len(rest) <= 1 or all(word in _NO_FILLER for word in rest)):
         return False  # "no", "nah thanks", "no im ok" - but "no, the half zip one" is a correction
-    if any(phrase in plain for phrase in YES_PHRASES):
+    if any(plain == phrase or plain.startswith(phrase + " ") for phrase in YES_PHRASES):
         return True
     # "yes", "ok then", "yes cancel it" - but not "ok back to my basket", which goes on to ask for something.
     if first in YES and len(plain.split()) <= 4:

@@ -62,6 +62,15 @@ _A_PERSON = re.compile(
 )
 _HOW_MANY_LEFT = re.compile(r"\b(?:how many|any left|in stock|still got|still have)\b", re.I)
 _MY_ORDER = re.compile(r"\b(?:my order|the order|my reservation|mine|it)\b", re.I)
+_HOW_FAR = re.compile(r"\bhow far\b|\bdistance\b|\bhow close\b|\bhow many (?:km|miles)\b", re.I)
+_A_STORE_IN = re.compile(r"\b(?:a|any|your)\s+(?:store|shop|branch|outlet)s?\s+(?:in|near|at|around)\b", re.I)
+_CAN_I = re.compile(r"^\s*(?:can|could|do|does|is|what|how|will)\b|^\s*\w+\s*\?\s*$|^.{1,18}\?\s*$", re.I)
+_NEVER_FAQ = frozenset({"greet", "goodbye", "thank", "handoff", "order_status", "cancel", "hours", "address", "nearest", "link_phone"})
+_DELIVERY = re.compile(
+    r"\b(?:deliver|delivery|deliveries|post (?:it|them|the|to|out)|posted|ship|shipping|send (?:it|them) (?:to|out)|courier|"
+    r"to my (?:house|home|door|address|work))\b",
+    re.I,
+)
 _FOR_COUNT = re.compile(r"\bfor (\d{1,2}|two|three|four|five|six)\b", re.I)
 _UNSURE = re.compile(r"^\s*(?:not sure|dunno|don'?t know|no idea|unsure|idk|i'?m not sure|hmm+|um+|erm+)\b", re.I)
 _STOCK_WORDS = re.compile(r"\b(?:in stock|stock|got|have|available|any left|left)\b", re.I)
@@ -130,6 +139,10 @@ async def classify(turn: Turn) -> str:
         return "unknown"  # "not sure": no answer, so the question is asked again (then a person is offered)
     if _A_PERSON.search(text):
         return "handoff"
+    if _DELIVERY.search(text):
+        return "delivery"  # click and collect only: never a delivery promise
+    if _HOW_FAR.search(text) and turn.state.last.get("near"):
+        return "distance"
     words = without_negated(without_leading_no(text))
     query = await stock.read_query(turn, words)
     if not query.product_id and turn.state.focus.product and not (query.colour and query.size):
@@ -162,6 +175,8 @@ async def classify(turn: Turn) -> str:
         )
     ):
         kind, confidence = "stock", CONFIDENT  # the catalogue search decides whether we have it ("we don't sell bikes")
+    if _A_STORE_IN.search(text) and not query.product_id:
+        return "nearest"  # "do you have a store in leeds"
     if kind == "nearest" and query.product_id:
         kind = "stock"  # "which store near chorlton has the camping stove"
     followed = _follow_up(turn, text, query, kind, confidence)
@@ -202,11 +217,11 @@ def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: 
     follows = bool(_FOLLOW_UP.search(text)) or short
     store_topic = last in ("hours", "address", "nearest")
     if (store_topic or query.store_id) and _ADDRESS_WORDS.search(text) and not _NOT_THE_STORES.search(text) \
-            and kind not in ("hours", "nearest", "faq"):
+            and kind not in ("hours", "nearest") and not (kind == "faq" and confidence >= SURE):
         return "address"
+    if last == "faq" and not query.product_id and len(text.split()) <= 8 and _CAN_I.match(text) and kind not in _NEVER_FAQ:
+        return "faq_again"  # "can i take it to a different store?" right after the returns answer
     if sure_of_other or not follows:
-        if _DESCRIBE.search(text) and (query.product_id or turn.state.focus.product) and kind in ("stock", "faq", "scope"):
-            return "describe"
         return None
     if _DESCRIBE.search(text) and (query.product_id or turn.state.focus.product):
         return "describe"
@@ -218,13 +233,17 @@ def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: 
     if last == "price" and counted and turn.state.focus.product:
         return "price"  # "and for 2?"
     if last in ("check", "price") and (query.product_id or query.colour or query.size or query.store_id or query.quantity):
-        if query.store_id or _STOCK_WORDS.search(text) or (turn.state.focus.store and not _PRICE_WORDS.search(text)):
-            return "stock"  # "got grey in L at arndale?" after a price; "and in 10?" while talking about a store
-        return "stock" if last == "check" and not _PRICE_WORDS.search(text) else "price"
+        if query.store_id or _STOCK_WORDS.search(text):
+            return "stock"  # "got grey in L at arndale?" after a price
+        if _PRICE_WORDS.search(text):
+            return "price"
+        if last == "price" and (query.product_id or not turn.state.focus.store):
+            return "price"  # "and the summit one?" after a price
+        return "stock"  # "and in 10?" while talking about a store's stock
     if last in ("check", "price") and turn.state.focus.product and _PRICE_WORDS.search(text):
         return "price"
-    if last == "faq" and kind in ("faq", "unknown", "scope", "stock", "inform") and confidence < SURE:
-        return "faq_again"
+    if last == "faq" and not query.product_id and kind in ("faq", "unknown", "scope", "stock", "inform") and confidence < SURE:
+        return "faq_again"  # "klarna?" after the ways to pay
     return None
 
 
@@ -241,6 +260,23 @@ async def _faq_again(turn: Turn) -> None:
         return
     turn.done(goal="faq", topic=topic)
     turn.say(answer)
+
+
+async def _delivery(turn: Turn) -> None:
+    query = await stock.read_query(turn)
+    if query.product_id:  # "can you post the kinder fleece to me": that fleece is what we talk about next
+        turn.state = turn.state.with_focus(product=query.product_id, colour=query.colour, size=query.size)
+    turn.heard = replace(turn.heard, faq_topic="faq/delivery", faq_confidence=1.0, confidence=max(turn.heard.confidence, 1.0))
+    await _faq(turn)
+
+
+async def _distance(turn: Turn) -> None:
+    """"How far is it?" after the nearest store to a place was used."""
+    near = turn.state.last.get("near") or {}
+    if near:
+        turn.say(f"{near['store']} is {near['km']} km from {near['place']}.")
+        return
+    await stores.nearest(turn)
 
 
 async def _faq(turn: Turn) -> None:
@@ -343,6 +379,8 @@ _HANDLERS = {
     "describe": stock.describe,
     "compare": stock.compare,
     "faq_again": _faq_again,
+    "delivery": _delivery,
+    "distance": _distance,
     "correct": stock.correct,
     "basket": basket.show,
     "remove": basket.remove,

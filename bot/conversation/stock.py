@@ -220,6 +220,8 @@ async def proceed(turn: Turn, goal: str) -> None:
         near = await turn.shop.call(nearest_stores, turn.text, 1)
         if near is not None and near.stores:
             turn.state = turn.state.with_focus(store=near.stores[0].store.store_id)
+            turn.facts["near"] = {"place": near.place_name, "store": near.stores[0].store.name,
+                                  "km": f"{near.stores[0].distance_km:.1f}"}
             turn.say(f"Your nearest store to {near.place_name} is {near.stores[0].store.name} "
                      f"({distance_text(near.stores[0].distance_km)} away).")
     if not turn.state.focus.store:
@@ -342,7 +344,8 @@ async def answer_stock(turn: Turn) -> None:
     assert focus.product and focus.store
     quantity = min(max(focus.quantity or 1, 1), MAX_QUANTITY)
     answer = await turn.shop.call(check_stock, focus.product, focus.store, _specific(focus.colour), _specific(focus.size), quantity)
-    turn.done(goal=CHECK)
+    near = turn.facts.get("near")
+    turn.done(goal=CHECK, **({"near": near} if near else {}))
     offers.after_stock_answer(turn, answer, format_stock_answer(answer))
 
 
@@ -425,6 +428,7 @@ def _unknown_size(query: StockQuery, text: str, options: ProductOptions) -> str 
 
 
 # Intents that mean the reply is about something else, and how sure the classifier must be.
+_A_QUESTION = re.compile(r"^\s*(?:how|what|whats|what's|when|why|where|which|who|is|are|does|do|will|would|can you|could you)\b", re.I)
 _OTHER_TOPIC_INTENTS = {
     "out_of_scope": 0.55, "faq": 0.6, "ask_hours": 0.6, "ask_address": 0.6, "ask_nearest_store": 0.6, "view_cart": 0.6,
     "order_status": 0.6, "request_human": 0.6, "greet": 0.8, "goodbye": 0.8, "thank": 0.8, "insult": 0.6,
@@ -438,6 +442,8 @@ def _names_a_slot_value(text: str) -> bool:
 
 _OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
 _CLOSER = re.compile(r"\b(?:closer|closest|nearer|nearest|further|which is near)\b", re.I)
+_WARMEST = re.compile(r"\b(?:warmest|lightest|waterproofest|most waterproof)\b", re.I)
+_WARMEST_MEANS = {"warmest": "warm insulated", "lightest": "lightweight", "waterproofest": "waterproof", "most waterproof": "waterproof"}
 _CHEAPER = re.compile(r"\b(?:cheap|cheaper|cheapest|less expensive|lower price|budget)\b", re.I)
 _DEARER = re.compile(r"\b(?:dearer|dearest|more expensive|most expensive|pricier|priciest|best one|top of the range)\b", re.I)
 
@@ -479,6 +485,10 @@ async def answer(turn: Turn, question: Question) -> bool:
         if picked is not None:
             turn.heard = turn.heard.as_payload(picked.payload)
             return await answer(turn, question)
+        warmer = _WARMEST.search(text)
+        if warmer and question.data.get("query"):  # "and the warmest?" after "cheapest jacket"
+            earlier = re.sub(r"\b(?:cheapest|cheaper|dearest|most expensive|priciest|whats|what's|your)\b", " ", str(question.data["query"]))
+            return await offers.browse(turn, goal, f"{earlier} {_WARMEST_MEANS[warmer.group(0).lower()]}")
     if question.about == "quantity":
         count = quantity_in(text)
         if count is None:
@@ -534,14 +544,16 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
         turn.done()
         turn.say("OK. Anything else I can help with?")
         return True
-    if not heard.tapped and said is None and not wants_it(turn.text) and heard.confidence >= 0.5 and heard.intent in _OTHER_TOPICS:
-        return False  # "when does arndale close?" is a question about the store, not a yes to reserving there
     if question.goal == "reserve_there" and _CLOSER.search(turn.text):
         closest = (question.data.get("stores") or [None])[0]
         option = next((o for o in question.options if closest and f'"{closest}"' in o.payload), question.options[0])
         nearest = option.title.removeprefix("Reserve at ")
         turn.ask(question, f"{nearest} is the closest of those. Reserve at {nearest}?", remember=str(question.data.get("text", "")))
         return True
+    if not heard.tapped and said is None and not wants_it(turn.text) and (
+        heard.confidence >= 0.5 and heard.intent in _OTHER_TOPICS or _A_QUESTION.match(turn.text)
+    ):
+        return False  # "when does arndale close?", "how heavy is it?": a question, not a yes to reserving
     wants = said is True or wants_it(turn.text) or heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.5)
     store_id = heard.entity("store") if heard.tapped else None
     quantity = None
@@ -635,7 +647,15 @@ async def correct(turn: Turn) -> None:
     from bot.services.cart import remove_from_cart
 
     last = dict(turn.state.last)
+    before = turn.state.focus
     focus, _ = await heard_focus(turn, keep_product=True)
+    if focus.product and before.product and focus.product != before.product:
+        # "no, the half zip one": the size (or colour) already chosen still applies where the new product has it.
+        options = await options_of(turn, focus.product)
+        if focus.colour is None and before.colour in options.colours:
+            focus = replace(focus, colour=before.colour)
+        if focus.size is None and before.size in options.sizes:
+            focus = replace(focus, size=before.size)
     turn.state = replace(turn.state, focus=focus)
     if last.get("goal") == RESERVE and last.get("sku"):
         await turn.shop.call(remove_from_cart, turn.conversation_id, str(last["sku"]))

@@ -31,7 +31,8 @@ _KIDS = frozenset("kid kids child children childs childrens son daughter boy boy
 _QUERY_STOPWORDS = _STOPWORDS | frozenset(
     "something anything some good nice best cheap cheapest recommend recommendation show sell selling range options"
     " what which got under below less than over above more cheaper pounds quid gbp people person man men women kid"
-    " kids child children for".split()
+    " kids child children for about would should could really very also maybe perhaps thing things stuff gear kit"
+    " one ones kind sort type any some other different new good nice decent proper little big".split()
 )
 _PRICE_MAX = re.compile(r"(?:under|below|less than|max(?:imum)?|up to|no more than|cheaper than|within|budget(?: of)?|<)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
 _PRICE_MIN = re.compile(r"(?:over|above|more than|at least|>)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
@@ -242,8 +243,7 @@ def _rank(index: _SearchIndex, text: str) -> tuple[list[str], _Constraints]:
     fitting.sort(key=lambda pid: -scores.get(pid, 0.0))
     if not constraints.kids:  # children's things only when children were mentioned, or nothing else fits
         adults = [pid for pid in fitting if index.docs[pid].audience != "kids"]
-        fitting = adults if len(adults) >= 2 or (adults and len(fitting) - len(adults) > 1) else fitting
-        fitting.sort(key=lambda pid: index.docs[pid].audience == "kids")
+        fitting = adults or fitting
     if _CHEAPEST.search(text):
         fitting.sort(key=lambda pid: index.docs[pid].price_min)
     elif _DEAREST.search(text):
