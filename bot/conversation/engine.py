@@ -25,6 +25,9 @@ START_AGAIN = "OK, let's start again. What can I help you with?"
 TALK_TO_A_PERSON = Button("Talk to a person", payload("request_human"))
 # Goals whose questions a new stock request replaces rather than interrupts.
 _REPLACED_BY_STOCK = stock.STOCK_GOALS | {"reserve_offer", "reserve_there"}
+# The goal a request starts: asking for it again while its question is pending starts it afresh.
+_STARTS = {"link_phone": "link_phone", "cancel": "cancel", "checkout": "checkout", "choose_store": "checkout",
+           "handoff": "handoff", "leave_message": "message", "nearest": "nearest"}
 _ANSWERS = {
     "check": stock.answer, "reserve": stock.answer, "pick": stock.answer, "price": stock.answer,
     "reserve_offer": stock.answer_offer, "reserve_there": stock.answer_offer,
@@ -86,8 +89,8 @@ async def _converse(turn: Turn) -> None:
             turn.done()
             turn.say("OK, no problem. Anything else I can help with?")
             return
-        elif kind in requests.STOCK_KINDS and question.goal in _REPLACED_BY_STOCK:
-            turn.state = turn.state.asking(None)
+        elif kind in requests.STOCK_KINDS and question.goal in _REPLACED_BY_STOCK or _STARTS.get(kind) == question.goal:
+            turn.state = turn.state.asking(None)  # the same step started afresh replaces the one pending
         else:
             turn.state = turn.state.suspend()
     else:

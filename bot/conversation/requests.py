@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.conversation import basket, checkout, handoff, orders, phone_link, stock, stores, support
+from bot.conversation import basket, checkout, handoff, orders, phone_link, scope, stock, stores, support
 from bot.conversation.language import foreign_language
 from bot.conversation.reading import is_correction, refers_back, wants_it, without_leading_no, without_negated, yes_or_no
 from bot.conversation.turn import Turn
@@ -137,8 +137,10 @@ async def classify(turn: Turn) -> str:
         return "abuse"
     if _UNSURE.match(text):
         return "unknown"  # "not sure": no answer, so the question is asked again (then a person is offered)
-    if _A_PERSON.search(text):
+    if _A_PERSON.search(text) and not scope.off_topic_reason(text):
         return "handoff"
+    if scope.off_topic_reason(text):
+        return "scope"
     if _DELIVERY.search(text):
         return "delivery"  # click and collect only: never a delivery promise
     if _HOW_FAR.search(text) and turn.state.last.get("near"):
@@ -167,6 +169,7 @@ async def classify(turn: Turn) -> str:
     if (is_correction(text) or _LEADING_NO.match(text)) and named:
         return "correct"
     kind = KIND_BY_INTENT.get(intent or "", "unknown")
+    kind = _checked(kind, text)
     if _HOW_MANY_LEFT.search(text) and (turn.state.focus.product or query.product_id) and kind not in ("order_status", "view_cart"):
         return "stock"  # "how many are left at altrincham now?"
     if kind in ("scope", "unknown", "faq") and not query.store_id and not _STORE_WORDS.search(text) and (
@@ -189,8 +192,10 @@ async def classify(turn: Turn) -> str:
     if confidence >= CONFIDENT and kind != "unknown":
         if kind in ("stock", "scope", "faq") and _PRICE_WORDS.search(text) and (query.product_id or refers_back(text)):
             return "price"
-        if kind in ("scope", "affirm", "deny", "greet", "thank") and query.product_id:
+        if kind in ("affirm", "deny", "greet", "thank") and query.product_id:
             return "stock"  # "yes the trailblazers" / "hi do you have the kinder fleece": the product wins
+        if kind == "scope" and query.product_id and (query.matched_words >= 2 or confidence < 0.6):
+            return "stock"  # "trailblazer boots?" the classifier was unsure of; one shared word is not enough
         return kind
     # Not sure of the intent: what the catalogue recognises decides.
     if query.product_id:
@@ -199,13 +204,40 @@ async def classify(turn: Turn) -> str:
         return "stock"
     if kind in ("stock", "reserve", "hours", "address", "nearest", "faq", "order_status", "handoff") and confidence >= 0.3:
         return kind
-    if _SHOPPING.search(text) or query.product_name:
+    if _SHOPPING.search(text) or (query.product_name and kind in ("stock", "reserve", "unknown") and not _QUESTION_ABOUT_ELSE.match(text)):
         return "stock"
     if yes_or_no(text) is not None:
         return "affirm" if yes_or_no(text) else "deny"
-    if kind == "scope" and confidence >= 0.3:
-        return "scope"
+    if kind == "scope" or _scope_guess(turn):
+        return "scope"  # the classifier leans to "not about the shop": say what we do rather than "say it again"
     return "unknown"
+
+
+def _scope_guess(turn: Turn) -> bool:
+    """out_of_scope is among the classifier's two best guesses with some weight."""
+    return any(name == "out_of_scope" and score >= 0.15 for name, score in turn.heard.ranking[:3])
+
+
+# The intent classifier confuses these with off-topic messages that share a word ("pick a number", "the first
+# person on the moon", "what is 15% of 80"): each needs a word of its own topic too.
+_TOPIC_WORDS = {
+    "link_phone": re.compile(r"\b(?:link|connect|phone|mobile|texts?|sms|whatsapp)\b", re.I),
+    "unlink_phone": re.compile(r"\b(?:link|unlink|connect|phone|mobile|disconnect)\b", re.I),
+    "order_status": re.compile(r"\b(?:orders?|reservation|reserved|ready|collect|collection|pick ?up|fs-?\w{6}|status|paid|payment|parcel|arrived|where'?s my|it)\b", re.I),
+    "handoff": re.compile(r"\b(?:human|agent|staff|advisor|operator|manager|someone|somebody|real|person|people|team|call me|phone me|assistant|colleague)\b", re.I),
+    "code": re.compile(r"\b\d{6}\b|\bcode\b", re.I),
+}
+_QUESTION_ABOUT_ELSE = re.compile(r"^\s*(?:who|when did|what year|why is|why do|why does)\b", re.I)
+
+
+def _checked(kind: str, text: str) -> str:
+    """The intent's kind, or "unknown" when the message lacks any word of that topic."""
+    needed = _TOPIC_WORDS.get(kind)
+    if needed is not None and not needed.search(text):
+        return "unknown"
+    if kind == "handoff" and re.match(r"^\s*(?:who|what|when|where|which|how)\b", text, re.I) and not _A_PERSON.search(text):
+        return "unknown"  # "who was the first person on the moon", "how much pasta per person"
+    return kind
 
 
 def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: float) -> str | None:

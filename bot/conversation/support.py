@@ -22,7 +22,11 @@ FAQ_FILE = Path(__file__).resolve().parents[2] / "data" / "responses" / "faq.yml
 # Below these, a support question is not answered from the FAQ: a wrong answer is worse than asking.
 FAQ_MIN_INTENT = 0.45
 FAQ_MIN_TOPIC = 0.40
-FAQ_CLARIFY_TOPIC = 0.20
+# Both must be sure together: a support question the classifier is only fairly sure of, on a topic it is only
+# fairly sure of, is more often something else ("how long does it take to walk a mile").
+FAQ_MIN_JOINT = 0.60
+FAQ_CLARIFY_INTENT = 0.75
+FAQ_CLARIFY_TOPIC = 0.30
 
 HELP_BUTTONS = (
     Button("Check stock", payload("check_stock")),
@@ -69,7 +73,8 @@ _ABUSE = re.compile(
     r"\b(?:f+u+c+k(?:ing|in|ed|er|ers|s)?|f\*+(?:k|ck|ing|in)?\w*|sh[i1]te?|shitty|crap|crappy|stupid|idiots?|useless|"
     r"morons?|dumb(?:ass)?|rubbish bot|bollocks|bastards?|twats?|wank(?:er|ers)?|arse(?:hole)?s?|assholes?|piss(?:ed)? off|"
     r"bloody useless|piece of (?:shit|crap|junk)|pathetic|garbage|trash|this sucks|you suck|u suck|hate you|shut up|"
-    r"screw you|bitch(?:es)?|cunts?|dickheads?|wtf)\b",
+    r"screw you|bitch(?:es)?|cunts?|dickheads?|wtf|muppets?|annoying|pointless|waste of (?:time|space)|hate (?:you|u|this)|"
+    r"bin this|zero stars|worst (?:bot|service|assistant|shop)|thick|clueless|incompetent|shite?bot)\b",
     re.I,
 )
 
@@ -131,14 +136,15 @@ def faq(turn: Turn) -> bool:
     """
     heard = turn.heard
     topic = heard.entity("topic") if heard.tapped else heard.faq_topic
-    if topic and (heard.tapped or (heard.confidence >= FAQ_MIN_INTENT and heard.faq_confidence >= FAQ_MIN_TOPIC)):
+    sure = heard.confidence >= FAQ_MIN_INTENT and heard.faq_confidence >= FAQ_MIN_TOPIC
+    if topic and (heard.tapped or (sure and heard.confidence * heard.faq_confidence >= FAQ_MIN_JOINT)):
         answer = faq_answer(topic.removeprefix("faq/"), turn.shop.settings)
         if answer:
             turn.done(goal="faq", topic=topic)
             turn.say(answer)
             return True
     candidates = [name.removeprefix("faq/") for name, score in heard.faq_ranking if score >= FAQ_CLARIFY_TOPIC][:3]
-    if heard.confidence >= FAQ_MIN_INTENT and len(candidates) >= 2:
+    if heard.confidence >= FAQ_CLARIFY_INTENT and len(candidates) >= 2:
         buttons = tuple(Button(TOPIC_TITLES.get(name, name.replace("_", " ").capitalize()), payload("faq", topic=name))
                         for name in candidates)
         turn.ask(Question("faq", "topic", buttons, data={"soft": True}), "Which of these is your question about?")

@@ -17,7 +17,7 @@ import re
 import threading
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, TypeVar
 
 from rapidfuzz import fuzz, process
@@ -84,6 +84,8 @@ class StockQuery:
     store_name: str | None = None
     quantity: int | None = None
     sku: str | None = None
+    # How many of the message's words fit the product named (1: one shared word); not part of what was said.
+    matched_words: int = field(default=0, compare=False)
 
 
 class CatalogLookupError(LookupError):
@@ -257,6 +259,7 @@ class _ProductEntry:
     tokens: dict[str, float]  # word -> weight (name words 1.0, related words less)
     colours: tuple[str, ...]
     sizes: tuple[str, ...]
+    kids: bool = False
 
 
 @dataclass(frozen=True)
@@ -384,7 +387,7 @@ def _product_tokens(name: str, brand: str, category: str) -> dict[str, float]:
 
 
 def _build_index(uow: UnitOfWork) -> _Index:
-    products = uow.session.execute(select(Product.id, Product.name, Product.brand, Product.category)).all()
+    products = uow.session.execute(select(Product.id, Product.name, Product.brand, Product.category, Product.audience)).all()
     variants = uow.session.execute(
         select(Variant.sku, Variant.product_id, Variant.colour, Variant.size).order_by(Variant.sku)
     ).all()
@@ -399,13 +402,14 @@ def _build_index(uow: UnitOfWork) -> _Index:
             sizes_by_product[product_id].append(size)
 
     entries: dict[str, _ProductEntry] = {}
-    for product_id, name, brand, category in products:
+    for product_id, name, brand, category, audience in products:
         entries[product_id] = _ProductEntry(
             product_id=product_id,
             name=name,
             tokens=_product_tokens(name, brand or "", category),
             colours=tuple(colours_by_product.get(product_id, [])),
             sizes=tuple(sorted(sizes_by_product.get(product_id, []), key=size_sort_key)),
+            kids=audience == "kids",
         )
     document_frequency: dict[str, int] = {}
     for entry in entries.values():
@@ -636,12 +640,13 @@ def _token_matches(index: _Index, word: str) -> dict[str, float]:
         return {}
     matches: dict[str, float] = {}
     if len(word) >= 5:
-        for token, score, _ in process.extract(word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=85, limit=5):
+        for token, score, _ in process.extract(word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=5):
             if token[0] == word[0] or score >= 90:
                 matches[token] = score / 100
-    for token in index.vocabulary:  # a typed-short word: "helv" for "helvellyn"
-        if len(token) > len(word) + 1 and token.startswith(word):
-            matches.setdefault(token, 0.8)
+    if len(word) >= 5:  # a typed-short word: "helve" for "helvellyn" (not "over" for "overtrousers")
+        for token in index.vocabulary:
+            if len(token) > len(word) + 1 and token.startswith(word):
+                matches.setdefault(token, 0.8)
     return matches
 
 
@@ -658,7 +663,9 @@ def _score_products(index: _Index, words: list[_QueryWord]) -> list[ProductMatch
             earned += word.weight * best
         if earned > 0:
             results.append(ProductMatch(entry.product_id, entry.name, round(100 * earned / total, 1)))
-    results.sort(key=lambda match: (-match.score, match.name))
+    # Children's products after grown-ups' ones of the same score, unless the words were about children.
+    for_kids = any(word.said in ("kid", "kids", "child", "children", "junior", "boys", "girls") for word in words)
+    results.sort(key=lambda match: (-match.score, index.products[match.product_id].kids and not for_kids, match.name))
     return results
 
 
@@ -676,7 +683,7 @@ _NAMED_SCORE = 70.0
 def _names_it(index: _Index, words: list[_QueryWord], product_id: str) -> bool:
     tokens = index.products[product_id].tokens
     return any(
-        similarity >= 0.8 and tokens.get(token, 0.0) >= _NAME_WEIGHT and index.df.get(token, 99) <= _DISTINCTIVE_DF
+        similarity >= 0.8 and tokens.get(token, 0.0) >= _RELATED_WEIGHT and index.df.get(token, 99) <= _DISTINCTIVE_DF
         for word in words
         for token, similarity in word.matches.items()
     )
@@ -689,12 +696,11 @@ def _pick_product(
     """The one product the text means, or None when it is unclear which."""
     if not matches or matches[0].score < _CLEAR_SCORE:
         return None
-    if words is not None and len(words) > 1 and matches[0].score < _NAMED_SCORE:
-        return None  # "my boots fell apart": one word fits a product, the rest don't
-    if words is not None and not _names_it(index, words, matches[0].product_id):
-        return None
     contenders = [match for match in matches if match.score >= matches[0].score - _CLEAR_MARGIN]
-    if len(contenders) == 1:
+    named = words is None or (
+        _names_it(index, words, matches[0].product_id) and (len(words) < 2 or matches[0].score >= _NAMED_SCORE)
+    )
+    if len(contenders) == 1 and named:
         return contenders[0].product_id
     # Several look alike ("boots"): keep those that come in the colour and size asked for.
     sizes = [size] if size else [value for value in map(_normalise_size_word, bare_words) if value]
@@ -746,7 +752,9 @@ def parse_stock_query(uow: UnitOfWork, text: str) -> StockQuery:
         colour = _catalogue_spelling(colour, entry.colours)
         size = _catalogue_spelling(size, entry.sizes)
     product_name = entry.name if entry else (" ".join(word.said for word in product_words) or None)
+    matched = sum(1 for word in product_words if entry and any(token in entry.tokens for token in word.matches)) if entry else 0
     return StockQuery(
+        matched_words=max(matched, 2 if sku or (entry and not product_words) else matched),
         product_id=product_id,
         product_name=product_name,
         colour=colour,
