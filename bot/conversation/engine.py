@@ -80,7 +80,9 @@ async def _converse(turn: Turn) -> None:
             turn.state = replace(turn.state, misses=0)
             return
         kind = await requests.classify(turn)
-        if question.data.get("soft"):
+        if question.data.get("soft") and kind in ("price", "describe") and question.data.get("again"):
+            turn.state = turn.state.suspend()  # "how much is it?" before saying yes: the offer stands
+        elif question.data.get("soft"):
             turn.state = turn.state.asking(None)  # an offer not taken up simply lapses
         elif kind in ("unknown", "affirm"):
             await _ask_again(turn, question)
@@ -127,8 +129,11 @@ def _come_back(turn: Turn) -> None:
     turn.state, question = turn.state.resume()
     if question is None:
         return
-    subject = question.data.get("subject")
-    lead = f"Back to {subject}:" if subject else "Back to where we were:"
     turn.state = turn.state.asking(question)
     turn.asked = True
+    if question.data.get("again"):  # an offer is made again in a word: "Reserve at Didsbury?"
+        turn.say(str(question.data["again"]), question.options)
+        return
+    subject = question.data.get("subject")
+    lead = f"Back to {subject}:" if subject else "Back to where we were:"
     turn.say(f"{lead} {question.data.get('text', '')}".strip(), question.options)

@@ -22,7 +22,8 @@ def after_stock_answer(turn: Turn, answer: StockAnswer, text: str) -> None:
     """The stock answer, then one tap (or "yes") to reserve here, or at the nearest store that has it."""
     if answer.in_stock:
         buttons = (Button("Reserve it", payload("reserve_item")),)
-        turn.state = turn.state.asking(Question("reserve_offer", "confirm", buttons, data=dict(SOFT)))
+        data = {**SOFT, "again": f"Shall I reserve it at {answer.store.name}?"}
+        turn.state = turn.state.asking(Question("reserve_offer", "confirm", buttons, data=data))
         turn.say(text, buttons)
         return
     here = answer.store
@@ -36,7 +37,9 @@ def after_stock_answer(turn: Turn, answer: StockAnswer, text: str) -> None:
     if not buttons:
         turn.say(text)
         return
-    data = {**SOFT, "stores": [e.store.store_id for e in answer.nearby], "here": here.store_id, "here_available": answer.available_here}
+    again = f"Shall I reserve it at {answer.nearby[0].store.name}?" if answer.nearby else f"Shall I reserve {answer.available_here} at {here.name}?"
+    data = {**SOFT, "stores": [e.store.store_id for e in answer.nearby], "here": here.store_id,
+            "here_available": answer.available_here, "again": again}
     turn.state = turn.state.asking(Question("reserve_there", "store", buttons, data=data))
     turn.say(text, buttons)
 

@@ -22,6 +22,7 @@ from bot.domain.orders import (
     VerificationFailed,
     normalise_reference,
 )
+from bot.domain.money import format_money
 from bot.payments.base import PaymentProviderError
 from bot.replies.checkout import format_cancelled, format_checked_out, format_order_status
 from bot.services.checkout import cancel_for_shopper, find_shoppers_order, renew_payment_link
@@ -30,6 +31,7 @@ from bot.services.texted_codes import text_order_code
 
 # The statuses a shopper can still cancel: the stock is still held for them.
 CANCELLABLE = frozenset(status.value for status in HOLDING_STATUSES)
+_CHARGE_QUESTION = re.compile(r"\b(?:charged?|charges|cost|fee|pay anything|refund|money back|get my money)\b", re.I)
 _KEEP = re.compile(r"\bkeep\b|\bdon'?t cancel\b|\bnot cancel\b|\bleave it\b", re.I)
 ONE_TIME_CODE = re.compile(r"\b(\d{6})\b")
 ORDER_REFERENCE = re.compile(r"\b(?:FS)[-\s]?([2-9A-HJ-NP-Z]{6})\b", re.IGNORECASE)
@@ -71,6 +73,17 @@ async def ask_cancel(turn: Turn) -> None:
     except NotYourOrder as other:
         await offer_code(turn, other)
         return
+    if order is None and reference is not None:
+        mine = await turn.shop.call(find_shoppers_order, turn.conversation_id, None)
+        if mine is not None and mine.status in CANCELLABLE:
+            # "cancel fs-7k2m9q" with a mistyped reference: offer the order they do have.
+            options = (
+                Button("Yes, cancel order", payload("confirm_cancel", order_reference=mine.reference)),
+                Button("No, keep it", payload("deny")),
+            )
+            question = Question("cancel", "confirm", options, data={"reference": mine.reference, "subject": f"cancelling {mine.reference}"})
+            turn.ask(question, f"I can't find order {reference}. Your open order is {mine.reference} at {mine.store_name} - cancel that one?")
+            return
     if order is None or order.status not in CANCELLABLE:
         turn.done(goal="cancel_missing")
         turn.say("I can't find an open order of yours to cancel." if order is None or order.status != "collected"
@@ -160,6 +173,19 @@ async def verify_code(turn: Turn, question: Question) -> None:
     turn.say(f"Thanks, that's verified. {format_order_status(order)}")
 
 
+async def _what_cancelling_costs(turn: Turn, question: Question, reference: str) -> None:
+    """"Will I be charged if I cancel?" while the cancellation waits to be confirmed."""
+    try:
+        order = await turn.shop.call(find_shoppers_order, turn.conversation_id, reference)
+    except NotYourOrder:
+        order = None
+    if order is not None and order.paid_at is not None:
+        lead = f"Cancelling is free: you'd get your {format_money(order.total_minor, order.currency)} back in full."
+    else:
+        lead = f"Cancelling is free: you haven't been charged for {reference}, so there's nothing to pay or refund."
+    turn.ask(question, f"{lead} Cancel order {reference}?", remember=str(question.data.get("text", "")))
+
+
 async def answer(turn: Turn, question: Question) -> bool:
     if question.goal == "verify_order":
         if ONE_TIME_CODE.search(turn.text) or turn.heard.intent == "give_code":
@@ -171,6 +197,11 @@ async def answer(turn: Turn, question: Question) -> bool:
         said = yes_or_no(turn.text) if not turn.heard.tapped else None
         if said is None and _KEEP.search(turn.text):
             said = False  # "no wait keep it"
+        if said is None and not turn.heard.tapped and turn.heard.intent == "deny" and turn.heard.confidence >= 0.5:
+            said = False  # "actually no", "hang on, no"
+        if said is None and _CHARGE_QUESTION.search(turn.text):
+            await _what_cancelling_costs(turn, question, reference)
+            return True
         if turn.heard.intent == "confirm_cancel" and turn.heard.tapped or said is True:
             await cancel(turn, turn.heard.entity("order_reference") or reference)
             return True

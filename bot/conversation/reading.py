@@ -34,8 +34,8 @@ NO_PHRASES = (
 # "start over", "never mind": drop whatever is pending.
 _ESCAPE = re.compile(
     r"^\s*(?:(?:oh|ok|okay|no|actually|um|erm)\W*)?(?:start(?:ing)? (?:over|again)|restart|reset|never ?mind|nvm|"
-    r"forget (?:it|that|about it)|cancel (?:that|this|it)|scrap (?:that|this|it)|stop (?:that|this)|"
-    r"leave it|don'?t bother|doesn'?t matter|skip (?:it|that))\b[\s.!]*(?:then|thanks|thx|ta|please|pls)?[\s.!]*$",
+    r"forget (?:it|that|about it)|cancel (?:that|this)|scrap (?:that|this|it)|stop (?:that|this)|"
+    r"don'?t bother|doesn'?t matter|skip (?:it|that))\b[\s.!]*(?:then|thanks|thx|ta|please|pls)?[\s.!]*$",
     re.I,
 )
 # "no, I meant blue", "actually size 10", "make it stockport", "not that one, the kids one".
@@ -124,9 +124,21 @@ def is_escape(text: str) -> bool:
     return bool(_ESCAPE.match(text))
 
 
+_X_NOT_Y = re.compile(r"\b[\w.]+\s+not\s+(?:the\s+)?[\w.]+\s*[.!?]*\s*$", re.I)
+
+
 def is_correction(text: str) -> bool:
-    """"no, I meant blue", "actually size 10", "make it stockport", "not that one, the kids one"."""
-    return bool(_CORRECTION.match(text))
+    """"no, I meant blue", "actually size 10", "make it stockport", "not that one, the kids one", "L not M"."""
+    return bool(_CORRECTION.match(text) or _X_NOT_Y.search(text))
+
+
+_SELF_CORRECTION = re.compile(r"[,.!;]?\s*\b(?:no sorry|no wait|sorry|i mean|i meant|oops|wait)\b[\s,.!]*", re.I)
+
+
+def last_said(text: str) -> str:
+    """"32. no sorry 34" -> "34": what the shopper settled on when they corrected themselves mid-message."""
+    parts = [part for part in _SELF_CORRECTION.split(text) if part.strip()]
+    return parts[-1] if len(parts) > 1 else text
 
 
 def without_leading_no(text: str) -> str:
@@ -205,6 +217,7 @@ __all__ = [
     "pick_option",
     "refers_back",
     "without_leading_no",
+    "last_said",
     "without_negated",
     "words",
     "yes_or_no",

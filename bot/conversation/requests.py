@@ -12,7 +12,15 @@ from dataclasses import replace
 
 from bot.conversation import basket, checkout, handoff, orders, phone_link, scope, stock, stores, support
 from bot.conversation.language import foreign_language
-from bot.conversation.reading import is_correction, refers_back, wants_it, without_leading_no, without_negated, yes_or_no
+from bot.conversation.reading import (
+    is_correction,
+    is_escape,
+    refers_back,
+    wants_it,
+    without_leading_no,
+    without_negated,
+    yes_or_no,
+)
 from bot.conversation.turn import Turn
 from bot.services import handoff as handoff_service
 from bot.conversation.turn import Say
@@ -63,6 +71,22 @@ _A_PERSON = re.compile(
 _HOW_MANY_LEFT = re.compile(r"\b(?:how many|any left|in stock|still got|still have)\b", re.I)
 _MY_ORDER = re.compile(r"\b(?:my order|the order|my reservation|mine|it)\b", re.I)
 _HOW_FAR = re.compile(r"\bhow far\b|\bdistance\b|\bhow close\b|\bhow many (?:km|miles)\b", re.I)
+# Shapes the classifier confuses, read from the words (each one checked before the intent is trusted).
+_MY_ORDER_INFO = re.compile(r"\bmy (?:pickup|collection) code\b|\bmy order (?:number|no|ref|reference)\b|\bwhat(?:'s| is| s)? my order\b", re.I)
+_FAULTY = re.compile(
+    r"\b(?:broke|broken|fell apart|falling apart|ripped|torn|leaks?|leaking|faulty|defective|came off|come off|"
+    r"stopped working|is (?:that|it) covered|under (?:warranty|guarantee)|warranty|guarantee)\b",
+    re.I,
+)
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:can|could|will)\s+(?:my|a|another)\s+(?:\w+\s+)?(?:mate|friend|wife|husband|son|daughter|mum|mom|dad|partner|"
+    r"brother|sister|colleague|someone|somebody|person|boyfriend|girlfriend|neighbour)\s+(?:collect|pick|get)\b"
+    r"|\bsomeone else (?:collect|pick)",
+    re.I,
+)
+_IS_IT_CANCELLED = re.compile(r"\b(?:is|was|has) (?:it|my order|the order|that)(?: been)? (?:definitely |really |actually )?cancell?ed\b|\bdid (?:it|that) cancel\b", re.I)
+_CANCEL_ORDER = re.compile(r"\bcancel\s+(?:my|the|that|this|it|order|reservation|one|fs)\b|\bcancel\b.*\b(?:order|reservation|one i)\b", re.I)
+_ANOTHER = re.compile(r"\b(?:another|one more|another one|another pair|same again)\b", re.I)
 _A_STORE_IN = re.compile(r"\b(?:a|any|your)\s+(?:store|shop|branch|outlet)s?\s+(?:in|near|at|around)\b", re.I)
 _CAN_I = re.compile(r"^\s*(?:can|could|do|does|is|what|how|will)\b|^\s*\w+\s*\?\s*$|^.{1,18}\?\s*$", re.I)
 _NEVER_FAQ = frozenset({"greet", "goodbye", "thank", "handoff", "order_status", "cancel", "hours", "address", "nearest", "link_phone"})
@@ -90,6 +114,7 @@ _NEW_QUANTITY = re.compile(
 _SHOPPING = re.compile(
     r"\b(?:do (?:you|u) (?:do|sell|stock|carry|have|got)|have (?:you|u) got|got any|looking for|i need|i want|need (?:a|an|some|something)|"
     r"something (?:for|to)|what about (?:a|an|the)|anything for|show me|recommend|what \w+ (?:do you|have you)|"
+    r"what (?:have )?(?:you|u) got|a (?:present|gift) for|(?:present|gift) (?:for|idea)|for my (?:son|daughter|kids?|little|wife|husband|dad|mum|mom|boyfriend|girlfriend|partner)|"
     r"cheapest|most expensive|selling)\b",
     re.I,
 )
@@ -143,6 +168,14 @@ async def classify(turn: Turn) -> str:
         return "scope"
     if _DELIVERY.search(text):
         return "delivery"  # click and collect only: never a delivery promise
+    if _MY_ORDER_INFO.search(text) or _IS_IT_CANCELLED.search(text):
+        return "order_status"
+    if _SOMEONE_ELSE.search(text):
+        return "faq_topic:someone_else_collecting"
+    if _FAULTY.search(text) and not wants_it(text):
+        return "faq_topic:faulty_items"
+    if _CANCEL_ORDER.search(text) and not is_escape(text):
+        return "cancel"
     if _HOW_FAR.search(text) and turn.state.last.get("near"):
         return "distance"
     words = without_negated(without_leading_no(text))
@@ -152,6 +185,8 @@ async def classify(turn: Turn) -> str:
         query = replace(query, colour=query.colour or said_colour, size=query.size or said_size)
     named = bool(query.product_id or query.colour or query.size or query.store_id or query.quantity)
     last = turn.state.last.get("goal")
+    if _ANOTHER.search(text) and turn.state.focus.product and not query.product_id and last in ("reserve", "order", "quantity", "cancel"):
+        return "reserve"  # "and another pair at stockport please" after an order
     if _COMPARE.search(text) and not query.product_id and len(turn.state.recent) >= 2:
         return "compare"
     if _DESCRIBE.search(text) and (query.product_id or turn.state.focus.product) and not _PRICE_WORDS.search(text):
@@ -172,7 +207,8 @@ async def classify(turn: Turn) -> str:
     kind = _checked(kind, text)
     if _HOW_MANY_LEFT.search(text) and (turn.state.focus.product or query.product_id) and kind not in ("order_status", "view_cart"):
         return "stock"  # "how many are left at altrincham now?"
-    if kind in ("scope", "unknown", "faq") and not query.store_id and not _STORE_WORDS.search(text) and (
+    faq_sure = kind == "faq" and heard.faq_confidence >= 0.6 and confidence >= 0.45
+    if kind in ("scope", "unknown", "faq") and not faq_sure and not query.store_id and not _STORE_WORDS.search(text) and (
         _DO_YOU_SELL.search(text) or (confidence < SURE and _SHOPPING.search(text)) or (
             _SHOPPING.search(text) and (await turn.shop.call(search_products, text, None, 1)).hits
         )
@@ -251,7 +287,8 @@ def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: 
     if (store_topic or query.store_id) and _ADDRESS_WORDS.search(text) and not _NOT_THE_STORES.search(text) \
             and kind not in ("hours", "nearest") and not (kind == "faq" and confidence >= SURE):
         return "address"
-    if last == "faq" and not query.product_id and len(text.split()) <= 8 and _CAN_I.match(text) and kind not in _NEVER_FAQ:
+    own_topic = kind == "faq" and turn.heard.faq_confidence >= 0.6 and confidence >= 0.6
+    if last == "faq" and not own_topic and not query.product_id and len(text.split()) <= 8 and _CAN_I.match(text) and kind not in _NEVER_FAQ:
         return "faq_again"  # "can i take it to a different store?" right after the returns answer
     if sure_of_other or not follows:
         return None
@@ -280,6 +317,11 @@ def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: 
 
 
 async def route(turn: Turn, kind: str) -> None:
+    if kind.startswith("faq_topic:"):  # a support topic read from the words ("can my wife collect it?")
+        topic = kind.removeprefix("faq_topic:")
+        turn.heard = replace(turn.heard, faq_topic=f"faq/{topic}", faq_confidence=1.0, confidence=1.0)
+        await _faq(turn)
+        return
     await _HANDLERS[kind](turn)
 
 

@@ -37,7 +37,7 @@ _ABOUT_THE_BOT = re.compile(
     re.I,
 )
 _SUM = re.compile(
-    r"\b\d+(?:\.\d+)?\s*(?:[x×*/+-]|times|plus|minus|divided by|multiplied by|to the power of)\s*\d+|"
+    r"\b\d+(?:\.\d+)?\s*(?:[×*/+=]|x(?=\s*\d)|\s-\s|times|plus|minus|divided by|multiplied by|to the power of)\s*\d+|"
     r"\b(?:squared|cubed|square root|percent of|\d+\s*%\s*of)\b|\bsolve\b|\d+x\s*[+-]",
     re.I,
 )

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from bot.conversation import offers
 from bot.conversation.heard import payload
-from bot.conversation.reading import refers_back, wants_it, without_leading_no, without_negated, yes_or_no
+from bot.conversation.reading import last_said, refers_back, wants_it, without_leading_no, without_negated, yes_or_no
 from bot.conversation.state import Button, Focus, Question
 from bot.conversation.turn import Turn
 from bot.replies import distance_text, human_list
@@ -33,6 +33,7 @@ from bot.services.catalog import (
 from bot.services.cart import view_cart
 from bot.services.checkout import add_item, quantity_in
 from bot.services.inventory import check_stock, where_in_stock
+from bot.services.search import search_products
 from bot.services.stores import list_stores, nearest_stores
 
 ANY = "any"
@@ -102,7 +103,7 @@ async def heard_focus(turn: Turn, *, keep_product: bool) -> tuple[Focus, StockQu
     focus = turn.state.focus
     if turn.heard.tapped:
         return _entities_focus(turn, focus), StockQuery()
-    text = without_negated(without_leading_no(turn.text))
+    text = without_negated(without_leading_no(last_said(turn.text)))
     query = await read_query(turn, text)
     switched = bool(query.product_id and query.product_id != focus.product)
     if switched and focus.product is None:
@@ -121,6 +122,12 @@ async def heard_focus(turn: Turn, *, keep_product: bool) -> tuple[Focus, StockQu
         colour, size = colour or said_colour, size or said_size
     if switched and focus.colour is None and focus.size is None and not (colour or size):
         focus = await _as_in_basket(turn, focus)  # "add 1 more chair": the chair already in the basket
+    if not query.product_id and focus.product and _FOR_KIDS.search(text):
+        kids = await _kids_version(turn, focus.product)  # "not that one, the kids one"
+        if kids and kids != focus.product:
+            kept = focus.colour if focus.colour in (await options_of(turn, kids)).colours else None
+            focus, switched = Focus(product=kids, colour=kept, store=focus.store, quantity=focus.quantity), True
+            size = None if size and size not in (await options_of(turn, kids)).sizes else size
     if not (switched or keep_product or refers_back(text) or colour or size or query.store_id or query.quantity
             or _ANY_ANSWER.match(text)):
         return focus, query
@@ -134,6 +141,16 @@ async def heard_focus(turn: Turn, *, keep_product: bool) -> tuple[Focus, StockQu
     if query.quantity:
         changes["quantity"] = query.quantity
     return replace(focus, **changes), query
+
+
+_FOR_KIDS = re.compile(r"\b(?:kids?|kid'?s|child(?:ren)?'?s?|junior|for my (?:son|daughter|boy|girl))\b", re.I)
+
+
+async def _kids_version(turn: Turn, product_id: str) -> str | None:
+    """The children's product most like this one ("the kids one" while talking about the Helvellyn jacket)."""
+    options = await options_of(turn, product_id)
+    found = await turn.shop.call(search_products, f"kids {options.category} {options.name}", None, 1)
+    return found.hits[0].product_id if found.hits else None
 
 
 async def _as_in_basket(turn: Turn, focus: Focus) -> Focus:
@@ -441,6 +458,7 @@ def _names_a_slot_value(text: str) -> bool:
 
 
 _OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
+_CLOSEST_PLEASE = re.compile(r"\bwhichever\b|^\s*(?:the\s+)?(?:closest|nearest)(?:\s+one)?(?:\s+(?:please|pls|then))?\s*[.!]*\s*$", re.I)
 _CLOSER = re.compile(r"\b(?:closer|closest|nearer|nearest|further|which is near)\b", re.I)
 _WARMEST = re.compile(r"\b(?:warmest|lightest|waterproofest|most waterproof)\b", re.I)
 _WARMEST_MEANS = {"warmest": "warm insulated", "lightest": "lightweight", "waterproofest": "waterproof", "most waterproof": "waterproof"}
@@ -544,7 +562,9 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
         turn.done()
         turn.say("OK. Anything else I can help with?")
         return True
-    if question.goal == "reserve_there" and _CLOSER.search(turn.text):
+    if question.goal == "reserve_there" and _CLOSEST_PLEASE.search(turn.text):
+        said, wants = True, True  # "whichever is closest": the nearest offered store
+    elif question.goal == "reserve_there" and _CLOSER.search(turn.text):
         closest = (question.data.get("stores") or [None])[0]
         option = next((o for o in question.options if closest and f'"{closest}"' in o.payload), question.options[0])
         nearest = option.title.removeprefix("Reserve at ")

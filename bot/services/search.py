@@ -20,27 +20,32 @@ from bot.services.catalog import _COLOUR_SYNONYMS, _RELATED, _STOPWORDS, catalog
 from bot.services.unit_of_work import UnitOfWork, read_only
 
 # Field weights: a word in the name says more than the same word in the description.
-_WEIGHTS = {"name": 3.0, "category": 2.0, "tags": 2.0, "brand": 1.0, "description": 0.5}
+_WEIGHTS = {"name": 3.0, "category": 1.5, "tags": 2.0, "brand": 1.0, "description": 0.5}
 # What a need is met by: "rain" is met by waterproof things, "cold" by warm ones.
 _NEEDS = {"rain": ("waterproof",), "wet": ("waterproof",), "raining": ("waterproof",), "cold": ("warm", "insulated"),
           "winter": ("warm", "insulated"), "snow": ("warm", "waterproof"), "hike": ("hiking", "walking"),
           "walk": ("walking", "hiking"), "hiking": ("walking",), "walking": ("hiking",), "camp": ("camping",),
           "drink": ("drinks", "bottle"), "drinks": ("bottle",), "water": ("bottle", "drinks"), "light": ("torch",),
           "night": ("torch",), "dark": ("torch",), "sleep": ("sleeping",), "run": ("running",), "jog": ("running",)}
-_KIDS = frozenset("kid kids child children childs childrens son daughter boy boys girl girls junior juniors toddler little youth school".split())
+_KIDS = frozenset(
+    "kid kids child children childs childrens son daughter boy boys girl girls junior juniors toddler little youth school "
+    "grandson granddaughter grandkids nephew niece".split()
+)
 _QUERY_STOPWORDS = _STOPWORDS | frozenset(
     "something anything some good nice best cheap cheapest recommend recommendation show sell selling range options"
     " what which got under below less than over above more cheaper pounds quid gbp people person man men women kid"
     " kids child children for about would should could really very also maybe perhaps thing things stuff gear kit"
-    " one ones kind sort type any some other different new good nice decent proper little big".split()
+    " one ones kind sort type any some other different new good nice decent proper little big present gift year old"
+    " years age away mum dad mom wife husband loves likes".split()
 )
 _PRICE_MAX = re.compile(r"(?:under|below|less than|max(?:imum)?|up to|no more than|cheaper than|within|budget(?: of)?|<)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
+_PRICE_ABOUT = re.compile(r"(?:about|around|roughly|approx(?:imately)?|~)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
 _PRICE_MIN = re.compile(r"(?:over|above|more than|at least|>)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
 _SLEEPS = re.compile(r"\b(?:for\s+)?(\d{1,2}|two|three|four|five|six)\s*(?:-|\s)?(?:people|person|persons|man|men|berth|sleeper|of us)\b", re.I)
 _FAMILY = re.compile(r"\bfamily\b", re.I)
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _CHEAPEST = re.compile(r"\b(?:cheapest|least expensive|lowest price|cheap)\b", re.I)
-_DEAREST = re.compile(r"\b(?:most expensive|priciest|dearest|top of the range|best)\b", re.I)
+_DEAREST = re.compile(r"\b(?:most expensive|priciest|dearest|top of the range)\b", re.I)
 MAX_HITS = 5
 
 
@@ -147,13 +152,17 @@ def _constraints(index: _SearchIndex, text: str) -> tuple[_Constraints, str]:
         price_max, text = int(match.group(1)) * 100, text.replace(match.group(0), " ")
     if match := _PRICE_MIN.search(text):
         price_min, text = int(match.group(1)) * 100, text.replace(match.group(0), " ")
+    if price_max is None and price_min is None and (match := _PRICE_ABOUT.search(text)):
+        around = int(match.group(1)) * 100  # "about 20 quid": within a third either way
+        price_min, price_max, text = around * 2 // 3, around * 4 // 3, text.replace(match.group(0), " ")
     if match := _SLEEPS.search(text):
         word = match.group(1).lower()
         sleeps, text = _NUMBER_WORDS.get(word) or int(word), text.replace(match.group(0), " ")
     elif _FAMILY.search(text):
         sleeps = 4
     words = normalise_text(text).split()
-    kids = any(word in _KIDS for word in words)
+    aged = re.search(r"\b(\d{1,2}) ?(?:year old|yr old|yo|years old)\b|\bage (\d{1,2})\b", text, re.I)
+    kids = any(word in _KIDS for word in words) or bool(aged and int(aged.group(1) or aged.group(2)) <= 14)
     colour = next((index.colours[word] for word in words if word in index.colours), None)
     rest = " ".join(word for word in words if word not in _KIDS and word not in index.colours)
     return _Constraints(price_max, price_min, kids, sleeps, colour), rest
@@ -165,9 +174,11 @@ def _describe(constraints: _Constraints, currency: str = "GBP") -> str:
         parts.append(" for children")
     if constraints.sleeps:
         parts.append(f" for {constraints.sleeps} people")
-    if constraints.price_max is not None:
+    if constraints.price_max is not None and constraints.price_min is not None:
+        parts.append(f" between £{constraints.price_min // 100} and £{constraints.price_max // 100}")
+    elif constraints.price_max is not None:
         parts.append(f" under £{constraints.price_max // 100}")
-    if constraints.price_min is not None:
+    elif constraints.price_min is not None:
         parts.append(f" over £{constraints.price_min // 100}")
     return "".join(parts)
 
@@ -230,14 +241,14 @@ def _rank(index: _SearchIndex, text: str) -> tuple[list[str], _Constraints]:
             matched_words[product_id] = matched_words.get(product_id, 0) + 1
     if meaningful:
         # The products that meet the most of the words ("waterproof jacket": both), or all but one of them.
-        best = max(matched_words.values())
-        candidates = [pid for pid in scores if matched_words[pid] >= max(best - 1, 1 if best == 1 else 2)]
+        fits = [pid for pid in scores if _fits(index.docs[pid], constraints)]
+        best = max((matched_words[pid] for pid in fits), default=0)
+        candidates = [pid for pid in fits if matched_words[pid] >= max(best - 1, 1)]
         # Products named by the words ("fleeces": the two fleeces) before those that only share a category.
-        top = max(scores[pid] for pid in candidates)
-        candidates = [pid for pid in candidates if scores[pid] >= 0.75 * top]
+        top = max((scores[pid] for pid in candidates), default=0.0)
+        fitting = [pid for pid in candidates if scores[pid] >= 0.6 * top]
     else:
-        candidates = list(index.docs)
-    fitting = [pid for pid in candidates if _fits(index.docs[pid], constraints)]
+        fitting = [pid for pid in index.docs if _fits(index.docs[pid], constraints)]
     if constraints.sleeps is not None:
         fitting.sort(key=lambda pid: (index.docs[pid].sleeps or 99) - constraints.sleeps)  # closest fit first
     fitting.sort(key=lambda pid: -scores.get(pid, 0.0))
