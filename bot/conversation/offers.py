@@ -76,7 +76,8 @@ async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     lead = f"Here's what I found{found.described}:" if len(hits) > 1 else f"I found one{found.described}:"
     tail = "Which one would you like?" if len(hits) > 1 else "Want that one?"
     turn.state = replace(turn.state, listed=buttons)
-    data = {"then": goal, "prices": [hit.price_min_minor for hit in hits], "query": text}
+    data = {"then": goal, "prices": [hit.price_min_minor for hit in hits], "query": text,
+            "colours": [list(hit.colours) for hit in hits]}
     if len(hits) == 1:  # the product it offered is the one in focus ("is it in stock at stockport?"), an offer
         turn.state = turn.state.with_focus(product=hits[0].product_id, colour=None, size=None)
         data["soft"] = True

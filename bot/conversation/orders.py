@@ -51,6 +51,17 @@ def _not_found(turn: Turn) -> str:
     return f"I can't find an order from you. Your order number looks like FS-7K2M9Q.{hint}"
 
 
+async def _reference_at_named_store(turn: Turn) -> str | None:
+    from bot.conversation.checkout import store_named
+    from bot.services.orders import orders_for_conversation
+
+    store_id = await store_named(turn)
+    if store_id is None:
+        return None
+    mine = await turn.shop.call(orders_for_conversation, turn.conversation_id)
+    return next((order.reference for order in mine if order.store_id == store_id and order.status in CANCELLABLE), None)
+
+
 async def status(turn: Turn) -> None:
     try:
         order = await turn.shop.call(find_shoppers_order, turn.conversation_id, reference_in(turn))
@@ -66,8 +77,8 @@ async def status(turn: Turn) -> None:
 async def ask_cancel(turn: Turn) -> None:
     """Confirms which order first: cancelling releases the stock and refunds the money."""
     reference = reference_in(turn)
-    if reference is None and turn.state.last.get("goal") == "cancel_missing":
-        reference = None  # "sorry i mean my order": their latest one
+    if reference is None and turn.text:
+        reference = await _reference_at_named_store(turn)  # "cancel the arndale order"
     try:
         order = await turn.shop.call(find_shoppers_order, turn.conversation_id, reference)
     except NotYourOrder as other:

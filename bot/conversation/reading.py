@@ -40,7 +40,8 @@ _ESCAPE = re.compile(
 )
 # "no, I meant blue", "actually size 10", "make it stockport", "not that one, the kids one".
 _CORRECTION = re.compile(
-    r"^\s*(?:(?:no|nope|nah|sorry|oops|oh|ah|um|erm|wait|hang on)\b[\s,.!-]*)*(?:i\s+meant|i\s+mean|meant|actually|make\s+(?:it|that)|"
+    r"^\s*(?:(?:no|nope|nah|sorry|oops|oh|ah|um|erm|wait|hang on|wrong\s+(?:store|shop|one|colou?r|size|item))\b[\s,.!-]*)*"
+    r"(?:i\s+meant|i\s+mean|meant|actually|make\s+(?:it|that)|"
     r"i\s+want(?:ed)?\s+(?:the\s+)?(?=\w)|i'?d\s+rather|i\s+prefer|"
     r"change\s+(?:it|that)\s+to|not\s+that\s+one|not\s+(?:the\s+)?\w+[\s,]+(?:the\s+)?|instead|rather|i\s+said|"
     r"should\s+(?:be|have\s+been))\b",
@@ -53,8 +54,8 @@ _ORDINALS = {
     "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5, "sixth": 6, "6th": 6, "six": 6,
 }
 _ORDINAL = re.compile(
-    r"^\s*(?:(?:i'?ll\s+(?:take|have)|i\s+want|give\s+me|get\s+me|let'?s\s+(?:go\s+with|do)|go\s+with|try|what\s+about)\s+)?"
-    r"(?:the\s+|number\s+|no\.?\s*|option\s+|#)?"
+    r"^\s*(?:(?:i'?ll\s+(?:take|have)|i\s+want|give\s+me|get\s+me|let'?s\s+(?:go\s+with|do)|go\s+with|try|what\s+about|ok|okay|yes|yeah)\s+)*"
+    r"(?:the\s+|that\s+|this\s+|number\s+|no\.?\s*|option\s+|#)?"
     r"(?P<which>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|\d{1,2})(?:\s+(?:one|option|choice))?"
     r"(?:\s+(?:please|pls|plz|thanks|ta))?\s*[.!]*\s*$",
     re.I,
@@ -103,7 +104,7 @@ def yes_or_no(text: str) -> bool | None:
 # "reserve the navy one", "add 2", "i'll take it", "put one by for me": the shopper wants it, not just to know.
 _WANTS = re.compile(
     r"^\s*(?:(?:ok|okay|yes|yeah|yep|right|great|cool|please|pls|and|also|then|so|can you|could you|can u|could u|"
-    r"i'?d like to|i would like to|id like to|i want to|i wanna|just|oh|actually)[\s,]+)*"
+    r"can i|could i|hmm+|fine|alright|go on|i'?d like to|i would like to|id like to|i want to|i wanna|just|oh|actually)[\s,]+)*"
     r"(?:reserve|add|put|hold|book|buy|grab|get me|gimme|order(?!\s+(?:status|number|no|ref))|"
     r"(?:i'?ll|ill|i'?d|id|i will)\s+(?:take|have|get|grab))\b",
     re.I,
@@ -201,6 +202,12 @@ def pick_option(text: str, options: Sequence[Button], *, values: Sequence[str] =
         rest = re.sub(rf"(?<!\w){re.escape(names[containing[0]])}(?!\w)", " ", plain).split()
         if all(word in _FILLER for word in rest):
             return options[containing[0]]
+    # Words that only one title has ("the fleece one", "the shirt", "the zip off ones").
+    said = [word for word in stripped.split() if word not in _FILLER]
+    if said:
+        having = [i for i, name in enumerate(names) if all(re.search(rf"(?<!\w){re.escape(word)}s?(?!\w)", name) for word in said)]
+        if len(having) == 1:
+            return options[having[0]]
     # A near spelling of one title ("pay at pikup", "didsbry").
     if len(stripped) >= 4:
         scored = sorted(((fuzz.ratio(stripped, name), i) for i, name in enumerate(names) if name), reverse=True)

@@ -78,6 +78,7 @@ _FAULTY = re.compile(
     r"stopped working|is (?:that|it) covered|under (?:warranty|guarantee)|warranty|guarantee)\b",
     re.I,
 )
+_REPAIR = re.compile(r"\b(?:fix|fixed|repair|repaired|mend|mended|resole|reproof|sew|stitch)\b", re.I)
 _SOMEONE_ELSE = re.compile(
     r"\b(?:can|could|will)\s+(?:my|a|another)\s+(?:\w+\s+)?(?:mate|friend|wife|husband|son|daughter|mum|mom|dad|partner|"
     r"brother|sister|colleague|someone|somebody|person|boyfriend|girlfriend|neighbour)\s+(?:collect|pick|get)\b"
@@ -96,7 +97,9 @@ _DELIVERY = re.compile(
     re.I,
 )
 _FOR_COUNT = re.compile(r"\bfor (\d{1,2}|two|three|four|five|six)\b", re.I)
-_UNSURE = re.compile(r"^\s*(?:not sure|dunno|don'?t know|no idea|unsure|idk|i'?m not sure|hmm+|um+|erm+)\b", re.I)
+_UNSURE = re.compile(
+    r"^\s*(?:not sure|dunno|don'?t know|no idea|unsure|idk|i'?m not sure|hmm+|um+|erm+)\b(?:\s+\S+){0,2}\s*[.!?]*\s*$", re.I
+)
 _STOCK_WORDS = re.compile(r"\b(?:in stock|stock|got|have|available|any left|left)\b", re.I)
 _FOLLOW_UP = re.compile(r"^\s*(?:and|&|n|what about|how about|wot about|what of|ok and|and what about)\b|\bthen\s*\??\s*$", re.I)
 _BARE_OPTION = re.compile(r"(?:^|\s)(?:\d{1,2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl)(?:\s|$|[?.!])", re.I)
@@ -168,12 +171,12 @@ async def classify(turn: Turn) -> str:
         return "scope"
     if _DELIVERY.search(text):
         return "delivery"  # click and collect only: never a delivery promise
-    if _MY_ORDER_INFO.search(text) or _IS_IT_CANCELLED.search(text):
+    if _MY_ORDER_INFO.search(text) or _IS_IT_CANCELLED.search(text) or re.search(r"\bstatus\b", text, re.I):
         return "order_status"
     if _SOMEONE_ELSE.search(text):
         return "faq_topic:someone_else_collecting"
     if _FAULTY.search(text) and not wants_it(text):
-        return "faq_topic:faulty_items"
+        return "faq_topic:repairs" if _REPAIR.search(text) else "faq_topic:faulty_items"
     if _CANCEL_ORDER.search(text) and not is_escape(text):
         return "cancel"
     if _HOW_FAR.search(text) and turn.state.last.get("near"):
@@ -239,7 +242,7 @@ async def classify(turn: Turn) -> str:
     if turn.state.focus.product and (query.colour or query.size) and (named or _TYPED_FOLLOW_UP.match(text)):
         return "stock"
     if kind in ("stock", "reserve", "hours", "address", "nearest", "faq", "order_status", "handoff") and confidence >= 0.3:
-        return kind
+        return "stock" if kind == "reserve" and not wants_it(text) else kind  # a guess of "reserve" is a stock question
     if _SHOPPING.search(text) or (query.product_name and kind in ("stock", "reserve", "unknown") and not _QUESTION_ABOUT_ELSE.match(text)):
         return "stock"
     if yes_or_no(text) is not None:
@@ -247,6 +250,14 @@ async def classify(turn: Turn) -> str:
     if kind == "scope" or _scope_guess(turn):
         return "scope"  # the classifier leans to "not about the shop": say what we do rather than "say it again"
     return "unknown"
+
+
+def _in_last_answer(turn: Turn, text: str) -> bool:
+    """"what about sale items?" right after an answer that mentions sale items."""
+    topic = str(turn.state.last.get("topic") or "").removeprefix("faq/")
+    answer = (support.faq_answer(topic, turn.shop.settings) or "").lower() if topic else ""
+    words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in ("what", "about", "that", "this", "does", "with", "items")]
+    return bool(answer) and bool(words) and all(w.rstrip("s") in answer for w in words)
 
 
 def _scope_guess(turn: Turn) -> bool:
@@ -288,8 +299,11 @@ def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: 
             and kind not in ("hours", "nearest") and not (kind == "faq" and confidence >= SURE):
         return "address"
     own_topic = kind == "faq" and turn.heard.faq_confidence >= 0.6 and confidence >= 0.6
-    if last == "faq" and not own_topic and not query.product_id and len(text.split()) <= 8 and _CAN_I.match(text) and kind not in _NEVER_FAQ:
-        return "faq_again"  # "can i take it to a different store?" right after the returns answer
+    if last == "faq" and not query.product_id and kind not in _NEVER_FAQ and (
+        (not own_topic and len(text.split()) <= 8 and _CAN_I.match(text))
+        or (len(text.split()) <= 6 and (refers_back(text) or _in_last_answer(turn, text)))
+    ):
+        return "faq_again"  # "can i take it to a different store?" after returns; "how long does that take?"
     if sure_of_other or not follows:
         return None
     if _DESCRIBE.search(text) and (query.product_id or turn.state.focus.product):

@@ -122,7 +122,11 @@ async def heard_focus(turn: Turn, *, keep_product: bool) -> tuple[Focus, StockQu
         colour, size = colour or said_colour, size or said_size
     if switched and focus.colour is None and focus.size is None and not (colour or size):
         focus = await _as_in_basket(turn, focus)  # "add 1 more chair": the chair already in the basket
-    if not query.product_id and focus.product and _FOR_KIDS.search(text):
+    if not query.product_id and focus.product and _FOR_ADULTS.search(text):
+        grown = await _kids_version(turn, focus.product, kids=False)  # "not the kids one, an adult one"
+        if grown and grown != focus.product:
+            focus, switched = Focus(product=grown, store=focus.store, quantity=focus.quantity), True
+    elif not query.product_id and focus.product and _FOR_KIDS.search(text):
         kids = await _kids_version(turn, focus.product)  # "not that one, the kids one"
         if kids and kids != focus.product:
             kept = focus.colour if focus.colour in (await options_of(turn, kids)).colours else None
@@ -146,11 +150,16 @@ async def heard_focus(turn: Turn, *, keep_product: bool) -> tuple[Focus, StockQu
 _FOR_KIDS = re.compile(r"\b(?:kids?|kid'?s|child(?:ren)?'?s?|junior|for my (?:son|daughter|boy|girl))\b", re.I)
 
 
-async def _kids_version(turn: Turn, product_id: str) -> str | None:
-    """The children's product most like this one ("the kids one" while talking about the Helvellyn jacket)."""
+_FOR_ADULTS = re.compile(r"\b(?:adults?|grown.?ups?|men'?s|women'?s|ladies|for me|my size)\b", re.I)
+
+
+async def _kids_version(turn: Turn, product_id: str, kids: bool = True) -> str | None:
+    """The children's product most like this one ("the kids one" while talking about the Helvellyn jacket), or
+    with kids=False the grown-ups' one most like a children's product."""
     options = await options_of(turn, product_id)
-    found = await turn.shop.call(search_products, f"kids {options.category} {options.name}", None, 1)
-    return found.hits[0].product_id if found.hits else None
+    name = re.sub(r"\bkids'?\b", " ", options.name, flags=re.I)
+    found = await turn.shop.call(search_products, f"{'kids ' if kids else ''}{options.category} {name}", None, 3)
+    return next((hit.product_id for hit in found.hits if hit.product_id != product_id), None)
 
 
 async def _as_in_basket(turn: Turn, focus: Focus) -> Focus:
@@ -181,7 +190,11 @@ def _names_something_else(text: str) -> bool:
     return bool(words) and not refers_back(asked.group("what"))
 
 
-_BROWSING = re.compile(r"\bwhat\s+(?:\w+\s+){1,3}(?:do|have)\s+(?:you|u)\b|\bshow me\b|\bdo (?:you|u) (?:do|sell)\b|\bwhat (?:kinds?|sorts?|types?) of\b", re.I)
+_BROWSING = re.compile(
+    r"\bwhat\s+(?:\w+\s+){1,3}(?:do|have)\s+(?:you|u)\b|\bshow me\b|\bdo (?:you|u) (?:do|sell)\b|\bwhat (?:kinds?|sorts?|types?) of\b|"
+    r"\bbest\b|\brecommend\b|\bgood for\b|\bsuitable for\b",
+    re.I,
+)
 _SOME = re.compile(r"\b(?:a few|some|several|a bunch|multiple|a load|loads)\b", re.I)
 
 
@@ -446,6 +459,7 @@ def _unknown_size(query: StockQuery, text: str, options: ProductOptions) -> str 
 
 # Intents that mean the reply is about something else, and how sure the classifier must be.
 _A_QUESTION = re.compile(r"^\s*(?:how|what|whats|what's|when|why|where|which|who|is|are|does|do|will|would|can you|could you)\b", re.I)
+_STOCK_CHECK = re.compile(r"\b(?:in stock|have you got|got any|do you have|is there|are there|available|any left)\b", re.I)
 _OTHER_TOPIC_INTENTS = {
     "out_of_scope": 0.55, "faq": 0.6, "ask_hours": 0.6, "ask_address": 0.6, "ask_nearest_store": 0.6, "view_cart": 0.6,
     "order_status": 0.6, "request_human": 0.6, "greet": 0.8, "goodbye": 0.8, "thank": 0.8, "insult": 0.6,
@@ -467,7 +481,13 @@ _DEARER = re.compile(r"\b(?:dearer|dearest|more expensive|most expensive|pricier
 
 
 def _picked_by_price(text: str, question: Question) -> Button | None:
-    """"the cheaper one" / "the most expensive" among the products listed."""
+    """"the cheaper one" / "the most expensive" / "the red one" among the products listed."""
+    colours = list(question.data.get("colours") or [])
+    said = {word.strip(".,!?") for word in text.lower().split()}
+    if len(colours) == len(question.options) and said & set(COMMON_COLOURS):
+        having = [i for i, offered in enumerate(colours) if said & set(offered)]
+        if len(having) == 1:  # "the red one": the only product listed that comes in red
+            return question.options[having[0]]
     prices = list(question.data.get("prices") or [])
     if len(prices) != len(question.options) or not prices:
         return None
@@ -486,22 +506,28 @@ async def answer(turn: Turn, question: Question) -> bool:
     """
     goal = _goal_after(question)
     heard = turn.heard
-    if heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.5) or (not heard.tapped and wants_it(turn.text)):
+    if heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.8) or (not heard.tapped and wants_it(turn.text)):
         goal = RESERVE  # "reserve 2" while asked for the colour: the answer will be reserved, not just checked
+    elif not heard.tapped and _STOCK_CHECK.search(turn.text):
+        goal = CHECK  # "is it in stock at stockport?" after "want that one?": a question, not a reservation
     if heard.tapped:
         if heard.intent not in ("inform", "check_stock", "reserve_item") or not heard.entities:
             return False
-        before = turn.state.focus.product
         turn.state = replace(turn.state, focus=_entities_focus(turn, turn.state.focus))
-        if question.goal == "pick" and turn.state.focus.product and turn.state.focus.product != before:
-            turn.say(format_product_options(await options_of(turn, turn.state.focus.product)))
+        product = turn.state.focus.product
+        if question.goal == "pick" and product:
+            options = await options_of(turn, product)
+            turn.say(format_product_options(options))  # what was picked, with its price, before its questions
+            colour = next((c for c in options.colours if c.lower() in (turn.text or "").lower().split()), None)
+            if colour and not turn.state.focus.colour:
+                turn.state = turn.state.with_focus(colour=colour)  # "the red one": red
         await proceed(turn, RESERVE if heard.intent == "reserve_item" else goal)
         return True
     text = turn.text
     if question.goal == "pick":
         picked = _picked_by_price(text, question)
         if picked is not None:
-            turn.heard = turn.heard.as_payload(picked.payload)
+            turn.heard = replace(turn.heard.as_payload(picked.payload), text=text)  # keep the words: "the red one"
             return await answer(turn, question)
         warmer = _WARMEST.search(text)
         if warmer and question.data.get("query"):  # "and the warmest?" after "cheapest jacket"
@@ -659,6 +685,21 @@ async def price(turn: Turn) -> None:
     await proceed(turn, "price")
 
 
+async def _collect_elsewhere(turn: Turn) -> None:
+    focus = turn.state.focus
+    assert focus.product and focus.store
+    answer = await turn.shop.call(check_stock, focus.product, focus.store, _specific(focus.colour), _specific(focus.size))
+    if not answer.in_stock:
+        turn.done(goal=CHECK)
+        offers.after_stock_answer(turn, answer, format_stock_answer(answer))
+        return
+    cart = await turn.shop.call(view_cart, turn.conversation_id)
+    from bot.conversation.basket import offer_checkout
+
+    turn.done(goal=RESERVE, sku=answer.sku, quantity=turn.state.last.get("quantity"))
+    offer_checkout(turn, f"OK, collecting from {answer.store.name} instead - they have it. {format_cart(cart)}")
+
+
 async def correct(turn: Turn) -> None:
     """"No, I meant blue", "actually size 10", "make it stockport": change the focus and redo the last step.
 
@@ -677,6 +718,10 @@ async def correct(turn: Turn) -> None:
         if focus.size is None and before.size in options.sizes:
             focus = replace(focus, size=before.size)
     turn.state = replace(turn.state, focus=focus)
+    if last.get("goal") == RESERVE and last.get("sku") and before.product == focus.product and \
+            (before.colour, before.size) == (focus.colour, focus.size) and focus.store != before.store:
+        await _collect_elsewhere(turn)  # "oh wait, salford quays not arndale": the same item, collected there
+        return
     if last.get("goal") == RESERVE and last.get("sku"):
         await turn.shop.call(remove_from_cart, turn.conversation_id, str(last["sku"]))
         turn.state = turn.state.with_focus(quantity=focus.quantity or int(last.get("quantity") or 1))

@@ -59,6 +59,7 @@ class ProductHit:
     available: int  # at the store asked about, else across every store
     stores_with_stock: int
     store_name: str | None  # the store `available` is for, when one was given
+    colours: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,9 @@ def _rank(index: _SearchIndex, text: str) -> tuple[list[str], _Constraints]:
         # The products that meet the most of the words ("waterproof jacket": both), or all but one of them.
         fits = [pid for pid in scores if _fits(index.docs[pid], constraints)]
         best = max((matched_words[pid] for pid in fits), default=0)
-        candidates = [pid for pid in fits if matched_words[pid] >= max(best - 1, 1)]
+        # All the words where several products have them all ("hiking boots"), else all but one ("camping trip").
+        complete = [pid for pid in fits if matched_words[pid] == best]
+        candidates = complete if len(complete) > 1 else [pid for pid in fits if matched_words[pid] >= max(best - 1, 1)]
         # Products named by the words ("fleeces": the two fleeces) before those that only share a category.
         top = max((scores[pid] for pid in candidates), default=0.0)
         fitting = [pid for pid in candidates if scores[pid] >= 0.6 * top]
@@ -302,5 +305,6 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
     for product_id in shortlist[:limit]:
         doc = index.docs[product_id]
         units, stores = stock.get(product_id, (0, 0))
-        hits.append(ProductHit(product_id, doc.name, doc.price_min, doc.price_max, doc.currency, units, stores, store_name))
+        hits.append(ProductHit(product_id, doc.name, doc.price_min, doc.price_max, doc.currency, units, stores, store_name,
+                               tuple(sorted(doc.colours))))
     return SearchResult(tuple(hits), _describe(constraints))
