@@ -187,6 +187,7 @@ async def classify(turn: Turn) -> str:
         said_colour, said_size = await stock.focus_options(turn, words)
         query = replace(query, colour=query.colour or said_colour, size=query.size or said_size)
     named = bool(query.product_id or query.colour or query.size or query.store_id or query.quantity)
+    named = named or bool(turn.state.focus.product and stock.asks_other_version(words))  # "the kids one"
     last = turn.state.last.get("goal")
     if _ANOTHER.search(text) and turn.state.focus.product and not query.product_id and last in ("reserve", "order", "quantity", "cancel"):
         return "reserve"  # "and another pair at stockport please" after an order
@@ -228,6 +229,8 @@ async def classify(turn: Turn) -> str:
         query.product_id or turn.state.focus.product or named
     ):
         return "reserve"
+    if kind == "reserve" and confidence < SURE and not wants_it(text):
+        kind = "stock"  # the classifier's "reserve" needs the words to want it too ("i need an adult one")
     if confidence >= CONFIDENT and kind != "unknown":
         if kind in ("stock", "scope", "faq") and _PRICE_WORDS.search(text) and (query.product_id or refers_back(text)):
             return "price"

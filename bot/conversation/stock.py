@@ -13,7 +13,15 @@ from dataclasses import replace
 
 from bot.conversation import offers
 from bot.conversation.heard import payload
-from bot.conversation.reading import last_said, refers_back, wants_it, without_leading_no, without_negated, yes_or_no
+from bot.conversation.reading import (
+    is_correction,
+    last_said,
+    refers_back,
+    wants_it,
+    without_leading_no,
+    without_negated,
+    yes_or_no,
+)
 from bot.conversation.state import Button, Focus, Question
 from bot.conversation.turn import Turn
 from bot.replies import distance_text, human_list
@@ -151,6 +159,11 @@ _FOR_KIDS = re.compile(r"\b(?:kids?|kid'?s|child(?:ren)?'?s?|junior|for my (?:so
 
 
 _FOR_ADULTS = re.compile(r"\b(?:adults?|grown.?ups?|men'?s|women'?s|ladies|for me|my size)\b", re.I)
+
+
+def asks_other_version(text: str) -> bool:
+    """"the kids one", "an adult one": the same kind of product for someone else."""
+    return bool(_FOR_KIDS.search(text) or _FOR_ADULTS.search(text))
 
 
 async def _kids_version(turn: Turn, product_id: str, kids: bool = True) -> str | None:
@@ -600,7 +613,9 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
         heard.confidence >= 0.5 and heard.intent in _OTHER_TOPICS or _A_QUESTION.match(turn.text)
     ):
         return False  # "when does arndale close?", "how heavy is it?": a question, not a yes to reserving
-    wants = said is True or wants_it(turn.text) or heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.5)
+    if not heard.tapped and (is_correction(turn.text) or re.match(r"^\s*(?:no|not)\b", turn.text, re.I)):
+        return False  # "not the kids one, an adult one": a correction, not a yes
+    wants = said is True or wants_it(turn.text) or heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.8)
     store_id = heard.entity("store") if heard.tapped else None
     quantity = None
     if question.goal == "reserve_there":
