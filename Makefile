@@ -27,8 +27,10 @@ browser: ## install Debian's Chromium for browser tests when it is missing
 lock: ## re-resolve requirements.in into requirements.txt (one pip run, with rasa's pins)
 	@bash scripts/lock_requirements.sh
 
-eval: venv ## NLU quality report on the held-out file (trains its own model in a temp dir)
+eval: venv model ## quality report: NLU on its held-out file, the conversation scenarios (suite and held-out), off-topic messages
 	$(PY) -m scripts.eval_nlu
+	$(PY) -m scripts.eval_conversations
+	$(PY) -m scripts.eval_scope --min 0.9
 
 bench: venv model ## benchmark against bare Rasa; --quick with BENCH_ARGS=--quick
 	$(PY) -m bench $(BENCH_ARGS)

@@ -78,6 +78,11 @@ _FAULTY = re.compile(
     r"stopped working|is (?:that|it) covered|under (?:warranty|guarantee)|warranty|guarantee)\b",
     re.I,
 )
+_PAY_WITH = re.compile(
+    r"\b(?:take|accept|pay (?:with|by|using|on)|use|do)\b.*\b(?:amex|american express|visa|mastercard|maestro|paypal|klarna|"
+    r"clearpay|apple ?pay|google ?pay|contactless|cash|debit cards?|credit cards?)\b|^\s*(?:amex|paypal|klarna|clearpay|apple pay)\s*\??\s*$",
+    re.I,
+)
 _REPAIR = re.compile(r"\b(?:fix|fixed|repair|repaired|mend|mended|resole|reproof|sew|stitch)\b", re.I)
 _SOMEONE_ELSE = re.compile(
     r"\b(?:can|could|will)\s+(?:my|a|another)\s+(?:\w+\s+)?(?:mate|friend|wife|husband|son|daughter|mum|mom|dad|partner|"
@@ -175,6 +180,8 @@ async def classify(turn: Turn) -> str:
         return "order_status"
     if _SOMEONE_ELSE.search(text):
         return "faq_topic:someone_else_collecting"
+    if _PAY_WITH.search(text) and not scope.off_topic_reason(text):
+        return "faq_topic:payment_methods"
     if _FAULTY.search(text) and not wants_it(text):
         return "faq_topic:repairs" if _REPAIR.search(text) else "faq_topic:faulty_items"
     if _CANCEL_ORDER.search(text) and not is_escape(text):
