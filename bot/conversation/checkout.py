@@ -12,7 +12,7 @@ from typing import Callable
 
 from bot.config import Settings
 from bot.conversation.heard import payload
-from bot.conversation.reading import yes_or_no
+from bot.conversation.reading import without_negated, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
 from bot.domain.orders import EmptyCart, HoldPolicy, OrderError, OutOfStock, PaymentMethodNotOffered
@@ -66,13 +66,13 @@ def payment_method_in(text: str) -> str | None:
 
 
 async def store_named(turn: Turn) -> str | None:
-    """A store the message names (a tapped button's id or the shopper's words)."""
-    named = turn.heard.entity("store")
+    """A store the message names (a tapped button's id or the shopper's words, "not stockport" left out)."""
+    named = turn.heard.entity("store") if turn.heard.tapped or not turn.text else None
+    if turn.text and not named:
+        found = await turn.shop.call(match_store, without_negated(turn.text))
+        return found.store_id if found else None
     if named:
         found = await turn.shop.call(match_store, named)
-        return found.store_id if found else None
-    if turn.text:
-        found = await turn.shop.call(match_store, turn.text)
         return found.store_id if found else None
     return None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.conversation import basket, checkout, handoff, notices, orders, phone_link, requests, stock, stores, support
+from bot.conversation import alternatives, basket, checkout, handoff, notices, orders, phone_link, requests, slot_answers, stock, stores, support
 from bot.conversation.heard import Heard, parse_payload, payload
 from bot.conversation.reading import is_escape, pick_option, yes_or_no
 from bot.conversation.state import Button, DialogueState, Question
@@ -25,12 +25,14 @@ START_AGAIN = "OK, let's start again. What can I help you with?"
 TALK_TO_A_PERSON = Button("Talk to a person", payload("request_human"))
 # Goals whose questions a new stock request replaces rather than interrupts.
 _REPLACED_BY_STOCK = stock.STOCK_GOALS | {"reserve_offer", "reserve_there"}
+# Questions about the item or the stores offered: after the answer, the offer to reserve is made again.
+_KEEP_THE_OFFER = frozenset({"price", "describe", "address", "hours", "distance", "delivery", "faq", "faq_again"})
 # The goal a request starts: asking for it again while its question is pending starts it afresh.
 _STARTS = {"link_phone": "link_phone", "cancel": "cancel", "checkout": "checkout", "choose_store": "checkout",
            "handoff": "handoff", "leave_message": "message", "nearest": "nearest"}
 _ANSWERS = {
-    "check": stock.answer, "reserve": stock.answer, "pick": stock.answer, "price": stock.answer,
-    "reserve_offer": stock.answer_offer, "reserve_there": stock.answer_offer,
+    "check": slot_answers.answer, "reserve": slot_answers.answer, "pick": slot_answers.answer, "price": slot_answers.answer,
+    "reserve_offer": alternatives.answer_offer, "reserve_there": alternatives.answer_offer, "distance": stores.answer,
     "checkout": checkout.answer, "remove": basket.answer, "quantity": basket.answer,
     "cancel": orders.answer, "verify_order": orders.answer, "store_info": stores.answer, "nearest": stores.answer,
     "handoff": handoff.answer, "message": handoff.answer, "link_phone": phone_link.answer,
@@ -66,6 +68,8 @@ async def _converse(turn: Turn) -> None:
         turn.state = turn.state.cleared()
         turn.say(START_AGAIN, support.HELP_BUTTONS)
         return
+    if not heard.tapped:
+        await stores.note_home(turn)  # "i'm in chorlton, ...": kept for "closest to me" and "how far"
     if question is not None and not heard.tapped and question.options:
         option = pick_option(heard.text, question.options, values=_option_values(question))
         if option is None and len(question.options) == 1 and yes_or_no(heard.text) is True:
@@ -80,8 +84,8 @@ async def _converse(turn: Turn) -> None:
             turn.state = replace(turn.state, misses=0)
             return
         kind = await requests.classify(turn)
-        if question.data.get("soft") and kind in ("price", "describe") and question.data.get("again"):
-            turn.state = turn.state.suspend()  # "how much is it?" before saying yes: the offer stands
+        if question.data.get("soft") and question.data.get("again") and (kind in _KEEP_THE_OFFER or kind.startswith("faq_topic:")):
+            turn.state = turn.state.suspend()  # "how much is it?", "where's arndale?" before saying yes: the offer stands
         elif question.data.get("soft"):
             turn.state = turn.state.asking(None)  # an offer not taken up simply lapses
         elif kind in ("unknown", "affirm"):
@@ -129,6 +133,8 @@ def _come_back(turn: Turn) -> None:
     turn.state, question = turn.state.resume()
     if question is None:
         return
+    if question.goal == "reserve_there" and turn.state.last.get("store"):
+        question = alternatives.towards(question, str(turn.state.last["store"]))  # the store just asked about first
     turn.state = turn.state.asking(question)
     turn.asked = True
     if question.data.get("again"):  # an offer is made again in a word: "Reserve at Didsbury?"

@@ -47,6 +47,8 @@ _CORRECTION = re.compile(
     r"should\s+(?:be|have\s+been))\b",
     re.I,
 )
+# A message that opens like a question ("how heavy is it?", "when do you close?"), not an answer.
+A_QUESTION = re.compile(r"^\s*(?:how|what|whats|what's|when|why|where|which|who|is|are|does|do|will|would|can you|could you)\b", re.I)
 _LEADING_NO = re.compile(r"^\s*(?:no|nope|nah|sorry|oops|wait|hang on)\b[\s,.!-]*", re.I)
 
 _ORDINALS = {
@@ -54,9 +56,9 @@ _ORDINALS = {
     "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5, "sixth": 6, "6th": 6, "six": 6,
 }
 _ORDINAL = re.compile(
-    r"^\s*(?:(?:i'?ll\s+(?:take|have)|i\s+want|give\s+me|get\s+me|let'?s\s+(?:go\s+with|do)|go\s+with|try|what\s+about|ok|okay|yes|yeah)\s+)*"
+    r"^\s*(?:(?:i'?ll\s+(?:take|have)|i\s+want|give\s+me|get\s+me|let'?s\s+(?:go\s+with|do)|go\s+with|try|what\s+about|ok|okay|yes|yeah|cheers|thanks|ta|great|lovely|perfect|fine|right)[\s,.!]+)*"
     r"(?:the\s+|that\s+|this\s+|number\s+|no\.?\s*|option\s+|#)?"
-    r"(?P<which>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|\d{1,2})(?:\s+(?:one|option|choice))?"
+    r"(?P<which>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last|\d{1,2})(?:\s+(?:one|option|choice|store|shop|branch))?"
     r"(?:\s+(?:please|pls|plz|thanks|ta))?\s*[.!]*\s*$",
     re.I,
 )
@@ -217,6 +219,7 @@ def pick_option(text: str, options: Sequence[Button], *, values: Sequence[str] =
 
 
 __all__ = [
+    "A_QUESTION",
     "wants_it",
     "is_correction",
     "is_escape",

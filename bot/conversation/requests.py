@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.conversation import basket, checkout, handoff, orders, phone_link, scope, stock, stores, support
+from bot.conversation import alternatives, basket, checkout, corrections, handoff, orders, phone_link, product_info, scope, stock, stores, support
 from bot.conversation.language import foreign_language
 from bot.conversation.reading import (
     is_correction,
@@ -72,6 +72,8 @@ _HOW_MANY_LEFT = re.compile(r"\b(?:how many|any left|in stock|still got|still ha
 _MY_ORDER = re.compile(r"\b(?:my order|the order|my reservation|mine|it)\b", re.I)
 _HOW_FAR = re.compile(r"\bhow far\b|\bdistance\b|\bhow close\b|\bhow many (?:km|miles)\b", re.I)
 # Shapes the classifier confuses, read from the words (each one checked before the intent is trusted).
+_TOTAL = re.compile(r"\b(?:what'?s|whats|what is|how much is) (?:the|my) total\b|^\s*(?:and )?(?:the )?total\s*\??\s*$|\bhow much (?:does|is) (?:it|that|everything|my basket) (?:come to|all together|altogether)\b", re.I)
+_OTHER_COLOURS = re.compile(r"\b(?:other|different|what|which|any more|more)\s+colou?rs?\b(?!.*\b(?:come|comes|do(?:es)? it)\b)", re.I)
 _MY_ORDER_INFO = re.compile(r"\bmy (?:pickup|collection) code\b|\bmy order (?:number|no|ref|reference)\b|\bwhat(?:'s| is| s)? my order\b", re.I)
 _FAULTY = re.compile(
     r"\b(?:broke|broken|fell apart|falling apart|ripped|torn|leaks?|leaking|faulty|defective|came off|come off|"
@@ -106,7 +108,7 @@ _UNSURE = re.compile(
     r"^\s*(?:not sure|dunno|don'?t know|no idea|unsure|idk|i'?m not sure|hmm+|um+|erm+)\b(?:\s+\S+){0,2}\s*[.!?]*\s*$", re.I
 )
 _STOCK_WORDS = re.compile(r"\b(?:in stock|stock|got|have|available|any left|left)\b", re.I)
-_FOLLOW_UP = re.compile(r"^\s*(?:and|&|n|what about|how about|wot about|what of|ok and|and what about)\b|\bthen\s*\??\s*$", re.I)
+_FOLLOW_UP = re.compile(r"^\s*(?:and|&|n|plus|also|oh and|what about|how about|wot about|what of|ok and|and what about)\b|\bthen\s*\??\s*$", re.I)
 _BARE_OPTION = re.compile(r"(?:^|\s)(?:\d{1,2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl)(?:\s|$|[?.!])", re.I)
 _BARE_NUMBER = re.compile(r"^\s*(?:just\s+|only\s+|make it\s+)?(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
 _LEADING_NO = re.compile(r"^\s*(?:no|nope|nah|not)\b", re.I)
@@ -143,7 +145,7 @@ _EVERYTHING = re.compile(r"\b(?:everything|all of it|all my (?:stuff|things|item
 # A different intent must be this sure to break the thread of a follow-up ("and on sunday?" after hours).
 SURE = 0.80
 # Requests that start a new stock step: they replace a pending stock question instead of interrupting it.
-STOCK_KINDS = frozenset({"stock", "reserve", "correct"})
+STOCK_KINDS = frozenset({"stock", "reserve", "correct", "colours_here"})
 _PRICE_WORDS = re.compile(r"\b(?:how much|price|prices|cost|costs|£)\b", re.I)
 _TYPED_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|in|at|any in|got any in)\b", re.I)
 
@@ -186,8 +188,12 @@ async def classify(turn: Turn) -> str:
         return "faq_topic:repairs" if _REPAIR.search(text) else "faq_topic:faulty_items"
     if _CANCEL_ORDER.search(text) and not is_escape(text):
         return "cancel"
-    if _HOW_FAR.search(text) and turn.state.last.get("near"):
-        return "distance"
+    if _HOW_FAR.search(text) and (turn.state.last.get("near") or turn.state.home or await checkout.store_named(turn)):
+        return "distance"  # "how far is stockport from me? i'm in chorlton"
+    if _TOTAL.search(text):
+        return "basket"  # "whats the total"
+    if _OTHER_COLOURS.search(text) and turn.state.focus.product:
+        return "colours_here"  # "any other colours at arndale?"
     words = without_negated(without_leading_no(text))
     query = await stock.read_query(turn, words)
     if not query.product_id and turn.state.focus.product and not (query.colour and query.size):
@@ -333,6 +339,8 @@ def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: 
         if last == "price" and (query.product_id or not turn.state.focus.store):
             return "price"  # "and the summit one?" after a price
         return "stock"  # "and in 10?" while talking about a store's stock
+    if last == "distance" and query.store_id and not query.product_id:
+        return "distance"  # "and didsbury?" after how far stockport is
     if last in ("check", "price") and turn.state.focus.product and _PRICE_WORDS.search(text):
         return "price"
     if last == "faq" and not query.product_id and kind in ("faq", "unknown", "scope", "stock", "inform") and confidence < SURE:
@@ -366,15 +374,6 @@ async def _delivery(turn: Turn) -> None:
         turn.state = turn.state.with_focus(product=query.product_id, colour=query.colour, size=query.size)
     turn.heard = replace(turn.heard, faq_topic="faq/delivery", faq_confidence=1.0, confidence=max(turn.heard.confidence, 1.0))
     await _faq(turn)
-
-
-async def _distance(turn: Turn) -> None:
-    """"How far is it?" after the nearest store to a place was used."""
-    near = turn.state.last.get("near") or {}
-    if near:
-        turn.say(f"{near['store']} is {near['km']} km from {near['place']}.")
-        return
-    await stores.nearest(turn)
 
 
 async def _faq(turn: Turn) -> None:
@@ -473,13 +472,14 @@ async def _reserve(turn: Turn) -> None:
 _HANDLERS = {
     "stock": _stock,
     "reserve": _reserve,
-    "price": stock.price,
-    "describe": stock.describe,
-    "compare": stock.compare,
+    "price": product_info.price,
+    "describe": product_info.describe,
+    "compare": product_info.compare,
     "faq_again": _faq_again,
     "delivery": _delivery,
-    "distance": _distance,
-    "correct": stock.correct,
+    "distance": stores.distance,
+    "colours_here": alternatives.colours_here,
+    "correct": corrections.correct,
     "basket": basket.show,
     "remove": basket.remove,
     "quantity": basket.change_quantity,

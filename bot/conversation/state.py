@@ -83,6 +83,7 @@ class DialogueState:
     last: dict[str, Any] = field(default_factory=dict)  # what the last completed step did (for corrections)
     misses: int = 0  # messages in a row the assistant could not place
     rudeness: int = 0  # abusive messages so far
+    home: str = ""  # the place the shopper said they are in ("i live in sale"), for "closest to me"
 
     def asking(self, question: Question | None) -> "DialogueState":
         return replace(self, question=question)
@@ -118,7 +119,7 @@ class DialogueState:
 
     def cleared(self) -> "DialogueState":
         """"Start over": no pending question, nothing suspended, no focus."""
-        return DialogueState(rudeness=self.rudeness)
+        return DialogueState(rudeness=self.rudeness, home=self.home)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -138,6 +139,7 @@ class DialogueState:
                 last=dict(raw.get("last") or {}),
                 misses=int(raw.get("misses") or 0),
                 rudeness=int(raw.get("rudeness") or 0),
+                home=str(raw.get("home") or ""),
             )
         except (TypeError, ValueError):
             return cls()

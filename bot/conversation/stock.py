@@ -14,13 +14,10 @@ from dataclasses import replace
 from bot.conversation import offers
 from bot.conversation.heard import payload
 from bot.conversation.reading import (
-    is_correction,
     last_said,
     refers_back,
-    wants_it,
     without_leading_no,
     without_negated,
-    yes_or_no,
 )
 from bot.conversation.state import Button, Focus, Question
 from bot.conversation.turn import Turn
@@ -39,7 +36,7 @@ from bot.services.catalog import (
     resolve_options,
 )
 from bot.services.cart import view_cart
-from bot.services.checkout import add_item, quantity_in
+from bot.services.checkout import add_item
 from bot.services.inventory import check_stock, where_in_stock
 from bot.services.search import search_products
 from bot.services.stores import list_stores, nearest_stores
@@ -47,13 +44,13 @@ from bot.services.stores import list_stores, nearest_stores
 ANY = "any"
 CHECK, RESERVE = "check", "reserve"
 MAX_QUANTITY = 20
-_ANY_ANSWER = re.compile(
+ANY_ANSWER = re.compile(
     r"^\s*(?:any|any\s+(?:colou?r|size|one|of them|is fine|will do)|either|either one|whatever|whichever|don'?t mind|"
     r"i don'?t mind|doesn'?t matter|not fussed|no preference|all|any of them|surprise me)\s*[.!]*\s*$",
     re.I,
 )
 # Inside a longer reply to "which colour?": "dont mind, any colour is fine".
-_ANY_WITHIN = re.compile(
+ANY_WITHIN = re.compile(
     r"\b(?:any (?:colou?r|size|one)|don'?t mind|doesn'?t matter|not fussed|no preference|either (?:one|is fine|will do)|whatever)\b",
     re.I,
 )
@@ -90,7 +87,7 @@ async def options_of(turn: Turn, product_id: str) -> ProductOptions:
     return turn.facts[key]
 
 
-def _entities_focus(turn: Turn, focus: Focus) -> Focus:
+def entities_focus(turn: Turn, focus: Focus) -> Focus:
     """What a tapped button (or NLU entity) names: its product, colour, size, store, quantity."""
     entities = turn.heard.entities
     if entities.get("product"):
@@ -110,7 +107,7 @@ async def heard_focus(turn: Turn, *, keep_product: bool) -> tuple[Focus, StockQu
     """
     focus = turn.state.focus
     if turn.heard.tapped:
-        return _entities_focus(turn, focus), StockQuery()
+        return entities_focus(turn, focus), StockQuery()
     text = without_negated(without_leading_no(last_said(turn.text)))
     query = await read_query(turn, text)
     switched = bool(query.product_id and query.product_id != focus.product)
@@ -141,7 +138,7 @@ async def heard_focus(turn: Turn, *, keep_product: bool) -> tuple[Focus, StockQu
             focus, switched = Focus(product=kids, colour=kept, store=focus.store, quantity=focus.quantity), True
             size = None if size and size not in (await options_of(turn, kids)).sizes else size
     if not (switched or keep_product or refers_back(text) or colour or size or query.store_id or query.quantity
-            or _ANY_ANSWER.match(text)):
+            or ANY_ANSWER.match(text)):
         return focus, query
     changes: dict[str, object] = {}
     if colour:
@@ -208,7 +205,7 @@ _BROWSING = re.compile(
     r"\bbest\b|\brecommend\b|\bgood for\b|\bsuitable for\b",
     re.I,
 )
-_SOME = re.compile(r"\b(?:a few|some|several|a bunch|multiple|a load|loads)\b", re.I)
+SOME = re.compile(r"\b(?:a few|some|several|a bunch|multiple|a load|loads)\b", re.I)
 
 
 async def ask(turn: Turn, goal: str) -> None:
@@ -216,7 +213,7 @@ async def ask(turn: Turn, goal: str) -> None:
     focus, query = await heard_focus(turn, keep_product=goal == RESERVE)
     if not turn.heard.tapped and not query.product_id and focus.product and _names_something_else(turn.text):
         focus = Focus(store=focus.store)  # "do you sell bikes?" is not about the chair we were discussing
-    if goal == RESERVE and query.quantity is None and _SOME.search(turn.text or "") and focus.product:
+    if goal == RESERVE and query.quantity is None and SOME.search(turn.text or "") and focus.product:
         # "i want to reserve a few": how many, then carry on.
         turn.state = replace(turn.state, focus=focus)
         options = await options_of(turn, focus.product)
@@ -318,7 +315,7 @@ async def ask_option(turn: Turn, goal: str, slot: str, options: ProductOptions, 
         store = await _store_name(turn) if goal == CHECK else None
         where = f" should I check at {store}" if store else ""
         noun = "Which colour" if slot == "colour" else "What size"
-        colour = _specific(turn.state.focus.colour) if slot == "size" else None
+        colour = specific(turn.state.focus.colour) if slot == "size" else None
         item = f"{options.name} in {colour.lower()}" if colour and len(options.colours) > 1 else options.name
         lead = f"{noun} of the {item}{where}? {listed[:1].upper()}{listed[1:]}."
     # Sizes are answered by their own words on SMS ("9"), so they are not numbered there.
@@ -347,8 +344,8 @@ async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
     elif turn.text and _WHERE.search(turn.text):
         # "where can i get the coniston jacket in olive L": the stores that have it, to pick one.
         focus = turn.state.focus
-        found = await turn.shop.call(where_in_stock, focus.product, _specific(focus.colour), _specific(focus.size))
-        which = option_words(_specific(focus.colour), _specific(focus.size))
+        found = await turn.shop.call(where_in_stock, focus.product, specific(focus.colour), specific(focus.size))
+        which = option_words(specific(focus.colour), specific(focus.size))
         item = f"the {options.name}" + (f" in {which}" if which else "")
         if not found:
             turn.done(goal=CHECK)
@@ -378,7 +375,7 @@ def _unknown_store_named(turn: Turn) -> str | None:
     return found.group(1)
 
 
-def _specific(value: str | None) -> str | None:
+def specific(value: str | None) -> str | None:
     return None if value in (None, ANY) else value
 
 
@@ -386,7 +383,7 @@ async def answer_stock(turn: Turn) -> None:
     focus = turn.state.focus
     assert focus.product and focus.store
     quantity = min(max(focus.quantity or 1, 1), MAX_QUANTITY)
-    answer = await turn.shop.call(check_stock, focus.product, focus.store, _specific(focus.colour), _specific(focus.size), quantity)
+    answer = await turn.shop.call(check_stock, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity)
     near = turn.facts.get("near")
     turn.done(goal=CHECK, **({"near": near} if near else {}))
     offers.after_stock_answer(turn, answer, format_stock_answer(answer))
@@ -401,12 +398,12 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
         turn.say(f"I can reserve 1 to {MAX_QUANTITY} of an item at a time. How many would you like?")
         return
     result = await turn.shop.call(
-        add_item, turn.conversation_id, focus.product, focus.store, _specific(focus.colour), _specific(focus.size), quantity
+        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity
     )
     if result.cart is None:
         turn.done(goal=CHECK)
         if result.stock.sku is None:  # "any" colour or size cannot be reserved: one variant is needed
-            missing = [slot for slot in ("colour", "size") if _specific(getattr(focus, slot)) is None]
+            missing = [slot for slot in ("colour", "size") if specific(getattr(focus, slot)) is None]
             turn.state = turn.state.with_focus(**{slot: None for slot in missing})
             await proceed(turn, RESERVE)
             return
@@ -424,7 +421,7 @@ async def describe_product(turn: Turn) -> None:
     focus = turn.state.focus
     assert focus.product
     options = await options_of(turn, focus.product)
-    colour, size = _specific(focus.colour), _specific(focus.size)
+    colour, size = specific(focus.colour), specific(focus.size)
     buttons = (Button("Check stock", payload("check_stock")), Button("Reserve it", payload("reserve_item")))
     turn.done(goal="price")
     turn.state = turn.state.asking(Question("reserve_offer", "confirm", buttons, data={"soft": True}))
@@ -448,301 +445,3 @@ def has_one_size(options: ProductOptions) -> bool:
 
 
 STOCK_GOALS = frozenset({CHECK, RESERVE, "pick"})
-
-
-def _goal_after(question: Question) -> str:
-    """The goal a reply to `question` serves: a product picked from a list goes on to what the list was for."""
-    return str(question.data.get("then", CHECK)) if question.goal == "pick" else question.goal
-
-
-def _unknown_colour(text: str, options: ProductOptions) -> str | None:
-    said = {word.strip(".,!?") for word in text.lower().split()}
-    offered = {colour.lower() for colour in options.colours}
-    return next((colour for colour in COMMON_COLOURS if colour in said and colour not in offered), None)
-
-
-def _unknown_size(query: StockQuery, text: str, options: ProductOptions) -> str | None:
-    if query.size and query.size not in options.sizes:
-        return query.size
-    bare = text.strip().upper()
-    if re.fullmatch(r"\d{1,2}(?:\.5)?|XXS|XS|S|M|L|XL|XXL|XXXL", bare) and bare not in options.sizes:
-        return bare
-    return None
-
-
-# Intents that mean the reply is about something else, and how sure the classifier must be.
-_A_QUESTION = re.compile(r"^\s*(?:how|what|whats|what's|when|why|where|which|who|is|are|does|do|will|would|can you|could you)\b", re.I)
-_STOCK_CHECK = re.compile(r"\b(?:in stock|have you got|got any|do you have|is there|are there|available|any left)\b", re.I)
-_OTHER_TOPIC_INTENTS = {
-    "out_of_scope": 0.55, "faq": 0.6, "ask_hours": 0.6, "ask_address": 0.6, "ask_nearest_store": 0.6, "view_cart": 0.6,
-    "order_status": 0.6, "request_human": 0.6, "greet": 0.8, "goodbye": 0.8, "thank": 0.8, "insult": 0.6,
-}
-_SLOT_WORDS = re.compile(r"\b(?:colou?r|size|sz|uk|small|medium|large|xs|s|m|l|xl|xxl|\d{1,2}(?:\.5)?)\b", re.I)
-
-
-def _names_a_slot_value(text: str) -> bool:
-    return bool(_SLOT_WORDS.search(text)) or any(colour in text.lower().split() for colour in COMMON_COLOURS)
-
-
-_OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
-_CLOSEST_PLEASE = re.compile(r"\bwhichever\b|^\s*(?:the\s+)?(?:closest|nearest)(?:\s+one)?(?:\s+(?:please|pls|then))?\s*[.!]*\s*$", re.I)
-_CLOSER = re.compile(r"\b(?:closer|closest|nearer|nearest|further|which is near)\b", re.I)
-_WARMEST = re.compile(r"\b(?:warmest|lightest|waterproofest|most waterproof)\b", re.I)
-_WARMEST_MEANS = {"warmest": "warm insulated", "lightest": "lightweight", "waterproofest": "waterproof", "most waterproof": "waterproof"}
-_CHEAPER = re.compile(r"\b(?:cheap|cheaper|cheapest|less expensive|lower price|budget)\b", re.I)
-_DEARER = re.compile(r"\b(?:dearer|dearest|more expensive|most expensive|pricier|priciest|best one|top of the range)\b", re.I)
-
-
-def _picked_by_price(text: str, question: Question) -> Button | None:
-    """"the cheaper one" / "the most expensive" / "the red one" among the products listed."""
-    colours = list(question.data.get("colours") or [])
-    said = {word.strip(".,!?") for word in text.lower().split()}
-    if len(colours) == len(question.options) and said & set(COMMON_COLOURS):
-        having = [i for i, offered in enumerate(colours) if said & set(offered)]
-        if len(having) == 1:  # "the red one": the only product listed that comes in red
-            return question.options[having[0]]
-    prices = list(question.data.get("prices") or [])
-    if len(prices) != len(question.options) or not prices:
-        return None
-    if _CHEAPER.search(text):
-        return question.options[prices.index(min(prices))]
-    if _DEARER.search(text):
-        return question.options[prices.index(max(prices))]
-    return None
-
-
-async def answer(turn: Turn, question: Question) -> bool:
-    """A reply to "which product / colour / size / store?": fills whatever it names and carries on.
-
-    Returns False when the reply names nothing for this step (the engine then decides whether it is a
-    new request or asks again).
-    """
-    goal = _goal_after(question)
-    heard = turn.heard
-    if heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.8) or (not heard.tapped and wants_it(turn.text)):
-        goal = RESERVE  # "reserve 2" while asked for the colour: the answer will be reserved, not just checked
-    elif not heard.tapped and _STOCK_CHECK.search(turn.text):
-        goal = CHECK  # "is it in stock at stockport?" after "want that one?": a question, not a reservation
-    if heard.tapped:
-        if heard.intent not in ("inform", "check_stock", "reserve_item") or not heard.entities:
-            return False
-        turn.state = replace(turn.state, focus=_entities_focus(turn, turn.state.focus))
-        product = turn.state.focus.product
-        if question.goal == "pick" and product:
-            options = await options_of(turn, product)
-            turn.say(format_product_options(options))  # what was picked, with its price, before its questions
-            colour = next((c for c in options.colours if c.lower() in (turn.text or "").lower().split()), None)
-            if colour and not turn.state.focus.colour:
-                turn.state = turn.state.with_focus(colour=colour)  # "the red one": red
-        await proceed(turn, RESERVE if heard.intent == "reserve_item" else goal)
-        return True
-    text = turn.text
-    if question.goal == "pick":
-        picked = _picked_by_price(text, question)
-        if picked is not None:
-            turn.heard = replace(turn.heard.as_payload(picked.payload), text=text)  # keep the words: "the red one"
-            return await answer(turn, question)
-        warmer = _WARMEST.search(text)
-        if warmer and question.data.get("query"):  # "and the warmest?" after "cheapest jacket"
-            earlier = re.sub(r"\b(?:cheapest|cheaper|dearest|most expensive|priciest|whats|what's|your)\b", " ", str(question.data["query"]))
-            return await offers.browse(turn, goal, f"{earlier} {_WARMEST_MEANS[warmer.group(0).lower()]}")
-    if question.about == "quantity":
-        count = quantity_in(text)
-        if count is None:
-            return False
-        turn.state = turn.state.with_focus(quantity=count)
-        await proceed(turn, RESERVE)
-        return True
-    if question.about in ("colour", "size") and (_ANY_ANSWER.match(text) or _ANY_WITHIN.search(text)):
-        turn.state = turn.state.with_focus(**{question.about: ANY})
-        await proceed(turn, goal)
-        return True
-    if _OTHER_TOPIC_INTENTS.get(heard.intent or "", 1.1) <= heard.confidence and not _names_a_slot_value(text):
-        return False  # a confident question about something else ("what's the weather?", "when do you close?")
-    if question.about == "store" and refers_back(text) and turn.state.focus.store:
-        await proceed(turn, goal)  # "ok that one" after the nearest stores were listed
-        return True
-    focus, query = await heard_focus(turn, keep_product=True)
-    if question.goal == "pick" and not focus.product and len(question.options) > 1:
-        # "green M at arndale?" while choosing from the list: kept for later, and the choice asked again.
-        turn.state = replace(turn.state, focus=focus)
-        listed = str(question.data.get("text", ""))
-        turn.ask(question, f"Which one? {human_list([option.title for option in question.options], 'or')}", remember=listed,
-                 show_options=not turn.on_phone)
-        return True
-    if focus != turn.state.focus:
-        picked = question.goal == "pick" and focus.product != turn.state.focus.product
-        turn.state = replace(turn.state, focus=focus)
-        if picked and focus.product:
-            turn.say(format_product_options(await options_of(turn, focus.product)))
-        await proceed(turn, goal)
-        return True
-    product = turn.state.focus.product
-    if product and question.about in ("colour", "size"):
-        options = await options_of(turn, product)
-        unknown = _unknown_colour(text, options) if question.about == "colour" else _unknown_size(query, text, options)
-        if unknown:
-            await ask_option(turn, goal, question.about, options, unknown=unknown)
-            return True
-    if question.about == "product" and query.product_name:
-        if not await offers.browse(turn, goal):
-            await ask_product(turn, goal, query)
-        return True
-    return False
-
-
-async def answer_offer(turn: Turn, question: Question) -> bool:
-    """"Reserve it?" after a stock answer, or "reserve at Didsbury?" when this store had none."""
-    from bot.conversation.checkout import store_named
-
-    heard = turn.heard
-    said = None if heard.tapped else yes_or_no(turn.text)
-    if said is False:
-        turn.done()
-        turn.say("OK. Anything else I can help with?")
-        return True
-    if question.goal == "reserve_there" and _CLOSEST_PLEASE.search(turn.text):
-        said, wants = True, True  # "whichever is closest": the nearest offered store
-    elif question.goal == "reserve_there" and _CLOSER.search(turn.text):
-        closest = (question.data.get("stores") or [None])[0]
-        option = next((o for o in question.options if closest and f'"{closest}"' in o.payload), question.options[0])
-        nearest = option.title.removeprefix("Reserve at ")
-        turn.ask(question, f"{nearest} is the closest of those. Reserve at {nearest}?", remember=str(question.data.get("text", "")))
-        return True
-    if not heard.tapped and said is None and not wants_it(turn.text) and (
-        heard.confidence >= 0.5 and heard.intent in _OTHER_TOPICS or _A_QUESTION.match(turn.text)
-    ):
-        return False  # "when does arndale close?", "how heavy is it?": a question, not a yes to reserving
-    if not heard.tapped and (is_correction(turn.text) or re.match(r"^\s*(?:no|not)\b", turn.text, re.I)):
-        return False  # "not the kids one, an adult one": a correction, not a yes
-    wants = said is True or wants_it(turn.text) or heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.8)
-    store_id = heard.entity("store") if heard.tapped else None
-    quantity = None
-    if question.goal == "reserve_there":
-        offered = list(question.data.get("stores") or [])
-        named = store_id or await store_named(turn)
-        quantity = quantity_in(turn.text) if turn.text else None
-        here_available = int(question.data.get("here_available") or 0)
-        if named in offered or (named and wants):
-            store_id = named
-        elif quantity and 0 < quantity <= here_available:  # "just the 2 then": what this store has
-            store_id = str(question.data["here"])
-        elif wants and offered:
-            store_id = offered[0]  # "yes" / "reserve there": the nearest one that has it
-        else:
-            return False
-    elif not wants:
-        return False
-    if question.goal == "reserve_offer" and _SOME.search(turn.text or "") and not quantity_in(turn.text or ""):
-        options = await options_of(turn, turn.state.focus.product) if turn.state.focus.product else None
-        if options is not None:  # "i want to reserve a few": how many?
-            turn.ask(Question(RESERVE, "quantity", data={"subject": f"the {options.name}"}),
-                     f"How many of the {options.name} would you like?")
-            return True
-    focus = _entities_focus(turn, turn.state.focus) if heard.tapped else (await heard_focus(turn, keep_product=True))[0]
-    focus = replace(focus, store=store_id or focus.store)
-    if quantity:
-        focus = replace(focus, quantity=quantity)
-    turn.state = replace(turn.state, focus=focus)
-    turn.done()
-    await proceed(turn, RESERVE)
-    return True
-
-
-async def describe(turn: Turn) -> None:
-    """"What colours does it come in?", "tell me about the stove", "how heavy is it": what the product is."""
-    focus, query = await heard_focus(turn, keep_product=True)
-    turn.state = replace(turn.state, focus=focus)
-    if not focus.product:
-        await ask_product(turn, "price", query)
-        return
-    options = await options_of(turn, focus.product)
-    turn.done()  # what the product is: the thread of the conversation (a stock check, a price) goes on
-    buttons = (Button("Check stock", payload("check_stock")), Button("Reserve it", payload("reserve_item")))
-    turn.state = turn.state.asking(Question("reserve_offer", "confirm", buttons, data={"soft": True}))
-    about = f" {options.description}" if options.description else ""
-    turn.say(f"{format_product_options(options)}{about}", buttons)
-
-
-async def compare(turn: Turn) -> None:
-    """"Which is cheaper?" between the last two products talked about."""
-    recent = list(turn.state.recent[-2:])
-    if len(recent) < 2:
-        await price(turn)
-        return
-    described = [await options_of(turn, product) for product in recent]
-    cheaper = not re.search(r"\b(?:dearer|more expensive|pricier)\b", turn.text, re.I)
-    ranked = sorted(described, key=lambda o: o.price_min_minor, reverse=not cheaper)
-    first, second = ranked
-    word = "cheaper" if cheaper else "dearer"
-    turn.done(goal="price")
-    turn.say(
-        f"The {first.name} is {word}: {format_price_range(first.price_min_minor, first.price_max_minor, first.currency)}, "
-        f"against {format_price_range(second.price_min_minor, second.price_max_minor, second.currency)} for the {second.name}."
-    )
-
-
-_FOR_COUNT = re.compile(r"\bfor (\d{1,2}|two|three|four|five|six)\b", re.I)
-
-
-async def price(turn: Turn) -> None:
-    """"How much are the trailblazer boots?" / "how much is it?": the price and options of the product."""
-    focus, query = await heard_focus(turn, keep_product=True)
-    counted = _FOR_COUNT.search(turn.text or "")
-    if counted:  # "and for 2?"
-        focus = replace(focus, quantity=quantity_in(counted.group(0)))
-    turn.state = replace(turn.state, focus=focus)
-    if not focus.product:
-        if await offers.browse(turn, CHECK):
-            return
-        await ask_product(turn, "price", query)
-        return
-    await proceed(turn, "price")
-
-
-async def _collect_elsewhere(turn: Turn) -> None:
-    focus = turn.state.focus
-    assert focus.product and focus.store
-    answer = await turn.shop.call(check_stock, focus.product, focus.store, _specific(focus.colour), _specific(focus.size))
-    if not answer.in_stock:
-        turn.done(goal=CHECK)
-        offers.after_stock_answer(turn, answer, format_stock_answer(answer))
-        return
-    cart = await turn.shop.call(view_cart, turn.conversation_id)
-    from bot.conversation.basket import offer_checkout
-
-    turn.done(goal=RESERVE, sku=answer.sku, quantity=turn.state.last.get("quantity"))
-    offer_checkout(turn, f"OK, collecting from {answer.store.name} instead - they have it. {format_cart(cart)}")
-
-
-async def correct(turn: Turn) -> None:
-    """"No, I meant blue", "actually size 10", "make it stockport": change the focus and redo the last step.
-
-    After an item went into the basket, the correction swaps that basket line instead of adding another.
-    """
-    from bot.services.cart import remove_from_cart
-
-    last = dict(turn.state.last)
-    before = turn.state.focus
-    focus, _ = await heard_focus(turn, keep_product=True)
-    if focus.product and before.product and focus.product != before.product:
-        # "no, the half zip one": the size (or colour) already chosen still applies where the new product has it.
-        options = await options_of(turn, focus.product)
-        if focus.colour is None and before.colour in options.colours:
-            focus = replace(focus, colour=before.colour)
-        if focus.size is None and before.size in options.sizes:
-            focus = replace(focus, size=before.size)
-    turn.state = replace(turn.state, focus=focus)
-    if last.get("goal") == RESERVE and last.get("sku") and before.product == focus.product and \
-            (before.colour, before.size) == (focus.colour, focus.size) and focus.store != before.store:
-        await _collect_elsewhere(turn)  # "oh wait, salford quays not arndale": the same item, collected there
-        return
-    if last.get("goal") == RESERVE and last.get("sku"):
-        await turn.shop.call(remove_from_cart, turn.conversation_id, str(last["sku"]))
-        turn.state = turn.state.with_focus(quantity=focus.quantity or int(last.get("quantity") or 1))
-        await proceed(turn, RESERVE)
-        return
-    if not focus.product:
-        await ask(turn, CHECK)
-        return
-    await proceed(turn, CHECK)

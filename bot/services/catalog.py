@@ -177,7 +177,7 @@ _QUANTITY_PATTERNS = (
     # "2 green camp chairs", "3 stoves at stockport": a count opening the message, before the thing itself.
     re.compile(rf"^ ({_NUM}|a couple) (?!person|people|man|men|in |inch|litre|liter|l |year|yr|yo |pack|x |and a half|half|uk|size|sz)(?=(?P<next>[a-z]+))"),
     # "reserve 2", "add two", "i'll take 3": a number right after a verb of buying is how many.
-    re.compile(rf" (?:reserve|add|take|get|want|need|hold|order|book|buy|put|grab|have) ({_NUM}|a couple)(?= (?!and a half|n a half|half|uk|w )|$)"),
+    re.compile(rf" (?:reserve|add|take|get|want|need|hold|order|book|buy|put|grab|have|make it|make that|make them) ({_NUM}|a couple)(?= (?!and a half|n a half|half|uk|w )|$)"),
     re.compile(r" x ?(\d{1,2}) "),
     re.compile(r" (\d{1,2}) ?x "),
 )

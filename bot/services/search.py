@@ -10,42 +10,22 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 
 from bot.models import Inventory, Product, Store, Variant
 from bot.services.catalog import _COLOUR_SYNONYMS, _RELATED, _STOPWORDS, catalogue_snapshot, normalise_text, stem_word
+from bot.services.search_words import ADVICE, NEEDS, QUERY_STOPWORDS, Constraints, read_request
 from bot.services.unit_of_work import UnitOfWork, read_only
 
 # Field weights: a word in the name says more than the same word in the description.
 _WEIGHTS = {"name": 3.0, "category": 1.5, "tags": 2.0, "brand": 1.0, "description": 0.5}
-# What a need is met by: "rain" is met by waterproof things, "cold" by warm ones.
-_NEEDS = {"rain": ("waterproof",), "wet": ("waterproof",), "raining": ("waterproof",), "cold": ("warm", "insulated"),
-          "winter": ("warm", "insulated"), "snow": ("warm", "waterproof"), "hike": ("hiking", "walking"),
-          "walk": ("walking", "hiking"), "hiking": ("walking",), "walking": ("hiking",), "camp": ("camping",),
-          "drink": ("drinks", "bottle"), "drinks": ("bottle",), "water": ("bottle", "drinks"), "light": ("torch",),
-          "night": ("torch",), "dark": ("torch",), "sleep": ("sleeping",), "run": ("running",), "jog": ("running",)}
-_KIDS = frozenset(
-    "kid kids child children childs childrens son daughter boy boys girl girls junior juniors toddler little youth school "
-    "grandson granddaughter grandkids nephew niece".split()
-)
-_QUERY_STOPWORDS = _STOPWORDS | frozenset(
-    "something anything some good nice best cheap cheapest recommend recommendation show sell selling range options"
-    " what which got under below less than over above more cheaper pounds quid gbp people person man men women kid"
-    " kids child children for about would should could really very also maybe perhaps thing things stuff gear kit"
-    " one ones kind sort type any some other different new good nice decent proper little big present gift year old"
-    " years age away mum dad mom wife husband loves likes".split()
-)
-_PRICE_MAX = re.compile(r"(?:under|below|less than|max(?:imum)?|up to|no more than|cheaper than|within|budget(?: of)?|<)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
-_PRICE_ABOUT = re.compile(r"(?:about|around|roughly|approx(?:imately)?|~)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
-_PRICE_MIN = re.compile(r"(?:over|above|more than|at least|>)\s*£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp)?", re.I)
-_SLEEPS = re.compile(r"\b(?:for\s+)?(\d{1,2}|two|three|four|five|six)\s*(?:-|\s)?(?:people|person|persons|man|men|berth|sleeper|of us)\b", re.I)
-_FAMILY = re.compile(r"\bfamily\b", re.I)
-_NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _CHEAPEST = re.compile(r"\b(?:cheapest|least expensive|lowest price|cheap)\b", re.I)
 _DEAREST = re.compile(r"\b(?:most expensive|priciest|dearest|top of the range)\b", re.I)
+# "hats and gloves", "a tent, a stove and a mat": each thing is looked for on its own.
+_AND = re.compile(r"\s*(?:,|\band\b|&|\bplus\b)\s*", re.I)
 MAX_HITS = 5
 
 
@@ -66,6 +46,7 @@ class ProductHit:
 class SearchResult:
     hits: tuple[ProductHit, ...]
     described: str  # what the constraints were, for the reply: " under £50 for kids"
+    cheapest_instead: bool = False  # nothing met the price limit: these are the cheapest that fit otherwise
 
 
 @dataclass(frozen=True)
@@ -75,6 +56,7 @@ class _Doc:
     fields: dict[str, frozenset[str]]
     audience: str
     sleeps: int | None
+    volume: float | None
     colours: frozenset[str]
     price_min: int
     price_max: int
@@ -85,6 +67,7 @@ class _Doc:
 class _SearchIndex:
     docs: dict[str, _Doc]
     postings: dict[str, dict[str, float]]  # token -> product id -> weight
+    tagged: dict[str, dict[str, float]]  # tag token -> product id -> weight (what products are for)
     vocabulary: tuple[str, ...]
     idf: dict[str, float]
     colours: dict[str, str]  # word -> catalogue colour
@@ -108,11 +91,12 @@ def _build(uow: UnitOfWork) -> _SearchIndex:
             colours.setdefault(product_id, set()).add(colour)
     docs: dict[str, _Doc] = {}
     postings: dict[str, dict[str, float]] = {}
+    tagged: dict[str, dict[str, float]] = {}
     rows = uow.session.execute(
         select(Product.id, Product.name, Product.category, Product.tags, Product.brand, Product.description,
-               Product.audience, Product.sleeps)
+               Product.audience, Product.sleeps, Product.volume_l)
     )
-    for product_id, name, category, tags, brand, description, audience, sleeps in rows:
+    for product_id, name, category, tags, brand, description, audience, sleeps, volume in rows:
         if product_id not in prices:
             continue  # nothing to sell
         name_tokens = _tokens(name)
@@ -123,8 +107,10 @@ def _build(uow: UnitOfWork) -> _SearchIndex:
             "brand": _tokens(brand or ""), "description": _tokens(description or ""),
         }
         low, high, currency = prices[product_id]
-        docs[product_id] = _Doc(product_id, name, fields, audience or "adults", sleeps,
+        docs[product_id] = _Doc(product_id, name, fields, audience or "adults", sleeps, volume,
                                 frozenset(c.lower() for c in colours.get(product_id, ())), low, high, currency)
+        for token in fields["tags"]:
+            tagged.setdefault(token, {})[product_id] = _WEIGHTS["tags"]
         for field, tokens in fields.items():
             for token in tokens:
                 weights = postings.setdefault(token, {})
@@ -134,66 +120,20 @@ def _build(uow: UnitOfWork) -> _SearchIndex:
     all_colours = {colour for doc in docs.values() for colour in doc.colours}
     colour_words = {colour: colour for colour in all_colours}
     colour_words.update({synonym: target for synonym, target in _COLOUR_SYNONYMS.items() if target in all_colours})
-    return _SearchIndex(docs, postings, tuple(sorted(postings)), idf, colour_words)
-
-
-@dataclass(frozen=True)
-class _Constraints:
-    price_max: int | None = None  # minor units
-    price_min: int | None = None
-    kids: bool = False
-    sleeps: int | None = None
-    colour: str | None = None
-
-
-def _constraints(index: _SearchIndex, text: str) -> tuple[_Constraints, str]:
-    """Reads the limits in the message and returns them with the words left for matching."""
-    price_max = price_min = sleeps = None
-    if match := _PRICE_MAX.search(text):
-        price_max, text = int(match.group(1)) * 100, text.replace(match.group(0), " ")
-    if match := _PRICE_MIN.search(text):
-        price_min, text = int(match.group(1)) * 100, text.replace(match.group(0), " ")
-    if price_max is None and price_min is None and (match := _PRICE_ABOUT.search(text)):
-        around = int(match.group(1)) * 100  # "about 20 quid": within a third either way
-        price_min, price_max, text = around * 2 // 3, around * 4 // 3, text.replace(match.group(0), " ")
-    if match := _SLEEPS.search(text):
-        word = match.group(1).lower()
-        sleeps, text = _NUMBER_WORDS.get(word) or int(word), text.replace(match.group(0), " ")
-    elif _FAMILY.search(text):
-        sleeps = 4
-    words = normalise_text(text).split()
-    aged = re.search(r"\b(\d{1,2}) ?(?:year old|yr old|yo|years old)\b|\bage (\d{1,2})\b", text, re.I)
-    kids = any(word in _KIDS for word in words) or bool(aged and int(aged.group(1) or aged.group(2)) <= 14)
-    colour = next((index.colours[word] for word in words if word in index.colours), None)
-    rest = " ".join(word for word in words if word not in _KIDS and word not in index.colours)
-    return _Constraints(price_max, price_min, kids, sleeps, colour), rest
-
-
-def _describe(constraints: _Constraints, currency: str = "GBP") -> str:
-    parts = []
-    if constraints.kids:
-        parts.append(" for children")
-    if constraints.sleeps:
-        parts.append(f" for {constraints.sleeps} people")
-    if constraints.price_max is not None and constraints.price_min is not None:
-        parts.append(f" between £{constraints.price_min // 100} and £{constraints.price_max // 100}")
-    elif constraints.price_max is not None:
-        parts.append(f" under £{constraints.price_max // 100}")
-    elif constraints.price_min is not None:
-        parts.append(f" over £{constraints.price_min // 100}")
-    return "".join(parts)
+    return _SearchIndex(docs, postings, tagged, tuple(sorted(postings)), idf, colour_words)
 
 
 def _query_tokens(index: _SearchIndex, rest: str) -> list[tuple[str, dict[str, float]]]:
     """Each meaningful word with the index tokens it matches (itself, or near spellings)."""
     result = []
     for word in normalise_text(rest).split():
-        if word in _QUERY_STOPWORDS or word.isdigit() or len(word) < 3:
+        if word in QUERY_STOPWORDS or word.isdigit() or len(word) < 3:
             continue
         stem = stem_word(word)
-        needs = {stem_word(need): 0.8 for need in _NEEDS.get(stem, _NEEDS.get(word, ())) if stem_word(need) in index.postings}
+        # A need ("rain", "munro") is met by products tagged for it: "#waterproof" looks in tags only.
+        needs = {f"#{stem_word(need)}": 0.8 for need in NEEDS.get(stem, NEEDS.get(word, ())) if stem_word(need) in index.tagged}
         if stem in index.postings:
-            result.append((stem, {stem: 1.0, **{k: v for k, v in needs.items() if k != stem}}))
+            result.append((stem, {stem: 1.0, **needs}))
             continue
         if needs:
             result.append((stem, needs))
@@ -208,7 +148,7 @@ def _query_tokens(index: _SearchIndex, rest: str) -> list[tuple[str, dict[str, f
     return result
 
 
-def _fits(doc: _Doc, constraints: _Constraints) -> bool:
+def _fits(doc: _Doc, constraints: Constraints) -> bool:
     if constraints.price_max is not None and doc.price_min > constraints.price_max:
         return False
     if constraints.price_min is not None and doc.price_max < constraints.price_min:
@@ -220,41 +160,68 @@ def _fits(doc: _Doc, constraints: _Constraints) -> bool:
     return constraints.colour is None or constraints.colour.lower() in doc.colours
 
 
-def _rank(index: _SearchIndex, text: str) -> tuple[list[str], _Constraints]:
-    constraints, rest = _constraints(index, text)
+def _matching(index: _SearchIndex, rest: str, constraints: Constraints, advice: bool) -> tuple[list[str], dict[str, float]]:
+    """Products that fit the words of `rest` and the limits, best first, with their scores."""
     words = _query_tokens(index, rest)
     meaningful = [(word, matches) for word, matches in words if matches]
-    has_constraint = constraints != _Constraints()
+    has_constraint = constraints != Constraints()
     if not meaningful and not has_constraint:
-        return [], constraints
-    if words and len(meaningful) < len(words) / 2 and not has_constraint:
-        return [], constraints  # mostly words we have nothing for: not a shopping request we can serve
+        return [], {}
+    if words and len(meaningful) < len(words) / 2 and not has_constraint and not advice:
+        return [], {}  # mostly words we have nothing for: not a shopping request we can serve
     scores: dict[str, float] = {}
     matched_words: dict[str, int] = {}
     for _word, matches in meaningful:
         best: dict[str, float] = {}
+        needs: dict[str, float] = {}  # a product meeting more of a need's aspects fits it better (warm and insulated)
         for token, similarity in matches.items():
-            for product_id, weight in index.postings[token].items():
-                value = similarity * weight * index.idf[token]
-                best[product_id] = max(best.get(product_id, 0.0), value)
+            tag = token.removeprefix("#")
+            for product_id, weight in (index.tagged[tag] if token.startswith("#") else index.postings[token]).items():
+                value = similarity * weight * index.idf[tag]
+                if token.startswith("#"):
+                    needs[product_id] = needs.get(product_id, 0.0) + value
+                else:
+                    best[product_id] = max(best.get(product_id, 0.0), value)
+        for product_id, value in needs.items():
+            best[product_id] = max(best.get(product_id, 0.0), value)
         for product_id, value in best.items():
             scores[product_id] = scores.get(product_id, 0.0) + value
             matched_words[product_id] = matched_words.get(product_id, 0) + 1
-    if meaningful:
-        # The products that meet the most of the words ("waterproof jacket": both), or all but one of them.
-        fits = [pid for pid in scores if _fits(index.docs[pid], constraints)]
-        best = max((matched_words[pid] for pid in fits), default=0)
-        # All the words where several products have them all ("hiking boots"), else all but one ("camping trip").
-        complete = [pid for pid in fits if matched_words[pid] == best]
-        candidates = complete if len(complete) > 1 else [pid for pid in fits if matched_words[pid] >= max(best - 1, 1)]
-        # Products named by the words ("fleeces": the two fleeces) before those that only share a category.
-        top = max((scores[pid] for pid in candidates), default=0.0)
-        fitting = [pid for pid in candidates if scores[pid] >= 0.6 * top]
+    if not meaningful:
+        return [pid for pid in index.docs if _fits(index.docs[pid], constraints)], scores
+    # The products that meet the most of the words ("waterproof jacket": both), or all but one of them.
+    fits = [pid for pid in scores if _fits(index.docs[pid], constraints)]
+    best_count = max((matched_words[pid] for pid in fits), default=0)
+    # All the words where several products have them all ("hiking boots"), else all but one ("camping trip").
+    complete = [pid for pid in fits if matched_words[pid] == best_count]
+    candidates = complete if len(complete) > 1 else [pid for pid in fits if matched_words[pid] >= max(best_count - 1, 1)]
+    head = meaningful[-1][1]  # "walking jacket": short of both words, a jacket before a walking shoe
+    if best_count < len(meaningful) and (of_kind := [pid for pid in candidates if any(pid in index.postings.get(t, {}) for t in head)]):
+        candidates = of_kind
+    # Products named by the words ("fleeces": the two fleeces) before those that only share a category.
+    top = max((scores[pid] for pid in candidates), default=0.0)
+    fitting = [pid for pid in candidates if scores[pid] >= 0.6 * top]
+    fitting.sort(key=lambda pid: -scores.get(pid, 0.0))
+    return fitting, scores
+
+
+def _rank(index: _SearchIndex, text: str, **overrides: int | None) -> tuple[list[str], Constraints]:
+    constraints, rest = read_request(text, index.colours)
+    constraints = replace(constraints, **overrides)
+    advice = bool(ADVICE.search(text))
+    if constraints.kids and not _matching(index, rest, constraints, advice)[0]:
+        constraints = replace(constraints, kids=False)  # "a hoodie for my son": we only make grown-up hoodies
+    parts = [part for part in _AND.split(rest) if part.strip()]
+    found = [_matching(index, part, constraints, advice)[0] for part in parts] if len(parts) > 1 else []
+    if len(found) > 1 and all(found):
+        # "hats and gloves": the best of each thing in turn (beanie, gloves, sun hat, ...).
+        fitting = []
+        for position in range(max(map(len, found))):
+            fitting += [group[position] for group in found if position < len(group) and group[position] not in fitting]
     else:
-        fitting = [pid for pid in index.docs if _fits(index.docs[pid], constraints)]
+        fitting, _ = _matching(index, rest, constraints, advice)
     if constraints.sleeps is not None:
         fitting.sort(key=lambda pid: (index.docs[pid].sleeps or 99) - constraints.sleeps)  # closest fit first
-    fitting.sort(key=lambda pid: -scores.get(pid, 0.0))
     if not constraints.kids:  # children's things only when children were mentioned, or nothing else fits
         adults = [pid for pid in fitting if index.docs[pid].audience != "kids"]
         fitting = adults or fitting
@@ -292,8 +259,13 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
     """
     index = catalogue_snapshot(uow, "search", _build)
     ranked, constraints = _rank(index, text)
+    cheapest_instead = False
+    if not ranked and constraints.price_max is not None:
+        # "stocking fillers under a tenner" and nothing is: the cheapest things that otherwise fit.
+        ranked, _ = _rank(index, f"{text} cheapest", price_max=None, price_min=constraints.price_min or 0)
+        cheapest_instead = bool(ranked)
     if not ranked:
-        return SearchResult((), _describe(constraints))
+        return SearchResult((), constraints.described())
     shortlist = ranked[: max(limit * 3, limit)]
     stock = _stock(uow, shortlist, store_id)
     store_name = uow.session.scalar(select(Store.name).where(Store.id == store_id)) if store_id else None
@@ -307,4 +279,4 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
         units, stores = stock.get(product_id, (0, 0))
         hits.append(ProductHit(product_id, doc.name, doc.price_min, doc.price_max, doc.currency, units, stores, store_name,
                                tuple(sorted(doc.colours))))
-    return SearchResult(tuple(hits), _describe(constraints))
+    return SearchResult(tuple(hits), constraints.described(), cheapest_instead)

@@ -1,0 +1,141 @@
+"""Replies to an offer after a stock answer: "Reserve it?", or "Reserve at Didsbury?" when the asked store
+had none ("yes", "the second store", "whichever is closest to me", "whatever you've got there")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.conversation.reading import A_QUESTION, is_correction, refers_back, wants_it, yes_or_no
+from bot.conversation.heard import payload
+from bot.conversation.state import Button, Question
+from bot.conversation.stock import CHECK, RESERVE, SOME, entities_focus, heard_focus, options_of, proceed, specific
+from bot.conversation.turn import Turn
+from bot.replies import human_list
+from bot.replies.stock import size_label
+from bot.services.checkout import quantity_in
+from bot.services.inventory import check_stock
+
+_OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
+_CLOSEST = re.compile(r"\b(?:whichever|closest|nearest|closer|nearer)\b", re.I)
+_WHICH_IS_CLOSER = re.compile(r"\b(?:which|what)(?:\s+\w+){0,2}\s+(?:is|are)\s+(?:closer|closest|nearer|nearest)\b|\bfurther\b|\bwhich is near", re.I)
+# "whatever you've got there", "i'll take the 2": what the asked store has, though fewer than wanted.
+_WHAT_IT_HAS = re.compile(r"\bwhat(?:ever)?\s+(?:you|u|they)(?:'ve|\s+have)?\s+got\b|\b(?:all|what)\s+(?:you|they)\s+have\b|\bthe ones? (?:you|they) have\b", re.I)
+_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|or)\b", re.I)
+
+
+async def _store_chosen(turn: Turn, question: Question, wants: bool) -> tuple[str | None, int | None]:
+    """Which store a reply to "Reserve at Didsbury?" settles on, and how many (None when it settles nothing)."""
+    from bot.conversation.checkout import store_named
+    from bot.conversation.stores import stores_nearest_place
+
+    heard, text = turn.heard, turn.text or ""
+    offered = [str(store) for store in question.data.get("stores") or []]
+    here = str(question.data.get("here") or "")
+    here_available = int(question.data.get("here_available") or 0)
+    quantity = quantity_in(text) if text else None
+    named = heard.entity("store") if heard.tapped else await store_named(turn)
+    if named and (named in offered or (named == here and here_available) or wants):
+        return named, quantity
+    if _WHAT_IT_HAS.search(text) and here and here_available:
+        return here, here_available  # "fine, whatever you've got there"
+    if quantity and 0 < quantity <= here_available:  # "just the 2 then": what this store has
+        return here, quantity
+    if refers_back(text) and turn.state.last.get("goal") in ("address", "hours", "distance") and turn.state.last.get("store") in offered:
+        return str(turn.state.last["store"]), quantity  # "ok that one" after asking where one of them is
+    if (wants or _CLOSEST.search(text)) and offered:
+        # "yes" / "reserve there": the nearest one that has it; "whichever is closest to me": nearest to them.
+        return (await stores_nearest_place(turn, offered))[0][0] if _CLOSEST.search(text) else offered[0], quantity
+    return None, None
+
+
+def _store_title(question: Question, store_id: str) -> str:
+    option = next((o for o in question.options if f'"{store_id}"' in o.payload), None)
+    return option.title.removeprefix("Reserve at ") if option else store_id
+
+
+def towards(question: Question, store_id: str) -> Question:
+    """The offer with `store_id` first: "yes" / "reserve it there" then means that store."""
+    stores = [str(s) for s in question.data.get("stores") or []]
+    if store_id not in stores:
+        return question
+    stores = [store_id] + [s for s in stores if s != store_id]
+    return replace(question, data={**question.data, "stores": stores, "again": f"Shall I reserve it at {_store_title(question, store_id)}?"})
+
+
+async def _say_closest(turn: Turn, question: Question) -> None:
+    """"Which of those is nearest to urmston?": the offered store nearest that place (or the shopper), as the offer."""
+    from bot.conversation.stores import stores_nearest_place
+
+    offered = [str(s) for s in question.data.get("stores") or []]
+    ranked, place = await stores_nearest_place(turn, offered)
+    nearest = ranked[0] if ranked else offered[0]
+    name = _store_title(question, nearest)
+    lead = f"Of those, {name} is the closest to {place}." if place else f"{name} is the closest of those."
+    turn.ask(towards(question, nearest), f"{lead} Reserve at {name}?", remember=str(question.data.get("text", "")))
+
+
+async def answer_offer(turn: Turn, question: Question) -> bool:
+    """"Reserve it?" after a stock answer, or "reserve at Didsbury?" when this store had none."""
+    heard, text = turn.heard, turn.text or ""
+    said = None if heard.tapped else yes_or_no(text)
+    if said is False:
+        turn.done()
+        turn.say("OK. Anything else I can help with?")
+        return True
+    wants = said is True or wants_it(text) or heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.8)
+    if question.goal == "reserve_there" and _WHICH_IS_CLOSER.search(text) and not wants:
+        await _say_closest(turn, question)
+        return True
+    settled = question.goal == "reserve_there" and bool(_WHAT_IT_HAS.search(text) or _CLOSEST.search(text))
+    if not heard.tapped and not wants and not settled and (
+        said is None and (heard.confidence >= 0.5 and heard.intent in _OTHER_TOPICS or A_QUESTION.match(text))
+        or ("?" in text and said is None) or _FOLLOW_UP.match(text)
+    ):
+        return False  # "when does arndale close?", "can you deliver instead?", "and didsbury?": a question, not a yes
+    if not heard.tapped and not settled and (is_correction(text) or re.match(r"^\s*(?:no|not|none)\b", text, re.I)):
+        return False  # "not the kids one, an adult one": a correction, not a yes
+    store_id, quantity = None, None
+    if question.goal == "reserve_there":
+        store_id, quantity = await _store_chosen(turn, question, wants)
+        if store_id is None:
+            return False
+    elif not wants:
+        return False
+    if question.goal == "reserve_offer" and SOME.search(text) and not quantity_in(text):
+        options = await options_of(turn, turn.state.focus.product) if turn.state.focus.product else None
+        if options is not None:  # "i want to reserve a few": how many?
+            turn.ask(Question(RESERVE, "quantity", data={"subject": f"the {options.name}"}),
+                     f"How many of the {options.name} would you like?")
+            return True
+    focus = entities_focus(turn, turn.state.focus) if heard.tapped else (await heard_focus(turn, keep_product=True))[0]
+    focus = replace(focus, store=store_id or focus.store)
+    if quantity:
+        focus = replace(focus, quantity=quantity)
+    turn.state = replace(turn.state, focus=focus)
+    turn.done()
+    await proceed(turn, RESERVE)
+    return True
+
+
+async def colours_here(turn: Turn) -> None:
+    """"None of those, any other colours at Arndale?": the colours that store has now, in the size asked."""
+    focus, _ = await heard_focus(turn, keep_product=True)
+    turn.state = replace(turn.state, focus=replace(focus, colour=None))
+    assert focus.product
+    if not focus.store:
+        await proceed(turn, CHECK)  # which store?
+        return
+    size = specific(focus.size)
+    answer = await turn.shop.call(check_stock, focus.product, focus.store, None, size)
+    others = [colour for colour in answer.colours_in_stock if colour != focus.colour]
+    counts = [(colour, (await turn.shop.call(check_stock, focus.product, focus.store, colour, size)).available_here) for colour in others]
+    in_size = f" in {size_label(size)}" if size else ""
+    if not counts:
+        turn.done(goal=CHECK)
+        turn.say(f"Sorry, {answer.store.name} has no other colours of the {answer.product_name}{in_size} right now.")
+        return
+    listed = human_list([f"{colour.lower()} ({count})" for colour, count in counts])
+    buttons = tuple(Button(colour, payload("inform", colour=colour)) for colour, _ in counts)
+    turn.ask(Question(CHECK, "colour", buttons, data={"subject": f"the {answer.product_name}"}),
+             f"{answer.store.name} has the {answer.product_name}{in_size} in {listed}. Which colour would you like?")

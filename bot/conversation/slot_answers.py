@@ -1,0 +1,190 @@
+"""Replies to the stock questions ("which colour?", "which one?", "which store?", "how many?"): whatever
+the reply names fills its slot and the stock step carries on; "the cheaper one" / "the red one" pick from a list."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from bot.conversation import offers
+from bot.conversation.reading import refers_back, wants_it
+from bot.conversation.state import Button, Question
+from bot.conversation.stock import (
+    ANY,
+    ANY_ANSWER,
+    ANY_WITHIN,
+    CHECK,
+    COMMON_COLOURS,
+    RESERVE,
+    ask_option,
+    ask_product,
+    entities_focus,
+    focus_options,
+    heard_focus,
+    options_of,
+    proceed,
+    read_query,
+)
+from bot.conversation.turn import Turn
+from bot.replies import human_list
+from bot.replies.stock import format_product_options
+from bot.services.catalog import ProductOptions, StockQuery
+from bot.services.checkout import quantity_in
+
+def _goal_after(question: Question) -> str:
+    """The goal a reply to `question` serves: a product picked from a list goes on to what the list was for."""
+    return str(question.data.get("then", CHECK)) if question.goal == "pick" else question.goal
+
+
+def _unknown_colour(text: str, options: ProductOptions) -> str | None:
+    said = {word.strip(".,!?") for word in text.lower().split()}
+    offered = {colour.lower() for colour in options.colours}
+    return next((colour for colour in COMMON_COLOURS if colour in said and colour not in offered), None)
+
+
+def _unknown_size(query: StockQuery, text: str, options: ProductOptions) -> str | None:
+    if query.size and query.size not in options.sizes:
+        return query.size
+    bare = text.strip().upper()
+    if re.fullmatch(r"\d{1,2}(?:\.5)?|XXS|XS|S|M|L|XL|XXL|XXXL", bare) and bare not in options.sizes:
+        return bare
+    return None
+
+
+# Intents that mean the reply is about something else, and how sure the classifier must be.
+_STOCK_CHECK = re.compile(r"\b(?:in stock|have you got|got any|do you have|is there|are there|available|any left)\b", re.I)
+_OTHER_TOPIC_INTENTS = {
+    "out_of_scope": 0.55, "faq": 0.6, "ask_hours": 0.6, "ask_address": 0.6, "ask_nearest_store": 0.6, "view_cart": 0.6,
+    "order_status": 0.6, "request_human": 0.6, "greet": 0.8, "goodbye": 0.8, "thank": 0.8, "insult": 0.6,
+}
+_SLOT_WORDS = re.compile(r"\b(?:colou?r|size|sz|uk|small|medium|large|xs|s|m|l|xl|xxl|\d{1,2}(?:\.5)?)\b", re.I)
+
+
+def _names_a_slot_value(text: str) -> bool:
+    return bool(_SLOT_WORDS.search(text)) or any(colour in text.lower().split() for colour in COMMON_COLOURS)
+
+
+_WARMEST = re.compile(r"\b(?:warmest|lightest|waterproofest|most waterproof)\b", re.I)
+_WARMEST_MEANS = {"warmest": "warm insulated", "lightest": "lightweight", "waterproofest": "waterproof", "most waterproof": "waterproof"}
+_CHEAPER = re.compile(r"\b(?:cheap|cheaper|cheapest|less expensive|lower price|budget)\b", re.I)
+_DEARER = re.compile(r"\b(?:dearer|dearest|more expensive|most expensive|pricier|priciest|best one|top of the range)\b", re.I)
+
+
+def _picked_by_price(text: str, question: Question) -> Button | None:
+    """"the cheaper one" / "the most expensive" / "the red one" among the products listed."""
+    colours = list(question.data.get("colours") or [])
+    said = {word.strip(".,!?") for word in text.lower().split()}
+    if len(colours) == len(question.options) and said & set(COMMON_COLOURS):
+        having = [i for i, offered in enumerate(colours) if said & set(offered)]
+        if len(having) == 1:  # "the red one": the only product listed that comes in red
+            return question.options[having[0]]
+    prices = list(question.data.get("prices") or [])
+    if len(prices) != len(question.options) or not prices:
+        return None
+    if _CHEAPER.search(text):
+        return question.options[prices.index(min(prices))]
+    if _DEARER.search(text):
+        return question.options[prices.index(max(prices))]
+    return None
+
+
+_PRICE_WORDS = re.compile(r"\b(?:how much|price|prices|cost|costs)\b", re.I)
+_NTH = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\s+(?:one|ones|option)\b", re.I)
+_POSITIONS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
+
+
+def _picked_by_position(text: str, question: Question) -> Button | None:
+    """"How much is the second one?": that product of the list, named inside a longer message."""
+    said = _NTH.search(text)
+    position = _POSITIONS[said.group(1).lower()] if said else None
+    if position is None or position >= len(question.options):
+        return None
+    return question.options[position]
+
+
+async def _also_said(turn: Turn) -> None:
+    """The colour, size, store and count typed along with the product picked ("the red one at trafford")."""
+    colour, size = await focus_options(turn, turn.text)
+    query = await read_query(turn)
+    changes = {"colour": colour, "size": size, "store": query.store_id, "quantity": query.quantity}
+    turn.state = turn.state.with_focus(**{slot: value for slot, value in changes.items() if value})
+
+
+async def answer(turn: Turn, question: Question) -> bool:
+    """A reply to "which product / colour / size / store?": fills whatever it names and carries on.
+
+    Returns False when the reply names nothing for this step (the engine then decides whether it is a
+    new request or asks again).
+    """
+    goal = _goal_after(question)
+    heard = turn.heard
+    if heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.8) or (not heard.tapped and wants_it(turn.text)):
+        goal = RESERVE  # "reserve 2" while asked for the colour: the answer will be reserved, not just checked
+    elif not heard.tapped and _STOCK_CHECK.search(turn.text):
+        goal = CHECK  # "is it in stock at stockport?" after "want that one?": a question, not a reservation
+    if heard.tapped:
+        if heard.intent not in ("inform", "check_stock", "reserve_item") or not heard.entities:
+            return False
+        turn.state = replace(turn.state, focus=entities_focus(turn, turn.state.focus))
+        product = turn.state.focus.product
+        priced = bool(turn.text and _PRICE_WORDS.search(turn.text))  # typed: "how much is the second one"
+        if question.goal == "pick" and product:
+            if turn.text:
+                await _also_said(turn)  # typed: "the red one at trafford?"
+            if not priced:
+                turn.say(format_product_options(await options_of(turn, product)))  # what was picked, with its price
+        await proceed(turn, RESERVE if heard.intent == "reserve_item" else "price" if priced else goal)
+        return True
+    text = turn.text
+    if question.goal == "pick":
+        picked = _picked_by_price(text, question) or _picked_by_position(text, question)
+        if picked is not None:
+            turn.heard = replace(turn.heard.as_payload(picked.payload), text=text)  # keep the words: "the red one"
+            return await answer(turn, question)
+        warmer = _WARMEST.search(text)
+        if warmer and question.data.get("query"):  # "and the warmest?" after "cheapest jacket"
+            earlier = re.sub(r"\b(?:cheapest|cheaper|dearest|most expensive|priciest|whats|what's|your)\b", " ", str(question.data["query"]))
+            return await offers.browse(turn, goal, f"{earlier} {_WARMEST_MEANS[warmer.group(0).lower()]}")
+    if question.about == "quantity":
+        count = quantity_in(text)
+        if count is None:
+            return False
+        turn.state = turn.state.with_focus(quantity=count)
+        await proceed(turn, RESERVE)
+        return True
+    if question.about in ("colour", "size") and (ANY_ANSWER.match(text) or ANY_WITHIN.search(text)):
+        turn.state = turn.state.with_focus(**{question.about: ANY})
+        await proceed(turn, goal)
+        return True
+    if _OTHER_TOPIC_INTENTS.get(heard.intent or "", 1.1) <= heard.confidence and not _names_a_slot_value(text):
+        return False  # a confident question about something else ("what's the weather?", "when do you close?")
+    if question.about == "store" and refers_back(text) and turn.state.focus.store:
+        await proceed(turn, goal)  # "ok that one" after the nearest stores were listed
+        return True
+    focus, query = await heard_focus(turn, keep_product=True)
+    if question.goal == "pick" and not focus.product and len(question.options) > 1:
+        # "green M at arndale?" while choosing from the list: kept for later, and the choice asked again.
+        turn.state = replace(turn.state, focus=focus)
+        listed = str(question.data.get("text", ""))
+        turn.ask(question, f"Which one? {human_list([option.title for option in question.options], 'or')}", remember=listed,
+                 show_options=not turn.on_phone)
+        return True
+    if focus != turn.state.focus:
+        picked = question.goal == "pick" and focus.product != turn.state.focus.product
+        turn.state = replace(turn.state, focus=focus)
+        if picked and focus.product:
+            turn.say(format_product_options(await options_of(turn, focus.product)))
+        await proceed(turn, goal)
+        return True
+    product = turn.state.focus.product
+    if product and question.about in ("colour", "size"):
+        options = await options_of(turn, product)
+        unknown = _unknown_colour(text, options) if question.about == "colour" else _unknown_size(query, text, options)
+        if unknown:
+            await ask_option(turn, goal, question.about, options, unknown=unknown)
+            return True
+    if question.about == "product" and query.product_name:
+        if not await offers.browse(turn, goal):
+            await ask_product(turn, goal, query)
+        return True
+    return False
