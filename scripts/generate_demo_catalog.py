@@ -248,7 +248,7 @@ ATTRIBUTES = {
     "FS-ACC-SUN": ("adults", "summer hat", None, None),
     "FS-ACC-POL": ("adults", "hiking walking", None, None),
     "FS-ACC-BTL": ("adults", "drinks hiking camping", None, 1),
-    "FS-ACC-TRC": ("adults", "camping light night", None, None),
+    "FS-ACC-TRC": ("adults", "camping light night torch", None, None),
     "FS-CMP-TNT": ("adults", "camping backpacking lightweight", 2, None),
     "FS-CMP-FAM": ("adults", "camping family", 4, None),
     "FS-CMP-SLB": ("adults", "camping warm sleeping", None, None),

@@ -6,6 +6,7 @@ anything else simply moves on (the assistant does not come back to an offer the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from bot.conversation.heard import payload
@@ -16,6 +17,7 @@ from bot.services.inventory import StockAnswer
 from bot.services.search import ProductHit, search_products
 
 SOFT = {"soft": True}
+_SUPERLATIVE = re.compile(r"\b(?:cheapest|most expensive|dearest|priciest|warmest|lightest|biggest|largest|smallest)\b", re.I)
 
 
 def after_stock_answer(turn: Turn, answer: StockAnswer, text: str) -> None:
@@ -74,11 +76,16 @@ async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     buttons = tuple(Button(_hit_title(hit), payload("inform", product=hit.product_id)) for hit in hits)
     lines = "\n".join(_hit_line(number, hit) for number, hit in enumerate(hits, start=1))
     lead = f"Here's what I found{found.described}:" if len(hits) > 1 else f"I found one{found.described}:"
+    if found.cheapest_instead:  # "stocking fillers under a tenner": nothing is, so the cheapest things
+        lead = f"Sorry, I couldn't find anything{found.described}. The cheapest things we have:"
     tail = "Which one would you like?" if len(hits) > 1 else "Want that one?"
+    superlative = _SUPERLATIVE.search(text)
     turn.state = replace(turn.state, listed=buttons)
     data = {"then": goal, "prices": [hit.price_min_minor for hit in hits], "query": text,
             "colours": [list(hit.colours) for hit in hits]}
-    if len(hits) == 1:  # the product it offered is the one in focus ("is it in stock at stockport?"), an offer
+    if len(hits) == 1 or superlative:
+        # The one product found, or "the cheapest rucksack" itself, is in focus ("how big is it?"), and the
+        # list is an offer: asking something else moves on.
         turn.state = turn.state.with_focus(product=hits[0].product_id, colour=None, size=None)
         data["soft"] = True
     question = Question("pick", "product", buttons, data=data)

@@ -14,6 +14,15 @@ from bot.domain.money import format_price_range
 from bot.replies.stock import format_product_options
 from bot.services.checkout import quantity_in
 
+# "what colours does it come in?", "how heavy is it?", "does it charge by usb?": about the product itself.
+ASKS_ABOUT_IT = re.compile(
+    r"\b(?:what|which)\s+(?:other\s+)?(?:colou?rs?|sizes?)\b|\bcomes? in\b|\btell me (?:about|more)\b|\bany good\b|"
+    r"\bwhat(?:'s| is) (?:it|that|the \w+) like\b|\bhow (?:heavy|big|warm|light|wide|bright)\b|\bmade of\b|\bweigh\b|"
+    r"^\s*(?:does|is|can|will|has|do|are) (?:it|they|that|this|the \w+)\b(?!.*\b(?:in stock|available|at|left|cost|costs|price|cheaper|dearer|expensive|open|closed?|cancel+ed|refund\w*|ready|paid|held|reserved)\b)",
+    re.I,
+)
+
+
 async def describe(turn: Turn) -> None:
     """"What colours does it come in?", "tell me about the stove", "how heavy is it": what the product is."""
     focus, query = await heard_focus(turn, keep_product=True)

@@ -114,12 +114,18 @@ _WANTS = re.compile(
 
 
 _COUNT_OF_THOSE = re.compile(r"\b(?:\d{1,2}|one|two|three|four|five|a couple) of (?:those|them|these|it|that)\b", re.I)
+# Asking for it anywhere in the message: "grey in large, can you put 2 pairs aside at stockport".
+_PUT_ASIDE = re.compile(
+    r"\b(?:put|set|keep)\s+(?:\w+\s+){0,3}(?:aside|by)\b|\b(?:can|could) (?:you|u) (?:reserve|book)\b|\breserve (?:it|them|one|two|\d)\b",
+    re.I,
+)
 
 
 def wants_it(text: str) -> bool:
     """The words ask to reserve or add something ("add the orange one", "i'll take 2", "2 of those at arndale")."""
     text = text.replace("’", "'")
-    return bool(_WANTS.match(text) or _COUNT_OF_THOSE.search(text))
+    asks_how = re.match(r"^\s*(?:how|what|why|when|where|which)\b", text, re.I)  # "how long can you reserve it for?"
+    return bool(_WANTS.match(text) or _COUNT_OF_THOSE.search(text) or (_PUT_ASIDE.search(text) and not asks_how))
 
 
 def is_escape(text: str) -> bool:
@@ -170,6 +176,30 @@ def ordinal(text: str, count: int) -> int | None:
     which = match.group("which").lower()
     position = count if which == "last" else _ORDINALS.get(which) or (int(which) if which.isdigit() else None)
     return position if position is not None and 1 <= position <= count else None
+
+
+_NOT_TITLE_WORDS = frozenset(
+    "the a an it its is are do does they them those these that this one ones how much what which in at for and or of to "
+    "come comes any got have you price cost please size colour color about tell me more then".split()
+)
+
+
+def titles_named(text: str, titles: Sequence[str]) -> list[int]:
+    """The positions of the titles that a word of `text` names ("how much is the tent", "the trousers" for
+    "Waterproof Overtrousers")."""
+    said = [word for word in _WORDS.findall(_plain(text)) if word not in _NOT_TITLE_WORDS and len(word) >= 3]
+    named = []
+    for index, title in enumerate(titles):
+        title_words = _WORDS.findall(_plain(title))
+        if any(_same_word(word, title_word) for word in said for title_word in title_words):
+            named.append(index)
+    return named
+
+
+def _same_word(said: str, title_word: str) -> bool:
+    """"boots" ~ "boot", "trousers" ~ "overtrousers" (the end of a compound)."""
+    said, title_word = said.rstrip("s"), title_word.rstrip("s")
+    return said == title_word or (len(said) >= 5 and title_word.endswith(said))
 
 
 def pick_option(text: str, options: Sequence[Button], *, values: Sequence[str] = ()) -> Button | None:
@@ -225,6 +255,7 @@ __all__ = [
     "is_escape",
     "ordinal",
     "pick_option",
+    "titles_named",
     "refers_back",
     "without_leading_no",
     "last_said",

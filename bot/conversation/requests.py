@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.conversation import alternatives, basket, checkout, corrections, handoff, orders, phone_link, product_info, scope, stock, stores, support
+from bot.conversation import alternatives, basket, checkout, corrections, handoff, orders, phone_link, product_info, scope, slot_answers, stock, stores, support
 from bot.conversation.language import foreign_language
 from bot.conversation.reading import (
     is_correction,
@@ -55,11 +55,6 @@ _NOT_THE_STORES = re.compile(r"\b(?:my|link|unlink|code|order|mine)\b", re.I)
 _DAY_WORDS = re.compile(
     r"\b(?:today|tonight|tomorrow|tmrw|tmr|2day|2moro|now|weekend|mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|"
     r"thurs|thursday|fri|friday|sat|saturday|sun|sunday|sundays|saturdays|christmas|xmas|boxing|new year|bank holiday)\b",
-    re.I,
-)
-_DESCRIBE = re.compile(
-    r"\b(?:what|which)\s+(?:other\s+)?(?:colou?rs?|sizes?)\b|\bcomes? in\b|\btell me (?:about|more)\b|\bany good\b|"
-    r"\bwhat(?:'s| is) (?:it|that|the \w+) like\b|\bhow (?:heavy|big|warm|light|wide)\b|\bmade of\b|\bweigh\b",
     re.I,
 )
 _COMPARE = re.compile(r"\bwhich(?: one)? (?:is|are|'s) (?:cheaper|dearer|more expensive|less expensive|pricier)\b|\bwhich costs less\b", re.I)
@@ -125,6 +120,8 @@ _SHOPPING = re.compile(
     r"\b(?:do (?:you|u) (?:do|sell|stock|carry|have|got)|have (?:you|u) got|got any|looking for|i need|i want|need (?:a|an|some|something)|"
     r"something (?:for|to)|what about (?:a|an|the)|anything for|show me|recommend|what \w+ (?:do you|have you)|"
     r"what (?:have )?(?:you|u) got|a (?:present|gift) for|(?:present|gift) (?:for|idea)|for my (?:son|daughter|kids?|little|wife|husband|dad|mum|mom|boyfriend|girlfriend|partner)|"
+    r"for my \d{1,2} ?(?:year|yr)|what(?: \w+){1,3} (?:do|have|d) (?:you|u|ya) (?:do|sell|stock|have|got)|what (?:do|would|should) (?:i|we|you)\b.*\b(?:need|take|get|wear|suggest|recommend)|"
+    r"suggest|what kit|reckon i need|needs? (?:some|new|a|an)|stocking fillers?|under (?:a )?(?:tenner|fiver|£?\d+)|between £?\d+|"
     r"cheapest|most expensive|selling)\b",
     re.I,
 )
@@ -145,7 +142,7 @@ _EVERYTHING = re.compile(r"\b(?:everything|all of it|all my (?:stuff|things|item
 # A different intent must be this sure to break the thread of a follow-up ("and on sunday?" after hours).
 SURE = 0.80
 # Requests that start a new stock step: they replace a pending stock question instead of interrupting it.
-STOCK_KINDS = frozenset({"stock", "reserve", "correct", "colours_here"})
+STOCK_KINDS = frozenset({"stock", "reserve", "correct", "colours_here", "pick_listed"})
 _PRICE_WORDS = re.compile(r"\b(?:how much|price|prices|cost|costs|£)\b", re.I)
 _TYPED_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|in|at|any in|got any in)\b", re.I)
 
@@ -190,6 +187,8 @@ async def classify(turn: Turn) -> str:
         return "cancel"
     if _HOW_FAR.search(text) and (turn.state.last.get("near") or turn.state.home or await checkout.store_named(turn)):
         return "distance"  # "how far is stockport from me? i'm in chorlton"
+    if slot_answers.names_a_listed_one(turn):
+        return "pick_listed"  # "actually the biggest one", "the other one then"
     if _TOTAL.search(text):
         return "basket"  # "whats the total"
     if _OTHER_COLOURS.search(text) and turn.state.focus.product:
@@ -206,7 +205,7 @@ async def classify(turn: Turn) -> str:
         return "reserve"  # "and another pair at stockport please" after an order
     if _COMPARE.search(text) and not query.product_id and len(turn.state.recent) >= 2:
         return "compare"
-    if _DESCRIBE.search(text) and (query.product_id or turn.state.focus.product) and not _PRICE_WORDS.search(text):
+    if product_info.ASKS_ABOUT_IT.search(text) and (query.product_id or turn.state.focus.product) and not _PRICE_WORDS.search(text):
         return "describe"
     if last == "cancel_missing" and _MY_ORDER.search(text):
         return "cancel"  # "cancel FS-WRONG1" - "sorry i mean my order"
@@ -225,7 +224,7 @@ async def classify(turn: Turn) -> str:
     if _HOW_MANY_LEFT.search(text) and (turn.state.focus.product or query.product_id) and kind not in ("order_status", "view_cart"):
         return "stock"  # "how many are left at altrincham now?"
     faq_sure = kind == "faq" and heard.faq_confidence >= 0.6 and confidence >= 0.45
-    if kind in ("scope", "unknown", "faq") and not faq_sure and not query.store_id and not _STORE_WORDS.search(text) and (
+    if kind in ("scope", "unknown", "faq", "help") and not faq_sure and not query.store_id and not _STORE_WORDS.search(text) and (
         _DO_YOU_SELL.search(text) or (confidence < SURE and _SHOPPING.search(text)) or (
             _SHOPPING.search(text) and (await turn.shop.call(search_products, text, None, 1)).hits
         )
@@ -322,7 +321,7 @@ def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: 
         return "faq_again"  # "can i take it to a different store?" after returns; "how long does that take?"
     if sure_of_other or not follows:
         return None
-    if _DESCRIBE.search(text) and (query.product_id or turn.state.focus.product):
+    if product_info.ASKS_ABOUT_IT.search(text) and (query.product_id or turn.state.focus.product):
         return "describe"
     if store_topic and (_DAY_WORDS.search(text) or _HOURS_WORDS.search(text) or query.store_id):
         return "hours"
@@ -479,6 +478,7 @@ _HANDLERS = {
     "delivery": _delivery,
     "distance": stores.distance,
     "colours_here": alternatives.colours_here,
+    "pick_listed": slot_answers.pick_listed,
     "correct": corrections.correct,
     "basket": basket.show,
     "remove": basket.remove,

@@ -7,7 +7,9 @@ import re
 from dataclasses import replace
 
 from bot.conversation import offers
-from bot.conversation.reading import refers_back, wants_it
+from bot.conversation.heard import parse_payload
+from bot.conversation.product_info import ASKS_ABOUT_IT, describe
+from bot.conversation.reading import refers_back, titles_named, wants_it
 from bot.conversation.state import Button, Question
 from bot.conversation.stock import (
     ANY,
@@ -30,6 +32,7 @@ from bot.replies import human_list
 from bot.replies.stock import format_product_options
 from bot.services.catalog import ProductOptions, StockQuery
 from bot.services.checkout import quantity_in
+from bot.services.search import best_of
 
 def _goal_after(question: Question) -> str:
     """The goal a reply to `question` serves: a product picked from a list goes on to what the list was for."""
@@ -64,6 +67,7 @@ def _names_a_slot_value(text: str) -> bool:
     return bool(_SLOT_WORDS.search(text)) or any(colour in text.lower().split() for colour in COMMON_COLOURS)
 
 
+_REFINES = re.compile(r"\b(?:under|below|less than|cheaper than|over|above|more than|between|up to|for (?:kids|children|a child|my (?:son|daughter)))\b", re.I)
 _WARMEST = re.compile(r"\b(?:warmest|lightest|waterproofest|most waterproof)\b", re.I)
 _WARMEST_MEANS = {"warmest": "warm insulated", "lightest": "lightweight", "waterproofest": "waterproof", "most waterproof": "waterproof"}
 _CHEAPER = re.compile(r"\b(?:cheap|cheaper|cheapest|less expensive|lower price|budget)\b", re.I)
@@ -93,6 +97,21 @@ _NTH = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth|1st|2nd|3rd|4t
 _POSITIONS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
 
 
+def _picked_by_words(text: str, question: Question) -> Button | None:
+    """"How much is the tent", "does the scafell come in black": the one listed product the words name."""
+    named = titles_named(text, [option.title for option in question.options])
+    return question.options[named[0]] if len(named) == 1 else None
+
+
+async def _describe_listed(turn: Turn, question: Question) -> None:
+    named = titles_named(turn.text, [option.title for option in question.options])
+    products = [entities["product"] for _, entities in filter(None, (parse_payload(question.options[i].payload) for i in named))]
+    lines = [format_product_options(await options_of(turn, product)) for product in products]
+    turn.ask(question, "\n".join(lines + ["Which one would you like?"]), remember=str(question.data.get("text", "")),
+             show_options=not turn.on_phone)
+    turn.state = turn.state.asking(replace(question, asked=1, data=turn.state.question.data))  # answered, not a miss
+
+
 def _picked_by_position(text: str, question: Question) -> Button | None:
     """"How much is the second one?": that product of the list, named inside a longer message."""
     said = _NTH.search(text)
@@ -118,9 +137,10 @@ async def answer(turn: Turn, question: Question) -> bool:
     """
     goal = _goal_after(question)
     heard = turn.heard
-    if heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.8) or (not heard.tapped and wants_it(turn.text)):
+    # (A typed reply read as an option keeps its words: "grey in large, put 2 aside" is still a reservation.)
+    if heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.8) or (turn.text and wants_it(turn.text)):
         goal = RESERVE  # "reserve 2" while asked for the colour: the answer will be reserved, not just checked
-    elif not heard.tapped and _STOCK_CHECK.search(turn.text):
+    elif turn.text and _STOCK_CHECK.search(turn.text):
         goal = CHECK  # "is it in stock at stockport?" after "want that one?": a question, not a reservation
     if heard.tapped:
         if heard.intent not in ("inform", "check_stock", "reserve_item") or not heard.entities:
@@ -128,6 +148,9 @@ async def answer(turn: Turn, question: Question) -> bool:
         turn.state = replace(turn.state, focus=entities_focus(turn, turn.state.focus))
         product = turn.state.focus.product
         priced = bool(turn.text and _PRICE_WORDS.search(turn.text))  # typed: "how much is the second one"
+        if question.goal == "pick" and product and turn.text and ASKS_ABOUT_IT.search(turn.text):
+            await describe(turn)  # "does the scafell come in black?": about it, not yet a stock check
+            return True
         if question.goal == "pick" and product:
             if turn.text:
                 await _also_said(turn)  # typed: "the red one at trafford?"
@@ -137,10 +160,21 @@ async def answer(turn: Turn, question: Question) -> bool:
         return True
     text = turn.text
     if question.goal == "pick":
-        picked = _picked_by_price(text, question) or _picked_by_position(text, question)
+        # A product the catalogue recognises outright ("does the scafell come in black") wins over title words.
+        named = (await read_query(turn)).product_id
+        picked = next((option for option in question.options if named and f'"{named}"' in option.payload), None) if named else (
+            _picked_by_words(text, question) or _picked_by_price(text, question))
+        picked = picked or _picked_by_position(text, question)
+        if picked is None and not named and ASKS_ABOUT_IT.search(text) and len(titles_named(text, [o.title for o in question.options])) > 1:
+            await _describe_listed(turn, question)  # "do the boots come in brown": each of the boots listed
+            return True
         if picked is not None:
             turn.heard = replace(turn.heard.as_payload(picked.payload), text=text)  # keep the words: "the red one"
             return await answer(turn, question)
+        if question.data.get("query") and _REFINES.search(text) and not named:
+            # "ok what about under 20 then": the same search with the new limit (read first, so it wins).
+            if await offers.browse(turn, goal, f"{text} {question.data['query']}"):
+                return True
         warmer = _WARMEST.search(text)
         if warmer and question.data.get("query"):  # "and the warmest?" after "cheapest jacket"
             earlier = re.sub(r"\b(?:cheapest|cheaper|dearest|most expensive|priciest|whats|what's|your)\b", " ", str(question.data["query"]))
@@ -188,3 +222,39 @@ async def answer(turn: Turn, question: Question) -> bool:
             await ask_product(turn, goal, query)
         return True
     return False
+
+
+_OTHER_ONE = re.compile(r"\bthe other (?:one|ones|pair)\b", re.I)
+
+
+async def pick_listed(turn: Turn) -> None:
+    """"Actually the biggest one", "the warmer one", "the other one": a product from the list just shown."""
+    listed = [entities["product"] for _, entities in filter(None, map(parse_payload, (b.payload for b in turn.state.listed)))
+              if "product" in entities]
+    focus = turn.state.focus
+    if _OTHER_ONE.search(turn.text):
+        others = [product for product in listed if product != focus.product]
+        chosen = others[0] if len(others) == 1 else None
+    else:
+        chosen = await turn.shop.call(best_of, listed, turn.text)
+    if chosen is None:
+        options = tuple(turn.state.listed)
+        turn.ask(Question("pick", "product", options, data={"then": CHECK}),
+                 f"Which one? {human_list([option.title for option in options], 'or')}", show_options=not turn.on_phone)
+        return
+    turn.state = replace(turn.state, focus=turn.state.focus.about_product(chosen))
+    await _also_said(turn)  # "the other one then, black 8.5 at arndale"
+    turn.say(format_product_options(await options_of(turn, chosen)))
+    await proceed(turn, RESERVE if wants_it(turn.text) else CHECK)
+
+
+def names_a_listed_one(turn: Turn) -> bool:
+    """"the biggest one" / "the other one" while a list of products is fresh."""
+    return len(turn.state.listed) >= 2 and bool(_OTHER_ONE.search(turn.text) or _QUALITY_ONE.search(turn.text))
+
+
+_QUALITY_ONE = re.compile(
+    r"\b(?:biggest|largest|bigger|larger|smallest|smaller|warmest|warmer|lightest|lighter|cheapest|cheaper|dearest|dearer|"
+    r"most expensive|pricier)\s+(?:one|ones|of (?:them|those|the lot))\b",
+    re.I,
+)

@@ -187,6 +187,21 @@ _GENERIC_STORE_WORDS = frozenset({"centre", "center", "store", "shop", "manchest
 # --- text helpers ---------------------------------------------------------------------------------
 
 
+# Phrases whose words mean something else apart: "packs down small" is neither down nor size S.
+_PHRASES = (
+    (re.compile(r"\bpack(?:s|ed)?\s+(?:down\s+)?(?:really\s+|very\s+)?small\b|\bpacks?\s+down\b|\bpackable\b", re.I), " packable "),
+    (re.compile(r"\bbum\s*bags?\b|\bfanny\s*packs?\b|\bwaist\s*bags?\b", re.I), " hip pack "),
+    (re.compile(r"\bwellies\b|\bwelly\b", re.I), " wellington "),
+)
+
+
+def shoppers_phrases(text: str) -> str:
+    """Shoppers' phrases in the catalogue's words ("packs down small" -> "packable", "bum bag" -> "hip pack")."""
+    for pattern, meaning in _PHRASES:
+        text = pattern.sub(meaning, text)
+    return text
+
+
 def normalise_text(text: str) -> str:
     """Lower-cases and simplifies shopper text to space-separated words, padded with one space.
 
@@ -680,10 +695,16 @@ _DISTINCTIVE_DF = 2
 _NAMED_SCORE = 70.0
 
 
+# Words in a few names that shoppers use for what they need, not to name that product: "something for the
+# rain" is not the Packaway Rain Jacket, "packs down small" is not the Down Parka.
+_NEED_WORDS = frozenset(stem_word(word) for word in "rain down light top day trail sun water camp family running warm".split())
+
+
 def _names_it(index: _Index, words: list[_QueryWord], product_id: str) -> bool:
     tokens = index.products[product_id].tokens
     return any(
         similarity >= 0.8 and tokens.get(token, 0.0) >= _RELATED_WEIGHT and index.df.get(token, 99) <= _DISTINCTIVE_DF
+        and token not in _NEED_WORDS
         for word in words
         for token, similarity in word.matches.items()
     )
@@ -730,7 +751,7 @@ def parse_stock_query(uow: UnitOfWork, text: str) -> StockQuery:
     """
     index = _index(uow)
     sku, product_id, colour, size, raw = _take_sku(index, text)
-    remaining = normalise_text(raw)
+    remaining = normalise_text(shoppers_phrases(raw))
     store, remaining = _take_store(index, remaining)
     explicit_size, remaining = _take_explicit_size(remaining)
     size = size or explicit_size

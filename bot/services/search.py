@@ -271,7 +271,7 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
     store_name = uow.session.scalar(select(Store.name).where(Store.id == store_id)) if store_id else None
     # Keep the search order, but what can be had comes before what cannot.
     shortlist.sort(key=lambda pid: stock.get(pid, (0, 0))[0] <= 0)
-    if _CHEAPEST.search(text) or _DEAREST.search(text):
+    if _CHEAPEST.search(text) or _DEAREST.search(text) or cheapest_instead:
         limit = min(limit, 3)  # "the cheapest jacket": the answer first, a couple of others after
     hits = []
     for product_id in shortlist[:limit]:
@@ -280,3 +280,43 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
         hits.append(ProductHit(product_id, doc.name, doc.price_min, doc.price_max, doc.currency, units, stores, store_name,
                                tuple(sorted(doc.colours))))
     return SearchResult(tuple(hits), constraints.described(), cheapest_instead)
+
+
+# "the biggest one", "the warmer one" among products just listed: how each quality is measured.
+_QUALITY_WORDS = (
+    ("big", re.compile(r"\b(?:biggest|largest|bigger|larger|roomiest|most room)\b", re.I)),
+    ("small", re.compile(r"\b(?:smallest|smaller|most compact|more compact)\b", re.I)),
+    ("warm", re.compile(r"\b(?:warmest|warmer|cosiest|cosier)\b", re.I)),
+    ("light", re.compile(r"\b(?:lightest|lighter)\b", re.I)),
+    ("cheap", re.compile(r"\b(?:cheapest|cheaper|less expensive)\b", re.I)),
+    ("dear", re.compile(r"\b(?:dearest|dearer|most expensive|more expensive|pricier|priciest)\b", re.I)),
+)
+_QUALITY_TAGS = {"warm": {"warm", "insul", "insulated"}, "light": {"lightweight", "packable"}}
+
+
+def _measure(doc: _Doc, quality: str) -> float | None:
+    if quality in ("big", "small"):
+        size = doc.volume or doc.sleeps
+        return None if size is None else (size if quality == "big" else -size)
+    if quality == "cheap":
+        return -doc.price_min
+    if quality == "dear":
+        return doc.price_max
+    wanted = {stem_word(tag) for tag in _QUALITY_TAGS[quality]}
+    return float(len(doc.fields["tags"] & wanted)) or None
+
+
+@read_only
+def best_of(uow: UnitOfWork, product_ids: list[str], text: str) -> str | None:
+    """The product among `product_ids` that is most what `text` asks ("the biggest one"), or None when the
+    words name no quality we can measure or the products don't differ in it."""
+    quality = next((name for name, pattern in _QUALITY_WORDS if pattern.search(text)), None)
+    if quality is None:
+        return None
+    index = catalogue_snapshot(uow, "search", _build)
+    measured = [(value, pid) for pid in product_ids if pid in index.docs and (value := _measure(index.docs[pid], quality)) is not None]
+    if not measured:
+        return None
+    top = max(value for value, _ in measured)
+    best = [pid for value, pid in measured if value == top]
+    return best[0] if len(best) == 1 else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.services.catalog import _STOPWORDS, normalise_text
+from bot.services.catalog import _STOPWORDS, normalise_text, shoppers_phrases
 
 # What a need is met by: "rain" is met by waterproof things, "cold" by warm ones, a munro by walking kit.
 NEEDS = {
@@ -23,7 +23,7 @@ NEEDS = {
     "munro": ("hiking", "walking", "waterproof"), "mountain": ("hiking", "walking"), "hill": ("hiking", "walking"),
     "hillwalk": ("hiking", "walking"), "fell": ("hiking", "walking"), "scrambl": ("hiking",), "trek": ("trekking", "hiking"),
     "wild": ("camping", "backpacking"), "backpack": ("backpacking",), "sun": ("summer",), "sunny": ("summer",),
-    "hot": ("summer",), "beach": ("summer",), "chilly": ("warm",), "freez": ("warm", "insulated"),
+    "hot": ("summer",), "campsite": ("camping",), "festivals": ("festival",), "beach": ("summer",), "chilly": ("warm",), "freez": ("warm", "insulated"),
 }
 KIDS = frozenset(
     "kid kids child children childs childrens son daughter boy boys girl girls junior juniors toddler little youth school "
@@ -59,12 +59,6 @@ _MONEY_WORDS = {
     "ninety": "90", "a ton": "100", "a grand": "1000",
 }
 _MONEY = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _MONEY_WORDS), key=len, reverse=True)) + r")\b", re.I)
-# Phrases whose words mean something else apart: "packs down small" is not about a down parka.
-_PHRASES = (
-    (re.compile(r"\bpack(?:s|ed)?\s+(?:down\s+)?(?:really\s+|very\s+)?small\b|\bpacks?\s+down\b|\bpackable\b", re.I), " packable "),
-    (re.compile(r"\bbum\s*bags?\b|\bfanny\s*packs?\b|\bwaist\s*bags?\b", re.I), " hip pack "),
-    (re.compile(r"\bwellies\b|\bwelly\b", re.I), " wellington "),
-)
 _SLEEPS = re.compile(r"\b(?:for\s+)?(\d{1,2}|two|three|four|five|six)\s*(?:-|\s)?(?:people|person|persons|man|men|berth|sleeper|of us)\b", re.I)
 _FAMILY = re.compile(r"\bfamily\b", re.I)
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
@@ -97,10 +91,7 @@ class Constraints:
 
 def plain_words(text: str) -> str:
     """The message with money words as numbers and shoppers' phrases as catalogue words."""
-    text = _MONEY.sub(lambda match: _MONEY_WORDS[match.group(1).lower()], text)
-    for pattern, meaning in _PHRASES:
-        text = pattern.sub(meaning, text)
-    return text
+    return shoppers_phrases(_MONEY.sub(lambda match: _MONEY_WORDS[match.group(1).lower()], text))
 
 
 def read_request(text: str, colours: dict[str, str]) -> tuple[Constraints, str]:
