@@ -106,9 +106,10 @@ def start_stack(config: StackConfig) -> RunningStack:
     _spawn(
         "rasa",
         [
-            str(VENV_BIN / "rasa"), "run",
+            # `rasa run` with --auth-token taken from RASA_TOKEN inside the process, never visible in `ps`.
+            str(VENV_BIN / "python"), "-m", "scripts.rasa_run",
             "--model", str(config.model),
-            "--enable-api", "--auth-token", env["RASA_TOKEN"],
+            "--enable-api",
             "--endpoints", str(config.endpoints_file()),
             "--credentials", str(PROJECT_ROOT / "credentials.yml"),
             "--interface", config.host, "--port", str(config.rasa_port),
