@@ -131,6 +131,8 @@ class TwilioInputBase(ChannelInput):
             ValueError: MessageSid or From missing, From not a phone number, bad coordinates.
         """
         fields = {name: values[0] for name, values in form.items() if values}
+        if any("\x00" in value for value in fields.values()):
+            raise ValueError("fields must not contain NUL")  # no database stores it; no phone sends it
         message_sid = fields.get("MessageSid") or fields.get("SmsMessageSid")
         sender = fields.get("From", "")
         if not message_sid or not sender:
@@ -147,6 +149,8 @@ class TwilioInputBase(ChannelInput):
                 location = {"latitude": float(fields["Latitude"]), "longitude": float(fields["Longitude"])}
             except ValueError as error:
                 raise ValueError("Latitude/Longitude are not numbers") from error
+            if not (abs(location["latitude"]) <= 90 and abs(location["longitude"]) <= 180):
+                raise ValueError("Latitude/Longitude are not on the globe")
         return TwilioInbound(message_sid, phone, fields.get("Body", "").strip(), media_urls, location)
 
     async def process(self, inbound: TwilioInbound, on_new_message: OnNewMessage) -> None:
