@@ -27,6 +27,7 @@ from connectors._signatures import verify_twilio_signature
 
 logger = logging.getLogger(__name__)
 
+MAX_MEDIA = 10
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MEDIA_ONLY_REPLY = ATTACHMENT_ONLY_REPLY
 OPTED_IN_REPLY = "You're subscribed again. Reply STOP at any time to stop messages."
@@ -141,7 +142,8 @@ class TwilioInputBase(ChannelInput):
             phone = normalize_phone(sender.removeprefix("whatsapp:"))
         except InvalidPhoneNumber as error:
             raise ValueError(str(error)) from error
-        media_count = _whole_number(fields.get("NumMedia", "0"))
+        # Twilio sends at most 10 media; NumMedia=99999999999999999999 looped forever (the probe's fuzz).
+        media_count = min(_whole_number(fields.get("NumMedia", "0")), MAX_MEDIA)
         media_urls = tuple(fields[f"MediaUrl{index}"] for index in range(media_count) if fields.get(f"MediaUrl{index}"))
         location = None
         if fields.get("Latitude") and fields.get("Longitude"):

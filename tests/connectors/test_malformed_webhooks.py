@@ -3,6 +3,7 @@ never a 500, and no turn dies without a reply."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 
@@ -119,3 +120,14 @@ def test_the_signed_bodies_are_what_the_cases_say() -> None:
     # Guards the cases above: json.dumps escapes the lone surrogate, and the parser gives it back.
     body, _ = RIGS["telegram"].sign(TELEGRAM_CASES["lone surrogate in the text"])
     assert b"\\ud800" in body and json.loads(body)["message"]["text"] == "\ud800"
+
+
+async def test_an_absurd_media_count_is_read_as_twilios_maximum(shop: Shop) -> None:
+    # NumMedia=99999999999999999999 made the parser loop forever: one request blocked the server.
+    rig = RIGS["sms"]
+    connector, rasa = rig.build(shop), AnsweringRasa()
+    body, headers = rig.sign({**rig.message("", 1), "NumMedia": "99999999999999999999", "MediaUrl0": "https://api.twilio.com/m/1"})
+    async with serve_blueprint(connector.blueprint(rasa), "/webhooks/sms") as client:
+        reply = await asyncio.wait_for(client.post(rig.path, content=body, headers=headers), timeout=5)
+        await connector.tasks.drain()
+    assert reply.status_code == 200 and rasa.messages == []  # a media-only message: the "can't open photos" reply
