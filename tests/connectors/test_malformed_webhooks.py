@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -28,14 +29,20 @@ TELEGRAM_CASES = {
 }
 
 
+async def post_signed(shop: Shop, channel: str, payload: object) -> tuple[httpx.Response, AnsweringRasa]:
+    """Posts one validly signed webhook to a fresh connector; returns the answer and what reached Rasa."""
+    rig = RIGS[channel]
+    connector, rasa = rig.build(shop), AnsweringRasa()
+    body, headers = rig.sign(payload)
+    async with serve_blueprint(connector.blueprint(rasa), f"/webhooks/{channel}") as client:
+        reply = await asyncio.wait_for(client.post(rig.path, content=body, headers=headers), timeout=10)
+        await connector.tasks.drain()
+    return reply, rasa
+
+
 @pytest.mark.parametrize("case", sorted(TELEGRAM_CASES))
 async def test_malformed_telegram_updates_are_400(shop: Shop, case: str) -> None:
-    rig = RIGS["telegram"]
-    connector, rasa = rig.build(shop), AnsweringRasa()
-    body, headers = rig.sign(TELEGRAM_CASES[case])
-    async with serve_blueprint(connector.blueprint(rasa), "/webhooks/telegram") as client:
-        reply = await client.post(rig.path, content=body, headers=headers)
-        await connector.tasks.drain()
+    reply, rasa = await post_signed(shop, "telegram", TELEGRAM_CASES[case])
     assert reply.status_code == 400 and rasa.messages == []
 
 
@@ -53,12 +60,7 @@ META_SKIPPED = {
 
 @pytest.mark.parametrize("case", sorted(META_SKIPPED))
 async def test_malformed_meta_events_are_skipped(shop: Shop, case: str) -> None:
-    rig = RIGS["messenger"]
-    connector, rasa = rig.build(shop), AnsweringRasa()
-    body, headers = rig.sign(META_SKIPPED[case])
-    async with serve_blueprint(connector.blueprint(rasa), "/webhooks/messenger") as client:
-        reply = await client.post(rig.path, content=body, headers=headers)
-        await connector.tasks.drain()
+    reply, rasa = await post_signed(shop, "messenger", META_SKIPPED[case])
     assert (reply.status_code, reply.text, rasa.messages) == (200, "EVENT_RECEIVED", [])
 
 
@@ -108,11 +110,7 @@ async def test_unusable_meta_bodies_are_400(shop: Shop, body: bytes) -> None:
     ],
 )
 async def test_malformed_twilio_fields_are_400(shop: Shop, params: dict[str, str]) -> None:
-    rig = RIGS["sms"]
-    connector, rasa = rig.build(shop), AnsweringRasa()
-    body, headers = rig.sign({**rig.message("hi", 1), **params})
-    async with serve_blueprint(connector.blueprint(rasa), "/webhooks/sms") as client:
-        reply = await client.post(rig.path, content=body, headers=headers)
+    reply, rasa = await post_signed(shop, "sms", {**RIGS["sms"].message("hi", 1), **params})
     assert reply.status_code == 400 and rasa.messages == []
 
 
@@ -124,10 +122,6 @@ def test_the_signed_bodies_are_what_the_cases_say() -> None:
 
 async def test_an_absurd_media_count_is_read_as_twilios_maximum(shop: Shop) -> None:
     # NumMedia=99999999999999999999 made the parser loop forever: one request blocked the server.
-    rig = RIGS["sms"]
-    connector, rasa = rig.build(shop), AnsweringRasa()
-    body, headers = rig.sign({**rig.message("", 1), "NumMedia": "99999999999999999999", "MediaUrl0": "https://api.twilio.com/m/1"})
-    async with serve_blueprint(connector.blueprint(rasa), "/webhooks/sms") as client:
-        reply = await asyncio.wait_for(client.post(rig.path, content=body, headers=headers), timeout=5)
-        await connector.tasks.drain()
+    fields = {**RIGS["sms"].message("", 1), "NumMedia": "99999999999999999999", "MediaUrl0": "https://api.twilio.com/m/1"}
+    reply, rasa = await post_signed(shop, "sms", fields)
     assert reply.status_code == 200 and rasa.messages == []  # a media-only message: the "can't open photos" reply

@@ -17,9 +17,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 
 from bot.config import Settings
-from bot.shop import Shop, set_process_shop
-from tests.conftest import make_settings
-from tests.support.databases import sqlite_engine
+from bot.shop import Shop
+from tests.conftest import installed_shop
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))
 
@@ -72,12 +71,8 @@ class Probe:
 @pytest.fixture(scope="module")
 def fuzz_shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     """A shop of its own for a whole fuzz module (Hypothesis runs many inputs through one server)."""
-    engine = sqlite_engine(tmp_path_factory.mktemp("fuzz"))
-    shop = Shop(make_settings(str(engine.url)), engine=engine)
-    set_process_shop(shop)
-    yield shop
-    set_process_shop(None)
-    shop.close()
+    with installed_shop(tmp_path_factory.mktemp("fuzz")) as shop:
+        yield shop
 
 
 @pytest.fixture
