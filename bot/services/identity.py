@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.channels.types import PHONE_CHANNELS
+from bot.domain.card_masking import mask_card_numbers
 from bot.models import ChannelIdentity, Customer
 from bot.services.unit_of_work import UnitOfWork
 
@@ -54,13 +55,14 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     try:
         parsed = phonenumbers.parse(raw.strip(), region)
     except phonenumbers.NumberParseException as error:
-        raise InvalidPhoneNumber(f"not a phone number: {raw[:40]!r}") from error
+        raise InvalidPhoneNumber(f"not a phone number: {mask_card_numbers(raw[:40])!r}") from error
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     # is_possible_number only checks the length: a card number ("4242 4242 4242 4242") passed it and
     # link codes were texted to "+444242...". is_valid_number checks the number plan's ranges.
     fictitious = e164.startswith(_FICTITIOUS_UK_MOBILES) and len(e164) == 13
     if not (phonenumbers.is_valid_number(parsed) or fictitious):
-        raise InvalidPhoneNumber(f"not a valid phone number: {raw[:40]!r}")
+        # Masked: this message is logged, and what was typed may well be a card number.
+        raise InvalidPhoneNumber(f"not a valid phone number: {mask_card_numbers(raw[:40])!r}")
     return e164
 
 

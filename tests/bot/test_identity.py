@@ -40,8 +40,9 @@ def test_phone_numbers_are_normalised_to_e164(raw: str, e164: str) -> None:
     ],
 )
 def test_non_numbers_are_rejected(raw: str) -> None:
-    with pytest.raises(identity.InvalidPhoneNumber):
+    with pytest.raises(identity.InvalidPhoneNumber) as refused:
         identity.normalize_phone(raw)
+    assert "4242 4242 4242" not in str(refused.value)  # the message is logged: a card number in it is masked
 
 
 def test_conversation_id_scheme_round_trips() -> None:
