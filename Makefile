@@ -4,13 +4,16 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test venv model browser lock eval bench clean
+.PHONY: run test fuzz venv model browser lock eval bench clean
 
 run: venv ## set up everything and start the assistant (Ctrl-C stops it)
 	$(PY) -m scripts.run
 
 test: venv browser model ## run the whole test suite (what CI runs)
 	$(PY) -m pytest
+
+fuzz: venv ## the long fuzz run: 10,000 generated inputs per route (make test runs 1,000)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(PY) -m pytest tests/fuzz -s -p no:cacheprovider
 
 venv: .venv/.requirements-installed
 

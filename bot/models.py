@@ -416,6 +416,21 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_log_actor_action_at", "actor", "action", "at"),)
 
 
+class LoginThrottle(Base):
+    """Recent login attempts of one account from one client address (bot/services/login_throttle.py).
+
+    Times are epoch seconds, so the delay ladder is plain arithmetic in one portable UPDATE.
+    """
+
+    __tablename__ = "login_throttle"
+
+    account = Column(String(120), primary_key=True)  # "<console|store>:<username or store id>"
+    client = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False)
+    last_attempt = Column(Float, nullable=False)
+    retry_at = Column(Float, nullable=False)
+
+
 class Timer(Base):
     """A durable timer (hold expiry, reminders, retries): swept from the database, so restarts keep it."""
 
