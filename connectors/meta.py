@@ -210,8 +210,7 @@ class MetaInputBase(ChannelInput):
             text = "/share_location" + json.dumps(inbound.location)
             metadata["location"] = inbound.location
         elif inbound.text:
-            chosen = await self.resolve_option(conversation_id, inbound.text)
-            text = chosen["payload"] if chosen else inbound.text
+            text = inbound.text  # a typed "2" or option title is read by the conversation engine
         elif inbound.attachments:
             await self.reply(conversation_id, inbound.sender_id, ATTACHMENT_ONLY_REPLY)
             return

@@ -201,8 +201,9 @@ class TelegramInput(ChannelInput):
         elif inbound.text.split("@")[0].split(" ")[0] == "/start":
             return START_GREETING, {}
         else:
-            reply = inbound.text
+            return inbound.text, {}  # a typed "2" or option title is read by the conversation engine
+        # An inline button press sends "option:N": the N-th option of the message it was under.
         chosen = await self.resolve_option(conversation_id, reply)
         if chosen is not None:
             return chosen["payload"], {"selected_option": chosen}
-        return ("" if inbound.callback_data is not None else inbound.text), {}
+        return "", {}

@@ -172,10 +172,7 @@ class TwilioInputBase(ChannelInput):
             text = "/share_location" + json.dumps(inbound.location)
             metadata["location"] = inbound.location
         elif inbound.body:
-            chosen = await self.resolve_option(conversation_id, inbound.body)
-            text = chosen["payload"] if chosen else inbound.body
-            if chosen:
-                metadata["selected_option"] = chosen
+            text = inbound.body  # a typed "2" or option title is read by the conversation engine, as on every channel
         elif inbound.media_urls:
             await self.reply(conversation_id, inbound.phone, MEDIA_ONLY_REPLY)
             return

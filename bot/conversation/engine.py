@@ -49,6 +49,7 @@ async def respond(shop: Shop, heard: Heard, state: DialogueState) -> Outcome:
     turn.state = turn.state.remembering_focus()
     if not turn.replies:  # never silent: a handler that found nothing to say falls back to asking again
         turn.say(support.REPHRASE, support.HELP_BUTTONS)
+    turn.state = replace(turn.state, shown=next((say.buttons for say in reversed(turn.replies) if say.buttons), ()))
     return turn.outcome()
 
 
@@ -74,6 +75,10 @@ async def _converse(turn: Turn) -> None:
         option = pick_option(heard.text, question.options, values=_option_values(question))
         if option is None and len(question.options) == 1 and yes_or_no(heard.text) is True:
             option = question.options[0]  # "yes that one" to a single offer
+        if option is not None:
+            turn.heard = heard.as_payload(option.payload)
+    elif question is None and not heard.tapped and turn.state.shown:
+        option = pick_option(heard.text, turn.state.shown)  # "2" or "opening hours" after the help buttons
         if option is not None:
             turn.heard = heard.as_payload(option.payload)
     if question is not None:

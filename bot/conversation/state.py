@@ -19,6 +19,7 @@ from typing import Any
 
 MAX_SUSPENDED = 3
 MAX_LISTED = 5
+MAX_SHOWN = 13  # the most buttons a reply shows (Meta's quick-reply limit)
 MAX_RECENT = 3
 
 
@@ -84,6 +85,7 @@ class DialogueState:
     misses: int = 0  # messages in a row the assistant could not place
     rudeness: int = 0  # abusive messages so far
     home: str = ""  # the place the shopper said they are in ("i live in sale"), for "closest to me"
+    shown: tuple[Button, ...] = ()  # the buttons of the last reply: typing "2" or a title picks one on any channel
 
     def asking(self, question: Question | None) -> "DialogueState":
         return replace(self, question=question)
@@ -140,6 +142,7 @@ class DialogueState:
                 misses=int(raw.get("misses") or 0),
                 rudeness=int(raw.get("rudeness") or 0),
                 home=str(raw.get("home") or ""),
+                shown=tuple(Button(**button) for button in raw.get("shown") or [])[:MAX_SHOWN],
             )
         except (TypeError, ValueError):
             return cls()
