@@ -15,7 +15,7 @@ from tests.connectors.helpers import serve_blueprint
 TOKEN = "action-endpoint-test-token"
 # The probe's call: another shopper's order status for the price of their phone number.
 ORDER_STATUS_CALL = {
-    "next_action": "action_order_status",
+    "next_action": "action_respond",
     "sender_id": "sms:+447700900123",
     "version": "3.6.21",
     "tracker": {

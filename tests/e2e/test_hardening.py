@@ -49,7 +49,7 @@ def test_the_rasa_token_is_not_on_the_command_line(assistant) -> None:  # type: 
 
 def test_the_action_endpoint_answers_only_rasa(assistant) -> None:  # type: ignore[no-untyped-def]
     stack, _shop = assistant
-    probe = {"next_action": "action_order_status", "tracker": {"sender_id": "sms:+447700900123", "events": [], "slots": {}}}
+    probe = {"next_action": "action_respond", "tracker": {"sender_id": "sms:+447700900123", "events": [], "slots": {}}}
     with httpx.Client(base_url=stack.bot_url, timeout=30) as client:
         refused = [
             client.post("/webhook", json=probe).status_code,

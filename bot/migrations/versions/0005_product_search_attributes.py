@@ -1,7 +1,7 @@
 """product attributes for browsing: audience, tags, sleeps, volume
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-07 04:00:00
 
 "warm jacket for a kid" and "tent for 4 people" are searched on what a product is for and holds, not
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
