@@ -9,6 +9,7 @@ through signed Twilio webhooks with replies read off a fake Twilio API on loopba
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import uuid
@@ -214,6 +215,9 @@ class WebShopper:
         self._http.close()
 
 
+_SMS_NUMBERS = itertools.count(uuid.uuid4().int % 1000)
+
+
 class SmsShopper:
     """Texts the assistant: signed Twilio webhooks in, replies read off the fake Twilio API.
 
@@ -222,7 +226,9 @@ class SmsShopper:
     """
 
     def __init__(self, stack: RunningStack, twilio: FakeTwilio) -> None:
-        self.phone = f"+4477009{uuid.uuid4().int % 10**5:05d}"
+        # Ofcom's drama range (+447700900000-999) is the only one the phone check accepts without it being
+        # someone's real number; numbered in turn so no two shoppers of a run share a conversation.
+        self.phone = f"+447700900{next(_SMS_NUMBERS) % 1000:03d}"
         self.conversation_id = f"sms:{self.phone}"
         self._stack = stack
         self._twilio = twilio
