@@ -13,6 +13,7 @@ from bot.conversation.stock import CHECK, RESERVE, SOME, entities_focus, heard_f
 from bot.conversation.turn import Turn
 from bot.replies import human_list
 from bot.replies.stock import size_label
+from bot.services.catalog import match_store
 from bot.services.checkout import quantity_in
 from bot.services.inventory import check_stock
 
@@ -21,6 +22,19 @@ _CLOSEST = re.compile(r"\b(?:whichever|closest|nearest|closer|nearer)\b", re.I)
 _WHICH_IS_CLOSER = re.compile(r"\b(?:which|what)(?:\s+\w+){0,2}\s+(?:is|are)\s+(?:closer|closest|nearer|nearest)\b|\bfurther\b|\bwhich is near", re.I)
 # "whatever you've got there", "i'll take the 2": what the asked store has, though fewer than wanted.
 _WHAT_IT_HAS = re.compile(r"\bwhat(?:ever)?\s+(?:you|u|they)(?:'ve|\s+have)?\s+got\b|\b(?:all|what)\s+(?:you|they)\s+have\b|\bthe ones? (?:you|they) have\b", re.I)
+# A statement naming an offered store with a word of agreement: "didsbury's fine, i'll get them there".
+_ACCEPT = re.compile(
+    r"\b(?:fine|ok|okay|great|perfect|lovely|cool|that'?ll do|i'?ll (?:get|take|have|go|collect|pick)|go with|do it|then|"
+    r"there|please|pls|works|suits|is good|easier|better)\b",
+    re.I,
+)
+# "ok 2 from there please", "3 please": how many, as the whole answer (not "in a 10", a size).
+_HOW_MANY_THEN = re.compile(
+    r"^\s*(?:(?:ok|okay|yes|yeah|yep|go on|right|fine|great|cool|then)[\s,]+)*(?:\d{1,2}|one|two|three|four|five|six)"
+    r"(?:\s+(?:please|pls|from there|of them|of those|then|thanks|ta|there))*\s*[.!]*\s*$",
+    re.I,
+)
+_OTHER_ONE = re.compile(r"\bthe other (?:one|store|shop|place)\b", re.I)
 _FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|or)\b", re.I)
 
 
@@ -35,6 +49,11 @@ async def _store_chosen(turn: Turn, question: Question, wants: bool) -> tuple[st
     here_available = int(question.data.get("here_available") or 0)
     quantity = quantity_in(text) if text else None
     named = heard.entity("store") if heard.tapped else await store_named(turn)
+    if _OTHER_ONE.search(text) and len(offered) == 2:  # "not trafford, ... the other one"
+        mentioned = await turn.shop.call(match_store, text)
+        others = [store for store in offered if not mentioned or store != mentioned.store_id]
+        if len(others) == 1:
+            return others[0], quantity
     if named and (named in offered or (named == here and here_available) or wants):
         return named, quantity
     if _WHAT_IT_HAS.search(text) and here and here_available:
@@ -75,6 +94,12 @@ async def _say_closest(turn: Turn, question: Question) -> None:
     turn.ask(towards(question, nearest), f"{lead} Reserve at {name}?", remember=str(question.data.get("text", "")))
 
 
+async def _names_offered_store(turn: Turn, question: Question) -> bool:
+    from bot.conversation.checkout import store_named
+
+    return await store_named(turn) in [str(store) for store in question.data.get("stores") or []]
+
+
 async def answer_offer(turn: Turn, question: Question) -> bool:
     """"Reserve it?" after a stock answer, or "reserve at Didsbury?" when this store had none."""
     heard, text = turn.heard, turn.text or ""
@@ -87,7 +112,13 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
     if question.goal == "reserve_there" and _WHICH_IS_CLOSER.search(text) and not wants:
         await _say_closest(turn, question)
         return True
-    settled = question.goal == "reserve_there" and bool(_WHAT_IT_HAS.search(text) or _CLOSEST.search(text))
+    counted = None if heard.tapped else _HOW_MANY_THEN.match(text)
+    if counted:
+        wants = True  # "ok 2 from there please"
+    settled = question.goal == "reserve_there" and not heard.tapped and bool(
+        _WHAT_IT_HAS.search(text) or _CLOSEST.search(text) or _OTHER_ONE.search(text)
+        or ("?" not in text and _ACCEPT.search(text) and await _names_offered_store(turn, question))
+    )
     if not heard.tapped and not wants and not settled and (
         said is None and (heard.confidence >= 0.5 and heard.intent in _OTHER_TOPICS or A_QUESTION.match(text))
         or ("?" in text and said is None) or _FOLLOW_UP.match(text)
@@ -102,6 +133,8 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
             return False
     elif not wants:
         return False
+    elif counted:
+        quantity = quantity_in(counted.group(0))
     if question.goal == "reserve_offer" and SOME.search(text) and not quantity_in(text):
         options = await options_of(turn, turn.state.focus.product) if turn.state.focus.product else None
         if options is not None:  # "i want to reserve a few": how many?
@@ -137,5 +170,6 @@ async def colours_here(turn: Turn) -> None:
         return
     listed = human_list([f"{colour.lower()} ({count})" for colour, count in counts])
     buttons = tuple(Button(colour, payload("inform", colour=colour)) for colour, _ in counts)
-    turn.ask(Question(CHECK, "colour", buttons, data={"subject": f"the {answer.product_name}"}),
+    # Every colour listed is in stock there: picking one ("go on then, the red one") reserves it.
+    turn.ask(Question(RESERVE, "colour", buttons, data={"subject": f"the {answer.product_name}"}),
              f"{answer.store.name} has the {answer.product_name}{in_size} in {listed}. Which colour would you like?")

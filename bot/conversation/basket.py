@@ -35,12 +35,16 @@ def _line_buttons(cart: CartView, intent: str) -> tuple[Button, ...]:
     return tuple(Button(line.name, payload(intent, sku=line.sku)) for line in cart.lines)
 
 
+_KEEPING = re.compile(r"[,;.]?\s*\b(?:just|only|but keep|keep|leave)\b", re.I)
+
+
 def _line_of(turn: Turn, cart: CartView) -> CartLineView | None:
     """The basket line the message means: a tapped one, one named, or the one just added ("remove it")."""
     sku = turn.heard.entity("sku")
     if sku:
         return next((line for line in cart.lines if line.sku == sku), None)
-    line = line_meant(cart, turn.text)
+    # "take the poles out, just the torch": the line named before "just" / "keep" is the one meant.
+    line = (line_meant(cart, _KEEPING.split(turn.text)[0]) or line_meant(cart, turn.text)) if turn.text else None
     last = turn.state.last.get("sku")
     if line is None and last and (not turn.text or refers_back(turn.text) or not _names_a_product(turn.text)):
         line = next((item for item in cart.lines if item.sku == last), None)  # "make it 3" / "no, 2": the one just added

@@ -39,6 +39,10 @@ _LINK_WORDS = re.compile(
 )
 # "how long will you hold it if i dont pay now?" asks about paying; it does not choose how.
 _A_QUESTION = re.compile(r"^\s*(?:how|what|when|why|where|which|is|are|does|do|will|would|if)\b", re.I)
+# "can i use apple pay?": a question about a way to pay that isn't one of the two choices.
+_ASKS_HOW_TO_PAY = re.compile(
+    r"\b(?:apple ?pay|google ?pay|paypal|klarna|clearpay|amex|american express|visa|mastercard|gift ?cards?|vouchers?)\b", re.I
+)
 _OTHER_QUESTIONS = frozenset({"faq", "ask_hours", "ask_address", "order_status", "out_of_scope", "view_cart"})
 
 
@@ -187,6 +191,8 @@ async def answer(turn: Turn, question: Question) -> bool:
         heard = turn.heard
         if not heard.tapped and _A_QUESTION.match(turn.text) and heard.intent in _OTHER_QUESTIONS and heard.confidence >= 0.4:
             return False
+        if not heard.tapped and ("?" in turn.text or _A_QUESTION.match(turn.text)) and _ASKS_HOW_TO_PAY.search(turn.text):
+            return False  # "can i use apple pay?": answered first, then the choice is asked again
         method = heard.entity("payment_method") if heard.tapped else payment_method_in(turn.text)
         if method is None and yes_or_no(turn.text) is True and len(question.options) == 1:
             method = LINK

@@ -3,14 +3,18 @@ last step (swapping the basket line when the item was already added)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from bot.conversation import offers
-from bot.conversation.stock import CHECK, RESERVE, ask, heard_focus, options_of, proceed, specific
+from bot.conversation.state import Focus
+from bot.conversation.stock import CHECK, RESERVE, ask, heard_focus, options_of, proceed, similar_product, specific
 from bot.conversation.turn import Turn
 from bot.replies.checkout import format_cart
 from bot.replies.stock import format_stock_answer
 from bot.services.cart import view_cart
+from bot.services.catalog import resolve_colour
+from bot.services.checkout import add_item, quantity_in
 from bot.services.inventory import check_stock
 
 async def _collect_elsewhere(turn: Turn) -> None:
@@ -37,7 +41,12 @@ async def correct(turn: Turn) -> None:
 
     last = dict(turn.state.last)
     before = turn.state.focus
-    focus, _ = await heard_focus(turn, keep_product=True)
+    focus, query = await heard_focus(turn, keep_product=True)
+    if query.product_name and not query.product_id and before.product and focus.product == before.product:
+        # "not the puddle one, the padded one": the product like this one that the words describe.
+        like = await similar_product(turn, before.product, query.product_name)
+        if like:
+            focus = Focus(product=like, store=focus.store, quantity=focus.quantity)
     if focus.product and before.product and focus.product != before.product:
         # "no, the half zip one": the size (or colour) already chosen still applies where the new product has it.
         options = await options_of(turn, focus.product)
@@ -63,3 +72,32 @@ async def correct(turn: Turn) -> None:
         await ask(turn, CHECK)
         return
     await proceed(turn, CHECK)
+
+
+_COUNT = r"(\d{1,2}|one|two|three|four|five|six)"
+# "actually can i do 2 green and 2 navy" right after adding 4 green: one basket line becomes two.
+TWO_WAYS = re.compile(rf"\b{_COUNT}\s+(?:in\s+)?([a-z]+)(?:\s+ones?)?\s*(?:,|\band\b|&|\+)\s*{_COUNT}\s+(?:in\s+)?([a-z]+)\b", re.I)
+
+
+async def split_line(turn: Turn) -> None:
+    """The item just added, split between two colours ("2 green and 2 navy")."""
+    from bot.services.cart import remove_from_cart
+
+    focus, last = turn.state.focus, turn.state.last
+    match = TWO_WAYS.search(turn.text)
+    colours = [await turn.shop.call(resolve_colour, focus.product, match.group(i)) for i in (2, 4)] if match and focus.product else []
+    if not colours or None in colours or not focus.store or not last.get("sku"):
+        await correct(turn)
+        return
+    await turn.shop.call(remove_from_cart, turn.conversation_id, str(last["sku"]))
+    result = None
+    for count, colour in ((quantity_in(match.group(1)), colours[0]), (quantity_in(match.group(3)), colours[1])):
+        result = await turn.shop.call(add_item, turn.conversation_id, focus.product, focus.store, colour, specific(focus.size), count or 1)
+        if result.cart is None:  # not enough of that colour there: say so, the rest stays as it is
+            turn.done(goal=CHECK)
+            offers.after_stock_answer(turn, result.stock, format_stock_answer(result.stock))
+            return
+    turn.done(goal=RESERVE, sku=result.stock.sku if result else None)
+    from bot.conversation.basket import offer_checkout
+
+    offer_checkout(turn, f"Updated. {format_cart(result.cart)}" if result and result.cart else "Updated.")

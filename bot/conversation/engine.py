@@ -26,7 +26,7 @@ TALK_TO_A_PERSON = Button("Talk to a person", payload("request_human"))
 # Goals whose questions a new stock request replaces rather than interrupts.
 _REPLACED_BY_STOCK = stock.STOCK_GOALS | {"reserve_offer", "reserve_there"}
 # Questions about the item or the stores offered: after the answer, the offer to reserve is made again.
-_KEEP_THE_OFFER = frozenset({"price", "describe", "address", "hours", "distance", "delivery", "faq", "faq_again"})
+_KEEP_THE_OFFER = frozenset({"price", "describe", "address", "hours", "distance", "delivery", "faq", "faq_again", "pay_at_store"})
 # The goal a request starts: asking for it again while its question is pending starts it afresh.
 _STARTS = {"link_phone": "link_phone", "cancel": "cancel", "checkout": "checkout", "choose_store": "checkout",
            "handoff": "handoff", "leave_message": "message", "nearest": "nearest"}
@@ -109,7 +109,7 @@ async def _converse(turn: Turn) -> None:
     await requests.route(turn, kind)
     if kind != "unknown":
         turn.state = replace(turn.state, misses=0)
-    _come_back(turn)
+    await _come_back(turn)
 
 
 async def _ask_again(turn: Turn, question: Question) -> None:
@@ -127,7 +127,7 @@ async def _ask_again(turn: Turn, question: Question) -> None:
              show_options=bool(question.options) and not (question.about == "size" and turn.on_phone))
 
 
-def _come_back(turn: Turn) -> None:
+async def _come_back(turn: Turn) -> None:
     """After an interruption, ask the interrupted question again (unless this turn asked one of its own).
 
     An offer made while answering the interruption ("Reserve now?" under the basket) gives way to it.
@@ -137,6 +137,10 @@ def _come_back(turn: Turn) -> None:
         return
     turn.state, question = turn.state.resume()
     if question is None:
+        return
+    if question.goal == "checkout" and question.about == "payment":
+        await checkout.review(turn, question.data.get("store"))  # the basket may have changed meanwhile: a fresh total
+        turn.asked = True
         return
     if question.goal == "reserve_there" and turn.state.last.get("store"):
         question = alternatives.towards(question, str(turn.state.last["store"]))  # the store just asked about first

@@ -6,7 +6,6 @@ anything else simply moves on (the assistant does not come back to an offer the 
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from bot.conversation.heard import payload
@@ -17,7 +16,6 @@ from bot.services.inventory import StockAnswer
 from bot.services.search import ProductHit, search_products
 
 SOFT = {"soft": True}
-_SUPERLATIVE = re.compile(r"\b(?:cheapest|most expensive|dearest|priciest|warmest|lightest|biggest|largest|smallest)\b", re.I)
 
 
 def after_stock_answer(turn: Turn, answer: StockAnswer, text: str) -> None:
@@ -79,7 +77,7 @@ async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     if found.cheapest_instead:  # "stocking fillers under a tenner": nothing is, so the cheapest things
         lead = f"Sorry, I couldn't find anything{found.described}. The cheapest things we have:"
     tail = "Which one would you like?" if len(hits) > 1 else "Want that one?"
-    superlative = _SUPERLATIVE.search(text)
+    superlative = found.best_first
     turn.state = replace(turn.state, listed=buttons)
     data = {"then": goal, "prices": [hit.price_min_minor for hit in hits], "query": text,
             "colours": [list(hit.colours) for hit in hits]}

@@ -7,7 +7,7 @@ import re
 
 from bot.conversation.checkout import payment_provider, refund_providers
 from bot.conversation.heard import payload
-from bot.conversation.reading import yes_or_no
+from bot.conversation.reading import A_QUESTION, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
 from bot.domain.orders import (
@@ -206,8 +206,8 @@ async def answer(turn: Turn, question: Question) -> bool:
     if question.goal == "cancel":
         reference = str(question.data["reference"])
         said = yes_or_no(turn.text) if not turn.heard.tapped else None
-        if said is None and _KEEP.search(turn.text):
-            said = False  # "no wait keep it"
+        if said is None and _KEEP.search(turn.text) and not (A_QUESTION.match(turn.text) or "?" in turn.text):
+            said = False  # "no wait keep it" (but "how long will you keep it?" is a question first)
         if said is None and not turn.heard.tapped and turn.heard.intent == "deny" and turn.heard.confidence >= 0.5:
             said = False  # "actually no", "hang on, no"
         if said is None and _CHARGE_QUESTION.search(turn.text):
@@ -221,3 +221,22 @@ async def answer(turn: Turn, question: Question) -> bool:
             turn.say(f"OK, I've kept order {reference} as it is.")
             return True
     return False
+
+
+async def after_cancelling(turn: Turn) -> None:
+    """"Will I be charged?", "does the link still work?", "so I don't owe anything?" right after cancelling."""
+    reference = str(turn.state.last.get("reference") or "")
+    try:
+        order = await turn.shop.call(find_shoppers_order, turn.conversation_id, reference) if reference else None
+    except (NotYourOrder, LookupError):
+        order = None
+    turn.done(goal="cancel", reference=reference)
+    if order is None:
+        turn.say("You don't owe anything for a cancelled order.")
+        return
+    if order.paid_at is not None:
+        turn.say(f"Order {order.reference} is cancelled and your {format_money(order.total_minor, order.currency)} is being refunded "
+                 "to the way you paid: it usually shows within 3-5 working days. There's nothing more to pay.")
+        return
+    link = " Its pay link no longer works, so nothing can be taken." if order.payment_method == "link" else ""
+    turn.say(f"That's right: order {order.reference} is cancelled and wasn't paid, so you haven't been charged and you owe nothing.{link}")

@@ -8,7 +8,7 @@ from dataclasses import replace
 from bot.conversation import offers
 from bot.conversation.heard import payload
 from bot.conversation.state import Button, Question
-from bot.conversation.stock import CHECK, ask_product, heard_focus, options_of, proceed
+from bot.conversation.stock import CHECK, ask_product, heard_focus, options_of, proceed, read_query
 from bot.conversation.turn import Turn
 from bot.domain.money import format_price_range
 from bot.replies.stock import format_product_options
@@ -72,3 +72,30 @@ async def price(turn: Turn) -> None:
         await ask_product(turn, "price", query)
         return
     await proceed(turn, "price")
+
+
+# "kinder vs mam tor", "what's the difference between the trailblazer and the scafell", "X or Y, which is better?"
+COMPARING = re.compile(r"\b(?:vs\.?|versus|difference between|compare|compared)\b|\bwhich (?:one |of them )?(?:is|'s) (?:better|best|warmer|lighter)\b", re.I)
+_VERSUS = re.compile(r"\s+(?:vs\.?|versus|v|or|and|compared (?:to|with)|against)\s+", re.I)
+
+
+async def two_named(turn: Turn) -> list[str]:
+    """The two products a comparison names, or [] when it doesn't name two the catalogue knows."""
+    text = re.sub(r"^.*?\bdifference between\b|\bcompare\b", " ", turn.text or "", flags=re.I)
+    parts = _VERSUS.split(text, maxsplit=1)
+    if len(parts) != 2:
+        return []
+    found = [(await read_query(turn, part)).product_id for part in parts]
+    return [product for product in found if product] if len(set(found)) == 2 and all(found) else []
+
+
+async def compare_two(turn: Turn) -> None:
+    """Both products side by side (price, colours, sizes, what each is); then "the cheaper one" / "which is warmer"."""
+    products = await two_named(turn)
+    described = [await options_of(turn, product) for product in products]
+    lines = [f"{format_product_options(options)} {options.description}".strip() for options in described]
+    buttons = tuple(Button(options.name, payload("inform", product=options.product_id)) for options in described)
+    turn.state = replace(turn.state, listed=buttons, focus=replace(turn.state.focus, product=None, colour=None, size=None))
+    data = {"then": CHECK, "soft": True, "prices": [o.price_min_minor for o in described], "colours": [[c.lower() for c in o.colours] for o in described]}
+    turn.ask(Question("pick", "product", buttons, data=data), "\n".join(lines + ["Which one would you like?"]),
+             show_options=not turn.on_phone)

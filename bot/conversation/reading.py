@@ -106,7 +106,8 @@ def yes_or_no(text: str) -> bool | None:
 # "reserve the navy one", "add 2", "i'll take it", "put one by for me": the shopper wants it, not just to know.
 _WANTS = re.compile(
     r"^\s*(?:(?:ok|okay|yes|yeah|yep|right|great|cool|please|pls|and|also|then|so|can you|could you|can u|could u|"
-    r"can i|could i|hmm+|fine|alright|go on|i'?d like to|i would like to|id like to|i want to|i wanna|just|oh|actually)[\s,]+)*"
+    r"can i|could i|hmm+|fine|alright|go on|i'?d like to|i would like to|id like to|i want to|i wanna|just|oh|actually|"
+    r"hang on|hold on|wait|sorry|oh and|and can you|can you also)[\s,]+)*"
     r"(?:reserve|add|put|hold|book|buy|grab|get me|gimme|order(?!\s+(?:status|number|no|ref))|"
     r"(?:i'?ll|ill|i'?d|id|i will)\s+(?:take|have|get|grab))\b",
     re.I,
@@ -116,7 +117,8 @@ _WANTS = re.compile(
 _COUNT_OF_THOSE = re.compile(r"\b(?:\d{1,2}|one|two|three|four|five|a couple) of (?:those|them|these|it|that)\b", re.I)
 # Asking for it anywhere in the message: "grey in large, can you put 2 pairs aside at stockport".
 _PUT_ASIDE = re.compile(
-    r"\b(?:put|set|keep)\s+(?:\w+\s+){0,3}(?:aside|by)\b|\b(?:can|could) (?:you|u) (?:reserve|book)\b|\breserve (?:it|them|one|two|\d)\b",
+    r"\b(?:put|set|keep)\s+(?:\w+\s+){0,3}(?:aside|by)\b|\b(?:can|could) (?:you|u) (?:reserve|book)\b|\breserve (?:it|them|one|two|\d)\b|"
+    r"\bi'?ll (?:take|get|have|grab) (?:it|them|one|those|that|these|\d)\b|\b(?:put|add) (?:it|them|those|these|one|\w+ )?(?:in|to|into) (?:my|the) (?:basket|cart|bag)\b",
     re.I,
 )
 

@@ -29,6 +29,7 @@ from bot.services.catalog import StockQuery
 from bot.replies.checkout import local_time
 from bot.services.checkout import find_shoppers_order
 from bot.services.orders import order_status
+from bot.services.cart import view_cart
 from bot.services.search import search_products
 from bot.services.stores import nearest_stores
 
@@ -67,8 +68,13 @@ _HOW_MANY_LEFT = re.compile(r"\b(?:how many|any left|in stock|still got|still ha
 _MY_ORDER = re.compile(r"\b(?:my order|the order|my reservation|mine|it)\b", re.I)
 _HOW_FAR = re.compile(r"\bhow far\b|\bdistance\b|\bhow close\b|\bhow many (?:km|miles)\b", re.I)
 # Shapes the classifier confuses, read from the words (each one checked before the intent is trusted).
+_PAY_THERE = re.compile(r"\b(?:can|could) (?:i|we|you)\b.*\bpay\b.*\b(?:pick ?up|picking|collect\w*|cash|in (?:store|person)|at the till|there)\b|\b(?:do|does) \w+(?: \w+)? take (?:cash|card|payment)", re.I)
+_MONEY_AFTER = re.compile(r"\b(?:charged?|owe|money|pay(?:ing)?|refund\w*|link|cost|costs)\b", re.I)
+_GET_RID = re.compile(r"\b(?:get rid of|scrap|bin|ditch|call off)\s+(?:it|them|my order|the order|that|the reservation|my reservation)\b|"
+                      r"\b(?:don'?t|do not) (?:need|want) (?:it|them|the order|my order) any ?more\b", re.I)
+_HOW_DO_I_PAY = re.compile(r"\bhow (?:do|can|should|will) i pay\b|\bthat'?s (?:everything|all|it)\b.*\b(?:pay|check ?out|order)\b", re.I)
 _TOTAL = re.compile(r"\b(?:what'?s|whats|what is|how much is) (?:the|my) total\b|^\s*(?:and )?(?:the )?total\s*\??\s*$|\bhow much (?:does|is) (?:it|that|everything|my basket) (?:come to|all together|altogether)\b", re.I)
-_OTHER_COLOURS = re.compile(r"\b(?:other|different|what|which|any more|more)\s+colou?rs?\b(?!.*\b(?:come|comes|do(?:es)? it)\b)", re.I)
+_OTHER_COLOURS = re.compile(r"\b(?:other|another|different|what|which|any more|more)\s+colou?rs?\b(?!.*\b(?:come|comes|do(?:es)? it)\b)", re.I)
 _MY_ORDER_INFO = re.compile(r"\bmy (?:pickup|collection) code\b|\bmy order (?:number|no|ref|reference)\b|\bwhat(?:'s| is| s)? my order\b", re.I)
 _FAULTY = re.compile(
     r"\b(?:broke|broken|fell apart|falling apart|ripped|torn|leaks?|leaking|faulty|defective|came off|come off|"
@@ -77,7 +83,8 @@ _FAULTY = re.compile(
 )
 _PAY_WITH = re.compile(
     r"\b(?:take|accept|pay (?:with|by|using|on)|use|do)\b.*\b(?:amex|american express|visa|mastercard|maestro|paypal|klarna|"
-    r"clearpay|apple ?pay|google ?pay|contactless|cash|debit cards?|credit cards?)\b|^\s*(?:amex|paypal|klarna|clearpay|apple pay)\s*\??\s*$",
+    r"clearpay|apple ?pay|google ?pay|contactless|cash|debit cards?|credit cards?)\b|^\s*(?:amex|paypal|klarna|clearpay|apple pay|google pay)\s*\??\s*$"
+    r"|\b(?:which|what) (?:cards?|payment|ways to pay)\b",
     re.I,
 )
 _REPAIR = re.compile(r"\b(?:fix|fixed|repair|repaired|mend|mended|resole|reproof|sew|stitch)\b", re.I)
@@ -121,7 +128,7 @@ _SHOPPING = re.compile(
     r"something (?:for|to)|what about (?:a|an|the)|anything for|show me|recommend|what \w+ (?:do you|have you)|"
     r"what (?:have )?(?:you|u) got|a (?:present|gift) for|(?:present|gift) (?:for|idea)|for my (?:son|daughter|kids?|little|wife|husband|dad|mum|mom|boyfriend|girlfriend|partner)|"
     r"for my \d{1,2} ?(?:year|yr)|what(?: \w+){1,3} (?:do|have|d) (?:you|u|ya) (?:do|sell|stock|have|got)|what (?:do|would|should) (?:i|we|you)\b.*\b(?:need|take|get|wear|suggest|recommend)|"
-    r"suggest|what kit|reckon i need|needs? (?:some|new|a|an)|stocking fillers?|under (?:a )?(?:tenner|fiver|£?\d+)|between £?\d+|"
+    r"suggest|what kit|reckon i need|what would (?:you|u) (?:get|recommend|suggest|buy|go for)|gift ideas?|any ideas|needs? (?:some|new|a|an)|stocking fillers?|under (?:a )?(?:tenner|fiver|£?\d+)|between £?\d+|"
     r"cheapest|most expensive|selling)\b",
     re.I,
 )
@@ -129,7 +136,9 @@ _DO_YOU_SELL = re.compile(r"^\s*(?:do|d|does)\s*(?:you|u|ya)\s+(?:sell|stock|car
 _STORE_WORDS = re.compile(r"\b(?:store|stores|shop|shops|branch|branches|outlet)\b", re.I)
 _CLEAR_BASKET = re.compile(
     r"\b(?:empty|clear|reset|wipe)\b.*\b(?:basket|cart|bag|trolley)\b|\b(?:remove|delete|take out|get rid of)\s+(?:everything|all)\b"
-    r"|\bstart (?:my )?(?:basket|cart) again\b",
+    r"|\bstart (?:my )?(?:basket|cart) again\b|\b(?:don'?t|do not) want (?:any of it|any of (?:them|these|those)|it all|the lot)\b"
+    r"|\b(?:don'?t|do not) want anything (?:now|any ?more|after all)?\s*[.!]*$"
+    r"|\bforget (?:it all|the lot|everything|the whole (?:thing|lot))\b",
     re.I,
 )
 _CHECKOUT = re.compile(
@@ -142,7 +151,7 @@ _EVERYTHING = re.compile(r"\b(?:everything|all of it|all my (?:stuff|things|item
 # A different intent must be this sure to break the thread of a follow-up ("and on sunday?" after hours).
 SURE = 0.80
 # Requests that start a new stock step: they replace a pending stock question instead of interrupting it.
-STOCK_KINDS = frozenset({"stock", "reserve", "correct", "colours_here", "pick_listed"})
+STOCK_KINDS = frozenset({"stock", "reserve", "correct", "colours_here", "pick_listed", "compare_two"})
 _PRICE_WORDS = re.compile(r"\b(?:how much|price|prices|cost|costs|£)\b", re.I)
 _TYPED_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|in|at|any in|got any in)\b", re.I)
 
@@ -169,6 +178,9 @@ async def classify(turn: Turn) -> str:
         return "abuse"
     if _UNSURE.match(text):
         return "unknown"  # "not sure": no answer, so the question is asked again (then a person is offered)
+    before = turn.state.last  # what the last step did
+    if before.get("goal") == "cancel" and before.get("reference") and _MONEY_AFTER.search(text) and not wants_it(text):
+        return "cancelled_money"  # "will i be charged?", "does the link still work?" right after cancelling
     if _A_PERSON.search(text) and not scope.off_topic_reason(text):
         return "handoff"
     if scope.off_topic_reason(text):
@@ -179,16 +191,31 @@ async def classify(turn: Turn) -> str:
         return "order_status"
     if _SOMEONE_ELSE.search(text):
         return "faq_topic:someone_else_collecting"
+    named_topic = support.topic_named(text)
+    if named_topic and not wants_it(text) and not _CANCEL_ORDER.search(text):
+        return f"faq_topic:{named_topic}"  # "how long is the guarantee", "can she take it back if she doesn't like it"
     if _PAY_WITH.search(text) and not scope.off_topic_reason(text):
         return "faq_topic:payment_methods"
     if _FAULTY.search(text) and not wants_it(text):
         return "faq_topic:repairs" if _REPAIR.search(text) else "faq_topic:faulty_items"
     if _CANCEL_ORDER.search(text) and not is_escape(text):
         return "cancel"
+    if _CLEAR_BASKET.search(text):
+        return "clear_basket"
+    if before.get("goal") == "reserve" and corrections.TWO_WAYS.search(text):
+        return "split_line"  # "actually 2 green and 2 navy"
+    if _GET_RID.search(text):  # "can you just get rid of it": the basket line just added, else the order
+        return "remove" if before.get("goal") in ("reserve", "quantity") else "cancel"
+    if _HOW_DO_I_PAY.search(text) and not (await turn.shop.call(view_cart, turn.conversation_id)).is_empty:
+        return "checkout"  # "that's everything, how do i pay?"
     if _HOW_FAR.search(text) and (turn.state.last.get("near") or turn.state.home or await checkout.store_named(turn)):
         return "distance"  # "how far is stockport from me? i'm in chorlton"
+    if product_info.COMPARING.search(text) and await product_info.two_named(turn):
+        return "compare_two"  # "kinder vs mam tor", "what's the difference between X and Y"
     if slot_answers.names_a_listed_one(turn):
         return "pick_listed"  # "actually the biggest one", "the other one then"
+    if _PAY_THERE.search(text) and await checkout.store_named(turn):
+        return "pay_at_store"  # "can i pay when i pick up at trafford?"
     if _TOTAL.search(text):
         return "basket"  # "whats the total"
     if _OTHER_COLOURS.search(text) and turn.state.focus.product:
@@ -217,8 +244,9 @@ async def classify(turn: Turn) -> str:
         return "checkout"  # "checkout at altrincham", "actually collect at stockport"
     if _EVERYTHING.search(text) and re.search(r"\b(?:store|shop|branch|one)\b", text, re.I):
         return "checkout_anywhere"  # "nearest store with everything"
-    if (is_correction(text) or _LEADING_NO.match(text)) and named:
-        return "correct"
+    described = bool(query.product_name and turn.state.focus.product and re.search(r"\bthe \w+ ones?\b", text, re.I))
+    if (is_correction(text) or _LEADING_NO.match(text)) and (named or described):
+        return "correct"  # "no, I meant blue", "not the puddle one, the padded one"
     kind = KIND_BY_INTENT.get(intent or "", "unknown")
     kind = _checked(kind, text)
     if _HOW_MANY_LEFT.search(text) and (turn.state.focus.product or query.product_id) and kind not in ("order_status", "view_cart"):
@@ -315,7 +343,7 @@ def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: 
         return "address"
     own_topic = kind == "faq" and turn.heard.faq_confidence >= 0.6 and confidence >= 0.6
     if last == "faq" and not query.product_id and kind not in _NEVER_FAQ and (
-        (not own_topic and len(text.split()) <= 8 and _CAN_I.match(text))
+        (not own_topic and len(text.split()) <= 12 and _CAN_I.match(text))
         or (len(text.split()) <= 6 and (refers_back(text) or _in_last_answer(turn, text)))
     ):
         return "faq_again"  # "can i take it to a different store?" after returns; "how long does that take?"
@@ -386,7 +414,7 @@ async def _faq(turn: Turn) -> None:
         found = await turn.shop.call(nearest_stores, turn.text, 1)
         if found is not None and found.stores:
             nearest = found.stores[0]
-            turn.state = turn.state.with_focus(store=nearest.store.store_id)
+            turn.state = replace(turn.state.with_focus(store=nearest.store.store_id), home=found.place_name)
             turn.say(f"Your nearest store to {found.place_name} is {nearest.store.name} ({distance_text(nearest.distance_km)}).")
     if topic == "hold_time" and (last.get("goal") == "order" or re.search(r"\b(?:my|it|mine)\b", turn.text or "")):
         # "how long will you hold it?" after ordering: that order's own deadline.
@@ -394,7 +422,9 @@ async def _faq(turn: Turn) -> None:
         if order is not None and order.status in orders.CANCELLABLE:
             held = local_time(order.hold_expires_at)
             pay = " Pay by the link before then to keep it." if order.status == "pending_payment" and order.payment_method == "link" else ""
-            turn.replies[-1] = Say(f"Order {order.reference} at {order.store_name} is held for you until {held}.{pay}")
+            lapse = (" If it isn't paid by then, the reservation lapses and the items go back on sale (you can reserve again)."
+                     if pay else " If you can't collect it by then, the items go back on sale.")
+            turn.replies[-1] = Say(f"Order {order.reference} at {order.store_name} is held for you until {held}.{pay}{lapse}")
     if topic in ("refund_timing", "returns") and last.get("goal") == "cancel" and last.get("reference"):
         # "will i get a refund?" right after cancelling: about that order, not refunds in general.
         order = await turn.shop.call(order_status, str(last["reference"]))
@@ -478,7 +508,11 @@ _HANDLERS = {
     "delivery": _delivery,
     "distance": stores.distance,
     "colours_here": alternatives.colours_here,
+    "pay_at_store": stores.pay_at_store,
+    "cancelled_money": orders.after_cancelling,
     "pick_listed": slot_answers.pick_listed,
+    "compare_two": product_info.compare_two,
+    "split_line": corrections.split_line,
     "correct": corrections.correct,
     "basket": basket.show,
     "remove": basket.remove,

@@ -9,7 +9,7 @@ from dataclasses import replace
 from bot.conversation import offers
 from bot.conversation.heard import parse_payload
 from bot.conversation.product_info import ASKS_ABOUT_IT, describe
-from bot.conversation.reading import refers_back, titles_named, wants_it
+from bot.conversation.reading import last_said, refers_back, titles_named, wants_it
 from bot.conversation.state import Button, Question
 from bot.conversation.stock import (
     ANY,
@@ -61,6 +61,12 @@ _OTHER_TOPIC_INTENTS = {
     "order_status": 0.6, "request_human": 0.6, "greet": 0.8, "goodbye": 0.8, "thank": 0.8, "insult": 0.6,
 }
 _SLOT_WORDS = re.compile(r"\b(?:colou?r|size|sz|uk|small|medium|large|xs|s|m|l|xl|xxl|\d{1,2}(?:\.5)?)\b", re.I)
+
+
+def _names_a_value(text: str) -> bool:
+    """A colour or a size itself ("navy", "M", "9"), not just the word "colour" or "size"."""
+    words = text.lower().split()
+    return any(colour in words for colour in COMMON_COLOURS) or bool(re.search(r"\b(?:xxs|xs|s|m|l|xl|xxl|\d{1,2}(?:\.5)?)\b", text, re.I))
 
 
 def _names_a_slot_value(text: str) -> bool:
@@ -140,6 +146,8 @@ async def answer(turn: Turn, question: Question) -> bool:
     # (A typed reply read as an option keeps its words: "grey in large, put 2 aside" is still a reservation.)
     if heard.intent == "reserve_item" and (heard.tapped or heard.confidence >= 0.8) or (turn.text and wants_it(turn.text)):
         goal = RESERVE  # "reserve 2" while asked for the colour: the answer will be reserved, not just checked
+    elif turn.text and _PRICE_WORDS.search(turn.text):
+        goal = "price"  # "how much is the navy one", "how much in a size 12": the price, not yet a reservation
     elif turn.text and _STOCK_CHECK.search(turn.text):
         goal = CHECK  # "is it in stock at stockport?" after "want that one?": a question, not a reservation
     if heard.tapped:
@@ -190,6 +198,8 @@ async def answer(turn: Turn, question: Question) -> bool:
         turn.state = turn.state.with_focus(**{question.about: ANY})
         await proceed(turn, goal)
         return True
+    if question.about in ("colour", "size") and ASKS_ABOUT_IT.search(text) and not _names_a_value(text):
+        return False  # "what colours do they come in?": a question about the product, answered before the choice
     if _OTHER_TOPIC_INTENTS.get(heard.intent or "", 1.1) <= heard.confidence and not _names_a_slot_value(text):
         return False  # a confident question about something else ("what's the weather?", "when do you close?")
     if question.about == "store" and refers_back(text) and turn.state.focus.store:
@@ -213,7 +223,8 @@ async def answer(turn: Turn, question: Question) -> bool:
     product = turn.state.focus.product
     if product and question.about in ("colour", "size"):
         options = await options_of(turn, product)
-        unknown = _unknown_colour(text, options) if question.about == "colour" else _unknown_size(query, text, options)
+        settled = last_said(text)  # "8 - no wait 8.5": the 8.5
+        unknown = _unknown_colour(settled, options) if question.about == "colour" else _unknown_size(query, settled, options)
         if unknown:
             await ask_option(turn, goal, question.about, options, unknown=unknown)
             return True
@@ -244,7 +255,10 @@ async def pick_listed(turn: Turn) -> None:
         return
     turn.state = replace(turn.state, focus=turn.state.focus.about_product(chosen))
     await _also_said(turn)  # "the other one then, black 8.5 at arndale"
-    turn.say(format_product_options(await options_of(turn, chosen)))
+    options = await options_of(turn, chosen)
+    asked = re.search(rf"\bwhich\b.*?\b({_QUALITIES})\b", turn.text, re.I)
+    lead = f"The {options.name} is {asked.group(1).lower()}. " if asked else ""  # "which ones warmer?"
+    turn.say(f"{lead}{format_product_options(options)}")
     await proceed(turn, RESERVE if wants_it(turn.text) else CHECK)
 
 
@@ -253,8 +267,8 @@ def names_a_listed_one(turn: Turn) -> bool:
     return len(turn.state.listed) >= 2 and bool(_OTHER_ONE.search(turn.text) or _QUALITY_ONE.search(turn.text))
 
 
+_QUALITIES = r"(?:biggest|largest|bigger|larger|smallest|smaller|warmest|warmer|lightest|lighter|cheapest|cheaper|dearest|dearer|most expensive|pricier)"
 _QUALITY_ONE = re.compile(
-    r"\b(?:biggest|largest|bigger|larger|smallest|smaller|warmest|warmer|lightest|lighter|cheapest|cheaper|dearest|dearer|"
-    r"most expensive|pricier)\s+(?:one|ones|of (?:them|those|the lot))\b",
+    rf"\b{_QUALITIES}\s+(?:one|ones|of (?:them|those|the lot))\b|\bwhich(?: one)?(?:'?s| is| are)?\s+(?:the\s+)?{_QUALITIES}\b",
     re.I,
 )

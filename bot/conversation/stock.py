@@ -172,6 +172,14 @@ async def _kids_version(turn: Turn, product_id: str, kids: bool = True) -> str |
     return next((hit.product_id for hit in found.hits if hit.product_id != product_id), None)
 
 
+async def similar_product(turn: Turn, product_id: str, words: str) -> str | None:
+    """Another product of the same kind (and audience) as this one that `words` describe ("the padded one")."""
+    options = await options_of(turn, product_id)
+    kids = "kids " if re.search(r"\bkids\b", options.name, re.I) else ""
+    found = await turn.shop.call(search_products, f"{kids}{words} {options.category}", None, 3)
+    return next((hit.product_id for hit in found.hits if hit.product_id != product_id), None)
+
+
 async def _as_in_basket(turn: Turn, focus: Focus) -> Focus:
     """"add 1 more chair": a product named without colour or size that is in the basket once means that line."""
     if not focus.product or (focus.colour and focus.size):
@@ -196,8 +204,11 @@ def _names_something_else(text: str) -> bool:
     asked = _ASKS_FOR.search(text or "")
     if asked is None:
         return False
-    words = [w for w in asked.group("what").lower().split() if w not in _NOT_A_THING]
-    return bool(words) and not refers_back(asked.group("what"))
+    what = asked.group("what").lower()
+    if re.match(r"(?:in|at|on|left|for|from|near)\b", what):
+        return False  # "any in a 12 at the trafford centre": about the product in focus
+    words = [w for w in what.split() if w not in _NOT_A_THING]
+    return bool(words) and not refers_back(what)
 
 
 _BROWSING = re.compile(
@@ -205,11 +216,13 @@ _BROWSING = re.compile(
     r"\bbest\b|\brecommend\b|\bgood for\b|\bsuitable for\b",
     re.I,
 )
+_VAGUE = re.compile(r"\b(?:anything|something|any ideas?|ideas|gifts?|presents?|suggest\w*|recommend\w*|what would (?:you|u))\b", re.I)
 SOME = re.compile(r"\b(?:a few|some|several|a bunch|multiple|a load|loads)\b", re.I)
 
 
 async def ask(turn: Turn, goal: str) -> None:
     """A new stock question ("have you got the trailblazers in 9 at arndale") or reservation ("reserve 2")."""
+    before = turn.state.focus.product
     focus, query = await heard_focus(turn, keep_product=goal == RESERVE)
     if not turn.heard.tapped and not query.product_id and focus.product and _names_something_else(turn.text):
         focus = Focus(store=focus.store)  # "do you sell bikes?" is not about the chair we were discussing
@@ -229,6 +242,9 @@ async def ask(turn: Turn, goal: str) -> None:
     if not turn.state.focus.product:
         await ask_product(turn, goal, query)
         return
+    if query.product_id and query.product_id != before and not turn.heard.tapped and _VAGUE.search(turn.text or ""):
+        # "anything for kayaking?" found the one product: what it is and costs before asking which colour.
+        turn.say(format_product_options(await options_of(turn, query.product_id)))
     await proceed(turn, goal)
 
 

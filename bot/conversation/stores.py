@@ -121,6 +121,8 @@ async def address(turn: Turn, store_id: str | None = None) -> None:
 
 async def nearest(turn: Turn) -> None:
     found = await turn.shop.call(nearest_stores, turn.text) if turn.text else None
+    if found is None and turn.state.home and re.search(r"\b(?:there|here|me|home|work)\b", turn.text or "", re.I):
+        found = await turn.shop.call(nearest_stores, turn.state.home)  # "the closest shop to there": the place said before
     unknown = _A_PLACE.search(turn.text or "") if found is None else None
     if unknown is not None:
         # "do you have a store in leeds": no, and here is where they are.
@@ -213,3 +215,18 @@ async def stores_nearest_place(turn: Turn, store_ids: list[str]) -> tuple[list[s
         return store_ids, ""  # no place, or the place is one of the offered stores themselves
     order = {entry.store.store_id: entry.distance_km for entry in found.stores}
     return sorted(store_ids, key=lambda store_id: order.get(store_id, float("inf"))), found.place_name
+
+
+async def pay_at_store(turn: Turn) -> None:
+    """"Can I pay when I pick up at Trafford?": whether that store takes payment at the counter."""
+    store_id = await store_named(turn) or turn.state.focus.store
+    if not store_id:
+        await _which_store(turn, ADDRESS)
+        return
+    details = await turn.shop.call(store_details, store_id)
+    turn.done(goal="pay_at_store", store=store_id)
+    name = details.store.name
+    if details.pay_at_pickup:
+        turn.say(f"Yes, {name} takes payment when you collect (card or cash): choose \"Pay at pickup\" when you reserve.")
+    else:
+        turn.say(f"Sorry, {name} only takes payment online, by the link we send when you reserve; it can't take payment at the counter.")

@@ -109,6 +109,24 @@ def faq_answer(topic: str, settings: Settings) -> str | None:
     return fill(text, settings) if text else None
 
 
+# Support topics the words name outright, whatever the classifier guessed (checked in this order).
+_TOPIC_NAMED = (
+    ("exchanges", re.compile(r"\b(?:swap|exchange)\b.*\b(?:size|colour|color|it|them|receipt|present|gift)\b|\bwrong size\b", re.I)),
+    ("returns", re.compile(r"\b(?:take|bring|send) (?:it|them|this|that|these|those) back\b|\b(?:doesn'?t|does not|don'?t|didn'?t) (?:like|suit)\b|"
+                           r"\breturn (?:it|them|this|that|these)\b", re.I)),
+    ("warranty", re.compile(r"\b(?:guarantee[ds]?|warrant(?:y|ies))\b", re.I)),
+    ("student_discount", re.compile(r"\b(?:student|nhs|blue light|armed forces|unidays|totum)\b|\bdiscounts?\b", re.I)),
+    ("loyalty", re.compile(r"\b(?:loyalty|fellside club|reward points?|my points|points? (?:on|for|count))\b", re.I)),
+    ("privacy", re.compile(r"\b(?:safe|secure|securely)\b.*\b(?:pay|paying|link|card)\b|\b(?:see|store|keep|get) my (?:card|bank) details\b", re.I)),
+    ("pickup_what_to_bring", re.compile(r"\b(?:need|bring|show)\b.*\b(?:my|his|her|their|bank|payment|photo)\s+(?:bank\s+)?(?:card|id|passport|licence|license)\b", re.I)),
+)
+
+
+def topic_named(text: str) -> str | None:
+    """The support topic the words themselves name ("how long is the guarantee", "can she take it back")."""
+    return next((topic for topic, words in _TOPIC_NAMED if words.search(text)), None)
+
+
 def is_abusive(text: str) -> bool:
     return bool(_ABUSE.search(text))
 

@@ -84,7 +84,7 @@ def format_product_options(options: ProductOptions, locale: str = "en_GB") -> st
     if options.colours:
         parts.append(human_list([colour.lower() for colour in options.colours], "or"))
     sizes = [size for size in options.sizes if size != ONE_SIZE]
-    if len(sizes) > 4:
+    if len(sizes) > 4 and not all("-" in size for size in sizes):  # children's ages are few: all of them
         parts.append(f"sizes {size_label(sizes[0])} to {size_label(sizes[-1])}")
     elif sizes:
         parts.append(f"sizes {human_list([size_label(size) for size in sizes], 'or')}")

@@ -146,6 +146,7 @@ _RELATED = {
     "pole": ("stick",), "bottle": ("flask",), "torch": ("headtorch", "lamp", "light"),
     "mat": ("pad", "roll"), "stove": ("cooker", "burner"), "chair": ("seat", "stool"),
     "welly": ("boot",), "sandal": ("sandle",), "sock": ("socks",),
+    "insulated": ("padded", "puffer", "quilted"), "down": ("puffer", "padded"),
 }
 _NAME_WEIGHT, _BRAND_WEIGHT, _RELATED_WEIGHT, _CATEGORY_WEIGHT = 1.0, 0.7, 0.85, 0.6
 
@@ -239,7 +240,10 @@ def size_sort_key(size: str) -> tuple[int, float, str]:
     upper = size.upper()
     if upper in _LETTER_SIZES:
         return (1, float(_LETTER_SIZES.index(upper)), size)
-    return (2, 0.0, size)
+    ages = re.match(r"(\d{1,2})\s*-\s*\d{1,2}$", size)
+    if ages:  # children's ages: "3-4" before "11-12"
+        return (2, float(ages.group(1)), size)
+    return (3, 0.0, size)
 
 
 def _number_value(word: str) -> float | None:

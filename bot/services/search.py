@@ -22,6 +22,7 @@ from bot.services.unit_of_work import UnitOfWork, read_only
 
 # Field weights: a word in the name says more than the same word in the description.
 _WEIGHTS = {"name": 3.0, "category": 1.5, "tags": 2.0, "brand": 1.0, "description": 0.5}
+_MOST = re.compile(r"\b(?:warmest|lightest|biggest|largest|smallest|roomiest)\b", re.I)
 _CHEAPEST = re.compile(r"\b(?:cheapest|least expensive|lowest price|cheap)\b", re.I)
 _DEAREST = re.compile(r"\b(?:most expensive|priciest|dearest|top of the range)\b", re.I)
 # "hats and gloves", "a tent, a stove and a mat": each thing is looked for on its own.
@@ -47,6 +48,7 @@ class SearchResult:
     hits: tuple[ProductHit, ...]
     described: str  # what the constraints were, for the reply: " under £50 for kids"
     cheapest_instead: bool = False  # nothing met the price limit: these are the cheapest that fit otherwise
+    best_first: bool = False  # the first hit is the answer ("the cheapest rucksack", the tent for exactly two)
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,9 @@ def _rank(index: _SearchIndex, text: str, **overrides: int | None) -> tuple[list
         fitting.sort(key=lambda pid: index.docs[pid].price_min)
     elif _DEAREST.search(text):
         fitting.sort(key=lambda pid: -index.docs[pid].price_max)
+    elif (most := _MOST.search(text)) is not None:  # "the warmest jacket": the warmest first
+        quality = next(name for name, pattern in _QUALITY_WORDS if pattern.search(most.group(0)))
+        fitting.sort(key=lambda pid: -(_measure(index.docs[pid], quality) or float("-inf")))
     return fitting, constraints
 
 
@@ -271,7 +276,7 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
     store_name = uow.session.scalar(select(Store.name).where(Store.id == store_id)) if store_id else None
     # Keep the search order, but what can be had comes before what cannot.
     shortlist.sort(key=lambda pid: stock.get(pid, (0, 0))[0] <= 0)
-    if _CHEAPEST.search(text) or _DEAREST.search(text) or cheapest_instead:
+    if _CHEAPEST.search(text) or _DEAREST.search(text) or _MOST.search(text) or cheapest_instead:
         limit = min(limit, 3)  # "the cheapest jacket": the answer first, a couple of others after
     hits = []
     for product_id in shortlist[:limit]:
@@ -279,7 +284,10 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
         units, stores = stock.get(product_id, (0, 0))
         hits.append(ProductHit(product_id, doc.name, doc.price_min, doc.price_max, doc.currency, units, stores, store_name,
                                tuple(sorted(doc.colours))))
-    return SearchResult(tuple(hits), constraints.described(), cheapest_instead)
+    first = index.docs[shortlist[0]]
+    best_first = bool(_CHEAPEST.search(text) or _DEAREST.search(text) or _MOST.search(text)) or (
+        constraints.sleeps is not None and first.sleeps == constraints.sleeps)
+    return SearchResult(tuple(hits), constraints.described(), cheapest_instead, best_first)
 
 
 # "the biggest one", "the warmer one" among products just listed: how each quality is measured.
@@ -303,7 +311,10 @@ def _measure(doc: _Doc, quality: str) -> float | None:
     if quality == "dear":
         return doc.price_max
     wanted = {stem_word(tag) for tag in _QUALITY_TAGS[quality]}
-    return float(len(doc.fields["tags"] & wanted)) or None
+    value = float(len(doc.fields["tags"] & wanted))
+    if quality == "warm" and stem_word("lightweight") in doc.fields["tags"]:
+        value -= 0.5  # a light fleece is less warm than a heavy one with the same tags
+    return value or None
 
 
 @read_only

@@ -59,10 +59,13 @@ _MONEY_WORDS = {
     "ninety": "90", "a ton": "100", "a grand": "1000",
 }
 _MONEY = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _MONEY_WORDS), key=len, reverse=True)) + r")\b", re.I)
+_GROWN_UP = re.compile(r"\b(?:teen|teens|teenage|teenager|grown.?up|adult)\b", re.I)
 _SLEEPS = re.compile(r"\b(?:for\s+)?(\d{1,2}|two|three|four|five|six)\s*(?:-|\s)?(?:people|person|persons|man|men|berth|sleeper|of us)\b", re.I)
 _FAMILY = re.compile(r"\bfamily\b", re.I)
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-_AGED = re.compile(r"\b(\d{1,2}) ?(?:year old|yr old|yo|years old)\b|\bage (\d{1,2})\b", re.I)
+_AGED = re.compile(r"\b(\d{1,2}) ?(?:year old|yr old|yo|years old|yrs)\b|\b(?:age|aged|is|turning|turns) (\d{1,2})\b(?! ?(?:people|person|quid|pounds|£))", re.I)
+# "me and my partner", "the two of us": a tent for two.
+_TWO_OF_US = re.compile(r"\b(?:me and (?:my|the) \w+|(?:the )?two of us|us two|for a couple|me and (?:him|her))\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,14 @@ def read_request(text: str, colours: dict[str, str]) -> tuple[Constraints, str]:
         sleeps, text = _NUMBER_WORDS.get(word) or int(word), text.replace(match.group(0), " ")
     elif _FAMILY.search(text):
         sleeps = 4
+    elif _TWO_OF_US.search(text):
+        sleeps = 2
     words = normalise_text(text).split()
     aged = _AGED.search(text)
-    kids = any(word in KIDS for word in words) or bool(aged and int(aged.group(1) or aged.group(2)) <= 14)
+    age = int(aged.group(1) or aged.group(2)) if aged else None
+    # "my nephew is 4", "coat for a 6 year old": children's; "my son is 16", "my teenage son": grown-ups' sizes.
+    kids = (any(word in KIDS for word in words) and not _GROWN_UP.search(text) and (age is None or age <= 14)) or (
+        age is not None and age <= 14 and bool(aged and aged.group(1)))
     colour = next((colours[word] for word in words if word in colours), None)
     rest = " ".join(word for word in words if word not in KIDS and word not in colours)
     return Constraints(price_max, price_min, kids, sleeps, colour), rest

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from bot.models import HandoffSession
 from bot.services.cart import view_cart
-from bot.services.inventory import set_on_hand
+from bot.services.inventory import set_on_hand, stock_level
 from bot.services.orders import orders_for_conversation
 from bot.shop import Shop
 from scripts.stack import RunningStack
@@ -396,8 +396,12 @@ def _latest_handoff_state(uow: Any, conversation_id: str) -> str | None:
 
 
 def _set_stock(uow: Any, lines: list[dict[str, Any]]) -> None:
+    """`on_hand` as a fresh catalogue would have it: units still held by earlier scenarios' orders are added on top,
+    so what a new shopper is offered does not depend on which scenarios ran before."""
     for line in lines:
-        set_on_hand(uow, str(line["store"]), str(line["sku"]), int(line["on_hand"]))
+        store, sku = str(line["store"]), str(line["sku"])
+        held = stock_level(uow, store, sku).reserved
+        set_on_hand(uow, store, sku, int(line["on_hand"]) + held)
 
 
 def apply_setup(shop: Shop, setup: dict[str, Any]) -> None:
