@@ -8,8 +8,9 @@ from dataclasses import replace
 
 from bot.conversation.reading import A_QUESTION, is_correction, refers_back, wants_it, yes_or_no
 from bot.conversation.heard import payload
+from bot.conversation.several import items_in
 from bot.conversation.state import Button, Question
-from bot.conversation.stock import CHECK, RESERVE, SOME, entities_focus, heard_focus, options_of, proceed, specific
+from bot.conversation.stock import CHECK, RESERVE, SOME, entities_focus, heard_focus, options_of, proceed, read_query, specific
 from bot.conversation.turn import Turn
 from bot.replies import human_list
 from bot.replies.stock import size_label
@@ -19,7 +20,7 @@ from bot.services.inventory import check_stock
 
 _OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
 _CLOSEST = re.compile(r"\b(?:whichever|closest|nearest|closer|nearer)\b", re.I)
-_WHICH_IS_CLOSER = re.compile(r"\b(?:which|what)(?:\s+\w+){0,2}\s+(?:is|are)\s+(?:closer|closest|nearer|nearest)\b|\bfurther\b|\bwhich is near", re.I)
+_WHICH_IS_CLOSER = re.compile(r"\b(?:which|what)(?:\s+\w+){0,2}\s+(?:is|are|'s)\s+(?:closer|closest|nearer|nearest|easier|easiest|quicker|quickest|handier|better for me)\b|\bfurther\b|\bwhich is near", re.I)
 # "whatever you've got there", "i'll take the 2": what the asked store has, though fewer than wanted.
 _WHAT_IT_HAS = re.compile(r"\bwhat(?:ever)?\s+(?:you|u|they)(?:'ve|\s+have)?\s+got\b|\b(?:all|what)\s+(?:you|they)\s+have\b|\bthe ones? (?:you|they) have\b", re.I)
 # A statement naming an offered store with a word of agreement: "didsbury's fine, i'll get them there".
@@ -34,6 +35,9 @@ _HOW_MANY_THEN = re.compile(
     r"(?:\s+(?:please|pls|from there|of them|of those|then|thanks|ta|there))*\s*[.!]*\s*$",
     re.I,
 )
+_ONE_NEAR = re.compile(r"\b(?:the )?one (?:in|near|by|closest to|nearest to|nearest)\b|\bi (?:work|live|am|'m) (?:near|in|by)\b|\bim (?:near|in|by)\b", re.I)
+_ANY_COLOUR_THERE = re.compile(r"\b(?:whatever|any|which ?ever) colou?rs?\b", re.I)
+_REFUSES = re.compile(r"\b(?:miles away|too far|far away|a (?:bit|long) (?:far|way)|bit far|a pain|no good|can'?t get (?:to|there)|cannot get|out of (?:my|the) way)\b", re.I)
 _OTHER_ONE = re.compile(r"\bthe other (?:one|store|shop|place)\b", re.I)
 _FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|or)\b", re.I)
 
@@ -62,6 +66,10 @@ async def _store_chosen(turn: Turn, question: Question, wants: bool) -> tuple[st
         return here, quantity
     if refers_back(text) and turn.state.last.get("goal") in ("address", "hours", "distance") and turn.state.last.get("store") in offered:
         return str(turn.state.last["store"]), quantity  # "ok that one" after asking where one of them is
+    if _ONE_NEAR.search(text) and offered:  # "the one in town pls, i work near piccadilly"
+        ranked, place = await stores_nearest_place(turn, offered)
+        if place:
+            return ranked[0], quantity
     if (wants or _CLOSEST.search(text)) and offered:
         # "yes" / "reserve there": the nearest one that has it; "whichever is closest to me": nearest to them.
         return (await stores_nearest_place(turn, offered))[0][0] if _CLOSEST.search(text) else offered[0], quantity
@@ -91,6 +99,7 @@ async def _say_closest(turn: Turn, question: Question) -> None:
     nearest = ranked[0] if ranked else offered[0]
     name = _store_title(question, nearest)
     lead = f"Of those, {name} is the closest to {place}." if place else f"{name} is the closest of those."
+    turn.state = replace(turn.state, last={"goal": "distance", "store": nearest})  # "is it open til 6?": that store
     turn.ask(towards(question, nearest), f"{lead} Reserve at {name}?", remember=str(question.data.get("text", "")))
 
 
@@ -112,11 +121,20 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
     if question.goal == "reserve_there" and _WHICH_IS_CLOSER.search(text) and not wants:
         await _say_closest(turn, question)
         return True
+    if question.goal == "reserve_there" and not heard.tapped and _ANY_COLOUR_THERE.search(text):
+        await colours_here(turn, RESERVE)  # "can't get to trafford. whatever colour salford have is fine"
+        return True
+    if not heard.tapped and _REFUSES.search(text) and not wants:
+        return False  # "altrincham's miles away. has trafford got a large?": not a yes to Altrincham
+    if not heard.tapped and await items_in(turn):
+        return False  # "add them, plus ridge trousers and socks": several things, handled as such
+    if not heard.tapped and (named := (await read_query(turn)).product_id) and named != turn.state.focus.product:
+        return False  # "add a green camp chair and a stove": a new request, not an answer to this offer
     counted = None if heard.tapped else _HOW_MANY_THEN.match(text)
     if counted:
         wants = True  # "ok 2 from there please"
     settled = question.goal == "reserve_there" and not heard.tapped and bool(
-        _WHAT_IT_HAS.search(text) or _CLOSEST.search(text) or _OTHER_ONE.search(text)
+        _WHAT_IT_HAS.search(text) or _CLOSEST.search(text) or _OTHER_ONE.search(text) or _ONE_NEAR.search(text)
         or ("?" not in text and _ACCEPT.search(text) and await _names_offered_store(turn, question))
     )
     if not heard.tapped and not wants and not settled and (
@@ -151,7 +169,7 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
     return True
 
 
-async def colours_here(turn: Turn) -> None:
+async def colours_here(turn: Turn, goal: str = CHECK) -> None:
     """"None of those, any other colours at Arndale?": the colours that store has now, in the size asked."""
     focus, _ = await heard_focus(turn, keep_product=True)
     turn.state = replace(turn.state, focus=replace(focus, colour=None))
@@ -170,6 +188,19 @@ async def colours_here(turn: Turn) -> None:
         return
     listed = human_list([f"{colour.lower()} ({count})" for colour, count in counts])
     buttons = tuple(Button(colour, payload("inform", colour=colour)) for colour, _ in counts)
-    # Every colour listed is in stock there: picking one ("go on then, the red one") reserves it.
-    turn.ask(Question(RESERVE, "colour", buttons, data={"subject": f"the {answer.product_name}"}),
+    # After "whatever colour salford have is fine" picking one reserves it; after "any other colours?" it is checked.
+    turn.ask(Question(goal, "colour", buttons, data={"subject": f"the {answer.product_name}"}),
              f"{answer.store.name} has the {answer.product_name}{in_size} in {listed}. Which colour would you like?")
+
+
+async def restock(turn: Turn) -> None:
+    """"When are you getting more in?": no dates in the chat; what is there now, and who can say."""
+    from bot.services.stores import store_details
+
+    focus = turn.state.focus
+    store = await turn.shop.call(store_details, focus.store) if focus.store else None
+    call = f"{store.store.name} may know: call them on {store.phone}." if store else f"Our stores may know: call {turn.shop.settings.support_phone}."
+    turn.done(goal="restock")
+    turn.say(f"Sorry, I can't see delivery dates: stores get new stock most weeks. {call}")
+    if focus.product and focus.store:
+        await colours_here(turn)  # what that store has now instead

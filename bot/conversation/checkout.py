@@ -43,6 +43,7 @@ _A_QUESTION = re.compile(r"^\s*(?:how|what|when|why|where|which|is|are|does|do|w
 _ASKS_HOW_TO_PAY = re.compile(
     r"\b(?:apple ?pay|google ?pay|paypal|klarna|clearpay|amex|american express|visa|mastercard|gift ?cards?|vouchers?)\b", re.I
 )
+_CHECKOUT_WORD = re.compile(r"\bcheck ?out\b|\bcheckout\b", re.I)
 _OTHER_QUESTIONS = frozenset({"faq", "ask_hours", "ask_address", "order_status", "out_of_scope", "view_cart"})
 
 
@@ -81,8 +82,11 @@ async def store_named(turn: Turn) -> str | None:
     return None
 
 
-async def review(turn: Turn, store_id: str | None = None) -> None:
-    """"Reserve now": can the store supply the whole basket, and how will they pay?"""
+async def review(turn: Turn, store_id: str | None = None, *, pay: str | None = None) -> None:
+    """"Reserve now": can the store supply the whole basket, and how will they pay?
+
+    `pay`: how the shopper already said they'll pay ("stick with arndale then, pay at pickup").
+    """
     store_id = store_id or await store_named(turn) or turn.state.focus.store
     result = await turn.shop.call(review_order, turn.conversation_id, store_id)
     if result.cart.is_empty:
@@ -101,6 +105,10 @@ async def review(turn: Turn, store_id: str | None = None) -> None:
     here = result.here
     store_name = here.store_name if here else "That store"
     if here is not None and here.has_everything:
+        said_how = pay or (payment_method_in(turn.text) if turn.text and not turn.heard.tapped and _CHECKOUT_WORD.search(turn.text) else None)
+        if said_how == LINK or (said_how == AT_PICKUP and here.pay_at_pickup):
+            await place(turn, said_how, store_id)  # "checkout and pay at pickup": both in one message
+            return
         options = (PAY_BY_LINK, PAY_AT_PICKUP) if here.pay_at_pickup else (PAY_BY_LINK,)
         turn.ask(Question("checkout", "payment", options, data={"store": store_id, "subject": "your order"}), format_review(result, store_name))
         return
@@ -210,6 +218,6 @@ async def answer(turn: Turn, question: Question) -> bool:
             store_id = question.data["offered"]
         if store_id is None:
             return False
-        await review(turn, store_id)
+        await review(turn, store_id, pay=payment_method_in(turn.text) if turn.text and not turn.heard.tapped else None)
         return True
     return False

@@ -11,11 +11,12 @@ For each message:
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
-from bot.conversation import alternatives, basket, checkout, handoff, notices, orders, phone_link, requests, slot_answers, stock, stores, support
+from bot.conversation import alternatives, basket, checkout, handoff, notices, orders, phone_link, requests, several, slot_answers, stock, stores, support
 from bot.conversation.heard import Heard, parse_payload, payload
-from bot.conversation.reading import is_escape, pick_option, yes_or_no
+from bot.conversation.reading import A_QUESTION, is_escape, pick_option, yes_or_no
 from bot.conversation.state import Button, DialogueState, Question
 from bot.conversation.turn import Outcome, Turn
 from bot.services import handoff as handoff_service
@@ -46,6 +47,8 @@ async def respond(shop: Shop, heard: Heard, state: DialogueState) -> Outcome:
         await notices.tell(turn)
         return turn.outcome()
     await _converse(turn)
+    if not turn.pause:
+        await several.carry_on(turn)  # "a chair and a stove": the stove once the chair is in
     turn.state = turn.state.remembering_focus()
     if not turn.replies:  # never silent: a handler that found nothing to say falls back to asking again
         turn.say(support.REPHRASE, support.HELP_BUTTONS)
@@ -81,6 +84,8 @@ async def _converse(turn: Turn) -> None:
         option = pick_option(heard.text, turn.state.shown)  # "2" or "opening hours" after the help buttons
         if option is not None:
             turn.heard = heard.as_payload(option.payload)
+    if question is not None and not turn.heard.tapped and await _answer_then_ask(turn, question):
+        return
     if question is not None:
         answer = _ANSWERS.get(question.goal)
         if question.goal == "faq" and turn.heard.tapped and turn.heard.intent == "faq":
@@ -101,15 +106,43 @@ async def _converse(turn: Turn) -> None:
             turn.say("OK, no problem. Anything else I can help with?")
             return
         elif kind in requests.STOCK_KINDS and question.goal in _REPLACED_BY_STOCK or _STARTS.get(kind) == question.goal:
-            turn.state = turn.state.asking(None)  # the same step started afresh replaces the one pending
+            turn.state = replace(turn.state.asking(None), queue=())  # the same step started afresh replaces the one pending
         else:
             turn.state = turn.state.suspend()
     else:
         kind = await requests.classify(turn)
+    if kind in requests.STOCK_KINDS:
+        turn.state = replace(turn.state, queue=())  # a new stock request: items still waiting from an earlier one are dropped
     await requests.route(turn, kind)
     if kind != "unknown":
         turn.state = replace(turn.state, misses=0)
     await _come_back(turn)
+
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+async def _answer_then_ask(turn: Turn, question: Question) -> bool:
+    """"ok get both from didsbury. are they open saturdays?": the first sentence answers the pending question,
+    the rest is a new request; both are handled, in that order."""
+    heard = turn.heard
+    sentences = _SENTENCES.split(heard.text.strip())
+    answer = _ANSWERS.get(question.goal)
+    if len(sentences) < 2 or answer is None or "?" in sentences[0] or A_QUESTION.match(sentences[0]):
+        return False
+    first, rest = sentences[0], " ".join(sentences[1:])
+    if not ("?" in rest or A_QUESTION.match(rest)):
+        return False  # only "… . are they open saturdays?": "32. no sorry 34" is one answer, corrected
+    turn.heard = replace(heard, text=first, intent=None, confidence=0.0, ranking=(), entities={})
+    if not await answer(turn, question):
+        turn.heard = heard
+        return False
+    turn.heard = replace(heard, text=rest)  # the classifier read the whole message; the question part leads it
+    kind = await requests.classify(turn)
+    if kind != "unknown":
+        await requests.route(turn, kind)
+    turn.state = replace(turn.state, misses=0)
+    return True
 
 
 async def _ask_again(turn: Turn, question: Question) -> None:

@@ -32,6 +32,7 @@ from bot.services.texted_codes import text_order_code
 # The statuses a shopper can still cancel: the stock is still held for them.
 CANCELLABLE = frozenset(status.value for status in HOLDING_STATUSES)
 _CHARGE_QUESTION = re.compile(r"\b(?:charged?|charges|cost|fee|pay anything|refund|money back|get my money)\b", re.I)
+_UNDO = re.compile(r"\b(?:get it back|get them back|undo|un-?cancel|change my mind|reserve (?:it|them) again)\b", re.I)
 _KEEP = re.compile(r"\bkeep\b|\bdon'?t cancel\b|\bnot cancel\b|\bleave it\b", re.I)
 ONE_TIME_CODE = re.compile(r"\b(\d{6})\b")
 ORDER_REFERENCE = re.compile(r"\b(?:FS)[-\s]?([2-9A-HJ-NP-Z]{6})\b", re.IGNORECASE)
@@ -210,6 +211,11 @@ async def answer(turn: Turn, question: Question) -> bool:
             said = False  # "no wait keep it" (but "how long will you keep it?" is a question first)
         if said is None and not turn.heard.tapped and turn.heard.intent == "deny" and turn.heard.confidence >= 0.5:
             said = False  # "actually no", "hang on, no"
+        if said is None and _UNDO.search(turn.text):
+            turn.ask(question, f"If you cancel, the items go back on sale straight away; you can reserve it again later while "
+                               f"it's in stock, but I can't hold them for you. Cancel order {reference}?",
+                     remember=str(question.data.get("text", "")))
+            return True
         if said is None and _CHARGE_QUESTION.search(turn.text):
             await _what_cancelling_costs(turn, question, reference)
             return True
@@ -240,3 +246,21 @@ async def after_cancelling(turn: Turn) -> None:
         return
     link = " Its pay link no longer works, so nothing can be taken." if order.payment_method == "link" else ""
     turn.say(f"That's right: order {order.reference} is cancelled and wasn't paid, so you haven't been charged and you owe nothing.{link}")
+
+
+async def keep(turn: Turn) -> None:
+    """"Keep the order": nothing to change; say which order stays."""
+    order = await turn.shop.call(find_shoppers_order, turn.conversation_id, None)
+    turn.done(goal="order_kept")
+    if order is not None and order.status in CANCELLABLE:
+        turn.say(f"Great: order {order.reference} at {order.store_name} stays reserved for you.")
+    else:
+        turn.say("OK, nothing changes. Anything else I can help with?")
+
+
+async def already_cancelled(turn: Turn) -> None:
+    """"Oh wait, don't cancel!" right after it was: it is done; offer to reserve the same again."""
+    reference = str(turn.state.last.get("reference") or "")
+    turn.done(goal="cancel_undone", reference=reference)
+    turn.say(f"Order {reference} is already cancelled, so its items went back on sale. I can reserve the same again "
+             "if they're still in stock: just say \"reserve it again\".")

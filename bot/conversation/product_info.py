@@ -18,7 +18,7 @@ from bot.services.checkout import quantity_in
 ASKS_ABOUT_IT = re.compile(
     r"\b(?:what|which)\s+(?:other\s+)?(?:colou?rs?|sizes?)\b|\bcomes? in\b|\btell me (?:about|more)\b|\bany good\b|"
     r"\bwhat(?:'s| is) (?:it|that|the \w+) like\b|\bhow (?:heavy|big|warm|light|wide|bright)\b|\bmade of\b|\bweigh\b|"
-    r"^\s*(?:does|is|can|will|has|do|are) (?:it|they|that|this|the \w+)\b(?!.*\b(?:in stock|available|at|left|cost|costs|price|cheaper|dearer|expensive|open|closed?|cancel+ed|refund\w*|ready|paid|held|reserved)\b)",
+    r"^\s*(?:does|is|can|will|has|do|are) (?:it|they|that|this|these|those|the \w+|your \w+|ur \w+)\b(?!.*\b(?:in stock|available|at|left|cost|costs|price|cheaper|dearer|expensive|open|closed?|cancel+ed|refund\w*|ready|paid|held|reserved)\b)",
     re.I,
 )
 
@@ -75,7 +75,7 @@ async def price(turn: Turn) -> None:
 
 
 # "kinder vs mam tor", "what's the difference between the trailblazer and the scafell", "X or Y, which is better?"
-COMPARING = re.compile(r"\b(?:vs\.?|versus|difference between|compare|compared)\b|\bwhich (?:one |of them )?(?:is|'s) (?:better|best|warmer|lighter)\b", re.I)
+COMPARING = re.compile(r"\b(?:vs\.?|versus|difference between|compare|compared|what'?s the diff(?:erence)?)\b|\bwhich (?:one |of them )?(?:is|'s) (?:better|best|warmer|lighter)\b", re.I)
 _VERSUS = re.compile(r"\s+(?:vs\.?|versus|v|or|and|compared (?:to|with)|against)\s+", re.I)
 
 

@@ -114,11 +114,12 @@ _WANTS = re.compile(
 )
 
 
+_GO_AHEAD = re.compile(r"^\s*(?:ok\s+|yes\s+|yeah\s+)?(?:go on|go ahead|go for it|do it|let'?s do it|lets do it)\b", re.I)
 _COUNT_OF_THOSE = re.compile(r"\b(?:\d{1,2}|one|two|three|four|five|a couple) of (?:those|them|these|it|that)\b", re.I)
 # Asking for it anywhere in the message: "grey in large, can you put 2 pairs aside at stockport".
 _PUT_ASIDE = re.compile(
     r"\b(?:put|set|keep)\s+(?:\w+\s+){0,3}(?:aside|by)\b|\b(?:can|could) (?:you|u) (?:reserve|book)\b|\breserve (?:it|them|one|two|\d)\b|"
-    r"\bi'?ll (?:take|get|have|grab) (?:it|them|one|those|that|these|\d)\b|\b(?:put|add) (?:it|them|those|these|one|\w+ )?(?:in|to|into) (?:my|the) (?:basket|cart|bag)\b",
+    r"\bi'?ll (?:take|get|have|grab) (?:it|them|one|those|that|these|\d)\b|(?<!back )(?<!what's )(?<!whats )\b(?:in|into|to) (?:my|the) (?:basket|cart)\b",
     re.I,
 )
 
@@ -126,7 +127,9 @@ _PUT_ASIDE = re.compile(
 def wants_it(text: str) -> bool:
     """The words ask to reserve or add something ("add the orange one", "i'll take 2", "2 of those at arndale")."""
     text = text.replace("’", "'")
-    asks_how = re.match(r"^\s*(?:how|what|why|when|where|which)\b", text, re.I)  # "how long can you reserve it for?"
+    if _GO_AHEAD.match(text):
+        return True  # "go on then, the red one"
+    asks_how = re.match(r"^\s*(?:how|what|whats|why|when|where|which|is|are|anything)\b", text, re.I)  # "how long can you reserve it for?"
     return bool(_WANTS.match(text) or _COUNT_OF_THOSE.search(text) or (_PUT_ASIDE.search(text) and not asks_how))
 
 
@@ -157,7 +160,7 @@ def without_leading_no(text: str) -> str:
     return _LEADING_NO.sub("", text, count=1)
 
 
-_NEGATED = re.compile(r"\b(?:not|instead of|rather than)\s+(?:the\s+|a\s+|an\s+)?[\w.'-]+(?:\s+ones?)?", re.I)
+_NEGATED = re.compile(r"\b(?:not|instead of|rather than|can'?t get to|cannot get to|can'?t do)\s+(?:the\s+|a\s+|an\s+)?[\w.'-]+(?:\s+ones?)?", re.I)
 
 
 def without_negated(text: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.conversation import alternatives, basket, checkout, corrections, handoff, orders, phone_link, product_info, scope, slot_answers, stock, stores, support
+from bot.conversation import alternatives, basket, checkout, corrections, handoff, orders, phone_link, product_info, scope, several, slot_answers, stock, stores, support
 from bot.conversation.language import foreign_language
 from bot.conversation.reading import (
     is_correction,
@@ -71,9 +71,22 @@ _HOW_FAR = re.compile(r"\bhow far\b|\bdistance\b|\bhow close\b|\bhow many (?:km|
 _PAY_THERE = re.compile(r"\b(?:can|could) (?:i|we|you)\b.*\bpay\b.*\b(?:pick ?up|picking|collect\w*|cash|in (?:store|person)|at the till|there)\b|\b(?:do|does) \w+(?: \w+)? take (?:cash|card|payment)", re.I)
 _MONEY_AFTER = re.compile(r"\b(?:charged?|owe|money|pay(?:ing)?|refund\w*|link|cost|costs)\b", re.I)
 _GET_RID = re.compile(r"\b(?:get rid of|scrap|bin|ditch|call off)\s+(?:it|them|my order|the order|that|the reservation|my reservation)\b|"
+                      r"\btake (?:it|them|my order|the order) off hold\b|\bcall (?:it|the order|my order) off\b|"
                       r"\b(?:don'?t|do not) (?:need|want) (?:it|them|the order|my order) any ?more\b", re.I)
 _HOW_DO_I_PAY = re.compile(r"\bhow (?:do|can|should|will) i pay\b|\bthat'?s (?:everything|all|it)\b.*\b(?:pay|check ?out|order)\b", re.I)
-_TOTAL = re.compile(r"\b(?:what'?s|whats|what is|how much is) (?:the|my) total\b|^\s*(?:and )?(?:the )?total\s*\??\s*$|\bhow much (?:does|is) (?:it|that|everything|my basket) (?:come to|all together|altogether)\b", re.I)
+_ANYWHERE = re.compile(r"\b(?:anywhere|any (?:other )?(?:store|shop|branch)|which (?:stores?|shops?))\b.*\b(?:have|has|got|stock)\b|\bwhere (?:has|have) (?:got )?(?:all|\d)", re.I)
+_RESTOCK = re.compile(r"\b(?:when|will|are)\b.*\b(?:get(?:ting)? (?:more|any more|some more|them|it) (?:in|back)|more (?:in|coming)|back in stock|"
+                      r"restock\w*|be in again|coming back in|in again)\b", re.I)
+_UNDO_CANCEL = re.compile(r"\b(?:don'?t|do not|didn'?t mean to) cancel\b|\bi (?:do )?need it\b|\bundo\b|\bun-?cancel\b", re.I)
+_STOCK_QUESTION = re.compile(r"\b(?:got|have|has|any in|in stock|available)\b", re.I)
+_STILL_GIFT_CARDS = re.compile(r"\b(?:use (?:one|it|them)|run out|expire\w*|valid|last|balance)\b", re.I)
+_APOLOGY = re.compile(r"^\s*(?:so+r+y+|apologies)\b.*\b(?:hassle|trouble|bother|messing|faff|pain|mess)\b|^\s*no worries\b", re.I)
+_KEEP_ORDER = re.compile(r"\bkeep (?:the|my) (?:order|reservation)\b|\b(?:i'?ll|i will) keep (?:it|the order)\b", re.I)
+# "oh wait they're for my wife, she's a 6": a size for someone else, after the item was added or asked about.
+_THEIR_SIZE = re.compile(r"\b(?:she|he|they|i)(?:'?s|'?re| is| are| takes?| wears?| am|'?m)\s+(?:a |an |size |in a )?(?:uk )?(\d{1,2}(?:\.5)?|xs|s|m|l|xl|xxl|small|medium|large)\b", re.I)
+_TAKE_OFF = re.compile(r"\btake (?:the |that |those |these )?(?!it\b|them\b)[a-z][\w -]{1,30}? (?:off|out)\b(?! (?:hold|of (?:my|the) order))", re.I)
+_OPEN_WORDS = re.compile(r"\bopen (?:til+|until|late|on|at|till|today|tomorrow|now)\b|\bopen (?:mon|tue|wed|thu|fri|sat|sun)\w*|\bclos(?:e|es|ing) (?:at|time)\b|\bopening (?:times?|hours)\b|\bwhat time (?:do|does) (?:it|they|you) (?:open|close|shut)\b", re.I)
+_TOTAL = re.compile(r"\bwhat(?:'?s| does| do| will)? (?:that|it|they|that all|it all|everything) come to\b|\b(?:what'?s|whats|what is|how much is) (?:the|my) total\b|^\s*(?:and )?(?:the )?total\s*\??\s*$|\bhow much (?:does|is) (?:it|that|everything|my basket) (?:come to|all together|altogether)\b", re.I)
 _OTHER_COLOURS = re.compile(r"\b(?:other|another|different|what|which|any more|more)\s+colou?rs?\b(?!.*\b(?:come|comes|do(?:es)? it)\b)", re.I)
 _MY_ORDER_INFO = re.compile(r"\bmy (?:pickup|collection) code\b|\bmy order (?:number|no|ref|reference)\b|\bwhat(?:'s| is| s)? my order\b", re.I)
 _FAULTY = re.compile(
@@ -84,14 +97,15 @@ _FAULTY = re.compile(
 _PAY_WITH = re.compile(
     r"\b(?:take|accept|pay (?:with|by|using|on)|use|do)\b.*\b(?:amex|american express|visa|mastercard|maestro|paypal|klarna|"
     r"clearpay|apple ?pay|google ?pay|contactless|cash|debit cards?|credit cards?)\b|^\s*(?:amex|paypal|klarna|clearpay|apple pay|google pay)\s*\??\s*$"
-    r"|\b(?:which|what) (?:cards?|payment|ways to pay)\b",
+    r"|\b(?:which|what) (?:cards?|payment|ways to pay)\b|^\s*(?:card|cash) or (?:card|cash)\b",
     re.I,
 )
 _REPAIR = re.compile(r"\b(?:fix|fixed|repair|repaired|mend|mended|resole|reproof|sew|stitch)\b", re.I)
 _SOMEONE_ELSE = re.compile(
     r"\b(?:can|could|will)\s+(?:my|a|another)\s+(?:\w+\s+)?(?:mate|friend|wife|husband|son|daughter|mum|mom|dad|partner|"
     r"brother|sister|colleague|someone|somebody|person|boyfriend|girlfriend|neighbour)\s+(?:collect|pick|get)\b"
-    r"|\bsomeone else (?:collect|pick)",
+    r"|\bsomeone else (?:collect|pick)|\bmy (?:mate|friend|wife|husband|son|daughter|mum|mom|dad|partner|brother|sister|colleague|"
+    r"boyfriend|girlfriend|neighbour)\s+(?:is |will |can |could |might |'?s )?(?:going to |gonna )?(?:collect|pick (?:it|them) up|pick up|pay for it|get it)\b",
     re.I,
 )
 _IS_IT_CANCELLED = re.compile(r"\b(?:is|was|has) (?:it|my order|the order|that)(?: been)? (?:definitely |really |actually )?cancell?ed\b|\bdid (?:it|that) cancel\b", re.I)
@@ -151,7 +165,7 @@ _EVERYTHING = re.compile(r"\b(?:everything|all of it|all my (?:stuff|things|item
 # A different intent must be this sure to break the thread of a follow-up ("and on sunday?" after hours).
 SURE = 0.80
 # Requests that start a new stock step: they replace a pending stock question instead of interrupting it.
-STOCK_KINDS = frozenset({"stock", "reserve", "correct", "colours_here", "pick_listed", "compare_two"})
+STOCK_KINDS = frozenset({"stock", "reserve", "correct", "colours_here", "pick_listed", "compare_two", "several"})
 _PRICE_WORDS = re.compile(r"\b(?:how much|price|prices|cost|costs|£)\b", re.I)
 _TYPED_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|in|at|any in|got any in)\b", re.I)
 
@@ -181,6 +195,8 @@ async def classify(turn: Turn) -> str:
     before = turn.state.last  # what the last step did
     if before.get("goal") == "cancel" and before.get("reference") and _MONEY_AFTER.search(text) and not wants_it(text):
         return "cancelled_money"  # "will i be charged?", "does the link still work?" right after cancelling
+    if before.get("goal") == "cancel" and before.get("reference") and _UNDO_CANCEL.search(text):
+        return "too_late"  # "oh wait no, don't cancel! i do need it" just after it was cancelled
     if _A_PERSON.search(text) and not scope.off_topic_reason(text):
         return "handoff"
     if scope.off_topic_reason(text):
@@ -192,6 +208,10 @@ async def classify(turn: Turn) -> str:
     if _SOMEONE_ELSE.search(text):
         return "faq_topic:someone_else_collecting"
     named_topic = support.topic_named(text)
+    if named_topic == "size_guide" and _STOCK_QUESTION.search(text):
+        named_topic = None  # "has trafford got a large then, they come up small anyway": a stock question first
+    if before.get("topic") == "faq/gift_cards" and _STILL_GIFT_CARDS.search(text):
+        return "faq_again"  # "can my sister use one?", "do they run out?" after gift cards
     if named_topic and not wants_it(text) and not _CANCEL_ORDER.search(text):
         return f"faq_topic:{named_topic}"  # "how long is the guarantee", "can she take it back if she doesn't like it"
     if _PAY_WITH.search(text) and not scope.off_topic_reason(text):
@@ -202,6 +222,8 @@ async def classify(turn: Turn) -> str:
         return "cancel"
     if _CLEAR_BASKET.search(text):
         return "clear_basket"
+    if (wants_it(text) or several.asks_for_them(text)) and await several.items_in(turn):
+        return "several"  # "a grey beanie, black gloves in L and grey socks M, from salford quays"
     if before.get("goal") == "reserve" and corrections.TWO_WAYS.search(text):
         return "split_line"  # "actually 2 green and 2 navy"
     if _GET_RID.search(text):  # "can you just get rid of it": the basket line just added, else the order
@@ -216,6 +238,20 @@ async def classify(turn: Turn) -> str:
         return "pick_listed"  # "actually the biggest one", "the other one then"
     if _PAY_THERE.search(text) and await checkout.store_named(turn):
         return "pay_at_store"  # "can i pay when i pick up at trafford?"
+    if _RESTOCK.search(text):
+        return "restock"  # "ugh when r u getting more in"
+    if _ANYWHERE.search(text) and turn.state.focus.product and not _EVERYTHING.search(text) and not (await stock.read_query(turn)).product_id:
+        return "where"  # "does anywhere have all 4?"
+    if _APOLOGY.search(text):
+        return "apology"  # "sorry for the hassle"
+    if _KEEP_ORDER.search(text) and before.get("goal") in ("order", "faq", "cancel_kept", "order_status"):
+        return "keep_order"
+    if _THEIR_SIZE.search(text) and before.get("goal") in ("reserve", "check") and turn.state.focus.product:
+        return "correct"  # "they're for my wife, she's a 6"
+    if _TAKE_OFF.search(text):
+        return "remove"  # "take the trousers off", "take the bottle out"
+    if _OPEN_WORDS.search(text):
+        return "hours"  # "is it open til 6 on weekdays?"
     if _TOTAL.search(text):
         return "basket"  # "whats the total"
     if _OTHER_COLOURS.search(text) and turn.state.focus.product:
@@ -432,6 +468,10 @@ async def _faq(turn: Turn) -> None:
             turn.replies[-1] = Say(f"Order {order.reference} wasn't paid, so you haven't been charged and there's nothing to refund.")
 
 
+async def _apology(turn: Turn) -> None:
+    turn.say("No problem at all! Anything else I can help with?")
+
+
 async def _affirm(turn: Turn) -> None:
     turn.say("Great! What can I help you with?")
 
@@ -513,6 +553,12 @@ _HANDLERS = {
     "pick_listed": slot_answers.pick_listed,
     "compare_two": product_info.compare_two,
     "split_line": corrections.split_line,
+    "several": several.add_several,
+    "apology": _apology,
+    "where": stock.where,
+    "restock": alternatives.restock,
+    "keep_order": orders.keep,
+    "too_late": orders.already_cancelled,
     "correct": corrections.correct,
     "basket": basket.show,
     "remove": basket.remove,

@@ -173,6 +173,11 @@ async def answer(turn: Turn, question: Question) -> bool:
         picked = next((option for option in question.options if named and f'"{named}"' in option.payload), None) if named else (
             _picked_by_words(text, question) or _picked_by_price(text, question))
         picked = picked or _picked_by_position(text, question)
+        if picked is None and names_a_listed_one(turn):
+            await pick_listed(turn)  # "how much is the bigger one"
+            return True
+        if picked is None and not named and ASKS_ABOUT_IT.search(text) and refers_back(text) and question.options:
+            picked = question.options[0]  # "is it itchy?" under a list: the first, best fit
         if picked is None and not named and ASKS_ABOUT_IT.search(text) and len(titles_named(text, [o.title for o in question.options])) > 1:
             await _describe_listed(turn, question)  # "do the boots come in brown": each of the boots listed
             return True
@@ -198,6 +203,8 @@ async def answer(turn: Turn, question: Question) -> bool:
         turn.state = turn.state.with_focus(**{question.about: ANY})
         await proceed(turn, goal)
         return True
+    if question.about in ("colour", "size") and names_a_listed_one(turn):
+        return False  # "ok prob the cheaper one tbh": another of the products just listed
     if question.about in ("colour", "size") and ASKS_ABOUT_IT.search(text) and not _names_a_value(text):
         return False  # "what colours do they come in?": a question about the product, answered before the choice
     if _OTHER_TOPIC_INTENTS.get(heard.intent or "", 1.1) <= heard.confidence and not _names_a_slot_value(text):

@@ -86,6 +86,7 @@ class DialogueState:
     rudeness: int = 0  # abusive messages so far
     home: str = ""  # the place the shopper said they are in ("i live in sale"), for "closest to me"
     shown: tuple[Button, ...] = ()  # the buttons of the last reply: typing "2" or a title picks one on any channel
+    queue: tuple[str, ...] = ()  # more items asked for in one message ("a chair and a stove"), added in turn
 
     def asking(self, question: Question | None) -> "DialogueState":
         return replace(self, question=question)
@@ -143,6 +144,7 @@ class DialogueState:
                 rudeness=int(raw.get("rudeness") or 0),
                 home=str(raw.get("home") or ""),
                 shown=tuple(Button(**button) for button in raw.get("shown") or [])[:MAX_SHOWN],
+                queue=tuple(str(item) for item in raw.get("queue") or [])[:MAX_LISTED],
             )
         except (TypeError, ValueError):
             return cls()

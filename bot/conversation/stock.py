@@ -29,6 +29,7 @@ from bot.services.catalog import (
     ONE_SIZE,
     ProductOptions,
     StockQuery,
+    StoreRef,
     match_products,
     parse_stock_query,
     price_range,
@@ -36,7 +37,7 @@ from bot.services.catalog import (
     resolve_options,
 )
 from bot.services.cart import view_cart
-from bot.services.checkout import add_item
+from bot.services.checkout import add_item, quantity_in
 from bot.services.inventory import check_stock, where_in_stock
 from bot.services.search import search_products
 from bot.services.stores import list_stores, nearest_stores
@@ -110,6 +111,11 @@ async def heard_focus(turn: Turn, *, keep_product: bool) -> tuple[Focus, StockQu
         return entities_focus(turn, focus), StockQuery()
     text = without_negated(without_leading_no(last_said(turn.text)))
     query = await read_query(turn, text)
+    if text != turn.text and last_said(turn.text) != turn.text:
+        # "the coniston in black M at stockport, sorry i mean salford quays": what the correction names replaces
+        # that part only; the rest of the message still counts.
+        earlier = await read_query(turn, without_negated(turn.text[: turn.text.rfind(last_said(turn.text))]))
+        query = replace(earlier, **{name: value for name, value in vars(query).items() if value})
     switched = bool(query.product_id and query.product_id != focus.product)
     if switched and focus.product is None:
         # "have you got it in size 10 at arndale" - "the trailblazers": what was said before still applies.
@@ -373,7 +379,7 @@ async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
     turn.ask(Question(goal, "store", buttons, data={"subject": f"the {options.name}"}), lead)
 
 
-_AT_PLACE = re.compile(r"\b(?:at|in|near)\s+(?:the\s+)?([a-z]+(?:\s+[a-z]+)?)\s*[?.!]*\s*$", re.I)
+_AT_PLACE = re.compile(r"\b(?:at|in|near)\s+(?:the\s+)?(?!(?:my|your|his|her|our|their|a|an|it|them)\b)([a-z]+(?:\s+[a-z]+)?)\s*[?.!]*\s*$", re.I)
 _NOT_PLACES = frozenset(COMMON_COLOURS) | {
     "stock", "store", "shop", "size", "it", "them", "total", "all", "town", "one", "pairs",
     "xs", "s", "m", "l", "xl", "xxl", "small", "medium", "large",
@@ -461,3 +467,39 @@ def has_one_size(options: ProductOptions) -> bool:
 
 
 STOCK_GOALS = frozenset({CHECK, RESERVE, "pick"})
+
+
+async def where(turn: Turn) -> None:
+    """"Does anywhere have all 4?": the stores with enough, nearest first, one tap or a word to reserve there."""
+    focus, query = await heard_focus(turn, keep_product=True)
+    wanted = query.quantity or quantity_in(turn.text or "") or focus.quantity or 1
+    turn.state = replace(turn.state, focus=replace(focus, quantity=wanted))
+    if not focus.product:
+        await ask_product(turn, CHECK, query)
+        return
+    options = await options_of(turn, focus.product)
+    found = [(store, count) for store, count in await turn.shop.call(where_in_stock, focus.product, specific(focus.colour),
+                                                                      specific(focus.size)) if count >= wanted]
+    which = option_words(specific(focus.colour), specific(focus.size))
+    item = f"{wanted} of the {options.name}" + (f" in {which}" if which else "")
+    if not found:
+        turn.done(goal=CHECK)
+        turn.say(f"Sorry, no store has {item} right now.")
+        return
+    stores = [store for store, _ in found][:3]
+    if focus.store:  # nearest to the store asked about first
+        stores = await _nearest_first(turn, focus.store, stores)
+    buttons = tuple(Button(f"Reserve at {store.name}", payload("reserve_item", store=store.store_id, quantity=wanted)) for store in stores)
+    listed = human_list([f"{store.name} ({count})" for store, count in found if store in stores])
+    data = {"soft": True, "stores": [store.store_id for store in stores], "here": focus.store or "", "here_available": 0,
+            "again": f"Shall I reserve {wanted} at {stores[0].name}?"}
+    turn.done(goal=CHECK)
+    turn.ask(Question("reserve_there", "store", buttons, data=data),
+             f"{listed} {'has' if len(stores) == 1 else 'have'} {item}. Reserve at {stores[0].name}?")
+
+
+async def _nearest_first(turn: Turn, store_id: str, stores: list[StoreRef]) -> list[StoreRef]:
+    """`stores` nearest first to the store `store_id` (a store's name is a place too)."""
+    found = await turn.shop.call(nearest_stores, store_id.replace("-", " "), 10)
+    order = [entry.store.store_id for entry in found.stores] if found else []
+    return sorted(stores, key=lambda store: order.index(store.store_id) if store.store_id in order else 99)

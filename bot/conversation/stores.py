@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from bot.conversation.checkout import store_named
 from bot.conversation.heard import parse_payload, payload
+from bot.conversation.reading import refers_back
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
 from bot.replies import distance_text, human_list
@@ -48,14 +49,14 @@ async def _which_store(turn: Turn, topic: str) -> None:
 
 
 _PLURAL_DAYS = re.compile(r"\b(mon|tues|wednes|thurs|fri|satur|sun)days\b", re.I)
-_WHICH_STORE = re.compile(r"\bwhich (?:stores?|shops?|branch(?:es)?|ones?)\b", re.I)
+_WHICH_STORE = re.compile(r"\bwhich (?:stores?|shops?|branch(?:es)?|ones?)\b|\bwhich of (?:them|those|these)\b", re.I)
 
 
 async def hours(turn: Turn, store_id: str | None = None, said: str | None = None) -> None:
     if turn.text and _WHICH_STORE.search(turn.text) and store_id is None:
         await _open_near(turn)
         return
-    store_id = store_id or await store_named(turn) or offered_store_at(turn) or turn.state.focus.store
+    store_id = store_id or await store_named(turn) or offered_store_at(turn) or _store_just_named(turn) or turn.state.focus.store
     if not store_id:
         await _which_store(turn, HOURS)
         return
@@ -75,23 +76,45 @@ async def hours(turn: Turn, store_id: str | None = None, said: str | None = None
 async def _open_near(turn: Turn) -> None:
     """"Which store near didsbury is open on sundays?": every store open that day, nearest first."""
     words = _PLURAL_DAYS.sub(r"\1day", turn.text)
-    near = await turn.shop.call(nearest_stores, words, 6)
+    offered = _offered_stores(turn) if _OF_THEM.search(turn.text) else []
+    near = None if offered else await turn.shop.call(nearest_stores, words, 6)
     stores = [entry.store for entry in near.stores] if near else await turn.shop.call(list_stores)
-    lines = []
+    if offered:  # "which of them is open sundays": the stores just offered, in their order
+        stores = sorted((s for s in stores if s.store_id in offered), key=lambda s: offered.index(s.store_id))
+    lines, closed = [], []
     for store in stores:
         day_hours = await turn.shop.call(opening_hours_on, store.store_id, words, utc_now())
-        if not day_hours.hours.is_closed:
+        if day_hours.hours.is_closed:
+            closed.append(store.name)
+        else:
             lines.append(f"{store.name} {day_hours.hours.opens}–{day_hours.hours.closes}")
-    turn.done(goal="hours")
+    open_ones = [store for store in stores if store.name not in closed]
+    turn.done(goal="hours", **({"store": open_ones[0].store_id} if len(open_ones) == 1 else {}))
     if not lines:
-        turn.say("None of our stores is open that day.")
+        turn.say(f"{'Neither of those' if offered else 'None of our stores'} is open that day.")
+        return
+    if offered and closed:
+        turn.say(f"Open that day: {', '.join(lines)}. {human_list(closed)} {'is' if len(closed) == 1 else 'are'} closed.")
         return
     where = f" near {near.place_name}" if near else ""
     turn.say(f"Open that day{where}: {', '.join(lines)}.")
 
 
+_OF_THEM = re.compile(r"\b(?:which|any|either|both) of (?:them|those|these|the (?:two|three|stores|shops))\b|\bwhich one\b", re.I)
+
+
+def _offered_stores(turn: Turn) -> list[str]:
+    question = turn.state.question or (turn.state.suspended[-1] if turn.state.suspended else None)
+    return [str(store) for store in (question.data.get("stores") or [])] if question else []
+
+
 _NTH = re.compile(r"\b(first|second|third|1st|2nd|3rd|last)\b(?:\s+(?:one|store|shop|place))?", re.I)
 _POSITIONS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": -1}
+
+
+def _store_just_named(turn: Turn) -> str | None:
+    """"Is it open til 6?" right after a store was named as the answer: that store."""
+    return str(turn.state.last["store"]) if turn.state.last.get("store") and refers_back(turn.text or "") else None
 
 
 def offered_store_at(turn: Turn) -> str | None:
@@ -109,7 +132,7 @@ def offered_store_at(turn: Turn) -> str | None:
 
 
 async def address(turn: Turn, store_id: str | None = None) -> None:
-    store_id = store_id or await store_named(turn) or offered_store_at(turn) or turn.state.focus.store
+    store_id = store_id or await store_named(turn) or offered_store_at(turn) or _store_just_named(turn) or turn.state.focus.store
     if not store_id:
         await _which_store(turn, ADDRESS)
         return

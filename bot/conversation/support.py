@@ -112,8 +112,15 @@ def faq_answer(topic: str, settings: Settings) -> str | None:
 # Support topics the words name outright, whatever the classifier guessed (checked in this order).
 _TOPIC_NAMED = (
     ("exchanges", re.compile(r"\b(?:swap|exchange)\b.*\b(?:size|colour|color|it|them|receipt|present|gift)\b|\bwrong size\b", re.I)),
+    ("returns", re.compile(r"\b(?:need|have|bring|without|lost) (?:the |my |a )?receipts?\b", re.I)),
     ("returns", re.compile(r"\b(?:take|bring|send) (?:it|them|this|that|these|those) back\b|\b(?:doesn'?t|does not|don'?t|didn'?t) (?:like|suit)\b|"
                            r"\breturn (?:it|them|this|that|these)\b", re.I)),
+    ("price_match", re.compile(r"\bprice ?match\w*\b|\bmatch (?:the|their|a|that) price\b|\bcheaper (?:in|at) (?:another|a different|other)\b", re.I)),
+    ("size_guide", re.compile(r"\bcome up (?:small|big|large|short|long)\b|\bbetween (?:an? |sizes? |uk )\d{1,2}(?:\.5)? and (?:an? )?\d|\bwhat size (?:should|do|would) i\b|"
+                              r"\b(?:true|fit) to size\b|\bsize guide\b|\bhalf sizes\b", re.I)),
+    ("hold_time", re.compile(r"\b(?:don'?t|do not|can'?t|cannot|won'?t) (?:turn up|show up|make it|get there|come in)\b|"
+                             r"\bif i reserve (?:it )?(?:today|now)\b.*\b(?:get|collect|pick)\b|\bhow long (?:will|do|would) (?:you|u) (?:keep|hold)\b", re.I)),
+    ("gift_cards", re.compile(r"\bgift ?(?:cards?|vouchers?)\b|\bvouchers?\b", re.I)),
     ("warranty", re.compile(r"\b(?:guarantee[ds]?|warrant(?:y|ies))\b", re.I)),
     ("student_discount", re.compile(r"\b(?:student|nhs|blue light|armed forces|unidays|totum)\b|\bdiscounts?\b", re.I)),
     ("loyalty", re.compile(r"\b(?:loyalty|fellside club|reward points?|my points|points? (?:on|for|count))\b", re.I)),

@@ -55,7 +55,7 @@ def format_review(review: OrderReview, store_name: str) -> str:
         total = format_money(review.cart.total_minor, review.cart.currency or "GBP")
         return f"{store_name} has everything ({total}). How would you like to pay?"
     missing = [line.name for line in review.cart.lines if review.here is None or line.sku not in review.here.skus_in_stock]
-    text = f"{store_name} can't supply {human_list(missing)} right now."
+    text = f"{store_name} doesn't have the {human_list(missing)} in stock right now."
     if review.store_with_everything is not None:
         text += f" {review.store_with_everything.store_name} has everything. Reserve there instead?"
     else:

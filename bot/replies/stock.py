@@ -81,7 +81,9 @@ def format_product_options(options: ProductOptions, locale: str = "en_GB") -> st
     """"Kinder Fleece Jacket comes in navy, grey or burgundy, sizes XS to XXL (£59.99–£64.99)."."""
     price = format_price_range(options.price_min_minor, options.price_max_minor, options.currency, locale)
     parts = []
-    if options.colours:
+    if len(options.colours) == 1:
+        parts.append(f"{options.colours[0].lower()} only")  # "do they come in anything other than black?": no
+    elif options.colours:
         parts.append(human_list([colour.lower() for colour in options.colours], "or"))
     sizes = [size for size in options.sizes if size != ONE_SIZE]
     if len(sizes) > 4 and not all("-" in size for size in sizes):  # children's ages are few: all of them

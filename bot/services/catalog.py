@@ -125,7 +125,7 @@ _STOPWORDS = frozenset(
     colours colors yes no ok okay thats theres im am
     basket baskets cart trolley back order orders add remove item items thing things stuff again instead
     actually meant mean sorry oops wait other another else more less same kind type sort way
-    well as too also aswell then instead either
+    well as too also aswell then instead either off hold lol
     """.split()
 )
 

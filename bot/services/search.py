@@ -151,6 +151,8 @@ def _query_tokens(index: _SearchIndex, rest: str) -> list[tuple[str, dict[str, f
 
 
 def _fits(doc: _Doc, constraints: Constraints) -> bool:
+    if any(stem_word(word) in doc.fields["name"] for word in constraints.excluded):
+        return False  # "a warm top, not a fleece"
     if constraints.price_max is not None and doc.price_min > constraints.price_max:
         return False
     if constraints.price_min is not None and doc.price_max < constraints.price_min:
@@ -166,7 +168,7 @@ def _matching(index: _SearchIndex, rest: str, constraints: Constraints, advice: 
     """Products that fit the words of `rest` and the limits, best first, with their scores."""
     words = _query_tokens(index, rest)
     meaningful = [(word, matches) for word, matches in words if matches]
-    has_constraint = constraints != Constraints()
+    has_constraint = replace(constraints, excluded=()) != Constraints()  # "not a fleece" alone is no request
     if not meaningful and not has_constraint:
         return [], {}
     if words and len(meaningful) < len(words) / 2 and not has_constraint and not advice:
@@ -197,7 +199,10 @@ def _matching(index: _SearchIndex, rest: str, constraints: Constraints, advice: 
     # All the words where several products have them all ("hiking boots"), else all but one ("camping trip").
     complete = [pid for pid in fits if matched_words[pid] == best_count]
     candidates = complete if len(complete) > 1 else [pid for pid in fits if matched_words[pid] >= max(best_count - 1, 1)]
-    head = meaningful[-1][1]  # "walking jacket": short of both words, a jacket before a walking shoe
+    # "walking jacket": short of both words, a jacket before a walking shoe. The kind of thing is the last word
+    # naming a category or a product ("waterproof trousers for walking": trousers), else the last word.
+    kinds = {token for doc in index.docs.values() for token in doc.fields["category"]}
+    head = next((matches for _word, matches in reversed(meaningful) if set(matches) & kinds), meaningful[-1][1])
     if best_count < len(meaningful) and (of_kind := [pid for pid in candidates if any(pid in index.postings.get(t, {}) for t in head)]):
         candidates = of_kind
     # Products named by the words ("fleeces": the two fleeces) before those that only share a category.

@@ -60,6 +60,8 @@ _MONEY_WORDS = {
 }
 _MONEY = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _MONEY_WORDS), key=len, reverse=True)) + r")\b", re.I)
 _GROWN_UP = re.compile(r"\b(?:teen|teens|teenage|teenager|grown.?up|adult)\b", re.I)
+_WORN_WITH = re.compile(r"\b(?:to (?:go|wear) (?:under|over|with) (?:my|his|her|their|a|the)|(?:under|over) (?:my|his|her|their)) [a-z]+\b", re.I)
+_NOT_A = re.compile(r"\b(?:not|no|nothing|without|but not)\s+(?:a|an|any|the)?\s*([a-z]{3,})", re.I)
 _SLEEPS = re.compile(r"\b(?:for\s+)?(\d{1,2}|two|three|four|five|six)\s*(?:-|\s)?(?:people|person|persons|man|men|berth|sleeper|of us)\b", re.I)
 _FAMILY = re.compile(r"\bfamily\b", re.I)
 _NUMBER_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
@@ -70,6 +72,7 @@ _TWO_OF_US = re.compile(r"\b(?:me and (?:my|the) \w+|(?:the )?two of us|us two|f
 
 @dataclass(frozen=True)
 class Constraints:
+    excluded: tuple[str, ...] = ()  # "not a fleece": kinds of product left out
     price_max: int | None = None  # minor units
     price_min: int | None = None
     kids: bool = False
@@ -94,6 +97,7 @@ class Constraints:
 
 def plain_words(text: str) -> str:
     """The message with money words as numbers and shoppers' phrases as catalogue words."""
+    text = _WORN_WITH.sub(" ", text)  # "a top to go under my waterproof": the waterproof is not what is wanted
     return shoppers_phrases(_MONEY.sub(lambda match: _MONEY_WORDS[match.group(1).lower()], text))
 
 
@@ -131,4 +135,6 @@ def read_request(text: str, colours: dict[str, str]) -> tuple[Constraints, str]:
         age is not None and age <= 14 and bool(aged and aged.group(1)))
     colour = next((colours[word] for word in words if word in colours), None)
     rest = " ".join(word for word in words if word not in KIDS and word not in colours)
-    return Constraints(price_max, price_min, kids, sleeps, colour), rest
+    excluded = tuple(match.group(1) for match in _NOT_A.finditer(text))
+    rest = " ".join(word for word in rest.split() if word not in excluded)
+    return Constraints(excluded, price_max, price_min, kids, sleeps, colour), rest
