@@ -13,7 +13,7 @@ test: venv browser model ## run the whole test suite (what CI runs)
 	$(PY) -m pytest
 
 fuzz: venv ## the long fuzz run: 10,000 generated inputs per route (make test runs 1,000)
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(PY) -m pytest tests/fuzz -s -p no:cacheprovider
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(PY) -m pytest tests/fuzz -s -p no:cacheprovider --timeout=0
 
 venv: .venv/.requirements-installed
 

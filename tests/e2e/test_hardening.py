@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.domain.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY

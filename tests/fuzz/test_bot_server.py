@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import httpx
 import pytest
@@ -28,8 +28,8 @@ from bot.server.app import create_app
 from bot.services import store_access
 from bot.shop import Shop
 from tests.bot.factories import place, seed_small_shop
-from tests.fuzz.conftest import FUZZ_EXAMPLES, Probe, fuzz_settings
-from tests.fuzz.strategies import json_bodies, shaped, text
+from tests.fuzz.conftest import Probe, fuzz_settings
+from tests.fuzz.strategies import json_bodies, text
 from tests.support.rasa_standin import RecordingRasa
 from tests.support.threaded_server import ServerThread, serving_in_thread
 
@@ -152,28 +152,35 @@ def test_payment_webhooks(bot_server: BotServer, provider: str) -> None:
     probe.check()
 
 
-OPERATIONS = {
+OPERATIONS = [
     "GET /api/stores/{store_id}/orders",
     "GET /api/stores/{store_id}/orders/{reference}",
     "POST /api/stores/{store_id}/orders/{reference}/ready",
     "POST /api/stores/{store_id}/orders/{reference}/collect",
     "POST /api/stores/{store_id}/orders/{reference}/cancel",
     "PUT /api/stores/{store_id}/stock",
-}  # and GET /api/openapi.json, which takes no input (Schemathesis reads it, and lists no operation for it)
+]  # and GET /api/openapi.json, which takes no input (Schemathesis reads it, and lists no operation for it)
 
 
-def test_store_api_with_schemathesis(bot_server: BotServer) -> None:
-    """Every operation of GET /api/openapi.json, positive and negative cases, with a valid key."""
+@pytest.fixture(scope="module")
+def store_api(bot_server: BotServer) -> dict[str, Any]:
+    """The store API's operations, as Schemathesis reads them from GET /api/openapi.json."""
     schema = schemathesis.openapi.from_url(f"{bot_server.base_url}/api/openapi.json")
+    return {f"{op.method.upper()} {op.path}": op for op in (result.ok() for result in schema.get_all_operations())}
+
+
+def test_schemathesis_finds_every_store_api_operation(store_api: dict[str, Any]) -> None:
+    assert sorted(store_api) == sorted(OPERATIONS)
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_store_api_with_schemathesis(bot_server: BotServer, store_api: dict[str, Any], label: str) -> None:
+    """Positive and negative cases of one operation, with a valid key for the store in the path."""
+    operation = store_api[label]
     auth = {"Authorization": f"Bearer {bot_server.store_key}"}
-    session = requests.Session()
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert {f"{op.method.upper()} {op.path}" for op in operations} == OPERATIONS
-    tallies: dict[str, Probe] = {}
-    for operation in operations:
-        label = f"{operation.method.upper()} {operation.path}"
-        probe = tallies[label] = Probe(None, label)  # type: ignore[arg-type]
-        cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+    probe = Probe(None, label)  # type: ignore[arg-type]
+    cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
+    with requests.Session() as session:
 
         @fuzz_settings()
         @given(case=cases, own_store=st.integers(0, 3), real_order=st.booleans())
@@ -187,7 +194,5 @@ def test_store_api_with_schemathesis(bot_server: BotServer) -> None:
             probe.record(response.status_code, f"{case.method} {case.formatted_path}: {response.text[:200]}")
 
         send()
-    session.close()
     _still_answers(bot_server)
-    for probe in tallies.values():
-        probe.check()
+    probe.check()
