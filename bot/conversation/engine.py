@@ -172,7 +172,10 @@ async def _come_back(turn: Turn) -> None:
     if question is None:
         return
     if question.goal == "checkout" and question.about == "payment":
+        said = len(turn.replies)
         await checkout.review(turn, question.data.get("store"))  # the basket may have changed meanwhile: a fresh total
+        if len(turn.replies) > said and turn.state.question is not None and turn.state.question.goal == "checkout":
+            turn.replies[-1] = replace(turn.replies[-1], text=f"Back to your order: {turn.replies[-1].text}")
         turn.asked = True
         return
     if question.goal == "reserve_there" and turn.state.last.get("store"):

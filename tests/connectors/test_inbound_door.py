@@ -66,7 +66,8 @@ async def test_an_over_long_message_gets_a_polite_reply_and_no_turn(shop: Shop, 
     assert [len(str(message.text)) for message in rasa.messages] == [MAX_INBOUND_CHARS]  # only the one at the cap
     with shop.uow() as uow:
         replies = list(uow.session.scalars(select(OutboundMessage.body).order_by(OutboundMessage.id)))
-    assert replies[0] == TOO_LONG_REPLY and replies[1:] == ["ok"]
+    # The polite reply and the turn's answer are sent by separate tasks: either may be stored first.
+    assert sorted(replies) == sorted([TOO_LONG_REPLY, "ok"])
 
 
 @pytest.mark.parametrize("channel", sorted(RIGS))
