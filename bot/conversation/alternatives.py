@@ -6,17 +6,33 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.conversation.reading import A_QUESTION, is_correction, refers_back, wants_it, yes_or_no
+from bot.conversation.focus import (
+    CHECK,
+    RESERVE,
+    entities_focus,
+    heard_focus,
+    options_of,
+    read_query,
+    specific,
+)
 from bot.conversation.heard import payload
+from bot.conversation.reading import (
+    A_QUESTION,
+    is_correction,
+    refers_back,
+    wants_it,
+    yes_or_no,
+)
 from bot.conversation.several import items_in
 from bot.conversation.state import Button, Question
-from bot.conversation.stock import CHECK, RESERVE, SOME, entities_focus, heard_focus, options_of, proceed, read_query, specific
+from bot.conversation.stock import SOME, ask_product, proceed
 from bot.conversation.turn import Turn
 from bot.replies import human_list
-from bot.replies.stock import size_label
-from bot.services.catalog import match_store
+from bot.replies.stock import option_words, size_label
+from bot.services.catalog import StoreRef, match_store
 from bot.services.checkout import quantity_in
-from bot.services.inventory import check_stock
+from bot.services.inventory import check_stock, where_in_stock
+from bot.services.stores import nearest_stores
 
 _OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
 _CLOSEST = re.compile(r"\b(?:whichever|closest|nearest|closer|nearer)\b", re.I)
@@ -204,3 +220,39 @@ async def restock(turn: Turn) -> None:
     turn.say(f"Sorry, I can't see delivery dates: stores get new stock most weeks. {call}")
     if focus.product and focus.store:
         await colours_here(turn)  # what that store has now instead
+
+
+async def where(turn: Turn) -> None:
+    """"Does anywhere have all 4?": the stores with enough, nearest first, one tap or a word to reserve there."""
+    focus, query = await heard_focus(turn, keep_product=True)
+    wanted = query.quantity or quantity_in(turn.text or "") or focus.quantity or 1
+    turn.state = replace(turn.state, focus=replace(focus, quantity=wanted))
+    if not focus.product:
+        await ask_product(turn, CHECK, query)
+        return
+    options = await options_of(turn, focus.product)
+    found = [(store, count) for store, count in await turn.shop.call(where_in_stock, focus.product, specific(focus.colour),
+                                                                      specific(focus.size)) if count >= wanted]
+    which = option_words(specific(focus.colour), specific(focus.size))
+    item = f"{wanted} of the {options.name}" + (f" in {which}" if which else "")
+    if not found:
+        turn.done(goal=CHECK)
+        turn.say(f"Sorry, no store has {item} right now.")
+        return
+    stores = [store for store, _ in found][:3]
+    if focus.store:  # nearest to the store asked about first
+        stores = await _nearest_first(turn, focus.store, stores)
+    buttons = tuple(Button(f"Reserve at {store.name}", payload("reserve_item", store=store.store_id, quantity=wanted)) for store in stores)
+    listed = human_list([f"{store.name} ({count})" for store, count in found if store in stores])
+    data = {"soft": True, "stores": [store.store_id for store in stores], "here": focus.store or "", "here_available": 0,
+            "again": f"Shall I reserve {wanted} at {stores[0].name}?"}
+    turn.done(goal=CHECK)
+    turn.ask(Question("reserve_there", "store", buttons, data=data),
+             f"{listed} {'has' if len(stores) == 1 else 'have'} {item}. Reserve at {stores[0].name}?")
+
+
+async def _nearest_first(turn: Turn, store_id: str, stores: list[StoreRef]) -> list[StoreRef]:
+    """`stores` nearest first to the store `store_id` (a store's name is a place too)."""
+    found = await turn.shop.call(nearest_stores, store_id.replace("-", " "), 10)
+    order = [entry.store.store_id for entry in found.stores] if found else []
+    return sorted(stores, key=lambda store: order.index(store.store_id) if store.store_id in order else 99)

@@ -10,7 +10,15 @@ from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
 from bot.domain.orders import InvalidQuantity
 from bot.replies.checkout import format_cart
-from bot.services.cart import MAX_LINE_QUANTITY, CartLineView, CartView, clear_cart, remove_from_cart, set_quantity, view_cart
+from bot.services.cart import (
+    MAX_LINE_QUANTITY,
+    CartLineView,
+    CartView,
+    clear_cart,
+    remove_from_cart,
+    set_quantity,
+    view_cart,
+)
 from bot.services.checkout import line_meant, quantity_in
 
 RESERVE_NOW = Button("Reserve now", payload("place_order"))

@@ -15,7 +15,13 @@ from bot.conversation.heard import payload
 from bot.conversation.reading import without_negated, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
-from bot.domain.orders import EmptyCart, HoldPolicy, OrderError, OutOfStock, PaymentMethodNotOffered
+from bot.domain.orders import (
+    EmptyCart,
+    HoldPolicy,
+    OrderError,
+    OutOfStock,
+    PaymentMethodNotOffered,
+)
 from bot.payments import provider_factory
 from bot.payments.base import PaymentProvider, PaymentProviderError
 from bot.replies.checkout import format_cart, format_checked_out, format_review

@@ -7,8 +7,16 @@ import re
 from dataclasses import replace
 
 from bot.conversation import offers
+from bot.conversation.focus import (
+    CHECK,
+    RESERVE,
+    heard_focus,
+    options_of,
+    similar_product,
+    specific,
+)
 from bot.conversation.state import Focus
-from bot.conversation.stock import CHECK, RESERVE, ask, heard_focus, options_of, proceed, similar_product, specific
+from bot.conversation.stock import ask, proceed
 from bot.conversation.turn import Turn
 from bot.replies.checkout import format_cart
 from bot.replies.stock import format_stock_answer
@@ -16,6 +24,7 @@ from bot.services.cart import view_cart
 from bot.services.catalog import resolve_colour
 from bot.services.checkout import add_item, quantity_in
 from bot.services.inventory import check_stock
+
 
 async def _collect_elsewhere(turn: Turn) -> None:
     focus = turn.state.focus

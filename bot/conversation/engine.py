@@ -14,7 +14,22 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.conversation import alternatives, basket, checkout, handoff, notices, orders, phone_link, requests, several, slot_answers, stock, stores, support
+from bot.conversation import (
+    alternatives,
+    basket,
+    checkout,
+    handlers,
+    handoff,
+    notices,
+    orders,
+    phone_link,
+    requests,
+    several,
+    slot_answers,
+    stock,
+    stores,
+    support,
+)
 from bot.conversation.heard import Heard, parse_payload, payload
 from bot.conversation.reading import A_QUESTION, is_escape, pick_option, yes_or_no
 from bot.conversation.state import Button, DialogueState, Question
@@ -113,7 +128,7 @@ async def _converse(turn: Turn) -> None:
         kind = await requests.classify(turn)
     if kind in requests.STOCK_KINDS:
         turn.state = replace(turn.state, queue=())  # a new stock request: items still waiting from an earlier one are dropped
-    await requests.route(turn, kind)
+    await handlers.route(turn, kind)
     if kind != "unknown":
         turn.state = replace(turn.state, misses=0)
     await _come_back(turn)
@@ -140,7 +155,7 @@ async def _answer_then_ask(turn: Turn, question: Question) -> bool:
     turn.heard = replace(heard, text=rest)  # the classifier read the whole message; the question part leads it
     kind = await requests.classify(turn)
     if kind != "unknown":
-        await requests.route(turn, kind)
+        await handlers.route(turn, kind)
     turn.state = replace(turn.state, misses=0)
     return True
 

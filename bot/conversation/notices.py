@@ -10,7 +10,12 @@ from datetime import datetime, timezone
 
 from bot.conversation.turn import Turn
 from bot.domain.orders import OrderNotFound
-from bot.replies.checkout import format_hold_expired, format_payment_failed, format_payment_received, format_payment_refunded
+from bot.replies.checkout import (
+    format_hold_expired,
+    format_payment_failed,
+    format_payment_received,
+    format_payment_refunded,
+)
 from bot.replies.orders import format_order_event
 from bot.services.orders import order_status
 from bot.services.pickup_alerts import KIND_BY_INTENT, pickup_notice

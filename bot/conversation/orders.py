@@ -10,6 +10,7 @@ from bot.conversation.heard import payload
 from bot.conversation.reading import A_QUESTION, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
+from bot.domain.money import format_money
 from bot.domain.orders import (
     HOLDING_STATUSES,
     HoldPolicy,
@@ -22,10 +23,17 @@ from bot.domain.orders import (
     VerificationFailed,
     normalise_reference,
 )
-from bot.domain.money import format_money
 from bot.payments.base import PaymentProviderError
-from bot.replies.checkout import format_cancelled, format_checked_out, format_order_status
-from bot.services.checkout import cancel_for_shopper, find_shoppers_order, renew_payment_link
+from bot.replies.checkout import (
+    format_cancelled,
+    format_checked_out,
+    format_order_status,
+)
+from bot.services.checkout import (
+    cancel_for_shopper,
+    find_shoppers_order,
+    renew_payment_link,
+)
 from bot.services.orders import confirm_order_verification
 from bot.services.texted_codes import text_order_code
 

@@ -16,7 +16,12 @@ from bot.conversation.turn import Turn
 from bot.services.cart import view_cart
 from bot.services.identity import DEFAULT_REGION, InvalidPhoneNumber
 from bot.services.orders import orders_for_conversation
-from bot.services.phone_link import LinkResult, TooManyLinkCodes, confirm_phone_link, unlink_phone
+from bot.services.phone_link import (
+    LinkResult,
+    TooManyLinkCodes,
+    confirm_phone_link,
+    unlink_phone,
+)
 from bot.services.texted_codes import text_link_code
 
 LINK_CODE = re.compile(r"\b(\d{6})\b")

@@ -6,9 +6,10 @@ import re
 from dataclasses import replace
 
 from bot.conversation import offers
+from bot.conversation.focus import CHECK, heard_focus, options_of, read_query
 from bot.conversation.heard import payload
 from bot.conversation.state import Button, Question
-from bot.conversation.stock import CHECK, ask_product, heard_focus, options_of, proceed, read_query
+from bot.conversation.stock import ask_product, proceed
 from bot.conversation.turn import Turn
 from bot.domain.money import format_price_range
 from bot.replies.stock import format_product_options

@@ -10,7 +10,25 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.conversation import alternatives, basket, checkout, corrections, handoff, orders, phone_link, product_info, scope, several, slot_answers, stock, stores, support
+from bot.conversation import (
+    checkout,
+    corrections,
+    focus,
+    product_info,
+    scope,
+    several,
+    slot_answers,
+    support,
+)
+from bot.conversation.follow_ups import (
+    A_PERSON,
+    PRICE_WORDS,
+    QUESTION_ABOUT_ELSE,
+    SURE,
+    checked,
+    follow_up,
+    scope_guess,
+)
 from bot.conversation.language import foreign_language
 from bot.conversation.reading import (
     is_correction,
@@ -22,16 +40,8 @@ from bot.conversation.reading import (
     yes_or_no,
 )
 from bot.conversation.turn import Turn
-from bot.services import handoff as handoff_service
-from bot.conversation.turn import Say
-from bot.replies import distance_text
-from bot.services.catalog import StockQuery
-from bot.replies.checkout import local_time
-from bot.services.checkout import find_shoppers_order
-from bot.services.orders import order_status
 from bot.services.cart import view_cart
 from bot.services.search import search_products
-from bot.services.stores import nearest_stores
 
 # Below this an intent is a guess: the catalogue and the other checks get their say first.
 CONFIDENT = 0.50
@@ -46,24 +56,7 @@ KIND_BY_INTENT = {
     "greet": "greet", "goodbye": "goodbye", "thank": "thank", "help": "help", "affirm": "affirm", "deny": "deny",
     "request_human": "handoff", "leave_message": "leave_message", "link_phone": "link_phone", "unlink_phone": "unlink_phone",
 }
-_HOURS_WORDS = re.compile(r"\b(?:open|opening|opens|close|closes|closing|shut|shuts|hours|hrs|late)\b", re.I)
-_ADDRESS_WORDS = re.compile(
-    r"\b(?:address|postcode|post code|directions|where is|where's|wheres|how do i get|get there|phone|number|tel|"
-    r"telephone|call|ring|contact|located)\b",
-    re.I,
-)
-_NOT_THE_STORES = re.compile(r"\b(?:my|link|unlink|code|order|mine)\b", re.I)
-_DAY_WORDS = re.compile(
-    r"\b(?:today|tonight|tomorrow|tmrw|tmr|2day|2moro|now|weekend|mon|monday|tue|tues|tuesday|wed|weds|wednesday|thu|thur|"
-    r"thurs|thursday|fri|friday|sat|saturday|sun|sunday|sundays|saturdays|christmas|xmas|boxing|new year|bank holiday)\b",
-    re.I,
-)
 _COMPARE = re.compile(r"\bwhich(?: one)? (?:is|are|'s) (?:cheaper|dearer|more expensive|less expensive|pricier)\b|\bwhich costs less\b", re.I)
-_A_PERSON = re.compile(
-    r"\b(?:talk|speak|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|the\s+|real\s+|your\s+)*(?:someone|somebody|person|human|agent|staff|"
-    r"member of staff|manager|team|people)\b|\b(?:real person|human being|live agent|customer service)\b",
-    re.I,
-)
 _HOW_MANY_LEFT = re.compile(r"\b(?:how many|any left|in stock|still got|still have)\b", re.I)
 _MY_ORDER = re.compile(r"\b(?:my order|the order|my reservation|mine|it)\b", re.I)
 _HOW_FAR = re.compile(r"\bhow far\b|\bdistance\b|\bhow close\b|\bhow many (?:km|miles)\b", re.I)
@@ -112,19 +105,14 @@ _IS_IT_CANCELLED = re.compile(r"\b(?:is|was|has) (?:it|my order|the order|that)(
 _CANCEL_ORDER = re.compile(r"\bcancel\s+(?:my|the|that|this|it|order|reservation|one|fs)\b|\bcancel\b.*\b(?:order|reservation|one i)\b", re.I)
 _ANOTHER = re.compile(r"\b(?:another|one more|another one|another pair|same again)\b", re.I)
 _A_STORE_IN = re.compile(r"\b(?:a|any|your)\s+(?:store|shop|branch|outlet)s?\s+(?:in|near|at|around)\b", re.I)
-_CAN_I = re.compile(r"^\s*(?:can|could|do|does|is|what|how|will)\b|^\s*\w+\s*\?\s*$|^.{1,18}\?\s*$", re.I)
-_NEVER_FAQ = frozenset({"greet", "goodbye", "thank", "handoff", "order_status", "cancel", "hours", "address", "nearest", "link_phone"})
 _DELIVERY = re.compile(
     r"\b(?:deliver|delivery|deliveries|post (?:it|them|the|to|out)|posted|ship|shipping|send (?:it|them) (?:to|out)|courier|"
     r"to my (?:house|home|door|address|work))\b",
     re.I,
 )
-_FOR_COUNT = re.compile(r"\bfor (\d{1,2}|two|three|four|five|six)\b", re.I)
 _UNSURE = re.compile(
     r"^\s*(?:not sure|dunno|don'?t know|no idea|unsure|idk|i'?m not sure|hmm+|um+|erm+)\b(?:\s+\S+){0,2}\s*[.!?]*\s*$", re.I
 )
-_STOCK_WORDS = re.compile(r"\b(?:in stock|stock|got|have|available|any left|left)\b", re.I)
-_FOLLOW_UP = re.compile(r"^\s*(?:and|&|n|plus|also|oh and|what about|how about|wot about|what of|ok and|and what about)\b|\bthen\s*\??\s*$", re.I)
 _BARE_OPTION = re.compile(r"(?:^|\s)(?:\d{1,2}(?:\.5)?|xxs|xs|s|m|l|xl|xxl)(?:\s|$|[?.!])", re.I)
 _BARE_NUMBER = re.compile(r"^\s*(?:just\s+|only\s+|make it\s+)?(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b", re.I)
 _LEADING_NO = re.compile(r"^\s*(?:no|nope|nah|not)\b", re.I)
@@ -163,10 +151,8 @@ _CHECKOUT = re.compile(
 _COLLECT_AT = re.compile(r"\b(?:collect|pick(?: it| them)? up|pickup|collection)\b.*\b(?:at|from|in)\b", re.I)
 _EVERYTHING = re.compile(r"\b(?:everything|all of it|all my (?:stuff|things|items)|the lot|it all|has it all)\b", re.I)
 # A different intent must be this sure to break the thread of a follow-up ("and on sunday?" after hours).
-SURE = 0.80
 # Requests that start a new stock step: they replace a pending stock question instead of interrupting it.
 STOCK_KINDS = frozenset({"stock", "reserve", "correct", "colours_here", "pick_listed", "compare_two", "several"})
-_PRICE_WORDS = re.compile(r"\b(?:how much|price|prices|cost|costs|£)\b", re.I)
 _TYPED_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|in|at|any in|got any in)\b", re.I)
 
 
@@ -197,7 +183,7 @@ async def classify(turn: Turn) -> str:
         return "cancelled_money"  # "will i be charged?", "does the link still work?" right after cancelling
     if before.get("goal") == "cancel" and before.get("reference") and _UNDO_CANCEL.search(text):
         return "too_late"  # "oh wait no, don't cancel! i do need it" just after it was cancelled
-    if _A_PERSON.search(text) and not scope.off_topic_reason(text):
+    if A_PERSON.search(text) and not scope.off_topic_reason(text):
         return "handoff"
     if scope.off_topic_reason(text):
         return "scope"
@@ -240,7 +226,7 @@ async def classify(turn: Turn) -> str:
         return "pay_at_store"  # "can i pay when i pick up at trafford?"
     if _RESTOCK.search(text):
         return "restock"  # "ugh when r u getting more in"
-    if _ANYWHERE.search(text) and turn.state.focus.product and not _EVERYTHING.search(text) and not (await stock.read_query(turn)).product_id:
+    if _ANYWHERE.search(text) and turn.state.focus.product and not _EVERYTHING.search(text) and not (await focus.read_query(turn)).product_id:
         return "where"  # "does anywhere have all 4?"
     if _APOLOGY.search(text):
         return "apology"  # "sorry for the hassle"
@@ -257,18 +243,18 @@ async def classify(turn: Turn) -> str:
     if _OTHER_COLOURS.search(text) and turn.state.focus.product:
         return "colours_here"  # "any other colours at arndale?"
     words = without_negated(without_leading_no(text))
-    query = await stock.read_query(turn, words)
+    query = await focus.read_query(turn, words)
     if not query.product_id and turn.state.focus.product and not (query.colour and query.size):
-        said_colour, said_size = await stock.focus_options(turn, words)
+        said_colour, said_size = await focus.focus_options(turn, words)
         query = replace(query, colour=query.colour or said_colour, size=query.size or said_size)
     named = bool(query.product_id or query.colour or query.size or query.store_id or query.quantity)
-    named = named or bool(turn.state.focus.product and stock.asks_other_version(words))  # "the kids one"
+    named = named or bool(turn.state.focus.product and focus.asks_other_version(words))  # "the kids one"
     last = turn.state.last.get("goal")
     if _ANOTHER.search(text) and turn.state.focus.product and not query.product_id and last in ("reserve", "order", "quantity", "cancel"):
         return "reserve"  # "and another pair at stockport please" after an order
     if _COMPARE.search(text) and not query.product_id and len(turn.state.recent) >= 2:
         return "compare"
-    if product_info.ASKS_ABOUT_IT.search(text) and (query.product_id or turn.state.focus.product) and not _PRICE_WORDS.search(text):
+    if product_info.ASKS_ABOUT_IT.search(text) and (query.product_id or turn.state.focus.product) and not PRICE_WORDS.search(text):
         return "describe"
     if last == "cancel_missing" and _MY_ORDER.search(text):
         return "cancel"  # "cancel FS-WRONG1" - "sorry i mean my order"
@@ -284,7 +270,7 @@ async def classify(turn: Turn) -> str:
     if (is_correction(text) or _LEADING_NO.match(text)) and (named or described):
         return "correct"  # "no, I meant blue", "not the puddle one, the padded one"
     kind = KIND_BY_INTENT.get(intent or "", "unknown")
-    kind = _checked(kind, text)
+    kind = checked(kind, text)
     if _HOW_MANY_LEFT.search(text) and (turn.state.focus.product or query.product_id) and kind not in ("order_status", "view_cart"):
         return "stock"  # "how many are left at altrincham now?"
     faq_sure = kind == "faq" and heard.faq_confidence >= 0.6 and confidence >= 0.45
@@ -298,7 +284,7 @@ async def classify(turn: Turn) -> str:
         return "nearest"  # "do you have a store in leeds"
     if kind == "nearest" and query.product_id:
         kind = "stock"  # "which store near chorlton has the camping stove"
-    followed = _follow_up(turn, text, query, kind, confidence)
+    followed = follow_up(turn, text, query, kind, confidence)
     if followed is not None:
         return followed
     if wants_it(text) and kind not in ("remove", "quantity", "checkout", "choose_payment") and (
@@ -308,7 +294,7 @@ async def classify(turn: Turn) -> str:
     if kind == "reserve" and confidence < SURE and not wants_it(text):
         kind = "stock"  # the classifier's "reserve" needs the words to want it too ("i need an adult one")
     if confidence >= CONFIDENT and kind != "unknown":
-        if kind in ("stock", "scope", "faq") and _PRICE_WORDS.search(text) and (query.product_id or refers_back(text)):
+        if kind in ("stock", "scope", "faq") and PRICE_WORDS.search(text) and (query.product_id or refers_back(text)):
             return "price"
         if kind in ("affirm", "deny", "greet", "thank") and query.product_id:
             return "stock"  # "yes the trailblazers" / "hi do you have the kinder fleece": the product wins
@@ -317,278 +303,15 @@ async def classify(turn: Turn) -> str:
         return kind
     # Not sure of the intent: what the catalogue recognises decides.
     if query.product_id:
-        return "price" if _PRICE_WORDS.search(text) else ("reserve" if kind == "reserve" else "stock")
+        return "price" if PRICE_WORDS.search(text) else ("reserve" if kind == "reserve" else "stock")
     if turn.state.focus.product and (query.colour or query.size) and (named or _TYPED_FOLLOW_UP.match(text)):
         return "stock"
     if kind in ("stock", "reserve", "hours", "address", "nearest", "faq", "order_status", "handoff") and confidence >= 0.3:
         return "stock" if kind == "reserve" and not wants_it(text) else kind  # a guess of "reserve" is a stock question
-    if _SHOPPING.search(text) or (query.product_name and kind in ("stock", "reserve", "unknown") and not _QUESTION_ABOUT_ELSE.match(text)):
+    if _SHOPPING.search(text) or (query.product_name and kind in ("stock", "reserve", "unknown") and not QUESTION_ABOUT_ELSE.match(text)):
         return "stock"
     if yes_or_no(text) is not None:
         return "affirm" if yes_or_no(text) else "deny"
-    if kind == "scope" or _scope_guess(turn):
+    if kind == "scope" or scope_guess(turn):
         return "scope"  # the classifier leans to "not about the shop": say what we do rather than "say it again"
     return "unknown"
-
-
-def _in_last_answer(turn: Turn, text: str) -> bool:
-    """"what about sale items?" right after an answer that mentions sale items."""
-    topic = str(turn.state.last.get("topic") or "").removeprefix("faq/")
-    answer = (support.faq_answer(topic, turn.shop.settings) or "").lower() if topic else ""
-    words = [w for w in re.findall(r"[a-z]{4,}", text.lower()) if w not in ("what", "about", "that", "this", "does", "with", "items")]
-    return bool(answer) and bool(words) and all(w.rstrip("s") in answer for w in words)
-
-
-def _scope_guess(turn: Turn) -> bool:
-    """out_of_scope is among the classifier's two best guesses with some weight."""
-    return any(name == "out_of_scope" and score >= 0.15 for name, score in turn.heard.ranking[:3])
-
-
-# The intent classifier confuses these with off-topic messages that share a word ("pick a number", "the first
-# person on the moon", "what is 15% of 80"): each needs a word of its own topic too.
-_TOPIC_WORDS = {
-    "link_phone": re.compile(r"\b(?:link|connect|phone|mobile|texts?|sms|whatsapp)\b", re.I),
-    "unlink_phone": re.compile(r"\b(?:link|unlink|connect|phone|mobile|disconnect)\b", re.I),
-    "order_status": re.compile(r"\b(?:orders?|reservation|reserved|ready|collect|collection|pick ?up|fs-?\w{6}|status|paid|payment|parcel|arrived|where'?s my|it)\b", re.I),
-    "handoff": re.compile(r"\b(?:human|agent|staff|advisor|operator|manager|someone|somebody|real|person|people|team|call me|phone me|assistant|colleague)\b", re.I),
-    "code": re.compile(r"\b\d{6}\b|\bcode\b", re.I),
-}
-_QUESTION_ABOUT_ELSE = re.compile(r"^\s*(?:who|when did|what year|why is|why do|why does)\b", re.I)
-
-
-def _checked(kind: str, text: str) -> str:
-    """The intent's kind, or "unknown" when the message lacks any word of that topic."""
-    needed = _TOPIC_WORDS.get(kind)
-    if needed is not None and not needed.search(text):
-        return "unknown"
-    if kind == "handoff" and re.match(r"^\s*(?:who|what|when|where|which|how)\b", text, re.I) and not _A_PERSON.search(text):
-        return "unknown"  # "who was the first person on the moon", "how much pasta per person"
-    return kind
-
-
-def _follow_up(turn: Turn, text: str, query: StockQuery, kind: str, confidence: float) -> str | None:
-    """A message that carries on the last answer's topic with something changed: "and on sunday?" after
-    opening hours, "phone?" after an address, "and in L?" after a stock answer, "klarna?" after payments."""
-    last = turn.state.last.get("goal")
-    sure_of_other = confidence >= SURE and kind not in ("stock", "inform", "unknown", "scope", "faq")
-    short = len(text.split()) <= 6
-    follows = bool(_FOLLOW_UP.search(text)) or short
-    store_topic = last in ("hours", "address", "nearest")
-    if (store_topic or query.store_id) and _ADDRESS_WORDS.search(text) and not _NOT_THE_STORES.search(text) \
-            and kind not in ("hours", "nearest") and not (kind == "faq" and confidence >= SURE):
-        return "address"
-    own_topic = kind == "faq" and turn.heard.faq_confidence >= 0.6 and confidence >= 0.6
-    if last == "faq" and not query.product_id and kind not in _NEVER_FAQ and (
-        (not own_topic and len(text.split()) <= 12 and _CAN_I.match(text))
-        or (len(text.split()) <= 6 and (refers_back(text) or _in_last_answer(turn, text)))
-    ):
-        return "faq_again"  # "can i take it to a different store?" after returns; "how long does that take?"
-    if sure_of_other or not follows:
-        return None
-    if product_info.ASKS_ABOUT_IT.search(text) and (query.product_id or turn.state.focus.product):
-        return "describe"
-    if store_topic and (_DAY_WORDS.search(text) or _HOURS_WORDS.search(text) or query.store_id):
-        return "hours"
-    if last == "reserve" and _FOLLOW_UP.search(text) and (query.product_id or query.colour or query.size):
-        return "reserve"  # "and a blue one" / "and a grey beanie" right after adding something
-    counted = _FOR_COUNT.search(text)
-    if last == "price" and counted and turn.state.focus.product:
-        return "price"  # "and for 2?"
-    if last in ("check", "price") and (query.product_id or query.colour or query.size or query.store_id or query.quantity):
-        if query.store_id or _STOCK_WORDS.search(text):
-            return "stock"  # "got grey in L at arndale?" after a price
-        if _PRICE_WORDS.search(text):
-            return "price"
-        if last == "price" and (query.product_id or not turn.state.focus.store):
-            return "price"  # "and the summit one?" after a price
-        return "stock"  # "and in 10?" while talking about a store's stock
-    if last == "distance" and query.store_id and not query.product_id:
-        return "distance"  # "and didsbury?" after how far stockport is
-    if last in ("check", "price") and turn.state.focus.product and _PRICE_WORDS.search(text):
-        return "price"
-    if last == "faq" and not query.product_id and kind in ("faq", "unknown", "scope", "stock", "inform") and confidence < SURE:
-        return "faq_again"  # "klarna?" after the ways to pay
-    return None
-
-
-async def route(turn: Turn, kind: str) -> None:
-    if kind.startswith("faq_topic:"):  # a support topic read from the words ("can my wife collect it?")
-        topic = kind.removeprefix("faq_topic:")
-        turn.heard = replace(turn.heard, faq_topic=f"faq/{topic}", faq_confidence=1.0, confidence=1.0)
-        await _faq(turn)
-        return
-    await _HANDLERS[kind](turn)
-
-
-async def _faq_again(turn: Turn) -> None:
-    """A short follow-up to a support answer ("klarna?" after the ways to pay): the same topic's answer."""
-    topic = str(turn.state.last.get("topic") or "")
-    answer = support.faq_answer(topic.removeprefix("faq/"), turn.shop.settings) if topic else None
-    if answer is None:
-        await _faq(turn)
-        return
-    turn.done(goal="faq", topic=topic)
-    turn.say(answer)
-
-
-async def _delivery(turn: Turn) -> None:
-    query = await stock.read_query(turn)
-    if query.product_id:  # "can you post the kinder fleece to me": that fleece is what we talk about next
-        turn.state = turn.state.with_focus(product=query.product_id, colour=query.colour, size=query.size)
-    turn.heard = replace(turn.heard, faq_topic="faq/delivery", faq_confidence=1.0, confidence=max(turn.heard.confidence, 1.0))
-    await _faq(turn)
-
-
-async def _faq(turn: Turn) -> None:
-    last = dict(turn.state.last)
-    if not support.faq(turn):
-        support.scope(turn)
-        return
-    topic = str(turn.state.last.get("topic") or "").removeprefix("faq/")
-    if topic == "delivery" and turn.text:
-        # "can you deliver to M20?": no, but here is the store nearest to it.
-        found = await turn.shop.call(nearest_stores, turn.text, 1)
-        if found is not None and found.stores:
-            nearest = found.stores[0]
-            turn.state = replace(turn.state.with_focus(store=nearest.store.store_id), home=found.place_name)
-            turn.say(f"Your nearest store to {found.place_name} is {nearest.store.name} ({distance_text(nearest.distance_km)}).")
-    if topic == "hold_time" and (last.get("goal") == "order" or re.search(r"\b(?:my|it|mine)\b", turn.text or "")):
-        # "how long will you hold it?" after ordering: that order's own deadline.
-        order = await turn.shop.call(find_shoppers_order, turn.conversation_id, None)
-        if order is not None and order.status in orders.CANCELLABLE:
-            held = local_time(order.hold_expires_at)
-            pay = " Pay by the link before then to keep it." if order.status == "pending_payment" and order.payment_method == "link" else ""
-            lapse = (" If it isn't paid by then, the reservation lapses and the items go back on sale (you can reserve again)."
-                     if pay else " If you can't collect it by then, the items go back on sale.")
-            turn.replies[-1] = Say(f"Order {order.reference} at {order.store_name} is held for you until {held}.{pay}{lapse}")
-    if topic in ("refund_timing", "returns") and last.get("goal") == "cancel" and last.get("reference"):
-        # "will i get a refund?" right after cancelling: about that order, not refunds in general.
-        order = await turn.shop.call(order_status, str(last["reference"]))
-        if order.paid_at is None:
-            turn.replies[-1] = Say(f"Order {order.reference} wasn't paid, so you haven't been charged and there's nothing to refund.")
-
-
-async def _apology(turn: Turn) -> None:
-    turn.say("No problem at all! Anything else I can help with?")
-
-
-async def _affirm(turn: Turn) -> None:
-    turn.say("Great! What can I help you with?")
-
-
-async def _deny(turn: Turn) -> None:
-    turn.say("OK, no problem.")
-
-
-async def _abuse(turn: Turn) -> None:
-    turn.state = replace(turn.state, rudeness=turn.state.rudeness + 1)
-    if turn.state.rudeness >= 2:
-        await handoff.hand_to_person(turn, handoff_service.ASKED_FOR_PERSON, preface="I'm sorry I haven't been able to help.")
-        return
-    turn.say(support.CALM)
-
-
-async def _unknown(turn: Turn) -> None:
-    """Not understood: ask to rephrase once; the second miss in a row brings in a person."""
-    misses = turn.state.misses + 1
-    turn.state = replace(turn.state, misses=misses)
-    if misses >= 2:
-        await handoff.hand_to_person(turn, handoff_service.NOT_UNDERSTOOD, preface=support.STILL_LOST)
-        return
-    turn.say(support.REPHRASE, support.HELP_BUTTONS)
-
-
-async def _greet(turn: Turn) -> None:
-    support.greet(turn)
-
-
-async def _goodbye(turn: Turn) -> None:
-    turn.say("Thanks for chatting. Bye for now!")
-
-
-async def _thank(turn: Turn) -> None:
-    turn.say("You're welcome! Anything else?")
-
-
-async def _help(turn: Turn) -> None:
-    support.show_help(turn)
-
-
-async def _scope(turn: Turn) -> None:
-    support.scope(turn)
-
-
-async def _language(turn: Turn) -> None:
-    support.languages(turn)
-
-
-async def _handoff(turn: Turn) -> None:
-    await handoff.hand_to_person(turn, handoff_service.ASKED_FOR_PERSON)
-
-
-async def _leave_message(turn: Turn) -> None:
-    handoff.ask_for_message(turn)
-
-
-async def _stock(turn: Turn) -> None:
-    await stock.ask(turn, stock.CHECK)
-
-
-async def _reserve(turn: Turn) -> None:
-    await stock.ask(turn, stock.RESERVE)
-
-
-_HANDLERS = {
-    "stock": _stock,
-    "reserve": _reserve,
-    "price": product_info.price,
-    "describe": product_info.describe,
-    "compare": product_info.compare,
-    "faq_again": _faq_again,
-    "delivery": _delivery,
-    "distance": stores.distance,
-    "colours_here": alternatives.colours_here,
-    "pay_at_store": stores.pay_at_store,
-    "cancelled_money": orders.after_cancelling,
-    "pick_listed": slot_answers.pick_listed,
-    "compare_two": product_info.compare_two,
-    "split_line": corrections.split_line,
-    "several": several.add_several,
-    "apology": _apology,
-    "where": stock.where,
-    "restock": alternatives.restock,
-    "keep_order": orders.keep,
-    "too_late": orders.already_cancelled,
-    "correct": corrections.correct,
-    "basket": basket.show,
-    "remove": basket.remove,
-    "quantity": basket.change_quantity,
-    "checkout": checkout.review,
-    "checkout_anywhere": checkout.review_anywhere,
-    "clear_basket": basket.clear,
-    "choose_store": checkout.review,
-    "choose_payment": checkout.choose_payment,
-    "order_status": orders.status,
-    "cancel": orders.ask_cancel,
-    "confirm_cancel": orders.cancel,
-    "new_link": orders.new_link,
-    "code": orders.status,
-    "hours": stores.hours,
-    "address": stores.address,
-    "nearest": stores.nearest,
-    "faq": _faq,
-    "scope": _scope,
-    "abuse": _abuse,
-    "greet": _greet,
-    "goodbye": _goodbye,
-    "thank": _thank,
-    "help": _help,
-    "affirm": _affirm,
-    "deny": _deny,
-    "handoff": _handoff,
-    "leave_message": _leave_message,
-    "link_phone": phone_link.start,
-    "unlink_phone": phone_link.unlink,
-    "language": _language,
-    "unknown": _unknown,
-}

@@ -11,9 +11,10 @@ from dataclasses import replace
 
 from bot.conversation import offers
 from bot.conversation.basket import offer_checkout
+from bot.conversation.focus import RESERVE, has_one_size, options_of, read_query
 from bot.conversation.reading import last_said
 from bot.conversation.state import Focus
-from bot.conversation.stock import RESERVE, has_one_size, options_of, proceed, read_query
+from bot.conversation.stock import proceed
 from bot.conversation.turn import Turn
 from bot.replies import human_list
 from bot.replies.checkout import format_cart

@@ -7,32 +7,31 @@ import re
 from dataclasses import replace
 
 from bot.conversation import offers
-from bot.conversation.heard import parse_payload
-from bot.conversation.product_info import ASKS_ABOUT_IT, describe
-from bot.conversation.reading import last_said, refers_back, titles_named, wants_it
-from bot.conversation.state import Button, Question
-from bot.conversation.stock import (
+from bot.conversation.focus import (
     ANY,
     ANY_ANSWER,
     ANY_WITHIN,
     CHECK,
     COMMON_COLOURS,
     RESERVE,
-    ask_option,
-    ask_product,
     entities_focus,
     focus_options,
     heard_focus,
     options_of,
-    proceed,
     read_query,
 )
+from bot.conversation.heard import parse_payload
+from bot.conversation.product_info import ASKS_ABOUT_IT, describe
+from bot.conversation.reading import last_said, refers_back, titles_named, wants_it
+from bot.conversation.state import Button, Question
+from bot.conversation.stock import ask_option, ask_product, proceed
 from bot.conversation.turn import Turn
 from bot.replies import human_list
 from bot.replies.stock import format_product_options
 from bot.services.catalog import ProductOptions, StockQuery
 from bot.services.checkout import quantity_in
 from bot.services.search import best_of
+
 
 def _goal_after(question: Question) -> str:
     """The goal a reply to `question` serves: a product picked from a list goes on to what the list was for."""

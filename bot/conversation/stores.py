@@ -13,9 +13,20 @@ from bot.conversation.reading import refers_back
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
 from bot.replies import distance_text, human_list
-from bot.replies.stores import format_day_hours, format_nearest_stores, format_store_details, format_store_status
+from bot.replies.stores import (
+    format_day_hours,
+    format_nearest_stores,
+    format_store_details,
+    format_store_status,
+)
 from bot.services.catalog import match_store
-from bot.services.stores import list_stores, nearest_stores, opening_hours_on, store_details, store_status
+from bot.services.stores import (
+    list_stores,
+    nearest_stores,
+    opening_hours_on,
+    store_details,
+    store_status,
+)
 
 # "open now?", "are you still open", "is arndale open right now": the state at this moment, not the day's hours.
 _NOW = re.compile(r"\b(?:now|right now|still open|currently|at the moment|atm|rn|tonight|yet)\b", re.I)
