@@ -81,11 +81,19 @@ async def clear(turn: Turn) -> None:
     turn.say("Done - your basket is empty now. Ask me about a product to start again.")
 
 
-async def remove(turn: Turn, line: CartLineView | None = None) -> None:
+async def _basket_with_lines(turn: Turn) -> CartView | None:
+    """The basket, or None after saying it is empty (nothing to remove or change)."""
     cart = await turn.shop.call(view_cart, turn.conversation_id)
     if cart.is_empty:
         turn.done()
         turn.say(format_cart(cart))
+        return None
+    return cart
+
+
+async def remove(turn: Turn, line: CartLineView | None = None) -> None:
+    cart = await _basket_with_lines(turn)
+    if cart is None:
         return
     line = line or _line_of(turn, cart)
     if line is None:
@@ -104,10 +112,8 @@ async def remove(turn: Turn, line: CartLineView | None = None) -> None:
 
 
 async def change_quantity(turn: Turn, quantity: int | None = None, line: CartLineView | None = None) -> None:
-    cart = await turn.shop.call(view_cart, turn.conversation_id)
-    if cart.is_empty:
-        turn.done()
-        turn.say(format_cart(cart))
+    cart = await _basket_with_lines(turn)
+    if cart is None:
         return
     line = line or _line_of(turn, cart)
     quantity = quantity if quantity is not None else _quantity(turn)
