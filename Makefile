@@ -4,13 +4,16 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test venv model browser lock eval bench clean
+.PHONY: run test fuzz venv model browser lock eval bench clean
 
 run: venv ## set up everything and start the assistant (Ctrl-C stops it)
 	$(PY) -m scripts.run
 
 test: venv browser model ## run the whole test suite (what CI runs)
 	$(PY) -m pytest
+
+fuzz: venv ## the long fuzz run: 10,000 generated inputs per route (make test runs 1,000)
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(PY) -m pytest tests/fuzz -s -p no:cacheprovider --timeout=0
 
 venv: .venv/.requirements-installed
 
@@ -27,8 +30,10 @@ browser: ## install Debian's Chromium for browser tests when it is missing
 lock: ## re-resolve requirements.in into requirements.txt (one pip run, with rasa's pins)
 	@bash scripts/lock_requirements.sh
 
-eval: venv ## NLU quality report on the held-out file (trains its own model in a temp dir)
+eval: venv model ## quality report: NLU on its held-out file, the conversation scenarios (suite and held-out), off-topic messages
 	$(PY) -m scripts.eval_nlu
+	$(PY) -m scripts.eval_conversations
+	$(PY) -m scripts.eval_scope --min 0.9
 
 bench: venv model ## benchmark against bare Rasa; --quick with BENCH_ARGS=--quick
 	$(PY) -m bench $(BENCH_ARGS)

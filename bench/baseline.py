@@ -50,6 +50,8 @@ def ensure_baseline(env: dict[str, str], log_file: Path | None = None) -> Baseli
     if model is not None:
         return BaselineProject(directory, model)
     directory.mkdir(parents=True, exist_ok=True)
+    if log_file:
+        log_file.parent.mkdir(parents=True, exist_ok=True)  # bench/out/logs does not exist on a fresh clone
     output = open(log_file, "ab") if log_file else subprocess.DEVNULL
     try:
         # nice: the machine's two cores are shared; training must not starve other work.

@@ -64,6 +64,8 @@ class Settings:
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL"))
     sweep_interval_seconds: int = field(default_factory=lambda: _env_int("SHOP_SWEEP_SECONDS", 30))
     webchat_secret: str = field(default_factory=lambda: _env("WEBCHAT_SECRET"))
+    # What Rasa presents to the action endpoint (endpoints.yml action_endpoint.headers); unset refuses all.
+    action_endpoint_token: str = field(default_factory=lambda: _env("ACTION_ENDPOINT_TOKEN"))
     sql_echo: bool = field(default_factory=lambda: _env_bool("SHOP_SQL_ECHO", False))
 
 

@@ -114,6 +114,11 @@ class Product(Base):
     category = Column(String(60), nullable=False, index=True)
     brand = Column(String(80), nullable=False, default="")
     description = Column(Text, nullable=False, default="")
+    # What browsing searches on besides the words above ("warm jacket for a kid", "tent for 4 people").
+    audience = Column(String(20), nullable=False, default="adults")  # adults | kids
+    tags = Column(String(200), nullable=False, default="")  # space-separated: waterproof insulated warm ...
+    sleeps = Column(Integer)  # tents: how many people
+    volume_l = Column(Integer)  # bags and bottles: litres
 
     variants = relationship("Variant", back_populates="product", lazy="selectin")
 
@@ -409,6 +414,21 @@ class AuditEntry(Base):
 
     # Console sessions are checked against logouts on every request.
     __table_args__ = (Index("ix_audit_log_actor_action_at", "actor", "action", "at"),)
+
+
+class LoginThrottle(Base):
+    """Recent login attempts of one account from one client address (bot/services/login_throttle.py).
+
+    Times are epoch seconds, so the delay ladder is plain arithmetic in one portable UPDATE.
+    """
+
+    __tablename__ = "login_throttle"
+
+    account = Column(String(120), primary_key=True)  # "<console|store>:<username or store id>"
+    client = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False)
+    last_attempt = Column(Float, nullable=False)
+    retry_at = Column(Float, nullable=False)
 
 
 class Timer(Base):

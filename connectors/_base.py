@@ -16,6 +16,7 @@ from sanic.response import HTTPResponse
 from bot.channels.conversation import BackgroundTasks, ConversationOutlet
 from bot.channels.registry import build_sender
 from bot.channels.types import ChannelSender, OutboundText
+from bot.domain.inbound_text import TOO_LONG_REPLY, screen_inbound
 from bot.services.identity import parse_conversation_id
 from bot.services.messaging import last_offered_options
 from bot.shop import Shop, process_shop
@@ -158,10 +159,20 @@ class ChannelInput(InputChannel):
     def start_turn(
         self, on_new_message: OnNewMessage, text: str, conversation_id: str, message_id: str, metadata: dict[str, Any]
     ) -> None:
-        """Hands the message to Rasa in the background, so the provider gets its answer at once."""
+        """Hands the message to Rasa in the background, so the provider gets its answer at once.
+
+        Every channel's messages pass here, so this is their door (bot/domain/inbound_text.py): card
+        numbers are masked before Rasa's tracker, logs or event broker see the text, and a message
+        over the length cap gets a polite reply instead of a turn.
+        """
+        screened = screen_inbound(text)
+        if screened.too_long:
+            address = parse_conversation_id(conversation_id).address
+            self.tasks.spawn(self.reply(conversation_id, address, TOO_LONG_REPLY), f"{self.channel} too-long reply for {message_id}")
+            return
         output = self.get_output_channel()
         user_message = UserMessage(
-            text, output, conversation_id, input_channel=self.channel, message_id=message_id, metadata=metadata
+            screened.text, output, conversation_id, input_channel=self.channel, message_id=message_id, metadata=metadata
         )
         turn = on_new_message(user_message)
         if self.apologise_when_silent:

@@ -37,9 +37,12 @@ class CountsReplies(OutputChannel):
 
 
 async def answer_or_apologise(shop: Shop, conversation_id: str, turn: Awaitable[Any], output: CountsReplies) -> None:
-    """Awaits the Rasa turn; if it said nothing and no person owns the conversation, apologises."""
+    """Awaits the Rasa turn; if it failed or said nothing and no person owns the conversation, apologises."""
     before = output.replies_sent
-    await turn
+    try:
+        await turn
+    except Exception:  # noqa: BLE001 - whatever broke, the shopper still hears from us
+        logger.exception("turn in %s failed", conversation_id)
     if output.replies_sent > before:
         return
     if await shop.call(open_handoff, conversation_id) is not None:

@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.meta import MetaCredentials
 from bot.channels.types import OutboundText
+from bot.domain.inbound_text import load_json_body
 from bot.services.identity import conversation_id_for
 from bot.services.messaging import accept_inbound
 from connectors._base import ATTACHMENT_ONLY_REPLY, ChannelInput, ChannelOutput, OnNewMessage
@@ -34,6 +35,9 @@ from connectors._signatures import secrets_equal, verify_meta_signature
 
 logger = logging.getLogger(__name__)
 
+# Meta's ids are tens of characters; longer ones would not fit the delivery and identity columns.
+MAX_ID_CHARS = 100
+
 
 @dataclass(frozen=True)
 class MetaInbound:
@@ -49,37 +53,60 @@ class MetaInbound:
 
 def parse_event(event: dict[str, Any]) -> MetaInbound | None:
     """The message in a messaging event, or None for echoes, receipts and other non-messages."""
-    sender_id = str((event.get("sender") or {}).get("id") or "")
+    # Signed events can still be oddly shaped (a string where an object belongs): each field is read
+    # only if it has the documented type, so a malformed event is skipped, never a 500 or a dead turn.
+    sender_id = _scalar(_object(event.get("sender")).get("id"))
     message = event.get("message")
     postback = event.get("postback")
     if isinstance(message, dict):
-        if message.get("is_echo") or not message.get("mid") or not sender_id:
+        mid = _scalar(message.get("mid"))
+        if message.get("is_echo") or not mid or not sender_id:
             return None
-        attachments = tuple(item for item in message.get("attachments") or () if isinstance(item, dict))
-        quick_reply = message.get("quick_reply") or {}
+        listed = message.get("attachments")
+        attachments = tuple(item for item in listed if isinstance(item, dict)) if isinstance(listed, list) else ()
         return MetaInbound(
-            mid=str(message["mid"]),
+            mid=mid,
             sender_id=sender_id,
-            text=str(message.get("text") or "").strip(),
-            payload=quick_reply.get("payload") if isinstance(quick_reply, dict) else None,
+            text=_text(message.get("text")),
+            payload=_payload(_object(message.get("quick_reply")).get("payload")),
             location=_location(attachments),
             attachments=attachments,
         )
     if isinstance(postback, dict) and sender_id:
         # Postbacks carry a mid on current API versions; fall back to sender + timestamp.
-        mid = postback.get("mid") or f"postback:{sender_id}:{event.get('timestamp')}"
-        return MetaInbound(str(mid), sender_id, str(postback.get("title") or ""), postback.get("payload"), None, ())
+        mid = _scalar(postback.get("mid")) or f"postback:{sender_id}:{_scalar(event.get('timestamp'))}"
+        return MetaInbound(mid, sender_id, _text(postback.get("title")), _payload(postback.get("payload")), None, ())
     return None
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _scalar(value: Any) -> str:
+    """An id as text: ids are strings (or numbers) that fit our id columns; anything else counts as missing."""
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return text if len(text) <= MAX_ID_CHARS else ""
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _payload(value: Any) -> str | None:
+    """Button payloads are strings we set; anything else is ignored (it killed the turn before)."""
+    return value if isinstance(value, str) and value else None
 
 
 def _location(attachments: tuple[dict[str, Any], ...]) -> dict[str, float] | None:
     for attachment in attachments:
-        coordinates = ((attachment.get("payload") or {}).get("coordinates")) if attachment.get("type") == "location" else None
-        if isinstance(coordinates, dict) and "lat" in coordinates and "long" in coordinates:
+        coordinates = _object(_object(attachment.get("payload")).get("coordinates")) if attachment.get("type") == "location" else {}
+        if "lat" in coordinates and "long" in coordinates:
             try:
-                return {"latitude": float(coordinates["lat"]), "longitude": float(coordinates["long"])}
+                latitude, longitude = float(coordinates["lat"]), float(coordinates["long"])
             except (TypeError, ValueError):
                 return None
+            return {"latitude": latitude, "longitude": longitude} if abs(latitude) <= 90 and abs(longitude) <= 180 else None
     return None
 
 
@@ -149,16 +176,17 @@ class MetaInputBase(ChannelInput):
             logger.warning("%s webhook rejected: bad X-Hub-Signature-256", self.channel)
             return response.text("invalid signature", status=403)
         try:
-            body = json.loads(request.body)
-        except ValueError:
-            return response.text("body is not JSON", status=400)
+            body = load_json_body(request.body)
+        except ValueError as error:
+            return response.text(f"malformed body: {error}", status=400)
         if not isinstance(body, dict) or not isinstance(body.get("entry"), list):
             return response.text("expected an object with an entry list", status=400)
         if body.get("object") != self.webhook_object:
             logger.warning("%s webhook got object %r; ignored", self.channel, body.get("object"))
             return response.text("EVENT_RECEIVED")
         for entry in body["entry"]:
-            for event in (entry.get("messaging") or []) if isinstance(entry, dict) else []:
+            events = entry.get("messaging") if isinstance(entry, dict) else None
+            for event in events if isinstance(events, list) else []:
                 inbound = parse_event(event) if isinstance(event, dict) else None
                 if inbound is not None:
                     await self.process(inbound, on_new_message)
@@ -182,8 +210,7 @@ class MetaInputBase(ChannelInput):
             text = "/share_location" + json.dumps(inbound.location)
             metadata["location"] = inbound.location
         elif inbound.text:
-            chosen = await self.resolve_option(conversation_id, inbound.text)
-            text = chosen["payload"] if chosen else inbound.text
+            text = inbound.text  # a typed "2" or option title is read by the conversation engine
         elif inbound.attachments:
             await self.reply(conversation_id, inbound.sender_id, ATTACHMENT_ONLY_REPLY)
             return

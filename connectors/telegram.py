@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.telegram import TelegramCredentials, TelegramSender
 from bot.channels.types import OutboundText
+from bot.domain.inbound_text import load_json_body
 from bot.services.identity import conversation_id_for
 from bot.services.messaging import accept_inbound
 from connectors._base import ATTACHMENT_ONLY_REPLY, ChannelInput, ChannelOutput, OnNewMessage
@@ -56,32 +57,34 @@ def parse_update(update: dict[str, Any]) -> TelegramInbound | None:
         ValueError: update_id missing, or a message without a chat.
     """
     update_id = update.get("update_id")
-    if not isinstance(update_id, int):
+    if not _is_int(update_id):
         raise ValueError("update_id (integer) is required")
     callback = update.get("callback_query")
     message = update.get("message")
+    # Each field is read only with its documented type ("chat": "x" or a callback whose message is a
+    # string were 500s): a chat id is an integer, ids and texts are strings.
     if isinstance(callback, dict):
-        chat = ((callback.get("message") or {}).get("chat") or {}).get("id")
-        if chat is None or not callback.get("id"):
-            raise ValueError("callback_query without id or message.chat")
+        chat = _object(_object(callback.get("message")).get("chat")).get("id")
+        callback_id = callback.get("id")
+        if not _is_int(chat) or not isinstance(callback_id, str) or not callback_id:
+            raise ValueError("callback_query without id or message.chat.id")
+        data = callback.get("data")
         return TelegramInbound(
             str(update_id),
             str(chat),
             "",
             _name(callback.get("from")),
-            callback_query_id=str(callback["id"]),
-            callback_data=str(callback.get("data") or ""),
+            callback_query_id=callback_id,
+            callback_data=data if isinstance(data, str) else "",
         )
     if isinstance(message, dict):
-        chat = (message.get("chat") or {}).get("id")
-        if chat is None:
-            raise ValueError("message without chat.id")
-        location = message.get("location")
-        coordinates = None
-        if isinstance(location, dict) and "latitude" in location and "longitude" in location:
-            coordinates = {"latitude": float(location["latitude"]), "longitude": float(location["longitude"])}
+        chat = _object(message.get("chat")).get("id")
+        if not _is_int(chat):
+            raise ValueError("message without an integer chat.id")
         attachment = any(key in message for key in ("photo", "document", "video", "voice", "audio", "sticker"))
-        text = str(message.get("text") or message.get("caption") or "").strip()
+        text = message.get("text") or message.get("caption")
+        text = text.strip() if isinstance(text, str) else ""
+        coordinates = _coordinates(message.get("location"))
         return TelegramInbound(
             str(update_id), str(chat), text, _name(message.get("from")), location=coordinates, has_attachment=attachment
         )
@@ -89,7 +92,33 @@ def parse_update(update: dict[str, Any]) -> TelegramInbound | None:
 
 
 def _name(user: Any) -> str:
-    return str(user.get("first_name") or "") if isinstance(user, dict) else ""
+    name = user.get("first_name") if isinstance(user, dict) else None
+    return name[:80] if isinstance(name, str) else ""
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _is_int(value: Any) -> bool:
+    """Telegram's ids are integers of at most 52 bits; anything else (bools, 100-digit numbers) is not an id."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+
+
+def _coordinates(location: Any) -> dict[str, float] | None:
+    """A shared location's coordinates, or None when absent or not numbers on the globe.
+
+    Raises:
+        ValueError: a location whose latitude or longitude is not a number (latitude: null).
+    """
+    if not isinstance(location, dict) or "latitude" not in location or "longitude" not in location:
+        return None
+    latitude, longitude = location["latitude"], location["longitude"]
+    if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in (latitude, longitude)):
+        raise ValueError("location latitude/longitude must be numbers")
+    if not (abs(latitude) <= 90 and abs(longitude) <= 180):
+        raise ValueError("location outside the globe")
+    return {"latitude": float(latitude), "longitude": float(longitude)}
 
 
 class TelegramOutput(ChannelOutput):
@@ -122,7 +151,7 @@ class TelegramInput(ChannelInput):
             logger.warning("telegram webhook rejected: bad %s", SECRET_HEADER)
             return response.text("invalid secret token", status=403)
         try:
-            update = json.loads(request.body)
+            update = load_json_body(request.body)
             if not isinstance(update, dict):
                 raise ValueError("update must be a JSON object")
             inbound = parse_update(update)
@@ -172,8 +201,9 @@ class TelegramInput(ChannelInput):
         elif inbound.text.split("@")[0].split(" ")[0] == "/start":
             return START_GREETING, {}
         else:
-            reply = inbound.text
+            return inbound.text, {}  # a typed "2" or option title is read by the conversation engine
+        # An inline button press sends "option:N": the N-th option of the message it was under.
         chosen = await self.resolve_option(conversation_id, reply)
         if chosen is not None:
             return chosen["payload"], {"selected_option": chosen}
-        return ("" if inbound.callback_data is not None else inbound.text), {}
+        return "", {}

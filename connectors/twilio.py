@@ -27,6 +27,7 @@ from connectors._signatures import verify_twilio_signature
 
 logger = logging.getLogger(__name__)
 
+MAX_MEDIA = 10
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 MEDIA_ONLY_REPLY = ATTACHMENT_ONLY_REPLY
 OPTED_IN_REPLY = "You're subscribed again. Reply STOP at any time to stop messages."
@@ -131,6 +132,8 @@ class TwilioInputBase(ChannelInput):
             ValueError: MessageSid or From missing, From not a phone number, bad coordinates.
         """
         fields = {name: values[0] for name, values in form.items() if values}
+        if any("\x00" in value for value in fields.values()):
+            raise ValueError("fields must not contain NUL")  # no database stores it; no phone sends it
         message_sid = fields.get("MessageSid") or fields.get("SmsMessageSid")
         sender = fields.get("From", "")
         if not message_sid or not sender:
@@ -139,7 +142,8 @@ class TwilioInputBase(ChannelInput):
             phone = normalize_phone(sender.removeprefix("whatsapp:"))
         except InvalidPhoneNumber as error:
             raise ValueError(str(error)) from error
-        media_count = _whole_number(fields.get("NumMedia", "0"))
+        # Twilio sends at most 10 media; NumMedia=99999999999999999999 looped forever (the probe's fuzz).
+        media_count = min(_whole_number(fields.get("NumMedia", "0")), MAX_MEDIA)
         media_urls = tuple(fields[f"MediaUrl{index}"] for index in range(media_count) if fields.get(f"MediaUrl{index}"))
         location = None
         if fields.get("Latitude") and fields.get("Longitude"):
@@ -147,6 +151,8 @@ class TwilioInputBase(ChannelInput):
                 location = {"latitude": float(fields["Latitude"]), "longitude": float(fields["Longitude"])}
             except ValueError as error:
                 raise ValueError("Latitude/Longitude are not numbers") from error
+            if not (abs(location["latitude"]) <= 90 and abs(location["longitude"]) <= 180):
+                raise ValueError("Latitude/Longitude are not on the globe")
         return TwilioInbound(message_sid, phone, fields.get("Body", "").strip(), media_urls, location)
 
     async def process(self, inbound: TwilioInbound, on_new_message: OnNewMessage) -> None:
@@ -166,10 +172,7 @@ class TwilioInputBase(ChannelInput):
             text = "/share_location" + json.dumps(inbound.location)
             metadata["location"] = inbound.location
         elif inbound.body:
-            chosen = await self.resolve_option(conversation_id, inbound.body)
-            text = chosen["payload"] if chosen else inbound.body
-            if chosen:
-                metadata["selected_option"] = chosen
+            text = inbound.body  # a typed "2" or option title is read by the conversation engine, as on every channel
         elif inbound.media_urls:
             await self.reply(conversation_id, inbound.phone, MEDIA_ONLY_REPLY)
             return

@@ -19,6 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.domain.inbound_text import MAX_INBOUND_CHARS, screen_inbound
 from bot.services.transcript import record_message, record_messages
 from bot.shop import process_shop
 from connectors._turns import CountsReplies, answer_or_apologise
@@ -28,8 +29,9 @@ logger = logging.getLogger(__name__)
 CHANNEL = "webchat"
 SECRET_HEADER = "X-Webchat-Secret"
 # Web conversation ids are random UUIDs minted by the page; nothing else may pose as a web shopper.
-WEB_CONVERSATION_ID = re.compile(r"^web-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-MAX_MESSAGE_CHARS = 2000
+# \Z, not $: "$" also matches before a trailing newline, which made "web-…\n" another conversation.
+WEB_CONVERSATION_ID = re.compile(r"\Aweb-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+MAX_MESSAGE_CHARS = MAX_INBOUND_CHARS
 
 
 class WebChatOutput(CountsReplies):
@@ -128,11 +130,14 @@ class WebChatInput(InputChannel):
             sender, text = body.get("sender"), body.get("message")
             if not isinstance(sender, str) or not WEB_CONVERSATION_ID.match(sender):
                 return response.json({"error": "sender must be a web conversation id"}, status=400)
-            if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+            screened = screen_inbound(text) if isinstance(text, str) else None
+            if screened is None or screened.too_long or not screened.text.strip():
                 return response.json({"error": f"message must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             output = WebChatOutput(buffered=True)
-            turn = on_new_message(UserMessage(text, output, sender, input_channel=CHANNEL, metadata=metadata))
+            # The bot server masked the line already; screening again costs little and keeps this
+            # channel's door shut on its own (it is reachable by anyone holding the secret).
+            turn = on_new_message(UserMessage(screened.text, output, sender, input_channel=CHANNEL, metadata=metadata))
             try:
                 await answer_or_apologise(process_shop(), sender, turn, output)
             finally:

@@ -151,9 +151,10 @@ def plan_replicas(
         replicas[f"rasa-{index}"] = Replica(
             name=f"rasa-{index}",
             command=[
-                str(VENV_BIN / "rasa"), "run",
+                # `rasa run` with --auth-token from RASA_TOKEN inside the process (never in `ps`).
+                str(VENV_BIN / "python"), "-m", "scripts.rasa_run",
                 "--model", str(model),
-                "--enable-api", "--auth-token", env["RASA_TOKEN"],
+                "--enable-api",
                 "--endpoints", str(PRODUCTION_ENDPOINTS),
                 "--credentials", str(PROJECT_ROOT / "credentials.yml"),
                 "--interface", host, "--port", str(port),

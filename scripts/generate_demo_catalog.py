@@ -196,6 +196,70 @@ PRODUCTS = (
      "Steel-framed camping chair with a cup holder.", 2999, ("Green", "Navy"), ONE_SIZE),
 )
 
+# Added later (children's range): kept apart so the stock drawn for the products above stays the same.
+KIDS_SIZES = ("3-4", "5-6", "7-8", "9-10", "11-12")
+LATER_PRODUCTS = (
+    ("FS-KID-JKT", "Kids' Puddle Waterproof Jacket", "Jackets", "Fellside",
+     "Fully waterproof jacket for children, with reflective trims and a roll-away hood.", 3999,
+     ("Yellow", "Navy", "Red"), KIDS_SIZES),
+    ("FS-KID-INS", "Kids' Snowdrift Insulated Jacket", "Jackets", "Ridgeline",
+     "Warm padded jacket for children, showerproof, with a fleece-lined collar.", 4999, ("Navy", "Purple"), KIDS_SIZES),
+    ("FS-KID-FLC", "Kids' Cub Fleece", "Fleeces & Tops", "Kestrel",
+     "Soft full-zip fleece for children.", 2499, ("Teal", "Red"), KIDS_SIZES),
+)
+
+# What browsing searches on besides the words: (audience, tags, sleeps, litres); products not listed are
+# for adults with no tags.
+ATTRIBUTES = {
+    "FS-BOOT-TRB": ("adults", "waterproof hiking walking leather", None, None),
+    "FS-BOOT-SCA": ("adults", "walking hiking lightweight", None, None),
+    "FS-SHOE-PEN": ("adults", "running trail", None, None),
+    "FS-SHOE-EDL": ("adults", "walking casual", None, None),
+    "FS-BOOT-WLY": ("adults", "waterproof warm rain festival", None, None),
+    "FS-BOOT-CHL": ("adults", "casual leather town", None, None),
+    "FS-SNDL-WND": ("adults", "summer walking", None, None),
+    "FS-JKT-HLV": ("adults", "waterproof rain hiking breathable", None, None),
+    "FS-JKT-CON": ("adults", "insulated warm winter", None, None),
+    "FS-JKT-STF": ("adults", "waterproof warm winter rain", None, None),
+    "FS-JKT-ULS": ("adults", "windproof lightweight softshell", None, None),
+    "FS-JKT-PKW": ("adults", "waterproof rain lightweight packable", None, None),
+    "FS-JKT-BRW": ("adults", "insulated warm winter down", None, None),
+    "FS-FLC-KIN": ("adults", "warm fleece layer", None, None),
+    "FS-FLC-MAM": ("adults", "warm fleece layer lightweight", None, None),
+    "FS-TOP-MER": ("adults", "warm layer wool thermal", None, None),
+    "FS-TOP-HOD": ("adults", "casual warm", None, None),
+    "FS-TOP-TEE": ("adults", "running summer", None, None),
+    "FS-TOP-FLN": ("adults", "casual warm", None, None),
+    "FS-TRS-RDG": ("adults", "hiking walking", None, None),
+    "FS-TRS-ZIP": ("adults", "hiking walking summer", None, None),
+    "FS-TRS-OVR": ("adults", "waterproof rain", None, None),
+    "FS-SHR-DAL": ("adults", "summer casual", None, None),
+    "FS-TRS-CLB": ("adults", "climbing", None, None),
+    "FS-TRS-CHN": ("adults", "casual town", None, None),
+    "FS-PACK-DAY": ("adults", "hiking walking bag day", None, 25),
+    "FS-PACK-SUM": ("adults", "hiking bag weekend overnight travel", None, 40),
+    "FS-PACK-TRK": ("adults", "hiking trekking camping bag weekend travel expedition", None, 65),
+    "FS-PACK-DRY": ("adults", "waterproof bag kayaking", None, 20),
+    "FS-PACK-CMT": ("adults", "laptop work commuting bag", None, 20),
+    "FS-PACK-HIP": ("adults", "running festival bag", None, 2),
+    "FS-ACC-SCK": ("adults", "hiking walking wool warm", None, None),
+    "FS-ACC-BEA": ("adults", "warm winter hat", None, None),
+    "FS-ACC-GLV": ("adults", "waterproof warm winter", None, None),
+    "FS-ACC-SUN": ("adults", "summer hat", None, None),
+    "FS-ACC-POL": ("adults", "hiking walking", None, None),
+    "FS-ACC-BTL": ("adults", "drinks hiking camping", None, 1),
+    "FS-ACC-TRC": ("adults", "camping light night torch", None, None),
+    "FS-CMP-TNT": ("adults", "camping backpacking lightweight", 2, None),
+    "FS-CMP-FAM": ("adults", "camping family", 4, None),
+    "FS-CMP-SLB": ("adults", "camping warm sleeping", None, None),
+    "FS-CMP-MAT": ("adults", "camping sleeping", None, None),
+    "FS-CMP-STV": ("adults", "camping cooking", None, None),
+    "FS-CMP-CHR": ("adults", "camping festival garden", None, None),
+    "FS-KID-JKT": ("kids", "waterproof rain school", None, None),
+    "FS-KID-INS": ("kids", "insulated warm winter school", None, None),
+    "FS-KID-FLC": ("kids", "warm fleece layer", None, None),
+}
+
 # Stock the demos and tests rely on: (store, sku) -> on_hand. Everything else is random.
 PINNED_STOCK = {
     # "Yes! Arndale has 3 ..." (Arndale's buffer is 1, so 4 on hand shows 3).
@@ -218,6 +282,9 @@ PINNED_STOCK = {
 
 # Per-SKU safety buffers that override the store's (popular lines held back for in-store buyers).
 SKU_BUFFERS = {("trafford", "FS-CMP-TNT-GRN-OS"): 0, ("stockport", "FS-BOOT-TRB-BRN-10"): 2}
+
+
+STORE_ORDER = {store[0]: position for position, store in enumerate(STORES)}
 
 
 def size_code(size: str) -> str:
@@ -262,9 +329,17 @@ def closure_rows() -> list[tuple[object, ...]]:
     return rows
 
 
-def variant_rows() -> list[tuple[object, ...]]:
+def product_rows() -> list[tuple[object, ...]]:
     rows: list[tuple[object, ...]] = []
-    for pid, _name, _cat, _brand, _desc, price, colours, sizes in PRODUCTS:
+    for product in PRODUCTS + LATER_PRODUCTS:
+        audience, tags, sleeps, litres = ATTRIBUTES.get(product[0], ("adults", "", None, None))
+        rows.append((*product[:5], audience, tags, sleeps, litres))
+    return rows
+
+
+def variant_rows(products: Sequence[tuple[object, ...]] = PRODUCTS) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for pid, _name, _cat, _brand, _desc, price, colours, sizes in products:  # type: ignore[misc]
         for colour in colours:
             for size in sizes:
                 sku = f"{pid}-{COLOUR_CODES[colour]}-{size_code(size)}"
@@ -295,6 +370,10 @@ def generate(out_dir: Path, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     variants = variant_rows()
+    later_variants = variant_rows(LATER_PRODUCTS)
+    inventory = inventory_rows([row[0] for row in variants], rng)  # type: ignore[misc]
+    # Products added later draw from a generator of their own, so the older stock figures never move.
+    inventory += inventory_rows([row[0] for row in later_variants], random.Random(seed + 1))  # type: ignore[misc]
     counts = {
         "stores.csv": write_csv(
             out_dir / "stores.csv",
@@ -308,12 +387,16 @@ def generate(out_dir: Path, seed: int) -> dict[str, int]:
                                         ("store_id", "day", "reason", "opens", "closes"), closure_rows()),
         "places.csv": write_csv(out_dir / "places.csv", ("name", "latitude", "longitude"),
                                 ((name, f"{lat:.5f}", f"{lon:.5f}") for name, lat, lon in PLACES)),
-        "products.csv": write_csv(out_dir / "products.csv", ("id", "name", "category", "brand", "description"),
-                                  (product[:5] for product in PRODUCTS)),
+        "products.csv": write_csv(
+            out_dir / "products.csv",
+            ("id", "name", "category", "brand", "description", "audience", "tags", "sleeps", "volume_l"),
+            product_rows(),
+        ),
         "variants.csv": write_csv(out_dir / "variants.csv",
-                                  ("sku", "product_id", "colour", "size", "price_minor", "currency"), variants),
+                                  ("sku", "product_id", "colour", "size", "price_minor", "currency"),
+                                  variants + later_variants),
         "inventory.csv": write_csv(out_dir / "inventory.csv", ("store_id", "sku", "on_hand", "safety_buffer"),
-                                   inventory_rows([row[0] for row in variants], rng)),  # type: ignore[misc]
+                                   sorted(inventory, key=lambda row: STORE_ORDER[str(row[0])])),
     }
     return counts
 

@@ -13,7 +13,9 @@ import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-GENERATED_SECRETS = ("RASA_TOKEN", "WEBCHAT_SECRET", "SANDBOX_WEBHOOK_SECRET", "SHOP_SESSION_SECRET")
+GENERATED_SECRETS = (
+    "RASA_TOKEN", "WEBCHAT_SECRET", "SANDBOX_WEBHOOK_SECRET", "SHOP_SESSION_SECRET", "ACTION_ENDPOINT_TOKEN",
+)
 RASA_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "data/responses")
 
 

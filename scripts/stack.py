@@ -34,11 +34,24 @@ class StackConfig:
     def endpoints_file(self) -> Path:
         path = self.state_dir / f"endpoints-{self.bot_port}.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        # endpoints.yml with this stack's action server port, so both stay one configuration.
-        endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+        # endpoints.yml with this stack's action server port, so both stay one configuration. Read
+        # without Rasa's ${VAR} expansion (importing Rasa installs it into PyYAML for the whole
+        # process), so the action endpoint's secret stays a reference and never lands in this file.
+        endpoints = yaml.load((PROJECT_ROOT / "endpoints.yml").read_text(), Loader=_loader_without_env_expansion())
         endpoints["action_endpoint"]["url"] = f"http://{self.host}:{self.bot_port}/webhook"
         path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
         return path
+
+
+def _loader_without_env_expansion() -> type[yaml.SafeLoader]:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "!env_var"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
 
 
 @dataclass
@@ -93,9 +106,10 @@ def start_stack(config: StackConfig) -> RunningStack:
     _spawn(
         "rasa",
         [
-            str(VENV_BIN / "rasa"), "run",
+            # `rasa run` with --auth-token taken from RASA_TOKEN inside the process, never visible in `ps`.
+            str(VENV_BIN / "python"), "-m", "scripts.rasa_run",
             "--model", str(config.model),
-            "--enable-api", "--auth-token", env["RASA_TOKEN"],
+            "--enable-api",
             "--endpoints", str(config.endpoints_file()),
             "--credentials", str(PROJECT_ROOT / "credentials.yml"),
             "--interface", config.host, "--port", str(config.rasa_port),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -30,15 +32,24 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def shop(tmp_path) -> Iterator[Shop]:  # type: ignore[no-untyped-def]
-    """A shop on an empty SQLite database of its own, also installed as this process's shop."""
-    engine = sqlite_engine(tmp_path)
+@contextmanager
+def installed_shop(directory: Path) -> Iterator[Shop]:
+    """A shop on an empty SQLite database in `directory`, installed as this process's shop meanwhile."""
+    engine = sqlite_engine(directory)
     shop = Shop(make_settings(str(engine.url)), engine=engine)
     set_process_shop(shop)
-    yield shop
-    set_process_shop(None)
-    shop.close()
+    try:
+        yield shop
+    finally:
+        set_process_shop(None)
+        shop.close()
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    """A shop on an empty SQLite database of its own, also installed as this process's shop."""
+    with installed_shop(tmp_path) as shop:
+        yield shop
 
 
 @pytest.fixture

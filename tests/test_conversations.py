@@ -1,15 +1,12 @@
-"""Rasa's own checks run inside the suite: training data validation and the conversation tests."""
+"""Rasa's own check run inside the suite: the training data validates (the dialogue is tested by the scenarios)."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 
-import pytest
-
 from scripts.shop_env import PROJECT_ROOT, shop_environment
 from scripts.train_if_needed import training_data_paths
-from tests.support.stack import ensure_model
 
 RASA = str(PROJECT_ROOT / ".venv" / "bin" / "rasa")
 
@@ -26,8 +23,8 @@ EXPECTED_WARNINGS = (
     re.compile(r"The intent 'EXTERNAL_\w+' is listed in the domain file, but is not found in the NLU training data"),
     # Retrieval intents: rules need `faq` in the domain, and the responses file declares it again.
     re.compile(r"duplicated intents have been found across multiple domain files: faq$"),
-    # A form asks for its slot with utter_ask_<slot>; the validator only looks in stories and rules.
-    re.compile(r"The utterance 'utter_ask_\w+' is not used in any story or rule"),
+    # Support answers are said by the conversation engine (it fills the settings in), not by a rule.
+    re.compile(r"The utterance 'utter_faq' is not used in any story or rule"),
 )
 
 
@@ -38,15 +35,3 @@ def test_training_data_validates_with_no_unexpected_warning() -> None:
     warnings = [line.strip() for line in re.findall(r"UserWarning: (.+)", output)]
     unexpected = [w for w in warnings if not any(pattern.search(w) for pattern in EXPECTED_WARNINGS)]
     assert not unexpected, "\n".join(unexpected)
-
-
-@pytest.mark.e2e
-def test_conversation_stories_all_pass(tmp_path) -> None:
-    model = ensure_model()
-    result = run_rasa(
-        "test", "core", "--model", str(model), "--stories", "tests/test_stories.yml",
-        "--fail-on-prediction-errors", "--out", str(tmp_path / "results"),
-    )
-    failed = (tmp_path / "results" / "failed_test_stories.yml")
-    details = failed.read_text() if failed.exists() else ""
-    assert result.returncode == 0, details[-6000:] + result.stdout[-3000:] + result.stderr[-3000:]

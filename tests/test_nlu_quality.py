@@ -6,6 +6,7 @@ The F1 figures need a trained model and a few minutes: they belong to `make eval
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -74,16 +75,36 @@ def test_there_are_at_least_20_faq_topics_each_with_a_short_answer(
     assert too_long == {}
 
 
-def test_hold_and_contact_answers_agree_with_the_default_settings(
+def test_figures_in_answers_come_from_the_settings(
     faq_answers: dict[str, list[dict[str, str]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from bot.conversation.support import faq_answer
+
+    texts = " ".join(variant["text"] for variants in faq_answers.values() for variant in variants)
+    # No figure the settings decide is written into an answer: it would drift when the setting changes.
+    assert "{unpaid_hold}" in texts and "{paid_hold}" in texts and "{support_phone}" in texts
+    assert not re.search(r"\b(?:2|72) hours\b|\+44 161", texts)
     for name in ("HOLD_MINUTES_UNPAID", "HOLD_HOURS_PAID", "SHOP_SUPPORT_PHONE"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings()
-    hold_answer = faq_answers["utter_faq/hold_time"][0]["text"]
-    assert f"{settings.hold_minutes_unpaid // 60} hours" in hold_answer
-    assert f"{settings.hold_hours_paid} hours" in hold_answer
-    assert settings.support_phone in faq_answers["utter_faq/contact"][0]["text"]
+    hold = faq_answer("hold_time", settings)
+    assert hold is not None and "2 hours" in hold and "72 hours (3 days)" in hold
+    assert settings.support_phone in (faq_answer("contact", settings) or "")
+
+
+def test_no_answer_promises_delivery(faq_answers: dict[str, list[dict[str, str]]]) -> None:
+    delivery = faq_answers["utter_faq/delivery"][0]["text"].lower()
+    assert "don't deliver" in delivery and "click and collect" in delivery
+    assert not re.search(r"next day|working days|we deliver|free over", delivery)
+
+
+def test_held_out_off_topic_messages_are_not_in_the_training_data(training: list[Example]) -> None:
+    from scripts.eval_scope import read_messages
+
+    trained = {normalise_example(example.text) for example in training}
+    held_out = [message for messages in read_messages().values() for message in messages]
+    assert len(held_out) >= 300
+    assert [message for message in held_out if normalise_example(message) in trained] == []
 
 
 def test_generated_lookups_are_up_to_date_with_the_catalogue() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 from urllib.parse import quote
@@ -79,7 +80,9 @@ class RasaClient:
                     detail = (await reply.text())[:300]
                     raise RasaUnavailable(f"Rasa answered {reply.status} to {path}: {detail}")
                 return await reply.json(content_type=None) or {}
-        except (aiohttp.ClientError, TimeoutError) as error:
+        # asyncio.TimeoutError, not the built-in TimeoutError: on Python 3.10 they are different
+        # classes, and aiohttp's timeout raised past the built-in one (a slow Rasa gave a 500).
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise RasaUnavailable(f"Rasa did not answer {path}: {error}") from error
 
     async def close(self) -> None:

@@ -1,16 +1,33 @@
-"""Masking payment card numbers in free text, so transcripts never hold or show a full PAN.
+"""Masking payment card numbers in free text, so no store, log, tracker or broker holds a full PAN.
 
-A run of 13-19 digits (spaces or dashes allowed between them) that passes the Luhn check is
-replaced by asterisks except its last four digits. Other long numbers (order references, phone
-numbers) almost never pass Luhn by chance and stay readable.
+A card number is 12-19 digits that pass the Luhn check, typed in groups separated by anything
+people type between groups: spaces (one or several), non-breaking and thin spaces, dots, dashes
+and slashes, or nothing at all. Every such number is replaced by asterisks except its last four
+digits, keeping the separators ("4242.4242.4242.4242" -> "****.****.****.4242").
+
+What is never masked, because it is not a number someone typed as a card:
+- digits glued to letters or underscores ("cs_sandbox_6ddaf34de40e4242424242424242", "FS-123"): ids
+  and tokens, including the assistant's own pay links;
+- whitespace-separated words that are links ("https://…", "www.…", "/pay/…"), whatever digits they hold;
+- a run starting with "+" or "0": phone numbers in international or trunk form (no card starts with 0);
+- longer digit runs unless a group window of them is Luhn-valid: "4242 4242 4242 4242 12/30" masks
+  the card and keeps the expiry.
+Other long numbers (order references, phone numbers) fail Luhn nine times in ten and stay readable.
 """
 
 from __future__ import annotations
 
 import re
 
-# 13-19 digits, optionally grouped by single spaces or dashes; not glued to other digits.
-_CANDIDATE = re.compile(r"(?<![\d])(?:\d[ -]?){12,18}\d(?![\d])")
+MIN_DIGITS, MAX_DIGITS = 12, 19
+# What people put between digit groups: spaces of every kind, dots, dashes of every kind, slashes.
+_SEPARATOR = "[ \t\u00a0\u2007\u2009\u202f.\\-\u2010-\u2015/]"
+# A run of digit groups joined by 1-3 separator characters ("4242  4242", "4242 - 4242"); not glued
+# to a word character on either side. Runs are split into groups and checked window by window.
+_RUN = re.compile(rf"(?<![\w+])\d+(?:{_SEPARATOR}{{1,3}}\d+)*(?!\w)")
+_GROUP = re.compile(r"\d+")
+# Whitespace-delimited words that are links: left exactly as written.
+_LINK = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|\bwww\.)\S*|(?<!\S)/\S*")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -29,27 +46,37 @@ def luhn_valid(digits: str) -> bool:
 
 
 def mask_card_numbers(text: str) -> str:
-    """Returns `text` with every Luhn-valid 13-19 digit card number masked to its last four digits.
+    """Returns `text` with every card number (see the module docstring) masked to its last four digits.
 
     Example: "my card is 4242 4242 4242 4242" -> "my card is **** **** **** 4242" (grouping kept).
     """
-    if not text:
+    if not text or sum(char.isdigit() for char in text) < MIN_DIGITS:
         return text
+    links = [match.span() for match in _LINK.finditer(text)]
+    chars = list(text)
+    for run in _RUN.finditer(text):
+        if any(start < run.end() and run.start() < end for start, end in links):
+            continue
+        _mask_run(chars, [(group.start() + run.start(), group.end() + run.start()) for group in _GROUP.finditer(run.group())], text)
+    return "".join(chars)
 
-    def mask(match: re.Match[str]) -> str:
-        candidate = match.group(0)
-        digits = re.sub(r"[ -]", "", candidate)
-        if not luhn_valid(digits):
-            return candidate
-        keep_from = len(digits) - 4
-        seen = 0
-        masked = []
-        for char in candidate:
-            if char.isdigit():
-                masked.append(char if seen >= keep_from else "*")
-                seen += 1
-            else:
-                masked.append(char)
-        return "".join(masked)
 
-    return _CANDIDATE.sub(mask, text)
+def _mask_run(chars: list[str], groups: list[tuple[int, int]], text: str) -> None:
+    """Masks, in place, each window of consecutive groups that forms a card number (leftmost, longest first)."""
+    index = 0
+    while index < len(groups):
+        masked_to = None
+        digits = ""
+        for end in range(index, len(groups)):
+            digits += text[groups[end][0]:groups[end][1]]
+            if len(digits) > MAX_DIGITS:
+                break
+            if len(digits) >= MIN_DIGITS and digits[0] != "0" and luhn_valid(digits):
+                masked_to = end  # keep looking: the longest valid window wins
+        if masked_to is None:
+            index += 1
+            continue
+        positions = [p for start, stop in groups[index:masked_to + 1] for p in range(start, stop)]
+        for position in positions[:-4]:
+            chars[position] = "*"
+        index = masked_to + 1

@@ -5,7 +5,6 @@ Calls block (httpx); run them off the event loop (`Shop.call` or `asyncio.to_thr
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
@@ -13,6 +12,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from bot.domain.inbound_text import load_json_body
 from bot.payments import stripe_signature
 from bot.payments.base import (
     CreatedLink,
@@ -54,9 +54,13 @@ def parse_checkout_event(raw_body: bytes, provider: str) -> PaymentEvent:
         MalformedEvent: not JSON, or not shaped like a Stripe event.
     """
     try:
-        event = json.loads(raw_body)
-        event_id = str(event["id"])
-        event_type = str(event["type"])
+        event = load_json_body(raw_body)
+        if not isinstance(event, dict) or not isinstance(event.get("data"), dict):
+            raise TypeError("not an object with a data object")
+        event_id, event_type = event["id"], event["type"]
+        # Ids are short strings; a signed body holding anything else is malformed, not a 500.
+        if not (isinstance(event_id, str) and 0 < len(event_id) <= 120 and isinstance(event_type, str) and len(event_type) <= 80):
+            raise TypeError("id and type must be short strings")
         session = event["data"]["object"]
         if not isinstance(session, dict):
             raise TypeError("data.object is not an object")
@@ -69,7 +73,7 @@ def parse_checkout_event(raw_body: bytes, provider: str) -> PaymentEvent:
         kind = EventKind.SUCCEEDED if paid else EventKind.PENDING
     else:
         kind = _SESSION_EVENTS.get(event_type, EventKind.IGNORED)
-    metadata = session.get("metadata") or {}
+    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}  # metadata: "s" was a 500
     amount = session.get("amount_total")
     currency = session.get("currency")
     payment_intent = session.get("payment_intent")
@@ -80,13 +84,18 @@ def parse_checkout_event(raw_body: bytes, provider: str) -> PaymentEvent:
         event_id=event_id,
         event_type=event_type,
         kind=kind,
-        provider_ref=str(session.get("id") or ""),
-        order_reference=metadata.get("order_reference") or session.get("client_reference_id"),
-        amount_minor=int(amount) if isinstance(amount, int) else None,
-        currency=currency.upper() if isinstance(currency, str) else None,
-        payment_ref=payment_intent if isinstance(payment_intent, str) else None,
-        card_last4=metadata.get("card_last4"),
+        provider_ref=_short_text(session.get("id")) or "",
+        order_reference=_short_text(metadata.get("order_reference")) or _short_text(session.get("client_reference_id")),
+        amount_minor=amount if isinstance(amount, int) and not isinstance(amount, bool) and 0 <= amount < 2**53 else None,
+        currency=currency.upper() if isinstance(currency, str) and len(currency) == 3 else None,
+        payment_ref=_short_text(payment_intent),
+        card_last4=_short_text(metadata.get("card_last4")),
     )
+
+
+def _short_text(value: object) -> str | None:
+    """A string field of an event, if it is one that fits our columns (120 characters)."""
+    return value if isinstance(value, str) and 0 < len(value) <= 120 else None
 
 
 class StripeProvider(PaymentProvider):

@@ -55,7 +55,7 @@ def format_review(review: OrderReview, store_name: str) -> str:
         total = format_money(review.cart.total_minor, review.cart.currency or "GBP")
         return f"{store_name} has everything ({total}). How would you like to pay?"
     missing = [line.name for line in review.cart.lines if review.here is None or line.sku not in review.here.skus_in_stock]
-    text = f"{store_name} can't supply {human_list(missing)} right now."
+    text = f"{store_name} doesn't have the {human_list(missing)} in stock right now."
     if review.store_with_everything is not None:
         text += f" {review.store_with_everything.store_name} has everything. Reserve there instead?"
     else:
@@ -63,14 +63,14 @@ def format_review(review: OrderReview, store_name: str) -> str:
     return text
 
 
-def _local(moment: datetime, locale: str = "en_GB", tz: str = "Europe/London") -> str:
+def local_time(moment: datetime, locale: str = "en_GB", tz: str = "Europe/London") -> str:
     return format_datetime(moment, "EEE d MMM HH:mm", tzinfo=tz, locale=locale)
 
 
 def format_checked_out(result: CheckedOut) -> str:
     order = result.order
     total = format_money(order.total_minor, order.currency)
-    held = _local(order.hold_expires_at)
+    held = local_time(order.hold_expires_at)
     if result.link is not None:
         return (
             f"Reserved! Order {order.reference} at {order.store_name}, {total}. "
@@ -86,16 +86,16 @@ def format_order_status(order: OrderSummary) -> str:
     status = STATUS_WORDS.get(order.status, order.status)
     text = f"Order {order.reference} at {order.store_name} is {status}."
     if order.status in ("paid", "ready") or (order.status == "pending_payment" and order.payment_method == "at_pickup"):
-        text += f" Pickup code {order.pickup_code}, held until {_local(order.hold_expires_at)}."
+        text += f" Pickup code {order.pickup_code}, held until {local_time(order.hold_expires_at)}."
     if order.status == "pending_payment" and order.payment_method == "link":
-        text += f" Pay before {_local(order.hold_expires_at)} to keep it; say \"new link\" if you need one."
+        text += f" Pay before {local_time(order.hold_expires_at)} to keep it; say \"new link\" if you need one."
     return text
 
 
 def format_payment_received(order: OrderSummary, address: str) -> str:
     return (
         f"Payment received for {order.reference}, thank you! Your pickup code is {order.pickup_code}. "
-        f"Collect from {order.store_name}, {address}; we'll hold it until {_local(order.hold_expires_at)} "
+        f"Collect from {order.store_name}, {address}; we'll hold it until {local_time(order.hold_expires_at)} "
         "and text you when it's ready."
     )
 
@@ -103,7 +103,7 @@ def format_payment_received(order: OrderSummary, address: str) -> str:
 def format_payment_failed(order: OrderSummary) -> str:
     return (
         f"The payment for {order.reference} didn't go through. Your items stay reserved until "
-        f"{_local(order.hold_expires_at)}. Say \"new link\" to try again."
+        f"{local_time(order.hold_expires_at)}. Say \"new link\" to try again."
     )
 
 

@@ -50,18 +50,20 @@ def format_stock_answer(answer: StockAnswer, locale: str = "en_GB") -> str:
             text = f"Yes! {store} has {answer.available_here} {item} ({price})."
         return text + _in_stock_choices(answer)
     if answer.available_here > 0:
-        text = f"{store} only has {answer.available_here} {item} (you asked for {answer.quantity})."
+        text = f"{store} only has {answer.available_here} {item} (you asked for {answer.quantity}, {price} each)."
     else:
-        text = f"Sorry, {store} is out of the {item}."
+        text = f"Sorry, {store} is out of the {item} ({price})."
     return text + " " + format_nearby(answer.nearby)
 
 
 def format_nearby(nearby: Sequence[NearbyStock]) -> str:
-    """"Nearest with it: Didsbury (2, 4.1 km), Stockport (5, 9.8 km)." or that nobody has it."""
+    """"Didsbury has 2 (7.4 km away) and Stockport has 5 (9.8 km). Reserve at Didsbury?" or that nobody has it."""
     if not nearby:
         return "No other store has it right now either."
-    stores = ", ".join(f"{entry.store.name} ({entry.available}, {distance_text(entry.distance_km)})" for entry in nearby)
-    return f"Nearest with it: {stores}."
+    first, *others = nearby
+    parts = [f"{first.store.name} has {first.available} ({distance_text(first.distance_km)} away)"]
+    parts += [f"{entry.store.name} has {entry.available} ({distance_text(entry.distance_km)})" for entry in others]
+    return f"{human_list(parts)}. Reserve at {first.store.name}?"
 
 
 def _in_stock_choices(answer: StockAnswer) -> str:
@@ -79,10 +81,12 @@ def format_product_options(options: ProductOptions, locale: str = "en_GB") -> st
     """"Kinder Fleece Jacket comes in navy, grey or burgundy, sizes XS to XXL (£59.99–£64.99)."."""
     price = format_price_range(options.price_min_minor, options.price_max_minor, options.currency, locale)
     parts = []
-    if options.colours:
+    if len(options.colours) == 1:
+        parts.append(f"{options.colours[0].lower()} only")  # "do they come in anything other than black?": no
+    elif options.colours:
         parts.append(human_list([colour.lower() for colour in options.colours], "or"))
     sizes = [size for size in options.sizes if size != ONE_SIZE]
-    if len(sizes) > 4:
+    if len(sizes) > 4 and not all("-" in size for size in sizes):  # children's ages are few: all of them
         parts.append(f"sizes {size_label(sizes[0])} to {size_label(sizes[-1])}")
     elif sizes:
         parts.append(f"sizes {human_list([size_label(size) for size in sizes], 'or')}")

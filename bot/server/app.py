@@ -60,7 +60,7 @@ def create_app(
                 outcome.conversation_id, outcome.channel, intent, {"order_reference": outcome.order_reference}
             )
 
-    app.blueprint(build_actions_blueprint())
+    app.blueprint(build_actions_blueprint(shop.settings.action_endpoint_token))
     app.blueprint(build_webchat_blueprint())
     app.blueprint(build_payments_blueprint(shop, provider_factory(shop.settings), tell_shopper_about_payment))
     app.blueprint(build_messaging_blueprint(shop))

@@ -27,9 +27,6 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 COOKIE_PATH = "/console"
 LOGOUT_ACTION = "console_logout"
-LOGIN_FAILED_ACTION = "console_login_failed"
-MAX_FAILED_LOGINS = 10
-FAILED_LOGIN_WINDOW = timedelta(minutes=15)
 
 
 class ConsoleNotConfigured(RuntimeError):
@@ -114,28 +111,6 @@ def active_agent(uow: UnitOfWork, session: ConsoleSession, *, now: datetime | No
 def record_logout(uow: UnitOfWork, agent_id: int, *, now: datetime | None = None) -> None:
     """Ends every console session of this agent issued up to now."""
     uow.session.add(AuditEntry(actor=_actor(agent_id), action=LOGOUT_ACTION, detail={}, at=now or _now()))
-    uow.commit()
-
-
-def too_many_failed_logins(uow: UnitOfWork, username: str, *, now: datetime | None = None) -> bool:
-    """True after MAX_FAILED_LOGINS wrong passwords for this username within FAILED_LOGIN_WINDOW."""
-    since = (now or _now()) - FAILED_LOGIN_WINDOW
-    failures = uow.session.scalar(
-        select(func.count())
-        .select_from(AuditEntry)
-        .where(
-            AuditEntry.actor == f"login:{username.strip().lower()[:80]}",
-            AuditEntry.action == LOGIN_FAILED_ACTION,
-            AuditEntry.at >= since,
-        )
-    )
-    return int(failures or 0) >= MAX_FAILED_LOGINS
-
-
-def record_failed_login(uow: UnitOfWork, username: str, *, now: datetime | None = None) -> None:
-    uow.session.add(
-        AuditEntry(actor=f"login:{username.strip().lower()[:80]}", action=LOGIN_FAILED_ACTION, detail={}, at=now or _now())
-    )
     uow.commit()
 
 

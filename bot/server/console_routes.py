@@ -22,7 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
-from bot.server.cookies import set_private_cookie
+from bot.server.cookies import client_address, set_private_cookie
 from bot.server.console_auth import (
     COOKIE_PATH,
     CSRF_FIELD,
@@ -35,13 +35,12 @@ from bot.server.console_auth import (
     active_agent,
     login_csrf_valid,
     new_login_csrf,
-    record_failed_login,
     record_logout,
-    too_many_failed_logins,
 )
 from bot.server.transcript_stream import stream_transcript
 from bot.services import handoff, handoff_reports
 from bot.services.agents import AgentView, authenticate_agent
+from bot.services.login_throttle import claim_login_attempt, login_failed, login_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -144,24 +143,29 @@ def build_console_blueprint(
                 return response.redirect("/console")
         except ConsoleNotConfigured:
             return response.text("The agent console is not configured (SHOP_SESSION_SECRET).", status=503)
-        return _login_response(error="")
+        return _login_response(error="", secure=_secure(request))
 
     @console.post("/console/login")
     async def login(request: Request) -> HTTPResponse:
         form = request.form or {}
         if not login_csrf_valid(request.cookies.get(LOGIN_CSRF_COOKIE), form.get(CSRF_FIELD)):
-            return _login_response("Your login form expired. Please try again.", status=403)
+            return _login_response("Your login form expired. Please try again.", status=403, secure=_secure(request))
         username, password = (form.get("username") or "").strip(), form.get("password") or ""
         if not username or not password or len(username) > 80 or len(password) > 1024:
-            return _login_response("Enter your username and password.", status=400)
+            return _login_response("Enter your username and password.", status=400, secure=_secure(request))
         shop = request.app.ctx.shop
-        if await shop.call(too_many_failed_logins, username):
-            return _login_response("Too many attempts. Wait 15 minutes and try again.", status=429)
+        client = client_address(request)
+        gate = await shop.call(claim_login_attempt, "console", username, client)
+        if not gate.allowed:
+            reply = _login_response(f"Too many attempts. Try again in {gate.retry_after} seconds.", status=429, secure=_secure(request))
+            reply.headers["Retry-After"] = str(gate.retry_after)
+            return reply
         agent = await shop.call(authenticate_agent, username, password)
         if agent is None:
-            await shop.call(record_failed_login, username)
+            await shop.call(login_failed, "console", username, client)
             logger.info("console login refused for a username")
-            return _login_response("Wrong username or password.", status=401)
+            return _login_response("Wrong username or password.", status=401, secure=_secure(request))
+        await shop.call(login_succeeded, "console", username, client)
         try:
             cookie, _ = signer(request).issue(agent.id, now_ms())
         except ConsoleNotConfigured:
@@ -296,12 +300,13 @@ def build_console_blueprint(
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _login_response(error: str, status: int = 200) -> HTTPResponse:
+def _login_response(error: str, status: int = 200, *, secure: bool) -> HTTPResponse:
     token = new_login_csrf()
     template = (WEB_DIR / "console_login.html").read_text(encoding="utf-8")
     page = template.replace("{{csrf_token}}", html.escape(token)).replace("{{error}}", html.escape(error))
     reply = response.html(page, status=status, headers=SECURITY_HEADERS)
-    set_private_cookie(reply, LOGIN_CSRF_COOKIE, token, path=COOKIE_PATH, max_age=3600, secure=False)
+    # Secure behind HTTPS like the session cookie: it was never Secure, so it could travel in clear.
+    set_private_cookie(reply, LOGIN_CSRF_COOKIE, token, path=COOKIE_PATH, max_age=3600, secure=secure)
     return reply
 
 

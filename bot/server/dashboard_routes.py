@@ -28,8 +28,9 @@ from sanic.response import HTTPResponse, html, redirect
 from bot.domain.hours import local_now
 from bot.domain.money import format_money
 from bot.domain.orders import InvalidTransition, NotYourOrder, OrderNotFound
-from bot.server.cookies import set_private_cookie
+from bot.server.cookies import client_address, set_private_cookie
 from bot.server.store_routes import kick_alert_delivery
+from bot.services.login_throttle import claim_login_attempt, login_failed, login_succeeded
 from bot.services.orders import OrderSummary
 from bot.services.pickup_alerts import AlertPolicy, AlertStatus, alert_problems
 from bot.services.store_access import check_dashboard_login, dashboard_credential_is_live
@@ -265,11 +266,21 @@ def build_dashboard_blueprint() -> Blueprint:
             response = _login_page(stores, csrf_token(secret, fresh), "The form expired; please sign in again.", 403)
             set_private_cookie(response, LOGIN_COOKIE, fresh, path=BASE, max_age=3600, secure=secure(shop))
             return response
-        store_id, password = str(form.get("store") or ""), str(form.get("password") or "")
+        store_id, password = str(form.get("store") or "")[:40], str(form.get("password") or "")
+        client = client_address(request)
+        # The same throttle as the console: per (store, client address), growing delays, audit-logged.
+        gate = await shop.call(claim_login_attempt, "store", store_id, client)
+        if not gate.allowed:
+            page = _login_page(stores, csrf_token(secret, nonce or ""), f"Too many attempts. Try again in {gate.retry_after} seconds.", 429)
+            page.headers["Retry-After"] = str(gate.retry_after)
+            return page
         principal = await shop.call(check_dashboard_login, store_id, password)
         if principal is None:
-            log.warning("failed dashboard sign-in for store %r", store_id[:40])
+            log.warning("failed dashboard sign-in for store %r", store_id)
+            known = store_id if any(store.store_id == store_id for store in stores) else None
+            await shop.call(login_failed, "store", store_id, client, store_id=known)
             return _login_page(stores, csrf_token(secret, nonce or ""), "Wrong store or password.", 401)
+        await shop.call(login_succeeded, "store", store_id, client)
         session = DashboardSession(principal.store_id, principal.credential_id, int(time.time()) + SESSION_SECONDS, secrets.token_urlsafe(16))
         response = redirect(BASE, status=303)
         set_private_cookie(response, SESSION_COOKIE, encode_session(secret, session), path=BASE, max_age=SESSION_SECONDS, secure=secure(shop))

@@ -17,12 +17,15 @@ from bot.services.transcript import TranscriptLine, messages_after
 
 POLL_SECONDS = 1.0
 KEEPALIVE_SECONDS = 15.0
+MAX_LINE_ID = 2**63 - 1
 
 
 def after_id_of(request: Request) -> int:
     """Where a client resumes: ?after=<id> or, on an EventSource reconnect, the Last-Event-ID header."""
     candidates = [request.args.get("after", "0"), request.headers.get("Last-Event-ID", "0")]
-    return max((int(c) for c in candidates if c and c.isdigit()), default=0)
+    # ASCII digits only ("²".isdigit() is true but int() refuses it), clamped to what a BIGINT id can
+    # be: ?after=99999999999999999999 overflowed the database driver (a 500).
+    return min(max((int(c) for c in candidates if c and c.isascii() and c.isdigit()), default=0), MAX_LINE_ID)
 
 
 async def stream_transcript(

@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.adapters.rasa_client import RasaUnavailable
+from bot.domain.inbound_text import TOO_LONG_REPLY, screen_inbound
 from bot.server.transcript_stream import after_id_of, stream_transcript
 from bot.services.transcript import TranscriptLine, messages_after, record_message
 from connectors.webchat import CHANNEL, MAX_MESSAGE_CHARS, WEB_CONVERSATION_ID
@@ -49,16 +50,26 @@ def build_webchat_blueprint() -> Blueprint:
         payload = body.get("payload")
         if conversation_id is None:
             return response.json({"error": "conversation_id must be a web conversation id"}, status=400)
-        if not isinstance(text, str) or not text.strip() or len(text) > MAX_MESSAGE_CHARS:
-            return response.json({"error": f"text must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
-        if payload is not None and (not isinstance(payload, str) or len(payload) > MAX_MESSAGE_CHARS):
-            return response.json({"error": "payload must be a string"}, status=400)
-
+        if not isinstance(text, str) or (payload is not None and not isinstance(payload, str)):
+            return response.json({"error": "text (and payload, if sent) must be strings"}, status=400)
         ctx = request.app.ctx
-        await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", text.strip())
+        # The door (bot/domain/inbound_text.py): masked before it is stored or forwarded to Rasa.
+        line, forwarded = screen_inbound(text), screen_inbound(payload or "")
+        if line.too_long or forwarded.too_long:
+            # The page caps its input at the same length; an API client gets the polite answer in the
+            # conversation like any reply (so a 200: the page shows a non-2xx as "unavailable").
+            await ctx.shop.call(record_message, conversation_id, CHANNEL, "bot", TOO_LONG_REPLY)
+            await ctx.signals.publish(conversation_id)
+            return response.json({"status": "too_long"})
+        if not line.text.strip():
+            return response.json({"error": f"text must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
+
+        await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", line.text.strip())
         await ctx.signals.publish(conversation_id)
         try:
-            await ctx.rasa.forward_webchat(conversation_id, payload or text.strip())
+            # A blank payload is no payload: forwarding it made Rasa refuse the line and the shopper
+            # got a false "system is restarting" apology.
+            await ctx.rasa.forward_webchat(conversation_id, forwarded.text.strip() or line.text.strip())
         except RasaUnavailable:
             logger.exception("web chat message could not reach Rasa")
             apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)

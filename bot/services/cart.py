@@ -30,6 +30,7 @@ class CartLineView:
     unit_price_minor: int
     line_total_minor: int
     currency: str
+    product_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ def _view_of(uow: UnitOfWork, owner: str, conversation_id: str) -> CartView:
         CartLineView(
             sku=variant.sku,
             name=product.name,
+            product_id=product.id,
             colour=variant.colour or "",
             size=variant.size or "",
             quantity=line.quantity,

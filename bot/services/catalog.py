@@ -17,8 +17,8 @@ import re
 import threading
 import time
 import weakref
-from dataclasses import dataclass
-from typing import Iterable, TypeVar
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, TypeVar
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
@@ -64,6 +64,7 @@ class ProductOptions:
     price_min_minor: int
     price_max_minor: int
     currency: str
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class StockQuery:
     store_name: str | None = None
     quantity: int | None = None
     sku: str | None = None
+    # How many of the message's words fit the product named (1: one shared word); not part of what was said.
+    matched_words: int = field(default=0, compare=False)
 
 
 class CatalogLookupError(LookupError):
@@ -120,6 +123,9 @@ _STOPWORDS = frozenset(
     many much if buy reserve collect collection click pick up pickup price cost costs check checking tell
     know see shop store branch outlet outfitters today tomorrow now pair pairs size sizes sz colour color
     colours colors yes no ok okay thats theres im am
+    basket baskets cart trolley back order orders add remove item items thing things stuff again instead
+    actually meant mean sorry oops wait other another else more less same kind type sort way
+    well as too also aswell then instead either off hold lol
     """.split()
 )
 
@@ -127,7 +133,7 @@ _STOPWORDS = frozenset(
 _CANONICAL = {
     "hoody": "hoodie", "tee": "tshirt", "wellie": "welly", "wellington": "welly", "rucksac": "rucksack",
     "headlamp": "headtorch", "trainer": "shoe", "sneaker": "shoe", "pant": "trouser", "trew": "trouser",
-    "mitten": "glove", "litre": "l", "liter": "l",
+    "mitten": "glove", "litre": "l", "liter": "l", "beany": "beanie", "man": "person", "berth": "person",
 }
 
 # Words a shopper uses for a product that its name does not contain ("coat" for a parka).
@@ -140,6 +146,7 @@ _RELATED = {
     "pole": ("stick",), "bottle": ("flask",), "torch": ("headtorch", "lamp", "light"),
     "mat": ("pad", "roll"), "stove": ("cooker", "burner"), "chair": ("seat", "stool"),
     "welly": ("boot",), "sandal": ("sandle",), "sock": ("socks",),
+    "insulated": ("padded", "puffer", "quilted"), "down": ("puffer", "padded"),
 }
 _NAME_WEIGHT, _BRAND_WEIGHT, _RELATED_WEIGHT, _CATEGORY_WEIGHT = 1.0, 0.7, 0.85, 0.6
 
@@ -168,6 +175,10 @@ _SIZE_MARKER = r"(?:size|sz|sze|siz|uk|size uk|a uk|waist|w)"
 _SKU_PATTERN = re.compile(r"\b[a-z]{2,4}(?:-[a-z0-9.]+){1,4}\b", re.IGNORECASE)
 _QUANTITY_PATTERNS = (
     re.compile(rf" ({_NUM}|a couple) (?:pairs of|pair of|pairs|of the|of|x) "),
+    # "2 green camp chairs", "3 stoves at stockport": a count opening the message, before the thing itself.
+    re.compile(rf"^ ({_NUM}|a couple) (?!person|people|man|men|in |inch|litre|liter|l |year|yr|yo |pack|x |and a half|half|uk|size|sz)(?=(?P<next>[a-z]+))"),
+    # "reserve 2", "add two", "i'll take 3": a number right after a verb of buying is how many.
+    re.compile(rf" (?:reserve|add|take|get|want|need|hold|order|book|buy|put|grab|have|make it|make that|make them) ({_NUM}|a couple)(?= (?!and a half|n a half|half|uk|w )|$)"),
     re.compile(r" x ?(\d{1,2}) "),
     re.compile(r" (\d{1,2}) ?x "),
 )
@@ -175,6 +186,21 @@ _GENERIC_STORE_WORDS = frozenset({"centre", "center", "store", "shop", "manchest
 
 
 # --- text helpers ---------------------------------------------------------------------------------
+
+
+# Phrases whose words mean something else apart: "packs down small" is neither down nor size S.
+_PHRASES = (
+    (re.compile(r"\bpack(?:s|ed)?\s+(?:down\s+)?(?:really\s+|very\s+)?small\b|\bpacks?\s+down\b|\bpackable\b", re.I), " packable "),
+    (re.compile(r"\bbum\s*bags?\b|\bfanny\s*packs?\b|\bwaist\s*bags?\b", re.I), " hip pack "),
+    (re.compile(r"\bwellies\b|\bwelly\b", re.I), " wellington "),
+)
+
+
+def shoppers_phrases(text: str) -> str:
+    """Shoppers' phrases in the catalogue's words ("packs down small" -> "packable", "bum bag" -> "hip pack")."""
+    for pattern, meaning in _PHRASES:
+        text = pattern.sub(meaning, text)
+    return text
 
 
 def normalise_text(text: str) -> str:
@@ -214,7 +240,10 @@ def size_sort_key(size: str) -> tuple[int, float, str]:
     upper = size.upper()
     if upper in _LETTER_SIZES:
         return (1, float(_LETTER_SIZES.index(upper)), size)
-    return (2, 0.0, size)
+    ages = re.match(r"(\d{1,2})\s*-\s*\d{1,2}$", size)
+    if ages:  # children's ages: "3-4" before "11-12"
+        return (2, float(ages.group(1)), size)
+    return (3, 0.0, size)
 
 
 def _number_value(word: str) -> float | None:
@@ -249,12 +278,14 @@ class _ProductEntry:
     tokens: dict[str, float]  # word -> weight (name words 1.0, related words less)
     colours: tuple[str, ...]
     sizes: tuple[str, ...]
+    kids: bool = False
 
 
 @dataclass(frozen=True)
 class _Index:
     products: dict[str, _ProductEntry]
     idf: dict[str, float]
+    df: dict[str, int]  # token -> how many products have it
     vocabulary: tuple[str, ...]
     skus: dict[str, tuple[str, str, str, str]]  # upper-case SKU -> (SKU, product id, colour, size)
     product_codes: dict[str, str]  # upper-case product id -> product id
@@ -267,10 +298,10 @@ class _CachedIndex:
     signature: tuple[object, ...]
     built_at: float  # monotonic seconds
     checked_at: float  # when the signature was last compared with the database
-    index: _Index
+    built: dict[str, object]  # name -> a structure derived from the catalogue (the name index, the search index)
 
 
-# Engine's connection pool -> its cached index. Weak keys: a disposed test engine frees its index.
+# Engine's connection pool -> what was built from its catalogue. Weak keys: a disposed test engine frees it.
 _cache: "weakref.WeakKeyDictionary[Pool, _CachedIndex]" = weakref.WeakKeyDictionary()
 # The signature misses a rename that keeps every length; rebuilding now and then bounds how long that lasts.
 INDEX_MAX_AGE_SECONDS = 300.0
@@ -278,6 +309,8 @@ INDEX_MAX_AGE_SECONDS = 300.0
 # (the bench measured stock lookups at 1M inventory rows going from p50 21.8 to 9.0 ms).
 SIGNATURE_MAX_AGE_SECONDS = 1.0
 _cache_lock = threading.Lock()
+
+Built = TypeVar("Built")
 
 
 def refresh_index(engine: Engine | None = None) -> None:
@@ -290,7 +323,7 @@ def refresh_index(engine: Engine | None = None) -> None:
 
 
 def _signature(uow: UnitOfWork) -> tuple[object, ...]:
-    """A cheap fingerprint of the catalogue tables: changes when rows or their names change."""
+    """A cheap fingerprint of the catalogue tables: changes when rows, their names, tags or prices change."""
 
     def total_length(*columns: object) -> object:
         lengths = [func.length(column) for column in columns]
@@ -299,9 +332,10 @@ def _signature(uow: UnitOfWork) -> tuple[object, ...]:
     row = uow.session.execute(
         select(
             select(func.count()).select_from(Product).scalar_subquery(),
-            total_length(Product.name, Product.brand, Product.category),
+            total_length(Product.name, Product.brand, Product.category, Product.tags, Product.audience),
             select(func.count()).select_from(Variant).scalar_subquery(),
             total_length(Variant.colour, Variant.size, Variant.sku),
+            select(func.coalesce(func.sum(Variant.price_minor), 0)).scalar_subquery(),
             select(func.count()).select_from(Store).scalar_subquery(),
             total_length(Store.name),
         )
@@ -309,27 +343,45 @@ def _signature(uow: UnitOfWork) -> tuple[object, ...]:
     return tuple(row)
 
 
-def _index(uow: UnitOfWork) -> _Index:
+def catalogue_snapshot(uow: UnitOfWork, name: str, build: Callable[[UnitOfWork], Built]) -> Built:
+    """A structure built from the catalogue tables (an index), cached per engine and rebuilt when they change.
+
+    Every structure of one engine shares one signature check, so a second index costs no extra query.
+    """
     # Keyed by the connection pool, which a read-only view of the engine shares with the engine itself.
     pool = uow.session.get_bind().pool
     with _cache_lock:
         cached = _cache.get(pool)
     now = time.monotonic()
+    fresh = False
     if cached is not None and now - cached.built_at < INDEX_MAX_AGE_SECONDS:
         if now - cached.checked_at < SIGNATURE_MAX_AGE_SECONDS:
-            return cached.index
-        if cached.signature == _signature(uow):
+            fresh = True
+        elif cached.signature == _signature(uow):
             cached.checked_at = now
-            return cached.index
-    signature = _signature(uow)
-    index = _build_index(uow)
-    with _cache_lock:
-        _cache[pool] = _CachedIndex(signature=signature, built_at=now, checked_at=now, index=index)
-    return index
+            fresh = True
+    if not fresh:
+        cached = _CachedIndex(signature=_signature(uow), built_at=now, checked_at=now, built={})
+        with _cache_lock:
+            _cache[pool] = cached
+    assert cached is not None
+    if name not in cached.built:
+        cached.built[name] = build(uow)
+    return cached.built[name]  # type: ignore[return-value]
+
+
+def _index(uow: UnitOfWork) -> _Index:
+    return catalogue_snapshot(uow, "names", _build_index)
 
 
 def _name_tokens(text: str) -> list[str]:
+    # A bare number ("2" of "2-Person", "3" and "1" of "3-in-1") never names a product on its own: shoppers
+    # type numbers for quantities, sizes and choices. It still counts joined to its word ("2person").
     return [stem_word(word) for word in normalise_text(text).split() if word not in _STOPWORDS]
+
+
+def _indexable(word: str) -> bool:
+    return not word.replace(".", "").isdigit()
 
 
 def _product_tokens(name: str, brand: str, category: str) -> dict[str, float]:
@@ -340,21 +392,21 @@ def _product_tokens(name: str, brand: str, category: str) -> dict[str, float]:
             tokens[word] = weight
 
     words = _name_tokens(name)
-    for word in words:
+    for word in filter(_indexable, words):
         add(word, _NAME_WEIGHT)
         for related in _RELATED.get(word, ()):
             add(stem_word(related), _RELATED_WEIGHT)
     for first, second in zip(words, words[1:]):  # "head torch" also as "headtorch"
         add(stem_word(first + second), _NAME_WEIGHT)
-    for word in _name_tokens(brand):
+    for word in filter(_indexable, _name_tokens(brand)):
         add(word, _BRAND_WEIGHT)
-    for word in _name_tokens(category):
+    for word in filter(_indexable, _name_tokens(category)):
         add(word, _CATEGORY_WEIGHT)
     return tokens
 
 
 def _build_index(uow: UnitOfWork) -> _Index:
-    products = uow.session.execute(select(Product.id, Product.name, Product.brand, Product.category)).all()
+    products = uow.session.execute(select(Product.id, Product.name, Product.brand, Product.category, Product.audience)).all()
     variants = uow.session.execute(
         select(Variant.sku, Variant.product_id, Variant.colour, Variant.size).order_by(Variant.sku)
     ).all()
@@ -369,13 +421,14 @@ def _build_index(uow: UnitOfWork) -> _Index:
             sizes_by_product[product_id].append(size)
 
     entries: dict[str, _ProductEntry] = {}
-    for product_id, name, brand, category in products:
+    for product_id, name, brand, category, audience in products:
         entries[product_id] = _ProductEntry(
             product_id=product_id,
             name=name,
             tokens=_product_tokens(name, brand or "", category),
             colours=tuple(colours_by_product.get(product_id, [])),
             sizes=tuple(sorted(sizes_by_product.get(product_id, []), key=size_sort_key)),
+            kids=audience == "kids",
         )
     document_frequency: dict[str, int] = {}
     for entry in entries.values():
@@ -393,6 +446,7 @@ def _build_index(uow: UnitOfWork) -> _Index:
     return _Index(
         products=entries,
         idf=idf,
+        df=document_frequency,
         vocabulary=tuple(sorted(idf)),
         skus=skus,
         product_codes={product_id.upper(): product_id for product_id in entries},
@@ -503,6 +557,8 @@ def _take_explicit_size(text: str) -> tuple[str | None, str]:
 def _take_quantity(text: str) -> tuple[int | None, str]:
     for pattern in _QUANTITY_PATTERNS:
         match = pattern.search(text)
+        if match and "next" in match.groupdict() and match.group("next") in _STOPWORDS:
+            continue  # "12 then", "2 please": not a count of things
         if match:
             word = match.group(1)
             value = 2 if word == "a couple" else _number_value(word)
@@ -526,6 +582,26 @@ def _take_colour(index: _Index, text: str) -> tuple[str | None, str]:
         if found and found[0][0] == word[0]:
             return index.colours[found[0]], _remove(text, match)
     return None, text
+
+
+_AGE = re.compile(r" (?:age|aged|ages|for a|for an) (\d{1,2})(?: \d{1,2})? | (\d{1,2})(?: \d{1,2})? ?(?:years?|yrs?|yr|year olds?|yo|y o)\b")
+_RANGE_SIZE = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+
+
+def _age_size(text: str, sizes: Iterable[str]) -> str | None:
+    """Children's sizes go by age ("7-8"): "age 7", "for a 7 year old", "7 yrs" and "7-8" pick that range."""
+    ranges = [(size, _RANGE_SIZE.match(size)) for size in sizes]
+    ranges = [(size, int(m.group(1)), int(m.group(2))) for size, m in ranges if m]
+    if not ranges:
+        return None
+    for size, low, high in ranges:
+        if f" {low} {high} " in text:
+            return size
+    match = _AGE.search(text)
+    if not match:
+        return None
+    age = int(match.group(1) or match.group(2))
+    return next((size for size, low, high in ranges if low <= age <= high), None)
 
 
 def _normalise_size_word(word: str) -> str | None:
@@ -560,6 +636,8 @@ def _query_words(index: _Index, text: str) -> list[_QueryWord]:
             continue
         if position + 1 < len(raw):
             joined = stem_word(word + raw[position + 1])
+            if joined not in index.idf:  # "2 man" -> "2person"
+                joined = stem_word(word) + stem_word(raw[position + 1])
             if joined in index.idf and stem_word(word) not in index.idf:  # "trail blazer" -> "trailblazer"
                 words.append((f"{word} {raw[position + 1]}", joined))
                 skip = True
@@ -584,9 +662,10 @@ def _token_matches(index: _Index, word: str) -> dict[str, float]:
         for token, score, _ in process.extract(word, index.vocabulary, scorer=fuzz.ratio, score_cutoff=80, limit=5):
             if token[0] == word[0] or score >= 90:
                 matches[token] = score / 100
-    for token in index.vocabulary:  # a typed-short word: "helv" for "helvellyn"
-        if len(token) > len(word) + 1 and token.startswith(word):
-            matches.setdefault(token, 0.8)
+    if len(word) >= 5:  # a typed-short word: "helve" for "helvellyn" (not "over" for "overtrousers")
+        for token in index.vocabulary:
+            if len(token) > len(word) + 1 and token.startswith(word):
+                matches.setdefault(token, 0.8)
     return matches
 
 
@@ -603,7 +682,9 @@ def _score_products(index: _Index, words: list[_QueryWord]) -> list[ProductMatch
             earned += word.weight * best
         if earned > 0:
             results.append(ProductMatch(entry.product_id, entry.name, round(100 * earned / total, 1)))
-    results.sort(key=lambda match: (-match.score, match.name))
+    # Children's products after grown-ups' ones of the same score, unless the words were about children.
+    for_kids = any(word.said in ("kid", "kids", "child", "children", "junior", "boys", "girls") for word in words)
+    results.sort(key=lambda match: (-match.score, index.products[match.product_id].kids and not for_kids, match.name))
     return results
 
 
@@ -612,14 +693,39 @@ _CLEAR_SCORE = 55.0
 _CLEAR_MARGIN = 20.0
 
 
+# A product is named only by a word that few products share: "trailblazer", "kinder", "stove" name one;
+# "walking trousers" or "jackets" describe several, and the shopper gets a list to pick from instead.
+_DISTINCTIVE_DF = 2
+_NAMED_SCORE = 70.0
+
+
+# Words in a few names that shoppers use for what they need, not to name that product: "something for the
+# rain" is not the Packaway Rain Jacket, "packs down small" is not the Down Parka.
+_NEED_WORDS = frozenset(stem_word(word) for word in "rain down light top day trail sun water camp family running warm".split())
+
+
+def _names_it(index: _Index, words: list[_QueryWord], product_id: str) -> bool:
+    tokens = index.products[product_id].tokens
+    return any(
+        similarity >= 0.8 and tokens.get(token, 0.0) >= _RELATED_WEIGHT and index.df.get(token, 99) <= _DISTINCTIVE_DF
+        and token not in _NEED_WORDS
+        for word in words
+        for token, similarity in word.matches.items()
+    )
+
+
 def _pick_product(
-    index: _Index, matches: list[ProductMatch], colour: str | None, size: str | None, bare_words: list[str]
+    index: _Index, matches: list[ProductMatch], colour: str | None, size: str | None, bare_words: list[str],
+    words: list[_QueryWord] | None = None,
 ) -> str | None:
     """The one product the text means, or None when it is unclear which."""
     if not matches or matches[0].score < _CLEAR_SCORE:
         return None
     contenders = [match for match in matches if match.score >= matches[0].score - _CLEAR_MARGIN]
-    if len(contenders) == 1:
+    named = words is None or (
+        _names_it(index, words, matches[0].product_id) and (len(words) < 2 or matches[0].score >= _NAMED_SCORE)
+    )
+    if len(contenders) == 1 and named:
         return contenders[0].product_id
     # Several look alike ("boots"): keep those that come in the colour and size asked for.
     sizes = [size] if size else [value for value in map(_normalise_size_word, bare_words) if value]
@@ -649,7 +755,7 @@ def parse_stock_query(uow: UnitOfWork, text: str) -> StockQuery:
     """
     index = _index(uow)
     sku, product_id, colour, size, raw = _take_sku(index, text)
-    remaining = normalise_text(raw)
+    remaining = normalise_text(shoppers_phrases(raw))
     store, remaining = _take_store(index, remaining)
     explicit_size, remaining = _take_explicit_size(remaining)
     size = size or explicit_size
@@ -660,16 +766,20 @@ def parse_stock_query(uow: UnitOfWork, text: str) -> StockQuery:
     product_words = _query_words(index, remaining)
     bare_words = [word for word in remaining.split() if word not in _STOPWORDS]
     if product_id is None:
-        product_id = _pick_product(index, _score_products(index, product_words), colour, size, bare_words)
+        product_id = _pick_product(index, _score_products(index, product_words), colour, size, bare_words, product_words)
 
     entry = index.products.get(product_id) if product_id else None
+    if entry is not None:
+        size = _age_size(normalise_text(raw), entry.sizes) or size
     if size is None and entry is not None:
         size = next((value for value in map(_normalise_size_word, bare_words) if value in entry.sizes), None)
     if entry is not None:
         colour = _catalogue_spelling(colour, entry.colours)
         size = _catalogue_spelling(size, entry.sizes)
     product_name = entry.name if entry else (" ".join(word.said for word in product_words) or None)
+    matched = sum(1 for word in product_words if entry and any(token in entry.tokens for token in word.matches)) if entry else 0
     return StockQuery(
+        matched_words=max(matched, 2 if sku or (entry and not product_words) else matched),
         product_id=product_id,
         product_name=product_name,
         colour=colour,
@@ -734,7 +844,24 @@ def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
         price_min_minor=min(prices),
         price_max_minor=max(prices),
         currency=rows[0].currency if rows else "",
+        description=product.description or "",
     )
+
+
+@read_only
+def price_range(uow: UnitOfWork, product_id: str, colour: str | None = None, size: str | None = None) -> tuple[int, int, str]:
+    """(lowest, highest, currency) of the product's variants in that colour and size (None: any)."""
+    query = select(func.min(Variant.price_minor), func.max(Variant.price_minor), func.min(Variant.currency)).where(
+        Variant.product_id == product_id
+    )
+    if colour:
+        query = query.where(Variant.colour == colour)
+    if size:
+        query = query.where(Variant.size == size)
+    low, high, currency = uow.session.execute(query).one()
+    if low is None:
+        raise UnknownOption(f"{product_id} has no variant in {colour or 'any colour'} / {size or 'any size'}")
+    return int(low), int(high), str(currency)
 
 
 @read_only
@@ -761,12 +888,21 @@ def resolve_colour(uow: UnitOfWork, product_id: str, text: str) -> str | None:
 
 
 @read_only
+def resolve_options(uow: UnitOfWork, product_id: str, text: str) -> tuple[str | None, str | None]:
+    """The colour and size of this product that `text` names ("navy M", "brown 10", "in L"), each or None."""
+    return resolve_colour(uow, product_id, text), resolve_size(uow, product_id, text)
+
+
+@read_only
 def resolve_size(uow: UnitOfWork, product_id: str, text: str) -> str | None:
     """The product's own size that `text` names ("sz 9", "nine and a half", "medium", "32 waist"), or None."""
     entry = _index(uow).products.get(product_id)
     if entry is None:
         return None
     normalised = normalise_text(text)
+    by_age = _age_size(normalised, entry.sizes)
+    if by_age:
+        return by_age
     size, remaining = _take_explicit_size(normalised)
     candidates = [size] if size else [_normalise_size_word(word) for word in remaining.split()]
     for candidate in candidates:

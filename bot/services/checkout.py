@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from rapidfuzz import fuzz
+from sqlalchemy import select
+
+from bot.domain.geo import haversine_km
 from bot.domain.orders import (
     HoldPolicy,
     NotYourOrder,
@@ -18,8 +22,7 @@ from bot.domain.orders import (
     OrderStatus,
     PaymentMethod,
 )
-from rapidfuzz import fuzz
-
+from bot.models import Store
 from bot.payments.base import PaymentProvider
 from bot.services.cart import CartLineView, CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
 from bot.services.identity import contact_phone_for
@@ -125,15 +128,24 @@ def line_meant(cart: CartView, text: str) -> CartLineView | None:
 
 
 @read_only
-def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None) -> OrderReview:
-    """What the chosen store can supply of the cart, and which store has everything if it can't."""
+def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None, near: str | None = None) -> OrderReview:
+    """What the chosen store can supply of the cart, and which store has everything if it can't.
+
+    Args:
+        near: a store id; the store with everything is then the one nearest to it (else the first by name).
+    """
     cart = view_cart(uow, conversation_id)
     if cart.is_empty:
         return OrderReview(cart=cart, here=None, store_with_everything=None)
     coverage = store_coverage(uow, conversation_id)
     here = next((store for store in coverage if store.store_id == store_id), None)
-    complete = next((store for store in coverage if store.has_everything), None)
-    return OrderReview(cart=cart, here=here, store_with_everything=complete)
+    complete = [store for store in coverage if store.has_everything and store.store_id != store_id]
+    if near is not None and len(complete) > 1:
+        places = {row.id: (row.latitude, row.longitude) for row in uow.session.execute(select(Store.id, Store.latitude, Store.longitude))}
+        if near in places:
+            origin = places[near]
+            complete.sort(key=lambda store: haversine_km(*origin, *places[store.store_id]))
+    return OrderReview(cart=cart, here=here, store_with_everything=complete[0] if complete else None)
 
 
 def check_out(

@@ -145,6 +145,22 @@ def check_stock(
 
 
 @read_only
+def where_in_stock(
+    uow: UnitOfWork, product_id: str, colour: str | None = None, size: str | None = None
+) -> list[tuple[StoreRef, int]]:
+    """Every store that has the product (in that colour and size, when given), with how many, most first.
+
+    Raises:
+        UnknownProduct, UnknownOption: as for `check_stock`.
+    """
+    colour = _resolve_option(uow, product_id, "colour", colour, resolve_colour)
+    size = _resolve_option(uow, product_id, "size", size, resolve_size)
+    _name, _variants, per_store = _variants_and_stock(uow, product_id, colour, size)
+    found = [(StoreRef(store.store_id, store.name), sum(store.available.values())) for store in per_store.values()]
+    return sorted([entry for entry in found if entry[1] > 0], key=lambda entry: (-entry[1], entry[0].name))
+
+
+@read_only
 def stock_level(uow: UnitOfWork, store_id: str, sku: str) -> StockLevel:
     """One SKU at one store right now (zero on hand when the store has no row for it).
 

@@ -25,6 +25,7 @@ from bot.channels.types import (
     OutboundText,
     SendResult,
 )
+from bot.domain.card_masking import mask_card_numbers
 from bot.models import ChatMessage, InboundDelivery, OutboundMessage, PhoneOptOut
 from bot.services.identity import IdentityResult, insert_if_absent, last_inbound_at, upsert_channel_identity
 from bot.services.transcript import record_message
@@ -372,8 +373,10 @@ def _decide(uow: UnitOfWork, message: OutboundText, now: datetime) -> tuple[str,
 
 
 def _add_user_line(session: Any, conversation_id: str, channel: str, text: str, payload: dict[str, Any] | None) -> int:
-    # Same row as transcript.record_message, but inside accept_inbound's transaction.
-    line = ChatMessage(conversation_id=conversation_id, channel=channel, author="user", text=text or "", payload=payload)
+    # Same row as transcript.record_message (card numbers masked), but inside accept_inbound's transaction.
+    line = ChatMessage(
+        conversation_id=conversation_id, channel=channel, author="user", text=mask_card_numbers(text or ""), payload=payload
+    )
     session.add(line)
     session.flush()
     return int(line.id)

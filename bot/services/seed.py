@@ -10,6 +10,7 @@ Every row is validated first and the whole load is one transaction, so a bad fil
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -81,6 +82,21 @@ def _text(value: str) -> str:
 
 def _optional_text(value: str) -> str:
     return value.strip()
+
+
+AUDIENCES = ("adults", "kids")
+
+
+def _audience(value: str) -> str:
+    cleaned = value.strip().lower() or "adults"
+    if cleaned not in AUDIENCES:
+        raise ValueError(f"must be one of {', '.join(AUDIENCES)}, got {value!r}")
+    return cleaned
+
+
+def _tags(value: str) -> str:
+    """Search keywords, separated by spaces, commas or semicolons; kept lower case, space-separated."""
+    return " ".join(dict.fromkeys(word for word in re.split(r"[\s,;]+", value.strip().lower()) if word))
 
 
 def _non_negative_int(value: str) -> int:
@@ -188,7 +204,10 @@ _SPECS = (
     ),
     _TableSpec(
         "products.csv", Product, ("id",),
-        {"id": _text, "name": _text, "category": _text, "brand": _optional_text, "description": _optional_text},
+        {
+            "id": _text, "name": _text, "category": _text, "brand": _optional_text, "description": _optional_text,
+            "audience": _audience, "tags": _tags, "sleeps": _optional_non_negative_int, "volume_l": _optional_non_negative_int,
+        },
     ),
     _TableSpec(
         "variants.csv", Variant, ("sku",),
@@ -205,7 +224,10 @@ _SPECS = (
     ),
 )
 
-_OPTIONAL_COLUMNS = {("inventory.csv", "safety_buffer"), ("products.csv", "brand"), ("products.csv", "description")}
+_OPTIONAL_COLUMNS = {
+    ("inventory.csv", "safety_buffer"), ("products.csv", "brand"), ("products.csv", "description"),
+    ("products.csv", "audience"), ("products.csv", "tags"), ("products.csv", "sleeps"), ("products.csv", "volume_l"),
+}
 
 
 def load_catalog(uow: UnitOfWork, catalog_dir: Path) -> SeedReport:

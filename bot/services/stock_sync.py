@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 
+from bot.domain.inbound_text import load_json_body
 from bot.models import AuditEntry, Inventory, Store, Variant
 from bot.services.unit_of_work import UnitOfWork
 
@@ -157,9 +158,11 @@ def parse_stock_payload(payload: str | bytes | Sequence[Mapping[str, Any]] | Map
         stripped = payload.lstrip("\ufeff \t\r\n")
         if stripped.startswith(("[", "{")):
             try:
-                records = _json_records(json.loads(stripped))
+                records = _json_records(load_json_body(stripped))
             except json.JSONDecodeError as error:
                 raise StockSyncError(f"the JSON is not valid: {error.msg} (line {error.lineno})") from error
+            except ValueError as error:  # nested too deeply, or a lone surrogate / NUL in a string
+                raise StockSyncError(f"the JSON is not usable: {error}") from error
         else:
             records = _csv_records(payload)
     else:
@@ -168,21 +171,31 @@ def parse_stock_payload(payload: str | bytes | Sequence[Mapping[str, Any]] | Map
     rows: list[_Row] = []
     problems: list[RowProblem] = []
     first_line: dict[str, int] = {}
-    for line, record, has_buffer in records:
-        if len(rows) + len(problems) >= MAX_ROWS:
-            raise StockSyncError(f"at most {MAX_ROWS} rows per call; split the export")
-        if record is None:
-            problems.append(RowProblem(line, "", "the row does not match the columns of the header"))
-            continue
-        row = _read_row(line, record, has_buffer)
-        if isinstance(row, RowProblem):
-            problems.append(row)
-        elif row.sku in first_line:
-            problems.append(RowProblem(line, row.sku, f"{row.sku} already appears on line {first_line[row.sku]}"))
-        else:
-            first_line[row.sku] = line
-            rows.append(row)
+    try:
+        for line, record, has_buffer in records:
+            _take(line, record, has_buffer, rows, problems, first_line)
+    except csv.Error as error:  # a NUL or a bare newline inside a field: unreadable, so a 400, never a 500
+        raise StockSyncError(f"the CSV is not valid: {error}") from error
     return rows, problems
+
+
+def _take(
+    line: int, record: Mapping[str, Any] | None, has_buffer: bool, rows: list[_Row], problems: list[RowProblem], first_line: dict[str, int]
+) -> None:
+    """Adds one record to the rows, or its problem to the problems."""
+    if len(rows) + len(problems) >= MAX_ROWS:
+        raise StockSyncError(f"at most {MAX_ROWS} rows per call; split the export")
+    if record is None:
+        problems.append(RowProblem(line, "", "the row does not match the columns of the header"))
+        return
+    row = _read_row(line, record, has_buffer)
+    if isinstance(row, RowProblem):
+        problems.append(row)
+    elif row.sku in first_line:
+        problems.append(RowProblem(line, row.sku, f"{row.sku} already appears on line {first_line[row.sku]}"))
+    else:
+        first_line[row.sku] = line
+        rows.append(row)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:

@@ -86,7 +86,8 @@ def _verify(secret_hash: str, secret: str) -> bool:
         return False
 
 
-def _audit(uow: UnitOfWork, actor: str, store_id: str, action: str, now: datetime, **detail: object) -> None:
+def audit(uow: UnitOfWork, actor: str, store_id: str | None, action: str, now: datetime, **detail: object) -> None:
+    """Adds one audit-log row to the caller's transaction (who, which store, what, when, details)."""
     uow.session.add(AuditEntry(actor=actor, store_id=store_id, action=action, detail=detail, at=now))
 
 
@@ -125,7 +126,7 @@ def create_api_key(
             created_at=now,
         )
     )
-    _audit(uow, actor, store_id, "api_key_created", now, key_prefix=prefix, label=label.strip()[:MAX_LABEL_LENGTH])
+    audit(uow, actor, store_id, "api_key_created", now, key_prefix=prefix, label=label.strip()[:MAX_LABEL_LENGTH])
     uow.commit()
     return prefix, f"{prefix}.{secret}"
 
@@ -143,7 +144,7 @@ def revoke_api_key(uow: UnitOfWork, prefix: str, actor: str = "cli", now: dateti
     if credential is None or credential.revoked_at is not None:
         return False
     credential.revoked_at = now
-    _audit(uow, actor, credential.store_id, "api_key_revoked", now, key_prefix=credential.key_prefix)
+    audit(uow, actor, credential.store_id, "api_key_revoked", now, key_prefix=credential.key_prefix)
     uow.commit()
     return True
 
@@ -220,7 +221,7 @@ def set_dashboard_password(
             created_at=now,
         )
     )
-    _audit(uow, actor, store_id, "dashboard_password_set", now)
+    audit(uow, actor, store_id, "dashboard_password_set", now)
     uow.commit()
 
 

@@ -45,7 +45,8 @@ def record_message(
 ) -> int:
     """Appends one line to a conversation's transcript and returns its id (ids only grow).
 
-    Card numbers in the text are masked before it is stored: transcripts are read by agents.
+    Card numbers in what people wrote (shoppers, agents) are masked before it is stored: transcripts
+    are read by agents. The assistant's own lines are stored as written (pay links hold long digit runs).
     """
     return record_messages(uow, channel, author, [(conversation_id, text, payload)])[0]
 
@@ -57,10 +58,11 @@ def record_messages(
     if author not in AUTHORS:
         raise ValueError(f"author must be one of {sorted(AUTHORS)}, got {author!r}")
     ids = []
+    people = author != "bot"
     for conversation_id, text, payload in lines:  # one INSERT each, so ids follow the order of the lines
         inserted = uow.session.execute(
             insert(ChatMessage).values(
-                conversation_id=conversation_id, channel=channel, author=author, text=mask_card_numbers(text), payload=payload
+                conversation_id=conversation_id, channel=channel, author=author, text=mask_card_numbers(text) if people else text, payload=payload
             )
         )
         ids.append(int(inserted.inserted_primary_key[0]))

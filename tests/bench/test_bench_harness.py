@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -193,3 +194,15 @@ def test_rounds_merge_into_one_result_over_their_whole_time() -> None:
     assert merged["latencies_s"] == [0.1, 0.2] + [0.3] * 6
     assert (merged["errors"], merged["error_samples"], merged["wall_s"]) == (1, ["HTTP 500"], 4.0)
     assert merged["throughput_rps"] == 8 / 4.0 and merged["rounds"] == 2
+
+
+def test_a_fresh_clone_gets_its_log_folder(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # `make bench` on a fresh clone failed: bench/out/logs did not exist when the baseline's log opened.
+    from bench import baseline
+
+    monkeypatch.setattr(baseline, "baseline_dir", lambda: tmp_path / "cache" / "bench-baseline")
+    monkeypatch.setattr(baseline, "RASA", Path("/bin/true"))  # "trains" nothing: no model is left behind
+    log_file = tmp_path / "out" / "logs" / "baseline-init.log"
+    with pytest.raises(RuntimeError, match="rasa init failed"):
+        baseline.ensure_baseline({}, log_file=log_file)
+    assert log_file.exists()

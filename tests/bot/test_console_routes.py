@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import time
@@ -15,12 +16,13 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import select
 
-from bot.models import ChatMessage, OutboundMessage
+from bot.models import AuditEntry, ChatMessage, OutboundMessage
 from bot.server.app import create_app
 from bot.server.console_auth import CSRF_HEADER, SESSION_COOKIE
 from bot.server.console_routes import build_console_blueprint
 from bot.services import handoff
 from bot.services.agents import create_agent
+from bot.services.login_throttle import FREE_FAILURES
 from bot.services.transcript import messages_after, record_message
 from bot.shop import Shop
 from tests.support.sanic_server import serving
@@ -81,6 +83,7 @@ async def console(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
         run_sweeper=False,
         console=build_console_blueprint(session_ttl=TTL, policy=handoff.HandoffPolicy.from_env({}), clock=lambda: clock[0]),
     )
+    app.config.PROXIES_COUNT = 1  # the client address comes from X-Forwarded-For, as behind nginx
     assistant = FakeAssistant()
 
     @app.after_server_start
@@ -144,17 +147,33 @@ async def test_login_form_needs_its_csrf_token_and_the_right_password(console: C
         assert (await client.get("/console")).status_code == 200
 
 
-async def test_repeated_wrong_passwords_are_throttled(console: Console) -> None:
-    async with console.client() as client:
-        for _ in range(10):
-            page = await client.get("/console/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-            reply = await client.post("/console/login", data={"username": "sam", "password": "wrong password!", "csrf_token": token})
-            assert reply.status_code == 401
+async def test_repeated_wrong_passwords_slow_the_guessing_address_only(console: Console) -> None:
+    attacker, owner = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.2"}
+
+    async def attempt(client: httpx.AsyncClient, password: str, headers: dict[str, str]) -> httpx.Response:
         page = await client.get("/console/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        blocked = await client.post("/console/login", data={"username": "sam", "password": PASSWORD, "csrf_token": token})
-        assert blocked.status_code == 429
+        return await client.post("/console/login", data={"username": "sam", "password": password, "csrf_token": token}, headers=headers)
+
+    async with console.client() as client:
+        wrong = [(await attempt(client, "wrong password!", attacker)).status_code for _ in range(FREE_FAILURES + 1)]
+        assert wrong == [401] * (FREE_FAILURES + 1)
+        held = await attempt(client, PASSWORD, attacker)  # even the right password waits, from that address
+        assert (held.status_code, held.headers["retry-after"]) == (429, "1")
+    async with console.client() as client:
+        # The agent, from their own address, logs in at once: a known username is no lock-out.
+        assert (await attempt(client, PASSWORD, owner)).status_code == 303
+    with console.shop.uow() as uow:
+        failures = uow.session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "console_login_failed")).all()
+    assert failures == [{"client": "203.0.113.7"}] * (FREE_FAILURES + 1)
+
+
+async def test_the_login_csrf_cookie_is_secure_behind_https(console: Console) -> None:
+    console.shop.settings = dataclasses.replace(console.shop.settings, public_base_url="https://shop.example.com")
+    async with console.client() as client:
+        page = await client.get("/console/login")
+    cookie = next(value for name, value in page.headers.multi_items() if name == "set-cookie" and value.startswith("console_login_csrf"))
+    assert "Secure" in cookie and "HttpOnly" in cookie
 
 
 async def test_state_changes_need_the_csrf_token(console: Console) -> None:

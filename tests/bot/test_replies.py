@@ -71,22 +71,22 @@ def test_out_of_stock_with_nearby_stores() -> None:
     ))
 
     assert text == (
-        "Sorry, Arndale is out of the Kinder Fleece Jacket in navy, M. "
-        "Nearest with it: Didsbury (2, 4.1 km), Stockport (5, 9.8 km)."
+        "Sorry, Arndale is out of the Kinder Fleece Jacket in navy, M (£59.99). "
+        "Didsbury has 2 (4.1 km away) and Stockport has 5 (9.8 km). Reserve at Didsbury?"
     )
 
 
 def test_out_of_stock_everywhere() -> None:
     assert format_stock_answer(answer(available_here=0)) == (
-        "Sorry, Arndale is out of the Trailblazer Waterproof Hiking Boot in brown, UK 9. "
+        "Sorry, Arndale is out of the Trailblazer Waterproof Hiking Boot in brown, UK 9 (£89.99). "
         "No other store has it right now either."
     )
 
 
 def test_not_enough_for_the_quantity() -> None:
     assert format_stock_answer(answer(available_here=2, quantity=4, nearby=NEARBY[1:])) == (
-        "Arndale only has 2 Trailblazer Waterproof Hiking Boot in brown, UK 9 (you asked for 4). "
-        "Nearest with it: Stockport (5, 9.8 km)."
+        "Arndale only has 2 Trailblazer Waterproof Hiking Boot in brown, UK 9 (you asked for 4, £89.99 each). "
+        "Stockport has 5 (9.8 km away). Reserve at Stockport?"
     )
 
 
@@ -115,7 +115,7 @@ def test_one_size_is_not_mentioned() -> None:
 def test_real_answer_reads_well(catalog_shop: Shop) -> None:
     text = format_stock_answer(catalog_shop.run(check_stock, "FS-FLC-KIN", "arndale", "Navy", "M"))
 
-    assert text.startswith("Sorry, Arndale is out of the Kinder Fleece Jacket in navy, M. Nearest with it: Didsbury (2, ")
+    assert text.startswith("Sorry, Arndale is out of the Kinder Fleece Jacket in navy, M (£59.99). Didsbury has 2 (")
     assert len(text) <= 320
 
 

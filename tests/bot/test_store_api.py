@@ -216,3 +216,22 @@ async def test_openapi_describes_every_route(api: Api) -> None:
         if method not in ("HEAD", "OPTIONS")
     }
     assert served and served == described
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The probe's stock bodies that were 500s (csv.Error), and JSON the parser cannot use.
+        b'sku,on_hand\nJKT-NVY-M,"4\x00"\n',
+        b"sku,on_hand\nJKT\x00NVY-M,4\n",
+        b"sku,on_hand\nJKT\rNVY-M,4\n",  # a bare carriage return inside a field
+        b"[" * 100_000,
+        b'[{"sku": "\\ud800", "on_hand": 1}]',
+        b'[{"sku": "JKT\\u0000NVY-M", "on_hand": 1}]',
+    ],
+)
+async def test_unreadable_stock_bodies_are_400_and_change_nothing(api: Api, body: bytes) -> None:
+    before = stock(api.shop, "leeds", "JKT-NVY-M")
+    reply = await api.client.put("/api/stores/leeds/stock", headers=api.auth(), content=body)
+    assert reply.status_code == 400, reply.text
+    assert stock(api.shop, "leeds", "JKT-NVY-M") == before

@@ -65,3 +65,15 @@ async def test_a_real_connector_apologises_over_sms_when_rasa_stays_silent(shop,
     assert reply.status_code == 200
     [sent] = fake_twilio.messages
     assert sent.field("To") == SHOPPER and (sent.field("Body") or "").startswith("Sorry, something went wrong")
+
+
+async def test_a_turn_that_raised_gets_an_apology_too(shop) -> None:
+    # A turn that died (Rasa choking on a non-text message) left the shopper with silence.
+    output = RecordingOutput()
+
+    async def failing_turn() -> None:
+        raise TypeError("text must be a string")
+
+    await answer_or_apologise(shop, CONVERSATION, failing_turn(), output)
+    [(recipient, text)] = output.sent
+    assert recipient == CONVERSATION and text.startswith("Sorry")

@@ -34,3 +34,4 @@ def test_rasa_reads_the_production_endpoints_with_the_example_values(monkeypatch
     assert (lock.type, lock.url) == ("bot.adapters.rasa_lock_store.AtomicRedisLockStore", "redis://127.0.0.1:6379/1")
     assert (broker.type, broker.kwargs["queues"]) == ("pika", ["rasa_events"])
     assert action.url == "http://127.0.0.1:8081/webhook"
+    assert action.headers == {"Authorization": f"Bearer {example_env()['ACTION_ENDPOINT_TOKEN']}"}

@@ -96,3 +96,21 @@ def test_the_url_comes_from_the_same_variables_rasa_uses() -> None:
     env = {"RABBITMQ_HOST": "mq", "RABBITMQ_PORT": "5673", "RABBITMQ_USER": "shop", "RABBITMQ_PASSWORD": "p/w"}
     assert rabbitmq_url_from_env(env) == "amqp://shop:p%2Fw@mq:5673/"
     assert rabbitmq_url_from_env({"RABBITMQ_URL": "amqp://x"}) == "amqp://x"
+
+
+@pytest.mark.e2e
+async def test_card_numbers_reach_neither_the_queue_nor_the_tracker_store(production: Production) -> None:
+    # The probe found full card numbers in the tracker and on the broker: text was forwarded unmasked.
+    sender = f"prod-card-{uuid.uuid4().hex[:8]}"
+    typed = ["my card is 4242.4242.4242.4242", "4242\u00a04242\u00a04242\u00a04242 exp 12/30"]
+    for text in typed:
+        reply = httpx.post(f"{production.url('rasa-0')}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60)
+        assert reply.status_code == 200
+
+    def both_arrived(events: list[ConversationEvent]) -> bool:
+        return sum(e.sender_id == sender and e.type == "user" for e in events) == 2
+
+    events = [e for e in await collect(production.rabbitmq_url, production.events_queue, both_arrived) if e.sender_id == sender]
+    assert [e.text for e in events if e.type == "user"] == ["my card is ****.****.****.4242", "****\u00a0****\u00a0****\u00a04242 exp 12/30"]
+    stored = json.dumps(production.stored_tracker_events(sender), ensure_ascii=False)
+    assert "4242.4242.4242.4242" not in stored and "4242\u00a04242" not in stored and "****.****.****.4242" in stored

@@ -9,6 +9,7 @@ through signed Twilio webhooks with replies read off a fake Twilio API on loopba
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import uuid
@@ -22,7 +23,7 @@ from sqlalchemy import select
 
 from bot.models import HandoffSession
 from bot.services.cart import view_cart
-from bot.services.inventory import set_on_hand
+from bot.services.inventory import set_on_hand, stock_level
 from bot.services.orders import orders_for_conversation
 from bot.shop import Shop
 from scripts.stack import RunningStack
@@ -214,6 +215,9 @@ class WebShopper:
         self._http.close()
 
 
+_SMS_NUMBERS = itertools.count(uuid.uuid4().int % 1000)
+
+
 class SmsShopper:
     """Texts the assistant: signed Twilio webhooks in, replies read off the fake Twilio API.
 
@@ -222,7 +226,9 @@ class SmsShopper:
     """
 
     def __init__(self, stack: RunningStack, twilio: FakeTwilio) -> None:
-        self.phone = f"+4477009{uuid.uuid4().int % 10**5:05d}"
+        # Ofcom's drama range (+447700900000-999) is the only one the phone check accepts without it being
+        # someone's real number; numbered in turn so no two shoppers of a run share a conversation.
+        self.phone = f"+447700900{next(_SMS_NUMBERS) % 1000:03d}"
         self.conversation_id = f"sms:{self.phone}"
         self._stack = stack
         self._twilio = twilio
@@ -390,8 +396,12 @@ def _latest_handoff_state(uow: Any, conversation_id: str) -> str | None:
 
 
 def _set_stock(uow: Any, lines: list[dict[str, Any]]) -> None:
+    """`on_hand` as a fresh catalogue would have it: units still held by earlier scenarios' orders are added on top,
+    so what a new shopper is offered does not depend on which scenarios ran before."""
     for line in lines:
-        set_on_hand(uow, str(line["store"]), str(line["sku"]), int(line["on_hand"]))
+        store, sku = str(line["store"]), str(line["sku"])
+        held = stock_level(uow, store, sku).reserved
+        set_on_hand(uow, store, sku, int(line["on_hand"]) + held)
 
 
 def apply_setup(shop: Shop, setup: dict[str, Any]) -> None:

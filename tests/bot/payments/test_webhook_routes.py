@@ -283,3 +283,31 @@ def test_money_formatting() -> None:
     assert format_money(17998, "GBP") == "£179.98"
     assert format_money(5, "GBP") == "£0.05"
     assert format_money(1200, "JPY") == "JP¥1,200"  # no minor unit
+
+
+def _event_body(session: object, event_id: object = "evt_probe_1") -> bytes:
+    import json as jsonlib
+
+    return jsonlib.dumps({"id": event_id, "type": "checkout.session.completed", "data": {"object": session}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        # The probe's validly signed oddities: each was a 500.
+        (_event_body({"object": "checkout.session", "id": "cs_x", "metadata": "s", "payment_status": "paid"}), 200),
+        (_event_body({"object": "checkout.session", "id": "cs_x", "metadata": {"order_reference": ["FS-1"]}}), 200),
+        (_event_body({"object": "checkout.session", "id": "cs_x"}, event_id="evt_\ud800"), 400),
+        (_event_body({"object": "checkout.session", "id": "cs_x"}, event_id={"a": 1}), 400),
+        (_event_body({"object": "checkout.session", "id": "cs_x"}, event_id="e" * 500), 400),
+        (_event_body({"object": "checkout.session", "id": "\ud800"}), 400),
+        (b"[" * 100_000, 400),
+        (b'{"id": "evt_1", "type": "x", "data": []}', 400),
+        (b'"just a string"', 400),
+    ],
+)
+async def test_signed_but_malformed_events_are_4xx_or_ignored(server: Server, body: bytes, status: int) -> None:
+    headers = {"Stripe-Signature": sign(server.shop.settings.sandbox_webhook_secret, body), "Content-Type": "application/json"}
+    response = await server.client.post("/webhooks/payments/sandbox", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    assert server.notified == []

@@ -1,0 +1,65 @@
+"""The bridge from Rasa to the conversation engine: every shopper message and every pushed notice runs
+`action_respond`, which hands the tracker's latest message and the remembered dialogue state to
+`bot.conversation.respond` and sends back what it says. No dialogue logic lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions._common import conversation_channel, shop
+from bot.conversation import DialogueState, Heard, respond
+
+STATE_SLOT = "dialogue"
+FAQ = "faq"
+
+
+def heard_from(tracker: Tracker) -> Heard:
+    """The latest message as the engine reads it (a tapped button's payload carries no words of its own)."""
+    latest: dict[str, Any] = tracker.latest_message or {}
+    text = str(latest.get("text") or "")
+    intent = latest.get("intent") or {}
+    entities: dict[str, str] = {}
+    for entity in latest.get("entities") or []:
+        name, value = entity.get("entity"), entity.get("value")
+        if name and value is not None and name not in entities:
+            entities[str(name)] = str(value)
+    selector = ((latest.get("response_selector") or {}).get(FAQ) or {})
+    response = selector.get("response") or {}
+    return Heard(
+        text="" if text.startswith("/") else text,
+        intent=intent.get("name"),
+        confidence=float(intent.get("confidence") or 0.0),
+        ranking=tuple((str(i.get("name")), float(i.get("confidence") or 0.0)) for i in latest.get("intent_ranking") or []),
+        entities=entities,
+        faq_topic=response.get("intent_response_key"),
+        faq_confidence=float(response.get("confidence") or 0.0),
+        faq_ranking=tuple(
+            (str(r.get("intent_response_key")), float(r.get("confidence") or 0.0)) for r in selector.get("ranking") or []
+        ),
+        tapped=text.startswith("/"),
+        channel=conversation_channel(tracker),
+        conversation_id=tracker.sender_id,
+    )
+
+
+class ActionRespond(Action):
+    def name(self) -> str:
+        return "action_respond"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        before = tracker.get_slot(STATE_SLOT)
+        outcome = await respond(shop(), heard_from(tracker), DialogueState.from_json(before))
+        for say in outcome.replies:
+            dispatcher.utter_message(text=say.text, buttons=[button.as_dict() for button in say.buttons])
+        events: list[EventType] = []
+        after = outcome.state.to_json()
+        if after != before:
+            events.append(SlotSet(STATE_SLOT, after))
+        if outcome.pause:
+            events.append(ConversationPaused())
+        return events

@@ -1,0 +1,79 @@
+"""Handing the shopper to a person, or taking a message for people when nobody can answer now.
+
+A person is offered when it is within support hours and an agent is online; then the conversation joins
+the queue and the assistant pauses until an agent hands it back. Otherwise the shopper hears why and may
+leave a message ("yes" or the button), which agents find in the console.
+"""
+
+from __future__ import annotations
+
+from bot.conversation.heard import payload
+from bot.conversation.reading import yes_or_no
+from bot.conversation.state import Button, Question
+from bot.conversation.turn import Turn
+from bot.services import handoff
+
+HANDING_OVER = (
+    "I'm getting a person from our team to help you. The wait is {wait}. Anything you type now goes straight to them."
+)
+ALREADY_WAITING = "You're already through to our team - a person will reply here shortly."
+OUTSIDE_HOURS = "Our team isn't around right now - they chat {hours}."
+NO_AGENT_ONLINE = "Nobody from our team is free to chat right now."
+OFFER_MESSAGE = "Would you like to leave a message? They'll reply to you here."
+ASK_MESSAGE = "OK - type your message for our team (and the best way to reach you), and I'll pass it on."
+MESSAGE_TAKEN = "Thanks - I've passed your message on. Someone from our team will reply to you here{when}."
+LEAVE_MESSAGE = Button("Leave a message", payload("leave_message"))
+NO_THANKS = Button("No thanks", payload("deny"))
+
+
+async def hand_to_person(turn: Turn, reason: str, *, preface: str = "") -> None:
+    """Queues the conversation for a person and pauses the assistant, or offers to take a message."""
+    lead = f"{preface} " if preface else ""
+    if await turn.shop.call(handoff.open_handoff, turn.conversation_id) is not None:
+        turn.done()
+        turn.say(lead + ALREADY_WAITING)
+        turn.pause = True
+        return
+    policy = handoff.HandoffPolicy.from_env()
+    available = await turn.shop.call(handoff.availability, policy)
+    if available.person_available:
+        request = await turn.shop.call(handoff.request_handoff, turn.conversation_id, turn.heard.channel, reason)
+        turn.done(goal="handoff")
+        turn.say(lead + HANDING_OVER.format(wait=handoff.describe_wait(request.estimated_wait)))
+        turn.pause = True
+        return
+    why = OUTSIDE_HOURS.format(hours=available.hours.describe()) if available.status == "outside_hours" else NO_AGENT_ONLINE
+    turn.ask(Question("handoff", "confirm", (LEAVE_MESSAGE, NO_THANKS)), f"{lead}{why} {OFFER_MESSAGE}")
+
+
+def ask_for_message(turn: Turn) -> None:
+    turn.ask(Question("message", "text"), ASK_MESSAGE)
+
+
+async def take_message(turn: Turn) -> None:
+    """The shopper's words are the message: agents read them in the console (they are in the transcript)."""
+    await turn.shop.call(handoff.leave_message, turn.conversation_id, turn.heard.channel)
+    policy = handoff.HandoffPolicy.from_env()
+    available = await turn.shop.call(handoff.availability, policy)
+    when = ""
+    if available.status == "outside_hours" and available.next_opening is not None:
+        when = " from " + available.next_opening.strftime("%A %H:%M").replace(" 0", " ")
+    turn.done(goal="message")
+    turn.say(MESSAGE_TAKEN.format(when=when))
+
+
+async def answer(turn: Turn, question: Question) -> bool:
+    if question.goal == "message":
+        if turn.heard.tapped or not turn.text.strip():
+            return False
+        await take_message(turn)
+        return True
+    said = None if turn.heard.tapped else yes_or_no(turn.text)
+    if turn.heard.intent == "leave_message" and turn.heard.tapped or said is True:
+        ask_for_message(turn)
+        return True
+    if turn.heard.intent == "deny" and turn.heard.tapped or said is False:
+        turn.done()
+        turn.say("OK. Anything else I can help with?")
+        return True
+    return False

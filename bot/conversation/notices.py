@@ -1,0 +1,66 @@
+"""News pushed into a conversation from outside: the order is ready, a reminder, a payment landed or failed,
+a refund, a hold that ran out. The bot server triggers an EXTERNAL_ intent with the order reference; the text
+is composed now (today's hours, the hold) and said on the conversation's own channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from bot.conversation.turn import Turn
+from bot.domain.orders import OrderNotFound
+from bot.replies.checkout import (
+    format_hold_expired,
+    format_payment_failed,
+    format_payment_received,
+    format_payment_refunded,
+)
+from bot.replies.orders import format_order_event
+from bot.services.orders import order_status
+from bot.services.pickup_alerts import KIND_BY_INTENT, pickup_notice
+from bot.services.stores import store_details
+
+log = logging.getLogger(__name__)
+PAYMENT_INTENTS = frozenset(
+    {"EXTERNAL_payment_received", "EXTERNAL_payment_failed", "EXTERNAL_payment_refunded", "EXTERNAL_hold_expired"}
+)
+
+
+def is_notice(intent: str | None) -> bool:
+    return bool(intent) and intent.startswith("EXTERNAL_")  # type: ignore[union-attr]
+
+
+async def tell(turn: Turn) -> None:
+    """Says the notice; an order that no longer needs it (or an unknown one) gets nothing."""
+    intent = turn.heard.intent or ""
+    reference = turn.heard.entity("order_reference")
+    if not reference:
+        log.warning("notice %s without an order reference", intent)
+        return
+    try:
+        if intent in PAYMENT_INTENTS:
+            text = await _payment_text(turn, intent, reference)
+        elif intent in KIND_BY_INTENT:
+            notice = await turn.shop.call(pickup_notice, reference, datetime.now(timezone.utc))
+            text = format_order_event(KIND_BY_INTENT[intent], notice)
+        else:
+            log.warning("unexpected notice intent %r", intent)
+            return
+    except OrderNotFound:
+        log.warning("notice %s for unknown order %r", intent, reference)
+        return
+    if text:
+        turn.say(text)
+
+
+async def _payment_text(turn: Turn, intent: str, reference: str) -> str:
+    order = await turn.shop.call(order_status, reference)
+    if intent == "EXTERNAL_payment_received":
+        details = await turn.shop.call(store_details, order.store_id)
+        return format_payment_received(order, f"{details.address}, {details.postcode}")
+    if intent == "EXTERNAL_payment_failed":
+        return format_payment_failed(order)
+    if intent == "EXTERNAL_payment_refunded":
+        return format_payment_refunded(order)
+    return format_hold_expired(order)

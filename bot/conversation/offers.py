@@ -1,0 +1,92 @@
+"""What the assistant offers next: a short list of products to pick from, and where else to reserve.
+
+An offer is a question with `soft` set: a one-word answer ("yes", "2", "didsbury") takes it up, and
+anything else simply moves on (the assistant does not come back to an offer the shopper ignored).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot.conversation.heard import payload
+from bot.conversation.state import MAX_LISTED, Button, Question
+from bot.conversation.turn import Turn
+from bot.domain.money import format_price_range
+from bot.services.inventory import StockAnswer
+from bot.services.search import ProductHit, search_products
+
+SOFT = {"soft": True}
+
+
+def after_stock_answer(turn: Turn, answer: StockAnswer, text: str) -> None:
+    """The stock answer, then one tap (or "yes") to reserve here, or at the nearest store that has it."""
+    if answer.in_stock:
+        buttons = (Button("Reserve it", payload("reserve_item")),)
+        data = {**SOFT, "again": f"Shall I reserve it at {answer.store.name}?"}
+        turn.state = turn.state.asking(Question("reserve_offer", "confirm", buttons, data=data))
+        turn.say(text, buttons)
+        return
+    here = answer.store
+    buttons = tuple(
+        Button(f"Reserve at {entry.store.name}", payload("reserve_item", store=entry.store.store_id)) for entry in answer.nearby
+    )
+    if answer.available_here > 0:  # fewer than asked for here: those few are an option too
+        mine = Button(f"Reserve {answer.available_here} at {here.name}",
+                      payload("reserve_item", store=here.store_id, quantity=answer.available_here))
+        buttons = (mine,) + buttons
+    if not buttons:
+        turn.say(text)
+        return
+    again = f"Shall I reserve it at {answer.nearby[0].store.name}?" if answer.nearby else f"Shall I reserve {answer.available_here} at {here.name}?"
+    data = {**SOFT, "stores": [e.store.store_id for e in answer.nearby], "here": here.store_id,
+            "here_available": answer.available_here, "again": again}
+    turn.state = turn.state.asking(Question("reserve_there", "store", buttons, data=data))
+    turn.say(text, buttons)
+
+
+def _hit_title(hit: ProductHit) -> str:
+    return hit.name
+
+
+def _hit_line(number: int, hit: ProductHit) -> str:
+    price = format_price_range(hit.price_min_minor, hit.price_max_minor, hit.currency)
+    if hit.available <= 0:
+        stock = "out of stock right now"
+    elif hit.store_name:
+        stock = f"{hit.available} at {hit.store_name}"
+    else:
+        stock = f"in stock at {hit.stores_with_stock} store{'s' if hit.stores_with_stock != 1 else ''}"
+    return f"{number}. {hit.name} – {price}, {stock}"
+
+
+async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
+    """Vague requests ("waterproof jackets", "tent for 4 people", "something under £50"): a short list.
+
+    Returns False when the catalogue has nothing for the words, so the caller can ask instead.
+    """
+    text = text if text is not None else turn.text
+    if not text:
+        return False
+    found = await turn.shop.call(search_products, text, turn.state.focus.store, MAX_LISTED)
+    if not found.hits:
+        return False
+    hits = found.hits
+    buttons = tuple(Button(_hit_title(hit), payload("inform", product=hit.product_id)) for hit in hits)
+    lines = "\n".join(_hit_line(number, hit) for number, hit in enumerate(hits, start=1))
+    lead = f"Here's what I found{found.described}:" if len(hits) > 1 else f"I found one{found.described}:"
+    if found.cheapest_instead:  # "stocking fillers under a tenner": nothing is, so the cheapest things
+        lead = f"Sorry, I couldn't find anything{found.described}. The cheapest things we have:"
+    tail = "Which one would you like?" if len(hits) > 1 else "Want that one?"
+    superlative = found.best_first
+    turn.state = replace(turn.state, listed=buttons)
+    data = {"then": goal, "prices": [hit.price_min_minor for hit in hits], "query": text,
+            "colours": [list(hit.colours) for hit in hits]}
+    if len(hits) == 1 or superlative:
+        # The one product found, or "the cheapest rucksack" itself, is in focus ("how big is it?"), and the
+        # list is an offer: asking something else moves on.
+        turn.state = turn.state.with_focus(product=hits[0].product_id, colour=None, size=None)
+        data["soft"] = True
+    question = Question("pick", "product", buttons, data=data)
+    # The list itself numbers the products, so SMS gets no second numbered list of the same names.
+    turn.ask(question, f"{lead}\n{lines}\n{tail}", show_options=not turn.on_phone)
+    return True

@@ -1,0 +1,86 @@
+"""One turn of the conversation: what the shopper sent, the state, and what the assistant says back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Sequence
+
+from bot.conversation.heard import Heard
+from bot.conversation.state import Button, DialogueState, Question
+from bot.shop import Shop
+
+PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
+WEB_CHANNEL = "webchat"
+
+
+@dataclass(frozen=True)
+class Say:
+    """One message from the assistant, with the choices it offers as buttons."""
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    replies: tuple[Say, ...]
+    state: DialogueState
+    pause: bool = False  # a person takes over: the assistant stays silent until they hand back
+
+
+@dataclass
+class Turn:
+    """The working state of one turn; capability modules read `heard`, change `state` and `say` things."""
+
+    shop: Shop
+    heard: Heard
+    state: DialogueState
+    replies: list[Say] = field(default_factory=list)
+    pause: bool = False
+    asked: bool = False  # this turn asked a question of its own (so the interrupted one waits)
+    facts: dict[str, Any] = field(default_factory=dict)  # lookups made once per turn (e.g. the catalogue parse)
+
+    @property
+    def text(self) -> str:
+        return self.heard.text
+
+    @property
+    def conversation_id(self) -> str:
+        return self.heard.conversation_id
+
+    @property
+    def on_phone(self) -> bool:
+        """SMS and WhatsApp: no buttons (options are numbered), and the chat is the shopper's phone."""
+        return self.heard.channel in PHONE_CHANNELS
+
+    @property
+    def on_web(self) -> bool:
+        return self.heard.channel == WEB_CHANNEL
+
+    def say(self, text: str, buttons: Sequence[Button] = ()) -> None:
+        self.replies.append(Say(text, tuple(buttons)))
+
+    def ask(self, question: Question, text: str, *, show_options: bool = True, remember: str | None = None) -> None:
+        """Asks `question` and records it as what the assistant now waits for.
+
+        The same question asked again in a row counts up `asked`, so the engine can stop repeating itself.
+
+        Args:
+            remember: the wording to use when the question is asked again after an interruption
+                (default: `text`).
+        """
+        current = self.state.question
+        if current is not None and (current.goal, current.about) == (question.goal, question.about):
+            question = replace(question, asked=current.asked + 1)
+        # Kept so the question can be asked again after an interruption ("Back to …").
+        question = replace(question, data={**question.data, "text": remember or text})
+        self.state = self.state.asking(question)
+        self.asked = True
+        self.say(text, question.options if show_options else ())
+
+    def done(self, **last: Any) -> None:
+        """The pending question is answered: nothing waits any more; `last` records what was done."""
+        self.state = replace(self.state, question=None, last=dict(last) if last else self.state.last)
+
+    def outcome(self) -> Outcome:
+        return Outcome(tuple(self.replies), self.state, self.pause)

@@ -1,0 +1,68 @@
+"""Checkout and orders through the engine: typed choices and confirmations work like the buttons."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.services.inventory import set_on_hand
+from bot.services.orders import orders_for_conversation
+from bot.shop import Shop
+from tests.bot.conversation.chat import Chat
+
+
+@pytest.fixture
+async def with_basket(catalog_shop: Shop) -> Chat:
+    for store in ("arndale", "trafford", "stockport"):
+        catalog_shop.run(set_on_hand, store, "FS-ACC-BEA-GRY-OS", 20)
+    chat = Chat(catalog_shop)
+    await chat.say("reserve a grey beanie at arndale", "reserve_item")
+    return chat
+
+
+def orders(chat: Chat) -> list[tuple[str, str, str]]:
+    return [(o.store_id, o.payment_method, o.status) for o in chat.shop.run(orders_for_conversation, chat.conversation_id)]
+
+
+@pytest.mark.parametrize("typed", ["pay at pickup", "Pay at pickup", "pay at the till", "i'll pay in store", "2"])
+async def test_typed_pay_at_pickup_places_a_pay_at_pickup_order(with_basket: Chat, typed: str) -> None:
+    asked = await with_basket.say("checkout", "place_order")
+    assert "How would you like to pay?" in asked and with_basket.buttons == ["Pay now by link", "Pay at pickup"]
+    placed = await with_basket.say(typed)
+    assert "pickup code" in placed and "http" not in placed
+    assert orders(with_basket) == [("arndale", "at_pickup", "pending_payment")]
+
+
+async def test_a_question_at_the_payment_choice_is_answered_and_places_nothing(with_basket: Chat) -> None:
+    await with_basket.say("checkout", "place_order")
+    answer = await with_basket.say("how long will you hold it if i dont pay now", "faq", 0.8, faq=("faq/hold_time", 0.9))
+    assert "2 hours" in answer and "Back to your order" in answer
+    assert orders(with_basket) == []
+
+
+async def test_trafford_takes_only_the_link(with_basket: Chat) -> None:
+    await with_basket.say("actually collect at trafford", "choose_store")
+    assert with_basket.buttons == ["Pay now by link"]
+    said = await with_basket.say("pay at pickup")
+    assert said.startswith("Trafford Centre only takes payment online")
+    placed = await with_basket.say("ok link then")
+    assert "/pay/" in placed and orders(with_basket) == [("trafford", "link", "pending_payment")]
+
+
+async def test_typed_yes_confirms_a_cancellation_and_no_keeps_the_order(with_basket: Chat) -> None:
+    await with_basket.say("checkout", "place_order")
+    await with_basket.say("pay at pickup")
+    asked = await with_basket.say("cancel my order", "cancel_order")
+    assert asked.startswith("Cancel order FS-") and with_basket.buttons == ["Yes, cancel order", "No, keep it"]
+    kept = await with_basket.say("no wait keep it")
+    assert "kept" in kept and orders(with_basket)[0][2] == "pending_payment"
+    await with_basket.say("cancel my order", "cancel_order")
+    done = await with_basket.say("yes")
+    assert "is cancelled" in done and orders(with_basket)[0][2] == "cancelled"
+    refund = await with_basket.say("will i get a refund?", "faq", 0.8, faq=("faq/refund_timing", 0.9))
+    assert "wasn't paid" in refund
+
+
+async def test_nearest_store_with_everything(with_basket: Chat) -> None:
+    with_basket.shop.run(set_on_hand, "arndale", "FS-ACC-BEA-GRY-OS", 0)
+    said = await with_basket.say("nearest store with everything")
+    assert "has everything" in said and with_basket.buttons[0] == "Pay now by link"

@@ -1,0 +1,49 @@
+"""News pushed into the conversation (EXTERNAL_ intents): composed now, silent when no longer relevant."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot.models import StoreHours
+from bot.services import orders
+from bot.shop import Shop
+from tests.bot.conversation.chat import SMS, Chat
+from tests.bot.factories import place, seed_small_shop
+
+
+def _open_every_day(shop: Shop, store_id: str) -> None:
+    with shop.uow() as uow:
+        uow.session.add_all(StoreHours(store_id=store_id, weekday=day, opens="09:00", closes="17:30") for day in range(7))
+        uow.commit()
+
+
+async def test_order_ready_and_reminder_name_the_order_and_code(shop: Shop) -> None:
+    seed_small_shop(shop)
+    _open_every_day(shop, "leeds")
+    placed = place(shop, SMS, {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=datetime.now(timezone.utc))
+    shop.run(orders.mark_ready, placed.reference, "test")
+    chat = Chat(shop, SMS, "sms")
+    ready = await chat.notice("EXTERNAL_order_ready", order_reference=placed.reference)
+    assert ready.startswith(f"Good news: your order {placed.reference} is ready to collect from Fellside Leeds")
+    assert placed.pickup_code in ready and "Pay £89.99 when you collect." in ready
+    reminder = await chat.notice("EXTERNAL_pickup_reminder", order_reference=placed.reference)
+    assert reminder.startswith(f"A reminder: your order {placed.reference} is waiting for you")
+
+
+async def test_payment_received_says_where_to_collect(shop: Shop) -> None:
+    seed_small_shop(shop)
+    placed = place(shop, "web-1", {"JKT-NVY-M": 1}, payment_method="link")
+    said = await Chat(shop).notice("EXTERNAL_payment_received", order_reference=placed.reference)
+    assert said.startswith(f"Payment received for {placed.reference}, thank you!")
+
+
+async def test_silent_for_collected_unknown_or_missing_orders(shop: Shop) -> None:
+    seed_small_shop(shop)
+    placed = place(shop, "web-1", {"JKT-NVY-M": 1}, payment_method="at_pickup")
+    shop.run(orders.mark_ready, placed.reference, "test")
+    shop.run(orders.mark_collected, placed.reference, "test", placed.pickup_code)
+    chat = Chat(shop)
+    assert await chat.notice("EXTERNAL_hold_ending", order_reference=placed.reference) == ""
+    assert await chat.notice("EXTERNAL_order_ready", order_reference="FS-ZZZZZZ") == ""
+    assert await chat.notice("EXTERNAL_order_ready") == ""
+    assert chat.state.question is None

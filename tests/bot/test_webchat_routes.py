@@ -1,0 +1,102 @@
+"""The bot server's web chat API: the inbound door (masking, length cap) and the probe's malformed inputs."""
+
+from __future__ import annotations
+
+import uuid
+from typing import AsyncIterator
+
+import httpx
+import pytest
+from sanic import Sanic
+
+from bot.domain.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
+from bot.server.app import create_app
+from bot.services.transcript import messages_after
+from bot.shop import Shop
+from tests.support.rasa_standin import RecordingRasa
+from tests.support.sanic_server import serving
+
+WEB = "web-7f3c2a9e-0000-4000-8000-0123456789ab"
+
+
+class Chat:
+    def __init__(self, shop: Shop, base: str, rasa: RecordingRasa) -> None:
+        self.shop, self.rasa = shop, rasa
+        self.http = httpx.AsyncClient(base_url=base, timeout=30)
+
+    async def say(self, text: object, **extra: object) -> httpx.Response:
+        return await self.http.post("/chat/api/messages", json={"conversation_id": WEB, "text": text, **extra})
+
+    def transcript(self) -> list[tuple[str, str]]:
+        return [(line.author, line.text) for line in self.shop.run(messages_after, WEB)]
+
+
+@pytest.fixture
+async def chat(shop: Shop) -> AsyncIterator[Chat]:
+    rasa = RecordingRasa()
+    app = create_app(shop, name=f"webchat_test_{uuid.uuid4().hex[:8]}", run_sweeper=False)
+
+    @app.after_server_start
+    async def use_recording_rasa(app: Sanic, _loop: object) -> None:
+        await app.ctx.rasa.close()
+        app.ctx.rasa = rasa
+
+    async with serving(app) as base_url:
+        chat = Chat(shop, base_url, rasa)
+        yield chat
+        await chat.http.aclose()
+
+
+async def test_card_numbers_are_masked_before_the_transcript_and_rasa(chat: Chat) -> None:
+    reply = await chat.say("pay with 4242.4242.4242.4242 please")
+    assert reply.status_code == 200
+    assert chat.transcript() == [("user", "pay with ****.****.****.4242 please")]
+    assert chat.rasa.forwarded == [(WEB, "pay with ****.****.****.4242 please")]
+
+
+async def test_an_over_long_line_is_answered_politely_and_not_forwarded(chat: Chat) -> None:
+    reply = await chat.say("x" * (MAX_INBOUND_CHARS + 1))
+    assert (reply.status_code, reply.json()) == (200, {"status": "too_long"})
+    assert chat.transcript() == [("bot", TOO_LONG_REPLY)] and chat.rasa.forwarded == []
+
+
+async def test_a_blank_payload_is_no_payload(chat: Chat) -> None:
+    # It was forwarded, refused by Rasa, and answered 503 with a false "system is restarting".
+    reply = await chat.say("hello", payload="   ")
+    assert reply.status_code == 200
+    assert chat.rasa.forwarded == [(WEB, "hello")] and chat.transcript() == [("user", "hello")]
+
+
+async def test_lone_surrogates_are_dropped_and_a_line_of_nothing_else_is_400(chat: Chat) -> None:
+    only = await chat.http.post(
+        "/chat/api/messages", content=b'{"conversation_id": "%s", "text": "\\ud800"}' % WEB.encode(), headers={"Content-Type": "application/json"}
+    )
+    mixed = await chat.http.post(
+        "/chat/api/messages", content=b'{"conversation_id": "%s", "text": "hi\\udfff"}' % WEB.encode(), headers={"Content-Type": "application/json"}
+    )
+    assert (only.status_code, mixed.status_code) == (400, 200)
+    assert chat.transcript() == [("user", "hi")]
+
+
+@pytest.mark.parametrize("conversation_id", [WEB + "\n", " " + WEB, WEB.upper(), "web-1"])
+async def test_only_exact_web_conversation_ids_are_accepted(chat: Chat, conversation_id: str) -> None:
+    reply = await chat.http.post("/chat/api/messages", json={"conversation_id": conversation_id, "text": "hi"})
+    history = await chat.http.get("/chat/api/history", params={"conversation_id": conversation_id})
+    assert (reply.status_code, history.status_code) == (400, 400) and chat.rasa.forwarded == []
+
+
+@pytest.mark.parametrize("after", ["99999999999999999999", "²", "-1", "1e5", "18446744073709551616"])
+async def test_history_takes_any_resume_point(chat: Chat, after: str) -> None:
+    await chat.say("hello")
+    reply = await chat.http.get("/chat/api/history", params={"conversation_id": WEB, "after": after})
+    assert reply.status_code == 200
+    expected = 0 if after.isascii() and after.isdigit() else 1  # a number past every id: nothing newer
+    assert len(reply.json()["messages"]) == expected
+
+
+async def test_the_stream_starts_from_a_huge_resume_point(chat: Chat) -> None:
+    params = {"conversation_id": WEB, "after": "99999999999999999999"}
+    async with chat.http.stream("GET", "/chat/api/stream", params=params, headers={"Last-Event-ID": "99999999999999999999"}) as stream:
+        assert stream.status_code == 200
+        first = await stream.aiter_text().__anext__()
+    assert first.startswith("retry:")
