@@ -29,10 +29,10 @@ from bot.conversation.stock import SOME, ask_product, proceed
 from bot.conversation.turn import Turn
 from bot.replies import human_list
 from bot.replies.stock import option_words, size_label
-from bot.services.catalog import StoreRef, match_store
+from bot.services.catalog import match_store
 from bot.services.checkout import quantity_in
 from bot.services.inventory import check_stock, where_in_stock
-from bot.services.stores import nearest_stores
+from bot.services.stores import nearest_first
 
 _OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
 _CLOSEST = re.compile(r"\b(?:whichever|closest|nearest|closer|nearer)\b", re.I)
@@ -241,7 +241,8 @@ async def where(turn: Turn) -> None:
         return
     stores = [store for store, _ in found][:3]
     if focus.store:  # nearest to the store asked about first
-        stores = await _nearest_first(turn, focus.store, stores)
+        order = await turn.shop.call(nearest_first, focus.store, [store.store_id for store in stores])
+        stores = sorted(stores, key=lambda store: order.index(store.store_id))
     buttons = tuple(Button(f"Reserve at {store.name}", payload("reserve_item", store=store.store_id, quantity=wanted)) for store in stores)
     listed = human_list([f"{store.name} ({count})" for store, count in found if store in stores])
     data = {"soft": True, "stores": [store.store_id for store in stores], "here": focus.store or "", "here_available": 0,
@@ -249,10 +250,3 @@ async def where(turn: Turn) -> None:
     turn.done(goal=CHECK)
     turn.ask(Question("reserve_there", "store", buttons, data=data),
              f"{listed} {'has' if len(stores) == 1 else 'have'} {item}. Reserve at {stores[0].name}?")
-
-
-async def _nearest_first(turn: Turn, store_id: str, stores: list[StoreRef]) -> list[StoreRef]:
-    """`stores` nearest first to the store `store_id` (a store's name is a place too)."""
-    found = await turn.shop.call(nearest_stores, store_id.replace("-", " "), 10)
-    order = [entry.store.store_id for entry in found.stores] if found else []
-    return sorted(stores, key=lambda store: order.index(store.store_id) if store.store_id in order else 99)

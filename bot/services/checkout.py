@@ -12,9 +12,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from rapidfuzz import fuzz
-from sqlalchemy import select
 
-from bot.domain.geo import haversine_km
 from bot.domain.orders import (
     HoldPolicy,
     NotYourOrder,
@@ -22,7 +20,6 @@ from bot.domain.orders import (
     OrderStatus,
     PaymentMethod,
 )
-from bot.models import Store
 from bot.payments.base import PaymentProvider
 from bot.services.cart import CartLineView, CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
 from bot.services.identity import contact_phone_for
@@ -36,6 +33,7 @@ from bot.services.orders import (
     place_order,
 )
 from bot.services.payments import PaymentLinkView, create_payment_link, execute_refund
+from bot.services.stores import nearest_first
 from bot.services.unit_of_work import UnitOfWork, read_only
 
 
@@ -141,10 +139,8 @@ def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None, ne
     here = next((store for store in coverage if store.store_id == store_id), None)
     complete = [store for store in coverage if store.has_everything and store.store_id != store_id]
     if near is not None and len(complete) > 1:
-        places = {row.id: (row.latitude, row.longitude) for row in uow.session.execute(select(Store.id, Store.latitude, Store.longitude))}
-        if near in places:
-            origin = places[near]
-            complete.sort(key=lambda store: haversine_km(*origin, *places[store.store_id]))
+        order = nearest_first(uow, near, [store.store_id for store in complete])
+        complete.sort(key=lambda store: order.index(store.store_id))
     return OrderReview(cart=cart, here=here, store_with_everything=complete[0] if complete else None)
 
 

@@ -244,3 +244,13 @@ def nearest_stores(uow: UnitOfWork, place_text: str, limit: int = 3) -> NearestS
         key=lambda entry: (entry.distance_km, entry.store.name),
     )
     return NearestStores(name, latitude, longitude, ranked[: max(limit, 0)])
+
+
+@read_only
+def nearest_first(uow: UnitOfWork, store_id: str, store_ids: list[str]) -> list[str]:
+    """`store_ids` ordered by distance from the store `store_id` (as given when there is no such store)."""
+    places = {row.id: (row.latitude, row.longitude) for row in uow.session.execute(select(Store.id, Store.latitude, Store.longitude))}
+    if store_id not in places:
+        return list(store_ids)
+    origin = places[store_id]
+    return sorted(store_ids, key=lambda other: haversine_km(*origin, *places[other]) if other in places else float("inf"))
