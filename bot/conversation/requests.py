@@ -258,8 +258,6 @@ async def classify(turn: Turn) -> str:
         return "describe"
     if last == "cancel_missing" and _MY_ORDER.search(text):
         return "cancel"  # "cancel FS-WRONG1" - "sorry i mean my order"
-    if _CLEAR_BASKET.search(text):
-        return "clear_basket"
     if last in ("reserve", "quantity") and _NEW_QUANTITY.match(text) and not (query.product_id or query.colour):
         return "quantity"  # "make it 3" / "no, 2 is fine" right after adding some
     if _CHECKOUT.search(text) or (_COLLECT_AT.search(text) and query.store_id and not query.product_id and not wants_it(text)):

@@ -73,6 +73,7 @@ class _SearchIndex:
     vocabulary: tuple[str, ...]
     idf: dict[str, float]
     colours: dict[str, str]  # word -> catalogue colour
+    kinds: frozenset[str]  # category tokens: the words that say what kind of thing ("trousers", "jacket")
 
 
 def _tokens(text: str) -> frozenset[str]:
@@ -122,7 +123,8 @@ def _build(uow: UnitOfWork) -> _SearchIndex:
     all_colours = {colour for doc in docs.values() for colour in doc.colours}
     colour_words = {colour: colour for colour in all_colours}
     colour_words.update({synonym: target for synonym, target in _COLOUR_SYNONYMS.items() if target in all_colours})
-    return _SearchIndex(docs, postings, tagged, tuple(sorted(postings)), idf, colour_words)
+    kinds = frozenset(token for doc in docs.values() for token in doc.fields["category"])
+    return _SearchIndex(docs, postings, tagged, tuple(sorted(postings)), idf, colour_words, kinds)
 
 
 def _query_tokens(index: _SearchIndex, rest: str) -> list[tuple[str, dict[str, float]]]:
@@ -200,9 +202,8 @@ def _matching(index: _SearchIndex, rest: str, constraints: Constraints, advice: 
     complete = [pid for pid in fits if matched_words[pid] == best_count]
     candidates = complete if len(complete) > 1 else [pid for pid in fits if matched_words[pid] >= max(best_count - 1, 1)]
     # "walking jacket": short of both words, a jacket before a walking shoe. The kind of thing is the last word
-    # naming a category or a product ("waterproof trousers for walking": trousers), else the last word.
-    kinds = {token for doc in index.docs.values() for token in doc.fields["category"]}
-    head = next((matches for _word, matches in reversed(meaningful) if set(matches) & kinds), meaningful[-1][1])
+    # naming a category ("waterproof trousers for walking": trousers), else the last word.
+    head = next((matches for _word, matches in reversed(meaningful) if set(matches) & index.kinds), meaningful[-1][1])
     if best_count < len(meaningful) and (of_kind := [pid for pid in candidates if any(pid in index.postings.get(t, {}) for t in head)]):
         candidates = of_kind
     # Products named by the words ("fleeces": the two fleeces) before those that only share a category.
