@@ -207,6 +207,22 @@ def _same_word(said: str, title_word: str) -> bool:
     return said == title_word or (len(said) >= 5 and title_word.endswith(said))
 
 
+_NTH_IN = re.compile(
+    r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|sixth|6th|last)\b(\s+(?:one|ones|option|store|shop|place|branch))?", re.I
+)
+
+
+def nth_named(text: str, count: int, *, with_noun: bool = False) -> int | None:
+    """The 0-based position an ordinal inside a longer message picks among `count` things ("how much is the
+    second one", "the address of the last store"); with `with_noun`, only when a noun follows it."""
+    said = _NTH_IN.search(text.replace("’", "'"))
+    if said is None or (with_noun and not said.group(2)):
+        return None
+    word = said.group(1).lower()
+    position = count - 1 if word == "last" else _ORDINALS[word] - 1
+    return position if 0 <= position < count else None
+
+
 def pick_option(text: str, options: Sequence[Button], *, values: Sequence[str] = ()) -> Button | None:
     """The option a typed reply picks: its title or value, its number, "the second one", or a near spelling.
 
@@ -264,6 +280,7 @@ __all__ = [
     "refers_back",
     "without_leading_no",
     "last_said",
+    "nth_named",
     "without_negated",
     "words",
     "yes_or_no",

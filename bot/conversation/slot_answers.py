@@ -22,7 +22,7 @@ from bot.conversation.focus import (
 )
 from bot.conversation.heard import parse_payload
 from bot.conversation.product_info import ASKS_ABOUT_IT, describe
-from bot.conversation.reading import last_said, refers_back, titles_named, wants_it
+from bot.conversation.reading import last_said, nth_named, refers_back, titles_named, wants_it
 from bot.conversation.state import Button, Question
 from bot.conversation.stock import ask_option, ask_product, proceed
 from bot.conversation.turn import Turn
@@ -98,8 +98,6 @@ def _picked_by_price(text: str, question: Question) -> Button | None:
 
 
 _PRICE_WORDS = re.compile(r"\b(?:how much|price|prices|cost|costs)\b", re.I)
-_NTH = re.compile(r"\b(?:the\s+)?(first|second|third|fourth|fifth|1st|2nd|3rd|4th|5th|last)\s+(?:one|ones|option)\b", re.I)
-_POSITIONS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4, "last": -1}
 
 
 def _picked_by_words(text: str, question: Question) -> Button | None:
@@ -119,11 +117,8 @@ async def _describe_listed(turn: Turn, question: Question) -> None:
 
 def _picked_by_position(text: str, question: Question) -> Button | None:
     """"How much is the second one?": that product of the list, named inside a longer message."""
-    said = _NTH.search(text)
-    position = _POSITIONS[said.group(1).lower()] if said else None
-    if position is None or position >= len(question.options):
-        return None
-    return question.options[position]
+    position = nth_named(text, len(question.options), with_noun=True)
+    return None if position is None else question.options[position]
 
 
 async def _also_said(turn: Turn) -> None:

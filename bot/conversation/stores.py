@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from bot.conversation.checkout import store_named
 from bot.conversation.heard import parse_payload, payload
-from bot.conversation.reading import refers_back
+from bot.conversation.reading import nth_named, refers_back
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
 from bot.replies import distance_text, human_list
@@ -119,10 +119,6 @@ def _offered_stores(turn: Turn) -> list[str]:
     return [str(store) for store in (question.data.get("stores") or [])] if question else []
 
 
-_NTH = re.compile(r"\b(first|second|third|1st|2nd|3rd|last)\b(?:\s+(?:one|store|shop|place))?", re.I)
-_POSITIONS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "last": -1}
-
-
 def _store_just_named(turn: Turn) -> str | None:
     """"Is it open til 6?" right after a store was named as the answer: that store."""
     return str(turn.state.last["store"]) if turn.state.last.get("store") and refers_back(turn.text or "") else None
@@ -130,16 +126,15 @@ def _store_just_named(turn: Turn) -> str | None:
 
 def offered_store_at(turn: Turn) -> str | None:
     """"The address of the second one": that store among the stores just offered (pending or interrupted)."""
-    said = _NTH.search(turn.text or "")
     question = turn.state.question or (turn.state.suspended[-1] if turn.state.suspended else None)
-    if said is None or question is None:
+    if question is None:
         return None
     offered = [str(store) for store in question.data.get("stores") or []]
     if not offered:
         parsed = [parse_payload(option.payload) for option in question.options]
         offered = [entities["store"] for _, entities in filter(None, parsed) if "store" in entities]
-    position = _POSITIONS[said.group(1).lower()]
-    return offered[position] if offered and position < len(offered) else None
+    position = nth_named(turn.text or "", len(offered))
+    return None if position is None else offered[position]
 
 
 async def address(turn: Turn, store_id: str | None = None) -> None:

@@ -7,6 +7,7 @@ import pytest
 from bot.conversation.reading import (
     is_correction,
     is_escape,
+    nth_named,
     ordinal,
     pick_option,
     wants_it,
@@ -88,3 +89,11 @@ def test_wanting_it(typed: str, wanted: bool) -> None:
 def test_negated_words_are_dropped() -> None:
     assert without_negated("oops i meant salford not stockport").split() == ["oops", "i", "meant", "salford"]
     assert "boots" not in without_negated("no not the boots, the walking shoes")
+
+
+def test_an_ordinal_inside_a_longer_message_picks_a_position() -> None:
+    assert nth_named("how much is the second one", 3, with_noun=True) == 1
+    assert nth_named("whats the address of the last store", 2) == 1
+    assert nth_named("the second store please", 3) == 1
+    assert nth_named("the fourth one", 3) is None  # only three to choose from
+    assert nth_named("second hand boots?", 3, with_noun=True) is None  # no "one"/"store" after it
