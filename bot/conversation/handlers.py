@@ -26,7 +26,6 @@ from bot.replies import distance_text
 from bot.replies.checkout import local_time
 from bot.services import handoff as handoff_service
 from bot.services.checkout import find_shoppers_order
-from bot.services.orders import order_status
 from bot.services.stores import nearest_stores
 
 
@@ -82,9 +81,8 @@ async def _faq(turn: Turn) -> None:
             turn.replies[-1] = Say(f"Order {order.reference} at {order.store_name} is held for you until {held}.{pay}{lapse}")
     if topic in ("refund_timing", "returns") and last.get("goal") == "cancel" and last.get("reference"):
         # "will i get a refund?" right after cancelling: about that order, not refunds in general.
-        order = await turn.shop.call(order_status, str(last["reference"]))
-        if order.paid_at is None:
-            turn.replies[-1] = Say(f"Order {order.reference} wasn't paid, so you haven't been charged and there's nothing to refund.")
+        turn.replies.pop()
+        await orders.after_cancelling(turn)
 
 
 async def _apology(turn: Turn) -> None:
