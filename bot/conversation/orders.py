@@ -253,7 +253,7 @@ async def after_cancelling(turn: Turn) -> None:
                  "to the way you paid: it usually shows within 3-5 working days. There's nothing more to pay.")
         return
     link = " Its pay link no longer works, so nothing can be taken." if order.payment_method == "link" else ""
-    turn.say(f"That's right: order {order.reference} is cancelled and wasn't paid, so you haven't been charged and you owe nothing.{link}")
+    turn.say(f"Order {order.reference} is cancelled and wasn't paid, so you haven't been charged and you owe nothing.{link}")
 
 
 async def keep(turn: Turn) -> None:
