@@ -196,7 +196,7 @@
   // "…Pay here before Mon 7 Dec 18:00 to keep it:" reads oddly once the link is a button below it.
   function tidyPayText(body) {
     var last = body.lastChild;
-    if (last && last.nodeType === 3) last.textContent = last.textContent.replace(/\s*Pay here before ([^:]+) to keep it:\s*$/, " Please pay by $1 to keep it.");
+    if (last && last.nodeType === 3) last.textContent = last.textContent.replace(/\s*Pay here before (.+?) to keep it:\s*$/, " Please pay by $1 to keep it.");
   }
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
