@@ -113,3 +113,22 @@ def test_out_of_stock_answer_says_what_the_numbers_mean_and_offers_buttons(assis
     expect(answer.locator(".msg__text")).to_contain_text(re.compile(r"\d+ in stock, \d+\.\d km away"))
     expect(answer.get_by_role("button", name="Reserve at Didsbury")).to_be_enabled()
     page.context.close()
+
+
+def test_a_stock_answer_shows_a_product_card_with_reserve(assistant, browser: Browser) -> None:
+    stack, shop = assistant
+    shop.run(set_on_hand, "didsbury", "FS-BOOT-TRB-BRN-9", 3)
+    page, _ = open_chat(browser, stack.bot_url)
+    page.fill("#text", BOOTS_AT_DIDSBURY)
+    page.press("#text", "Enter")
+    card = page.locator(".msg--bot .product").last
+    expect(card.locator(".product__name")).to_have_text("Trailblazer Waterproof Hiking Boot (brown, UK 9)", timeout=30_000)
+    expect(card.locator(".product__price")).to_have_text("£89.99")
+    expect(card.locator(".product__meta")).to_have_text("3 in stock at Didsbury")
+    # The card's Reserve is the answer's own choice (not repeated under the card), and it works.
+    expect(page.locator(".msg--bot").last.get_by_role("button", name="Reserve it")).to_have_count(1)
+    card.get_by_role("button", name="Reserve it").click()
+    expect(page.locator(".msg--bot .msg__text").last).to_contain_text("Added. Your basket", timeout=30_000)
+    expect(card.get_by_role("button", name="Reserve it")).to_be_disabled()
+    assert_accessible(page)
+    page.context.close()

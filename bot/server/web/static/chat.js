@@ -96,7 +96,7 @@
   function buttonRow(choices) {
     var row = el("div", "msg__buttons");
     choices.forEach(function (choice) {
-      var b = el("button", "btn btn--secondary btn--small", choice.title);
+      var b = el("button", choice.primary ? "btn btn--small" : "btn btn--secondary btn--small", choice.title);
       b.type = "button";
       b.addEventListener("click", function () {
         b.setAttribute("aria-pressed", "true");
@@ -151,7 +151,7 @@
       card.appendChild(el("span", "product__name", product.name));
       card.appendChild(el("span", "product__price", product.price));
       if (product.availability) card.appendChild(el("span", "product__meta", product.availability));
-      if (product.reserve) card.appendChild(buttonRow([product.reserve]));
+      if (product.reserve) card.appendChild(buttonRow([{ title: product.reserve.title, payload: product.reserve.payload, primary: true }]));
       list.appendChild(card);
     });
     return list;
@@ -186,8 +186,15 @@
     if (cards && cards.length) tidyPayText(body);
     item.appendChild(body);
     (cards || []).forEach(function (url) { item.appendChild(payCard(url)); });
-    if (payload.custom && payload.custom.products && payload.custom.products.length) item.appendChild(productCards(payload.custom.products));
-    if (payload.buttons && payload.buttons.length) item.appendChild(buttonRow(payload.buttons));
+    var products = (payload.custom && payload.custom.products) || [];
+    var onCards = {};
+    if (products.length) {
+      item.appendChild(productCards(products));
+      products.forEach(function (p) { if (p.reserve) onCards[p.reserve.payload] = true; });
+    }
+    // A choice already on a card is not repeated under it.
+    var rest = (payload.buttons || []).filter(function (b) { return !onCards[b.payload]; });
+    if (rest.length) item.appendChild(buttonRow(rest));
     meta(item, message.created_at ? parseServerTime(message.created_at) : null);
     log.appendChild(item);
     scrollDown();
