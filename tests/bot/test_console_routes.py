@@ -254,8 +254,14 @@ async def test_take_reply_and_hand_back_a_web_conversation(console: Console) -> 
         assert back.json()["status"] == "returned"
     assert console.assistant.calls == [("pause", WEB), ("resume", WEB)]
     transcript = _transcript(shop, WEB)
-    assert transcript[:2] == [("user", "can i talk to a real person"), ("agent", "Hi, Sam here. How can I help?")]
-    assert transcript[2][0] == "bot" and transcript[2][1].startswith("You're back with the Fellside Outfitters assistant")
+    # The web shopper is told who joined and left (lines for the page; a texted shopper gets none).
+    assert transcript[:4] == [
+        ("user", "can i talk to a real person"),
+        ("bot", "Sam joined the chat"),
+        ("agent", "Hi, Sam here. How can I help?"),
+        ("bot", "Sam left the chat"),
+    ]
+    assert transcript[4][0] == "bot" and transcript[4][1].startswith("You're back with the Fellside Outfitters assistant")
     assert shop.run(handoff.open_handoff, WEB) is None
 
 
