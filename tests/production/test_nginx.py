@@ -38,9 +38,10 @@ def nginx_binary() -> str:
 
 
 @contextmanager
-def running_nginx(tmp_path: Path, rasa_ports: list[int], bot_ports: list[int]) -> Iterator[str]:
-    """nginx with deploy/nginx.conf, its upstream ports moved to the given ones; yields the public URL."""
-    public, internal = free_port(), free_port()
+def running_nginx(tmp_path: Path, rasa_ports: list[int], bot_ports: list[int], internal: int | None = None) -> Iterator[str]:
+    """nginx with deploy/nginx.conf, its upstream ports moved to the given ones (and its internal
+    listener to `internal`, if given); yields the public URL."""
+    public, internal = free_port(), internal or free_port()
     config = CONFIG.read_text()
     for default, port in (("5005", rasa_ports[0]), ("5006", rasa_ports[1]), ("5055", bot_ports[0]), ("5056", bot_ports[1])):
         config = config.replace(f"127.0.0.1:{default} ", f"127.0.0.1:{port} ")
