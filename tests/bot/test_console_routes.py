@@ -303,12 +303,14 @@ async def test_stream_sends_new_lines_with_card_numbers_masked(console: Console)
     shop = console.shop
     with shop.uow() as uow:  # a line stored unmasked by some other path
         uow.session.add(ChatMessage(conversation_id=WEB, channel="webchat", author="user", text="card 4242424242424242"))
+        # The assistant's own line is shown as written: its digits are a test card it names on purpose.
+        uow.session.add(ChatMessage(conversation_id=WEB, channel="webchat", author="bot", text="Test card: 4242 4242 4242 4242"))
         uow.commit()
     async with console.client() as sam:
         await console.login(sam)
         overview = (await sam.get("/console/api/conversation", params={"conversation_id": WEB})).json()
-        assert [m["text"] for m in overview["messages"]] == ["card ************4242"]
-        first_id = overview["messages"][0]["id"]
+        assert [m["text"] for m in overview["messages"]] == ["card ************4242", "Test card: 4242 4242 4242 4242"]
+        first_id = overview["messages"][-1]["id"]
 
         async def later_line() -> None:
             await asyncio.sleep(0.3)
