@@ -102,7 +102,7 @@ def test_figures_count_left_messages_and_real_waits(console: ServerThread, shop:
 
         page.locator("#queue .queue-item--message", has_text="please call me back").locator("button").click()
         page.click("#take")
-        expect(page.locator("#state")).to_have_text("active")
+        expect(page.locator("#state")).to_have_text("active", timeout=15_000)
         mine = page.locator("#queue .queue-item--active", has_text="please call me back")
         expect(mine).to_contain_text("waited 2 min")
         expect(page.locator("#fig-median")).to_have_text("2 min")
@@ -132,7 +132,7 @@ def test_desktop_layout_scrolls_lists_and_transcript_not_the_page(console: Serve
         expect(card).to_have_count(1)  # the linked phone, not "web visitor 00000000"
         card.locator("button").click()
         page.click("#take")
-        expect(page.locator("#state")).to_have_text("active")
+        expect(page.locator("#state")).to_have_text("active", timeout=15_000)
         expect(page.locator("#transcript .line")).to_have_count(60)
         geometry = page.evaluate(
             """() => {
@@ -173,7 +173,7 @@ def test_phone_shows_the_list_then_the_conversation(console: ServerThread, shop:
         expect(page.locator("#conversation")).to_be_visible()
         expect(page.locator("#queue")).to_be_hidden()
         page.click("#take")
-        expect(page.locator("#state")).to_have_text("active")
+        expect(page.locator("#state")).to_have_text("active", timeout=15_000)
         reply = page.locator("#reply-text").bounding_box()
         assert reply is not None and reply["y"] + reply["height"] <= PHONE["height"]
         assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]

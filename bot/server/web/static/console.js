@@ -10,14 +10,11 @@
   var timeZone = meta("time-zone") || undefined;
   var QUEUE_REFRESH_MS = 3000;
   var SEARCH_DELAY_MS = 250;
-  var SEEN_KEY = "fellside.console.seen." + myId; // conversation id -> shopper lines read
-  var ALERTS_KEY = "fellside.console.alerts." + myId;
   var current = null; // {conversationId, channel, handoff}
   var stream = null;
   var lastId = 0;
   var seen = new Set();
   var lastQueue = { queue: [], live: [] };
-  var announced = null; // handoff ids already known (null until the first refresh)
   var searchTimer = null;
 
   function $(id) { return document.getElementById(id); }
@@ -27,10 +24,6 @@
     if (className) node.className = className;
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
-  }
-
-  function readStore(key, fallback) {
-    try { return JSON.parse(localStorage.getItem(key)) || fallback; } catch (e) { return fallback; }
   }
 
   function money(minor, currency) {
@@ -82,64 +75,8 @@
 
   function notice(text) { $("notice").textContent = text || ""; }
 
-  // --- unread counts -----------------------------------------------------------------------------
-
-  function unread(item) {
-    var read = readStore(SEEN_KEY, {})[item.conversation_id] || 0;
-    return Math.max(0, (item.user_lines || 0) - read);
-  }
-
-  function markRead(conversationId, userLines) {
-    var read = readStore(SEEN_KEY, {});
-    if (read[conversationId] === userLines) return;
-    read[conversationId] = userLines;
-    localStorage.setItem(SEEN_KEY, JSON.stringify(read));
-  }
-
-  // --- alerts: opt-in sound and browser notification for newly waiting shoppers -------------------
-
-  function alertsOn() { return localStorage.getItem(ALERTS_KEY) === "on"; }
-
-  function showAlertsButton() {
-    var on = alertsOn();
-    $("alerts").setAttribute("aria-pressed", on ? "true" : "false");
-    $("alerts").textContent = on ? "Alerts on" : "Alerts off";
-  }
-
-  function beep() {
-    var Context = window.AudioContext || window.webkitAudioContext;
-    if (!Context) return;
-    var audio = new Context();
-    var tone = audio.createOscillator();
-    var gain = audio.createGain();
-    tone.frequency.value = 880;
-    gain.gain.value = 0.08;
-    tone.connect(gain).connect(audio.destination);
-    tone.start();
-    tone.stop(audio.currentTime + 0.25);
-    tone.onended = function () { audio.close(); };
-  }
-
-  function announce(item) {
-    beep();
-    if (!("Notification" in window) || Notification.permission !== "granted") return;
-    var note = new Notification("Shopper waiting: " + item.shopper, { body: item.reason_label + (item.last_message ? " - " + item.last_message : ""), tag: "handoff-" + item.handoff_id });
-    note.onclick = function () { window.focus(); openConversation(item.conversation_id); };
-  }
-
-  function announceNewcomers(queue) {
-    var waiting = queue.filter(function (item) { return item.state === "waiting" || item.state === "message"; });
-    if (announced !== null && alertsOn()) {
-      waiting.filter(function (item) { return !announced.has(item.handoff_id); }).forEach(announce);
-    }
-    announced = new Set(waiting.map(function (item) { return item.handoff_id; }));
-  }
-
-  $("alerts").addEventListener("click", function () {
-    localStorage.setItem(ALERTS_KEY, alertsOn() ? "off" : "on");
-    showAlertsButton();
-    if (alertsOn() && "Notification" in window && Notification.permission === "default") Notification.requestPermission();
-  });
+  var alerts = window.consoleAlerts(myId, function (item) { openConversation(item.conversation_id); });
+  var unread = alerts.unread, markRead = alerts.markRead, announceNewcomers = alerts.announceNewcomers;
 
   // --- queue, live conversations, search results, figures ------------------------------------------
 
@@ -294,9 +231,11 @@
     if (seen.has(line.id)) return;
     seen.add(line.id);
     lastId = Math.max(lastId, line.id);
-    var li = el("li", "line line--" + line.author);
+    var payload = line.payload || {};
+    // "Sam Taylor joined the chat" / "... left the chat" are notes about the conversation, not lines of it.
+    var li = el("li", "line line--" + (payload.event ? "note" : line.author));
     li.dataset.id = line.id;
-    var who = line.author === "user" ? "Shopper" : line.author === "bot" ? "Assistant" : "Agent";
+    var who = line.author === "user" ? "Shopper" : line.author === "bot" ? "Assistant" : (payload.agent || "Agent");
     var time = el("time", "line__meta", who + " · " + clock(line.created_at));
     time.dateTime = line.created_at;
     li.appendChild(time);
@@ -436,7 +375,6 @@
     }
   });
 
-  showAlertsButton();
   refreshQueue();
   setInterval(refreshQueue, QUEUE_REFRESH_MS);
 })();
