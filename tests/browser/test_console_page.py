@@ -241,3 +241,37 @@ def test_search_unread_counts_and_opt_in_alerts(console: ServerThread, shop: Sho
         expect(page).to_have_title("(3) Agent console")
     finally:
         context.close()
+
+
+def tab_to(page: Page, selector: str, limit: int = 60) -> None:
+    """Presses Tab until `selector` has the focus, as a keyboard-only agent would."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(selector) => document.activeElement && document.activeElement.matches(selector)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_only_agent_takes_and_answers(console: ServerThread, shop: Shop, browser: Browser) -> None:
+    shop.run(record_message, "telegram:5", "telegram", "user", "can someone help")
+    shop.run(handoff.request_handoff, "telegram:5", "telegram", handoff.ASKED_FOR_PERSON)
+    page = browser.new_page(viewport=PHONE)
+    try:
+        log_in(page, console.base_url)
+        expect(page.locator("#queue li")).to_have_count(1)
+        page.locator("body").focus()
+        tab_to(page, "#queue .queue-item__open")
+        page.keyboard.press("Enter")
+        expect(page.locator("#conversation")).to_be_visible()
+        tab_to(page, "#take")
+        page.keyboard.press("Enter")
+        expect(page.locator("#state")).to_have_text("active", timeout=15_000)
+        expect(page.locator("#reply-text")).to_be_focused()  # taking puts the cursor in the reply box
+        page.keyboard.type("Hello, Sam here")
+        page.keyboard.press("Enter")
+        expect(page.locator("#transcript .line--agent .line__text").last).to_have_text("Hello, Sam here")
+        tab_to(page, "#back")
+        page.keyboard.press("Enter")
+        expect(page.locator("#queue .queue-item__open")).to_be_focused()
+    finally:
+        page.close()

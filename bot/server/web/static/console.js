@@ -333,9 +333,8 @@
     return post(path, body).then(function (result) {
       if (result.status >= 400) notice(result.data.error || ("failed: " + result.data.status));
       else if (done) notice(done(result.data));
-      loadConversation(current.conversationId);
       refreshQueue();
-      return result;
+      return loadConversation(current.conversationId).then(function () { return result; });
     });
   }
 
