@@ -195,7 +195,7 @@ def list_queue(uow: UnitOfWork, *, now: datetime | None = None) -> list[QueueIte
 def live_conversations(
     uow: UnitOfWork, *, now: datetime | None = None, within: timedelta = LIVE_WITHIN, limit: int = 20
 ) -> list[LiveConversation]:
-    """Conversations with recent messages and no open handoff, newest first: ones an agent may take over."""
+    """Conversations with recent messages and no open handoff or left message, newest first: ones an agent may take over."""
     now = now or utc_now()
     latest = (
         select(ChatMessage.conversation_id, func.max(ChatMessage.id).label("last_id"))
@@ -203,7 +203,8 @@ def live_conversations(
         .group_by(ChatMessage.conversation_id)
         .subquery()
     )
-    open_conversations = select(HandoffSession.conversation_id).where(HandoffSession.state.in_(OPEN_STATES))
+    # A left message is in the queue already: listing it here too showed the same shopper twice.
+    open_conversations = select(HandoffSession.conversation_id).where(HandoffSession.state.in_((*OPEN_STATES, MESSAGE)))
     rows = uow.session.scalars(
         select(ChatMessage)
         .join(latest, ChatMessage.id == latest.c.last_id)

@@ -291,6 +291,8 @@ def test_live_conversations_exclude_those_already_with_people(shop: Shop) -> Non
     shop.run(record_message, WEB, "webchat", "user", "hello")
     shop.run(record_message, SMS, "sms", "user", "hi there")
     shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON)
+    shop.run(record_message, "telegram:42", "telegram", "user", "call me back please")
+    shop.run(handoff.leave_message, "telegram:42", "telegram")  # in the queue already
     live = shop.run(handoff_reports.live_conversations)
     assert [(c.conversation_id, c.channel, c.last_message) for c in live] == [(WEB, "webchat", "hello")]
 
