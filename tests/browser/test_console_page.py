@@ -193,6 +193,7 @@ def test_search_unread_counts_and_opt_in_alerts(console: ServerThread, shop: Sho
     with shop.uow() as uow:  # spoke days ago: not in the live list, found only by searching
         uow.session.execute(update(ChatMessage).where(ChatMessage.conversation_id == old_web).values(created_at=datetime(2026, 1, 2, 10, 0)))
         uow.commit()
+    shop.run(record_message, "sms:+447700900444", "sms", "user", "just browsing")
     shop.run(record_message, "telegram:9", "telegram", "user", "hello?")
     shop.run(handoff.request_handoff, "telegram:9", "telegram", handoff.ASKED_FOR_PERSON)
     context = browser.new_context(viewport=DESKTOP)
@@ -212,6 +213,9 @@ def test_search_unread_counts_and_opt_in_alerts(console: ServerThread, shop: Sho
         log_in(page, console.base_url)
         waiting = page.locator("#queue li", has_text="hello?")
         expect(waiting.locator(".unread")).to_have_text("1")
+        browsing = page.locator("#live li", has_text="just browsing")
+        expect(browsing).to_have_count(1)
+        expect(browsing.locator(".unread")).to_have_count(0)  # nobody asked for a person: not "unread"
         for query in (order.reference, "07700 900321", order.reference.lower()[-4:]):
             page.fill("#search", query)
             expect(page.locator("#results li")).to_have_count(1)

@@ -13,8 +13,12 @@ window.consoleAlerts = function (agentId, openItem) {
     try { return JSON.parse(localStorage.getItem(SEEN_KEY)) || {}; } catch (e) { return {}; }
   }
 
+  // Queued conversations count every line not yet read; a live one (no person asked for) only once
+  // the agent has opened it: otherwise every chat on the site would read as unread.
   function unread(item) {
-    return Math.max(0, (item.user_lines || 0) - (readSeen()[item.conversation_id] || 0));
+    var read = readSeen()[item.conversation_id];
+    if (read === undefined && !item.state) return 0;
+    return Math.max(0, (item.user_lines || 0) - (read || 0));
   }
 
   function markRead(conversationId, userLines) {
