@@ -270,3 +270,21 @@ def test_the_board_updates_without_a_reload(dashboard: ServerThread, browser: Br
     expect(page.locator("nav.tabs a").nth(1)).to_have_text("Ready 1")
     assert page.evaluate("window.__sameDocument") is True
     page.close()
+
+
+def test_an_update_waits_while_a_pickup_code_is_typed(dashboard: ServerThread, browser: Browser) -> None:
+    shop = dashboard.shop
+    ready = place(shop, "sms:+447700900301", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=datetime.now(timezone.utc))
+    shop.run(mark_store_order_ready, "leeds", ready.reference, "test", None, AlertPolicy())
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    _sign_in(page, dashboard.base_url)
+    page.get_by_role("link", name="Ready 1").click()
+    expect(page.locator("#live")).to_have_text("Live")
+    page.fill(f"#code-{ready.reference}", "AB")
+    place(shop, "sms:+447700900302", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=datetime.now(timezone.utc))
+    expect(page.locator("#board")).to_have_attribute("data-stale", "true", timeout=10_000)  # held back, not lost
+    expect(page.locator(f"#code-{ready.reference}")).to_have_value("AB")
+    page.locator("#q").focus()  # leaving the field lets the update in
+    expect(page.locator("nav.tabs a").first).to_have_text("To prepare 1")
+    expect(page.locator(f"#code-{ready.reference}")).to_have_value("AB")
+    page.close()

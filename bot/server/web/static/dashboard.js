@@ -15,7 +15,7 @@
   }
 
   function refresh() {
-    if (typing()) { pending = true; return; }
+    if (typing()) { pending = true; board().dataset.stale = "true"; return; }
     pending = false;
     fetch("/store/board" + window.location.search, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (reply) {
@@ -30,6 +30,10 @@
         var fresh = new DOMParser().parseFromString(markup, "text/html").getElementById("board");
         if (!fresh) return;
         var focused = document.activeElement && document.activeElement.id;
+        Array.prototype.forEach.call(board().querySelectorAll("input[id]"), function (input) {
+          var twin = input.value && fresh.querySelector("#" + CSS.escape(input.id));
+          if (twin) twin.value = input.value; // what was typed outlives the update
+        });
         board().replaceWith(document.adoptNode(fresh));
         if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
       })
