@@ -148,7 +148,7 @@ async def test_login_form_needs_its_csrf_token_and_the_right_password(console: C
         assert (await client.get("/console")).status_code == 200
 
 
-async def test_repeated_wrong_passwords_slow_the_guessing_address_only(console: Console) -> None:
+async def test_repeated_wrong_passwords_slow_the_guessing_address_only(console: Console, frozen_login_clock: None) -> None:
     attacker, owner = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.2"}
 
     async def attempt(client: httpx.AsyncClient, password: str, headers: dict[str, str]) -> httpx.Response:
