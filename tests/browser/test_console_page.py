@@ -133,7 +133,8 @@ def test_desktop_layout_scrolls_lists_and_transcript_not_the_page(console: Serve
         card.locator("button").click()
         page.click("#take")
         expect(page.locator("#state")).to_have_text("active", timeout=15_000)
-        expect(page.locator("#transcript .line")).to_have_count(60)
+        expect(page.locator("#transcript .line:not(.line--note)")).to_have_count(60)
+        expect(page.locator("#transcript .line--note").last).to_contain_text("joined the chat")  # taking over is announced
         geometry = page.evaluate(
             """() => {
               const box = (id) => document.getElementById(id).getBoundingClientRect();
