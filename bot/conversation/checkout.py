@@ -12,6 +12,7 @@ from typing import Callable
 
 from bot.config import Settings
 from bot.conversation.heard import payload
+from bot.conversation.market import market_stores
 from bot.conversation.reading import without_negated, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
@@ -100,7 +101,7 @@ async def review(turn: Turn, store_id: str | None = None, *, pay: str | None = N
         turn.say(format_cart(result.cart))
         return
     if store_id is None:
-        stores = await turn.shop.call(list_stores)
+        stores = await market_stores(turn)
         options = [Button(s.name, payload("choose_store", store=s.store_id)) for s in stores]
         if result.store_with_everything is not None:  # the store that has it all first
             first = result.store_with_everything.store_id

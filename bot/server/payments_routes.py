@@ -8,15 +8,14 @@ pick the test outcome: they are never stored or logged (the event carries the la
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from html import escape
 from typing import Awaitable, Callable
 
 import httpx
-from babel.numbers import format_currency, get_currency_precision
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, json
 
+from bot.domain.money import format_money
 from bot.domain.orders import HoldPolicy
 from bot.payments import PROVIDER_NAMES, InvalidSignature, MalformedEvent, PaymentProvider, PaymentProviderError, ProviderNotConfigured
 from bot.payments.sandbox import SandboxProvider, card_outcome, is_sandbox_token, last4
@@ -34,12 +33,6 @@ _PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 }
-
-
-def format_money(amount_minor: int, currency: str, locale: str = "en_GB") -> str:
-    """12345, "GBP" -> "£123.45" (minor-unit exponent per currency: JPY has none)."""
-    amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
-    return format_currency(amount, currency, locale=locale)
 
 
 def _page(title: str, body: str, status: int = 200) -> HTTPResponse:

@@ -45,6 +45,7 @@ from bot.domain.orders import (
 from bot.models import AuditEntry, Inventory, OneTimeCode, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
 from bot.services.cart import CartLineView, available_expression, cart_rows
 from bot.services.identity import customer_of_conversation
+from bot.services.markets import prices_in
 from bot.services.timers import claim_due_timer, note_timer_failure
 from bot.services.unit_of_work import UnitOfWork, read_only
 
@@ -369,7 +370,10 @@ def place_order(
         raise EmptyCart()
     if customer_id is None:
         customer_id = customer_of_conversation(uow.session, conversation_id)
-    currencies = {variant.currency for _line, variant, _product in rows}
+    # Priced where it is collected: a Jakarta store sells at the Indonesian market's rupiah prices.
+    in_market = prices_in(uow, store.market_id, [line.sku for line, _variant, _product in rows])
+    unit_prices = {line.sku: in_market.get(line.sku, variant.price_minor) for line, variant, _product in rows}
+    currencies = {store.currency if line.sku in in_market else variant.currency for line, variant, _product in rows}
     if len(currencies) > 1:
         raise MixedCurrencies(currencies)
 
@@ -388,7 +392,7 @@ def place_order(
         status=OrderStatus.PENDING_PAYMENT.value,
         payment_method=method.value,
         currency=currencies.pop(),
-        total_minor=sum(variant.price_minor * line.quantity for line, variant, _product in rows),
+        total_minor=sum(unit_prices[line.sku] * line.quantity for line, _variant, _product in rows),
         pickup_code=new_pickup_code(),
         hold_expires_at=now + hold,
         channel=channel,
@@ -397,8 +401,8 @@ def place_order(
         created_at=now,
         updated_at=now,
         lines=[
-            OrderLine(sku=line.sku, quantity=line.quantity, unit_price_minor=variant.price_minor)
-            for line, variant, _product in rows
+            OrderLine(sku=line.sku, quantity=line.quantity, unit_price_minor=unit_prices[line.sku])
+            for line, _variant, _product in rows
         ],
     )
     uow.session.add(order)

@@ -1,0 +1,64 @@
+"""A market's stores are priced in its currency and offer each other, never another market's stores."""
+
+from __future__ import annotations
+
+from bot.models import Inventory
+from bot.replies.stock import format_stock_answer
+from bot.services.inventory import check_stock, set_on_hand, where_in_stock
+from bot.services.markets import market_for
+from bot.shop import Shop
+
+
+def test_jakarta_stock_is_priced_in_rupiah_and_manchester_in_pounds(catalog_shop: Shop) -> None:
+    jakarta = catalog_shop.run(check_stock, "FS-BOOT-TRB", "grand-indonesia", "Brown", "9")
+    manchester = catalog_shop.run(check_stock, "FS-BOOT-TRB", "arndale", "Brown", "9")
+
+    assert (jakarta.price_minor, jakarta.currency) == (188_900_000, "IDR")
+    assert (manchester.price_minor, manchester.currency) == (8999, "GBP")
+    assert "Rp\xa01.889.000" in format_stock_answer(jakarta, "id_ID")
+    assert "£89.99" in format_stock_answer(manchester)
+
+
+def test_alternatives_stay_inside_the_market(catalog_shop: Shop) -> None:
+    for store in ("arndale", "trafford", "didsbury", "salford-quays", "stockport", "altrincham", "grand-indonesia", "pondok-indah"):
+        catalog_shop.run(set_on_hand, store, "FS-BOOT-TRB-BRN-9", 0)
+    catalog_shop.run(set_on_hand, "kota-kasablanka", "FS-BOOT-TRB-BRN-9", 9)
+
+    arndale = catalog_shop.run(check_stock, "FS-BOOT-TRB", "arndale", "Brown", "9")
+    grand = catalog_shop.run(check_stock, "FS-BOOT-TRB", "grand-indonesia", "Brown", "9")
+
+    assert arndale.nearby == []  # Jakarta has them, but is no alternative to Manchester
+    assert [entry.store.store_id for entry in grand.nearby] == ["kota-kasablanka"]
+    assert catalog_shop.run(where_in_stock, "FS-BOOT-TRB", "Brown", "9", "gb") == []
+    assert [store.store_id for store, _ in catalog_shop.run(where_in_stock, "FS-BOOT-TRB", "Brown", "9", "id")] == ["kota-kasablanka"]
+
+
+def test_the_conversation_market_follows_store_then_language_then_default(catalog_shop: Shop) -> None:
+    assert catalog_shop.run(market_for, "pondok-indah", "en", "gb").id == "id"
+    assert catalog_shop.run(market_for, "arndale", "id", "gb").id == "gb"  # the store decides
+    assert catalog_shop.run(market_for, None, "id", "gb").id == "id"
+    assert catalog_shop.run(market_for, None, "en", "gb").id == "gb"
+    assert catalog_shop.run(market_for, None, None, "id").id == "id"
+
+
+def test_stock_numbers_are_the_jakarta_stores_own(catalog_shop: Shop) -> None:
+    with catalog_shop.uow() as uow:
+        row = uow.session.get(Inventory, ("pondok-indah", "FS-BOOT-TRB-BRN-9"))
+        expected = row.on_hand - row.reserved - (row.safety_buffer if row.safety_buffer is not None else 0)
+    assert catalog_shop.run(check_stock, "FS-BOOT-TRB", "pondok-indah", "Brown", "9").available_here == max(0, expected)
+
+
+def test_an_order_collected_in_jakarta_is_priced_and_paid_in_rupiah(catalog_shop: Shop) -> None:
+    from bot.services.cart import add_to_cart
+    from bot.services.orders import place_order
+
+    catalog_shop.run(set_on_hand, "grand-indonesia", "FS-BOOT-TRB-BRN-9", 5)
+    catalog_shop.run(add_to_cart, "jkt-1", "FS-BOOT-TRB-BRN-9", 2)
+    order = catalog_shop.run(place_order, "jkt-1", "webchat", "grand-indonesia", "link")
+
+    assert (order.currency, order.total_minor) == ("IDR", 2 * 188_900_000)
+    assert [(line.unit_price_minor, line.currency) for line in order.lines] == [(188_900_000, "IDR")]
+
+    catalog_shop.run(add_to_cart, "mcr-1", "FS-BOOT-TRB-BRN-9", 1)
+    manchester = catalog_shop.run(place_order, "mcr-1", "webchat", "arndale", "link")
+    assert (manchester.currency, manchester.total_minor) == ("GBP", 8999)
