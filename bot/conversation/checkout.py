@@ -23,7 +23,7 @@ from bot.domain.orders import (
     OutOfStock,
     PaymentMethodNotOffered,
 )
-from bot.payments import provider_factory
+from bot.payments import ProviderChooser, provider_chooser, provider_factory
 from bot.payments.base import PaymentProvider, PaymentProviderError
 from bot.replies.checkout import format_cart, format_checked_out, format_review
 from bot.services.catalog import match_store
@@ -59,9 +59,9 @@ def _providers(settings: Settings) -> Callable[[str], PaymentProvider]:
     return provider_factory(settings)
 
 
-def payment_provider(turn: Turn) -> PaymentProvider:
-    settings = turn.shop.settings
-    return _providers(settings)(settings.payment_provider)
+def link_providers(turn: Turn) -> ProviderChooser:
+    """The provider of each market's pay links in this deployment (the sandbox's imitation when sandboxed)."""
+    return provider_chooser(turn.shop.settings, _providers(turn.shop.settings))
 
 
 def refund_providers(turn: Turn) -> Callable[[str], PaymentProvider]:
@@ -151,7 +151,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
     settings = turn.shop.settings
     try:
         result = await turn.shop.call(
-            check_out, payment_provider(turn), turn.conversation_id, turn.heard.channel, store_id, method,
+            check_out, link_providers(turn), turn.conversation_id, turn.heard.channel, store_id, method,
             HoldPolicy.from_settings(settings),
         )
     except PaymentMethodNotOffered:

@@ -20,6 +20,7 @@ from bot.domain.orders import (
     OrderStatus,
     PaymentMethod,
 )
+from bot.payments import ProviderChooser
 from bot.payments.base import PaymentProvider
 from bot.services.cart import CartLineView, CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
 from bot.services.identity import contact_phone_for
@@ -146,7 +147,7 @@ def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None, ne
 
 def check_out(
     uow: UnitOfWork,
-    provider: PaymentProvider,
+    provider: PaymentProvider | ProviderChooser,
     conversation_id: str,
     channel: str,
     store_id: str,
@@ -185,7 +186,7 @@ def latest_order(uow: UnitOfWork, conversation_id: str) -> OrderSummary | None:
 
 def renew_payment_link(
     uow: UnitOfWork,
-    provider: PaymentProvider,
+    provider: PaymentProvider | ProviderChooser,
     conversation_id: str,
     channel: str,
     hold_policy: HoldPolicy,

@@ -25,7 +25,9 @@ from bot.domain.orders import (
 )
 from bot.models import AuditEntry, Order, PaymentLink
 from bot.models import PaymentEvent as ProcessedEvent
+from bot.payments import ProviderChooser
 from bot.payments.base import EventKind, LinkRequest, PaymentEvent, PaymentProvider, PaymentProviderError, RefundResult
+from bot.services.markets import market_of_store
 from bot.services.orders import OrderSummary, RefundDue, as_utc, find_order, record_payment, refund_for, summarise
 from bot.services.unit_of_work import UnitOfWork
 
@@ -119,9 +121,12 @@ def _open_link(uow: UnitOfWork, order_id: int, provider: str, amount_minor: int,
 
 
 def create_payment_link(
-    uow: UnitOfWork, provider: PaymentProvider, order_reference: str, now: datetime | None = None
+    uow: UnitOfWork, provider: PaymentProvider | ProviderChooser, order_reference: str, now: datetime | None = None
 ) -> PaymentLinkView:
     """Returns the order's open pay link, creating one at the provider if there is none.
+
+    `provider` is a provider, or a chooser given the order's market's `link_provider`; either way the
+    link offers the market's payment methods (Stripe payment_method_types, Midtrans enabled_payments).
 
     Idempotent: the same order and amount give the same link while it is open. No database
     transaction is held during the provider's HTTP call. Call it through `Shop.call` from async code.
@@ -138,6 +143,9 @@ def create_payment_link(
         raise OrderNotPayable(order.reference, f"it is {order.status}")
     if as_utc(order.hold_expires_at) <= now:
         raise OrderNotPayable(order.reference, "its hold has run out")
+    market = market_of_store(uow, order.store_id)
+    if not isinstance(provider, PaymentProvider):
+        provider = provider(market.link_provider if market else None)
     existing = _open_link(uow, order.id, provider.name, order.total_minor, now)
     if existing is not None:
         return _link_view(existing, order.reference, reused=True)
@@ -152,6 +160,7 @@ def create_payment_link(
         idempotency_key=f"paylink-{reference}-{order.total_minor}-{attempt}",
         description=f"Order {reference} ({item_count} item{'s' if item_count != 1 else ''})",
         customer_ref=str(order.customer_id) if order.customer_id is not None else None,
+        payment_methods=market.payment_methods if market else (),
     )
     uow.rollback()  # end the read transaction: never hold a database lock across an HTTP call
     created = provider.create_link(request)
