@@ -165,7 +165,7 @@ class SandboxMidtransProvider(PaymentProvider):
             "status_message": "midtrans payment notification",
             "status_code": status_code,
             "signature_key": signature_key(provider_ref, status_code, gross_amount, self._key),
-            "payment_type": payment_type,
+            "payment_type": "bank_transfer" if payment_type.endswith("_va") else payment_type,  # as Midtrans names VAs
             "order_id": provider_ref,
             "merchant_id": "SANDBOX",
             "gross_amount": gross_amount,

@@ -18,7 +18,14 @@ from sanic.response import HTTPResponse, html, json
 from bot.domain.money import format_money
 from bot.domain.orders import HoldPolicy
 from bot.payments import PROVIDER_NAMES, InvalidSignature, MalformedEvent, PaymentProvider, PaymentProviderError, ProviderNotConfigured
-from bot.payments.sandbox import SandboxProvider, card_outcome, is_sandbox_token, last4
+from bot.payments.sandbox import (
+    SandboxMidtransProvider,
+    SandboxProvider,
+    card_outcome,
+    is_sandbox_token,
+    last4,
+    sandbox_provider_of,
+)
 from bot.services.payments import PaymentOutcome, PayPage, execute_refund, handle_payment_event, pay_page
 from bot.shop import Shop
 
@@ -56,27 +63,42 @@ def _order_table(page: PayPage) -> str:
             qty=line.quantity,
             name=escape(line.name),
             options=escape(f" ({', '.join(o for o in (line.colour, line.size) if o)})") if (line.colour or line.size) else "",
-            amount=escape(format_money(line.line_total_minor, order.currency)),
+            amount=escape(format_money(line.line_total_minor, order.currency, page.locale)),
         )
         for line in order.lines
     )
-    total = escape(format_money(page.link.amount_minor, page.link.currency))
+    total = escape(format_money(page.link.amount_minor, page.link.currency, page.locale))
     return (
         f"<p>Order <strong>{escape(order.reference)}</strong> · collect from {escape(order.store_name)}</p>"
         f"<table>{rows}<tr><td><strong>Total</strong></td><td class='n'><strong>{total}</strong></td></tr></table>"
     )
 
 
+CARD_METHODS = frozenset({"card", "credit_card"})
+
+
+def _method_choice(page: PayPage) -> str:
+    """The market's payment methods as the provider's page would offer them (cards need a number)."""
+    if not page.methods:
+        return ""
+    options = "".join(
+        f"<label><input type='radio' name='method' value='{escape(method)}'{' checked' if position == 0 else ''}> {escape(name)}</label><br>"
+        for position, (method, name) in enumerate(page.methods)
+    )
+    return f"<fieldset><legend>Pay with</legend>{options}</fieldset>"
+
+
 def _pay_form(page: PayPage, error: str = "") -> HTTPResponse:
-    amount = escape(format_money(page.link.amount_minor, page.link.currency))
+    amount = escape(format_money(page.link.amount_minor, page.link.currency, page.locale))
     body = (
         _order_table(page)
         + (f"<p class='error' role='alert'>{escape(error)}</p>" if error else "")
-        + "<form method='post'><label for='card_number'>Card number</label>"
-        "<input id='card_number' name='card_number' inputmode='numeric' autocomplete='cc-number' required>"
+        + "<form method='post'>" + _method_choice(page) + "<label for='card_number'>Card number</label>"
+        "<input id='card_number' name='card_number' inputmode='numeric' autocomplete='cc-number'"
+        f"{'' if page.methods and page.methods[0][0] not in CARD_METHODS else ' required'}>"
         f"<button type='submit'>Pay {amount}</button></form>"
         "<p class='note'>Sandbox payments: no real money moves. Test cards: "
-        "4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.</p>"
+        "4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined; any other method succeeds.</p>"
     )
     return _page("Pay for your order", body, status=400 if error else 200)
 
@@ -92,20 +114,20 @@ def _closed_page(page: PayPage) -> HTTPResponse:
     return _page(title, _order_table(page) + f"<p>{escape(text)}</p>", status=200 if page.reason == "paid" else 410)
 
 
-def _local_webhook_url(request: Request) -> str:
+def _local_webhook_url(request: Request, provider_name: str) -> str:
     """The sandbox webhook on this very server, reached over the socket the shopper came in on."""
     sockname = request.conn_info.sockname if request.conn_info else None
     host, port = (sockname[0], sockname[1]) if isinstance(sockname, tuple) else ("127.0.0.1", request.port)
     if ":" in host:  # IPv6
         host = f"[{host}]"
-    return f"http://{host}:{port}/webhooks/payments/sandbox"
+    return f"http://{host}:{port}/webhooks/payments/{provider_name}"
 
 
 def build_payments_blueprint(
     shop: Shop,
     provider_factory: ProviderFactory,
     notify: Notify,
-    sandbox_webhook_url: str | None = None,
+    sandbox_webhook_base: str | None = None,
 ) -> Blueprint:
     """The pay page and webhook routes.
 
@@ -114,21 +136,36 @@ def build_payments_blueprint(
         provider_factory: provider by name ("sandbox", "stripe"); may raise ProviderNotConfigured.
         notify: awaited with every outcome that has something to tell the shopper (payment received,
             failed, or refunded); the server wires it to Rasa's trigger_intent.
-        sandbox_webhook_url: where the sandbox pay page posts its signed webhook; by default this
-            same server, over the local socket the pay request arrived on.
+        sandbox_webhook_base: the server the sandbox pay page posts its signed webhooks to
+            (`<base>/webhooks/payments/<sandbox provider>`); by default this same server, over the
+            local socket the pay request arrived on.
     """
     blueprint = Blueprint("payments")
     hold_policy = HoldPolicy.from_settings(shop.settings)
 
-    def sandbox() -> SandboxProvider:
-        provider = provider_factory("sandbox")
-        assert isinstance(provider, SandboxProvider)
-        return provider
-
     async def load_page(token: str) -> PayPage | None:
         if not is_sandbox_token(token):
             return None
-        return await shop.call(pay_page, "sandbox", token)
+        return await shop.call(pay_page, sandbox_provider_of(token), token)
+
+    def signed_payment(page: PayPage, method: str, card_last4: str | None) -> tuple[str, bytes, dict[str, str]]:
+        """The webhook the imitated provider would send for this payment: (provider, body, headers)."""
+        provider = provider_factory(page.link.provider)
+        if isinstance(provider, SandboxMidtransProvider):
+            body, headers = provider.notification(
+                page.link.provider_ref, page.order.reference, page.link.amount_minor, "settlement", method, card_last4
+            )
+            return provider.name, body, headers
+        assert isinstance(provider, SandboxProvider)
+        body, headers = provider.checkout_event(
+            "checkout.session.completed",
+            provider_ref=page.link.provider_ref,
+            order_reference=page.order.reference,
+            amount_minor=page.link.amount_minor,
+            currency=page.link.currency,
+            card_last4=card_last4,
+        )
+        return provider.name, body, headers
 
     @blueprint.get("/pay/<token:str>")
     async def show_pay_page(request: Request, token: str) -> HTTPResponse:
@@ -144,22 +181,23 @@ def build_payments_blueprint(
             return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404)
         if not page.payable:
             return _closed_page(page)
-        card_number = request.form.get("card_number", "") if request.form else ""
-        outcome = card_outcome(card_number)
-        if outcome == "declined":
-            return _pay_form(page, "Your card was declined. Try another card.")
-        if outcome != "succeeded":
-            return _pay_form(page, "That is not a sandbox test card; see the note below.")
-        body, headers = sandbox().checkout_event(
-            "checkout.session.completed",
-            provider_ref=page.link.provider_ref,
-            order_reference=page.order.reference,
-            amount_minor=page.link.amount_minor,
-            currency=page.link.currency,
-            card_last4=last4(card_number),
-        )
-        del card_number  # nothing below may see it
-        target = sandbox_webhook_url or _local_webhook_url(request)
+        form = request.form or {}
+        offered = [method for method, _name in page.methods]
+        method = (form.get("method") or offered[0]) if offered else "card"  # no market: cards, as before
+        if method not in offered and offered:
+            return _pay_form(page, "Choose one of the payment methods below.")
+        card_last4 = None
+        if method in CARD_METHODS:
+            card_number = form.get("card_number", "")
+            outcome = card_outcome(card_number)
+            if outcome == "declined":
+                return _pay_form(page, "Your card was declined. Try another card.")
+            if outcome != "succeeded":
+                return _pay_form(page, "That is not a sandbox test card; see the note below.")
+            card_last4 = last4(card_number)
+            del card_number  # nothing below may see it
+        provider_name, body, headers = signed_payment(page, method, card_last4)
+        target = f"{sandbox_webhook_base.rstrip('/')}/webhooks/payments/{provider_name}" if sandbox_webhook_base else _local_webhook_url(request, provider_name)
         try:
             async with httpx.AsyncClient(timeout=30) as client:
                 response = await client.post(target, content=body, headers=headers)

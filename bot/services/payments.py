@@ -23,7 +23,7 @@ from bot.domain.orders import (
     PaymentMethod,
     judge_payment,
 )
-from bot.models import AuditEntry, Order, PaymentLink
+from bot.models import AuditEntry, Order, PaymentLink, Store
 from bot.models import PaymentEvent as ProcessedEvent
 from bot.payments import ProviderChooser
 from bot.payments.base import EventKind, LinkRequest, PaymentEvent, PaymentProvider, PaymentProviderError, RefundResult
@@ -86,6 +86,8 @@ class PayPage:
     order: OrderSummary
     payable: bool
     reason: str  # "open", "paid", "refunded", "expired", "closed"
+    locale: str = "en_GB"  # the collecting store's, for amounts
+    methods: tuple[tuple[str, str], ...] = ()  # the market's (method id, name shown), in its order
 
 
 def _utcnow() -> datetime:
@@ -327,4 +329,10 @@ def pay_page(uow: UnitOfWork, provider_name: str, provider_ref: str, now: dateti
         reason = "closed"
     else:
         reason = "open"
-    return PayPage(link=_link_view(link, order.reference, reused=True), order=summarise(uow, order), payable=reason == "open", reason=reason)
+    market = market_of_store(uow, order.store_id)
+    store = uow.session.get(Store, order.store_id)
+    return PayPage(
+        link=_link_view(link, order.reference, reused=True), order=summarise(uow, order), payable=reason == "open", reason=reason,
+        locale=store.locale if store is not None else "en_GB",
+        methods=tuple(zip(market.payment_methods, market.method_names())) if market else (),
+    )
