@@ -90,6 +90,8 @@ class OrderSummary:
     ready_at: datetime | None = None
     collected_at: datetime | None = None
     cancel_reason: str | None = None
+    store_timezone: str = "Europe/London"  # times told to the shopper are the store's local times
+    store_locale: str = "en_GB"
 
 
 # What place_order returns: the order as the shopper should now see it.
@@ -224,6 +226,8 @@ def summarise(uow: UnitOfWork, order: Order) -> OrderSummary:
         ready_at=_maybe_utc(order.ready_at),
         collected_at=_maybe_utc(order.collected_at),
         cancel_reason=order.cancel_reason,
+        store_timezone=store.timezone if store else "Europe/London",
+        store_locale=store.locale if store else "en_GB",
     )
 
 

@@ -62,3 +62,35 @@ def test_an_order_collected_in_jakarta_is_priced_and_paid_in_rupiah(catalog_shop
     catalog_shop.run(add_to_cart, "mcr-1", "FS-BOOT-TRB-BRN-9", 1)
     manchester = catalog_shop.run(place_order, "mcr-1", "webchat", "arndale", "link")
     assert (manchester.currency, manchester.total_minor) == ("GBP", 8999)
+
+
+def test_the_ways_to_pay_are_the_markets_own(catalog_shop: Shop) -> None:
+    from bot.conversation.support import faq_answer
+    from bot.services.markets import find_market
+
+    settings = catalog_shop.settings
+    jakarta = catalog_shop.run(find_market, "id")
+    answer = faq_answer("payment_methods", settings, jakarta)
+    assert answer is not None and "QRIS, GoPay, ShopeePay" in answer and "Klarna" not in answer
+    # Manchester keeps the retailer's own wording, with or without a market known.
+    assert faq_answer("payment_methods", settings, catalog_shop.run(find_market, "gb")) == faq_answer("payment_methods", settings)
+    assert "Klarna" in (faq_answer("payment_methods", settings) or "")
+
+
+def test_a_jakarta_hold_is_told_in_jakarta_time(catalog_shop: Shop) -> None:
+    from datetime import datetime, timezone
+
+    from bot.replies.checkout import format_checked_out
+    from bot.services.cart import add_to_cart
+    from bot.services.checkout import CheckedOut
+    from bot.services.orders import place_order
+
+    catalog_shop.run(set_on_hand, "kota-kasablanka", "FS-BOOT-TRB-BRN-9", 5)
+    catalog_shop.run(add_to_cart, "jkt-2", "FS-BOOT-TRB-BRN-9", 1)
+    now = datetime(2026, 12, 8, 9, 0, tzinfo=timezone.utc)  # 16:00 in Jakarta
+    order = catalog_shop.run(place_order, "jkt-2", "sms", "kota-kasablanka", "at_pickup", now=now)
+
+    assert order.store_timezone == "Asia/Jakarta"
+    held = order.hold_expires_at.astimezone(timezone.utc).replace(tzinfo=None)
+    text = format_checked_out(CheckedOut(order=order, link=None))
+    assert f"{(held.hour + 7) % 24:02d}:{held.minute:02d}" in text  # UTC+7, not London
