@@ -10,18 +10,17 @@ Every row is validated first and the whole load is one transaction, so a bad fil
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import select
 
-from bot.domain.hours import parse_hhmm, parse_weekday
+from bot.domain.hours import parse_weekday
 from bot.domain.markets import check_payment_methods, parse_languages, parse_link_provider, parse_locale
 from bot.domain.money import whole_cash_units
 from bot.models import Inventory, Market, MarketPrice, Place, Product, Store, StoreClosure, StoreHours, Variant
+from bot.services import seed_cells as cell
 from bot.services.catalog import refresh_index
 from bot.services.unit_of_work import UnitOfWork
 
@@ -76,104 +75,6 @@ class SeedReport:
         raise KeyError(file_name)
 
 
-# --- cell converters: each raises ValueError with a message fit for the shopkeeper -------------
-
-
-def _text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value.strip()
-
-
-def _optional_text(value: str) -> str:
-    return value.strip()
-
-
-AUDIENCES = ("adults", "kids")
-
-
-def _audience(value: str) -> str:
-    cleaned = value.strip().lower() or "adults"
-    if cleaned not in AUDIENCES:
-        raise ValueError(f"must be one of {', '.join(AUDIENCES)}, got {value!r}")
-    return cleaned
-
-
-def _tags(value: str) -> str:
-    """Search keywords, separated by spaces, commas or semicolons; kept lower case, space-separated."""
-    return " ".join(dict.fromkeys(word for word in re.split(r"[\s,;]+", value.strip().lower()) if word))
-
-
-def _non_negative_int(value: str) -> int:
-    cleaned = value.strip()
-    if not cleaned.isdigit():
-        raise ValueError(f"must be a whole number of 0 or more, got {value!r}")
-    return int(cleaned)
-
-
-def _optional_non_negative_int(value: str) -> int | None:
-    return _non_negative_int(value) if value.strip() else None
-
-
-def _latitude(value: str) -> float:
-    return _bounded_float(value, -90.0, 90.0)
-
-
-def _longitude(value: str) -> float:
-    return _bounded_float(value, -180.0, 180.0)
-
-
-def _bounded_float(value: str, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"must be a decimal number, got {value!r}") from None
-    if not low <= number <= high:
-        raise ValueError(f"must be between {low:g} and {high:g}, got {value!r}")
-    return number
-
-
-def _boolean(value: str) -> bool:
-    cleaned = value.strip().lower()
-    if cleaned in {"true", "yes", "1", "y"}:
-        return True
-    if cleaned in {"false", "no", "0", "n"}:
-        return False
-    raise ValueError(f"must be true or false, got {value!r}")
-
-
-def _optional_time(value: str) -> str | None:
-    return parse_hhmm(value).strftime("%H:%M") if value.strip() else None
-
-
-def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"must be a date like 2026-12-25, got {value!r}") from None
-
-
-def _currency(value: str) -> str:
-    cleaned = value.strip().upper()
-    if len(cleaned) != 3 or not cleaned.isalpha():
-        raise ValueError(f"must be a 3-letter ISO currency code like GBP, got {value!r}")
-    return cleaned
-
-
-def _optional_market(value: str) -> str | None:
-    return value.strip() or None
-
-
-def _timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"must be an IANA time zone like Europe/London, got {value!r}") from None
-    return value.strip()
-
-
 # --- what each file holds ------------------------------------------------------------------------
 
 
@@ -192,58 +93,58 @@ _SPECS = (
     _TableSpec(
         "markets.csv", Market, ("id",),
         {
-            "id": _text, "name": _text, "currency": _currency, "locale": parse_locale, "timezone": _timezone,
-            "languages": parse_languages, "payment_methods": _text, "link_provider": parse_link_provider,
+            "id": cell.text, "name": cell.text, "currency": cell.currency, "locale": parse_locale, "timezone": cell.timezone,
+            "languages": parse_languages, "payment_methods": cell.text, "link_provider": parse_link_provider,
         },
         required_file=False,
     ),
     _TableSpec(
         "stores.csv", Store, ("id",),
         {
-            "id": _text, "name": _text, "address": _text, "postcode": _text, "phone": _text,
-            "latitude": _latitude, "longitude": _longitude, "timezone": _timezone, "currency": _currency,
-            "locale": parse_locale, "safety_buffer": _non_negative_int, "pay_at_pickup": _boolean,
-            "market_id": _optional_market,
+            "id": cell.text, "name": cell.text, "address": cell.text, "postcode": cell.text, "phone": cell.text,
+            "latitude": cell.latitude, "longitude": cell.longitude, "timezone": cell.timezone, "currency": cell.currency,
+            "locale": parse_locale, "safety_buffer": cell.non_negative_int, "pay_at_pickup": cell.boolean,
+            "market_id": cell.optional_market,
         },
         references={"market_id": "markets.csv"},
     ),
     _TableSpec(
         "store_hours.csv", StoreHours, ("store_id", "weekday"),
-        {"store_id": _text, "weekday": parse_weekday, "opens": _optional_time, "closes": _optional_time},
+        {"store_id": cell.text, "weekday": parse_weekday, "opens": cell.optional_time, "closes": cell.optional_time},
         references={"store_id": "stores.csv"},
     ),
     _TableSpec(
         "store_closures.csv", StoreClosure, ("store_id", "day"),
-        {"store_id": _text, "day": _iso_date, "reason": _text, "opens": _optional_time, "closes": _optional_time},
+        {"store_id": cell.text, "day": cell.iso_date, "reason": cell.text, "opens": cell.optional_time, "closes": cell.optional_time},
         required_file=False, references={"store_id": "stores.csv"},
     ),
     _TableSpec(
-        "places.csv", Place, ("name",), {"name": _text, "latitude": _latitude, "longitude": _longitude},
+        "places.csv", Place, ("name",), {"name": cell.text, "latitude": cell.latitude, "longitude": cell.longitude},
         required_file=False,
     ),
     _TableSpec(
         "products.csv", Product, ("id",),
         {
-            "id": _text, "name": _text, "category": _text, "brand": _optional_text, "description": _optional_text,
-            "audience": _audience, "tags": _tags, "sleeps": _optional_non_negative_int, "volume_l": _optional_non_negative_int,
+            "id": cell.text, "name": cell.text, "category": cell.text, "brand": cell.optional_text, "description": cell.optional_text,
+            "audience": cell.audience, "tags": cell.tags, "sleeps": cell.optional_non_negative_int, "volume_l": cell.optional_non_negative_int,
         },
     ),
     _TableSpec(
         "variants.csv", Variant, ("sku",),
         {
-            "sku": _text, "product_id": _text, "colour": _optional_text, "size": _optional_text,
-            "price_minor": _non_negative_int, "currency": _currency,
+            "sku": cell.text, "product_id": cell.text, "colour": cell.optional_text, "size": cell.optional_text,
+            "price_minor": cell.non_negative_int, "currency": cell.currency,
         },
         references={"product_id": "products.csv"},
     ),
     _TableSpec(
         "market_prices.csv", MarketPrice, ("market_id", "sku"),
-        {"market_id": _text, "sku": _text, "price_minor": _non_negative_int},
+        {"market_id": cell.text, "sku": cell.text, "price_minor": cell.non_negative_int},
         required_file=False, references={"market_id": "markets.csv", "sku": "variants.csv"},
     ),
     _TableSpec(
         "inventory.csv", Inventory, ("store_id", "sku"),
-        {"store_id": _text, "sku": _text, "on_hand": _non_negative_int, "safety_buffer": _optional_non_negative_int},
+        {"store_id": cell.text, "sku": cell.text, "on_hand": cell.non_negative_int, "safety_buffer": cell.optional_non_negative_int},
         required_file=False, references={"store_id": "stores.csv", "sku": "variants.csv"},
     ),
 )
