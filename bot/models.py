@@ -66,6 +66,7 @@ class Market(Base):
 
     id = Column(String(20), primary_key=True)
     name = Column(String(80), nullable=False)
+    country = Column(String(2), nullable=False)  # ISO 3166-1 alpha-2: shoppers texting from +62 are in ID
     currency = Column(String(3), nullable=False)
     locale = Column(String(16), nullable=False)
     timezone = Column(String(64), nullable=False)

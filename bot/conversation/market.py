@@ -4,7 +4,7 @@ it?" offer, so a Manchester shopper is never offered Jakarta and the other way r
 
 from __future__ import annotations
 
-from bot.conversation.turn import Turn
+from bot.conversation.turn import PHONE_CHANNELS, Turn
 from bot.domain.markets import Market
 from bot.services.catalog import StoreRef
 from bot.services.inventory import where_in_stock
@@ -13,15 +13,11 @@ from bot.services.stores import list_stores
 
 
 async def market_of(turn: Turn) -> Market | None:
-    """The store in focus's market, else the market of the conversation's language, else the default.
-
-    The conversation's language is `state.language` when the language work sets one (ISO 639-1).
-    """
+    """The store in focus's market, else the market of the shopper's phone number, else the default."""
     if "market" not in turn.facts:
-        language = getattr(turn.state, "language", None)
-        turn.facts["market"] = await turn.shop.call(
-            market_for, turn.state.focus.store, language if isinstance(language, str) else None, turn.shop.settings.default_market
-        )
+        channel, _, address = turn.conversation_id.partition(":")
+        phone = address.removeprefix("whatsapp:") if channel in PHONE_CHANNELS else None
+        turn.facts["market"] = await turn.shop.call(market_for, turn.state.focus.store, phone, turn.shop.settings.default_market)
     return turn.facts["market"]
 
 

@@ -37,6 +37,7 @@ class Market:
 
     id: str
     name: str
+    country: str
     currency: str
     locale: str
     timezone: str
@@ -75,6 +76,14 @@ def parse_locale(value: str) -> str:
     except (ValueError, UnknownLocaleError):
         raise ValueError(f"must be a locale like en_GB or id_ID, got {value!r}") from None
     return value.strip()
+
+
+def parse_country(value: str) -> str:
+    """'id' -> 'ID': an ISO 3166-1 alpha-2 country babel knows."""
+    cleaned = value.strip().upper()
+    if len(cleaned) != 2 or cleaned not in Locale("en").territories:
+        raise ValueError(f"must be a two-letter country code like GB or ID, got {value!r}")
+    return cleaned
 
 
 def parse_link_provider(value: str) -> str:

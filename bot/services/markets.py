@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import phonenumbers
 from sqlalchemy import select
 
 from bot.domain.markets import Market
@@ -18,7 +19,7 @@ from bot.services.unit_of_work import UnitOfWork, read_only
 
 def _market(row: MarketRow) -> Market:
     return Market(
-        id=row.id, name=row.name, currency=row.currency, locale=row.locale, timezone=row.timezone,
+        id=row.id, name=row.name, country=row.country, currency=row.currency, locale=row.locale, timezone=row.timezone,
         languages=tuple(row.languages.split()), payment_methods=tuple(row.payment_methods.split()),
         link_provider=row.link_provider,
     )
@@ -42,26 +43,38 @@ def market_of_store(uow: UnitOfWork, store_id: str) -> Market | None:
 
 
 @read_only
-def market_for(uow: UnitOfWork, store_id: str | None, language: str | None, default_market: str | None) -> Market | None:
+def market_for(uow: UnitOfWork, store_id: str | None, phone: str | None, default_market: str | None) -> Market | None:
     """The market a conversation is in.
 
-    The store it is about decides; without one, the market whose own language the shopper writes
-    ("id" -> Indonesia); without that, the deployment's default market (SHOP_DEFAULT_MARKET). None when
-    the catalogue has no markets at all.
+    The store it is about decides; without one, the country of the shopper's phone number (SMS and
+    WhatsApp: +62 -> Indonesia); without that, the deployment's default market (SHOP_DEFAULT_MARKET).
+    The language does not decide: an Indonesian speaker texting a Manchester store shops in Manchester.
+    None when the catalogue has no markets at all.
     """
     if store_id:
         market = market_of_store(uow, store_id)
         if market is not None:
             return market
     markets = all_markets(uow)
-    if language:
+    country = phone_country(phone)
+    if country:
         for market in markets:
-            if market.language == language:
+            if market.country == country:
                 return market
     for market in markets:
         if market.id == default_market:
             return market
     return markets[0] if markets else None
+
+
+def phone_country(phone: str | None) -> str | None:
+    """'+6281234567890' -> 'ID'; None for anything that is not an E.164 number."""
+    if not phone or not phone.startswith("+"):
+        return None
+    try:
+        return phonenumbers.region_code_for_number(phonenumbers.parse(phone)) or None
+    except phonenumbers.NumberParseException:
+        return None
 
 
 def prices_in(uow: UnitOfWork, market_id: str | None, skus: Iterable[str]) -> dict[str, int]:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Sequence
 from sqlalchemy import select
 
 from bot.domain.hours import parse_weekday
-from bot.domain.markets import check_payment_methods, parse_languages, parse_link_provider, parse_locale
+from bot.domain.markets import check_payment_methods, parse_country, parse_languages, parse_link_provider, parse_locale
 from bot.domain.money import whole_cash_units
 from bot.models import Inventory, Market, MarketPrice, Place, Product, Store, StoreClosure, StoreHours, Variant
 from bot.services import seed_cells as cell
@@ -93,7 +93,7 @@ _SPECS = (
     _TableSpec(
         "markets.csv", Market, ("id",),
         {
-            "id": cell.text, "name": cell.text, "currency": cell.currency, "locale": parse_locale, "timezone": cell.timezone,
+            "id": cell.text, "name": cell.text, "country": parse_country, "currency": cell.currency, "locale": parse_locale, "timezone": cell.timezone,
             "languages": parse_languages, "payment_methods": cell.text, "link_provider": parse_link_provider,
         },
         required_file=False,

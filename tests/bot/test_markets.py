@@ -33,12 +33,14 @@ def test_alternatives_stay_inside_the_market(catalog_shop: Shop) -> None:
     assert [store.store_id for store, _ in catalog_shop.run(where_in_stock, "FS-BOOT-TRB", "Brown", "9", "id")] == ["kota-kasablanka"]
 
 
-def test_the_conversation_market_follows_store_then_language_then_default(catalog_shop: Shop) -> None:
-    assert catalog_shop.run(market_for, "pondok-indah", "en", "gb").id == "id"
-    assert catalog_shop.run(market_for, "arndale", "id", "gb").id == "gb"  # the store decides
-    assert catalog_shop.run(market_for, None, "id", "gb").id == "id"
-    assert catalog_shop.run(market_for, None, "en", "gb").id == "gb"
+def test_the_conversation_market_follows_store_then_phone_country_then_default(catalog_shop: Shop) -> None:
+    assert catalog_shop.run(market_for, "pondok-indah", "+447700900123", "gb").id == "id"
+    assert catalog_shop.run(market_for, "arndale", "+6281234567890", "gb").id == "gb"  # the store decides
+    assert catalog_shop.run(market_for, None, "+6281234567890", "gb").id == "id"
+    assert catalog_shop.run(market_for, None, "+447700900123", "gb").id == "gb"
+    assert catalog_shop.run(market_for, None, "+15551234567", "gb").id == "gb"  # no US market: the default
     assert catalog_shop.run(market_for, None, None, "id").id == "id"
+    assert catalog_shop.run(market_for, None, "not a phone", "gb").id == "gb"
 
 
 def test_stock_numbers_are_the_jakarta_stores_own(catalog_shop: Shop) -> None:

@@ -36,7 +36,7 @@ def test_the_demo_has_jakarta_next_to_manchester(catalog_shop: Shop) -> None:
 
 def test_a_retailer_adds_a_market_with_files_only(shop: Shop, catalog_copy: Path) -> None:
     markets = csv_rows(catalog_copy / "markets.csv")
-    markets.append({"id": "fi", "name": "Finland", "currency": "EUR", "locale": "fi_FI", "timezone": "Europe/Helsinki",
+    markets.append({"id": "fi", "name": "Finland", "country": "FI", "currency": "EUR", "locale": "fi_FI", "timezone": "Europe/Helsinki",
                     "languages": "fi sv en", "payment_methods": "card mobilepay klarna", "link_provider": "stripe"})
     write_rows(catalog_copy / "markets.csv", markets)
     folder = catalog_copy / "markets" / "fi"
@@ -63,6 +63,7 @@ def test_a_retailer_adds_a_market_with_files_only(shop: Shop, catalog_copy: Path
         ("markets.csv", {"link_provider": "paypal"}, "markets.csv, line 2: link_provider must be one of stripe, midtrans"),
         ("markets.csv", {"locale": "xx_YY"}, "markets.csv, line 2: locale must be a locale like"),
         ("markets.csv", {"languages": ""}, "markets.csv, line 2: languages must list at least one"),
+        ("markets.csv", {"country": "UK"}, "markets.csv, line 2: country must be a two-letter country code"),
         ("markets/id/stores.csv", {"currency": "GBP"}, "markets/id/stores.csv, line 2: currency GBP is not market id's IDR"),
         ("markets/id/stores.csv", {"market_id": "vn"}, "markets/id/stores.csv, line 2: market_id 'vn' is not in markets.csv"),
         ("markets/id/market_prices.csv", {"price_minor": "188900050"},

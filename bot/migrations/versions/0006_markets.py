@@ -31,6 +31,7 @@ def upgrade() -> None:
         'markets',
         sa.Column('id', sa.String(length=20), nullable=False),
         sa.Column('name', sa.String(length=80), nullable=False),
+        sa.Column('country', sa.String(length=2), nullable=False),
         sa.Column('currency', sa.String(length=3), nullable=False),
         sa.Column('locale', sa.String(length=16), nullable=False),
         sa.Column('timezone', sa.String(length=64), nullable=False),
