@@ -1,4 +1,4 @@
-"""The Midtrans provider against a fake Midtrans on loopback, and its notification check."""
+"""The Midtrans provider (through midtransclient) against a fake Midtrans on loopback, and its notification check."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def test_create_link_sends_what_snap_expects(fake: FakeMidtrans) -> None:
     assert sent["path"] == "/snap/v1/transactions"
     assert sent["headers"]["authorization"] == "Basic " + base64.b64encode(f"{SERVER_KEY}:".encode()).decode()
     assert sent["headers"]["content-type"] == "application/json" and sent["headers"]["accept"] == "application/json"
+    assert sent["headers"]["user-agent"].startswith("midtransclient-python/")  # Midtrans' own library sent it
     assert sent["json"] == {
         "transaction_details": {"order_id": "paylink-FS-7K2M9Q-377800000-0", "gross_amount": 3_778_000},  # whole rupiah
         "item_details": [{"id": "FS-7K2M9Q", "price": 3_778_000, "quantity": 1, "name": "Order FS-7K2M9Q (2 items)"}],
