@@ -1,5 +1,7 @@
 """Writes the demo's Indonesian market: three Jakarta stores (data/catalog/markets/id/*.csv).
 
+Run from the project root: `.venv/bin/python -m scripts.generate_demo_market_id`.
+
 The stores sell the same catalogue as Manchester (same products and SKUs), priced in rupiah and with
 their own stock. Prices are the GBP prices at a fixed demo rate, rounded like a Jakarta price tag
 (Rp 1.889.000). Seeded: rerunning it rewrites the same bytes. markets.csv itself is edited by hand.
@@ -11,7 +13,8 @@ import argparse
 import csv
 import random
 from pathlib import Path
-from typing import Iterable, Sequence
+
+from scripts.generate_demo_catalog import write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKET = "id"
@@ -55,17 +58,6 @@ def idr_price_minor(gbp_minor: int) -> int:
     rupiah = gbp_minor * DEMO_RATE // 100
     rupiah = max(1_000, round(rupiah / 1_000) * 1_000 - 1_000)
     return rupiah * SEN_PER_RUPIAH
-
-
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
-    count = 0
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(["" if value is None else value for value in row])
-            count += 1
-    return count
 
 
 def read_variants(catalog_dir: Path) -> list[tuple[str, int]]:

@@ -119,6 +119,17 @@ def test_new_rows_in_a_changed_csv_are_inserted(catalog_shop: Shop, catalog_copy
         ("store_hours.csv", {"weekday": "someday"}, "store_hours.csv, line 2: weekday expected a weekday"),
         ("store_hours.csv", {"closes": ""}, "store_hours.csv, line 2: give both opens and closes"),
         ("store_closures.csv", {"day": "25/12/2026"}, "store_closures.csv, line 2: day must be a date like"),
+        # markets (markets.csv and a market's own folder)
+        ("markets.csv", {"payment_methods": "card gopay"}, "markets.csv, line 2: payment_methods stripe does not offer gopay"),
+        ("markets.csv", {"link_provider": "paypal"}, "markets.csv, line 2: link_provider must be one of stripe, midtrans"),
+        ("markets.csv", {"locale": "xx_YY"}, "markets.csv, line 2: locale must be a locale like"),
+        ("markets.csv", {"languages": ""}, "markets.csv, line 2: languages must list at least one"),
+        ("markets.csv", {"country": "UK"}, "markets.csv, line 2: country must be a two-letter country code"),
+        ("markets/id/stores.csv", {"currency": "GBP"}, "markets/id/stores.csv, line 2: currency GBP is not market id's IDR"),
+        ("markets/id/stores.csv", {"market_id": "vn"}, "markets/id/stores.csv, line 2: market_id 'vn' is not in markets.csv"),
+        ("markets/id/market_prices.csv", {"price_minor": "188900050"},
+         "markets/id/market_prices.csv, line 2: price_minor 188900050 is not a whole cash amount of IDR"),
+        ("markets/id/market_prices.csv", {"sku": "FS-NOPE"}, "markets/id/market_prices.csv, line 2: sku 'FS-NOPE' is not in variants.csv"),
     ],
 )
 def test_a_bad_row_names_file_and_line_and_changes_nothing(
