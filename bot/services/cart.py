@@ -6,7 +6,7 @@ when the conversation has one, so a shopper's SMS, WhatsApp and linked web chat 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -234,6 +234,21 @@ def _view_of(uow: UnitOfWork, owner: str, conversation_id: str) -> CartView:
         currency=next(iter(currencies), None),
         item_count=sum(line.quantity for line in lines),
     )
+
+
+def priced_in(cart: CartView, prices: dict[str, int], currency: str) -> CartView:
+    """The cart at a market's prices (`prices_in`), e.g. reviewed for collection at a Jakarta store.
+
+    Unchanged when the market prices none of its SKUs; a SKU the market does not price keeps its own
+    price, so a half-priced cart would mix currencies: it is returned unchanged for place_order to refuse.
+    """
+    if not prices or any(line.sku not in prices for line in cart.lines):
+        return cart
+    lines = tuple(
+        replace(line, unit_price_minor=prices[line.sku], line_total_minor=prices[line.sku] * line.quantity, currency=currency)
+        for line in cart.lines
+    )
+    return replace(cart, lines=lines, total_minor=sum(line.line_total_minor for line in lines), currency=currency)
 
 
 def move_basket(uow: UnitOfWork, from_owner: str, to_owner: str) -> None:

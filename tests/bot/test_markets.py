@@ -96,3 +96,25 @@ def test_a_jakarta_hold_is_told_in_jakarta_time(catalog_shop: Shop) -> None:
     held = order.hold_expires_at.astimezone(timezone.utc).replace(tzinfo=None)
     text = format_checked_out(CheckedOut(order=order, link=None))
     assert f"{(held.hour + 7) % 24:02d}:{held.minute:02d}" in text  # UTC+7, not London
+
+
+def test_reviewing_a_basket_at_a_jakarta_store_prices_it_there_and_offers_only_jakarta(catalog_shop: Shop) -> None:
+    from bot.services.cart import add_to_cart
+    from bot.services.checkout import review_order
+
+    for store in ("grand-indonesia", "pondok-indah", "arndale", "trafford", "didsbury", "salford-quays", "stockport", "altrincham"):
+        catalog_shop.run(set_on_hand, store, "FS-BOOT-TRB-BRN-9", 0)
+    catalog_shop.run(set_on_hand, "kota-kasablanka", "FS-BOOT-TRB-BRN-9", 4)
+    catalog_shop.run(add_to_cart, "jkt-3", "FS-BOOT-TRB-BRN-9", 2)
+
+    review = catalog_shop.run(review_order, "jkt-3", "grand-indonesia")
+
+    assert (review.cart.currency, review.cart.total_minor) == ("IDR", 2 * 188_900_000)
+    assert review.store_with_everything is not None and review.store_with_everything.store_id == "kota-kasablanka"
+
+    catalog_shop.run(set_on_hand, "kota-kasablanka", "FS-BOOT-TRB-BRN-9", 0)
+    catalog_shop.run(set_on_hand, "stockport", "FS-BOOT-TRB-BRN-9", 9)
+    assert catalog_shop.run(review_order, "jkt-3", "grand-indonesia").store_with_everything is None  # not Stockport
+    manchester = catalog_shop.run(review_order, "jkt-3", "arndale")
+    assert (manchester.cart.currency, manchester.cart.total_minor) == ("GBP", 2 * 8999)
+    assert manchester.store_with_everything is not None and manchester.store_with_everything.store_id == "stockport"
