@@ -32,6 +32,7 @@ SECRET_HEADER = "X-Webchat-Secret"
 # \Z, not $: "$" also matches before a trailing newline, which made "web-…\n" another conversation.
 WEB_CONVERSATION_ID = re.compile(r"\Aweb-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 MAX_MESSAGE_CHARS = MAX_INBOUND_CHARS
+INBOUND_ID = re.compile(r"\A[A-Za-z0-9_.:-]{1,100}\Z")
 
 
 class WebChatOutput(CountsReplies):
@@ -134,10 +135,13 @@ class WebChatInput(InputChannel):
             if screened is None or screened.too_long or not screened.text.strip():
                 return response.json({"error": f"message must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            # The line's inbound id (its transcript row): forwarded again, it keys the same side effects.
+            message_id = body.get("message_id")
+            message_id = message_id if isinstance(message_id, str) and INBOUND_ID.match(message_id) else None
             output = WebChatOutput(buffered=True)
             # The bot server masked the line already; screening again costs little and keeps this
             # channel's door shut on its own (it is reachable by anyone holding the secret).
-            turn = on_new_message(UserMessage(screened.text, output, sender, input_channel=CHANNEL, metadata=metadata))
+            turn = on_new_message(UserMessage(screened.text, output, sender, input_channel=CHANNEL, metadata=metadata, message_id=message_id))
             try:
                 await answer_or_apologise(process_shop(), sender, turn, output)
             finally:

@@ -35,9 +35,18 @@ class RasaClient:
             )
         return self._session
 
-    async def forward_webchat(self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None) -> None:
-        """Hands a shopper's line to Rasa's web chat channel and waits until the replies are recorded."""
-        body = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
+    async def forward_webchat(
+        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None, message_id: str | None = None
+    ) -> None:
+        """Hands a shopper's line to Rasa's web chat channel and waits until the replies are recorded.
+
+        Args:
+            message_id: the line's inbound id; the same line forwarded again carries the same id, so its
+                side effects are not done twice (bot.services.turn_effects).
+        """
+        body: dict[str, Any] = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
+        if message_id:
+            body["message_id"] = message_id
         headers = {"X-Webchat-Secret": self._webchat_secret}
         await self._post("/webhooks/webchat/webhook", body, headers=headers)
 

@@ -151,7 +151,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
     try:
         result = await turn.shop.call(
             check_out, payment_provider(turn), turn.conversation_id, turn.heard.channel, store_id, method,
-            HoldPolicy.from_settings(settings),
+            HoldPolicy.from_settings(settings), None, turn.effect_key("order"),
         )
     except PaymentMethodNotOffered:
         stores = await turn.shop.call(list_stores)

@@ -19,6 +19,7 @@ from bot.services.messaging import retry_due_messages
 from bot.services.notices import DeliveryPolicy, deliver_due_notices
 from bot.services.orders import expire_due_holds
 from bot.services.pickup_alerts import AlertPolicy, schedule_missing_alerts
+from bot.services.turn_effects import forget_old
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +42,15 @@ async def retry_failed_messages(ctx: Any) -> None:
     await retry_due_messages(ctx.shop, ctx.senders)
 
 
+async def forget_old_turn_effects(ctx: Any) -> None:
+    await ctx.shop.call(forget_old)
+
+
 SWEEP_STEPS: tuple[Callable[[Any], Awaitable[None]], ...] = (
     release_expired_holds,
     deliver_notices,
     retry_failed_messages,
+    forget_old_turn_effects,
 )
 
 

@@ -31,6 +31,11 @@ RASA_DOWN_REPLY = (
 )
 
 
+def web_message_id(line_id: int) -> str:
+    """A web chat line's inbound message id: its transcript row, which exists before Rasa sees the line."""
+    return f"webline-{line_id}"
+
+
 def _conversation_id(value: object) -> str | None:
     return value if isinstance(value, str) and WEB_CONVERSATION_ID.match(value) else None
 
@@ -64,12 +69,14 @@ def build_webchat_blueprint() -> Blueprint:
         if not line.text.strip():
             return response.json({"error": f"text must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
 
-        await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", line.text.strip())
+        line_id = await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", line.text.strip())
         await ctx.signals.publish(conversation_id)
         try:
             # A blank payload is no payload: forwarding it made Rasa refuse the line and the shopper
-            # got a false "system is restarting" apology.
-            await ctx.rasa.forward_webchat(conversation_id, forwarded.text.strip() or line.text.strip())
+            # got a false "system is restarting" apology. The transcript row is the line's inbound id.
+            await ctx.rasa.forward_webchat(
+                conversation_id, forwarded.text.strip() or line.text.strip(), message_id=web_message_id(line_id)
+            )
         except RasaUnavailable:
             logger.exception("web chat message could not reach Rasa")
             apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)

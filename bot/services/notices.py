@@ -89,8 +89,10 @@ class DeliveryPolicy:
 
     @classmethod
     def from_settings(cls, settings: object) -> "DeliveryPolicy":
-        lease = getattr(settings, "notice_lease_seconds", None)
-        return cls(lease=timedelta(seconds=float(lease))) if lease else cls()
+        """Reads `notice_lease_seconds` and `notice_retry_seconds` from Settings when it has them."""
+        lease = getattr(settings, "notice_lease_seconds", None) or cls.lease.total_seconds()
+        retry = getattr(settings, "notice_retry_seconds", None) or cls.first_retry.total_seconds()
+        return cls(lease=timedelta(seconds=float(lease)), first_retry=timedelta(seconds=float(retry)))
 
 
 @dataclass(frozen=True)

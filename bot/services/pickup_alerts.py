@@ -67,11 +67,12 @@ class AlertPolicy(DeliveryPolicy):
     @classmethod
     def from_settings(cls, settings: object) -> "AlertPolicy":
         """Reads `pickup_reminder_hours` and `hold_ending_notice_hours` from Settings when it has them."""
-        lease = DeliveryPolicy.from_settings(settings).lease
+        delivery = DeliveryPolicy.from_settings(settings)
         return cls(
             remind_after_hours=float(getattr(settings, "pickup_reminder_hours", cls.remind_after_hours)),
             last_notice_hours=float(getattr(settings, "hold_ending_notice_hours", cls.last_notice_hours)),
-            lease=lease,
+            lease=delivery.lease,
+            first_retry=delivery.first_retry,
         )
 
 
