@@ -65,7 +65,7 @@ def notice_rows(production: Production, kind: str, references: list[str]) -> lis
 
 
 def start_sweeper(production: Production, log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ, **production.env, RASA_URL=production.url("rasa-0"), SHOP_SWEEP_SECONDS="1")
+    env = {**os.environ, **production.env, "RASA_URL": production.url("rasa-0"), "SHOP_SWEEP_SECONDS": "1"}
     with open(log_path, "ab") as log:
         return subprocess.Popen([sys.executable, "-m", "bot.server.sweeper"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
