@@ -7,8 +7,10 @@ a reconnect (EventSource sends Last-Event-ID) resumes exactly where it stopped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -25,10 +27,29 @@ logger = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).parent / "web"
 # EventSource reconnects by itself; closing now and then frees dead connections on proxies.
 STREAM_MAX_SECONDS = 300.0
+FORWARD_RETRY_SECONDS = (0.5, 2.0)  # waits before the second and third try
 RASA_DOWN_REPLY = (
     "Sorry, I can't answer right now because part of our system is restarting. "
     "Please try again in a minute, or call us on {phone}."
 )
+
+
+async def forward_line(rasa: Any, conversation_id: str, text: str, message_id: str) -> None:
+    """Forwards a shopper's line, again (same id) when the Rasa replica died under it.
+
+    Behind nginx the next try reaches another replica, which finishes the turn: the side effects are
+    keyed on the line's id and a turn already answered is not answered again (bot.services.turn_effects),
+    so the shopper gets one outcome. Raises RasaUnavailable when every try failed.
+    """
+    for wait in (*FORWARD_RETRY_SECONDS, None):
+        try:
+            await rasa.forward_webchat(conversation_id, text, message_id=message_id)
+            return
+        except RasaUnavailable as error:
+            if not error.retryable or wait is None:
+                raise
+            logger.warning("web chat line %s: Rasa went away (%s); forwarding it again", message_id, error)
+            await asyncio.sleep(wait)
 
 
 def web_message_id(line_id: int) -> str:
@@ -74,9 +95,7 @@ def build_webchat_blueprint() -> Blueprint:
         try:
             # A blank payload is no payload: forwarding it made Rasa refuse the line and the shopper
             # got a false "system is restarting" apology. The transcript row is the line's inbound id.
-            await ctx.rasa.forward_webchat(
-                conversation_id, forwarded.text.strip() or line.text.strip(), message_id=web_message_id(line_id)
-            )
+            await forward_line(ctx.rasa, conversation_id, forwarded.text.strip() or line.text.strip(), web_message_id(line_id))
         except RasaUnavailable:
             logger.exception("web chat message could not reach Rasa")
             apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)

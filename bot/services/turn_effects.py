@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from typing import Any, Sequence
+
 from sqlalchemy import delete, select, update
 
 from bot.models import TurnEffect
 from bot.services.identity import insert_if_absent
+from bot.services.transcript import record_messages
 from bot.services.unit_of_work import UnitOfWork
 
 KEEP_FOR = timedelta(days=2)
@@ -51,6 +54,26 @@ def earlier_result(uow: UnitOfWork, key: str | None) -> str | None:
     if key is None:
         return None
     return uow.session.scalar(select(TurnEffect.result).where(TurnEffect.key == key))
+
+
+def turn_finished(uow: UnitOfWork, key: str | None) -> bool:
+    """True when the turn with this key already ended with its replies recorded (`finish_turn`)."""
+    return key is not None and uow.session.get(TurnEffect, key) is not None
+
+
+def finish_turn(
+    uow: UnitOfWork, channel: str, lines: Sequence[tuple[str, str, dict[str, Any] | None]], key: str | None
+) -> list[int]:
+    """Records a turn's replies and, in the same transaction, that the turn is finished; commits.
+
+    A message forwarded again after its forwarder died (same id) then gets no second turn: its replies
+    are already in the transcript the shopper reads.
+    """
+    first_time(uow, key)
+    if lines:
+        return record_messages(uow, channel, "bot", lines)
+    uow.commit()
+    return []
 
 
 def forget_old(uow: UnitOfWork, now: datetime | None = None) -> int:
