@@ -13,13 +13,17 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
+from bot.adapters.rasa_client import RasaUnavailable
 from bot.channels.registry import build_senders
 from bot.server.push import conversation_push
+from bot.server.webchat_routes import RASA_DOWN_REPLY, forward_line
 from bot.services.messaging import retry_due_messages
 from bot.services.notices import DeliveryPolicy, deliver_due_notices
 from bot.services.orders import expire_due_holds
 from bot.services.pickup_alerts import AlertPolicy, schedule_missing_alerts
+from bot.services.transcript import record_message
 from bot.services.turn_effects import forget_old
+from bot.services.web_lines import WEB_CHANNEL, claim_unanswered_lines
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,19 @@ async def retry_failed_messages(ctx: Any) -> None:
     await retry_due_messages(ctx.shop, ctx.senders)
 
 
+async def finish_unanswered_lines(ctx: Any) -> None:
+    """Web chat lines left with no outcome by a crash: forwarded again (same id), or apologised for."""
+    for line in await ctx.shop.call(claim_unanswered_lines):
+        logger.warning("web chat line %s had no answer; forwarding it again", line.message_id)
+        try:
+            await forward_line(ctx.rasa, line.conversation_id, line.text, line.message_id)
+        except RasaUnavailable:
+            apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
+            await ctx.shop.call(record_message, line.conversation_id, WEB_CHANNEL, "bot", apology)
+        if getattr(ctx, "signals", None) is not None:
+            await ctx.signals.publish(line.conversation_id)
+
+
 async def forget_old_turn_effects(ctx: Any) -> None:
     await ctx.shop.call(forget_old)
 
@@ -50,6 +67,7 @@ SWEEP_STEPS: tuple[Callable[[Any], Awaitable[None]], ...] = (
     release_expired_holds,
     deliver_notices,
     retry_failed_messages,
+    finish_unanswered_lines,
     forget_old_turn_effects,
 )
 

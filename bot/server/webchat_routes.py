@@ -20,6 +20,7 @@ from bot.adapters.rasa_client import RasaUnavailable
 from bot.domain.inbound_text import TOO_LONG_REPLY, screen_inbound
 from bot.server.transcript_stream import after_id_of, stream_transcript
 from bot.services.transcript import TranscriptLine, messages_after, record_message
+from bot.services.web_lines import web_message_id
 from connectors.webchat import CHANNEL, MAX_MESSAGE_CHARS, WEB_CONVERSATION_ID
 
 logger = logging.getLogger(__name__)
@@ -50,11 +51,6 @@ async def forward_line(rasa: Any, conversation_id: str, text: str, message_id: s
                 raise
             logger.warning("web chat line %s: Rasa went away (%s); forwarding it again", message_id, error)
             await asyncio.sleep(wait)
-
-
-def web_message_id(line_id: int) -> str:
-    """A web chat line's inbound message id: its transcript row, which exists before Rasa sees the line."""
-    return f"webline-{line_id}"
 
 
 def _conversation_id(value: object) -> str | None:
