@@ -60,9 +60,10 @@ class Figures:
     notices_delivered: int = 0
     notices_doubled: int = 0
     longest_gap_seconds: float = 0.0
+    page_saw: Counter = field(default_factory=Counter)  # what the web chat POST answered, per line
 
     def as_json(self) -> str:
-        return json.dumps({**asdict(self), "kills": dict(self.kills)}, indent=2)
+        return json.dumps({**asdict(self), "kills": dict(self.kills), "page_saw": dict(self.page_saw)}, indent=2)
 
 
 class Shopper:
@@ -74,15 +75,20 @@ class Shopper:
         self.gaps: list[float] = []
         self.not_accepted = 0
         self.sent = 0
+        self.page_saw: Counter = Counter()
 
     def _post(self, path: str, **kwargs: object) -> httpx.Response | None:
         for bot in self.bots:  # nginx's next upstream: only when the connection is refused
             try:
-                return self.http.post(f"{self.production.url(bot)}{path}", **kwargs)  # type: ignore[arg-type]
+                reply = self.http.post(f"{self.production.url(bot)}{path}", **kwargs)  # type: ignore[arg-type]
+                self.page_saw[str(reply.status_code)] += 1
+                return reply
             except httpx.ConnectError:
                 continue
-            except httpx.HTTPError:
+            except httpx.HTTPError as error:
+                self.page_saw[f"dropped ({type(error).__name__})"] += 1
                 return None  # the bot server died with the request: nginx answers 502
+        self.page_saw["offline"] += 1
         return None
 
     def _bot_lines_after(self, line_id: int) -> list[str]:
@@ -238,6 +244,8 @@ def _count(production: Production, everyone: list[Shopper], figures: Figures) ->
     conversations = [s.conversation_id for s in everyone]
     figures.lines_sent = sum(s.sent for s in everyone)
     figures.not_accepted = sum(s.not_accepted for s in everyone)
+    for shopper in everyone:
+        figures.page_saw.update(shopper.page_saw)
     figures.longest_gap_seconds = round(max((g for s in everyone for g in s.gaps), default=0.0), 1)
     with production.shop.uow() as uow:
         rows = uow.session.execute(

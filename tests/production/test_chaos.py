@@ -24,6 +24,9 @@ def test_shoppers_under_kill_9_lose_no_line_do_nothing_twice_and_get_every_notic
     report = figures.as_json()
     print(f"chaos figures:\n{report}")
     (Path(os.environ.get("CHAOS_FIGURES", tmp_path / "chaos-figures.json"))).write_text(report)
+    if figures.answered == 0:
+        for name in ("bot-0", "bot-1", "rasa-0", "rasa-1"):
+            print(f"----- {name} -----\n{production.replicas[name].log_tail(4000)}")
     assert sum(figures.kills.values()) >= 1 and figures.lines_sent > 0
     assert figures.answered > 0
     assert figures.lost == 0, report
