@@ -111,6 +111,10 @@ class Settings:
     session_secret: str = field(default_factory=lambda: _env("SHOP_SESSION_SECRET"))
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL"))
     sweep_interval_seconds: int = field(default_factory=lambda: _env_int("SHOP_SWEEP_SECONDS", 30))
+    # How long a sweeper may hold a claimed notice before another takes it (longer than a Rasa call).
+    notice_lease_seconds: int = field(default_factory=lambda: _env_int("SHOP_NOTICE_LEASE_SECONDS", 300))
+    # The wait before a failed notice is retried; it doubles on every failure, up to an hour.
+    notice_retry_seconds: int = field(default_factory=lambda: _env_int("SHOP_NOTICE_RETRY_SECONDS", 30))
     webchat_secret: str = field(default_factory=lambda: _env("WEBCHAT_SECRET"))
     # What Rasa presents to the action endpoint (endpoints.yml action_endpoint.headers); unset refuses all.
     action_endpoint_token: str = field(default_factory=lambda: _env("ACTION_ENDPOINT_TOKEN"))

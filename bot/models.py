@@ -483,3 +483,16 @@ class Timer(Base):
         UniqueConstraint("kind", "subject", name="uq_timers_kind_subject"),
         Index("ix_timers_due_open", "fired_at", "due_at"),
     )
+
+
+class TurnEffect(Base):
+    """A side effect already done for one inbound message (bot/services/turn_effects.py).
+
+    Written in the same transaction as the effect, so a message handled again after a crash finds it.
+    """
+
+    __tablename__ = "turn_effects"
+
+    key = Column(String(400), primary_key=True)  # "<conversation>|<inbound message id>|<effect>#<n>"
+    result = Column(String(200))  # what the effect made, e.g. the order reference
+    created_at = _ts(nullable=False, default=utcnow, index=True)

@@ -267,7 +267,8 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
         turn.say(f"I can reserve 1 to {MAX_QUANTITY} of an item at a time. How many would you like?")
         return
     result = await turn.shop.call(
-        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity
+        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity,
+        turn.effect_key("add"),
     )
     if result.cart is None:
         turn.done(goal=CHECK)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 from bot.conversation.heard import Heard
 from bot.conversation.state import Button, DialogueState, Question
+from bot.services.turn_effects import effect_key
 from bot.shop import Shop
 
 PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
@@ -41,6 +42,7 @@ class Turn:
     pause: bool = False
     asked: bool = False  # this turn asked a question of its own (so the interrupted one waits)
     facts: dict[str, Any] = field(default_factory=dict)  # lookups made once per turn (e.g. the catalogue parse)
+    effects: dict[str, int] = field(default_factory=dict)  # side effects keyed so far this turn, per kind
 
     @property
     def text(self) -> str:
@@ -58,6 +60,15 @@ class Turn:
     @property
     def on_web(self) -> bool:
         return self.heard.channel == WEB_CHANNEL
+
+    def effect_key(self, kind: str) -> str | None:
+        """The key of this turn's next `kind` effect ("add", "order"), the same when the message is handled again.
+
+        A turn handles its message the same way each time, so the n-th add of a replay is the n-th add of
+        the first handling ("a chair and a stove" adds two).
+        """
+        self.effects[kind] = self.effects.get(kind, 0) + 1
+        return effect_key(self.conversation_id, self.heard.message_id, f"{kind}#{self.effects[kind]}")
 
     def say(self, text: str, buttons: Sequence[Button] = (), card: dict[str, Any] | None = None) -> None:
         self.replies.append(Say(text, tuple(buttons), card if self.on_web else None))

@@ -45,6 +45,7 @@ from bot.services.orders import (
 from bot.services.payments import PaymentLinkView, create_payment_link, execute_refund
 from bot.services.markets import market_of_store, prices_in
 from bot.services.stores import list_stores, nearest_first
+from bot.services.turn_effects import earlier_result, first_time, remember_result
 from bot.services.unit_of_work import UnitOfWork, read_only
 
 
@@ -87,12 +88,21 @@ def add_item(
     colour: str | None,
     size: str | None,
     quantity: int,
+    effect: str | None = None,
 ) -> ItemAdded:
-    """Puts one variant in the cart when the store can supply the quantity; the cart holds no stock yet."""
+    """Puts one variant in the cart when the store can supply the quantity; the cart holds no stock yet.
+
+    Args:
+        effect: this add's key (bot.services.turn_effects): a message handled again adds nothing more
+            and gets the basket as it is.
+    """
     stock = check_stock(uow, product_id, store_id, colour, size, quantity)
     if stock.sku is None or not stock.in_stock:
         return ItemAdded(stock=stock, cart=None)
-    return ItemAdded(stock=stock, cart=add_to_cart(uow, conversation_id, stock.sku, quantity))
+    if not first_time(uow, effect):
+        uow.rollback()
+        return ItemAdded(stock=stock, cart=view_cart(uow, conversation_id))
+    return ItemAdded(stock=stock, cart=add_to_cart(uow, conversation_id, stock.sku, quantity))  # commits the key too
 
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -169,13 +179,23 @@ def check_out(
     payment_method: str,
     hold_policy: HoldPolicy,
     now: datetime | None = None,
+    effect: str | None = None,
 ) -> CheckedOut:
     """Reserves the cart at the store (all or nothing) and, when paying now, creates the pay link.
+
+    Args:
+        effect: this order's key (bot.services.turn_effects): a message handled again places no second
+            order and gets the first one back, with its link (the provider reuses an open link).
 
     Raises:
         EmptyCart, OutOfStock, PaymentMethodNotOffered, UnknownStore (bot.domain.orders);
         PaymentProviderError when the provider refuses the link (the order stays reserved).
     """
+    if not first_time(uow, effect):
+        reference = earlier_result(uow, effect)
+        uow.rollback()
+        if reference is not None:
+            return _checked_out(uow, provider, get_order_for(uow, reference, conversation_id), now)
     order = place_order(
         uow,
         conversation_id,
@@ -187,9 +207,14 @@ def check_out(
         hold_policy=hold_policy,
     )
     clear_cart(uow, conversation_id)
-    uow.commit()
+    remember_result(uow, effect, order.reference)
+    uow.commit()  # the order, the emptied cart and the effect key together
+    return _checked_out(uow, provider, order, now)
+
+
+def _checked_out(uow: UnitOfWork, provider: PaymentProvider, order: OrderSummary, now: datetime | None) -> CheckedOut:
     link = None
-    if payment_method == PaymentMethod.LINK.value:
+    if order.payment_method == PaymentMethod.LINK.value and order.status == OrderStatus.PENDING_PAYMENT.value:
         link = create_payment_link(uow, provider, order.reference, now)
     return CheckedOut(order=order, link=link)
 

@@ -39,6 +39,7 @@ from bot.models import AuditEntry, CartLine, Inventory, Order, OrderLine, Paymen
 from bot.services.cart import CartLineView, available_expression, basket_at_store
 from bot.services.identity import customer_of_conversation
 from bot.services.markets import prices_in
+from bot.services.notices import HOLD_EXPIRED, queue_notice
 from bot.services.timers import claim_due_timer, note_timer_failure
 from bot.services.unit_of_work import UnitOfWork, read_only
 
@@ -523,6 +524,8 @@ def _expire_one(uow: UnitOfWork, timer: Timer, now: datetime) -> ExpiredOrder | 
         .execution_options(synchronize_session=False)
     )
     _audit(uow, "system:sweeper", order, "order_expired", now)
+    # The shopper's notice commits with the expiry: a sweeper dying after this commit delays it, never drops it.
+    queue_notice(uow, HOLD_EXPIRED, order.reference, now)
     return ExpiredOrder(
         reference=order.reference,
         conversation_id=order.conversation_id,
@@ -540,8 +543,10 @@ def expire_due_holds(uow: UnitOfWork, now: datetime | None = None, limit: int = 
     replica) can run at once: each hold is released exactly once, and a slow sweeper never blocks
     the others. A timer whose handling fails is retried on later sweeps up to MAX_TIMER_ATTEMPTS.
 
+    Each expiry queues its shopper's notice in the same transaction (`bot.services.notices`).
+
     Returns:
-        The orders this call expired, so the caller can tell their shoppers.
+        The orders this call expired.
     """
     now = now or _utcnow()
     expired: list[ExpiredOrder] = []

@@ -29,14 +29,13 @@ from bot.payments import ProviderChooser
 from bot.payments.base import EventKind, LinkRequest, PaymentEvent, PaymentProvider, PaymentProviderError, RefundResult
 from bot.services.markets import market_of_store
 from bot.services.orders import OrderSummary, RefundDue, as_utc, find_order, record_payment, refund_for, summarise
+from bot.services.notices import PAYMENT_FAILED, PAYMENT_RECEIVED, PAYMENT_REFUNDED, notice_subject, queue_notice
 from bot.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 # What the caller should tell the shopper after an event (None: nothing to say).
-PAYMENT_RECEIVED = "payment_received"
-PAYMENT_FAILED = "payment_failed"
-PAYMENT_REFUNDED = "payment_refunded"  # money arrived for an order that could not take it
+# PAYMENT_REFUNDED: money arrived for an order that could not take it.
 
 
 @dataclass(frozen=True)
@@ -76,6 +75,13 @@ class PaymentOutcome:
     @property
     def should_notify(self) -> bool:
         return self.message_kind is not None and self.conversation_id is not None
+
+    @property
+    def notice_subject(self) -> str | None:
+        """The outbox subject of the notice this event queued (see `handle_payment_event`)."""
+        if self.message_kind is None or self.order_reference is None:
+            return None
+        return notice_subject(self.order_reference, _notice_event(self.message_kind, self.event_id))
 
 
 @dataclass(frozen=True)
@@ -203,6 +209,11 @@ def _audit(uow: UnitOfWork, order: Order, action: str, now: datetime, **detail: 
     )
 
 
+def _notice_event(message_kind: str, event_id: str) -> str | None:
+    """A payment is received once per order; a failure or a refund is told once per provider event."""
+    return None if message_kind == PAYMENT_RECEIVED else event_id
+
+
 def handle_payment_event(
     uow: UnitOfWork, event: PaymentEvent, hold_policy: HoldPolicy = HoldPolicy(), now: datetime | None = None
 ) -> PaymentOutcome:
@@ -241,6 +252,9 @@ def handle_payment_event(
             message_kind = PAYMENT_FAILED
     elif event.kind is EventKind.EXPIRED and link.status == "open":
         link.status, link.updated_at = "expired", now
+    if message_kind is not None:
+        # The shopper's notice commits with the payment change; the outbox delivers it.
+        queue_notice(uow, message_kind, order.reference, now, _notice_event(message_kind, event.event_id))
     uow.commit()
     return PaymentOutcome(
         result="processed",
