@@ -87,6 +87,7 @@ class DialogueState:
     home: str = ""  # the place the shopper said they are in ("i live in sale"), for "closest to me"
     shown: tuple[Button, ...] = ()  # the buttons of the last reply: typing "2" or a title picks one on any channel
     queue: tuple[str, ...] = ()  # more items asked for in one message ("a chair and a stove"), added in turn
+    language: str = "en"  # the conversation's language (bot/languages): kept until the shopper clearly switches
 
     def asking(self, question: Question | None) -> "DialogueState":
         return replace(self, question=question)
@@ -121,8 +122,8 @@ class DialogueState:
         return replace(self, recent=(tuple(p for p in self.recent if p != product) + (product,))[-MAX_RECENT:])
 
     def cleared(self) -> "DialogueState":
-        """"Start over": no pending question, nothing suspended, no focus."""
-        return DialogueState(rudeness=self.rudeness, home=self.home)
+        """"Start over": no pending question, nothing suspended, no focus (the language stays)."""
+        return DialogueState(rudeness=self.rudeness, home=self.home, language=self.language)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,6 +146,7 @@ class DialogueState:
                 home=str(raw.get("home") or ""),
                 shown=tuple(Button(**button) for button in raw.get("shown") or [])[:MAX_SHOWN],
                 queue=tuple(str(item) for item in raw.get("queue") or [])[:MAX_LISTED],
+                language=str(raw.get("language") or "en"),
             )
         except (TypeError, ValueError):
             return cls()

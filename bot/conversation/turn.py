@@ -7,10 +7,16 @@ from typing import Any, Sequence
 
 from bot.conversation.heard import Heard
 from bot.conversation.state import Button, DialogueState, Question
+from bot.languages import _
 from bot.shop import Shop
 
 PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
 WEB_CHANNEL = "webchat"
+
+
+def translated(buttons: Sequence[Button]) -> tuple[Button, ...]:
+    """Button titles in the conversation's language (product and store names have no translation and stay)."""
+    return tuple(Button(_(button.title), button.payload) for button in buttons)
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,9 @@ class Turn:
         return self.heard.channel == WEB_CHANNEL
 
     def say(self, text: str, buttons: Sequence[Button] = ()) -> None:
-        self.replies.append(Say(text, tuple(buttons)))
+        """Says `text` in the conversation's language: a constant text is translated here; a text with values
+        is translated where it is filled in (`_("…{name}…").format(…)`), so translating twice changes nothing."""
+        self.replies.append(Say(_(text), translated(buttons)))
 
     def ask(self, question: Question, text: str, *, show_options: bool = True, remember: str | None = None) -> None:
         """Asks `question` and records it as what the assistant now waits for.
@@ -69,11 +77,13 @@ class Turn:
             remember: the wording to use when the question is asked again after an interruption
                 (default: `text`).
         """
+        text, remember = _(text), (_(remember) if remember else None)
         current = self.state.question
         if current is not None and (current.goal, current.about) == (question.goal, question.about):
             question = replace(question, asked=current.asked + 1)
-        # Kept so the question can be asked again after an interruption ("Back to …").
-        question = replace(question, data={**question.data, "text": remember or text})
+        # Kept so the question can be asked again after an interruption ("Back to …"); typed option titles are
+        # read in the conversation's language, so the options are kept as shown.
+        question = replace(question, options=translated(question.options), data={**question.data, "text": remember or text})
         self.state = self.state.asking(question)
         self.asked = True
         self.say(text, question.options if show_options else ())
