@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from pathlib import Path
 
@@ -23,8 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 LANGUAGES_DIR = ROOT / "data" / "languages"
 TEMPLATE = LANGUAGES_DIR / "messages.pot"
 TRANSLATED = ("id", "fi")
+NOT_TEXTS = frozenset({"size", "colour", "store", "product", "quantity"})
 SOURCES = ("bot", "connectors", "actions")
-KEYWORDS = {"_": None, "N_": None}
+# `_`/`N_` mark texts; a literal said, asked or put on a button is translated by Turn.say/ask, so it is extracted too.
+PLACEHOLDER = re.compile(r"\{(\w+)")
+KEYWORDS = {"_": None, "N_": None, "say": (1,), "ask": (2,), "Button": (1,), "offer_checkout": (2,)}
 
 
 def extract() -> Catalog:
@@ -33,7 +37,9 @@ def extract() -> Catalog:
         for _filename, _lineno, message, _comments, _context in extract_from_dir(
             ROOT / source, method_map=[("**.py", "python")], keywords=KEYWORDS,
         ):
-            if message:
+            # A conditional inside a call yields its other literals too ("size" in `x if slot == "size" else y`):
+            # only texts with a letter, and not the engine's own slot names, are shopper-facing.
+            if isinstance(message, str) and any(ch.isalpha() for ch in message) and message not in NOT_TEXTS:
                 template.add(message)
     return template
 
@@ -63,6 +69,9 @@ def problems(template: Catalog) -> list[str]:
         catalog = merged(language, template)
         missing = [str(message.id) for message in catalog if message.id and (not message.string or message.fuzzy)]
         found += [f"{language}.po: untranslated: {text!r}" for text in missing]
+        # A translation that names a value the source doesn't have would fail when filled in (KeyError).
+        found += [f"{language}.po: unknown placeholder in {str(message.id)!r}" for message in catalog
+                  if message.id and message.string and not set(PLACEHOLDER.findall(str(message.string))) <= set(PLACEHOLDER.findall(str(message.id)))]
     return found
 
 

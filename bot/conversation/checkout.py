@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from typing import Callable
 
+from bot.languages import _
 from bot.config import Settings
 from bot.conversation.heard import payload
 from bot.conversation.reading import without_negated, yes_or_no
@@ -158,7 +159,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
         name = next((store.name for store in stores if store.store_id == store_id), "That store")
         turn.ask(
             Question("checkout", "payment", (PAY_BY_LINK,), data={"store": store_id, "subject": "your order"}),
-            f"{name} only takes payment online, by the link I send. Shall I send you a pay link?",
+            _("{name} only takes payment online, by the link I send. Shall I send you a pay link?").format(name=name),
         )
         return
     except EmptyCart:
@@ -175,7 +176,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
         return
     except OrderError:
         turn.done()
-        turn.say(f"Sorry, I couldn't reserve that just now. Please try again, or call us on {settings.support_phone}.")
+        turn.say(_("Sorry, I couldn't reserve that just now. Please try again, or call us on {support_phone}.").format(support_phone=settings.support_phone))
         return
     turn.done(goal="order", reference=result.order.reference)
     turn.say(format_checked_out(result))

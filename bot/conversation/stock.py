@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.languages import _
 from bot.conversation import offers
 from bot.conversation.focus import (
     ANY,
@@ -86,7 +87,7 @@ async def ask(turn: Turn, goal: str) -> None:
         # "i want to reserve a few": how many, then carry on.
         turn.state = replace(turn.state, focus=focus)
         options = await options_of(turn, focus.product)
-        turn.ask(Question(RESERVE, "quantity", data={"subject": f"the {options.name}"}), f"How many of the {options.name} would you like?")
+        turn.ask(Question(RESERVE, "quantity", data={"subject": f"the {options.name}"}), _("How many of the {name} would you like?").format(name=options.name))
         return
     if goal == RESERVE and query.quantity is None and not turn.heard.entities.get("quantity"):
         focus = replace(focus, quantity=focus.quantity if focus.product == turn.state.focus.product else None)
@@ -134,8 +135,7 @@ async def proceed(turn: Turn, goal: str) -> None:
             turn.state = turn.state.with_focus(store=near.stores[0].store.store_id)
             turn.facts["near"] = {"place": near.place_name, "store": near.stores[0].store.name,
                                   "km": f"{near.stores[0].distance_km:.1f}"}
-            turn.say(f"Your nearest store to {near.place_name} is {near.stores[0].store.name} "
-                     f"({distance_text(near.stores[0].distance_km)} away).")
+            turn.say(_("Your nearest store to {place_name} is {name} ({distance} away).").format(place_name=near.place_name, name=near.stores[0].store.name, distance=distance_text(near.stores[0].distance_km)))
     if not turn.state.focus.store:
         await ask_store(turn, goal, options)
         return
@@ -158,13 +158,13 @@ async def ask_product(turn: Turn, goal: str, query: StockQuery) -> None:
         from bot.conversation import support
 
         turn.done()
-        turn.say(f"Sorry, we don't sell {asked.group('what').strip()}. " + support.fill(support.WHAT_WE_SELL, turn.shop.settings),
+        turn.say(_("Sorry, we don't sell {strip}. ").format(strip=asked.group('what').strip()) + support.fill(support.WHAT_WE_SELL, turn.shop.settings),
                  support.HELP_BUTTONS)
         return
     if suggestions:
-        lead = f'I couldn\'t find "{words}" exactly. Did you mean one of these?'
+        lead = _('I couldn\'t find "{words}" exactly. Did you mean one of these?').format(words=words)
     elif words:
-        lead = f'Sorry, I couldn\'t find "{words}" in our range. Which product are you after? A name is enough, e.g. "Trailblazer boots".'
+        lead = _('Sorry, I couldn\'t find "{words}" in our range. Which product are you after? A name is enough, e.g. "Trailblazer boots".').format(words=words)
     else:
         lead = 'Which product are you after? A name is enough, e.g. "Trailblazer boots", or tell me what it\'s for.'
     turn.ask(Question(goal, "product", options), lead)
@@ -182,10 +182,10 @@ async def ask_option(turn: Turn, goal: str, slot: str, options: ProductOptions, 
     listed = human_list([c.lower() if slot == "colour" else size_label(c) for c in choices], "or")
     if unknown is not None:
         said = unknown.lower() if slot == "colour" else size_label(unknown)
-        lead = f"Sorry, the {options.name} doesn't come in {said}. It comes in {listed}. Which would you like?"
+        lead = _("Sorry, the {name} doesn't come in {said}. It comes in {listed}. Which would you like?").format(name=options.name, said=said, listed=listed)
     else:
         store = await _store_name(turn) if goal == CHECK else None
-        where = f" should I check at {store}" if store else ""
+        where = _(" should I check at {store}").format(store=store) if store else ""
         noun = "Which colour" if slot == "colour" else "What size"
         colour = specific(turn.state.focus.colour) if slot == "size" else None
         item = f"{options.name} in {colour.lower()}" if colour and len(options.colours) > 1 else options.name
@@ -209,10 +209,10 @@ async def _store_name(turn: Turn) -> str | None:
 async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
     stores = await turn.shop.call(list_stores)
     buttons = tuple(Button(store.name, payload("inform", store=store.store_id)) for store in stores)
-    lead = "Which store should I check?" if goal == CHECK else f"Which store would you like to collect the {options.name} from?"
+    lead = "Which store should I check?" if goal == CHECK else _("Which store would you like to collect the {name} from?").format(name=options.name)
     unknown = _unknown_store_named(turn)
     if unknown:
-        lead = f"We don't have a store in {unknown.title()} - all our stores are in Greater Manchester. {lead}"
+        lead = _("We don't have a store in {title} - all our stores are in Greater Manchester. {lead}").format(title=unknown.title(), lead=lead)
     elif turn.text and _WHERE.search(turn.text):
         # "where can i get the coniston jacket in olive L": the stores that have it, to pick one.
         focus = turn.state.focus
@@ -221,11 +221,11 @@ async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
         item = f"the {options.name}" + (f" in {which}" if which else "")
         if not found:
             turn.done(goal=CHECK)
-            turn.say(f"Sorry, no store has {item} right now.")
+            turn.say(_("Sorry, no store has {item} right now.").format(item=item))
             return
         listed = human_list([f"{store.name} ({count})" for store, count in found])
         buttons = tuple(Button(store.name, payload("inform", store=store.store_id)) for store, _count in found)
-        lead = f"{item[:1].upper()}{item[1:]} is in stock at {listed}. Which store would you like?"
+        lead = _("{upper}{value} is in stock at {listed}. Which store would you like?").format(upper=item[:1].upper(), value=item[1:], listed=listed)
     turn.ask(Question(goal, "store", buttons, data={"subject": f"the {options.name}"}), lead)
 
 
@@ -263,7 +263,7 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
     quantity = focus.quantity or 1
     if not 1 <= quantity <= MAX_QUANTITY:
         turn.done()
-        turn.say(f"I can reserve 1 to {MAX_QUANTITY} of an item at a time. How many would you like?")
+        turn.say(_("I can reserve 1 to {MAX_QUANTITY} of an item at a time. How many would you like?").format(MAX_QUANTITY=MAX_QUANTITY))
         return
     result = await turn.shop.call(
         add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity

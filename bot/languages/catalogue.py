@@ -77,6 +77,14 @@ def N_(message: str) -> str:
     return message
 
 
+_LOCALES = {"id": "id_ID", "fi": "fi_FI"}
+
+
+def locale_for(default: str = "en_GB") -> str:
+    """The Babel locale for dates in the language being spoken (the store's own locale for English)."""
+    return _LOCALES.get(_speaking.get(), default)
+
+
 def translate_to(language: str, message: str) -> str:
     """`message` in `language`, whatever language the current turn speaks (e.g. the "I speak …" reply)."""
     with speaking(language):
