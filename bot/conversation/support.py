@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.conversation.heard import payload
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
-from bot.languages import N_, _, current
+from bot.languages import N_, _, current, speaking
 from bot.languages.catalogue import translate_to
 
 FAQ_FILE = Path(__file__).resolve().parents[2] / "data" / "responses" / "faq.yml"
@@ -112,7 +112,10 @@ def faq_answer(topic: str, settings: Settings, language: str | None = None) -> s
     """The support answer on `topic` in `language` (default: the conversation's), else in English."""
     language = language or current()
     text = (_faq_texts_in(language) if language != "en" else {}).get(topic) or _faq_texts().get(topic)
-    return fill(text, settings) if text else None
+    if not text:
+        return None
+    with speaking(language):  # "48 hours" in the answer's language too
+        return fill(text, settings)
 
 
 @lru_cache(maxsize=None)

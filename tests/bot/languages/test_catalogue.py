@@ -45,3 +45,14 @@ async def test_a_finnish_shopper_can_switch_to_english_by_asking(catalog_shop: S
     assert "Arndale on" in said and ("auki" in said or "suljettu" in said)
     said = await chat.say("English please, when does didsbury close today?", "ask_hours", entities={"store": "didsbury"})
     assert chat.state.language == "en" and "Didsbury is" in said
+
+
+def test_every_support_topic_has_an_answer_in_each_language(catalog_shop: Shop) -> None:
+    from bot.conversation.support import TOPIC_TITLES, faq_answer
+
+    for language in ("id", "fi"):
+        for topic in TOPIC_TITLES:
+            english, translated = faq_answer(topic, catalog_shop.settings, "en"), faq_answer(topic, catalog_shop.settings, language)
+            assert translated and translated != english and "{" not in translated, (language, topic)
+    hold = faq_answer("hold_time", catalog_shop.settings, "id")
+    assert hold is not None and "jam" in hold  # the figures from the settings, in the language's words
