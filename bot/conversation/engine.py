@@ -36,10 +36,12 @@ from bot.conversation.reading import A_QUESTION, is_escape, pick_option, yes_or_
 from bot.conversation.state import Button, DialogueState, Question
 from bot.conversation.turn import Outcome, Turn
 from bot.languages import N_, _, speaking
+from bot.languages.detection import only_asks_for_language
 from bot.services import handoff as handoff_service
 from bot.shop import Shop
 
 START_AGAIN = N_("OK, let's start again. What can I help you with?")
+LANGUAGE_NAMES = {"en": N_("English"), "id": N_("Bahasa Indonesia"), "fi": N_("Finnish")}
 TALK_TO_A_PERSON = Button(N_("Talk to a person"), payload("request_human"))
 # Goals whose questions a new stock request replaces rather than interrupts.
 _REPLACED_BY_STOCK = stock.STOCK_GOALS | {"reserve_offer", "reserve_there"}
@@ -95,6 +97,10 @@ def _option_values(question: Question) -> list[str]:
 async def _converse(turn: Turn) -> None:
     heard = turn.heard
     question = turn.state.question
+    if not heard.tapped and only_asks_for_language(heard.text):
+        language = _(LANGUAGE_NAMES.get(turn.state.language, "English"))
+        turn.say(_("OK, I'll reply in {language}. What can I help you with?").format(language=language), support.HELP_BUTTONS)
+        return
     if not heard.tapped and is_escape(heard.text):
         turn.state = turn.state.cleared()
         turn.say(START_AGAIN, support.HELP_BUTTONS)

@@ -74,7 +74,10 @@ def markers(language: str) -> frozenset[str]:
     if not path.exists():
         return frozenset()
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return frozenset(str(word).lower() for word in raw.get("markers") or ())
+    words = {str(word).lower() for word in raw.get("markers") or ()}
+    if language == "fi":  # every Finnish form of a shopping word is Finnish too ("mustan", "ruskeana")
+        words |= {form.strip().lower() for forms in (raw.get("terms") or {}) for form in str(forms).split("|") if " " not in form}
+    return frozenset(words)
 
 
 def asked_for(text: str) -> str | None:
@@ -84,6 +87,12 @@ def asked_for(text: str) -> str | None:
         if pattern.search(cleaned):
             return language
     return None
+
+
+def only_asks_for_language(text: str) -> str | None:
+    """The language asked for when that is all the message says ("English please", "bahasa indonesia saja")."""
+    requested = asked_for(text)
+    return requested if requested is not None and len(_WORD.findall(text)) <= 5 and "?" not in text else None
 
 
 def detect(text: str) -> str | None:
@@ -97,11 +106,13 @@ def detect(text: str) -> str | None:
     values = detector().compute_language_confidence_values(text)
     confidences = {value.language: value.value for value in values}
     english = confidences.get(Language.ENGLISH, 0.0)
-    votes = sorted(((sum(word in markers(code) for word in words), code) for code in SUPPORTED if code != ENGLISH), reverse=True)
+    votes = sorted(((sum(word in markers(code) for word in words), code) for code in SUPPORTED), reverse=True)
     (most, marked), (second, _other) = votes[0], votes[1]
-    # Marker words decide when one language has more of them, unless lingua is sure a longer message is plain
-    # English with a single marker in it ("ada" and "sale" are names too).
-    if most > second and not (len(words) >= 4 and english >= 0.9 and most == 1):
+    # Marker words decide when one language has clearly more of them (English needs two: "i", "u" and "di"
+    # are short), unless lingua is sure a longer message is plain English with a single marker in it.
+    if marked == ENGLISH and most >= max(2, second + 2):
+        return ENGLISH
+    if marked != ENGLISH and most > second and not (len(words) >= 4 and english >= 0.9 and most == 1):
         return marked
     if len(words) == 1 and words[0].isascii():
         return None  # one plain word ("klarna", "navy", "arndale") is too little to tell a language from a name
