@@ -35,7 +35,7 @@ from bot.conversation.language import hear
 from bot.conversation.reading import A_QUESTION, is_escape, pick_option, yes_or_no
 from bot.conversation.state import Button, DialogueState, Question
 from bot.conversation.turn import Outcome, Turn
-from bot.languages import N_, _, speaking
+from bot.languages import N_, _, current, speaking
 from bot.languages.detection import only_asks_for_language
 from bot.services import handoff as handoff_service
 from bot.shop import Shop
@@ -219,5 +219,7 @@ async def _come_back(turn: Turn) -> None:
         turn.say(str(question.data["again"]), question.options)
         return
     subject = question.data.get("subject")
+    if subject and current() != "en":
+        subject = re.sub(r"^the ", "", str(subject))  # "Back to the Kinder Fleece Jacket" reads "Kembali ke Kinder Fleece Jacket"
     lead = _("Back to {subject}:").format(subject=subject) if subject else _("Back to where we were:")
     turn.say(f"{lead} {_(str(question.data.get('text', '')))}".strip(), question.options)

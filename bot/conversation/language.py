@@ -33,6 +33,12 @@ def place_names(uow: UnitOfWork) -> tuple[str, ...]:
     return tuple({*(name for row in stores for name in row), *places})
 
 
+def _in_english(value: str, language: str) -> str:
+    """An entity value in English: a single word ("coklat") or a phrase ("sepatu trailblazer")."""
+    word = term(value, language)
+    return word if word != value else to_english(value, language)
+
+
 async def hear(shop: Shop, heard: Heard, state: DialogueState) -> tuple[Heard, DialogueState]:
     """The message in the engine's English, and the state with the conversation's language for this turn."""
     if heard.tapped or not heard.text.strip():
@@ -42,5 +48,5 @@ async def hear(shop: Shop, heard: Heard, state: DialogueState) -> tuple[Heard, D
     if language == "en":
         return heard, state
     names = await shop.call(place_names) if language == "fi" else ()
-    entities = {key: term(value, language) if key in _WORD_ENTITIES else value for key, value in heard.entities.items()}
+    entities = {key: _in_english(value, language) if key in _WORD_ENTITIES else value for key, value in heard.entities.items()}
     return replace(heard, text=to_english(heard.text, language, names), entities=entities), state

@@ -57,7 +57,7 @@ def reference_in(turn: Turn) -> str | None:
 
 
 def _not_found(turn: Turn) -> str:
-    hint = "" if turn.on_phone else ' If you ordered by text or WhatsApp, say "link my phone".'
+    hint = "" if turn.on_phone else " " + _('If you ordered by text or WhatsApp, say "link my phone".')
     return _("I can't find an order from you. Your order number looks like FS-7K2M9Q.{hint}").format(hint=hint)
 
 

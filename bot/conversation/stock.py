@@ -30,7 +30,7 @@ from bot.conversation.reading import (
 from bot.conversation.state import Button, Focus, Question
 from bot.conversation.turn import Turn
 from bot.domain.money import format_money, format_price_range
-from bot.replies import distance_text, human_list
+from bot.replies import colour_word, distance_text, human_list
 from bot.replies.checkout import format_cart
 from bot.replies.stock import (
     format_product_options,
@@ -179,17 +179,20 @@ async def ask_option(turn: Turn, goal: str, slot: str, options: ProductOptions, 
     """"Which colour of the Kinder Fleece Jacket?" with the real options (inline on SMS for sizes)."""
     choices = options.colours if slot == "colour" else options.sizes
     buttons = option_buttons(slot, choices)
-    listed = human_list([c.lower() if slot == "colour" else size_label(c) for c in choices], "or")
+    listed = human_list([colour_word(c) if slot == "colour" else size_label(c) for c in choices], "or")
     if unknown is not None:
-        said = unknown.lower() if slot == "colour" else size_label(unknown)
+        said = colour_word(unknown) if slot == "colour" else size_label(unknown)
         lead = _("Sorry, the {name} doesn't come in {said}. It comes in {listed}. Which would you like?").format(name=options.name, said=said, listed=listed)
     else:
         store = await _store_name(turn) if goal == CHECK else None
-        where = _(" should I check at {store}").format(store=store) if store else ""
-        noun = "Which colour" if slot == "colour" else "What size"
         colour = specific(turn.state.focus.colour) if slot == "size" else None
-        item = f"{options.name} in {colour.lower()}" if colour and len(options.colours) > 1 else options.name
-        lead = f"{noun} of the {item}{where}? {listed[:1].upper()}{listed[1:]}."
+        item = _("{product} in {options}").format(product=options.name, options=colour_word(colour)) \
+            if colour and len(options.colours) > 1 else options.name
+        if slot == "colour":
+            lead = _("Which colour of the {item} should I check at {store}? {choices}.") if store else _("Which colour of the {item}? {choices}.")
+        else:
+            lead = _("What size of the {item} should I check at {store}? {choices}.") if store else _("What size of the {item}? {choices}.")
+        lead = lead.format(item=item, store=store, choices=f"{listed[:1].upper()}{listed[1:]}")
     # Sizes are answered by their own words on SMS ("9"), so they are not numbered there.
     question = Question(goal, slot, buttons, data={"subject": f"the {options.name}"})
     turn.ask(question, lead, show_options=not (slot == "size" and turn.on_phone))
@@ -209,7 +212,7 @@ async def _store_name(turn: Turn) -> str | None:
 async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
     stores = await turn.shop.call(list_stores)
     buttons = tuple(Button(store.name, payload("inform", store=store.store_id)) for store in stores)
-    lead = "Which store should I check?" if goal == CHECK else _("Which store would you like to collect the {name} from?").format(name=options.name)
+    lead = _("Which store should I check?") if goal == CHECK else _("Which store would you like to collect the {name} from?").format(name=options.name)
     unknown = _unknown_store_named(turn)
     if unknown:
         lead = _("We don't have a store in {title} - all our stores are in Greater Manchester. {lead}").format(title=unknown.title(), lead=lead)
@@ -281,7 +284,7 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
     turn.state = turn.state.with_focus(quantity=None)
     buttons = (Button("Reserve now", payload("place_order")), Button("View basket", payload("view_cart")))
     turn.state = turn.state.asking(Question("checkout", "confirm", buttons, data={"soft": True}))
-    turn.say(f"Added. {format_cart(result.cart)}", buttons)
+    turn.say(_("Added. {basket}").format(basket=format_cart(result.cart)), buttons)
 
 
 async def describe_product(turn: Turn) -> None:

@@ -16,7 +16,17 @@ WEB_CHANNEL = "webchat"
 
 def translated(buttons: Sequence[Button]) -> tuple[Button, ...]:
     """Button titles in the conversation's language (product and store names have no translation and stay)."""
-    return tuple(Button(_(button.title), button.payload) for button in buttons)
+    return tuple(Button(_title(button.title), button.payload) for button in buttons)
+
+
+def _title(title: str) -> str:
+    """A button title in the conversation's language; a catalogue colour ("Navy") reads as its word, capitalised."""
+    said = _(title)
+    if said == title and title[:1].isupper():
+        lowered = _(title.lower())
+        if lowered != title.lower():
+            return lowered[:1].upper() + lowered[1:]
+    return said
 
 
 @dataclass(frozen=True)

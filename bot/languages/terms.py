@@ -19,7 +19,7 @@ import yaml
 
 LANGUAGES_DIR = Path(__file__).resolve().parents[2] / "data" / "languages"
 # Finnish local and other case endings a shopper puts on a place or store name (longest first).
-_FINNISH_ENDINGS = ("ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle", "iin", "hin", "yyn", "aan",
+_FINNISH_ENDINGS = ("issa", "issä", "ista", "istä", "illa", "illä", "ilta", "iltä", "ille", "ihin", "ssa", "ssä", "sta", "stä", "lla", "llä", "lta", "ltä", "lle", "iin", "hin", "yyn", "aan",
                     "ään", "een", "ksi", "ia", "iä", "ta", "tä", "na", "nä", "an", "än", "in", "n", "a", "ä")
 _FINAL = re.compile(r"[\s.!?,]+$")
 
@@ -30,6 +30,8 @@ class Lexicon:
     answers: dict[str, str]
     terms: dict[str, str]
     pattern: re.Pattern[str] | None
+    particles: re.Pattern[str] | None = None  # dropped anywhere
+    trailing: re.Pattern[str] | None = None  # dropped at the end of the message
 
 
 @lru_cache(maxsize=None)
@@ -47,7 +49,13 @@ def lexicon(language: str) -> Lexicon:
         alternation = "|".join(re.escape(form) for form in sorted(terms, key=len, reverse=True))
         # Whole words only; a hyphen joins a name to a Finnish word ("trailblazer-kenkiä") and counts as a gap.
         pattern = re.compile(rf"(?<![\w-])(?:{alternation})(?![\w])", re.I | re.U)
-    return Lexicon(language, answers, terms, pattern)
+    particles = trailing = None
+    if raw.get("particles"):
+        particles = re.compile(rf"(?<![\w-])(?:{'|'.join(map(re.escape, raw['particles']))})(?![\w-])\s*", re.I)
+    if raw.get("trailing"):
+        forms = "|".join(map(re.escape, sorted(raw["trailing"], key=len, reverse=True)))
+        trailing = re.compile(rf"(?:\s+(?:{forms}))+(?=\s*[?.!]*\s*$)", re.I)
+    return Lexicon(language, answers, terms, pattern, particles, trailing)
 
 
 def to_english(text: str, language: str, names: Iterable[str] = ()) -> str:
@@ -56,6 +64,13 @@ def to_english(text: str, language: str, names: Iterable[str] = ()) -> str:
     if not text or language == "en":
         return text
     words = lexicon(language)
+    whole = _FINAL.sub("", text.strip().lower())
+    if whole in words.answers:
+        return words.answers[whole]
+    if words.particles is not None:
+        text = words.particles.sub("", text).strip()
+    if words.trailing is not None:
+        text = words.trailing.sub("", text)
     whole = _FINAL.sub("", text.strip().lower())
     if whole in words.answers:
         return words.answers[whole]

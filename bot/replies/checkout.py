@@ -12,6 +12,7 @@ from babel.dates import format_datetime
 
 from bot.domain.money import format_money
 from bot.languages import N_, _
+from bot.languages.catalogue import locale_for
 from bot.replies import human_list
 from bot.replies.stock import format_stock_answer, option_words
 from bot.services.cart import CartLineView, CartView
@@ -66,7 +67,7 @@ def format_review(review: OrderReview, store_name: str) -> str:
 
 
 def local_time(moment: datetime, locale: str = "en_GB", tz: str = "Europe/London") -> str:
-    return format_datetime(moment, "EEE d MMM HH:mm", tzinfo=tz, locale=locale)
+    return format_datetime(moment, "EEE d MMM HH:mm", tzinfo=tz, locale=locale_for(locale))
 
 
 def format_checked_out(result: CheckedOut) -> str:

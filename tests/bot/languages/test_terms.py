@@ -8,7 +8,8 @@ NAMES = ("arndale", "Arndale", "didsbury", "Didsbury", "stockport", "Chorlton")
 
 
 def test_indonesian_colours_categories_and_places_words_become_english() -> None:
-    assert to_english("ada sepatu trailblazer coklat 42 di arndale ga?", "id") == "ada shoes trailblazer brown 42 at arndale ga?"
+    assert to_english("ada sepatu trailblazer coklat 42 di arndale ga?", "id") == "do you have boots trailblazer brown 42 at arndale?"
+    assert to_english("sy mau pesan 2 kak", "id") == "reserve 2"
     assert to_english("kinder fleece biru dongker ukuran M", "id") == "kinder fleece navy size M"
 
 
