@@ -344,6 +344,8 @@ def _check_language(language: str | None, reply: Reply, number: int, turn: Turn)
         return []
     problems = []
     for line in reply.said.splitlines():
+        if line[:1].isdigit():
+            continue  # a basket line or a numbered option: a product name and a price, in no language
         said_in = detect(line)
         if said_in in SUPPORTED and said_in != language:
             problems.append(f"turn {number} ({turn.shown!r}): reply in {said_in!r}, the shopper writes {language!r}: {line!r}")
