@@ -235,7 +235,8 @@ async def where(turn: Turn) -> None:
     found = [(store, count) for store, count in await turn.shop.call(where_in_stock, focus.product, specific(focus.colour),
                                                                       specific(focus.size)) if count >= wanted]
     which = option_words(specific(focus.colour), specific(focus.size))
-    item = f"{wanted} of the {options.name}" + (f" in {which}" if which else "")
+    item = (_("{count} of the {product} in {options}") if which else _("{count} of the {product}")).format(
+        count=wanted, product=options.name, options=which)
     if not found:
         turn.done(goal=CHECK)
         turn.say(_("Sorry, no store has {item} right now.").format(item=item))

@@ -98,7 +98,7 @@ async def remove(turn: Turn, line: CartLineView | None = None) -> None:
         return
     line = line or _line_of(turn, cart)
     if line is None:
-        turn.ask(Question("remove", "line", _line_buttons(cart, "remove_item")), "Which item should I take out? " + format_cart(cart))
+        turn.ask(Question("remove", "line", _line_buttons(cart, "remove_item")), _("Which item should I take out? ") + format_cart(cart))
         return
     fewer = quantity_in(turn.text) if turn.text and not turn.heard.tapped else None
     if fewer and fewer < line.quantity:  # "remove one" of three: two left
@@ -120,7 +120,7 @@ async def change_quantity(turn: Turn, quantity: int | None = None, line: CartLin
     quantity = quantity if quantity is not None else _quantity(turn)
     if line is None:
         question = Question("quantity", "line", _line_buttons(cart, "change_quantity"), data={"quantity": quantity})
-        turn.ask(question, "Which item should I change? " + format_cart(cart))
+        turn.ask(question, _("Which item should I change? ") + format_cart(cart))
         return
     if quantity is None:
         turn.ask(Question("quantity", "quantity", data={"sku": line.sku}), _("How many of the {name} would you like?").format(name=line.name))

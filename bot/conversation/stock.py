@@ -221,7 +221,7 @@ async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
         focus = turn.state.focus
         found = await turn.shop.call(where_in_stock, focus.product, specific(focus.colour), specific(focus.size))
         which = option_words(specific(focus.colour), specific(focus.size))
-        item = f"the {options.name}" + (f" in {which}" if which else "")
+        item = (_("the {product} in {options}") if which else _("the {product}")).format(product=options.name, options=which)
         if not found:
             turn.done(goal=CHECK)
             turn.say(_("Sorry, no store has {item} right now.").format(item=item))
