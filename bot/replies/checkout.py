@@ -95,27 +95,23 @@ def format_order_status(order: OrderSummary) -> str:
 
 def format_payment_received(order: OrderSummary, address: str) -> str:
     return (
-        f"Payment received for {order.reference}, thank you! Your pickup code is {order.pickup_code}. "
-        f"Collect from {order.store_name}, {address}; we'll hold it until {local_time(order.hold_expires_at)} "
-        "and text you when it's ready."
+        _("Payment received for {reference}, thank you! Your pickup code is {pickup_code}. Collect from {store_name}, {address}; we'll hold it until {time} and text you when it's ready.").format(reference=order.reference, pickup_code=order.pickup_code, store_name=order.store_name, address=address, time=local_time(order.hold_expires_at))
     )
 
 
 def format_payment_failed(order: OrderSummary) -> str:
     return (
-        f"The payment for {order.reference} didn't go through. Your items stay reserved until "
-        f"{local_time(order.hold_expires_at)}. Say \"new link\" to try again."
+        _('The payment for {reference} didn\'t go through. Your items stay reserved until {time}. Say "new link" to try again.').format(reference=order.reference, time=local_time(order.hold_expires_at))
     )
 
 
 def format_payment_refunded(order: OrderSummary) -> str:
-    return f"We've refunded {format_money(order.total_minor, order.currency)} for {order.reference}; it can take 5–10 working days to show."
+    return _("We've refunded {amount} for {reference}; it can take 5–10 working days to show.").format(amount=format_money(order.total_minor, order.currency), reference=order.reference)
 
 
 def format_hold_expired(order: OrderSummary) -> str:
     return (
-        f"The hold on order {order.reference} ran out before payment, so the items went back on sale. "
-        "Say \"new link\" and I'll try to reserve them again."
+        _('The hold on order {reference} ran out before payment, so the items went back on sale. Say "new link" and I\'ll try to reserve them again.').format(reference=order.reference)
     )
 
 
