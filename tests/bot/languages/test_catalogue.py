@@ -56,3 +56,21 @@ def test_every_support_topic_has_an_answer_in_each_language(catalog_shop: Shop) 
             assert translated and translated != english and "{" not in translated, (language, topic)
     hold = faq_answer("hold_time", catalog_shop.settings, "id")
     assert hold is not None and "jam" in hold  # the figures from the settings, in the language's words
+
+
+async def test_an_order_ready_alert_comes_in_the_conversations_language(shop: Shop) -> None:
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    from bot.services import orders
+    from tests.bot.conversation.chat import SMS
+    from tests.bot.factories import place, seed_small_shop
+
+    seed_small_shop(shop)
+    placed = place(shop, SMS, {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=datetime.now(timezone.utc))
+    shop.run(orders.mark_ready, placed.reference, "test")
+    chat = Chat(shop, SMS, "sms")
+    chat.state = replace(chat.state, language="fi")
+    ready = await chat.notice("EXTERNAL_order_ready", order_reference=placed.reference)
+    assert ready.startswith(f"Hyviä uutisia: tilauksesi {placed.reference} on noudettavissa")
+    assert placed.pickup_code in ready and "Maksa £89.99 noutaessasi." in ready
