@@ -95,7 +95,8 @@ async def _store_chosen(turn: Turn, question: Question, wants: bool) -> tuple[st
 
 def _store_title(question: Question, store_id: str) -> str:
     option = next((o for o in question.options if f'"{store_id}"' in o.payload), None)
-    return option.title.removeprefix("Reserve at ") if option else store_id
+    prefix = _("Reserve at {store}").split("{store}")[0]  # the button's title as shown, in the conversation's language
+    return option.title.removeprefix(prefix).removeprefix("Reserve at ") if option else store_id
 
 
 def towards(question: Question, store_id: str) -> Question:
@@ -117,7 +118,7 @@ async def _say_closest(turn: Turn, question: Question) -> None:
     name = _store_title(question, nearest)
     lead = _("Of those, {name} is the closest to {place}.").format(name=name, place=place) if place else _("{name} is the closest of those.").format(name=name)
     turn.state = replace(turn.state, last={"goal": "distance", "store": nearest})  # "is it open til 6?": that store
-    turn.ask(towards(question, nearest), f"{lead} Reserve at {name}?", remember=str(question.data.get("text", "")))
+    turn.ask(towards(question, nearest), f"{lead} {_('Reserve at {store}?').format(store=name)}", remember=str(question.data.get("text", "")))
 
 
 async def _names_offered_store(turn: Turn, question: Question) -> bool:
@@ -245,10 +246,12 @@ async def where(turn: Turn) -> None:
     if focus.store:  # nearest to the store asked about first
         order = await turn.shop.call(nearest_first, focus.store, [store.store_id for store in stores])
         stores = sorted(stores, key=lambda store: order.index(store.store_id))
-    buttons = tuple(Button(f"Reserve at {store.name}", payload("reserve_item", store=store.store_id, quantity=wanted)) for store in stores)
+    buttons = tuple(Button(_("Reserve at {store}").format(store=store.name), payload("reserve_item", store=store.store_id, quantity=wanted))
+                    for store in stores)
     listed = human_list([f"{store.name} ({count})" for store, count in found if store in stores])
     data = {"soft": True, "stores": [store.store_id for store in stores], "here": focus.store or "", "here_available": 0,
             "again": _("Shall I reserve {wanted} at {name}?").format(wanted=wanted, name=stores[0].name)}
     turn.done(goal=CHECK)
     turn.ask(Question("reserve_there", "store", buttons, data=data),
-             f"{listed} {'has' if len(stores) == 1 else 'have'} {item}. Reserve at {stores[0].name}?")
+             (_("{stores} has {item}.") if len(stores) == 1 else _("{stores} have {item}.")).format(stores=listed, item=item)
+             + " " + _("Reserve at {store}?").format(store=stores[0].name))

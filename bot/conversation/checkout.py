@@ -121,7 +121,7 @@ async def review(turn: Turn, store_id: str | None = None, *, pay: str | None = N
         return
     if result.store_with_everything is not None:
         other = result.store_with_everything
-        options = (Button(f"Reserve at {other.store_name}", payload("choose_store", store=other.store_id)),)
+        options = (Button(_("Reserve at {store}").format(store=other.store_name), payload("choose_store", store=other.store_id)),)
         turn.ask(Question("checkout", "store", options, data={"offered": other.store_id, "subject": "your order"}), format_review(result, store_name))
         return
     turn.done()

@@ -29,10 +29,10 @@ def after_stock_answer(turn: Turn, answer: StockAnswer, text: str) -> None:
         return
     here = answer.store
     buttons = tuple(
-        Button(f"Reserve at {entry.store.name}", payload("reserve_item", store=entry.store.store_id)) for entry in answer.nearby
+        Button(_("Reserve at {store}").format(store=entry.store.name), payload("reserve_item", store=entry.store.store_id)) for entry in answer.nearby
     )
     if answer.available_here > 0:  # fewer than asked for here: those few are an option too
-        mine = Button(f"Reserve {answer.available_here} at {here.name}",
+        mine = Button(_("Reserve {count} at {store}").format(count=answer.available_here, store=here.name),
                       payload("reserve_item", store=here.store_id, quantity=answer.available_here))
         buttons = (mine,) + buttons
     if not buttons:
@@ -52,9 +52,9 @@ def _hit_title(hit: ProductHit) -> str:
 def _hit_line(number: int, hit: ProductHit) -> str:
     price = format_price_range(hit.price_min_minor, hit.price_max_minor, hit.currency)
     if hit.available <= 0:
-        stock = "out of stock right now"
+        stock = _("out of stock right now")
     elif hit.store_name:
-        stock = f"{hit.available} at {hit.store_name}"
+        stock = _("{count} at {store}").format(count=hit.available, store=hit.store_name)
     else:
         stock = _("in stock at {stores_with_stock} store{value}").format(stores_with_stock=hit.stores_with_stock, value='s' if hit.stores_with_stock != 1 else '')
     return f"{number}. {hit.name} – {price}, {stock}"
@@ -77,7 +77,7 @@ async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     lead = _("Here's what I found{described}:").format(described=found.described) if len(hits) > 1 else _("I found one{described}:").format(described=found.described)
     if found.cheapest_instead:  # "stocking fillers under a tenner": nothing is, so the cheapest things
         lead = _("Sorry, I couldn't find anything{described}. The cheapest things we have:").format(described=found.described)
-    tail = "Which one would you like?" if len(hits) > 1 else "Want that one?"
+    tail = _("Which one would you like?") if len(hits) > 1 else _("Want that one?")
     superlative = found.best_first
     turn.state = replace(turn.state, listed=buttons)
     data = {"then": goal, "prices": [hit.price_min_minor for hit in hits], "query": text,

@@ -80,6 +80,19 @@ def markers(language: str) -> frozenset[str]:
     return frozenset(words)
 
 
+_FINNISH_LETTERS = re.compile(r"[äö]")
+_UMLAUT_LANGUAGES = frozenset({Language.GERMAN, Language.SWEDISH, Language.ESTONIAN, Language.TURKISH})
+_FINNISH_QUESTION = re.compile(r"\w{3,}(?:ko|kö)$")  # "toimitatteko", "voitteko", "löytyykö"
+
+
+def _marks(word: str, language: str, letters: bool = True) -> bool:
+    """Whether `word` tells `language`: a marker word, or (Finnish) ä/ö or a -ko/-kö question ending, which
+    neither English nor Indonesian words have ("toko" is too short to count)."""
+    if word in markers(language):
+        return True
+    return language == "fi" and ((letters and bool(_FINNISH_LETTERS.search(word))) or (len(word) >= 6 and bool(_FINNISH_QUESTION.match(word))))
+
+
 def asked_for(text: str) -> str | None:
     """The language the shopper explicitly asks to be answered in, if any."""
     cleaned = text.strip().lower().rstrip("!.? ")
@@ -106,7 +119,9 @@ def detect(text: str) -> str | None:
     values = detector().compute_language_confidence_values(text)
     confidences = {value.language: value.value for value in values}
     english = confidences.get(Language.ENGLISH, 0.0)
-    votes = sorted(((sum(word in markers(code) for word in words), code) for code in SUPPORTED), reverse=True)
+    # ä/ö tell Finnish from English and Indonesian, not from German, Swedish, Estonian or Turkish.
+    letters = not (values[0].language in _UMLAUT_LANGUAGES and values[0].value >= 0.3)
+    votes = sorted(((sum(_marks(word, code, letters) for word in words), code) for code in SUPPORTED), reverse=True)
     (most, marked), (second, _other) = votes[0], votes[1]
     # Marker words decide when one language has clearly more of them (English needs two: "i", "u" and "di"
     # are short), unless lingua is sure a longer message is plain English with a single marker in it.
@@ -150,6 +165,6 @@ def conversation_language(previous: str | None, text: str) -> str:
     if language == ENGLISH:
         # Back to English only on a real English sentence, not on a word or two ("ok", "navy blue", "XL please").
         return ENGLISH if len(words) >= 3 else previous
-    if previous == ENGLISH and not any(word in markers(language) for word in words) and len(words) < 3:
+    if previous == ENGLISH and not any(_marks(word, language) for word in words) and len(words) < 3:
         return previous  # two words lingua can't place well ("kinder fleece") leave an English conversation alone
     return language
