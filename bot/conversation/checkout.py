@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from typing import Callable
 
+from bot.languages import _
 from bot.config import Settings
 from bot.conversation.heard import payload
 from bot.conversation.market import market_stores
@@ -121,7 +122,7 @@ async def review(turn: Turn, store_id: str | None = None, *, pay: str | None = N
         return
     if result.store_with_everything is not None:
         other = result.store_with_everything
-        options = (Button(f"Reserve at {other.store_name}", payload("choose_store", store=other.store_id)),)
+        options = (Button(_("Reserve at {store}").format(store=other.store_name), payload("choose_store", store=other.store_id)),)
         turn.ask(Question("checkout", "store", options, data={"offered": other.store_id, "subject": "your order"}), format_review(result, store_name))
         return
     turn.done()
@@ -159,7 +160,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
         name = next((store.name for store in stores if store.store_id == store_id), "That store")
         turn.ask(
             Question("checkout", "payment", (PAY_BY_LINK,), data={"store": store_id, "subject": "your order"}),
-            f"{name} only takes payment online, by the link I send. Shall I send you a pay link?",
+            _("{name} only takes payment online, by the link I send. Shall I send you a pay link?").format(name=name),
         )
         return
     except EmptyCart:
@@ -176,7 +177,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
         return
     except OrderError:
         turn.done()
-        turn.say(f"Sorry, I couldn't reserve that just now. Please try again, or call us on {settings.support_phone}.")
+        turn.say(_("Sorry, I couldn't reserve that just now. Please try again, or call us on {support_phone}.").format(support_phone=settings.support_phone))
         return
     turn.done(goal="order", reference=result.order.reference)
     turn.say(format_checked_out(result))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.languages import _
 from bot.conversation import (
     alternatives,
     basket,
@@ -70,7 +71,7 @@ async def _faq(turn: Turn) -> None:
         if found is not None and found.stores:
             nearest = found.stores[0]
             turn.state = replace(turn.state.with_focus(store=nearest.store.store_id), home=found.place_name)
-            turn.say(f"Your nearest store to {found.place_name} is {nearest.store.name} ({distance_text(nearest.distance_km)}).")
+            turn.say(_("Your nearest store to {place_name} is {name} ({distance}).").format(place_name=found.place_name, name=nearest.store.name, distance=distance_text(nearest.distance_km)))
     if topic == "hold_time" and (last.get("goal") == "order" or re.search(r"\b(?:my|it|mine)\b", turn.text or "")):
         # "how long will you hold it?" after ordering: that order's own deadline.
         order = await turn.shop.call(find_shoppers_order, turn.conversation_id, None)
@@ -79,7 +80,7 @@ async def _faq(turn: Turn) -> None:
             pay = " Pay by the link before then to keep it." if order.status == "pending_payment" and order.payment_method == "link" else ""
             lapse = (" If it isn't paid by then, the reservation lapses and the items go back on sale (you can reserve again)."
                      if pay else " If you can't collect it by then, the items go back on sale.")
-            turn.replies[-1] = Say(f"Order {order.reference} at {order.store_name} is held for you until {held}.{pay}{lapse}")
+            turn.replies[-1] = Say(_("Order {reference} at {store_name} is held for you until {held}.{pay}{lapse}").format(reference=order.reference, store_name=order.store_name, held=held, pay=pay, lapse=lapse))
     if topic in ("refund_timing", "returns") and last.get("goal") == "cancel" and last.get("reference"):
         # "will i get a refund?" right after cancelling: about that order, not refunds in general.
         turn.replies.pop()

@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from datetime import datetime, timezone
 
+from bot.languages import _
 from bot.conversation.checkout import store_named
 from bot.conversation.heard import parse_payload, payload
 from bot.conversation.market import market_stores
@@ -102,13 +103,13 @@ async def _open_near(turn: Turn) -> None:
     open_ones = [store for store in stores if store.name not in closed]
     turn.done(goal="hours", **({"store": open_ones[0].store_id} if len(open_ones) == 1 else {}))
     if not lines:
-        turn.say(f"{'Neither of those' if offered else 'None of our stores'} is open that day.")
+        turn.say(_("{value} is open that day.").format(value='Neither of those' if offered else 'None of our stores'))
         return
     if offered and closed:
-        turn.say(f"Open that day: {', '.join(lines)}. {human_list(closed)} {'is' if len(closed) == 1 else 'are'} closed.")
+        turn.say(_("Open that day: {join}. {items} {value} closed.").format(join=', '.join(lines), items=human_list(closed), value='is' if len(closed) == 1 else 'are'))
         return
     where = f" near {near.place_name}" if near else ""
-    turn.say(f"Open that day{where}: {', '.join(lines)}.")
+    turn.say(_("Open that day{where}: {join}.").format(where=where, join=', '.join(lines)))
 
 
 _OF_THEM = re.compile(r"\b(?:which|any|either|both) of (?:them|those|these|the (?:two|three|stores|shops))\b|\bwhich one\b", re.I)
@@ -158,8 +159,7 @@ async def nearest(turn: Turn) -> None:
         stores = await market_stores(turn)
         turn.done(goal="nearest")
         turn.say(
-            f"We don't have a store in {unknown.group(1).title()} - all {len(stores)} of our stores are in Greater Manchester: "
-            f"{human_list([store.name for store in stores])}."
+            _("We don't have a store in {title} - all {count} of our stores are in Greater Manchester: {items}.").format(title=unknown.group(1).title(), count=len(stores), items=human_list([store.name for store in stores]))
         )
         return
     if found is None:
@@ -231,7 +231,7 @@ async def distance(turn: Turn) -> None:
     if entry is None:
         await address(turn, store_id)
         return
-    turn.say(f"{entry.store.name} is {distance_text(entry.distance_km)} from {found.place_name} as the crow flies.")
+    turn.say(_("{name} is {distance} from {place_name} as the crow flies.").format(name=entry.store.name, distance=distance_text(entry.distance_km), place_name=found.place_name))
 
 
 async def stores_nearest_place(turn: Turn, store_ids: list[str]) -> tuple[list[str], str]:
@@ -256,6 +256,6 @@ async def pay_at_store(turn: Turn) -> None:
     turn.done(goal="pay_at_store", store=store_id)
     name = details.store.name
     if details.pay_at_pickup:
-        turn.say(f"Yes, {name} takes payment when you collect (card or cash): choose \"Pay at pickup\" when you reserve.")
+        turn.say(_('Yes, {name} takes payment when you collect (card or cash): choose "Pay at pickup" when you reserve.').format(name=name))
     else:
-        turn.say(f"Sorry, {name} only takes payment online, by the link we send when you reserve; it can't take payment at the counter.")
+        turn.say(_("Sorry, {name} only takes payment online, by the link we send when you reserve; it can't take payment at the counter.").format(name=name))
