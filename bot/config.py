@@ -105,6 +105,10 @@ class Settings:
     midtrans_api_base: str = field(default_factory=lambda: _env("MIDTRANS_API_BASE", "https://api.midtrans.com"))
     hold_minutes_unpaid: int = field(default_factory=lambda: _env_int("HOLD_MINUTES_UNPAID", 120))
     hold_hours_paid: int = field(default_factory=lambda: _env_int("HOLD_HOURS_PAID", 72))
+    # Pickup alerts: a ready order not yet collected gets a reminder this long after it was ready, and a
+    # last notice this long before its hold lapses.
+    pickup_reminder_hours: int = field(default_factory=lambda: _env_int("PICKUP_REMINDER_HOURS", 24))
+    hold_ending_notice_hours: int = field(default_factory=lambda: _env_int("HOLD_ENDING_NOTICE_HOURS", 4))
     # The market of a conversation that names no store and writes in no market's own language (markets.csv id).
     default_market: str = field(default_factory=lambda: _env("SHOP_DEFAULT_MARKET", "gb"))
     catalog_dir: Path = field(default_factory=lambda: Path(_env("SHOP_CATALOG_DIR", str(PROJECT_ROOT / "data" / "catalog"))))

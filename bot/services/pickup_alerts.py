@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.config import Settings
 from bot.domain.hours import DayHours, local_now
 from bot.domain.orders import OrderStatus
 from bot.models import AuditEntry, Order, Timer
@@ -65,12 +66,12 @@ class AlertPolicy(DeliveryPolicy):
             raise ValueError("reminder hours must be positive and max_attempts at least 1")
 
     @classmethod
-    def from_settings(cls, settings: object) -> "AlertPolicy":
-        """Reads `pickup_reminder_hours` and `hold_ending_notice_hours` from Settings when it has them."""
+    def from_settings(cls, settings: Settings) -> "AlertPolicy":
+        """PICKUP_REMINDER_HOURS and HOLD_ENDING_NOTICE_HOURS (Settings), with the notice outbox's lease and retry."""
         delivery = DeliveryPolicy.from_settings(settings)
         return cls(
-            remind_after_hours=float(getattr(settings, "pickup_reminder_hours", cls.remind_after_hours)),
-            last_notice_hours=float(getattr(settings, "hold_ending_notice_hours", cls.last_notice_hours)),
+            remind_after_hours=float(settings.pickup_reminder_hours),
+            last_notice_hours=float(settings.hold_ending_notice_hours),
             lease=delivery.lease,
             first_retry=delivery.first_retry,
         )

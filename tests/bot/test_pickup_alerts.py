@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.config import load_settings
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.models import AuditEntry, Timer
 from bot.services import orders
@@ -279,3 +280,15 @@ def test_the_safety_net_schedules_alerts_for_orders_made_ready_elsewhere(shop: S
     assert shop.run(schedule_missing_alerts, READY_AT) == 0
     with shop.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Timer).where(Timer.kind == READY_ALERT)) == 1
+
+
+def test_the_reminder_timing_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # AlertPolicy.from_settings used to read fields Settings did not have, so these were always the defaults.
+    monkeypatch.setenv("PICKUP_REMINDER_HOURS", "6")
+    monkeypatch.setenv("HOLD_ENDING_NOTICE_HOURS", "2")
+    policy = AlertPolicy.from_settings(load_settings())
+    assert (policy.remind_after_hours, policy.last_notice_hours) == (6, 2)
+    monkeypatch.delenv("PICKUP_REMINDER_HOURS")
+    monkeypatch.delenv("HOLD_ENDING_NOTICE_HOURS")
+    defaults = AlertPolicy.from_settings(load_settings())
+    assert (defaults.remind_after_hours, defaults.last_notice_hours) == (24, 4)
