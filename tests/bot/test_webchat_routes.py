@@ -133,3 +133,15 @@ async def test_the_chat_page_names_the_retailer_and_the_widget_carries_the_brand
     assert (await chat.http.get("/site.css", headers={"If-None-Match": sheet.headers["etag"]})).status_code == 304
     icon = await chat.http.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+
+
+async def test_a_resent_line_is_recorded_and_answered_once(chat: Chat) -> None:
+    # The page lost the answer to its first request and sends the line again with the same id.
+    first = await chat.say("is the fleece in stock", client_id="resend-0001")
+    again = await chat.say("is the fleece in stock", client_id="resend-0001")
+    assert again.status_code == 200 and again.json() == {"status": "duplicate", "id": first.json()["id"]}
+    assert chat.transcript() == [("user", "is the fleece in stock")]
+    assert chat.rasa.forwarded == [(WEB, "is the fleece in stock")]
+    # Another line with another id is a new line.
+    await chat.say("is the fleece in stock", client_id="resend-0002")
+    assert len(chat.transcript()) == 2
