@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,6 +41,36 @@ def _env_colour(name: str, default: str) -> str:
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", raw):
         raise ValueError(f"{name} must be a colour written #rrggbb, got {raw!r}")
     return raw
+
+
+# Secrets every process of a deployment must be given. In development scripts/shop_env.py generates
+# them into a per-user file; in production mode (SHOP_PRODUCTION=1) that file is never read, and a
+# process with one of them blank refuses to start instead of running with a secret nobody else has.
+PRODUCTION_SECRETS = ("RASA_TOKEN", "WEBCHAT_SECRET", "SANDBOX_WEBHOOK_SECRET", "SHOP_SESSION_SECRET", "ACTION_ENDPOINT_TOKEN")
+
+
+def production_mode(env: Mapping[str, str] | None = None) -> bool:
+    """SHOP_PRODUCTION=1 (deploy/production.env.example, deploy/k8s/config.yaml)."""
+    return (os.environ if env is None else env).get("SHOP_PRODUCTION", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def blank_production_secrets(env: Mapping[str, str] | None = None) -> list[str]:
+    """The production secrets that are unset or blank in `env` (the process environment by default)."""
+    values = os.environ if env is None else env
+    return [name for name in PRODUCTION_SECRETS if not values.get(name, "").strip()]
+
+
+def refuse_blank_secrets_in_production(process: str) -> None:
+    """Exits with status 2 and says which secrets are missing, when in production mode and any is blank."""
+    blank = blank_production_secrets() if production_mode() else []
+    if blank:
+        print(
+            f"error: {process} refuses to start: SHOP_PRODUCTION=1 but {', '.join(blank)} "
+            f"{'is' if len(blank) == 1 else 'are'} blank. Set every secret in deploy/production.env (or your "
+            "secret store); production never falls back to the per-user development secrets.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
 
 
 def _default_database_url() -> str:

@@ -50,6 +50,10 @@ REASON_LABELS = {
     LEFT_MESSAGE: "left a message",
 }
 
+# Sessions whose wait says nothing about the live queue: an agent took over a conversation nobody queued
+# for (0 s), or answered a message left hours before. The estimate offered to shoppers leaves both out.
+NOT_LIVE_WAITS = (AGENT_TOOK_OVER, LEFT_MESSAGE)
+
 # Used for the wait estimate until enough handoffs have been taken to measure it.
 DEFAULT_WAIT = timedelta(minutes=3)
 RECENT_WAITS_SAMPLE = 20
@@ -272,8 +276,12 @@ def take_conversation(
     target = get_handoff(uow, handoff_id)
     if target.state == MESSAGE:
         # Answering a left message opens a live session (or joins the one a colleague just opened).
+        # The shopper has been waiting since they left the message: the live session starts then, so its
+        # wait (and the console's figures) counts from the message, not from the moment it was answered.
         _transition(uow, handoff_id, (MESSAGE,), state=CLOSED, ended_at=now, resolved_by="agent", agent_id=agent_id)
-        handoff_id = request_handoff(uow, target.conversation_id, target.channel, LEFT_MESSAGE, now=now).handoff.id
+        handoff_id = request_handoff(
+            uow, target.conversation_id, target.channel, LEFT_MESSAGE, now=min(now, target.requested_at)
+        ).handoff.id
     claimed = uow.session.execute(
         update(HandoffSession)
         .where(HandoffSession.id == handoff_id, HandoffSession.state == WAITING, HandoffSession.agent_id.is_(None))
@@ -345,7 +353,7 @@ def recent_waits(uow: UnitOfWork, limit: int = RECENT_WAITS_SAMPLE) -> list[time
     """How long the last `limit` taken sessions waited, newest first."""
     rows = uow.session.execute(
         select(HandoffSession.requested_at, HandoffSession.taken_at)
-        .where(HandoffSession.taken_at.is_not(None), HandoffSession.reason != AGENT_TOOK_OVER)
+        .where(HandoffSession.taken_at.is_not(None), HandoffSession.reason.not_in(NOT_LIVE_WAITS))
         .order_by(HandoffSession.taken_at.desc())
         .limit(limit)
     ).all()
