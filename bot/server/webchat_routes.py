@@ -27,7 +27,7 @@ from bot.server.site_style import on_colour
 from bot.server.transcript_stream import after_id_of, stream_transcript
 from bot.domain.money import format_money
 from bot.services.payments import pay_link_in_conversation
-from bot.services.transcript import TranscriptLine, messages_after, record_message
+from bot.services.transcript import TranscriptLine, messages_after, record_message, record_shopper_line_once
 from bot.services.web_lines import web_message_id
 from connectors.webchat import CHANNEL, MAX_MESSAGE_CHARS, WEB_CONVERSATION_ID
 
@@ -127,8 +127,9 @@ def build_webchat_blueprint() -> Blueprint:
             return response.json({"error": f"text must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
 
         # The page's own id for the line comes back on it in the stream: its "sending" bubble becomes "sent".
-        echo = {"client_id": client_id} if client_id else None
-        line_id = await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", line.text.strip(), echo)
+        line_id, new = await ctx.shop.call(record_shopper_line_once, conversation_id, CHANNEL, line.text.strip(), client_id)
+        if not new:  # a resend of a line that arrived (the page lost our answer): answered once already
+            return response.json({"status": "duplicate", "id": line_id})
         await ctx.signals.publish(conversation_id)
         try:
             # A blank payload is no payload: forwarding it made Rasa refuse the line and the shopper

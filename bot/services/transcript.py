@@ -91,3 +91,29 @@ def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, lim
         )
         for row in rows
     ]
+
+
+# How far back a resent line is looked for: a page resends within minutes, never after dozens of lines.
+RESEND_WINDOW = 50
+
+
+def record_shopper_line_once(
+    uow: UnitOfWork, conversation_id: str, channel: str, text: str, client_id: str | None
+) -> tuple[int, bool]:
+    """Records a shopper's line unless the page already sent it (same `client_id`); returns (id, recorded now).
+
+    A page that lost the answer to its request cannot tell whether the line arrived, so it sends it again
+    with the same id: the shopper must not see it twice, nor the assistant answer it twice.
+    """
+    if client_id:
+        recent = uow.session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.conversation_id == conversation_id, ChatMessage.author == "user")
+            .order_by(ChatMessage.id.desc())
+            .limit(RESEND_WINDOW)
+        )
+        for row in recent:
+            if isinstance(row.payload, dict) and row.payload.get("client_id") == client_id:
+                return int(row.id), False
+    payload = {"client_id": client_id} if client_id else None
+    return record_messages(uow, channel, "user", [(conversation_id, text, payload)])[0], True

@@ -167,3 +167,15 @@ async def test_a_line_whose_rasa_died_is_forwarded_again_with_the_same_id(chat: 
         assert rasa.forwarded == [(WEB, "reserve 2 of those")]
     else:
         assert reply.status_code == 503 and chat.transcript()[-1][0] == "bot"  # the apology
+
+
+async def test_a_resent_line_is_recorded_and_answered_once(chat: Chat) -> None:
+    # The page lost the answer to its first request and sends the line again with the same id.
+    first = await chat.say("is the fleece in stock", client_id="resend-0001")
+    again = await chat.say("is the fleece in stock", client_id="resend-0001")
+    assert again.status_code == 200 and again.json() == {"status": "duplicate", "id": first.json()["id"]}
+    assert chat.transcript() == [("user", "is the fleece in stock")]
+    assert chat.rasa.forwarded == [(WEB, "is the fleece in stock")]
+    # Another line with another id is a new line.
+    await chat.say("is the fleece in stock", client_id="resend-0002")
+    assert len(chat.transcript()) == 2

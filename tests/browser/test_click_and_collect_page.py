@@ -49,6 +49,9 @@ def test_from_stock_question_to_paid_order(assistant, browser: Browser, tmp_path
     expect(pay_page.locator(".pay__due")).to_contain_text(re.compile(r"Pay £89\.99 by \w{3} \d{1,2} \w{3} \d\d:\d\d"))
     expect(pay_page.get_by_role("link", name="Back to the chat")).to_have_attribute("href", "/chat")
     assert_accessible(pay_page)
+    pay_page.set_viewport_size({"width": 390, "height": 844})  # and on a phone
+    assert pay_page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    assert_accessible(pay_page)
 
     # A declined card: the message says so and the number stays in the field, ready to correct.
     pay_page.fill("#card_number", "4000 0000 0000 0002")

@@ -14,6 +14,7 @@ from bot.services.inventory import check_stock, set_on_hand
 from bot.services.transcript import messages_after
 from bot.shop import Shop
 from scripts.stack import RunningStack
+from tests.support.accessibility import assert_accessible
 from tests.support.console import ALWAYS_OPEN, console_server
 from tests.support.stack import running_assistant
 
@@ -74,6 +75,7 @@ def test_agent_takes_over_replies_and_hands_back(handoff_stack, browser: Browser
         # The shopper sees who joined, and each agent line carries the agent's display name.
         expect(shopper.locator(".msg--event").first).to_have_text("Sam Taylor joined the chat")
         expect(shopper.locator(".msg--agent .msg__who").last).to_have_text("Sam Taylor")
+        assert_accessible(shopper)
 
         # While the agent owns the conversation the assistant stays silent; the agent sees the message live.
         bot_lines_before = shopper.locator(".msg--bot").count()

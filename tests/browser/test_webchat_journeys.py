@@ -41,7 +41,7 @@ def test_first_open_greets_and_offers_starter_choices(assistant, browser: Browse
     welcome.get_by_role("button", name="Store opening hours").click()
     expect(page.locator(".msg--user .msg__text").last).to_have_text("Store opening hours")
     which = page.locator(".msg--bot").last
-    expect(which).to_contain_text("Which store?", timeout=30_000)
+    expect(which).to_contain_text("Which store?", timeout=60_000)  # the package's first turn also warms Rasa up
     # The greeting's question is answered: its buttons no longer send anything.
     for index in range(4):
         expect(starters.nth(index)).to_be_disabled()
@@ -131,4 +131,24 @@ def test_a_stock_answer_shows_a_product_card_with_reserve(assistant, browser: Br
     expect(page.locator(".msg--bot .msg__text").last).to_contain_text("Added. Your basket", timeout=30_000)
     expect(card.get_by_role("button", name="Reserve it")).to_be_disabled()
     assert_accessible(page)
+    page.context.close()
+
+
+def test_keyboard_only(assistant, browser: Browser) -> None:
+    stack, _ = assistant
+    page, _ = open_chat(browser, stack.bot_url)
+    # The message box has the focus on arrival; the offered choices are one Shift+Tab away and Enter picks one.
+    assert page.evaluate("() => document.activeElement.id") == "text"
+    page.keyboard.press("Shift+Tab")
+    focused = page.evaluate("() => document.activeElement.textContent")
+    assert focused == "Talk to a person"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg--user .msg__text").last).to_have_text("Store opening hours")
+    expect(page.locator(".msg--bot").last).to_contain_text("Which store?", timeout=30_000)
+    # Back in the box, typing and Enter sends.
+    page.locator("#text").focus()
+    page.keyboard.type("when does stockport close on sunday")
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg--user .msg__text").last).to_have_text("when does stockport close on sunday")
     page.context.close()
