@@ -184,6 +184,25 @@ def open_handoff(uow: UnitOfWork, conversation_id: str) -> HandoffView | None:
 
 
 @read_only
+def people_owned_since(uow: UnitOfWork, conversation_id: str, since: datetime) -> bool:
+    """Whether people own the conversation now, or did at any moment since `since`.
+
+    A shopper's message that reached Rasa while an agent had it is logged and left unanswered; if the
+    agent hands back before that turn ends, the session is already "returned" when the turn is judged.
+    """
+    rows = uow.session.scalars(select(HandoffSession).where(HandoffSession.conversation_id == conversation_id)).all()
+    for row in rows:
+        if row.state in OPEN_STATES:
+            return True
+        ended = as_utc(row.ended_at)
+        # A left message that nobody took never paused the assistant.
+        paused = row.reason != LEFT_MESSAGE or row.taken_at is not None
+        if paused and ended is not None and ended >= since:
+            return True
+    return False
+
+
+@read_only
 def get_handoff(uow: UnitOfWork, handoff_id: int) -> HandoffView:
     """Raises HandoffError("not_found") when there is no such session."""
     row = uow.session.get(HandoffSession, handoff_id)

@@ -304,9 +304,12 @@ def conversation_overview(uow: UnitOfWork, conversation_id: str) -> dict[str, An
 
 
 def transcript_json(line: Any) -> dict[str, Any]:
-    """A transcript line as the console shows it (text masked, author, time)."""
+    """A transcript line as the console shows it (people's text masked, author, time).
+
+    The assistant's own lines are shown as written: they hold pay links and references, never a card.
+    """
     data = line.as_json()
-    data["text"] = mask_card_numbers(data["text"] or "")
+    data["text"] = (data["text"] or "") if line.author == "bot" else mask_card_numbers(data["text"] or "")
     data["channel"] = line.channel
     return data
 

@@ -148,7 +148,7 @@ async def test_login_form_needs_its_csrf_token_and_the_right_password(console: C
         assert (await client.get("/console")).status_code == 200
 
 
-async def test_repeated_wrong_passwords_slow_the_guessing_address_only(console: Console) -> None:
+async def test_repeated_wrong_passwords_slow_the_guessing_address_only(console: Console, frozen_login_clock: None) -> None:
     attacker, owner = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.2"}
 
     async def attempt(client: httpx.AsyncClient, password: str, headers: dict[str, str]) -> httpx.Response:
@@ -255,8 +255,14 @@ async def test_take_reply_and_hand_back_a_web_conversation(console: Console) -> 
         assert back.json()["status"] == "returned"
     assert console.assistant.calls == [("pause", WEB), ("resume", WEB)]
     transcript = _transcript(shop, WEB)
-    assert transcript[:2] == [("user", "can i talk to a real person"), ("agent", "Hi, Sam here. How can I help?")]
-    assert transcript[2][0] == "bot" and transcript[2][1].startswith("You're back with the Fellside Outfitters assistant")
+    # The web shopper is told who joined and left (lines for the page; a texted shopper gets none).
+    assert transcript[:4] == [
+        ("user", "can i talk to a real person"),
+        ("bot", "Sam joined the chat"),
+        ("agent", "Hi, Sam here. How can I help?"),
+        ("bot", "Sam left the chat"),
+    ]
+    assert transcript[4][0] == "bot" and transcript[4][1].startswith("You're back with the Fellside Outfitters assistant")
     assert shop.run(handoff.open_handoff, WEB) is None
 
 
@@ -298,12 +304,14 @@ async def test_stream_sends_new_lines_with_card_numbers_masked(console: Console)
     shop = console.shop
     with shop.uow() as uow:  # a line stored unmasked by some other path
         uow.session.add(ChatMessage(conversation_id=WEB, channel="webchat", author="user", text="card 4242424242424242"))
+        # The assistant's own line is shown as written: its digits are a test card it names on purpose.
+        uow.session.add(ChatMessage(conversation_id=WEB, channel="webchat", author="bot", text="Test card: 4242 4242 4242 4242"))
         uow.commit()
     async with console.client() as sam:
         await console.login(sam)
         overview = (await sam.get("/console/api/conversation", params={"conversation_id": WEB})).json()
-        assert [m["text"] for m in overview["messages"]] == ["card ************4242"]
-        first_id = overview["messages"][0]["id"]
+        assert [m["text"] for m in overview["messages"]] == ["card ************4242", "Test card: 4242 4242 4242 4242"]
+        first_id = overview["messages"][-1]["id"]
 
         async def later_line() -> None:
             await asyncio.sleep(0.3)

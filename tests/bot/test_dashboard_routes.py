@@ -38,7 +38,7 @@ async def _sign_in(base_url: str, password: str, address: str) -> httpx.Response
         return await client.post("/store/login", data={"csrf": token, "store": "leeds", "password": password})
 
 
-async def test_wrong_passwords_are_audit_logged_and_slow_the_guessing_address(dashboard: str, shop: Shop) -> None:
+async def test_wrong_passwords_are_audit_logged_and_slow_the_guessing_address(dashboard: str, shop: Shop, frozen_login_clock: None) -> None:
     # The probe: 70 wrong passwords, none audit-logged, then the right one worked at once.
     wrong = [(await _sign_in(dashboard, "not the password", "203.0.113.7")).status_code for _ in range(FREE_FAILURES + 1)]
     held = await _sign_in(dashboard, PASSWORD, "203.0.113.7")
