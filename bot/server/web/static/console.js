@@ -236,7 +236,7 @@
     var li = el("li", "line line--" + (payload.event ? "note" : line.author));
     li.dataset.id = line.id;
     var who = line.author === "user" ? "Shopper" : line.author === "bot" ? "Assistant" : (payload.agent || "Agent");
-    var time = el("time", "line__meta", who + " · " + clock(line.created_at));
+    var time = el("time", "line__meta", payload.event ? clock(line.created_at) : who + " · " + clock(line.created_at));
     time.dateTime = line.created_at;
     li.appendChild(time);
     li.appendChild(el("span", "line__text", line.text || (line.payload ? "[attachment]" : "")));
