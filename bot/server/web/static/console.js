@@ -313,6 +313,10 @@
     seen = new Set();
     $("transcript").replaceChildren();
     notice("");
+    // Until the conversation has loaded nobody knows what Take would take: a click then sent neither
+    // the queued session nor the channel (a 400).
+    ["take", "hand-back", "close"].forEach(function (id) { $(id).hidden = true; });
+    $("shopper").textContent = "";
     $("conversation").hidden = false;
     $("pick").hidden = true;
     document.body.dataset.view = "conversation";
