@@ -54,8 +54,10 @@ def console(shop: Shop) -> Iterator[ServerThread]:
         yield server
 
 
-def log_in(page: Page, base_url: str) -> None:
+def log_in(page: Page, base_url: str, *, check_login_page: bool = False) -> None:
     page.goto(f"{base_url}/console/login")
+    if check_login_page:
+        assert_accessible(page)
     page.fill("#username", "sam")
     page.fill("#password", PASSWORD)
     page.click("#login")
@@ -119,7 +121,7 @@ def test_desktop_layout_scrolls_lists_and_transcript_not_the_page(console: Serve
     shop.run(handoff.request_handoff, web, "webchat", handoff.ASKED_FOR_PERSON)
     page = browser.new_page(viewport=DESKTOP)
     try:
-        log_in(page, console.base_url)
+        log_in(page, console.base_url, check_login_page=True)
         card = page.locator("#queue li", has_text="+447700900123")
         expect(card).to_have_count(1)  # the linked phone, not "web visitor 00000000"
         card.locator("button").click()
@@ -158,7 +160,7 @@ def test_phone_shows_the_list_then_the_conversation(console: ServerThread, shop:
         shop.run(handoff.request_handoff, other, "sms", handoff.ASKED_FOR_PERSON)
     page = browser.new_page(viewport=PHONE)
     try:
-        log_in(page, console.base_url)
+        log_in(page, console.base_url, check_login_page=True)
         expect(page.locator("#queue li")).to_have_count(17)
         assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
         assert_accessible(page)
