@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test fuzz venv model browser lock eval bench screenshots clean
+.PHONY: run test fuzz chaos venv model browser lock eval messages bench screenshots clean
 
 run: venv ## set up everything and start the assistant (Ctrl-C stops it)
 	$(PY) -m scripts.run
@@ -14,6 +14,10 @@ test: venv browser model ## run the whole test suite (what CI runs)
 
 fuzz: venv ## the long fuzz run: 10,000 generated inputs per route (make test runs 1,000)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(PY) -m pytest tests/fuzz -s -p no:cacheprovider --timeout=0
+
+chaos: venv model ## kill -9 under load for 10 minutes (needs PostgreSQL, Redis, RabbitMQ: see docs/production.md)
+	CHAOS_SECONDS=$${CHAOS_SECONDS:-600} CHAOS_SHOPPERS=$${CHAOS_SHOPPERS:-8} CHAOS_FIGURES=$${CHAOS_FIGURES:-chaos-figures.json} \
+		$(PY) -m pytest tests/production/test_chaos.py -s -p no:cacheprovider --timeout=0
 
 venv: .venv/.requirements-installed
 
@@ -30,10 +34,18 @@ browser: ## install Debian's Chromium for browser tests when it is missing
 lock: ## re-resolve requirements.in into requirements.txt (one pip run, with rasa's pins)
 	@bash scripts/lock_requirements.sh
 
-eval: venv model ## quality report: NLU on its held-out file, the conversation scenarios (suite and held-out), off-topic messages
-	$(PY) -m scripts.eval_nlu
+eval: venv model ## quality report: NLU on its held-out files (English, Indonesian, Finnish), language detection, the conversation scenarios (suite and held-out), off-topic messages
+	@mkdir -p var
+	$(PY) -m scripts.eval_nlu --keep-model var/nlu-eval-model.tar.gz
+	@for lang in id fi; do if [ -f tests/nlu/holdout_$$lang.yml ]; then \
+	  $(PY) -m scripts.eval_nlu --holdout tests/nlu/holdout_$$lang.yml --model var/nlu-eval-model.tar.gz \
+	    --skip-core --intent-target 0.90 --summary || exit 1; fi; done
+	$(PY) -m scripts.eval_languages --min 0.97
 	$(PY) -m scripts.eval_conversations
 	$(PY) -m scripts.eval_scope --min 0.9
+
+messages: venv ## extract the shopper-facing texts into data/languages/messages.pot and merge it into each language's .po
+	$(PY) -m scripts.update_messages
 
 bench: venv model ## benchmark against bare Rasa; --quick with BENCH_ARGS=--quick
 	$(PY) -m bench $(BENCH_ARGS)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from bot.languages import N_, SUPPORTED, detect
+from bot.languages.catalogue import translate_to
+
 SMS_MAX_CHARS = 1600
 MESSENGER_MAX_CHARS = 2000
 INSTAGRAM_MAX_CHARS = 1000
@@ -124,6 +127,9 @@ def options_from_buttons(buttons: Iterable[dict[str, Any]]) -> list[Option]:
     return options
 
 
+_REPLY_WITH_A_NUMBER = N_("Reply with a number ({choices}).")
+
+
 def numbered_text(text: str, options: list[Option]) -> str:
     """The text followed by "1. ...", "2. ..." and a prompt to reply with a number.
 
@@ -134,7 +140,10 @@ def numbered_text(text: str, options: list[Option]) -> str:
         return text
     lines = [f"{index}. {option['title']}" for index, option in enumerate(options, start=1)]
     choices = "1" if len(options) == 1 else f"1-{len(options)}"
-    return f"{text}\n\n" + "\n".join(lines) + f"\n\nReply with a number ({choices})."
+    # The output channel doesn't know the conversation's language; the reply's own words tell it.
+    language = detect(text)
+    prompt = translate_to(language if language in SUPPORTED else "en", _REPLY_WITH_A_NUMBER).format(choices=choices)
+    return f"{text}\n\n" + "\n".join(lines) + f"\n\n{prompt}"
 
 
 def select_option(reply: str | None, options: list[Option]) -> Option | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.languages import _
 from bot.conversation.focus import (
     CHECK,
     RESERVE,
@@ -16,6 +17,7 @@ from bot.conversation.focus import (
     specific,
 )
 from bot.conversation.heard import payload
+from bot.conversation.market import market_stock
 from bot.conversation.reading import (
     A_QUESTION,
     is_correction,
@@ -31,7 +33,7 @@ from bot.replies import human_list
 from bot.replies.stock import option_words, size_label
 from bot.services.catalog import match_store
 from bot.services.checkout import quantity_in
-from bot.services.inventory import check_stock, where_in_stock
+from bot.services.inventory import check_stock
 from bot.services.stores import nearest_first
 
 _OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
@@ -94,7 +96,8 @@ async def _store_chosen(turn: Turn, question: Question, wants: bool) -> tuple[st
 
 def _store_title(question: Question, store_id: str) -> str:
     option = next((o for o in question.options if f'"{store_id}"' in o.payload), None)
-    return option.title.removeprefix("Reserve at ") if option else store_id
+    prefix = _("Reserve at {store}").split("{store}")[0]  # the button's title as shown, in the conversation's language
+    return option.title.removeprefix(prefix).removeprefix("Reserve at ") if option else store_id
 
 
 def towards(question: Question, store_id: str) -> Question:
@@ -103,7 +106,7 @@ def towards(question: Question, store_id: str) -> Question:
     if store_id not in stores:
         return question
     stores = [store_id] + [s for s in stores if s != store_id]
-    return replace(question, data={**question.data, "stores": stores, "again": f"Shall I reserve it at {_store_title(question, store_id)}?"})
+    return replace(question, data={**question.data, "stores": stores, "again": _("Shall I reserve it at {store_title}?").format(store_title=_store_title(question, store_id))})
 
 
 async def _say_closest(turn: Turn, question: Question) -> None:
@@ -114,9 +117,9 @@ async def _say_closest(turn: Turn, question: Question) -> None:
     ranked, place = await stores_nearest_place(turn, offered)
     nearest = ranked[0] if ranked else offered[0]
     name = _store_title(question, nearest)
-    lead = f"Of those, {name} is the closest to {place}." if place else f"{name} is the closest of those."
+    lead = _("Of those, {name} is the closest to {place}.").format(name=name, place=place) if place else _("{name} is the closest of those.").format(name=name)
     turn.state = replace(turn.state, last={"goal": "distance", "store": nearest})  # "is it open til 6?": that store
-    turn.ask(towards(question, nearest), f"{lead} Reserve at {name}?", remember=str(question.data.get("text", "")))
+    turn.ask(towards(question, nearest), f"{lead} {_('Reserve at {store}?').format(store=name)}", remember=str(question.data.get("text", "")))
 
 
 async def _names_offered_store(turn: Turn, question: Question) -> bool:
@@ -173,7 +176,7 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
         options = await options_of(turn, turn.state.focus.product) if turn.state.focus.product else None
         if options is not None:  # "i want to reserve a few": how many?
             turn.ask(Question(RESERVE, "quantity", data={"subject": f"the {options.name}"}),
-                     f"How many of the {options.name} would you like?")
+                     _("How many of the {name} would you like?").format(name=options.name))
             return True
     focus = entities_focus(turn, turn.state.focus) if heard.tapped else (await heard_focus(turn, keep_product=True))[0]
     focus = replace(focus, store=store_id or focus.store)
@@ -187,7 +190,7 @@ async def answer_offer(turn: Turn, question: Question) -> bool:
 
 async def colours_here(turn: Turn, goal: str = CHECK) -> None:
     """"None of those, any other colours at Arndale?": the colours that store has now, in the size asked."""
-    focus, _ = await heard_focus(turn, keep_product=True)
+    focus, _unused = await heard_focus(turn, keep_product=True)
     turn.state = replace(turn.state, focus=replace(focus, colour=None))
     assert focus.product
     if not focus.store:
@@ -200,13 +203,13 @@ async def colours_here(turn: Turn, goal: str = CHECK) -> None:
     in_size = f" in {size_label(size)}" if size else ""
     if not counts:
         turn.done(goal=CHECK)
-        turn.say(f"Sorry, {answer.store.name} has no other colours of the {answer.product_name}{in_size} right now.")
+        turn.say(_("Sorry, {name} has no other colours of the {product_name}{in_size} right now.").format(name=answer.store.name, product_name=answer.product_name, in_size=in_size))
         return
     listed = human_list([f"{colour.lower()} ({count})" for colour, count in counts])
-    buttons = tuple(Button(colour, payload("inform", colour=colour)) for colour, _ in counts)
+    buttons = tuple(Button(colour, payload("inform", colour=colour)) for colour, _count in counts)
     # After "whatever colour salford have is fine" picking one reserves it; after "any other colours?" it is checked.
     turn.ask(Question(goal, "colour", buttons, data={"subject": f"the {answer.product_name}"}),
-             f"{answer.store.name} has the {answer.product_name}{in_size} in {listed}. Which colour would you like?")
+             _("{name} has the {product_name}{in_size} in {listed}. Which colour would you like?").format(name=answer.store.name, product_name=answer.product_name, in_size=in_size, listed=listed))
 
 
 async def restock(turn: Turn) -> None:
@@ -215,9 +218,9 @@ async def restock(turn: Turn) -> None:
 
     focus = turn.state.focus
     store = await turn.shop.call(store_details, focus.store) if focus.store else None
-    call = f"{store.store.name} may know: call them on {store.phone}." if store else f"Our stores may know: call {turn.shop.settings.support_phone}."
+    call = _("{name} may know: call them on {phone}.").format(name=store.store.name, phone=store.phone) if store else _("Our stores may know: call {support_phone}.").format(support_phone=turn.shop.settings.support_phone)
     turn.done(goal="restock")
-    turn.say(f"Sorry, I can't see delivery dates: stores get new stock most weeks. {call}")
+    turn.say(_("Sorry, I can't see delivery dates: stores get new stock most weeks. {call}").format(call=call))
     if focus.product and focus.store:
         await colours_here(turn)  # what that store has now instead
 
@@ -231,22 +234,25 @@ async def where(turn: Turn) -> None:
         await ask_product(turn, CHECK, query)
         return
     options = await options_of(turn, focus.product)
-    found = [(store, count) for store, count in await turn.shop.call(where_in_stock, focus.product, specific(focus.colour),
+    found = [(store, count) for store, count in await market_stock(turn, focus.product, specific(focus.colour),
                                                                       specific(focus.size)) if count >= wanted]
     which = option_words(specific(focus.colour), specific(focus.size))
-    item = f"{wanted} of the {options.name}" + (f" in {which}" if which else "")
+    item = (_("{count} of the {product} in {options}") if which else _("{count} of the {product}")).format(
+        count=wanted, product=options.name, options=which)
     if not found:
         turn.done(goal=CHECK)
-        turn.say(f"Sorry, no store has {item} right now.")
+        turn.say(_("Sorry, no store has {item} right now.").format(item=item))
         return
-    stores = [store for store, _ in found][:3]
+    stores = [store for store, _where in found][:3]
     if focus.store:  # nearest to the store asked about first
         order = await turn.shop.call(nearest_first, focus.store, [store.store_id for store in stores])
         stores = sorted(stores, key=lambda store: order.index(store.store_id))
-    buttons = tuple(Button(f"Reserve at {store.name}", payload("reserve_item", store=store.store_id, quantity=wanted)) for store in stores)
+    buttons = tuple(Button(_("Reserve at {store}").format(store=store.name), payload("reserve_item", store=store.store_id, quantity=wanted))
+                    for store in stores)
     listed = human_list([f"{store.name} ({count})" for store, count in found if store in stores])
     data = {"soft": True, "stores": [store.store_id for store in stores], "here": focus.store or "", "here_available": 0,
-            "again": f"Shall I reserve {wanted} at {stores[0].name}?"}
+            "again": _("Shall I reserve {wanted} at {name}?").format(wanted=wanted, name=stores[0].name)}
     turn.done(goal=CHECK)
     turn.ask(Question("reserve_there", "store", buttons, data=data),
-             f"{listed} {'has' if len(stores) == 1 else 'have'} {item}. Reserve at {stores[0].name}?")
+             (_("{stores} has {item}.") if len(stores) == 1 else _("{stores} have {item}.")).format(stores=listed, item=item)
+             + " " + _("Reserve at {store}?").format(store=stores[0].name))

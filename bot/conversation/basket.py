@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.languages import _
 from bot.conversation.heard import payload
 from bot.conversation.reading import refers_back
 from bot.conversation.state import Button, Question
@@ -97,7 +98,7 @@ async def remove(turn: Turn, line: CartLineView | None = None) -> None:
         return
     line = line or _line_of(turn, cart)
     if line is None:
-        turn.ask(Question("remove", "line", _line_buttons(cart, "remove_item")), "Which item should I take out? " + format_cart(cart))
+        turn.ask(Question("remove", "line", _line_buttons(cart, "remove_item")), _("Which item should I take out? ") + format_cart(cart))
         return
     fewer = quantity_in(turn.text) if turn.text and not turn.heard.tapped else None
     if fewer and fewer < line.quantity:  # "remove one" of three: two left
@@ -106,9 +107,9 @@ async def remove(turn: Turn, line: CartLineView | None = None) -> None:
     cart = await turn.shop.call(remove_from_cart, turn.conversation_id, line.sku)
     turn.done(goal="remove", sku=line.sku)
     if cart.is_empty:
-        turn.say(f"Removed the {line.name}. Your basket is empty now.")
+        turn.say(_("Removed the {name}. Your basket is empty now.").format(name=line.name))
     else:
-        offer_checkout(turn, f"Removed the {line.name}. {format_cart(cart)}")
+        offer_checkout(turn, _("Removed the {name}. {basket}").format(name=line.name, basket=format_cart(cart)))
 
 
 async def change_quantity(turn: Turn, quantity: int | None = None, line: CartLineView | None = None) -> None:
@@ -119,10 +120,10 @@ async def change_quantity(turn: Turn, quantity: int | None = None, line: CartLin
     quantity = quantity if quantity is not None else _quantity(turn)
     if line is None:
         question = Question("quantity", "line", _line_buttons(cart, "change_quantity"), data={"quantity": quantity})
-        turn.ask(question, "Which item should I change? " + format_cart(cart))
+        turn.ask(question, _("Which item should I change? ") + format_cart(cart))
         return
     if quantity is None:
-        turn.ask(Question("quantity", "quantity", data={"sku": line.sku}), f"How many of the {line.name} would you like?")
+        turn.ask(Question("quantity", "quantity", data={"sku": line.sku}), _("How many of the {name} would you like?").format(name=line.name))
         return
     if quantity == 0:
         await remove(turn, line)
@@ -131,7 +132,7 @@ async def change_quantity(turn: Turn, quantity: int | None = None, line: CartLin
         cart = await turn.shop.call(set_quantity, turn.conversation_id, line.sku, quantity)
     except InvalidQuantity:
         turn.done()
-        turn.say(f"I can reserve 1 to {MAX_LINE_QUANTITY} of each item. How many would you like?")
+        turn.say(_("I can reserve 1 to {MAX_LINE_QUANTITY} of each item. How many would you like?").format(MAX_LINE_QUANTITY=MAX_LINE_QUANTITY))
         return
     turn.done(goal="quantity", sku=line.sku, quantity=quantity)
     offer_checkout(turn, f"Updated. {format_cart(cart)}")

@@ -10,8 +10,10 @@ import re
 from functools import lru_cache
 from typing import Callable
 
+from bot.languages import _
 from bot.config import Settings
 from bot.conversation.heard import payload
+from bot.conversation.market import market_stores
 from bot.conversation.reading import without_negated, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
@@ -22,7 +24,7 @@ from bot.domain.orders import (
     OutOfStock,
     PaymentMethodNotOffered,
 )
-from bot.payments import provider_factory
+from bot.payments import ProviderChooser, provider_chooser, provider_factory
 from bot.payments.base import PaymentProvider, PaymentProviderError
 from bot.replies.checkout import format_cart, format_checked_out, format_review
 from bot.services.catalog import match_store
@@ -58,9 +60,9 @@ def _providers(settings: Settings) -> Callable[[str], PaymentProvider]:
     return provider_factory(settings)
 
 
-def payment_provider(turn: Turn) -> PaymentProvider:
-    settings = turn.shop.settings
-    return _providers(settings)(settings.payment_provider)
+def link_providers(turn: Turn) -> ProviderChooser:
+    """The provider of each market's pay links in this deployment (the sandbox's imitation when sandboxed)."""
+    return provider_chooser(turn.shop.settings, _providers(turn.shop.settings))
 
 
 def refund_providers(turn: Turn) -> Callable[[str], PaymentProvider]:
@@ -100,7 +102,7 @@ async def review(turn: Turn, store_id: str | None = None, *, pay: str | None = N
         turn.say(format_cart(result.cart))
         return
     if store_id is None:
-        stores = await turn.shop.call(list_stores)
+        stores = await market_stores(turn)
         options = [Button(s.name, payload("choose_store", store=s.store_id)) for s in stores]
         if result.store_with_everything is not None:  # the store that has it all first
             first = result.store_with_everything.store_id
@@ -120,7 +122,7 @@ async def review(turn: Turn, store_id: str | None = None, *, pay: str | None = N
         return
     if result.store_with_everything is not None:
         other = result.store_with_everything
-        options = (Button(f"Reserve at {other.store_name}", payload("choose_store", store=other.store_id)),)
+        options = (Button(_("Reserve at {store}").format(store=other.store_name), payload("choose_store", store=other.store_id)),)
         turn.ask(Question("checkout", "store", options, data={"offered": other.store_id, "subject": "your order"}), format_review(result, store_name))
         return
     turn.done()
@@ -150,15 +152,15 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
     settings = turn.shop.settings
     try:
         result = await turn.shop.call(
-            check_out, payment_provider(turn), turn.conversation_id, turn.heard.channel, store_id, method,
-            HoldPolicy.from_settings(settings),
+            check_out, link_providers(turn), turn.conversation_id, turn.heard.channel, store_id, method,
+            HoldPolicy.from_settings(settings), None, turn.effect_key("order"),
         )
     except PaymentMethodNotOffered:
         stores = await turn.shop.call(list_stores)
         name = next((store.name for store in stores if store.store_id == store_id), "That store")
         turn.ask(
             Question("checkout", "payment", (PAY_BY_LINK,), data={"store": store_id, "subject": "your order"}),
-            f"{name} only takes payment online, by the link I send. Shall I send you a pay link?",
+            _("{name} only takes payment online, by the link I send. Shall I send you a pay link?").format(name=name),
         )
         return
     except EmptyCart:
@@ -175,7 +177,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
         return
     except OrderError:
         turn.done()
-        turn.say(f"Sorry, I couldn't reserve that just now. Please try again, or call us on {settings.support_phone}.")
+        turn.say(_("Sorry, I couldn't reserve that just now. Please try again, or call us on {support_phone}.").format(support_phone=settings.support_phone))
         return
     turn.done(goal="order", reference=result.order.reference)
     turn.say(format_checked_out(result))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.languages import _
 from bot.conversation import offers
 from bot.conversation.focus import (
     CHECK,
@@ -38,7 +39,7 @@ async def _collect_elsewhere(turn: Turn) -> None:
     from bot.conversation.basket import offer_checkout
 
     turn.done(goal=RESERVE, sku=answer.sku, quantity=turn.state.last.get("quantity"))
-    offer_checkout(turn, f"OK, collecting from {answer.store.name} instead - they have it. {format_cart(cart)}")
+    offer_checkout(turn, _("OK, collecting from {name} instead - they have it. {basket}").format(name=answer.store.name, basket=format_cart(cart)))
 
 
 async def correct(turn: Turn) -> None:
@@ -66,8 +67,7 @@ async def correct(turn: Turn) -> None:
     turn.state = replace(turn.state, focus=focus)
     if last.get("goal") == "order" and last.get("reference"):
         # "oh no, i wanted navy not green" after ordering: the order stands until they cancel it.
-        turn.say(f"Order {last['reference']} is already placed as it was. To swap, say \"cancel my order\" and then "
-                 "reserve the one you want. Here it is:")
+        turn.say(_('Order {value} is already placed as it was. To swap, say "cancel my order" and then reserve the one you want. Here it is:').format(value=last['reference']))
     if last.get("goal") == RESERVE and last.get("sku") and before.product == focus.product and \
             (before.colour, before.size) == (focus.colour, focus.size) and focus.store != before.store:
         await _collect_elsewhere(turn)  # "oh wait, salford quays not arndale": the same item, collected there
@@ -101,7 +101,9 @@ async def split_line(turn: Turn) -> None:
     await turn.shop.call(remove_from_cart, turn.conversation_id, str(last["sku"]))
     result = None
     for count, colour in ((quantity_in(match.group(1)), colours[0]), (quantity_in(match.group(3)), colours[1])):
-        result = await turn.shop.call(add_item, turn.conversation_id, focus.product, focus.store, colour, specific(focus.size), count or 1)
+        result = await turn.shop.call(
+            add_item, turn.conversation_id, focus.product, focus.store, colour, specific(focus.size), count or 1, turn.effect_key("add")
+        )
         if result.cart is None:  # not enough of that colour there: say so, the rest stays as it is
             turn.done(goal=CHECK)
             offers.after_stock_answer(turn, result.stock, format_stock_answer(result.stock))

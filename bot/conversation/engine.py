@@ -31,14 +31,18 @@ from bot.conversation import (
     support,
 )
 from bot.conversation.heard import Heard, parse_payload, payload
+from bot.conversation.language import hear
 from bot.conversation.reading import A_QUESTION, is_escape, pick_option, yes_or_no
 from bot.conversation.state import Button, DialogueState, Question
 from bot.conversation.turn import Outcome, Turn
+from bot.languages import N_, _, current, speaking
+from bot.languages.detection import only_asks_for_language
 from bot.services import handoff as handoff_service
 from bot.shop import Shop
 
-START_AGAIN = "OK, let's start again. What can I help you with?"
-TALK_TO_A_PERSON = Button("Talk to a person", payload("request_human"))
+START_AGAIN = N_("OK, let's start again. What can I help you with?")
+LANGUAGE_NAMES = {"en": N_("English"), "id": N_("Bahasa Indonesia"), "fi": N_("Finnish")}
+TALK_TO_A_PERSON = Button(N_("Talk to a person"), payload("request_human"))
 # Goals whose questions a new stock request replaces rather than interrupts.
 _REPLACED_BY_STOCK = stock.STOCK_GOALS | {"reserve_offer", "reserve_there"}
 # Questions about the item or the stores offered: after the answer, the offer to reserve is made again.
@@ -56,7 +60,17 @@ _ANSWERS = {
 
 
 async def respond(shop: Shop, heard: Heard, state: DialogueState) -> Outcome:
-    """What the assistant says to `heard`, and what it remembers afterwards."""
+    """What the assistant says to `heard`, and what it remembers afterwards.
+
+    The engine reads the message in English (`hear`) and speaks the conversation's language: every text
+    said within the turn is translated (bot/languages/catalogue.py).
+    """
+    heard, state = await hear(shop, heard, state)
+    with speaking(state.language):
+        return await _respond(shop, heard, state)
+
+
+async def _respond(shop: Shop, heard: Heard, state: DialogueState) -> Outcome:
     turn = Turn(shop, heard, state)
     if notices.is_notice(heard.intent):
         await notices.tell(turn)
@@ -83,6 +97,10 @@ def _option_values(question: Question) -> list[str]:
 async def _converse(turn: Turn) -> None:
     heard = turn.heard
     question = turn.state.question
+    if not heard.tapped and only_asks_for_language(heard.text):
+        language = _(LANGUAGE_NAMES.get(turn.state.language, "English"))
+        turn.say(_("OK, I'll reply in {language}. What can I help you with?").format(language=language), support.HELP_BUTTONS)
+        return
     if not heard.tapped and is_escape(heard.text):
         turn.state = turn.state.cleared()
         turn.say(START_AGAIN, support.HELP_BUTTONS)
@@ -118,7 +136,7 @@ async def _converse(turn: Turn) -> None:
             return
         elif kind == "deny":
             turn.done()
-            turn.say("OK, no problem. Anything else I can help with?")
+            turn.say(_("OK, no problem. Anything else I can help with?"))
             return
         elif kind in requests.STOCK_KINDS and question.goal in _REPLACED_BY_STOCK or _STARTS.get(kind) == question.goal:
             turn.state = replace(turn.state.asking(None), queue=())  # the same step started afresh replaces the one pending
@@ -164,14 +182,14 @@ async def _ask_again(turn: Turn, question: Question) -> None:
     """The reply answered nothing: ask again; the third time, the options with a person to talk to; then a person."""
     text = str(question.data.get("text") or "")
     if question.asked >= 3:
-        await handoff.hand_to_person(turn, handoff_service.NOT_UNDERSTOOD, preface="Sorry, I'm still not sure what you mean.")
+        await handoff.hand_to_person(turn, handoff_service.NOT_UNDERSTOOD, preface=_("Sorry, I'm still not sure what you mean."))
         return
     if question.asked == 2:
         options = tuple(question.options) + (TALK_TO_A_PERSON,)
-        turn.ask(replace(question, options=options), "Sorry, I'm still not sure. Tap one of these, or I can get you a person.",
+        turn.ask(replace(question, options=options), _("Sorry, I'm still not sure. Tap one of these, or I can get you a person."),
                  remember=text)
         return
-    turn.ask(question, f"Sorry, I didn't catch that. {text}".strip(), remember=text,
+    turn.ask(question, _("Sorry, I didn't catch that. {question}").format(question=text).strip(), remember=text,
              show_options=bool(question.options) and not (question.about == "size" and turn.on_phone))
 
 
@@ -190,7 +208,7 @@ async def _come_back(turn: Turn) -> None:
         said = len(turn.replies)
         await checkout.review(turn, question.data.get("store"))  # the basket may have changed meanwhile: a fresh total
         if len(turn.replies) > said and turn.state.question is not None and turn.state.question.goal == "checkout":
-            turn.replies[-1] = replace(turn.replies[-1], text=f"Back to your order: {turn.replies[-1].text}")
+            turn.replies[-1] = replace(turn.replies[-1], text=_("Back to your order: {question}").format(question=turn.replies[-1].text))
         turn.asked = True
         return
     if question.goal == "reserve_there" and turn.state.last.get("store"):
@@ -201,5 +219,7 @@ async def _come_back(turn: Turn) -> None:
         turn.say(str(question.data["again"]), question.options)
         return
     subject = question.data.get("subject")
-    lead = f"Back to {subject}:" if subject else "Back to where we were:"
-    turn.say(f"{lead} {question.data.get('text', '')}".strip(), question.options)
+    if subject and current() != "en":
+        subject = re.sub(r"^the ", "", str(subject))  # "Back to the Kinder Fleece Jacket" reads "Kembali ke Kinder Fleece Jacket"
+    lead = _("Back to {subject}:").format(subject=subject) if subject else _("Back to where we were:")
+    turn.say(f"{lead} {_(str(question.data.get('text', '')))}".strip(), question.options)

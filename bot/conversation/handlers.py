@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.languages import _
 from bot.conversation import (
     alternatives,
     basket,
@@ -21,6 +22,7 @@ from bot.conversation import (
     stores,
     support,
 )
+from bot.conversation.market import market_of
 from bot.conversation.turn import Say, Turn
 from bot.replies import distance_text
 from bot.replies.checkout import local_time
@@ -41,7 +43,7 @@ async def route(turn: Turn, kind: str) -> None:
 async def _faq_again(turn: Turn) -> None:
     """A short follow-up to a support answer ("klarna?" after the ways to pay): the same topic's answer."""
     topic = str(turn.state.last.get("topic") or "")
-    answer = support.faq_answer(topic.removeprefix("faq/"), turn.shop.settings) if topic else None
+    answer = support.faq_answer(topic.removeprefix("faq/"), turn.shop.settings, await market_of(turn)) if topic else None
     if answer is None:
         await _faq(turn)
         return
@@ -59,7 +61,7 @@ async def _delivery(turn: Turn) -> None:
 
 async def _faq(turn: Turn) -> None:
     last = dict(turn.state.last)
-    if not support.faq(turn):
+    if not support.faq(turn, await market_of(turn)):
         support.scope(turn)
         return
     topic = str(turn.state.last.get("topic") or "").removeprefix("faq/")
@@ -69,16 +71,16 @@ async def _faq(turn: Turn) -> None:
         if found is not None and found.stores:
             nearest = found.stores[0]
             turn.state = replace(turn.state.with_focus(store=nearest.store.store_id), home=found.place_name)
-            turn.say(f"Your nearest store to {found.place_name} is {nearest.store.name} ({distance_text(nearest.distance_km)}).")
+            turn.say(_("Your nearest store to {place_name} is {name} ({distance}).").format(place_name=found.place_name, name=nearest.store.name, distance=distance_text(nearest.distance_km)))
     if topic == "hold_time" and (last.get("goal") == "order" or re.search(r"\b(?:my|it|mine)\b", turn.text or "")):
         # "how long will you hold it?" after ordering: that order's own deadline.
         order = await turn.shop.call(find_shoppers_order, turn.conversation_id, None)
         if order is not None and order.status in orders.CANCELLABLE:
-            held = local_time(order.hold_expires_at)
+            held = local_time(order.hold_expires_at, tz=order.store_timezone)
             pay = " Pay by the link before then to keep it." if order.status == "pending_payment" and order.payment_method == "link" else ""
             lapse = (" If it isn't paid by then, the reservation lapses and the items go back on sale (you can reserve again)."
                      if pay else " If you can't collect it by then, the items go back on sale.")
-            turn.replies[-1] = Say(f"Order {order.reference} at {order.store_name} is held for you until {held}.{pay}{lapse}")
+            turn.replies[-1] = Say(_("Order {reference} at {store_name} is held for you until {held}.{pay}{lapse}").format(reference=order.reference, store_name=order.store_name, held=held, pay=pay, lapse=lapse))
     if topic in ("refund_timing", "returns") and last.get("goal") == "cancel" and last.get("reference"):
         # "will i get a refund?" right after cancelling: about that order, not refunds in general.
         turn.replies.pop()

@@ -7,21 +7,28 @@ leave a message ("yes" or the button), which agents find in the console.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from babel.dates import format_date
+
 from bot.conversation.heard import payload
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
+from bot.domain.support_hours import SupportHours
+from bot.languages import N_, _
+from bot.languages.catalogue import locale_for
 from bot.services import handoff
 
-HANDING_OVER = (
+HANDING_OVER = N_(
     "I'm getting a person from our team to help you. The wait is {wait}. Anything you type now goes straight to them."
 )
-ALREADY_WAITING = "You're already through to our team - a person will reply here shortly."
-OUTSIDE_HOURS = "Our team isn't around right now - they chat {hours}."
-NO_AGENT_ONLINE = "Nobody from our team is free to chat right now."
-OFFER_MESSAGE = "Would you like to leave a message? They'll reply to you here."
-ASK_MESSAGE = "OK - type your message for our team (and the best way to reach you), and I'll pass it on."
-MESSAGE_TAKEN = "Thanks - I've passed your message on. Someone from our team will reply to you here{when}."
+ALREADY_WAITING = N_("You're already through to our team - a person will reply here shortly.")
+OUTSIDE_HOURS = N_("Our team isn't around right now - they chat {hours}.")
+NO_AGENT_ONLINE = N_("Nobody from our team is free to chat right now.")
+OFFER_MESSAGE = N_("Would you like to leave a message? They'll reply to you here.")
+ASK_MESSAGE = N_("OK - type your message for our team (and the best way to reach you), and I'll pass it on.")
+MESSAGE_TAKEN = N_("Thanks - I've passed your message on. Someone from our team will reply to you here{when}.")
 LEAVE_MESSAGE = Button("Leave a message", payload("leave_message"))
 NO_THANKS = Button("No thanks", payload("deny"))
 
@@ -31,7 +38,7 @@ async def hand_to_person(turn: Turn, reason: str, *, preface: str = "") -> None:
     lead = f"{preface} " if preface else ""
     if await turn.shop.call(handoff.open_handoff, turn.conversation_id) is not None:
         turn.done()
-        turn.say(lead + ALREADY_WAITING)
+        turn.say(lead + _(ALREADY_WAITING))
         turn.pause = True
         return
     policy = handoff.HandoffPolicy.from_env()
@@ -39,11 +46,22 @@ async def hand_to_person(turn: Turn, reason: str, *, preface: str = "") -> None:
     if available.person_available:
         request = await turn.shop.call(handoff.request_handoff, turn.conversation_id, turn.heard.channel, reason)
         turn.done(goal="handoff")
-        turn.say(lead + HANDING_OVER.format(wait=handoff.describe_wait(request.estimated_wait)))
+        turn.say(lead + _(HANDING_OVER).format(wait=handoff.describe_wait(request.estimated_wait)))
         turn.pause = True
         return
-    why = OUTSIDE_HOURS.format(hours=available.hours.describe()) if available.status == "outside_hours" else NO_AGENT_ONLINE
-    turn.ask(Question("handoff", "confirm", (LEAVE_MESSAGE, NO_THANKS)), f"{lead}{why} {OFFER_MESSAGE}")
+    why = _(OUTSIDE_HOURS).format(hours=available.hours.describe()) if available.status == "outside_hours" else _(NO_AGENT_ONLINE)
+    turn.ask(Question("handoff", "confirm", (LEAVE_MESSAGE, NO_THANKS)), f"{lead}{why} {_(OFFER_MESSAGE)}")
+
+
+def _opening(hours: SupportHours, start: datetime, now: datetime) -> str:
+    """When the team is back, as the shopper reads it now: "from 9:00 today", "from 9:00 tomorrow", "from Monday 9:00"."""
+    local, today = start.astimezone(hours.zone), now.astimezone(hours.zone).date()
+    clock = f"{local.hour}:{local.minute:02d}"
+    if local.date() == today:  # "from Monday 9:00" read oddly on a Monday morning
+        return _("from {time} today").format(time=clock)
+    if local.date() == today + timedelta(days=1):
+        return _("from {time} tomorrow").format(time=clock)
+    return _("from {day} {time}").format(day=format_date(local, "EEEE", locale=locale_for()), time=clock)
 
 
 def ask_for_message(turn: Turn) -> None:
@@ -57,9 +75,9 @@ async def take_message(turn: Turn) -> None:
     available = await turn.shop.call(handoff.availability, policy)
     when = ""
     if available.status == "outside_hours" and available.next_opening is not None:
-        when = " from " + available.hours.describe_opening(available.next_opening, handoff.utc_now())
+        when = " " + _opening(available.hours, available.next_opening, handoff.utc_now())
     turn.done(goal="message")
-    turn.say(MESSAGE_TAKEN.format(when=when))
+    turn.say(_(MESSAGE_TAKEN).format(when=when))
 
 
 async def answer(turn: Turn, question: Question) -> bool:

@@ -1,58 +1,52 @@
-"""Which language a message is in, so a shopper writing in a language the assistant doesn't speak is told
-which ones it does, instead of getting a wrong answer.
+"""The shopper's language for this turn, and their message in the engine's English.
 
-lingua-language-detector ships its models in the wheel (no download at run time). Detection is restricted
-to the languages shoppers of this retailer's markets write in, plus a few common European ones; short
-messages are ambiguous ("ok", "hi"), so only a confident, several-word detection counts.
+The conversation engine reasons in English: `hear()` decides the language the conversation goes on in
+(bot/languages/detection.py) and hands the engine the message with its Indonesian or Finnish shopping
+words mapped to English (bot/languages/terms.py); the replies are translated on the way out (the engine
+speaks within `speaking(state.language)`). A tapped button has no words to detect: the language stays.
 """
 
 from __future__ import annotations
 
-import re
-import threading
+from dataclasses import replace
 
-from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+from sqlalchemy import select
 
-SPOKEN = frozenset({Language.ENGLISH})
-_CANDIDATES = (
-    Language.ENGLISH, Language.INDONESIAN, Language.FINNISH, Language.VIETNAMESE, Language.HINDI,
-    Language.FRENCH, Language.GERMAN, Language.SPANISH, Language.ITALIAN, Language.PORTUGUESE, Language.DUTCH,
-    Language.POLISH, Language.TURKISH, Language.SWEDISH, Language.ARABIC, Language.CHINESE, Language.URDU,
-    Language.BENGALI, Language.TAMIL, Language.THAI,
-)
-# English must be all but ruled out, and one other language clearly ahead (a single word needs more).
-MAX_ENGLISH = 0.05
-MIN_CONFIDENCE = 0.60
-MIN_CONFIDENCE_ONE_WORD = 0.75
-# Hindi typed in Latin letters (common on Indian SMS): lingua reads it as English, these words give it away.
-_HINGLISH = frozenset(
-    "kya hai hain aap aapke apka mujhe chahiye kitna kitne kaise nahi nahin mera meri kab kahan bhai haan ji "
-    "kripya dhanyavad shukriya accha acha theek thik kyun kaun hoga milega kar karo batao bataiye wala wali".split()
-)
-_WORD = re.compile(r"[^\W\d_]+", re.U)
-_detector: LanguageDetector | None = None
-_lock = threading.Lock()
+from bot.conversation.heard import Heard
+from bot.conversation.state import DialogueState
+from bot.languages import conversation_language, foreign_language
+from bot.languages.terms import term, to_english
+from bot.models import Place, Store
+from bot.services.unit_of_work import UnitOfWork, read_only
+from bot.shop import Shop
+
+__all__ = ["foreign_language", "hear"]
+# Entities whose values are words of the shopper's language ("coklat", "sininen"); names stay as they are.
+_WORD_ENTITIES = ("colour", "size", "product", "quantity")
 
 
-def detector() -> LanguageDetector:
-    global _detector
-    with _lock:
-        if _detector is None:
-            _detector = LanguageDetectorBuilder.from_languages(*_CANDIDATES).with_preloaded_language_models().build()
-    return _detector
+@read_only
+def place_names(uow: UnitOfWork) -> tuple[str, ...]:
+    """Store ids and names and the places "nearest to …" knows: the names a Finnish case ending can follow."""
+    stores = uow.session.execute(select(Store.id, Store.name)).all()
+    places = uow.session.execute(select(Place.name)).scalars().all()
+    return tuple({*(name for row in stores for name in row), *places})
 
 
-def foreign_language(text: str) -> str | None:
-    """The name of the language `text` is confidently written in, when the assistant doesn't speak it."""
-    words = _WORD.findall(text.lower())
-    if not words or (len(words) == 1 and words[0].isascii()):
-        return None  # one plain word ("klarna", "sininen") is too little to tell a language from a name
-    if sum(word in _HINGLISH for word in words) >= 2:
-        return "Hindi"
-    values = detector().compute_language_confidence_values(text)
-    english = next((value.value for value in values if value.language is Language.ENGLISH), 0.0)
-    best = values[0]
-    needed = MIN_CONFIDENCE_ONE_WORD if len(words) == 1 else MIN_CONFIDENCE
-    if best.language in SPOKEN or english > MAX_ENGLISH or best.value < needed:
-        return None
-    return best.language.name.capitalize()
+def _in_english(value: str, language: str) -> str:
+    """An entity value in English: a single word ("coklat") or a phrase ("sepatu trailblazer")."""
+    word = term(value, language)
+    return word if word != value else to_english(value, language)
+
+
+async def hear(shop: Shop, heard: Heard, state: DialogueState) -> tuple[Heard, DialogueState]:
+    """The message in the engine's English, and the state with the conversation's language for this turn."""
+    if heard.tapped or not heard.text.strip():
+        return heard, state
+    language = conversation_language(state.language, heard.text)
+    state = replace(state, language=language) if language != state.language else state
+    if language == "en":
+        return heard, state
+    names = await shop.call(place_names) if language == "fi" else ()
+    entities = {key: _in_english(value, language) if key in _WORD_ENTITIES else value for key, value in heard.entities.items()}
+    return replace(heard, text=to_english(heard.text, language, names), entities=entities), state

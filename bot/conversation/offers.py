@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from bot.languages import _
 from bot.conversation.heard import payload
 from bot.conversation.state import MAX_LISTED, Button, Question
 from bot.conversation.turn import Turn
@@ -25,22 +26,22 @@ def after_stock_answer(turn: Turn, answer: StockAnswer, text: str) -> None:
     """The stock answer, then one tap (or "yes") to reserve here, or at the nearest store that has it."""
     if answer.in_stock:
         buttons = (Button("Reserve it", payload("reserve_item")),)
-        data = {**SOFT, "again": f"Shall I reserve it at {answer.store.name}?"}
+        data = {**SOFT, "again": _("Shall I reserve it at {name}?").format(name=answer.store.name)}
         turn.state = turn.state.asking(Question("reserve_offer", "confirm", buttons, data=data))
         turn.say(text, buttons, product_card(answer, buttons[0]))
         return
     here = answer.store
     buttons = tuple(
-        Button(f"Reserve at {entry.store.name}", payload("reserve_item", store=entry.store.store_id)) for entry in answer.nearby
+        Button(_("Reserve at {store}").format(store=entry.store.name), payload("reserve_item", store=entry.store.store_id)) for entry in answer.nearby
     )
     if answer.available_here > 0:  # fewer than asked for here: those few are an option too
-        mine = Button(f"Reserve {answer.available_here} at {here.name}",
+        mine = Button(_("Reserve {count} at {store}").format(count=answer.available_here, store=here.name),
                       payload("reserve_item", store=here.store_id, quantity=answer.available_here))
         buttons = (mine,) + buttons
     if not buttons:
         turn.say(text)
         return
-    again = f"Shall I reserve it at {answer.nearby[0].store.name}?" if answer.nearby else f"Shall I reserve {answer.available_here} at {here.name}?"
+    again = _("Shall I reserve it at {name}?").format(name=answer.nearby[0].store.name) if answer.nearby else _("Shall I reserve {available_here} at {name}?").format(available_here=answer.available_here, name=here.name)
     data = {**SOFT, "stores": [e.store.store_id for e in answer.nearby], "here": here.store_id,
             "here_available": answer.available_here, "again": again}
     turn.state = turn.state.asking(Question("reserve_there", "store", buttons, data=data))
@@ -74,11 +75,11 @@ def _hit_title(hit: ProductHit) -> str:
 def _hit_line(number: int, hit: ProductHit) -> str:
     price = format_price_range(hit.price_min_minor, hit.price_max_minor, hit.currency)
     if hit.available <= 0:
-        stock = "out of stock right now"
+        stock = _("out of stock right now")
     elif hit.store_name:
-        stock = f"{hit.available} at {hit.store_name}"
+        stock = _("{count} at {store}").format(count=hit.available, store=hit.store_name)
     else:
-        stock = f"in stock at {hit.stores_with_stock} store{'s' if hit.stores_with_stock != 1 else ''}"
+        stock = _("in stock at {stores_with_stock} store{value}").format(stores_with_stock=hit.stores_with_stock, value='s' if hit.stores_with_stock != 1 else '')
     return f"{number}. {hit.name} – {price}, {stock}"
 
 
@@ -96,10 +97,10 @@ async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     hits = found.hits
     buttons = tuple(Button(_hit_title(hit), payload("inform", product=hit.product_id)) for hit in hits)
     lines = "\n".join(_hit_line(number, hit) for number, hit in enumerate(hits, start=1))
-    lead = f"Here's what I found{found.described}:" if len(hits) > 1 else f"I found one{found.described}:"
+    lead = _("Here's what I found{described}:").format(described=found.described) if len(hits) > 1 else _("I found one{described}:").format(described=found.described)
     if found.cheapest_instead:  # "stocking fillers under a tenner": nothing is, so the cheapest things
-        lead = f"Sorry, I couldn't find anything{found.described}. The cheapest things we have:"
-    tail = "Which one would you like?" if len(hits) > 1 else "Want that one?"
+        lead = _("Sorry, I couldn't find anything{described}. The cheapest things we have:").format(described=found.described)
+    tail = _("Which one would you like?") if len(hits) > 1 else _("Want that one?")
     superlative = found.best_first
     turn.state = replace(turn.state, listed=buttons)
     data = {"then": goal, "prices": [hit.price_min_minor for hit in hits], "query": text,

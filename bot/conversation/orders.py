@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from bot.conversation.checkout import payment_provider, refund_providers
+from bot.languages import _
+from bot.conversation.checkout import link_providers, refund_providers
 from bot.conversation.heard import payload
 from bot.conversation.reading import A_QUESTION, yes_or_no
 from bot.conversation.state import Button, Question
@@ -56,8 +57,8 @@ def reference_in(turn: Turn) -> str | None:
 
 
 def _not_found(turn: Turn) -> str:
-    hint = "" if turn.on_phone else ' If you ordered by text or WhatsApp, say "link my phone".'
-    return f"I can't find an order from you. Your order number looks like FS-7K2M9Q.{hint}"
+    hint = "" if turn.on_phone else " " + _('If you ordered by text or WhatsApp, say "link my phone".')
+    return _("I can't find an order from you. Your order number looks like FS-7K2M9Q.{hint}").format(hint=hint)
 
 
 async def _reference_at_named_store(turn: Turn) -> str | None:
@@ -102,19 +103,19 @@ async def ask_cancel(turn: Turn) -> None:
                 Button("No, keep it", payload("deny")),
             )
             question = Question("cancel", "confirm", options, data={"reference": mine.reference, "subject": f"cancelling {mine.reference}"})
-            turn.ask(question, f"I can't find order {reference}. Your open order is {mine.reference} at {mine.store_name} - cancel that one?")
+            turn.ask(question, _("I can't find order {reference}. Your open order is {reference2} at {store_name} - cancel that one?").format(reference=reference, reference2=mine.reference, store_name=mine.store_name))
             return
     if order is None or order.status not in CANCELLABLE:
         turn.done(goal="cancel_missing")
-        turn.say("I can't find an open order of yours to cancel." if order is None or order.status != "collected"
-                 else f"Order {order.reference} has been collected, so it can't be cancelled. Ask me about returns.")
+        turn.say(_("I can't find an open order of yours to cancel.") if order is None or order.status != "collected"
+                 else _("Order {reference} has been collected, so it can't be cancelled. Ask me about returns.").format(reference=order.reference))
         return
     options = (
         Button("Yes, cancel order", payload("confirm_cancel", order_reference=order.reference)),
         Button("No, keep it", payload("deny")),
     )
     question = Question("cancel", "confirm", options, data={"reference": order.reference, "subject": f"cancelling {order.reference}"})
-    turn.ask(question, f"Cancel order {order.reference} at {order.store_name}? This releases the items and refunds any payment.")
+    turn.ask(question, _("Cancel order {reference} at {store_name}? This releases the items and refunds any payment.").format(reference=order.reference, store_name=order.store_name))
 
 
 async def cancel(turn: Turn, reference: str | None = None) -> None:
@@ -129,13 +130,13 @@ async def cancel(turn: Turn, reference: str | None = None) -> None:
         await offer_code(turn, other)
         return
     except InvalidTransition:
-        turn.say(f"Order {reference} can't be cancelled any more (it has been collected).")
+        turn.say(_("Order {reference} can't be cancelled any more (it has been collected).").format(reference=reference))
         return
     except PaymentProviderError:
-        turn.say(f"Order {reference} is cancelled, but the refund didn't go through yet; our team will make sure it does.")
+        turn.say(_("Order {reference} is cancelled, but the refund didn't go through yet; our team will make sure it does.").format(reference=reference))
         return
     except OrderError:
-        turn.say(f"I can't find order {reference}. Your order number looks like FS-7K2M9Q.")
+        turn.say(_("I can't find order {reference}. Your order number looks like FS-7K2M9Q.").format(reference=reference))
         return
     turn.say(format_cancelled(reference, result.refunded, result.cancelled.already_cancelled))
 
@@ -143,7 +144,7 @@ async def cancel(turn: Turn, reference: str | None = None) -> None:
 async def new_link(turn: Turn) -> None:
     try:
         result = await turn.shop.call(
-            renew_payment_link, payment_provider(turn), turn.conversation_id, turn.heard.channel,
+            renew_payment_link, link_providers(turn), turn.conversation_id, turn.heard.channel,
             HoldPolicy.from_settings(turn.shop.settings),
         )
     except OutOfStock:
@@ -161,8 +162,7 @@ async def offer_code(turn: Turn, other: NotYourOrder) -> None:
     """Another chat's order: text a code to the phone on the order so the shopper can prove it's theirs."""
     if not other.can_verify:
         turn.say(
-            f"For your security I can only discuss {other.reference} in the chat it was placed from. "
-            f"Please ask there, or call us on {turn.shop.settings.support_phone}."
+            _("For your security I can only discuss {reference} in the chat it was placed from. Please ask there, or call us on {support_phone}.").format(reference=other.reference, support_phone=turn.shop.settings.support_phone)
         )
         return
     try:
@@ -171,7 +171,7 @@ async def offer_code(turn: Turn, other: NotYourOrder) -> None:
         turn.say("Too many codes were asked for that order. Please try again later.")
         return
     question = Question("verify_order", "code", data={"reference": other.reference})
-    turn.ask(question, f"To keep your order safe I've texted a 6-digit code to {started.masked_phone}. Reply with the code.")
+    turn.ask(question, _("To keep your order safe I've texted a 6-digit code to {masked_phone}. Reply with the code.").format(masked_phone=started.masked_phone))
 
 
 async def verify_code(turn: Turn, question: Question) -> None:
@@ -183,14 +183,14 @@ async def verify_code(turn: Turn, question: Question) -> None:
     try:
         order = await turn.shop.call(confirm_order_verification, reference, turn.conversation_id, typed.group(1))
     except VerificationFailed as wrong:
-        turn.ask(question, f"That code isn't right; {wrong.attempts_left} tries left.")
+        turn.ask(question, _("That code isn't right; {attempts_left} tries left.").format(attempts_left=wrong.attempts_left))
         return
     except (VerificationExpired, TooManyAttempts):
         turn.done()
-        turn.say(f"That code has expired. Ask about {reference} again for a new one.")
+        turn.say(_("That code has expired. Ask about {reference} again for a new one.").format(reference=reference))
         return
     turn.done(goal="verified", reference=reference)
-    turn.say(f"Thanks, that's verified. {format_order_status(order)}")
+    turn.say(_("Thanks, that's verified. {status}").format(status=format_order_status(order)))
 
 
 async def _what_cancelling_costs(turn: Turn, question: Question, reference: str) -> None:
@@ -200,10 +200,10 @@ async def _what_cancelling_costs(turn: Turn, question: Question, reference: str)
     except NotYourOrder:
         order = None
     if order is not None and order.paid_at is not None:
-        lead = f"Cancelling is free: you'd get your {format_money(order.total_minor, order.currency)} back in full."
+        lead = _("Cancelling is free: you'd get your {amount} back in full.").format(amount=format_money(order.total_minor, order.currency))
     else:
-        lead = f"Cancelling is free: you haven't been charged for {reference}, so there's nothing to pay or refund."
-    turn.ask(question, f"{lead} Cancel order {reference}?", remember=str(question.data.get("text", "")))
+        lead = _("Cancelling is free: you haven't been charged for {reference}, so there's nothing to pay or refund.").format(reference=reference)
+    turn.ask(question, _("{lead} Cancel order {reference}?").format(lead=lead, reference=reference), remember=str(question.data.get("text", "")))
 
 
 async def answer(turn: Turn, question: Question) -> bool:
@@ -220,8 +220,7 @@ async def answer(turn: Turn, question: Question) -> bool:
         if said is None and not turn.heard.tapped and turn.heard.intent == "deny" and turn.heard.confidence >= 0.5:
             said = False  # "actually no", "hang on, no"
         if said is None and _UNDO.search(turn.text):
-            turn.ask(question, f"If you cancel, the items go back on sale straight away; you can reserve it again later while "
-                               f"it's in stock, but I can't hold them for you. Cancel order {reference}?",
+            turn.ask(question, _("If you cancel, the items go back on sale straight away; you can reserve it again later while it's in stock, but I can't hold them for you. Cancel order {reference}?").format(reference=reference),
                      remember=str(question.data.get("text", "")))
             return True
         if said is None and _CHARGE_QUESTION.search(turn.text):
@@ -232,7 +231,7 @@ async def answer(turn: Turn, question: Question) -> bool:
             return True
         if turn.heard.intent == "deny" and turn.heard.tapped or said is False:
             turn.done()
-            turn.say(f"OK, I've kept order {reference} as it is.")
+            turn.say(_("OK, I've kept order {reference} as it is.").format(reference=reference))
             return True
     return False
 
@@ -249,11 +248,10 @@ async def after_cancelling(turn: Turn) -> None:
         turn.say("You don't owe anything for a cancelled order.")
         return
     if order.paid_at is not None:
-        turn.say(f"Order {order.reference} is cancelled and your {format_money(order.total_minor, order.currency)} is being refunded "
-                 "to the way you paid: it usually shows within 3-5 working days. There's nothing more to pay.")
+        turn.say(_("Order {reference} is cancelled and your {amount} is being refunded to the way you paid: it usually shows within 3-5 working days. There's nothing more to pay.").format(reference=order.reference, amount=format_money(order.total_minor, order.currency)))
         return
     link = " Its pay link no longer works, so nothing can be taken." if order.payment_method == "link" else ""
-    turn.say(f"Order {order.reference} is cancelled and wasn't paid, so you haven't been charged and you owe nothing.{link}")
+    turn.say(_("Order {reference} is cancelled and wasn't paid, so you haven't been charged and you owe nothing.{link}").format(reference=order.reference, link=link))
 
 
 async def keep(turn: Turn) -> None:
@@ -261,7 +259,7 @@ async def keep(turn: Turn) -> None:
     order = await turn.shop.call(find_shoppers_order, turn.conversation_id, None)
     turn.done(goal="order_kept")
     if order is not None and order.status in CANCELLABLE:
-        turn.say(f"Great: order {order.reference} at {order.store_name} stays reserved for you.")
+        turn.say(_("Great: order {reference} at {store_name} stays reserved for you.").format(reference=order.reference, store_name=order.store_name))
     else:
         turn.say("OK, nothing changes. Anything else I can help with?")
 
@@ -270,5 +268,4 @@ async def already_cancelled(turn: Turn) -> None:
     """"Oh wait, don't cancel!" right after it was: it is done; offer to reserve the same again."""
     reference = str(turn.state.last.get("reference") or "")
     turn.done(goal="cancel_undone", reference=reference)
-    turn.say(f"Order {reference} is already cancelled, so its items went back on sale. I can reserve the same again "
-             "if they're still in stock: just say \"reserve it again\".")
+    turn.say(_('Order {reference} is already cancelled, so its items went back on sale. I can reserve the same again if they\'re still in stock: just say "reserve it again".').format(reference=reference))

@@ -10,6 +10,7 @@ import re
 
 import phonenumbers
 
+from bot.languages import N_, _
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Question
 from bot.conversation.turn import Turn
@@ -21,11 +22,11 @@ from bot.services.phone_link import LinkResult, confirm_phone_link, unlink_phone
 from bot.services.texted_codes import text_link_code
 
 LINK_CODE = re.compile(r"\b(\d{6})\b")
-ASK_PHONE = (
+ASK_PHONE = N_(
     "What's your mobile number? I'll text you a code to link this chat to it, so your basket and orders follow you. "
     '(Say "never mind" to skip.)'
 )
-ALREADY_PHONE = "You're already messaging from your phone, so your basket and orders are right here."
+ALREADY_PHONE = N_("You're already messaging from your phone, so your basket and orders are right here.")
 
 
 def masked(phone: str) -> str:
@@ -64,13 +65,12 @@ async def send_code(turn: Turn, number: str) -> None:
     if sent.status == "opted_out":
         turn.done()
         turn.say(
-            f"{masked(issued.phone)} has opted out of our texts, so I can't send a code. "
-            "Text START to us from that phone, then ask me again."
+            _("{masked} has opted out of our texts, so I can't send a code. Text START to us from that phone, then ask me again.").format(masked=masked(issued.phone))
         )
         return
     turn.ask(
         Question("link_phone", "code", data={"phone": issued.phone, "subject": "linking your phone"}),
-        f"I've texted a 6-digit code to {masked(issued.phone)}. Type the 6-digit code from the text here.",
+        _("I've texted a 6-digit code to {masked}. Type the 6-digit code from the text here.").format(masked=masked(issued.phone)),
     )
 
 
@@ -85,7 +85,7 @@ async def check_code(turn: Turn, question: Question) -> None:
         turn.say(await _linked_summary(turn, str(question.data.get("phone") or "")))
         return
     if result.status == "invalid":
-        turn.ask(question, f"That code isn't right; {result.attempts_left} tries left.")
+        turn.ask(question, _("That code isn't right; {attempts_left} tries left.").format(attempts_left=result.attempts_left))
         return
     turn.done()
     turn.say('That code has expired. Say "link my phone" to get a new one.')
@@ -96,11 +96,11 @@ async def _linked_summary(turn: Turn, phone: str) -> str:
     basket = await turn.shop.call(view_cart, turn.conversation_id)
     found = [f"{len(orders)} order{'s' if len(orders) != 1 else ''}"] if orders else []
     if basket.item_count:
-        found.append(f"{basket.item_count} item{'s' if basket.item_count != 1 else ''} in your basket")
-    linked = f"Done - this chat is linked to {masked(phone)}."
+        found.append(_("{item_count} item{value} in your basket").format(item_count=basket.item_count, value='s' if basket.item_count != 1 else ''))
+    linked = _("Done - this chat is linked to {masked}.").format(masked=masked(phone))
     if not found:
-        return f"{linked} Orders you place by text, WhatsApp or here will all show up in each place."
-    return f"{linked} I can see {' and '.join(found)} here now. Ask \"where's my order?\" or \"show my basket\"."
+        return _("{linked} Orders you place by text, WhatsApp or here will all show up in each place.").format(linked=linked)
+    return _('{linked} I can see {join} here now. Ask "where\'s my order?" or "show my basket".').format(linked=linked, join=' and '.join(found))
 
 
 async def unlink(turn: Turn) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.languages import _
 from bot.conversation import offers
 from bot.conversation.focus import CHECK, heard_focus, options_of, read_query
 from bot.conversation.heard import payload
@@ -52,8 +53,7 @@ async def compare(turn: Turn) -> None:
     word = "cheaper" if cheaper else "dearer"
     turn.done(goal="price")
     turn.say(
-        f"The {first.name} is {word}: {format_price_range(first.price_min_minor, first.price_max_minor, first.currency)}, "
-        f"against {format_price_range(second.price_min_minor, second.price_max_minor, second.currency)} for the {second.name}."
+        _("The {name} is {word}: {price_range}, against {price_range2} for the {name2}.").format(name=first.name, word=word, price_range=format_price_range(first.price_min_minor, first.price_max_minor, first.currency), price_range2=format_price_range(second.price_min_minor, second.price_max_minor, second.currency), name2=second.name)
     )
 
 
@@ -98,5 +98,5 @@ async def compare_two(turn: Turn) -> None:
     buttons = tuple(Button(options.name, payload("inform", product=options.product_id)) for options in described)
     turn.state = replace(turn.state, listed=buttons, focus=replace(turn.state.focus, product=None, colour=None, size=None))
     data = {"then": CHECK, "soft": True, "prices": [o.price_min_minor for o in described], "colours": [[c.lower() for c in o.colours] for o in described]}
-    turn.ask(Question("pick", "product", buttons, data=data), "\n".join(lines + ["Which one would you like?"]),
+    turn.ask(Question("pick", "product", buttons, data=data), "\n".join(lines + [_("Which one would you like?")]),
              show_options=not turn.on_phone)

@@ -16,6 +16,7 @@ from bot.conversation.reading import last_said
 from bot.conversation.state import Focus
 from bot.conversation.stock import proceed
 from bot.conversation.turn import Turn
+from bot.languages import _
 from bot.replies import human_list
 from bot.replies.checkout import format_cart
 from bot.replies.stock import format_stock_answer
@@ -79,7 +80,9 @@ async def add_several(turn: Turn, items: list[str] | None = None) -> None:
             turn.state = replace(turn.state, focus=here, queue=tuple(items[position + 1:]))
             await proceed(turn, RESERVE)  # which colour / size / store for this one; the rest follow
             return
-        result = await turn.shop.call(add_item, turn.conversation_id, product, here.store, here.colour, here.size, here.quantity or 1)
+        result = await turn.shop.call(
+            add_item, turn.conversation_id, product, here.store, here.colour, here.size, here.quantity or 1, turn.effect_key("add")
+        )
         if result.cart is None:  # not there: say so, offer the other stores, and carry on with the rest after
             if added:
                 turn.say(f"Added {human_list(added)}.")
@@ -93,7 +96,7 @@ async def add_several(turn: Turn, items: list[str] | None = None) -> None:
         turn.done(goal=RESERVE, sku=result.stock.sku, quantity=here.quantity or 1)
     turn.state = replace(turn.state, queue=())
     if cart is not None:
-        offer_checkout(turn, f"Added. {format_cart(cart)}")
+        offer_checkout(turn, _("Added. {basket}").format(basket=format_cart(cart)))
 
 
 async def carry_on(turn: Turn) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.languages import _
 from bot.conversation import offers
 from bot.conversation.focus import (
     ANY,
@@ -110,7 +111,7 @@ async def _describe_listed(turn: Turn, question: Question) -> None:
     named = titles_named(turn.text, [option.title for option in question.options])
     products = [entities["product"] for _, entities in filter(None, (parse_payload(question.options[i].payload) for i in named))]
     lines = [format_product_options(await options_of(turn, product)) for product in products]
-    turn.ask(question, "\n".join(lines + ["Which one would you like?"]), remember=str(question.data.get("text", "")),
+    turn.ask(question, "\n".join(lines + [_("Which one would you like?")]), remember=str(question.data.get("text", "")),
              show_options=not turn.on_phone)
     turn.state = turn.state.asking(replace(question, asked=1, data=turn.state.question.data))  # answered, not a miss
 
@@ -211,7 +212,7 @@ async def answer(turn: Turn, question: Question) -> bool:
         # "green M at arndale?" while choosing from the list: kept for later, and the choice asked again.
         turn.state = replace(turn.state, focus=focus)
         listed = str(question.data.get("text", ""))
-        turn.ask(question, f"Which one? {human_list([option.title for option in question.options], 'or')}", remember=listed,
+        turn.ask(question, _("Which one? {items}").format(items=human_list([option.title for option in question.options], 'or')), remember=listed,
                  show_options=not turn.on_phone)
         return True
     if focus != turn.state.focus:
@@ -252,7 +253,7 @@ async def pick_listed(turn: Turn) -> None:
     if chosen is None:
         options = tuple(turn.state.listed)
         turn.ask(Question("pick", "product", options, data={"then": CHECK}),
-                 f"Which one? {human_list([option.title for option in options], 'or')}", show_options=not turn.on_phone)
+                 _("Which one? {items}").format(items=human_list([option.title for option in options], 'or')), show_options=not turn.on_phone)
         return
     turn.state = replace(turn.state, focus=turn.state.focus.about_product(chosen))
     await _also_said(turn)  # "the other one then, black 8.5 at arndale"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.languages import _
 from bot.conversation import offers
 from bot.conversation.focus import (
     ANY,
@@ -23,13 +24,14 @@ from bot.conversation.focus import (
     specific,
 )
 from bot.conversation.heard import payload
+from bot.conversation.market import market_stock, market_stores
 from bot.conversation.reading import (
     refers_back,
 )
 from bot.conversation.state import Button, Focus, Question
 from bot.conversation.turn import Turn
 from bot.domain.money import format_money, format_price_range
-from bot.replies import distance_text, human_list
+from bot.replies import colour_word, distance_text, human_list
 from bot.replies.checkout import format_cart
 from bot.replies.stock import (
     format_product_options,
@@ -44,7 +46,7 @@ from bot.services.catalog import (
     price_range,
 )
 from bot.services.checkout import add_item
-from bot.services.inventory import check_stock, where_in_stock
+from bot.services.inventory import check_stock
 from bot.services.stores import list_stores, nearest_stores
 
 _ASKS_FOR = re.compile(
@@ -86,7 +88,7 @@ async def ask(turn: Turn, goal: str) -> None:
         # "i want to reserve a few": how many, then carry on.
         turn.state = replace(turn.state, focus=focus)
         options = await options_of(turn, focus.product)
-        turn.ask(Question(RESERVE, "quantity", data={"subject": f"the {options.name}"}), f"How many of the {options.name} would you like?")
+        turn.ask(Question(RESERVE, "quantity", data={"subject": f"the {options.name}"}), _("How many of the {name} would you like?").format(name=options.name))
         return
     if goal == RESERVE and query.quantity is None and not turn.heard.entities.get("quantity"):
         focus = replace(focus, quantity=focus.quantity if focus.product == turn.state.focus.product else None)
@@ -134,8 +136,7 @@ async def proceed(turn: Turn, goal: str) -> None:
             turn.state = turn.state.with_focus(store=near.stores[0].store.store_id)
             turn.facts["near"] = {"place": near.place_name, "store": near.stores[0].store.name,
                                   "km": f"{near.stores[0].distance_km:.1f}"}
-            turn.say(f"Your nearest store to {near.place_name} is {near.stores[0].store.name} "
-                     f"({distance_text(near.stores[0].distance_km)} away).")
+            turn.say(_("Your nearest store to {place_name} is {name} ({distance} away).").format(place_name=near.place_name, name=near.stores[0].store.name, distance=distance_text(near.stores[0].distance_km)))
     if not turn.state.focus.store:
         await ask_store(turn, goal, options)
         return
@@ -158,13 +159,13 @@ async def ask_product(turn: Turn, goal: str, query: StockQuery) -> None:
         from bot.conversation import support
 
         turn.done()
-        turn.say(f"Sorry, we don't sell {asked.group('what').strip()}. " + support.fill(support.WHAT_WE_SELL, turn.shop.settings),
+        turn.say(_("Sorry, we don't sell {strip}. ").format(strip=asked.group('what').strip()) + support.fill(support.WHAT_WE_SELL, turn.shop.settings),
                  support.HELP_BUTTONS)
         return
     if suggestions:
-        lead = f'I couldn\'t find "{words}" exactly. Did you mean one of these?'
+        lead = _('I couldn\'t find "{words}" exactly. Did you mean one of these?').format(words=words)
     elif words:
-        lead = f'Sorry, I couldn\'t find "{words}" in our range. Which product are you after? A name is enough, e.g. "Trailblazer boots".'
+        lead = _('Sorry, I couldn\'t find "{words}" in our range. Which product are you after? A name is enough, e.g. "Trailblazer boots".').format(words=words)
     else:
         lead = 'Which product are you after? A name is enough, e.g. "Trailblazer boots", or tell me what it\'s for.'
     turn.ask(Question(goal, "product", options), lead)
@@ -179,17 +180,20 @@ async def ask_option(turn: Turn, goal: str, slot: str, options: ProductOptions, 
     """"Which colour of the Kinder Fleece Jacket?" with the real options (inline on SMS for sizes)."""
     choices = options.colours if slot == "colour" else options.sizes
     buttons = option_buttons(slot, choices)
-    listed = human_list([c.lower() if slot == "colour" else size_label(c) for c in choices], "or")
+    listed = human_list([colour_word(c) if slot == "colour" else size_label(c) for c in choices], "or")
     if unknown is not None:
-        said = unknown.lower() if slot == "colour" else size_label(unknown)
-        lead = f"Sorry, the {options.name} doesn't come in {said}. It comes in {listed}. Which would you like?"
+        said = colour_word(unknown) if slot == "colour" else size_label(unknown)
+        lead = _("Sorry, the {name} doesn't come in {said}. It comes in {listed}. Which would you like?").format(name=options.name, said=said, listed=listed)
     else:
         store = await _store_name(turn) if goal == CHECK else None
-        where = f" should I check at {store}" if store else ""
-        noun = "Which colour" if slot == "colour" else "What size"
         colour = specific(turn.state.focus.colour) if slot == "size" else None
-        item = f"{options.name} in {colour.lower()}" if colour and len(options.colours) > 1 else options.name
-        lead = f"{noun} of the {item}{where}? {listed[:1].upper()}{listed[1:]}."
+        item = _("{product} in {options}").format(product=options.name, options=colour_word(colour)) \
+            if colour and len(options.colours) > 1 else options.name
+        if slot == "colour":
+            lead = _("Which colour of the {item} should I check at {store}? {choices}.") if store else _("Which colour of the {item}? {choices}.")
+        else:
+            lead = _("What size of the {item} should I check at {store}? {choices}.") if store else _("What size of the {item}? {choices}.")
+        lead = lead.format(item=item, store=store, choices=f"{listed[:1].upper()}{listed[1:]}")
     # Sizes are answered by their own words on SMS ("9"), so they are not numbered there.
     question = Question(goal, slot, buttons, data={"subject": f"the {options.name}"})
     turn.ask(question, lead, show_options=not (slot == "size" and turn.on_phone))
@@ -207,25 +211,25 @@ async def _store_name(turn: Turn) -> str | None:
 
 
 async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
-    stores = await turn.shop.call(list_stores)
+    stores = await market_stores(turn)
     buttons = tuple(Button(store.name, payload("inform", store=store.store_id)) for store in stores)
-    lead = "Which store should I check?" if goal == CHECK else f"Which store would you like to collect the {options.name} from?"
+    lead = _("Which store should I check?") if goal == CHECK else _("Which store would you like to collect the {name} from?").format(name=options.name)
     unknown = _unknown_store_named(turn)
     if unknown:
-        lead = f"We don't have a store in {unknown.title()} - all our stores are in Greater Manchester. {lead}"
+        lead = _("We don't have a store in {title} - all our stores are in Greater Manchester. {lead}").format(title=unknown.title(), lead=lead)
     elif turn.text and _WHERE.search(turn.text):
         # "where can i get the coniston jacket in olive L": the stores that have it, to pick one.
         focus = turn.state.focus
-        found = await turn.shop.call(where_in_stock, focus.product, specific(focus.colour), specific(focus.size))
+        found = await market_stock(turn, focus.product, specific(focus.colour), specific(focus.size))
         which = option_words(specific(focus.colour), specific(focus.size))
-        item = f"the {options.name}" + (f" in {which}" if which else "")
+        item = (_("the {product} in {options}") if which else _("the {product}")).format(product=options.name, options=which)
         if not found:
             turn.done(goal=CHECK)
-            turn.say(f"Sorry, no store has {item} right now.")
+            turn.say(_("Sorry, no store has {item} right now.").format(item=item))
             return
         listed = human_list([f"{store.name} ({count})" for store, count in found])
         buttons = tuple(Button(store.name, payload("inform", store=store.store_id)) for store, _count in found)
-        lead = f"{item[:1].upper()}{item[1:]} is in stock at {listed}. Which store would you like?"
+        lead = _("{upper}{value} is in stock at {listed}. Which store would you like?").format(upper=item[:1].upper(), value=item[1:], listed=listed)
     turn.ask(Question(goal, "store", buttons, data={"subject": f"the {options.name}"}), lead)
 
 
@@ -263,10 +267,11 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
     quantity = focus.quantity or 1
     if not 1 <= quantity <= MAX_QUANTITY:
         turn.done()
-        turn.say(f"I can reserve 1 to {MAX_QUANTITY} of an item at a time. How many would you like?")
+        turn.say(_("I can reserve 1 to {MAX_QUANTITY} of an item at a time. How many would you like?").format(MAX_QUANTITY=MAX_QUANTITY))
         return
     result = await turn.shop.call(
-        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity
+        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity,
+        turn.effect_key("add"),
     )
     if result.cart is None:
         turn.done(goal=CHECK)
@@ -281,7 +286,7 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
     turn.state = turn.state.with_focus(quantity=None)
     buttons = (Button("Reserve now", payload("place_order")), Button("View basket", payload("view_cart")))
     turn.state = turn.state.asking(Question("checkout", "confirm", buttons, data={"soft": True}))
-    turn.say(f"Added. {format_cart(result.cart)}", buttons)
+    turn.say(_("Added. {basket}").format(basket=format_cart(result.cart)), buttons)
 
 
 async def describe_product(turn: Turn) -> None:

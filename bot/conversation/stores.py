@@ -7,8 +7,10 @@ import re
 from dataclasses import replace
 from datetime import datetime, timezone
 
+from bot.languages import _
 from bot.conversation.checkout import store_named
 from bot.conversation.heard import parse_payload, payload
+from bot.conversation.market import market_stores
 from bot.conversation.reading import nth_named, refers_back
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
@@ -21,7 +23,6 @@ from bot.replies.stores import (
 )
 from bot.services.catalog import match_store
 from bot.services.stores import (
-    list_stores,
     nearest_stores,
     opening_hours_on,
     store_details,
@@ -53,7 +54,7 @@ def utc_now() -> datetime:
 
 
 async def _which_store(turn: Turn, topic: str) -> None:
-    stores = await turn.shop.call(list_stores)
+    stores = await market_stores(turn)
     intent = "ask_hours" if topic == HOURS else "ask_address"
     buttons = tuple(Button(store.name, payload(intent, store=store.store_id)) for store in stores)
     turn.ask(Question("store_info", "store", buttons, data={"topic": topic, "said": turn.text}), "Which store?")
@@ -89,7 +90,7 @@ async def _open_near(turn: Turn) -> None:
     words = _PLURAL_DAYS.sub(r"\1day", turn.text)
     offered = _offered_stores(turn) if _OF_THEM.search(turn.text) else []
     near = None if offered else await turn.shop.call(nearest_stores, words, 6)
-    stores = [entry.store for entry in near.stores] if near else await turn.shop.call(list_stores)
+    stores = [entry.store for entry in near.stores] if near else await market_stores(turn)
     if offered:  # "which of them is open sundays": the stores just offered, in their order
         stores = sorted((s for s in stores if s.store_id in offered), key=lambda s: offered.index(s.store_id))
     lines, closed = [], []
@@ -102,13 +103,13 @@ async def _open_near(turn: Turn) -> None:
     open_ones = [store for store in stores if store.name not in closed]
     turn.done(goal="hours", **({"store": open_ones[0].store_id} if len(open_ones) == 1 else {}))
     if not lines:
-        turn.say(f"{'Neither of those' if offered else 'None of our stores'} is open that day.")
+        turn.say(_("{value} is open that day.").format(value='Neither of those' if offered else 'None of our stores'))
         return
     if offered and closed:
-        turn.say(f"Open that day: {', '.join(lines)}. {human_list(closed)} {'is' if len(closed) == 1 else 'are'} closed.")
+        turn.say(_("Open that day: {join}. {items} {value} closed.").format(join=', '.join(lines), items=human_list(closed), value='is' if len(closed) == 1 else 'are'))
         return
     where = f" near {near.place_name}" if near else ""
-    turn.say(f"Open that day{where}: {', '.join(lines)}.")
+    turn.say(_("Open that day{where}: {join}.").format(where=where, join=', '.join(lines)))
 
 
 _OF_THEM = re.compile(r"\b(?:which|any|either|both) of (?:them|those|these|the (?:two|three|stores|shops))\b|\bwhich one\b", re.I)
@@ -155,11 +156,10 @@ async def nearest(turn: Turn) -> None:
     unknown = _A_PLACE.search(turn.text or "") if found is None else None
     if unknown is not None:
         # "do you have a store in leeds": no, and here is where they are.
-        stores = await turn.shop.call(list_stores)
+        stores = await market_stores(turn)
         turn.done(goal="nearest")
         turn.say(
-            f"We don't have a store in {unknown.group(1).title()} - all {len(stores)} of our stores are in Greater Manchester: "
-            f"{human_list([store.name for store in stores])}."
+            _("We don't have a store in {title} - all {count} of our stores are in Greater Manchester: {items}.").format(title=unknown.group(1).title(), count=len(stores), items=human_list([store.name for store in stores]))
         )
         return
     if found is None:
@@ -231,7 +231,7 @@ async def distance(turn: Turn) -> None:
     if entry is None:
         await address(turn, store_id)
         return
-    turn.say(f"{entry.store.name} is {distance_text(entry.distance_km)} from {found.place_name} as the crow flies.")
+    turn.say(_("{name} is {distance} from {place_name} as the crow flies.").format(name=entry.store.name, distance=distance_text(entry.distance_km), place_name=found.place_name))
 
 
 async def stores_nearest_place(turn: Turn, store_ids: list[str]) -> tuple[list[str], str]:
@@ -256,6 +256,6 @@ async def pay_at_store(turn: Turn) -> None:
     turn.done(goal="pay_at_store", store=store_id)
     name = details.store.name
     if details.pay_at_pickup:
-        turn.say(f"Yes, {name} takes payment when you collect (card or cash): choose \"Pay at pickup\" when you reserve.")
+        turn.say(_('Yes, {name} takes payment when you collect (card or cash): choose "Pay at pickup" when you reserve.').format(name=name))
     else:
-        turn.say(f"Sorry, {name} only takes payment online, by the link we send when you reserve; it can't take payment at the counter.")
+        turn.say(_("Sorry, {name} only takes payment online, by the link we send when you reserve; it can't take payment at the counter.").format(name=name))

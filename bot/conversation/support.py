@@ -17,8 +17,13 @@ from bot.config import Settings
 from bot.conversation.heard import payload
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
+from bot.domain.markets import Market
+from bot.replies import human_list
+from bot.languages import N_, _, current, speaking
+from bot.languages.catalogue import translate_to
 
 FAQ_FILE = Path(__file__).resolve().parents[2] / "data" / "responses" / "faq.yml"
+FAQ_DIR = Path(__file__).resolve().parents[2] / "data" / "languages" / "faq"  # the answers in other languages
 # Below these, a support question is not answered from the FAQ: a wrong answer is worse than asking.
 FAQ_MIN_INTENT = 0.45
 FAQ_MIN_TOPIC = 0.40
@@ -29,45 +34,46 @@ FAQ_CLARIFY_INTENT = 0.75
 FAQ_CLARIFY_TOPIC = 0.30
 
 HELP_BUTTONS = (
-    Button("Check stock", payload("check_stock")),
-    Button("Opening hours", payload("ask_hours")),
-    Button("Nearest store", payload("ask_nearest_store")),
-    Button("My order", payload("order_status")),
+    Button(N_("Check stock"), payload("check_stock")),
+    Button(N_("Opening hours"), payload("ask_hours")),
+    Button(N_("Nearest store"), payload("ask_nearest_store")),
+    Button(N_("My order"), payload("order_status")),
 )
 TOPIC_TITLES = {
-    "returns": "Returns", "exchanges": "Exchanges", "refund_timing": "Refund times", "click_and_collect": "Click and collect",
-    "hold_time": "How long items are held", "pickup_what_to_bring": "What to bring", "someone_else_collecting": "Someone else collecting",
-    "payment_methods": "Ways to pay", "pay_at_pickup": "Paying at pickup", "gift_cards": "Gift cards", "price_match": "Price match",
-    "delivery": "Delivery", "size_guide": "Sizes", "warranty": "Guarantee", "contact": "Contact us", "privacy": "Your data",
-    "opt_out": "Stopping messages", "order_changes": "Changing an order", "faulty_items": "Faulty items",
-    "student_discount": "Discounts", "loyalty": "Fellside Club", "store_events": "Events", "repairs": "Repairs", "sale": "Sales",
+    "returns": N_("Returns"), "exchanges": N_("Exchanges"), "refund_timing": N_("Refund times"), "click_and_collect": N_("Click and collect"),
+    "hold_time": N_("How long items are held"), "pickup_what_to_bring": N_("What to bring"), "someone_else_collecting": N_("Someone else collecting"),
+    "payment_methods": N_("Ways to pay"), "pay_at_pickup": N_("Paying at pickup"), "gift_cards": N_("Gift cards"), "price_match": N_("Price match"),
+    "delivery": N_("Delivery"), "size_guide": N_("Sizes"), "warranty": N_("Guarantee"), "contact": N_("Contact us"), "privacy": N_("Your data"),
+    "opt_out": N_("Stopping messages"), "order_changes": N_("Changing an order"), "faulty_items": N_("Faulty items"),
+    "student_discount": N_("Discounts"), "loyalty": N_("Fellside Club"), "store_events": N_("Events"), "repairs": N_("Repairs"), "sale": N_("Sales"),
 }
 
-GREETING = (
+GREETING = N_(
     "Hi! I'm the {retailer} assistant. I can check stock at our stores, reserve items for click and collect, "
     "track your order and answer questions. What are you looking for?"
 )
-SCOPE = (
+SCOPE = N_(
     "Sorry, that's not something I can help with - I'm the {retailer} shop assistant. I can check stock at our "
     "stores, reserve items for click and collect, track or cancel an order, give store hours and answer questions "
     "about returns, payments and collection."
 )
-WHAT_WE_SELL = (
+WHAT_WE_SELL = N_(
     "{retailer} sells outdoor clothing and gear - jackets, fleeces, boots, bags, tents and camping kit. "
     "I can check stock at our stores, reserve items for click and collect and answer questions."
 )
-HELP = (
+HELP = N_(
     "I'm the {retailer} virtual assistant. I can check stock at our stores, reserve items for click and collect, track or cancel your order, give opening "
     "hours and addresses, find your nearest store and answer questions about returns and payments. "
     'Try: "do you have the Kinder fleece in navy, M at Arndale?"'
 )
-CALM = (
+CALM = N_(
     "I'm sorry this is frustrating. I'm here to help with stock, orders and store questions - tell me what you need, "
     'or say "talk to a person" and I\'ll get someone from our team.'
 )
-LANGUAGES = "Sorry, I can only chat in English for now. Ask me about stock, your order or our stores in English and I'll help."
-REPHRASE = "Sorry, I didn't quite get that. Could you say it another way?"
-STILL_LOST = "Sorry, I'm still not getting it."
+LANGUAGES = N_("Sorry, I speak English, Bahasa Indonesia and Finnish (suomi). Ask me about stock, your order or our stores in "
+               "one of them and I'll help.")
+REPHRASE = N_("Sorry, I didn't quite get that. Could you say it another way?")
+STILL_LOST = N_("Sorry, I'm still not getting it.")
 
 _ABUSE = re.compile(
     r"\b(?:f+u+c+k(?:ing|in|ed|er|ers|s)?|f\*+(?:k|ck|ing|in)?\w*|sh[i1]te?|shitty|crap|crappy|stupid|idiots?|useless|"
@@ -87,26 +93,51 @@ def _faq_texts() -> dict[str, str]:
 
 def _hours_phrase(hours: int) -> str:
     if hours % 24 == 0 and hours >= 48:
-        return f"{hours} hours ({hours // 24} days)"
-    return f"{hours} hour{'s' if hours != 1 else ''}"
+        return _("{hours} hours ({days} days)").format(hours=hours, days=hours // 24)
+    return (_("{hours} hours") if hours != 1 else _("{hours} hour")).format(hours=hours)
 
 
 def fill(text: str, settings: Settings) -> str:
     """Puts the live settings into an answer's placeholders ({unpaid_hold}, {paid_hold}, {support_phone}, {retailer})."""
     minutes = settings.hold_minutes_unpaid
-    unpaid = _hours_phrase(minutes // 60) if minutes % 60 == 0 else f"{minutes} minutes"
+    unpaid = _hours_phrase(minutes // 60) if minutes % 60 == 0 else _("{minutes} minutes").format(minutes=minutes)
     values = {
         "unpaid_hold": unpaid,
         "paid_hold": _hours_phrase(settings.hold_hours_paid),
         "support_phone": settings.support_phone,
         "retailer": settings.retailer_name,
     }
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), _(text))
 
 
-def faq_answer(topic: str, settings: Settings) -> str | None:
-    text = _faq_texts().get(topic)
-    return fill(text, settings) if text else None
+def market_payment_methods(market: Market) -> str:
+    """The ways to pay a market offers, named from its settings (markets.csv), not from a text file."""
+    return _(
+        "In {market} you can pay by the link we send with {methods}. At stores that offer it you can also pay when you collect."
+    ).format(market=market.name, methods=human_list(market.method_names()))
+
+
+def faq_answer(topic: str, settings: Settings, market: Market | None = None, language: str | None = None) -> str | None:
+    """The support answer on `topic` in `language` (default: the conversation's), else in English.
+
+    The ways to pay are the retailer's text in the default market, and the market's own methods in any
+    other (so Jakarta is never told about Klarna and Clearpay)."""
+    language = language or current()
+    with speaking(language):  # "48 hours" in the answer's language too
+        if topic == "payment_methods" and market is not None and market.id != settings.default_market:
+            return market_payment_methods(market)
+        text = (_faq_texts_in(language) if language != "en" else {}).get(topic) or _faq_texts().get(topic)
+        return fill(text, settings) if text else None
+
+
+@lru_cache(maxsize=None)
+def _faq_texts_in(language: str) -> dict[str, str]:
+    """The retailer's support answers in one language: data/languages/faq/<code>.yml, like data/responses/faq.yml."""
+    path = FAQ_DIR / f"{language}.yml"
+    if not path.exists():
+        return {}
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(name).removeprefix("utter_faq/"): str(texts[0]["text"]) for name, texts in (raw.get("responses") or {}).items() if texts}
 
 
 # Support topics the words name outright, whatever the classifier guessed (checked in this order).
@@ -151,10 +182,13 @@ def scope(turn: Turn) -> None:
 
 
 def languages(turn: Turn) -> None:
-    turn.say(LANGUAGES)
+    """The languages it speaks, in English and, when the conversation is in another one, in that one too."""
+    english = translate_to("en", LANGUAGES)
+    own = _(LANGUAGES)
+    turn.say(english if own == english else f"{english}\n{own}")
 
 
-def faq(turn: Turn) -> bool:
+def faq(turn: Turn, market: Market | None = None) -> bool:
     """Answers a support question when its topic is clear; asks which topic when two are close.
 
     Returns False when the topic is too unsure to answer or ask about (the caller gives the scope reply).
@@ -163,7 +197,7 @@ def faq(turn: Turn) -> bool:
     topic = heard.entity("topic") if heard.tapped else heard.faq_topic
     sure = heard.confidence >= FAQ_MIN_INTENT and heard.faq_confidence >= FAQ_MIN_TOPIC
     if topic and (heard.tapped or (sure and heard.confidence * heard.faq_confidence >= FAQ_MIN_JOINT)):
-        answer = faq_answer(topic.removeprefix("faq/"), turn.shop.settings)
+        answer = faq_answer(topic.removeprefix("faq/"), turn.shop.settings, market)
         if answer:
             turn.done(goal="faq", topic=topic)
             turn.say(answer)

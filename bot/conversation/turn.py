@@ -7,10 +7,27 @@ from typing import Any, Sequence
 
 from bot.conversation.heard import Heard
 from bot.conversation.state import Button, DialogueState, Question
+from bot.services.turn_effects import effect_key
+from bot.languages import _
 from bot.shop import Shop
 
 PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
 WEB_CHANNEL = "webchat"
+
+
+def translated(buttons: Sequence[Button]) -> tuple[Button, ...]:
+    """Button titles in the conversation's language (product and store names have no translation and stay)."""
+    return tuple(Button(_title(button.title), button.payload) for button in buttons)
+
+
+def _title(title: str) -> str:
+    """A button title in the conversation's language; a catalogue colour ("Navy") reads as its word, capitalised."""
+    said = _(title)
+    if said == title and title[:1].isupper():
+        lowered = _(title.lower())
+        if lowered != title.lower():
+            return lowered[:1].upper() + lowered[1:]
+    return said
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,7 @@ class Turn:
     pause: bool = False
     asked: bool = False  # this turn asked a question of its own (so the interrupted one waits)
     facts: dict[str, Any] = field(default_factory=dict)  # lookups made once per turn (e.g. the catalogue parse)
+    effects: dict[str, int] = field(default_factory=dict)  # side effects keyed so far this turn, per kind
 
     @property
     def text(self) -> str:
@@ -59,8 +77,19 @@ class Turn:
     def on_web(self) -> bool:
         return self.heard.channel == WEB_CHANNEL
 
+    def effect_key(self, kind: str) -> str | None:
+        """The key of this turn's next `kind` effect ("add", "order"), the same when the message is handled again.
+
+        A turn handles its message the same way each time, so the n-th add of a replay is the n-th add of
+        the first handling ("a chair and a stove" adds two).
+        """
+        self.effects[kind] = self.effects.get(kind, 0) + 1
+        return effect_key(self.conversation_id, self.heard.message_id, f"{kind}#{self.effects[kind]}")
+
     def say(self, text: str, buttons: Sequence[Button] = (), card: dict[str, Any] | None = None) -> None:
-        self.replies.append(Say(text, tuple(buttons), card if self.on_web else None))
+        """Says `text` in the conversation's language: a constant text is translated here; a text with values
+        is translated where it is filled in (`_("…{name}…").format(…)`), so translating twice changes nothing."""
+        self.replies.append(Say(_(text), translated(buttons), card if self.on_web else None))
 
     def ask(self, question: Question, text: str, *, show_options: bool = True, remember: str | None = None) -> None:
         """Asks `question` and records it as what the assistant now waits for.
@@ -71,11 +100,13 @@ class Turn:
             remember: the wording to use when the question is asked again after an interruption
                 (default: `text`).
         """
+        text, remember = _(text), (_(remember) if remember else None)
         current = self.state.question
         if current is not None and (current.goal, current.about) == (question.goal, question.about):
             question = replace(question, asked=current.asked + 1)
-        # Kept so the question can be asked again after an interruption ("Back to …").
-        question = replace(question, data={**question.data, "text": remember or text})
+        # Kept so the question can be asked again after an interruption ("Back to …"); typed option titles are
+        # read in the conversation's language, so the options are kept as shown.
+        question = replace(question, options=translated(question.options), data={**question.data, "text": remember or text})
         self.state = self.state.asking(question)
         self.asked = True
         self.say(text, question.options if show_options else ())

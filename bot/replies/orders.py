@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from babel.dates import format_date
 
+from bot.languages import _
+from bot.languages.catalogue import locale_for
 from bot.domain.money import format_money
 from bot.replies.stores import format_hours
 from bot.services.pickup_alerts import HOLD_ENDING, PICKUP_REMINDER, READY_ALERT, PickupNotice
@@ -19,10 +21,10 @@ def held_until_phrase(notice: PickupNotice) -> str:
     clock = when.strftime("%H:%M")
     days_ahead = (when.date() - notice.today).days
     if days_ahead == 0:
-        return f"{clock} today"
+        return _("{time} today").format(time=clock)
     if days_ahead == 1:
-        return f"{clock} tomorrow"
-    return f"{clock} on {format_date(when.date(), 'EEE d MMM', locale=notice.locale)}"
+        return _("{time} tomorrow").format(time=clock)
+    return _("{time} on {date}").format(time=clock, date=format_date(when.date(), "EEE d MMM", locale=locale_for(notice.locale)))
 
 
 def _where(notice: PickupNotice) -> str:
@@ -36,33 +38,27 @@ def _hours(notice: PickupNotice) -> str:
 def _payment(notice: PickupNotice) -> str:
     if notice.amount_due_minor is None:
         return ""
-    return f" Pay {format_money(notice.amount_due_minor, notice.currency, notice.locale)} when you collect."
+    return _(" Pay {amount} when you collect.").format(amount=format_money(notice.amount_due_minor, notice.currency, notice.locale))
 
 
 def format_order_ready(notice: PickupNotice) -> str:
     """The alert sent when the store marks the order ready."""
     return (
-        f"Good news: your order {notice.reference} is ready to collect from {_where(notice)}. "
-        f"Your pickup code is {notice.pickup_code}. {_hours(notice)} "
-        f"We'll hold it for you until {held_until_phrase(notice)}.{_payment(notice)}"
+        _("Good news: your order {reference} is ready to collect from {where}. Your pickup code is {pickup_code}. {hours} We'll hold it for you until {held_until_phrase}.{payment}").format(reference=notice.reference, where=_where(notice), pickup_code=notice.pickup_code, hours=_hours(notice), held_until_phrase=held_until_phrase(notice), payment=_payment(notice))
     )
 
 
 def format_pickup_reminder(notice: PickupNotice) -> str:
     """The reminder for a ready order that has not been collected."""
     return (
-        f"A reminder: your order {notice.reference} is waiting for you at {_where(notice)}. "
-        f"Your pickup code is {notice.pickup_code}. {_hours(notice)} "
-        f"We'll hold it until {held_until_phrase(notice)}.{_payment(notice)}"
+        _("A reminder: your order {reference} is waiting for you at {where}. Your pickup code is {pickup_code}. {hours} We'll hold it until {held_until_phrase}.{payment}").format(reference=notice.reference, where=_where(notice), pickup_code=notice.pickup_code, hours=_hours(notice), held_until_phrase=held_until_phrase(notice), payment=_payment(notice))
     )
 
 
 def format_hold_ending(notice: PickupNotice) -> str:
     """The last notice before the hold lapses."""
     return (
-        f"Last call: we can only hold your order {notice.reference} at {_where(notice)} "
-        f"until {held_until_phrase(notice)}. Your pickup code is {notice.pickup_code}. {_hours(notice)}"
-        f"{_payment(notice)}"
+        _("Last call: we can only hold your order {reference} at {where} until {held_until_phrase}. Your pickup code is {pickup_code}. {hours}{payment}").format(reference=notice.reference, where=_where(notice), held_until_phrase=held_until_phrase(notice), pickup_code=notice.pickup_code, hours=_hours(notice), payment=_payment(notice))
     )
 
 

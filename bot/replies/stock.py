@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from bot.domain.money import format_price_range
-from bot.replies import distance_text, human_list, numbered_options
+from bot.languages import _
+from bot.replies import colour_word, distance_text, human_list, numbered_options
 from bot.services.catalog import ONE_SIZE, ProductMatch, ProductOptions
 from bot.services.inventory import NearbyStock, StockAnswer
 
@@ -17,13 +18,13 @@ def size_label(size: str) -> str:
     try:
         number = float(size)
     except ValueError:
-        return "one size" if size == ONE_SIZE else size
+        return _("one size") if size == ONE_SIZE else size
     return f"W{size}" if number >= 24 else f"UK {size}"
 
 
 def option_words(colour: str | None, size: str | None) -> str:
     """"brown, UK 9" / "navy" / "UK 9" / "" for whatever was asked."""
-    parts = [colour.lower() if colour else None, size_label(size) if size and size != ONE_SIZE else None]
+    parts = [colour_word(colour) if colour else None, size_label(size) if size and size != ONE_SIZE else None]
     return ", ".join(part for part in parts if part)
 
 
@@ -38,21 +39,23 @@ def format_stock_answer(answer: StockAnswer, locale: str = "en_GB") -> str:
         Text such as "Yes! Arndale has 3 Trailblazer Waterproof Hiking Boot in brown, UK 9 (£89.99)."
     """
     options = option_words(answer.colour, answer.size)
-    item = f"{answer.product_name} in {options}" if options else answer.product_name
+    item = _("{product} in {options}").format(product=answer.product_name, options=options) if options else answer.product_name
     price = format_price_range(answer.price_minor, answer.price_max_minor, answer.currency, locale)
     store = answer.store.name
     if answer.in_stock:
         if answer.available_here <= LOW_STOCK:
-            text = f"Yes, but only {answer.available_here} left at {store}: {item} ({price})."
+            text = _("Yes, but only {count} left at {store}: {item} ({price}).")
         elif answer.sku is None:  # several variants summed: name the product, then the count
-            text = f"Yes! {store} has the {item} ({price}), {answer.available_here} in stock."
+            text = _("Yes! {store} has the {item} ({price}), {count} in stock.")
         else:
-            text = f"Yes! {store} has {answer.available_here} {item} ({price})."
+            text = _("Yes! {store} has {count} {item} ({price}).")
+        text = text.format(count=answer.available_here, store=store, item=item, price=price)
         return text + _in_stock_choices(answer)
     if answer.available_here > 0:
-        text = f"{store} only has {answer.available_here} {item} (you asked for {answer.quantity}, {price} each)."
+        text = _("{store} only has {count} {item} (you asked for {asked}, {price} each).").format(
+            store=store, count=answer.available_here, item=item, asked=answer.quantity, price=price)
     else:
-        text = f"Sorry, {store} is out of the {item} ({price})."
+        text = _("Sorry, {store} is out of the {item} ({price}).").format(store=store, item=item, price=price)
     return text + " " + format_nearby(answer.nearby)
 
 
@@ -62,19 +65,20 @@ def format_nearby(nearby: Sequence[NearbyStock]) -> str:
     Each store says what its number is: "Didsbury has 2 (7.4 km)" left shoppers guessing what 2 meant.
     """
     if not nearby:
-        return "No other store has it right now either."
-    parts = [f"{entry.store.name} has {entry.available} in stock, {distance_text(entry.distance_km)} away" for entry in nearby]
-    return f"{'; '.join(parts)}. Reserve at {nearby[0].store.name}?"
+        return _("No other store has it right now either.")
+    parts = [_("{store} has {count} in stock, {distance} away").format(store=entry.store.name, count=entry.available,
+                                                                      distance=distance_text(entry.distance_km)) for entry in nearby]
+    return _("{stores}. Reserve at {store}?").format(stores="; ".join(parts), store=nearby[0].store.name)
 
 
 def _in_stock_choices(answer: StockAnswer) -> str:
     """When the shopper left colour or size open, say which ones this store has."""
     parts = []
     if answer.colour is None and len(answer.colours_in_stock) > 1:
-        parts.append(f"Colours: {human_list([colour.lower() for colour in answer.colours_in_stock])}.")
+        parts.append(_("Colours: {colours}.").format(colours=human_list([colour_word(colour) for colour in answer.colours_in_stock])))
     sizes = [size for size in answer.sizes_in_stock if size != ONE_SIZE]
     if answer.size is None and sizes:
-        parts.append(f"Sizes in stock: {', '.join(size_label(size) for size in sizes)}.")
+        parts.append(_("Sizes in stock: {sizes}.").format(sizes=", ".join(size_label(size) for size in sizes)))
     return "".join(" " + part for part in parts)
 
 
@@ -83,45 +87,47 @@ def format_product_options(options: ProductOptions, locale: str = "en_GB") -> st
     price = format_price_range(options.price_min_minor, options.price_max_minor, options.currency, locale)
     parts = []
     if len(options.colours) == 1:
-        parts.append(f"{options.colours[0].lower()} only")  # "do they come in anything other than black?": no
+        parts.append(_("{colour} only").format(colour=colour_word(options.colours[0])))  # "do they come in anything other than black?": no
     elif options.colours:
-        parts.append(human_list([colour.lower() for colour in options.colours], "or"))
+        parts.append(human_list([colour_word(colour) for colour in options.colours], "or"))
     sizes = [size for size in options.sizes if size != ONE_SIZE]
     if len(sizes) > 4 and not all("-" in size for size in sizes):  # children's ages are few: all of them
-        parts.append(f"sizes {size_label(sizes[0])} to {size_label(sizes[-1])}")
+        parts.append(_("sizes {first} to {last}").format(first=size_label(sizes[0]), last=size_label(sizes[-1])))
     elif sizes:
-        parts.append(f"sizes {human_list([size_label(size) for size in sizes], 'or')}")
-    detail = f" comes in {', '.join(parts)}" if parts else ""
-    return f"{options.name}{detail} ({price})."
+        parts.append(_("sizes {sizes}").format(sizes=human_list([size_label(size) for size in sizes], "or")))
+    if not parts:
+        return f"{options.name} ({price})."
+    return _("{product} comes in {options} ({price}).").format(product=options.name, options=", ".join(parts), price=price)
 
 
 def format_colour_question(options: ProductOptions) -> str:
     """"Which colour of the Kinder Fleece Jacket? Navy, grey or burgundy."."""
-    colours = human_list([colour.lower() for colour in options.colours], "or")
-    return f"Which colour of the {options.name}? {colours[:1].upper()}{colours[1:]}."
+    colours = human_list([colour_word(colour) for colour in options.colours], "or")
+    return _("Which colour of the {product}? {colours}.").format(product=options.name, colours=f"{colours[:1].upper()}{colours[1:]}")
 
 
 def format_size_question(options: ProductOptions) -> str:
     """"What size? UK 6, UK 6.5, ... UK 12." (the full list, so the shopper can copy one)."""
-    return f"What size of the {options.name}? {', '.join(size_label(size) for size in options.sizes)}."
+    return _("What size of the {product}? {sizes}.").format(product=options.name, sizes=", ".join(size_label(size) for size in options.sizes))
 
 
 def format_unknown_option(options: ProductOptions, kind: str, value: str) -> str:
     """"Sorry, the Trailblazer ... doesn't come in pink. It comes in brown or black."."""
     if kind == "colour":
-        valid = human_list([colour.lower() for colour in options.colours], "or")
+        valid = human_list([colour_word(colour) for colour in options.colours], "or")
     else:
         valid = human_list([size_label(size) for size in options.sizes], "or")
-    return f"Sorry, the {options.name} doesn't come in {value}. It comes in {valid}."
+    return _("Sorry, the {product} doesn't come in {value}. It comes in {valid}.").format(product=options.name, value=value, valid=valid)
 
 
 def format_product_choice(matches: Sequence[ProductMatch]) -> str:
     """"Which one do you mean? 1) ... 2) ... Reply with the number."."""
-    return f"Which one do you mean? {numbered_options([match.name for match in matches])} Reply with the number."
+    return _("Which one do you mean? {options} Reply with the number.").format(options=numbered_options([match.name for match in matches]))
 
 
 def format_unknown_product(words: str | None) -> str:
     """When nothing in the catalogue matches what the shopper typed."""
-    said = f" \"{words}\"" if words else " that"
-    return f"Sorry, I couldn't find{said} in our range. Try the product name, e.g. \"Kinder fleece\", or a SKU."
+    if words:
+        return _('Sorry, I couldn\'t find "{words}" in our range. Try the product name, e.g. "Kinder fleece", or a SKU.').format(words=words)
+    return _('Sorry, I couldn\'t find that in our range. Try the product name, e.g. "Kinder fleece", or a SKU.')
 

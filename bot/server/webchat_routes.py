@@ -7,12 +7,14 @@ a reconnect (EventSource sends Last-Event-ID) resumes exactly where it stopped.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import re
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -26,6 +28,7 @@ from bot.server.transcript_stream import after_id_of, stream_transcript
 from bot.domain.money import format_money
 from bot.services.payments import pay_link_in_conversation
 from bot.services.transcript import TranscriptLine, messages_after, record_message
+from bot.services.web_lines import web_message_id
 from connectors.webchat import CHANNEL, MAX_MESSAGE_CHARS, WEB_CONVERSATION_ID
 
 logger = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ WEB_DIR = Path(__file__).parent / "web"
 # EventSource reconnects by itself; closing now and then frees dead connections on proxies.
 STREAM_MAX_SECONDS = 300.0
 CLIENT_ID = re.compile(r"\A[A-Za-z0-9-]{1,64}\Z")
+FORWARD_RETRY_SECONDS = (0.5, 2.0)  # waits before the second and third try
 RASA_DOWN_REPLY = (
     "Sorry, I can't answer right now because part of our system is restarting. "
     "Please try again in a minute, or call us on {phone}."
@@ -51,6 +55,24 @@ def _filled(path: Path, **values: str) -> str:
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", escape(value, quote=True))
     return text
+
+
+async def forward_line(rasa: Any, conversation_id: str, text: str, message_id: str) -> None:
+    """Forwards a shopper's line, again (same id) when the Rasa replica died under it.
+
+    Behind nginx the next try reaches another replica, which finishes the turn: the side effects are
+    keyed on the line's id and a turn already answered is not answered again (bot.services.turn_effects),
+    so the shopper gets one outcome. Raises RasaUnavailable when every try failed.
+    """
+    for wait in (*FORWARD_RETRY_SECONDS, None):
+        try:
+            await rasa.forward_webchat(conversation_id, text, message_id=message_id)
+            return
+        except RasaUnavailable as error:
+            if not error.retryable or wait is None:
+                raise
+            logger.warning("web chat line %s: Rasa went away (%s); forwarding it again", message_id, error)
+            await asyncio.sleep(wait)
 
 
 def _conversation_id(value: object) -> str | None:
@@ -106,20 +128,20 @@ def build_webchat_blueprint() -> Blueprint:
 
         # The page's own id for the line comes back on it in the stream: its "sending" bubble becomes "sent".
         echo = {"client_id": client_id} if client_id else None
-        message_id = await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", line.text.strip(), echo)
+        line_id = await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", line.text.strip(), echo)
         await ctx.signals.publish(conversation_id)
         try:
             # A blank payload is no payload: forwarding it made Rasa refuse the line and the shopper
-            # got a false "system is restarting" apology.
-            await ctx.rasa.forward_webchat(conversation_id, forwarded.text.strip() or line.text.strip())
+            # got a false "system is restarting" apology. The transcript row is the line's inbound id.
+            await forward_line(ctx.rasa, conversation_id, forwarded.text.strip() or line.text.strip(), web_message_id(line_id))
         except RasaUnavailable:
             logger.exception("web chat message could not reach Rasa")
             apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
             await ctx.shop.call(record_message, conversation_id, CHANNEL, "bot", apology)
             await ctx.signals.publish(conversation_id)
-            return response.json({"status": "assistant_unavailable", "id": message_id}, status=503)
+            return response.json({"status": "assistant_unavailable", "id": line_id}, status=503)
         await ctx.signals.publish(conversation_id)
-        return response.json({"status": "delivered", "id": message_id})
+        return response.json({"status": "delivered", "id": line_id})
 
     @chat.get("/chat/api/history")
     async def history(request: Request) -> HTTPResponse:

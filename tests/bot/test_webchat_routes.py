@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sanic import Sanic
 
+from bot.adapters.rasa_client import RasaUnavailable
 from bot.domain.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
 from bot.server.app import create_app
 from bot.services.transcript import messages_after
@@ -133,3 +134,36 @@ async def test_the_chat_page_names_the_retailer_and_the_widget_carries_the_brand
     assert (await chat.http.get("/site.css", headers={"If-None-Match": sheet.headers["etag"]})).status_code == 304
     icon = await chat.http.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+
+
+class DyingRasa(RecordingRasa):
+    """The Rasa replica dies under the first `dies` forwards (connection dropped), then answers."""
+
+    def __init__(self, dies: int, retryable: bool = True) -> None:
+        super().__init__()
+        self.dies, self.retryable = dies, retryable
+        self.ids: list[str | None] = []
+
+    async def forward_webchat(self, conversation_id, text, metadata=None, message_id=None):  # type: ignore[no-untyped-def]
+        self.ids.append(message_id)
+        if self.dies:
+            self.dies -= 1
+            raise RasaUnavailable("Rasa did not answer /webhooks/webchat/webhook: Server disconnected", retryable=self.retryable)
+        await super().forward_webchat(conversation_id, text, metadata, message_id)
+
+
+@pytest.mark.parametrize("dies, retryable, outcome", [(1, True, "delivered"), (2, True, "delivered"), (3, True, "unavailable"), (1, False, "unavailable")])
+async def test_a_line_whose_rasa_died_is_forwarded_again_with_the_same_id(chat: Chat, dies: int, retryable: bool, outcome: str) -> None:
+    rasa = DyingRasa(dies, retryable)
+    chat.rasa.forward_webchat = rasa.forward_webchat  # type: ignore[method-assign]
+    reply = await chat.say("reserve 2 of those")
+    [(author, _text)] = chat.transcript()[:1]
+    line_id = chat.shop.run(messages_after, WEB)[0].id
+    assert author == "user"
+    tries = min(dies + 1, 3) if retryable else 1
+    assert rasa.ids == [f"webline-{line_id}"] * tries  # the same inbound id each time: its side effects happen once
+    if outcome == "delivered":
+        assert (reply.status_code, reply.json()) == (200, {"status": "delivered", "id": line_id})
+        assert rasa.forwarded == [(WEB, "reserve 2 of those")]
+    else:
+        assert reply.status_code == 503 and chat.transcript()[-1][0] == "bot"  # the apology

@@ -139,7 +139,7 @@ def test_staff_sign_in_and_mark_an_order_ready(dashboard: ServerThread, browser:
     assert shop.run(orders.order_status, placed.reference).status == "ready"
     assert [a.kind for a in shop.run(alert_timers, placed.reference)] == ["ready_alert", "pickup_reminder", "hold_ending"]
     _wait_for(lambda: shop.run(alert_timers, placed.reference)[0].state == "sent")
-    assert dashboard.rasa.calls == [("sms:+447700900123", "EXTERNAL_order_ready", {"order_reference": placed.reference}, "sms")]
+    assert dashboard.rasa.calls == [("sms:+447700900123", "EXTERNAL_order_ready", {"order_reference": placed.reference, "notice_key": f"ready_alert:{placed.reference}"}, "sms")]
 
     # Search by phone, then hand over with a wrong and then the right code.
     page.fill("#q", "07700 900123")

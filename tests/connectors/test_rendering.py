@@ -87,6 +87,10 @@ def test_numbered_options_and_replies() -> None:
         "What next?\n\n1. Reserve\n2. Cancel order\n3. Just looking\n\nReply with a number (1-3)."
     )
     assert numbered_text("No options", []) == "No options"
+    # The prompt follows the reply's language (the output channel doesn't know the conversation's).
+    pay = [{"title": "Bayar saat ambil", "payload": "/x"}]
+    assert numbered_text("Stockport punya semuanya (£39.99). Mau bayar dengan cara apa?", pay).endswith("Balas dengan nomor (1).")
+    assert numbered_text("Myymälässä Arndale on kaikki. Miten haluat maksaa?", pay).endswith("Vastaa numerolla (1).")
     assert select_option("2", options) == options[1]
     assert select_option(" 3. ", options) == options[2]
     assert select_option("CANCEL   ORDER", options) == options[1]

@@ -21,6 +21,7 @@ import httpx
 import yaml
 from sqlalchemy import select
 
+from bot.languages import SUPPORTED, detect
 from bot.models import HandoffSession
 from bot.services.cart import view_cart
 from bot.services.inventory import set_on_hand, stock_level
@@ -70,6 +71,7 @@ class Turn:
     reject: tuple[str, ...]  # none may match
     buttons: tuple[str, ...]  # titles the reply must offer (web buttons / SMS numbered options)
     after: dict[str, Any] | None  # database checks after this turn
+    language: str | None = None  # the shopper switches language here: replies from this turn on must be in it
 
     @property
     def shown(self) -> str:
@@ -85,6 +87,7 @@ class Scenario:
     sms: bool = False
     setup: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] | None = None
+    language: str | None = None  # the shopper's language ("id", "fi"): no reply may be in another supported one
 
     @property
     def ident(self) -> str:
@@ -102,7 +105,7 @@ def _patterns(raw: Any) -> tuple[str, ...]:
 def _turn(raw: dict[str, Any], where: str) -> Turn:
     if not isinstance(raw, dict) or (("say" in raw) == ("click" in raw)):
         raise ValueError(f"{where}: a turn has exactly one of `say` or `click`")
-    known = {"say", "click", "expect", "expect_any", "reject", "buttons", "after"}
+    known = {"say", "click", "expect", "expect_any", "reject", "buttons", "after", "language"}
     unknown = set(raw) - known
     if unknown:
         raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
@@ -116,6 +119,7 @@ def _turn(raw: dict[str, Any], where: str) -> Turn:
         reject=_patterns(raw.get("reject")),
         buttons=_patterns(raw.get("buttons")),
         after=raw.get("after"),
+        language=None if raw.get("language") is None else str(raw["language"]),
     )
 
 
@@ -138,6 +142,8 @@ def load_scenarios(paths: Iterable[Path]) -> list[Scenario]:
                     sms=bool(raw.get("sms", False)),
                     setup=dict(raw.get("setup") or {}),
                     after=raw.get("after"),
+                    language=None if raw.get("language", document.get("language")) is None
+                    else str(raw.get("language", document.get("language"))),
                 )
             )
     names = [scenario.ident for scenario in scenarios]
@@ -347,6 +353,20 @@ def _check_reply(turn: Turn, reply: Reply, number: int) -> list[str]:
     return problems
 
 
+def _check_language(language: str | None, reply: Reply, number: int, turn: Turn) -> list[str]:
+    """Every reply line that is clearly in a supported language is in the shopper's (names and numbers don't count)."""
+    if language is None:
+        return []
+    problems = []
+    for line in reply.said.splitlines():
+        if line[:1].isdigit():
+            continue  # a basket line or a numbered option: a product name and a price, in no language
+        said_in = detect(line)
+        if said_in in SUPPORTED and said_in != language:
+            problems.append(f"turn {number} ({turn.shown!r}): reply in {said_in!r}, the shopper writes {language!r}: {line!r}")
+    return problems
+
+
 def _line_matches(expected: dict[str, Any], sku: str, quantity: int) -> bool:
     if "sku" in expected and str(expected["sku"]).upper() != sku.upper():
         return False
@@ -437,6 +457,7 @@ def run_scenario(scenario: Scenario, channel: str, stack: RunningStack, shop: Sh
     else:
         shopper = WebShopper(stack)
     previous = Reply((), ())
+    language = scenario.language
     try:
         for number, turn in enumerate(scenario.turns, start=1):
             result.transcript.append(f"shopper: {turn.shown}")
@@ -447,6 +468,8 @@ def run_scenario(scenario: Scenario, channel: str, stack: RunningStack, shop: Sh
                 break
             result.transcript += [f"assistant: {line}" for line in reply.said.splitlines()]
             result.failures += _check_reply(turn, reply, number)
+            language = turn.language or language
+            result.failures += _check_language(language, reply, number, turn)
             if turn.after:
                 result.failures += check_database(shop, shopper.conversation_id, turn.after, f"after turn {number}")
             previous = reply

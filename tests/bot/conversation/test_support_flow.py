@@ -46,14 +46,14 @@ async def test_hold_time_after_ordering_is_that_orders_own(catalog_shop: Shop) -
     assert said.startswith("Order FS-") and "held for you until" in said and "Pay by the link" in said
 
 
-@pytest.mark.parametrize("text, language", [
-    ("apakah ada sepatu hiking ukuran 42?", "Indonesian"),
-    ("onko teillä vedenpitäviä takkeja?", "Finnish"),
-    ("Haben Sie Kinder Jacken im Angebot?", "German"),
+@pytest.mark.parametrize("text", [
+    "Haben Sie Kinder Jacken im Angebot?",
+    "Bạn có giày đi bộ cỡ 42 không?",
+    "kya aapke paas hiking boots hai",
 ])
-async def test_a_language_it_does_not_speak_gets_the_languages_it_does(catalog_shop: Shop, text: str, language: str) -> None:
+async def test_a_language_it_does_not_speak_gets_the_languages_it_does(catalog_shop: Shop, text: str) -> None:
     said = await Chat(catalog_shop).say(text, "out_of_scope", 0.5)
-    assert said.startswith("Sorry, I can only chat in English")
+    assert said.startswith("Sorry, I speak English, Bahasa Indonesia and Finnish")
 
 
 async def test_greeting_and_help_say_what_it_can_do(catalog_shop: Shop) -> None:

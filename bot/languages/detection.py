@@ -1,0 +1,170 @@
+"""Which language a message is in, and which language the conversation goes on in.
+
+Two signals, because shoppers' messages are short and mixed ("ada trailblazer coklat 42 di arndale ga?"):
+- marker words per language (data/languages/<code>.yml `markers`: function words and SMS spellings that
+  are not English product or place names, e.g. "ga", "yg", "onko", "kiitos");
+- lingua-language-detector (its models ship in the wheel), restricted to the supported languages plus the
+  other languages shoppers of these markets write in, so an unsupported one can be named.
+
+A conversation keeps its language unless the shopper clearly switches: a single English word or a
+language-neutral answer ("navy", "9", a product or store name) does not turn an Indonesian conversation
+into English; a whole English sentence, or an explicit request ("English please", "bahasa indonesia saja",
+"puhu suomea"), does.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+LANGUAGES_DIR = Path(__file__).resolve().parents[2] / "data" / "languages"
+SUPPORTED = ("en", "id", "fi")
+ENGLISH = "en"
+NAMES = {"en": "English", "id": "Bahasa Indonesia", "fi": "suomi"}
+_LINGUA_SUPPORTED = {Language.ENGLISH: "en", Language.INDONESIAN: "id", Language.FINNISH: "fi"}
+# Malay is written almost like Indonesian: it counts as Indonesian rather than as a language we don't speak.
+_COUNTS_AS = {Language.MALAY: "id"}
+_OTHERS = (
+    Language.VIETNAMESE, Language.HINDI, Language.FRENCH, Language.GERMAN, Language.SPANISH, Language.ITALIAN,
+    Language.PORTUGUESE, Language.DUTCH, Language.POLISH, Language.TURKISH, Language.SWEDISH, Language.ARABIC,
+    Language.CHINESE, Language.URDU, Language.BENGALI, Language.TAMIL, Language.THAI, Language.ESTONIAN,
+)
+# Thresholds on lingua's relative confidences: a supported language needs to be clearly ahead; a language
+# we don't speak needs English all but ruled out (a misread English message must not get "I speak …").
+MIN_SUPPORTED = 0.25
+MIN_SUPPORTED_SHARE = 0.75
+MIN_FOREIGN = 0.60
+MIN_FOREIGN_ONE_WORD = 0.75
+MAX_ENGLISH_FOR_FOREIGN = 0.05
+# Hindi typed in Latin letters (common on Indian SMS): lingua reads it as English, these words give it away.
+_HINGLISH = frozenset(
+    "kya hai hain aap aapke apka mujhe chahiye kitna kitne kaise nahi nahin mera meri kab kahan bhai haan ji "
+    "kripya dhanyavad shukriya accha acha theek thik kyun kaun hoga milega kar karo batao bataiye wala wali".split()
+)
+_WORD = re.compile(r"[^\W\d_]+", re.U)
+# "English please", "in english", "bahasa indonesia saja", "pake bahasa inggris", "puhu suomea", "suomeksi".
+_ASKS_FOR = (
+    ("en", re.compile(r"\b(?:(?:in|speak|use|talk|write|reply in|answer in|switch to|change to) english|english(?: please| pls| plz)?$|"
+                      r"(?:bahasa )?inggris(?: saja| aja| dong| ya)?$|pake bahasa inggris|puhu englantia|englanniksi)\b", re.I)),
+    ("id", re.compile(r"\b(?:bahasa indonesia|pakai bahasa|pake bahasa(?! inggris)|(?:in|speak|use|switch to) (?:bahasa|indonesian)|indonesian(?: please| pls)?$)\b", re.I)),
+    ("fi", re.compile(r"\b(?:puhu(?:tko|isitko)? suomea|suomeksi|suomea kiitos|(?:in|speak|use|switch to) finnish|finnish(?: please| pls)?$)\b", re.I)),
+)
+_detector: LanguageDetector | None = None
+_lock = threading.Lock()
+
+
+def detector() -> LanguageDetector:
+    global _detector
+    with _lock:
+        if _detector is None:
+            languages = (*_LINGUA_SUPPORTED, *_COUNTS_AS, *_OTHERS)
+            _detector = LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
+    return _detector
+
+
+@lru_cache(maxsize=None)
+def markers(language: str) -> frozenset[str]:
+    """The marker words of a supported language (data/languages/<code>.yml)."""
+    path = LANGUAGES_DIR / f"{language}.yml"
+    if not path.exists():
+        return frozenset()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    words = {str(word).lower() for word in raw.get("markers") or ()}
+    if language == "fi":  # every Finnish form of a shopping word is Finnish too ("mustan", "ruskeana")
+        words |= {form.strip().lower() for forms in (raw.get("terms") or {}) for form in str(forms).split("|") if " " not in form}
+    return frozenset(words)
+
+
+_FINNISH_LETTERS = re.compile(r"[äö]")
+_UMLAUT_LANGUAGES = frozenset({Language.GERMAN, Language.SWEDISH, Language.ESTONIAN, Language.TURKISH})
+_FINNISH_QUESTION = re.compile(r"\w{3,}(?:ko|kö)$")  # "toimitatteko", "voitteko", "löytyykö"
+
+
+def _marks(word: str, language: str, letters: bool = True) -> bool:
+    """Whether `word` tells `language`: a marker word, or (Finnish) ä/ö or a -ko/-kö question ending, which
+    neither English nor Indonesian words have ("toko" is too short to count)."""
+    if word in markers(language):
+        return True
+    return language == "fi" and ((letters and bool(_FINNISH_LETTERS.search(word))) or (len(word) >= 6 and bool(_FINNISH_QUESTION.match(word))))
+
+
+def asked_for(text: str) -> str | None:
+    """The language the shopper explicitly asks to be answered in, if any."""
+    cleaned = text.strip().lower().rstrip("!.? ")
+    for language, pattern in _ASKS_FOR:
+        if pattern.search(cleaned):
+            return language
+    return None
+
+
+def only_asks_for_language(text: str) -> str | None:
+    """The language asked for when that is all the message says ("English please", "bahasa indonesia saja")."""
+    requested = asked_for(text)
+    return requested if requested is not None and len(_WORD.findall(text)) <= 5 and "?" not in text else None
+
+
+def detect(text: str) -> str | None:
+    """The language `text` is confidently in: a supported code ("en", "id", "fi"), another language's English
+    name ("Vietnamese"), or None when the message is too short or neutral to tell ("ok", "9", "navy")."""
+    words = _WORD.findall(text.lower())
+    if not words:
+        return None
+    if sum(word in _HINGLISH for word in words) >= 2:
+        return "Hindi"
+    values = detector().compute_language_confidence_values(text)
+    confidences = {value.language: value.value for value in values}
+    english = confidences.get(Language.ENGLISH, 0.0)
+    # ä/ö tell Finnish from English and Indonesian, not from German, Swedish, Estonian or Turkish.
+    letters = not (values[0].language in _UMLAUT_LANGUAGES and values[0].value >= 0.3)
+    votes = sorted(((sum(_marks(word, code, letters) for word in words), code) for code in SUPPORTED), reverse=True)
+    (most, marked), (second, _other) = votes[0], votes[1]
+    # Marker words decide when one language has clearly more of them (English needs two: "i", "u" and "di"
+    # are short), unless lingua is sure a longer message is plain English with a single marker in it.
+    if marked == ENGLISH and most >= max(2, second + 2):
+        return ENGLISH
+    if marked != ENGLISH and most > second and not (len(words) >= 4 and english >= 0.9 and most == 1):
+        return marked
+    if len(words) == 1 and words[0].isascii():
+        return None  # one plain word ("klarna", "navy", "arndale") is too little to tell a language from a name
+    top = values[0]
+    code = _LINGUA_SUPPORTED.get(top.language) or _COUNTS_AS.get(top.language)
+    if code is not None:
+        # Confidences are spread over every candidate: a supported language needs a clear lead over the other
+        # supported ones (Dutch and German take a share of any English sentence).
+        ours = sum(value for language, value in confidences.items() if language in _LINGUA_SUPPORTED or language in _COUNTS_AS)
+        share = sum(value for language, value in confidences.items()
+                    if (_LINGUA_SUPPORTED.get(language) or _COUNTS_AS.get(language)) == code) / (ours or 1.0)
+        return code if share >= MIN_SUPPORTED_SHARE and top.value >= MIN_SUPPORTED and len(words) >= 2 else None
+    needed = MIN_FOREIGN_ONE_WORD if len(words) == 1 else MIN_FOREIGN
+    if english > MAX_ENGLISH_FOR_FOREIGN or top.value < needed:
+        return None
+    return top.language.name.capitalize()
+
+
+def foreign_language(text: str) -> str | None:
+    """The name of the language `text` is confidently written in, when the assistant doesn't speak it."""
+    language = detect(text)
+    return language if language is not None and language not in SUPPORTED else None
+
+
+def conversation_language(previous: str | None, text: str) -> str:
+    """The language to answer `text` in, given the conversation's language so far."""
+    previous = previous if previous in SUPPORTED else ENGLISH
+    requested = asked_for(text)
+    if requested is not None:
+        return requested
+    language = detect(text)
+    if language is None or language not in SUPPORTED or language == previous:
+        return previous
+    words = _WORD.findall(text.lower())
+    if language == ENGLISH:
+        # Back to English only on a real English sentence, not on a word or two ("ok", "navy blue", "XL please").
+        return ENGLISH if len(words) >= 3 else previous
+    if previous == ENGLISH and not any(_marks(word, language) for word in words) and len(words) < 3:
+        return previous  # two words lingua can't place well ("kinder fleece") leave an English conversation alone
+    return language

@@ -1,0 +1,56 @@
+"""Which language a message is in, and when a conversation changes language."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.languages.detection import asked_for, conversation_language, detect, foreign_language
+
+
+@pytest.mark.parametrize("text, language", [
+    ("ada sepatu trailblazer coklat 42 di arndale ga?", "id"),
+    ("sy mau pesan 2", "id"),
+    ("jam buka toko arndale hari minggu?", "id"),
+    ("makasih kak", "id"),
+    ("onko teillä trailblazer-kenkiä ruskeana?", "fi"),
+    ("milloin arndale on auki sunnuntaina", "fi"),
+    ("kiitos", "fi"),
+    ("do you have the kinder fleece in navy at didsbury?", "en"),
+    ("where is my order", "en"),
+    ("Haben Sie Kinder Jacken im Angebot?", "German"),
+])
+def test_a_message_gets_its_language(text: str, language: str) -> None:
+    assert detect(text) == language
+
+
+@pytest.mark.parametrize("text", ["9", "navy", "ok", "kinder fleece", "FS-BOOT-TRB-BRN-9", "arndale"])
+def test_neutral_messages_have_no_language(text: str) -> None:
+    assert detect(text) in (None, "en")
+    assert foreign_language(text) is None
+
+
+@pytest.mark.parametrize("previous, text, expected", [
+    ("id", "navy", "id"),
+    ("id", "9", "id"),
+    ("id", "ok", "id"),
+    ("fi", "trailblazer", "fi"),
+    ("id", "ok thanks", "id"),
+    ("id", "where is my order please", "en"),
+    ("en", "ada sepatu coklat?", "id"),
+    ("en", "kinder fleece", "en"),
+    ("en", "yes please", "en"),
+    ("id", "English please", "en"),
+    ("en", "bahasa indonesia saja", "id"),
+    ("en", "puhu suomea", "fi"),
+    ("fi", "pake bahasa indonesia dong", "id"),
+    ("id", "Bonjour, avez-vous des chaussures?", "id"),
+])
+def test_the_conversation_keeps_its_language_unless_the_shopper_clearly_switches(previous: str, text: str, expected: str) -> None:
+    assert conversation_language(previous, text) == expected
+
+
+def test_explicit_requests_are_read_in_each_language() -> None:
+    assert asked_for("in english pls") == "en"
+    assert asked_for("suomeksi kiitos") == "fi"
+    assert asked_for("can you speak bahasa?") == "id"
+    assert asked_for("do you have english breakfast tea") is None
