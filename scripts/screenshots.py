@@ -16,6 +16,7 @@ import socket
 import sys
 import tempfile
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -133,6 +134,31 @@ def serve(shop: Shop) -> tuple[str, asyncio.AbstractEventLoop, threading.Event]:
     return f"http://127.0.0.1:{port}", loop, stop
 
 
+def serve_retailer_page(base: str) -> tuple[str, ThreadingHTTPServer]:
+    """A retailer's own page with the widget's one tag, on another origin (its own loopback port:
+    Chromium refuses a loopback script on a page it counts as public)."""
+    body = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
+        "<title>A retailer's page</title></head><body style='font-family:sans-serif;margin:2rem'>"
+        f"<h1>Fellside Outfitters</h1><p>Winter boots are in.</p><script src='{base}/widget.js' async></script></body></html>"
+    ).encode()
+
+    class RetailerPage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RetailerPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/", server
+
+
 def shoot(page: Page, out: Path, name: str, size: str) -> None:
     path = out / f"{name}-{size}.png"
     page.wait_for_load_state("networkidle")
@@ -140,7 +166,7 @@ def shoot(page: Page, out: Path, name: str, size: str) -> None:
     print(f"  wrote {path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path}", flush=True)
 
 
-def take_all(base: str, pay_url: str, out: Path) -> None:
+def take_all(base: str, pay_url: str, retailer: str, out: Path) -> None:
     executable = shutil.which("chromium")
     if executable is None:
         raise SystemExit("Debian's chromium is not installed (make browser installs it)")
@@ -155,6 +181,11 @@ def take_all(base: str, pay_url: str, out: Path) -> None:
             shoot(page, out, "chat", size)
             page.goto(pay_url)
             shoot(page, out, "pay", size)
+            # The widget on a retailer's own page: one script tag, a launcher, the chat in a panel.
+            page.goto(retailer)
+            page.locator(".shopchat-launcher").click()
+            page.frame_locator("#shopchat-panel").locator(".msg").first.wait_for()
+            shoot(page, out, "widget", size)
 
             page.goto(f"{base}/console/login")
             shoot(page, out, "console-login", size)
@@ -196,11 +227,13 @@ def main(argv: list[str] | None = None) -> int:
         base, _loop, stop = serve(shop)
         # The pay link names the configured public URL; the page itself is served here.
         pay_url = base + seeded["pay_url"].split("://", 1)[1].partition("/")[1] + seeded["pay_url"].split("://", 1)[1].partition("/")[2]
+        retailer, retailer_server = serve_retailer_page(base)
         print(f"serving at {base}; taking screenshots...", flush=True)
         try:
-            take_all(base, pay_url, out)
+            take_all(base, pay_url, retailer, out)
         finally:
             stop.set()
+            retailer_server.shutdown()
             shop.close()
     return 0
 

@@ -23,8 +23,8 @@ def page(title: str, body: str, *, script: bool = False, body_class: str = "") -
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(title)}</title><link rel='stylesheet' href='/static/console.css'>"
-        "<link rel='stylesheet' href='/static/dashboard.css'>"
+        f"<title>{escape(title)}</title><link rel='stylesheet' href='/site.css'><link rel='stylesheet' href='/static/console.css'>"
+        "<link rel='stylesheet' href='/static/dashboard.css'><link rel='icon' href='/favicon.ico'>"
         + ("<script src='/static/dashboard.js' defer></script>" if script else "")
         + f"</head><body class='{escape(body_class, quote=True)}'>{body}</body></html>"
     )
@@ -37,14 +37,14 @@ def login_page(stores: list[Any], token: str, error: str = "", chosen: str = "")
         for s in stores
     )
     body = (
-        "<main class='login__box'><h1>Store sign in</h1>"
+        "<main class='login__box card'><h1>Store sign in</h1>"
         + (f"<p class='login__error' role='alert'>{escape(error)}</p>" if error else "")
         + f"<form method='post' action='{BASE}/login'>"
         f"<input type='hidden' name='csrf' value='{escape(token, quote=True)}'>"
-        f"<label for='store'>Store</label><select id='store' name='store'>{options}</select>"
-        "<label for='password'>Password</label>"
-        "<input id='password' name='password' type='password' autocomplete='current-password' required>"
-        "<button class='button' type='submit'>Sign in</button></form></main>"
+        f"<div class='field'><label for='store'>Store</label><select id='store' name='store'>{options}</select></div>"
+        "<div class='field'><label for='password'>Password</label>"
+        "<input id='password' name='password' type='password' autocomplete='current-password' required></div>"
+        "<button class='btn' type='submit'>Sign in</button></form></main>"
     )
     return page("Store sign in", body, body_class="login")
 
@@ -72,14 +72,14 @@ def _actions(entry: BoardOrder, token: str, board: Board) -> str:
     if order.status == "paid" or (order.status == "pending_payment" and order.payment_method == "at_pickup"):
         return (
             f"<form class='inline' method='post' action='{BASE}/orders/{ref_attr}/ready'>{hidden}"
-            f"<button class='button' type='submit' data-testid='ready-{ref_attr}'>Mark ready</button></form>"
+            f"<button class='btn btn--small' type='submit' data-testid='ready-{ref_attr}'>Mark ready</button></form>"
         )
     if order.status == "ready":
         return (
             f"<form class='inline' method='post' action='{BASE}/orders/{ref_attr}/collect'>{hidden}"
             f"<label class='visually-hidden' for='code-{ref_attr}'>Pickup code for {ref}</label>"
             f"<input id='code-{ref_attr}' name='pickup_code' size='8' placeholder='Pickup code' autocomplete='off' required>"
-            f"<button class='button' type='submit' data-testid='collect-{ref_attr}'>Collected</button></form>"
+            f"<button class='btn btn--small' type='submit' data-testid='collect-{ref_attr}'>Collected</button></form>"
         )
     return ""
 
@@ -136,7 +136,7 @@ def _alerts_section(problems: list[AlertStatus], details: StoreDetails) -> str:
         for p in problems
     )
     return (
-        "<h2>Alerts that did not go out</h2><table id='alert-problems' class='board-table'><thead><tr><th>Order</th><th>Alert</th>"
+        "<h2>Alerts that did not go out</h2><table id='alert-problems' class='table board-table'><thead><tr><th>Order</th><th>Alert</th>"
         f"<th>State</th><th>Attempts</th><th>Next</th><th>Last error</th></tr></thead><tbody>{rows}</tbody></table>"
     )
 
@@ -148,7 +148,7 @@ def board_html(board: Board, problems: list[AlertStatus], details: StoreDetails,
         top = _tabs(board) + f"<h2 class='visually-hidden'>{escape(TABS[board.tab][0])}</h2>"
     rows = "".join(_order_row(entry, details, token, now, board) for entry in board.orders)
     table = (
-        f"<table id='orders' class='board-table'><thead><tr><th>Order</th><th>Status</th><th>Customer</th><th>Items</th>"
+        f"<table id='orders' class='table board-table'><thead><tr><th>Order</th><th>Status</th><th>Customer</th><th>Items</th>"
         f"<th>Payment</th><th>Collect by</th><th><span class='visually-hidden'>Actions</span></th></tr></thead><tbody>{rows}</tbody></table>"
         if rows else "<p class='empty muted'>No orders here.</p>"
     )
@@ -162,15 +162,15 @@ def dashboard_page(details: StoreDetails, board_markup: str, token: str, notice:
     notice_html = ""
     if notice is not None:
         css, text = notice
-        notice_html = f"<p class='{css}' role='status' id='notice'>{escape(text)}</p>"
+        notice_html = f"<p class='notice notice--{css}' role='status' id='notice'>{escape(text)}</p>"
     body = (
-        f"<header class='top'><h1>{escape(details.store.name)}</h1><span class='top__status' id='live' role='status'></span>"
+        f"<header class='site-bar top'><h1>{escape(details.store.name)}</h1><span class='top__status' id='live' role='status'></span>"
         f"<form method='post' action='{BASE}/logout' class='top__logout'><input type='hidden' name='csrf' value='{escape(token, quote=True)}'>"
-        "<button class='button button--quiet' type='submit'>Sign out</button></form></header>"
+        "<button class='btn btn--secondary btn--small' type='submit'>Sign out</button></form></header>"
         f"<main class='dashboard'>{notice_html}"
         f"<form method='get' action='{BASE}' role='search' class='search'><label for='q'>Find by pickup code, reference or phone</label>"
         f"<span class='search__row'><input id='q' name='q' value='{escape(query, quote=True)}'>"
-        "<button class='button' type='submit'>Search</button></span></form>"
+        "<button class='btn' type='submit'>Search</button></span></form>"
         f"{board_markup}</main>"
     )
     return page(f"{details.store.name} orders", body, script=True, body_class="store")

@@ -52,7 +52,7 @@ _HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; form-action 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
 }
@@ -123,7 +123,7 @@ def _csrf_ok(secret: str, nonce: str | None, presented: str | None) -> bool:
 
 
 def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
-    return html(page(title, f"<main class='login__box'>{body}</main>", body_class="login"), status=status, headers=_HEADERS)
+    return html(page(title, f"<main class='login__box card'>{body}</main>", body_class="login"), status=status, headers=_HEADERS)
 
 
 def _login_page(shop_stores: list[Any], token: str, error: str = "", status: int = 200, chosen: str = "") -> HTTPResponse:
@@ -244,7 +244,7 @@ def build_dashboard_blueprint() -> Blueprint:
         notice = None
         if notice_key in _NOTICES:
             text = _NOTICES[notice_key].format(order=(request.args.get("order") or "")[:20], detail=(request.args.get("detail") or "")[:80])
-            notice = ("error" if notice_key in ("bad_code", "cannot", "not_found") else "notice", text)
+            notice = ("error" if notice_key in ("bad_code", "cannot", "not_found") else "success", text)
         query = (request.args.get("q") or "").strip()[:60]
         return html(dashboard_page(details, markup, token, notice, query), headers=_HEADERS)
 

@@ -236,7 +236,7 @@
     var li = el("li", "line line--" + (payload.event ? "note" : line.author));
     li.dataset.id = line.id;
     var who = line.author === "user" ? "Shopper" : line.author === "bot" ? "Assistant" : (payload.agent || "Agent");
-    var time = el("time", "line__meta", who + " · " + clock(line.created_at));
+    var time = el("time", "line__meta", payload.event ? clock(line.created_at) : who + " · " + clock(line.created_at));
     time.dateTime = line.created_at;
     li.appendChild(time);
     li.appendChild(el("span", "line__text", line.text || (line.payload ? "[attachment]" : "")));
@@ -313,6 +313,10 @@
     seen = new Set();
     $("transcript").replaceChildren();
     notice("");
+    // Until the conversation has loaded nobody knows what Take would take: a click then sent neither
+    // the queued session nor the channel (a 400).
+    ["take", "hand-back", "close"].forEach(function (id) { $(id).hidden = true; });
+    $("shopper").textContent = "";
     $("conversation").hidden = false;
     $("pick").hidden = true;
     document.body.dataset.view = "conversation";
