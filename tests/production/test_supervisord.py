@@ -29,7 +29,7 @@ from bot.config import PRODUCTION_SECRETS
 from tests.production.conftest import _delete_keys, _delete_queue
 from tests.production.services import require_postgres, require_rabbitmq, require_redis
 from tests.production.test_nginx import CONFIG as NGINX_CONFIG
-from tests.production.test_nginx import nginx_binary
+from tests.production.test_nginx import as_test_user, nginx_binary
 
 pytestmark = [pytest.mark.production, pytest.mark.e2e]
 
@@ -133,7 +133,7 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]
     nginx_text = NGINX_CONFIG.read_text().replace("/tmp/fellside-nginx", str(nginx_dir)).replace("listen 8080;", f"listen 127.0.0.1:{public};")
     for default, port in (("5005", rasa_base), ("5006", rasa_base + 1), ("5055", bot_base), ("5056", bot_base + 1)):
         nginx_text = nginx_text.replace(f"127.0.0.1:{default} ", f"127.0.0.1:{port} ")
-    nginx_conf.write_text(nginx_text.replace("127.0.0.1:8081;", f"127.0.0.1:{internal};"))
+    nginx_conf.write_text(as_test_user(nginx_text.replace("127.0.0.1:8081;", f"127.0.0.1:{internal};")))
     rename = (
         f"sed -i -e 's#//shop:#//{role}:#' -e 's#/shop$#/{shop_db}#' -e 's#^RASA_TRACKER_DB_USER=shop$#RASA_TRACKER_DB_USER={role}#'"
         f" -e 's#^RASA_TRACKER_DB_NAME=.*#RASA_TRACKER_DB_NAME={tracker_db}#' -e 's#^RASA_LOCK_KEY_PREFIX=.*#RASA_LOCK_KEY_PREFIX={prefix}#'"
@@ -202,20 +202,26 @@ def test_the_documented_deployment_answers_a_shopper_through_nginx(supervised: S
 
 
 class Shopper(threading.Thread):
-    """Chats through nginx without pause, one line after the other, and records every outcome."""
+    """Chats through nginx without pause, one line after the other, and records every outcome (a new
+    conversation every 8 lines, as shoppers come and go)."""
+
+    LINES = ("hi", "is the kinder fleece in stock at arndale?", "when does stockport close on sunday", "thanks")
 
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
         self.url = url
-        self.conversation_id = f"web-{uuid.uuid4()}"
         self.outcomes: list[int] = []
         self.stop = threading.Event()
 
     def run(self) -> None:
         with httpx.Client(timeout=120) as http:
             while not self.stop.is_set():
+                number = len(self.outcomes)
+                if number % 8 == 0:
+                    conversation_id = f"web-{uuid.uuid4()}"
                 reply = http.post(
-                    f"{self.url}/chat/api/messages", json={"conversation_id": self.conversation_id, "text": "hi"}
+                    f"{self.url}/chat/api/messages",
+                    json={"conversation_id": conversation_id, "text": self.LINES[number % len(self.LINES)]},
                 )
                 self.outcomes.append(reply.status_code)
 
