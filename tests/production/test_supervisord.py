@@ -266,9 +266,10 @@ def test_a_rasa_server_killed_with_9_is_restarted_and_the_other_keeps_answering(
     shopper.join(130)
     assert supervised.rasa_up(other)
     assert len(shopper.outcomes) > answered_at_kill + 3, shopper.outcomes
-    # The line in flight at the kill may get the "restarting" apology (that turn is the outbox work's,
-    # issue 18 item 5); every other line, while the replica reloads and after, is answered.
+    # The turn the killed replica was handling may fail, seen on that line or on the next one of the same
+    # conversation (queued behind its lock until the lease lapses): that turn is the outbox work's, issue 18
+    # item 5. Every other line, while the replica reloads and after, is answered.
     failed = [index for index, status in enumerate(shopper.outcomes) if status != 200]
-    assert len(failed) <= 1 and all(index in (answered_at_kill, answered_at_kill + 1) for index in failed), (
+    assert len(failed) <= 1 and all(answered_at_kill <= index <= answered_at_kill + 8 for index in failed), (
         f"{shopper.outcomes}\n{supervised.logs()}"
     )
