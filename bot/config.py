@@ -6,6 +6,7 @@ Reading settings has no side effects: nothing here opens a file, a socket or a d
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,13 @@ def _env_bool(name: str, default: bool) -> bool:
     if raw is None or raw == "":
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_colour(name: str, default: str) -> str:
+    raw = os.environ.get(name) or default
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", raw):
+        raise ValueError(f"{name} must be a colour written #rrggbb, got {raw!r}")
+    return raw
 
 
 # Secrets every process of a deployment must be given. In development scripts/shop_env.py generates
@@ -78,6 +86,9 @@ class Settings:
 
     database_url: str = field(default_factory=_default_database_url)
     retailer_name: str = field(default_factory=lambda: _env("SHOP_RETAILER_NAME", "Fellside Outfitters"))
+    # Brand colours for every page (bot/server/site_style.py keeps text on them readable).
+    brand_primary: str = field(default_factory=lambda: _env_colour("SHOP_BRAND_PRIMARY", "#24543a"))
+    brand_accent: str = field(default_factory=lambda: _env_colour("SHOP_BRAND_ACCENT", "#c8872b"))
     support_phone: str = field(default_factory=lambda: _env("SHOP_SUPPORT_PHONE", "+44 161 496 0000"))
     public_base_url: str = field(default_factory=lambda: _env("SHOP_PUBLIC_URL", "http://localhost:5055"))
     bot_server_host: str = field(default_factory=lambda: _env("SHOP_HOST", "127.0.0.1"))
