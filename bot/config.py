@@ -100,8 +100,13 @@ class Settings:
     stripe_secret_key: str = field(default_factory=lambda: _env("STRIPE_SECRET_KEY"))
     stripe_webhook_secret: str = field(default_factory=lambda: _env("STRIPE_WEBHOOK_SECRET"))
     stripe_api_base: str = field(default_factory=lambda: _env("STRIPE_API_BASE", "https://api.stripe.com"))
+    midtrans_server_key: str = field(default_factory=lambda: _env("MIDTRANS_SERVER_KEY"))
+    midtrans_snap_base: str = field(default_factory=lambda: _env("MIDTRANS_SNAP_BASE", "https://app.midtrans.com"))
+    midtrans_api_base: str = field(default_factory=lambda: _env("MIDTRANS_API_BASE", "https://api.midtrans.com"))
     hold_minutes_unpaid: int = field(default_factory=lambda: _env_int("HOLD_MINUTES_UNPAID", 120))
     hold_hours_paid: int = field(default_factory=lambda: _env_int("HOLD_HOURS_PAID", 72))
+    # The market of a conversation that names no store and writes in no market's own language (markets.csv id).
+    default_market: str = field(default_factory=lambda: _env("SHOP_DEFAULT_MARKET", "gb"))
     catalog_dir: Path = field(default_factory=lambda: Path(_env("SHOP_CATALOG_DIR", str(PROJECT_ROOT / "data" / "catalog"))))
     session_secret: str = field(default_factory=lambda: _env("SHOP_SESSION_SECRET"))
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL"))

@@ -23,6 +23,7 @@ from bot.conversation.focus import (
     specific,
 )
 from bot.conversation.heard import payload
+from bot.conversation.market import market_stock, market_stores
 from bot.conversation.reading import (
     refers_back,
 )
@@ -44,7 +45,7 @@ from bot.services.catalog import (
     price_range,
 )
 from bot.services.checkout import add_item
-from bot.services.inventory import check_stock, where_in_stock
+from bot.services.inventory import check_stock
 from bot.services.stores import list_stores, nearest_stores
 
 _ASKS_FOR = re.compile(
@@ -207,7 +208,7 @@ async def _store_name(turn: Turn) -> str | None:
 
 
 async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
-    stores = await turn.shop.call(list_stores)
+    stores = await market_stores(turn)
     buttons = tuple(Button(store.name, payload("inform", store=store.store_id)) for store in stores)
     lead = "Which store should I check?" if goal == CHECK else f"Which store would you like to collect the {options.name} from?"
     unknown = _unknown_store_named(turn)
@@ -216,7 +217,7 @@ async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
     elif turn.text and _WHERE.search(turn.text):
         # "where can i get the coniston jacket in olive L": the stores that have it, to pick one.
         focus = turn.state.focus
-        found = await turn.shop.call(where_in_stock, focus.product, specific(focus.colour), specific(focus.size))
+        found = await market_stock(turn, focus.product, specific(focus.colour), specific(focus.size))
         which = option_words(specific(focus.colour), specific(focus.size))
         item = f"the {options.name}" + (f" in {which}" if which else "")
         if not found:

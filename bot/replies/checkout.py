@@ -71,7 +71,7 @@ def local_time(moment: datetime, locale: str = "en_GB", tz: str = "Europe/London
 def format_checked_out(result: CheckedOut) -> str:
     order = result.order
     total = format_money(order.total_minor, order.currency)
-    held = local_time(order.hold_expires_at)
+    held = local_time(order.hold_expires_at, tz=order.store_timezone)
     if result.link is not None:
         return (
             f"Reserved! Order {order.reference} at {order.store_name}, {total}. "
@@ -87,9 +87,9 @@ def format_order_status(order: OrderSummary) -> str:
     status = STATUS_WORDS.get(order.status, order.status)
     text = f"Order {order.reference} at {order.store_name} is {status}."
     if order.status in ("paid", "ready") or (order.status == "pending_payment" and order.payment_method == "at_pickup"):
-        text += f" Pickup code {order.pickup_code}, held until {local_time(order.hold_expires_at)}."
+        text += f" Pickup code {order.pickup_code}, held until {local_time(order.hold_expires_at, tz=order.store_timezone)}."
     if order.status == "pending_payment" and order.payment_method == "link":
-        text += f" Pay before {local_time(order.hold_expires_at)} to keep it; say \"new link\" if you need one."
+        text += f" Pay before {local_time(order.hold_expires_at, tz=order.store_timezone)} to keep it; say \"new link\" if you need one."
     return text
 
 
@@ -98,7 +98,7 @@ def format_payment_received(order: OrderSummary, address: str, channel: str | No
     tell = "text you" if channel in PHONE_CHANNELS else "message you here"
     return (
         f"Payment received for {order.reference}, thank you! Your pickup code is {order.pickup_code}. "
-        f"Collect from {order.store_name}, {address}; we'll hold it until {local_time(order.hold_expires_at)} "
+        f"Collect from {order.store_name}, {address}; we'll hold it until {local_time(order.hold_expires_at, tz=order.store_timezone)} "
         f"and {tell} when it's ready."
     )
 
@@ -106,7 +106,7 @@ def format_payment_received(order: OrderSummary, address: str, channel: str | No
 def format_payment_failed(order: OrderSummary) -> str:
     return (
         f"The payment for {order.reference} didn't go through. Your items stay reserved until "
-        f"{local_time(order.hold_expires_at)}. Say \"new link\" to try again."
+        f"{local_time(order.hold_expires_at, tz=order.store_timezone)}. Say \"new link\" to try again."
     )
 
 

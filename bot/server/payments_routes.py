@@ -8,19 +8,25 @@ pick the test outcome: they are never stored or logged (the event carries the la
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 from html import escape
 from typing import Awaitable, Callable
 
 import httpx
-from babel.numbers import format_currency, get_currency_precision
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, json
 
+from bot.domain.money import format_money
 from bot.domain.orders import HoldPolicy
 from bot.replies.checkout import local_time
 from bot.payments import PROVIDER_NAMES, InvalidSignature, MalformedEvent, PaymentProvider, PaymentProviderError, ProviderNotConfigured
-from bot.payments.sandbox import SandboxProvider, card_outcome, is_sandbox_token, last4
+from bot.payments.sandbox import (
+    SandboxMidtransProvider,
+    SandboxProvider,
+    card_outcome,
+    is_sandbox_token,
+    last4,
+    sandbox_provider_of,
+)
 from bot.services.payments import PaymentOutcome, PayPage, execute_refund, handle_payment_event, pay_page
 from bot.shop import Shop
 
@@ -39,12 +45,6 @@ _PAGE_HEADERS = {
 }
 # Channels whose shoppers can go back to the conversation in this browser.
 WEB_CHANNELS = frozenset({"web", "webchat"})
-
-
-def format_money(amount_minor: int, currency: str, locale: str = "en_GB") -> str:
-    """12345, "GBP" -> "£123.45" (minor-unit exponent per currency: JPY has none)."""
-    amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
-    return format_currency(amount, currency, locale=locale)
 
 
 def _page(title: str, body: str, status: int = 200, *, retailer: str, back_to_chat: bool = False) -> HTTPResponse:
@@ -70,11 +70,11 @@ def _order_table(page: PayPage) -> str:
             qty=line.quantity,
             name=escape(line.name),
             options=escape(f" ({', '.join(o for o in (line.colour, line.size) if o)})") if (line.colour or line.size) else "",
-            amount=escape(format_money(line.line_total_minor, order.currency)),
+            amount=escape(format_money(line.line_total_minor, order.currency, page.locale)),
         )
         for line in order.lines
     )
-    total = escape(format_money(page.link.amount_minor, page.link.currency))
+    total = escape(format_money(page.link.amount_minor, page.link.currency, page.locale))
     return (
         f"<p>Order <strong>{escape(order.reference)}</strong> · collect from {escape(order.store_name)}</p>"
         f"<table class='table'><caption class='visually-hidden'>Your order</caption>{rows}"
@@ -82,23 +82,39 @@ def _order_table(page: PayPage) -> str:
     )
 
 
+CARD_METHODS = frozenset({"card", "credit_card"})
+
+
+def _method_choice(page: PayPage) -> str:
+    """The market's payment methods as the provider's page would offer them (cards need a number)."""
+    if not page.methods:
+        return ""
+    options = "".join(
+        f"<label><input type='radio' name='method' value='{escape(method)}'{' checked' if position == 0 else ''}> {escape(name)}</label><br>"
+        for position, (method, name) in enumerate(page.methods)
+    )
+    return f"<fieldset class='field'><legend>Pay with</legend>{options}</fieldset>"
+
+
 def _pay_form(page: PayPage, retailer: str, error: str = "", card_number: str = "") -> HTTPResponse:
-    amount = escape(format_money(page.link.amount_minor, page.link.currency))
-    deadline = escape(local_time(page.pay_by))
+    amount = escape(format_money(page.link.amount_minor, page.link.currency, page.locale))
+    deadline = escape(local_time(page.pay_by, page.locale, page.order.store_timezone))
+    card_required = not page.methods or page.methods[0][0] in CARD_METHODS
     # After a decline the number stays in the field (this page is no-store and never logged), so the
     # shopper corrects a digit or swaps the card instead of typing it all again.
     body = (
         f"<p class='pay__due'>Pay <strong>{amount}</strong> by <strong>{deadline}</strong> to keep your items.</p>"
         + _order_table(page)
         + (f"<p class='notice notice--error' role='alert' id='card_error'>{escape(error)}</p>" if error else "")
-        + "<form method='post' class='pay__form' id='pay_form'><div class='field'>"
+        + "<form method='post' class='pay__form' id='pay_form'>" + _method_choice(page) + "<div class='field'>"
         "<label for='card_number'>Card number</label>"
-        "<input id='card_number' name='card_number' inputmode='numeric' autocomplete='cc-number' required"
+        "<input id='card_number' name='card_number' inputmode='numeric' autocomplete='cc-number'"
+        + (" required" if card_required else "")
         + (f" value='{escape(card_number, quote=True)}' aria-invalid='true' aria-describedby='card_error'" if error else "")
         + ">"
         f"</div><button class='btn pay__submit' type='submit' id='pay_button'>Pay {amount}</button></form>"
         "<p class='muted pay__note'>Sandbox payments: no real money moves. Test cards: "
-        "4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.</p>"
+        "4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined; any other method succeeds.</p>"
     )
     return _page("Pay for your order", body, status=400 if error else 200, retailer=retailer, back_to_chat=_from_web(page))
 
@@ -121,20 +137,20 @@ def _closed_page(page: PayPage, retailer: str) -> HTTPResponse:
     )
 
 
-def _local_webhook_url(request: Request) -> str:
+def _local_webhook_url(request: Request, provider_name: str) -> str:
     """The sandbox webhook on this very server, reached over the socket the shopper came in on."""
     sockname = request.conn_info.sockname if request.conn_info else None
     host, port = (sockname[0], sockname[1]) if isinstance(sockname, tuple) else ("127.0.0.1", request.port)
     if ":" in host:  # IPv6
         host = f"[{host}]"
-    return f"http://{host}:{port}/webhooks/payments/sandbox"
+    return f"http://{host}:{port}/webhooks/payments/{provider_name}"
 
 
 def build_payments_blueprint(
     shop: Shop,
     provider_factory: ProviderFactory,
     notify: Notify,
-    sandbox_webhook_url: str | None = None,
+    sandbox_webhook_base: str | None = None,
 ) -> Blueprint:
     """The pay page and webhook routes.
 
@@ -143,22 +159,37 @@ def build_payments_blueprint(
         provider_factory: provider by name ("sandbox", "stripe"); may raise ProviderNotConfigured.
         notify: awaited with every outcome that has something to tell the shopper (payment received,
             failed, or refunded); the server wires it to Rasa's trigger_intent.
-        sandbox_webhook_url: where the sandbox pay page posts its signed webhook; by default this
-            same server, over the local socket the pay request arrived on.
+        sandbox_webhook_base: the server the sandbox pay page posts its signed webhooks to
+            (`<base>/webhooks/payments/<sandbox provider>`); by default this same server, over the
+            local socket the pay request arrived on.
     """
     blueprint = Blueprint("payments")
     hold_policy = HoldPolicy.from_settings(shop.settings)
     retailer = shop.settings.retailer_name
 
-    def sandbox() -> SandboxProvider:
-        provider = provider_factory("sandbox")
-        assert isinstance(provider, SandboxProvider)
-        return provider
-
     async def load_page(token: str) -> PayPage | None:
         if not is_sandbox_token(token):
             return None
-        return await shop.call(pay_page, "sandbox", token)
+        return await shop.call(pay_page, sandbox_provider_of(token), token)
+
+    def signed_payment(page: PayPage, method: str, card_last4: str | None) -> tuple[str, bytes, dict[str, str]]:
+        """The webhook the imitated provider would send for this payment: (provider, body, headers)."""
+        provider = provider_factory(page.link.provider)
+        if isinstance(provider, SandboxMidtransProvider):
+            body, headers = provider.notification(
+                page.link.provider_ref, page.order.reference, page.link.amount_minor, "settlement", method, card_last4
+            )
+            return provider.name, body, headers
+        assert isinstance(provider, SandboxProvider)
+        body, headers = provider.checkout_event(
+            "checkout.session.completed",
+            provider_ref=page.link.provider_ref,
+            order_reference=page.order.reference,
+            amount_minor=page.link.amount_minor,
+            currency=page.link.currency,
+            card_last4=card_last4,
+        )
+        return provider.name, body, headers
 
     @blueprint.get("/pay/<token:str>")
     async def show_pay_page(request: Request, token: str) -> HTTPResponse:
@@ -174,22 +205,23 @@ def build_payments_blueprint(
             return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404, retailer=retailer)
         if not page.payable:
             return _closed_page(page, retailer)
-        card_number = request.form.get("card_number", "") if request.form else ""
-        outcome = card_outcome(card_number)
-        if outcome == "declined":
-            return _pay_form(page, retailer, "Your card was declined. Check the number or try another card.", card_number)
-        if outcome != "succeeded":
-            return _pay_form(page, retailer, "That is not a sandbox test card; see the note below.", card_number)
-        body, headers = sandbox().checkout_event(
-            "checkout.session.completed",
-            provider_ref=page.link.provider_ref,
-            order_reference=page.order.reference,
-            amount_minor=page.link.amount_minor,
-            currency=page.link.currency,
-            card_last4=last4(card_number),
-        )
-        del card_number  # nothing below may see it
-        target = sandbox_webhook_url or _local_webhook_url(request)
+        form = request.form or {}
+        offered = [method for method, _name in page.methods]
+        method = (form.get("method") or offered[0]) if offered else "card"  # no market: cards, as before
+        if method not in offered and offered:
+            return _pay_form(page, retailer, "Choose one of the payment methods below.")
+        card_last4 = None
+        if method in CARD_METHODS:
+            card_number = form.get("card_number", "")
+            outcome = card_outcome(card_number)
+            if outcome == "declined":
+                return _pay_form(page, retailer, "Your card was declined. Check the number or try another card.", card_number)
+            if outcome != "succeeded":
+                return _pay_form(page, retailer, "That is not a sandbox test card; see the note below.", card_number)
+            card_last4 = last4(card_number)
+            del card_number  # nothing below may see it
+        provider_name, body, headers = signed_payment(page, method, card_last4)
+        target = f"{sandbox_webhook_base.rstrip('/')}/webhooks/payments/{provider_name}" if sandbox_webhook_base else _local_webhook_url(request, provider_name)
         try:
             async with httpx.AsyncClient(timeout=30) as client:
                 response = await client.post(target, content=body, headers=headers)

@@ -6,7 +6,7 @@ when the conversation has one, so a shopper's SMS, WhatsApp and linked web chat 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -217,6 +217,8 @@ class BasketAtStore:
     customer_id: int | None
     pay_at_pickup: bool
     safety_buffer: int
+    market_id: str | None  # the store's market: its prices apply to what is collected there
+    currency: str | None
     lines: tuple[StockedLine, ...]  # oldest line first
 
 
@@ -235,6 +237,8 @@ def basket_at_store(uow: UnitOfWork, conversation_id: str, store_id: str) -> Bas
         customer_id=int(first.customer_id) if first.customer_id is not None else None,
         pay_at_pickup=bool(first.pay_at_pickup),
         safety_buffer=int(first.safety_buffer or 0),
+        market_id=first.market_id,
+        currency=first.store_currency,
         lines=tuple(
             StockedLine(row.sku, int(row.quantity), int(row.price_minor), row.currency, int(row.available or 0))
             for row in rows
@@ -259,7 +263,7 @@ def _basket_at_store_query() -> Select:
     return (
         select(
             shopper_key_sql(conversation_id).label("owner"), conversation_customer_sql(conversation_id).label("customer_id"),
-            stores.c.pay_at_pickup, stores.c.safety_buffer, basket.c.sku, basket.c.quantity, basket.c.price_minor,
+            stores.c.pay_at_pickup, stores.c.safety_buffer, stores.c.market_id, stores.c.currency.label("store_currency"), basket.c.sku, basket.c.quantity, basket.c.price_minor,
             basket.c.currency, available_expression(stores.c.safety_buffer, inventory.c).label("available"),
         )
         .select_from(stores)
@@ -318,6 +322,21 @@ def _view_of(uow: UnitOfWork, owner: str, conversation_id: str) -> CartView:
         currency=next(iter(currencies), None),
         item_count=sum(line.quantity for line in lines),
     )
+
+
+def priced_in(cart: CartView, prices: dict[str, int], currency: str) -> CartView:
+    """The cart at a market's prices (`prices_in`), e.g. reviewed for collection at a Jakarta store.
+
+    Unchanged when the market prices none of its SKUs; a SKU the market does not price keeps its own
+    price, so a half-priced cart would mix currencies: it is returned unchanged for place_order to refuse.
+    """
+    if not prices or any(line.sku not in prices for line in cart.lines):
+        return cart
+    lines = tuple(
+        replace(line, unit_price_minor=prices[line.sku], line_total_minor=prices[line.sku] * line.quantity, currency=currency)
+        for line in cart.lines
+    )
+    return replace(cart, lines=lines, total_minor=sum(line.line_total_minor for line in lines), currency=currency)
 
 
 def move_basket(uow: UnitOfWork, from_owner: str, to_owner: str) -> None:

@@ -20,8 +20,18 @@ from bot.domain.orders import (
     OrderStatus,
     PaymentMethod,
 )
+from bot.payments import ProviderChooser
 from bot.payments.base import PaymentProvider
-from bot.services.cart import CartLineView, CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
+from bot.services.cart import (
+    CartLineView,
+    CartView,
+    StoreCoverage,
+    add_to_cart,
+    clear_cart,
+    priced_in,
+    store_coverage,
+    view_cart,
+)
 from bot.services.identity import contact_phone_for
 from bot.services.inventory import StockAnswer, check_stock
 from bot.services.order_access import get_order_for
@@ -33,7 +43,8 @@ from bot.services.orders import (
     place_order,
 )
 from bot.services.payments import PaymentLinkView, create_payment_link, execute_refund
-from bot.services.stores import nearest_first
+from bot.services.markets import market_of_store, prices_in
+from bot.services.stores import list_stores, nearest_first
 from bot.services.unit_of_work import UnitOfWork, read_only
 
 
@@ -135,9 +146,14 @@ def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None, ne
     cart = view_cart(uow, conversation_id)
     if cart.is_empty:
         return OrderReview(cart=cart, here=None, store_with_everything=None)
+    market = market_of_store(uow, store_id) if store_id else None
+    if market is not None:  # priced, and alternatives offered, where it would be collected
+        cart = priced_in(cart, prices_in(uow, market.id, [line.sku for line in cart.lines]), market.currency)
+        same_market = {store.store_id for store in list_stores(uow, market.id)}
     coverage = store_coverage(uow, conversation_id)
     here = next((store for store in coverage if store.store_id == store_id), None)
-    complete = [store for store in coverage if store.has_everything and store.store_id != store_id]
+    complete = [store for store in coverage if store.has_everything and store.store_id != store_id
+                and (market is None or store.store_id in same_market)]
     if near is not None and len(complete) > 1:
         order = nearest_first(uow, near, [store.store_id for store in complete])
         complete.sort(key=lambda store: order.index(store.store_id))
@@ -146,7 +162,7 @@ def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None, ne
 
 def check_out(
     uow: UnitOfWork,
-    provider: PaymentProvider,
+    provider: PaymentProvider | ProviderChooser,
     conversation_id: str,
     channel: str,
     store_id: str,
@@ -185,7 +201,7 @@ def latest_order(uow: UnitOfWork, conversation_id: str) -> OrderSummary | None:
 
 def renew_payment_link(
     uow: UnitOfWork,
-    provider: PaymentProvider,
+    provider: PaymentProvider | ProviderChooser,
     conversation_id: str,
     channel: str,
     hold_policy: HoldPolicy,

@@ -38,6 +38,7 @@ from bot.domain.orders import (
 from bot.models import AuditEntry, CartLine, Inventory, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
 from bot.services.cart import CartLineView, available_expression, basket_at_store
 from bot.services.identity import customer_of_conversation
+from bot.services.markets import prices_in
 from bot.services.timers import claim_due_timer, note_timer_failure
 from bot.services.unit_of_work import UnitOfWork, read_only
 
@@ -75,6 +76,8 @@ class OrderSummary:
     ready_at: datetime | None = None
     collected_at: datetime | None = None
     cancel_reason: str | None = None
+    store_timezone: str = "Europe/London"  # times told to the shopper are the store's local times
+    store_locale: str = "en_GB"
 
 
 # What place_order returns: the order as the shopper should now see it.
@@ -198,6 +201,8 @@ def summarise(uow: UnitOfWork, order: Order) -> OrderSummary:
         ready_at=_maybe_utc(order.ready_at),
         collected_at=_maybe_utc(order.collected_at),
         cancel_reason=order.cancel_reason,
+        store_timezone=store.timezone if store else "Europe/London",
+        store_locale=store.locale if store else "en_GB",
     )
 
 
@@ -343,7 +348,10 @@ def place_order(
         raise EmptyCart()
     if customer_id is None:
         customer_id = basket.customer_id
-    currencies = {line.currency for line in basket.lines}
+    # Priced where it is collected: a Jakarta store sells at the Indonesian market's rupiah prices.
+    in_market = prices_in(uow, basket.market_id, [line.sku for line in basket.lines])
+    unit_prices = {line.sku: in_market.get(line.sku, line.unit_price_minor) for line in basket.lines}
+    currencies = {basket.currency if line.sku in in_market else line.currency for line in basket.lines}
     if len(currencies) > 1:
         raise MixedCurrencies(currencies)
 
@@ -370,7 +378,7 @@ def place_order(
         status=OrderStatus.PENDING_PAYMENT.value,
         payment_method=method.value,
         currency=currencies.pop(),
-        total_minor=sum(line.unit_price_minor * line.quantity for line in basket.lines),
+        total_minor=sum(unit_prices[line.sku] * line.quantity for line in basket.lines),
         pickup_code=new_pickup_code(),
         hold_expires_at=now + hold,
         channel=channel,
@@ -379,7 +387,7 @@ def place_order(
         created_at=now,
         updated_at=now,
         lines=[
-            OrderLine(sku=line.sku, quantity=line.quantity, unit_price_minor=line.unit_price_minor)
+            OrderLine(sku=line.sku, quantity=line.quantity, unit_price_minor=unit_prices[line.sku])
             for line in basket.lines
         ],
     )

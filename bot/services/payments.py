@@ -23,9 +23,11 @@ from bot.domain.orders import (
     PaymentMethod,
     judge_payment,
 )
-from bot.models import AuditEntry, Order, PaymentLink
+from bot.models import AuditEntry, Order, PaymentLink, Store
 from bot.models import PaymentEvent as ProcessedEvent
+from bot.payments import ProviderChooser
 from bot.payments.base import EventKind, LinkRequest, PaymentEvent, PaymentProvider, PaymentProviderError, RefundResult
+from bot.services.markets import market_of_store
 from bot.services.orders import OrderSummary, RefundDue, as_utc, find_order, record_payment, refund_for, summarise
 from bot.services.unit_of_work import UnitOfWork
 
@@ -84,6 +86,8 @@ class PayPage:
     order: OrderSummary
     payable: bool
     reason: str  # "open", "paid", "refunded", "expired", "closed"
+    locale: str = "en_GB"  # the collecting store's, for amounts
+    methods: tuple[tuple[str, str], ...] = ()  # the market's (method id, name shown), in its order
 
     @property
     def pay_by(self) -> datetime:
@@ -124,9 +128,12 @@ def _open_link(uow: UnitOfWork, order_id: int, provider: str, amount_minor: int,
 
 
 def create_payment_link(
-    uow: UnitOfWork, provider: PaymentProvider, order_reference: str, now: datetime | None = None
+    uow: UnitOfWork, provider: PaymentProvider | ProviderChooser, order_reference: str, now: datetime | None = None
 ) -> PaymentLinkView:
     """Returns the order's open pay link, creating one at the provider if there is none.
+
+    `provider` is a provider, or a chooser given the order's market's `link_provider`; either way the
+    link offers the market's payment methods (Stripe payment_method_types, Midtrans enabled_payments).
 
     Idempotent: the same order and amount give the same link while it is open. No database
     transaction is held during the provider's HTTP call. Call it through `Shop.call` from async code.
@@ -143,6 +150,9 @@ def create_payment_link(
         raise OrderNotPayable(order.reference, f"it is {order.status}")
     if as_utc(order.hold_expires_at) <= now:
         raise OrderNotPayable(order.reference, "its hold has run out")
+    market = market_of_store(uow, order.store_id)
+    if not isinstance(provider, PaymentProvider):
+        provider = provider(market.link_provider if market else None)
     existing = _open_link(uow, order.id, provider.name, order.total_minor, now)
     if existing is not None:
         return _link_view(existing, order.reference, reused=True)
@@ -157,6 +167,7 @@ def create_payment_link(
         idempotency_key=f"paylink-{reference}-{order.total_minor}-{attempt}",
         description=f"Order {reference} ({item_count} item{'s' if item_count != 1 else ''})",
         customer_ref=str(order.customer_id) if order.customer_id is not None else None,
+        payment_methods=market.payment_methods if market else (),
     )
     uow.rollback()  # end the read transaction: never hold a database lock across an HTTP call
     created = provider.create_link(request)
@@ -334,4 +345,10 @@ def _pay_page_of(uow: UnitOfWork, link: PaymentLink, now: datetime) -> PayPage:
         reason = "closed"
     else:
         reason = "open"
-    return PayPage(link=_link_view(link, order.reference, reused=True), order=summarise(uow, order), payable=reason == "open", reason=reason)
+    market = market_of_store(uow, order.store_id)
+    store = uow.session.get(Store, order.store_id)
+    return PayPage(
+        link=_link_view(link, order.reference, reused=True), order=summarise(uow, order), payable=reason == "open", reason=reason,
+        locale=store.locale if store is not None else "en_GB",
+        methods=tuple(zip(market.payment_methods, market.method_names())) if market else (),
+    )
