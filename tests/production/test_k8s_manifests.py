@@ -79,7 +79,7 @@ def test_probes_hit_the_health_routes_and_disruption_budgets_keep_one_of_each() 
         assert budgets[name]["spec"]["minAvailable"] == 1
         [container] = deployment["spec"]["template"]["spec"]["containers"]
         port = container["ports"][0]["containerPort"]
-        for probe in ("readinessProbe", "livenessProbe"):
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             get = container[probe]["httpGet"]
             assert get["port"] == "http"
             if name == "bot-server":
