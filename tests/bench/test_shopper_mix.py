@@ -16,6 +16,7 @@ from bench.loadgen import BadSpec, Target, concurrency
 from bench.run import _kind_rows, merge_rounds
 from bench.report import latency_summary
 from bench.systems import BASELINE_MIX, OUR_MIX
+from tests.support.aiohttp_server import serve_post
 
 
 def test_full_stock_questions_are_at_least_half_of_the_mix_with_checkout_and_support_turns() -> None:
@@ -49,22 +50,12 @@ def test_each_script_is_one_conversation_played_in_order_and_timed_per_kind() ->
             received.append((body["sender"], body["message"]))
             return web.json_response([{"recipient_id": body["sender"], "text": "ok"}])
 
-        app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", rest_channel)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        target = Target.from_spec({
-            "kind": "rest", "url": f"http://127.0.0.1:{port}", "messages": ["hi"],
-            "scripts": [[["stock", "boots at arndale?"]], [["basket", "reserve 1"], ["checkout", "checkout"]]],
-        })
-        try:
-            async with aiohttp.ClientSession() as http:
-                result = await concurrency(http, target, senders=1, requests=6, max_seconds=30, warmup=0)
-        finally:
-            await runner.cleanup()
+        async with serve_post("/webhooks/rest/webhook", rest_channel) as port, aiohttp.ClientSession() as http:
+            target = Target.from_spec({
+                "kind": "rest", "url": f"http://127.0.0.1:{port}", "messages": ["hi"],
+                "scripts": [[["stock", "boots at arndale?"]], [["basket", "reserve 1"], ["checkout", "checkout"]]],
+            })
+            result = await concurrency(http, target, senders=1, requests=6, max_seconds=30, warmup=0)
         return result, received
 
     result, received = asyncio.run(scenario())
