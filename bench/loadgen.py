@@ -121,7 +121,11 @@ async def concurrency(
     """`senders` workers send about `requests` messages in all: each worker takes the next script of the mix and
     plays it as a new conversation, turn after turn; every turn's latency is also kept under its kind."""
     for text in itertools.islice(itertools.cycle(target.messages), warmup):
-        await send(http, target, target.new_sender(), text)
+        try:
+            await send(http, target, target.new_sender(), text)
+        except (aiohttp.ClientError, TurnFailed, asyncio.TimeoutError) as error:
+            # Not measured: a warm-up turn refused on a loaded machine (a 503 at load average 20) must not end the run.
+            _progress(f"{target.name}: warm-up turn failed ({type(error).__name__}: {str(error)[:80]}); going on")
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     errors: list[str] = []

@@ -79,3 +79,23 @@ def test_rounds_merge_per_kind_and_rows_name_each_kind() -> None:
         "  stock (2 turns) p50, 8 sender(s)", "  stock (2 turns) p95, 8 sender(s)",
         "  support (2 turns) p50, 8 sender(s)", "  support (2 turns) p95, 8 sender(s)"]
     assert rows[0].ours == pytest.approx(100.0) and rows[0].baseline == pytest.approx(50.0)
+
+
+def test_a_refused_warm_up_turn_does_not_end_the_run() -> None:
+    async def scenario() -> dict:
+        calls = 0
+
+        async def rest_channel(request: web.Request) -> web.Response:
+            nonlocal calls
+            calls += 1
+            if calls == 1:  # the warm-up turn, as a loaded bot server answered it
+                return web.json_response({"status": "assistant_unavailable"}, status=503)
+            return web.json_response([{"text": "ok"}])
+
+        async with serve_post("/webhooks/rest/webhook", rest_channel) as port, aiohttp.ClientSession() as http:
+            target = Target.from_spec({"kind": "rest", "url": f"http://127.0.0.1:{port}", "messages": ["hi"]})
+            return await concurrency(http, target, senders=1, requests=3, max_seconds=30, warmup=1)
+
+    result = asyncio.run(scenario())
+    assert len(result["latencies_s"]) == 3 and result["errors"] == 0
+    assert result["latencies_by_kind_s"].keys() == {"message"}
