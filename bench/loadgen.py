@@ -31,12 +31,18 @@ class BadSpec(ValueError):
     """The spec handed to the load generator is malformed or points off this machine."""
 
 
+Script = tuple[tuple[str, str], ...]  # one conversation: (message kind, text) per turn
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
     kind: str  # "rest": Rasa's REST channel; "webchat": the bot server's web chat API
     url: str
     messages: tuple[str, ...]
+    # The concurrency mix: conversations of one or more turns, each turn named by kind ("stock", "checkout").
+    # Without scripts, every message of `messages` is a one-turn conversation of kind "message".
+    scripts: tuple[Script, ...] = ()
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> "Target":
@@ -47,7 +53,14 @@ class Target:
             raise BadSpec(f"only loopback targets are allowed, got {url!r}")
         if not messages or not all(isinstance(m, str) and m for m in messages):
             raise BadSpec("target needs a non-empty list of messages")
-        return cls(str(spec.get("name", kind)), kind, url.rstrip("/"), tuple(messages))
+        scripts = spec.get("scripts") or [[["message", text]] for text in messages]
+        try:
+            parsed = tuple(tuple((str(kind_), str(text)) for kind_, text in script) for script in scripts)
+        except (TypeError, ValueError) as error:
+            raise BadSpec(f"scripts must be lists of [kind, text] turns: {error}") from None
+        if not all(parsed) or not all(kind_ and text for script in parsed for kind_, text in script):
+            raise BadSpec("every script needs at least one turn, each with a kind and a text")
+        return cls(str(spec.get("name", kind)), kind, url.rstrip("/"), tuple(messages), parsed)
 
     def new_sender(self) -> str:
         # The web chat only accepts ids shaped like the page's own (web-<uuid4>).
@@ -105,22 +118,38 @@ async def first_answer(http: aiohttp.ClientSession, target: Target, started_at: 
 async def concurrency(
     http: aiohttp.ClientSession, target: Target, senders: int, requests: int, max_seconds: float, warmup: int
 ) -> dict[str, Any]:
-    """`senders` workers send `requests` messages in all, each message opening a new conversation."""
+    """`senders` workers send about `requests` messages in all: each worker takes the next script of the mix and
+    plays it as a new conversation, turn after turn; every turn's latency is also kept under its kind."""
     for text in itertools.islice(itertools.cycle(target.messages), warmup):
-        await send(http, target, target.new_sender(), text)
+        try:
+            await send(http, target, target.new_sender(), text)
+        except (aiohttp.ClientError, TurnFailed, asyncio.TimeoutError) as error:
+            # Not measured: a warm-up turn refused on a loaded machine (a 503 at load average 20) must not end the run.
+            _progress(f"{target.name}: warm-up turn failed ({type(error).__name__}: {str(error)[:80]}); going on")
     latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     errors: list[str] = []
     issued = itertools.count()
-    texts = itertools.cycle(target.messages)
+    scripts = itertools.cycle(target.scripts)
     started = time.perf_counter()
     deadline = started + max_seconds
 
     async def worker() -> None:
-        while next(issued) < requests and time.perf_counter() < deadline:
-            try:
-                latencies.append(await send(http, target, target.new_sender(), next(texts)))
-            except (aiohttp.ClientError, TurnFailed, asyncio.TimeoutError) as error:
-                errors.append(f"{type(error).__name__}: {error}"[:200])
+        while time.perf_counter() < deadline:
+            script = next(scripts)
+            if next(issued) >= requests:
+                return
+            sender = target.new_sender()
+            for turn, (kind, text) in enumerate(script):
+                if turn and (next(issued) >= requests or time.perf_counter() >= deadline):
+                    return
+                try:
+                    latency = await send(http, target, sender, text)
+                except (aiohttp.ClientError, TurnFailed, asyncio.TimeoutError) as error:
+                    errors.append(f"{kind}: {type(error).__name__}: {error}"[:200])
+                    break  # the rest of this conversation would not be the turns it was written as
+                latencies.append(latency)
+                by_kind.setdefault(kind, []).append(latency)
 
     async def report() -> None:
         while True:
@@ -136,6 +165,7 @@ async def concurrency(
     return {
         "senders": senders,
         "latencies_s": latencies,
+        "latencies_by_kind_s": by_kind,
         "errors": len(errors),
         "error_samples": errors[:3],
         "wall_s": wall,

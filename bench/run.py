@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench import dbbench
+from bench import dbbench, searchbench
 from bench.baseline import ensure_baseline
 from bench.report import Row, figures_document, format_markdown, format_table, latency_summary, write_chart, write_json
 from bench.systems import System, log_tail, prepare_database, start_baseline, start_ours, stop_all
@@ -52,11 +52,13 @@ class Profile:
     race_units: int
     race_workers: int
     rounds: int = 1  # each concurrency level is split into rounds, alternating which system goes first
+    search_products: int = 10_000  # catalogue size for the search figures
+    searches: int = 1200
 
 
 # Enough messages per scenario that one noisy second on a shared machine does not decide a ratio.
 FULL = Profile("full", {1: 200, 8: 600, 32: 1200}, 180, 200, 10, 20, 10_000, 100, 5000, 1000, 50, 32, rounds=4)
-QUICK = Profile("quick", {1: 12, 8: 32, 32: 64}, 30, 30, 5, 2, 1_000, 100, 300, 1000, 50, 32)
+QUICK = Profile("quick", {1: 12, 8: 32, 32: 64}, 30, 30, 5, 2, 1_000, 100, 300, 1000, 50, 32, search_products=2_000, searches=120)
 
 
 def progress(text: str) -> None:
@@ -147,10 +149,15 @@ def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """One concurrency result from several rounds: all latencies, summed errors and wall time."""
     latencies = [value for part in rounds for value in part["latencies_s"]]
     wall = sum(part["wall_s"] for part in rounds)
+    by_kind: dict[str, list[float]] = {}
+    for part in rounds:
+        for kind, values in part.get("latencies_by_kind_s", {}).items():
+            by_kind.setdefault(kind, []).extend(values)
     return {
         "senders": rounds[0]["senders"],
         "rounds": len(rounds),
         "latencies_s": latencies,
+        "latencies_by_kind_s": by_kind,
         "errors": sum(part["errors"] for part in rounds),
         "error_samples": [sample for part in rounds for sample in part.get("error_samples", [])][:3],
         "wall_s": wall,
@@ -181,6 +188,7 @@ def build_rows(chat: dict[str, dict[str, Any]], starts: dict[str, dict[str, Any]
         for key in ("p50_ms", "p95_ms", "p99_ms"):
             rows.append(Row(f"{key[:3]} latency, {senders} sender(s)", "ms", b["summary"][key], o["summary"][key],
                             target=1.2 if (senders == 1 and key == "p95_ms") else None))
+        rows += _kind_rows(senders, b, o)
     window = profile.window
     b_first, b_last = long_ends(base["long"]["latencies_s"], window)
     o_first, o_last = long_ends(ours["long"]["latencies_s"], window)
@@ -203,6 +211,18 @@ def build_rows(chat: dict[str, dict[str, Any]], starts: dict[str, dict[str, Any]
     return rows
 
 
+def _kind_rows(senders: int, base: dict[str, Any], ours: dict[str, Any]) -> list[Row]:
+    """Our p50/p95 per message kind of the mix, each against the baseline's whole mix (it has one kind)."""
+    rows: list[Row] = []
+    base_summary = base["summary"]
+    for kind, values in sorted(ours.get("latencies_by_kind_s", {}).items()):
+        summary = latency_summary(values)
+        for key in ("p50_ms", "p95_ms"):
+            rows.append(Row(f"  {kind} ({len(values)} turns) {key[:3]}, {senders} sender(s)", "ms", base_summary[key],
+                            summary[key]))
+    return rows
+
+
 def _db_rows(db: dict[str, Any]) -> list[Row]:
     rows: list[Row] = []
     scale = db.get("scale", {})
@@ -214,6 +234,13 @@ def _db_rows(db: dict[str, Any]) -> list[Row]:
         label = f"stock lookup {engine}, {scale.get('rows', 0):,} rows"
         rows.append(Row(f"{label} p50", "ms", None, summary["p50_ms"]))
         rows.append(Row(f"{label} p99", "ms", None, summary["p99_ms"], target=5, absolute=True))
+    search = db.get("sqlite_search")
+    if search:
+        summary = latency_summary(search["latencies_s"])
+        label = f"catalogue search sqlite, {search['products']:,} products"
+        rows.append(Row(f"{label} p50", "ms", None, summary["p50_ms"]))
+        rows.append(Row(f"{label} p99", "ms", None, summary["p99_ms"], target=20, absolute=True,
+                        note=f"index built in {search['index_build_s']:.1f} s"))
     race = db.get("postgres_race")
     if race:
         rows.append(Row(f"reservations won ({race['attempts']} racing for {race['units']})", "orders", None,
@@ -307,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         db = dbbench.run_database_benchmarks(
             dbbench.Scale(profile.skus, profile.stores), profile.lookups, profile.race_attempts, profile.race_units, profile.race_workers
         )
+        progress(f"catalogue search: {profile.search_products:,} products, {profile.searches} searches (SQLite)")
+        db["sqlite_search"] = searchbench.sqlite_searches(profile.search_products, profile.searches)
     meta["load_average_at_end"] = os.getloadavg()
     meta["wall_s"] = time.monotonic() - began
     rows = build_rows(chat, starts, db, profile) if chat else _db_rows(db)

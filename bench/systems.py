@@ -33,6 +33,24 @@ OUR_MESSAGES = (
     "where's the trafford store",
     "nearest store to chorlton",
 )
+# The concurrency scenarios' shopper mix (issue 15): each entry is one conversation, each turn named by kind.
+# Full stock questions (product, colour, size, store) are half of all turns; one conversation in six reserves,
+# checks out and chooses to pay at pickup. Reservations hold real stock in the scratch database, so late in a
+# long run the reserve turn may meet a sold-out item and be answered with nearby stores, as a shopper would be.
+OUR_MIX: tuple[tuple[tuple[str, str], ...], ...] = (
+    (("stock", "do you have the trailblazer boots in brown size 9 at arndale?"),),
+    (("support", "can i return without a receipt"),),
+    (("stock", "is the kinder fleece in grey size m in stock at didsbury?"),),
+    (("basket", "reserve a white fell running tee medium at arndale"), ("checkout", "checkout"),
+     ("checkout", "pay at pickup")),
+    (("stock", "have you got the trailblazer boots brown size 9.5 at trafford"),),
+    (("store", "when does stockport close on sunday"),),
+    (("stock", "do you have FS-BOOT-TRB-BRN-9 at didsbury"),),
+    (("support", "what payment methods do you take"),),
+    (("stock", "any kinder fleece in navy size l at salford quays?"),),
+    (("stock", "do you have the kinder fleece in burgundy size s at stockport"),),
+)
+BASELINE_MIX = tuple(((("moodbot", text),) for text in BASELINE_MESSAGES))
 
 
 @dataclass
@@ -57,13 +75,15 @@ class System:
     url: str
     messages: tuple[str, ...]
     started_at: float  # time.time() when the first process was spawned
+    mix: tuple[tuple[tuple[str, str], ...], ...] = ()  # conversations of (kind, text) turns for the concurrency scenarios
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: list[IO[bytes]] = field(default_factory=list)
     stack: RunningStack | None = None
     log_dir: Path | None = None
 
     def target(self) -> dict[str, object]:
-        return {"name": self.name, "kind": self.kind, "url": self.url, "messages": list(self.messages)}
+        return {"name": self.name, "kind": self.kind, "url": self.url, "messages": list(self.messages),
+                "scripts": [[list(turn) for turn in script] for script in self.mix]}
 
     def alive(self) -> bool:
         return all(process.poll() is None for process in self.all_processes().values())
@@ -107,7 +127,8 @@ def _spawn(system: System, name: str, command: list[str], cwd: Path, env: dict[s
 def start_baseline(project: BaselineProject, env: dict[str, str], log_dir: Path) -> System:
     """Starts the moodbot's action server and `rasa run --enable-api` on free loopback ports."""
     rasa_port, action_port = free_port(), free_port()
-    system = System("baseline", "rest", f"http://{HOST}:{rasa_port}", BASELINE_MESSAGES, time.time(), log_dir=log_dir)
+    system = System("baseline", "rest", f"http://{HOST}:{rasa_port}", BASELINE_MESSAGES, time.time(), BASELINE_MIX,
+                    log_dir=log_dir)
     _spawn(
         system,
         "actions",
@@ -140,7 +161,7 @@ def start_ours(model: Path, env: dict[str, str], state_dir: Path, log_dir: Path,
     )
     started_at = time.time()
     stack = start_stack(config)
-    return System("ours", "webchat", stack.bot_url, OUR_MESSAGES, started_at, stack=stack, log_dir=log_dir)
+    return System("ours", "webchat", stack.bot_url, OUR_MESSAGES, started_at, OUR_MIX, stack=stack, log_dir=log_dir)
 
 
 def prepare_database(env: dict[str, str]) -> None:

@@ -8,6 +8,7 @@ from rasa.core.actions.action import RemoteAction
 
 import connectors  # noqa: F401  (importing the package installs the fix, as in the Rasa process)
 from bot.adapters import rasa_runtime
+from tests.support.aiohttp_server import serve_post
 
 GOOD = [
     {"events": [], "responses": []},
@@ -48,17 +49,8 @@ async def test_calls_to_the_action_server_reuse_one_connection() -> None:
         client_ports.append(request.transport.get_extra_info("peername")[1])
         return web.json_response({"events": [], "responses": []})
 
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serve_post("/webhook", webhook) as port:
         endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook")
         answers = [await endpoint.request(json={"next_action": "action_x"}) for _ in range(3)]
-    finally:
-        await runner.cleanup()
     assert answers == [{"events": [], "responses": []}] * 3
     assert len(client_ports) == 3 and len(set(client_ports)) == 1  # one kept-alive connection, not three
