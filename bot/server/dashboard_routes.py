@@ -180,7 +180,7 @@ def _order_row(order: OrderSummary, details: StoreDetails, token: str, now: date
             f"<input id='code-{ref_attr}' name='pickup_code' size='8' placeholder='Pickup code' autocomplete='off' required>"
             f"<button type='submit' data-testid='collect-{ref_attr}'>Collected</button></form>"
         )
-    due = "" if order.payment_method == "link" or order.paid_at else f"<br>due {escape(format_money(order.total_minor, order.currency))}"
+    due = "" if order.payment_method == "link" or order.paid_at else f"<br>due {escape(format_money(order.total_minor, order.currency, order.store_locale))}"
     return (
         f"<tr data-order='{ref_attr}'><td>{ref}</td><td class='status-{escape(order.status, quote=True)}' data-testid='status-{ref_attr}'>"
         f"{escape(order.status.replace('_', ' '))}</td><td>{items}</td><td>{escape(order.contact_phone or '')}</td>"
