@@ -27,6 +27,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
 from bot.models import Product, Store, Variant
+from bot.services.markets import market_currency
+from bot.services.markets import prices_in as market_prices
 from bot.services.unit_of_work import UnitOfWork, read_only
 
 Named = TypeVar("Named")
@@ -817,8 +819,8 @@ def match_products(uow: UnitOfWork, text: str, limit: int = 3) -> list[ProductMa
 
 
 @read_only
-def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
-    """The colours, sizes and price range of a product, read from the database now.
+def product_options(uow: UnitOfWork, product_id: str, market_id: str | None = None) -> ProductOptions:
+    """The colours, sizes and price range of a product (in a market's prices, when it has them), read now.
 
     Raises:
         UnknownProduct: No product has that id.
@@ -827,13 +829,15 @@ def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
     if product is None:
         raise UnknownProduct(f"no product with id {product_id!r}")
     rows = uow.session.execute(
-        select(Variant.colour, Variant.size, Variant.price_minor, Variant.currency)
+        select(Variant.sku, Variant.colour, Variant.size, Variant.price_minor, Variant.currency)
         .where(Variant.product_id == product_id)
         .order_by(Variant.sku)
     ).all()
     colours = list(dict.fromkeys(row.colour for row in rows if row.colour))
     sizes = sorted({row.size for row in rows if row.size}, key=size_sort_key)
-    prices = [row.price_minor for row in rows] or [0]
+    in_market = market_prices(uow, market_id, [row.sku for row in rows])
+    whole_market = bool(rows) and len(in_market) == len(rows)  # else the variants' own prices, one currency
+    prices = [in_market[row.sku] if whole_market else row.price_minor for row in rows] or [0]
     return ProductOptions(
         product_id=product.id,
         name=product.name,
@@ -843,7 +847,7 @@ def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
         sizes=sizes,
         price_min_minor=min(prices),
         price_max_minor=max(prices),
-        currency=rows[0].currency if rows else "",
+        currency=market_currency(uow, market_id) if whole_market else rows[0].currency if rows else "",
         description=product.description or "",
     )
 
