@@ -853,19 +853,23 @@ def product_options(uow: UnitOfWork, product_id: str, market_id: str | None = No
 
 
 @read_only
-def price_range(uow: UnitOfWork, product_id: str, colour: str | None = None, size: str | None = None) -> tuple[int, int, str]:
-    """(lowest, highest, currency) of the product's variants in that colour and size (None: any)."""
-    query = select(func.min(Variant.price_minor), func.max(Variant.price_minor), func.min(Variant.currency)).where(
-        Variant.product_id == product_id
-    )
+def price_range(
+    uow: UnitOfWork, product_id: str, colour: str | None = None, size: str | None = None, market_id: str | None = None
+) -> tuple[int, int, str]:
+    """(lowest, highest, currency) of the product's variants in that colour and size (None: any), at the
+    market's prices when it prices every one of them."""
+    query = select(Variant.sku, Variant.price_minor, Variant.currency).where(Variant.product_id == product_id)
     if colour:
         query = query.where(Variant.colour == colour)
     if size:
         query = query.where(Variant.size == size)
-    low, high, currency = uow.session.execute(query).one()
-    if low is None:
+    rows = uow.session.execute(query).all()
+    if not rows:
         raise UnknownOption(f"{product_id} has no variant in {colour or 'any colour'} / {size or 'any size'}")
-    return int(low), int(high), str(currency)
+    in_market = market_prices(uow, market_id, [row.sku for row in rows])
+    if len(in_market) == len(rows):
+        return min(in_market.values()), max(in_market.values()), market_currency(uow, market_id)
+    return min(row.price_minor for row in rows), max(row.price_minor for row in rows), min(row.currency for row in rows)
 
 
 @read_only
