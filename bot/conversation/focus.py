@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.conversation.market import market_of
 from bot.conversation.reading import (
     last_said,
     refers_back,
@@ -65,9 +66,11 @@ async def focus_options(turn: Turn, text: str) -> tuple[str | None, str | None]:
 
 
 async def options_of(turn: Turn, product_id: str) -> ProductOptions:
-    key = f"options:{product_id}"
+    """The product's options, priced in the conversation's market."""
+    market = await market_of(turn)
+    key = f"options:{product_id}:{market.id if market else ''}"
     if key not in turn.facts:
-        turn.facts[key] = await turn.shop.call(product_options, product_id)
+        turn.facts[key] = await turn.shop.call(product_options, product_id, market.id if market else None)
     return turn.facts[key]
 
 

@@ -14,11 +14,12 @@ from bot.services.stores import list_stores
 
 async def market_of(turn: Turn) -> Market | None:
     """The store in focus's market, else the market of the shopper's phone number, else the default."""
-    if "market" not in turn.facts:
+    key = f"market:{turn.state.focus.store}"  # the focus may move to another store during the turn
+    if key not in turn.facts:
         channel, _, address = turn.conversation_id.partition(":")
         phone = address.removeprefix("whatsapp:") if channel in PHONE_CHANNELS else None
-        turn.facts["market"] = await turn.shop.call(market_for, turn.state.focus.store, phone, turn.shop.settings.default_market)
-    return turn.facts["market"]
+        turn.facts[key] = await turn.shop.call(market_for, turn.state.focus.store, phone, turn.shop.settings.default_market)
+    return turn.facts[key]
 
 
 async def market_stores(turn: Turn) -> list[StoreRef]:

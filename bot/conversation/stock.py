@@ -24,7 +24,7 @@ from bot.conversation.focus import (
     specific,
 )
 from bot.conversation.heard import payload
-from bot.conversation.market import market_stock, market_stores
+from bot.conversation.market import market_of, market_stock, market_stores
 from bot.conversation.reading import (
     refers_back,
 )
@@ -305,7 +305,8 @@ async def describe_product(turn: Turn) -> None:
             text += f" {quantity} would be {format_money(options.price_min_minor * quantity, options.currency)}."
         turn.say(text, buttons)
         return
-    low, high, currency = await turn.shop.call(price_range, focus.product, colour, size)
+    market = await market_of(turn)
+    low, high, currency = await turn.shop.call(price_range, focus.product, colour, size, market.id if market else None)
     which = option_words(colour, size)
     text = f"The {options.name} in {which} is {format_price_range(low, high, currency)}."
     if quantity > 1 and low == high:

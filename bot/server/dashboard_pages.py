@@ -89,7 +89,7 @@ def _order_row(entry: BoardOrder, details: StoreDetails, token: str, now: dateti
     ref, ref_attr = escape(order.reference), escape(order.reference, quote=True)
     who = " · ".join(escape(part) for part in (entry.customer_name, order.contact_phone or "") if part) or "<span class='muted'>not given</span>"
     state, label = entry.payment
-    amount = escape(format_money(order.total_minor, order.currency))
+    amount = escape(format_money(order.total_minor, order.currency, order.store_locale))  # Rp at a Jakarta till
     late = " late" if order.hold_expires_at <= now and order.status in ("paid", "ready", "pending_payment") else ""
     return (
         f"<tr data-order='{ref_attr}'>"

@@ -27,6 +27,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 
 from bot.models import Product, Store, Variant
+from bot.services.markets import market_currency
+from bot.services.markets import prices_in as market_prices
 from bot.services.unit_of_work import UnitOfWork, read_only
 
 Named = TypeVar("Named")
@@ -817,8 +819,8 @@ def match_products(uow: UnitOfWork, text: str, limit: int = 3) -> list[ProductMa
 
 
 @read_only
-def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
-    """The colours, sizes and price range of a product, read from the database now.
+def product_options(uow: UnitOfWork, product_id: str, market_id: str | None = None) -> ProductOptions:
+    """The colours, sizes and price range of a product (in a market's prices, when it has them), read now.
 
     Raises:
         UnknownProduct: No product has that id.
@@ -827,13 +829,15 @@ def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
     if product is None:
         raise UnknownProduct(f"no product with id {product_id!r}")
     rows = uow.session.execute(
-        select(Variant.colour, Variant.size, Variant.price_minor, Variant.currency)
+        select(Variant.sku, Variant.colour, Variant.size, Variant.price_minor, Variant.currency)
         .where(Variant.product_id == product_id)
         .order_by(Variant.sku)
     ).all()
     colours = list(dict.fromkeys(row.colour for row in rows if row.colour))
     sizes = sorted({row.size for row in rows if row.size}, key=size_sort_key)
-    prices = [row.price_minor for row in rows] or [0]
+    in_market = market_prices(uow, market_id, [row.sku for row in rows])
+    whole_market = bool(rows) and len(in_market) == len(rows)  # else the variants' own prices, one currency
+    prices = [in_market[row.sku] if whole_market else row.price_minor for row in rows] or [0]
     return ProductOptions(
         product_id=product.id,
         name=product.name,
@@ -843,25 +847,29 @@ def product_options(uow: UnitOfWork, product_id: str) -> ProductOptions:
         sizes=sizes,
         price_min_minor=min(prices),
         price_max_minor=max(prices),
-        currency=rows[0].currency if rows else "",
+        currency=market_currency(uow, market_id) if whole_market else rows[0].currency if rows else "",
         description=product.description or "",
     )
 
 
 @read_only
-def price_range(uow: UnitOfWork, product_id: str, colour: str | None = None, size: str | None = None) -> tuple[int, int, str]:
-    """(lowest, highest, currency) of the product's variants in that colour and size (None: any)."""
-    query = select(func.min(Variant.price_minor), func.max(Variant.price_minor), func.min(Variant.currency)).where(
-        Variant.product_id == product_id
-    )
+def price_range(
+    uow: UnitOfWork, product_id: str, colour: str | None = None, size: str | None = None, market_id: str | None = None
+) -> tuple[int, int, str]:
+    """(lowest, highest, currency) of the product's variants in that colour and size (None: any), at the
+    market's prices when it prices every one of them."""
+    query = select(Variant.sku, Variant.price_minor, Variant.currency).where(Variant.product_id == product_id)
     if colour:
         query = query.where(Variant.colour == colour)
     if size:
         query = query.where(Variant.size == size)
-    low, high, currency = uow.session.execute(query).one()
-    if low is None:
+    rows = uow.session.execute(query).all()
+    if not rows:
         raise UnknownOption(f"{product_id} has no variant in {colour or 'any colour'} / {size or 'any size'}")
-    return int(low), int(high), str(currency)
+    in_market = market_prices(uow, market_id, [row.sku for row in rows])
+    if len(in_market) == len(rows):
+        return min(in_market.values()), max(in_market.values()), market_currency(uow, market_id)
+    return min(row.price_minor for row in rows), max(row.price_minor for row in rows), min(row.currency for row in rows)
 
 
 @read_only

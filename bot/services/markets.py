@@ -77,6 +77,10 @@ def phone_country(phone: str | None) -> str | None:
         return None
 
 
+def market_currency(uow: UnitOfWork, market_id: str | None) -> str:
+    return str(uow.session.scalar(select(MarketRow.currency).where(MarketRow.id == market_id)) or "") if market_id else ""
+
+
 def prices_in(uow: UnitOfWork, market_id: str | None, skus: Iterable[str]) -> dict[str, int]:
     """The market's own prices of these SKUs (SKUs without one sell at the variant's price)."""
     wanted = list(skus)

@@ -118,3 +118,21 @@ def test_reviewing_a_basket_at_a_jakarta_store_prices_it_there_and_offers_only_j
     manchester = catalog_shop.run(review_order, "jkt-3", "arndale")
     assert (manchester.cart.currency, manchester.cart.total_minor) == ("GBP", 2 * 8999)
     assert manchester.store_with_everything is not None and manchester.store_with_everything.store_id == "stockport"
+
+
+def test_product_options_in_a_market_are_in_its_currency(catalog_shop: Shop) -> None:
+    from bot.services.catalog import product_options
+
+    jakarta = catalog_shop.run(product_options, "FS-BOOT-TRB", "id")
+    manchester = catalog_shop.run(product_options, "FS-BOOT-TRB", "gb")  # gb has no price list of its own
+    assert (jakarta.currency, jakarta.price_min_minor) == ("IDR", 188_900_000)
+    assert (manchester.currency, manchester.price_min_minor) == ("GBP", 8999)
+    assert catalog_shop.run(product_options, "FS-BOOT-TRB") == manchester
+
+
+def test_the_price_of_one_colour_in_a_market(catalog_shop: Shop) -> None:
+    from bot.services.catalog import price_range
+
+    assert catalog_shop.run(price_range, "FS-BOOT-TRB", "Black", "9", "id") == (188_900_000, 188_900_000, "IDR")
+    assert catalog_shop.run(price_range, "FS-BOOT-TRB", "Black", "9", "gb") == (8999, 8999, "GBP")
+    assert catalog_shop.run(price_range, "FS-BOOT-TRB", "Black", "9") == (8999, 8999, "GBP")

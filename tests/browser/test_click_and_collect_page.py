@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from bot.services.inventory import set_on_hand
 from tests.support.accessibility import assert_accessible
@@ -13,16 +13,15 @@ from tests.support.accessibility import assert_accessible
 pytestmark = pytest.mark.browser
 
 
-def test_from_stock_question_to_paid_order(assistant, browser: Browser, tmp_path) -> None:
-    stack, shop = assistant
-    shop.run(set_on_hand, "stockport", "FS-BOOT-TRB-BRN-9", 6)
+def _reserve_and_open_pay_link(browser: Browser, bot_url: str, question: str, answer_says: str, amount: str) -> tuple[Page, Page]:
+    """The web chat: a stock question, "reserve 1 of those", Reserve now, Pay now by link, then the link's tab."""
     chat = browser.new_page()
-    chat.goto(f"{stack.bot_url}/chat")
+    chat.goto(f"{bot_url}/chat")
     expect(chat.locator("#status")).to_have_text("online", timeout=15_000)
 
-    chat.fill("#text", "do you have the trailblazer boots in brown size 9 at stockport?")
+    chat.fill("#text", question)
     chat.press("#text", "Enter")
-    expect(chat.locator(".msg--bot .msg__text").last).to_contain_text("Stockport", timeout=30_000)
+    expect(chat.locator(".msg--bot .msg__text").last).to_contain_text(answer_says, timeout=30_000)
 
     chat.fill("#text", "reserve 1 of those")
     chat.press("#text", "Enter")
@@ -35,7 +34,7 @@ def test_from_stock_question_to_paid_order(assistant, browser: Browser, tmp_path
 
     # The link is a card with the amount and the pay-by time (24-hour), not a long raw URL.
     pay_button = chat.locator(".msg--bot .paycard a.btn").last
-    expect(pay_button).to_have_text(re.compile(r"^Pay £89\.99 by (Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01]\d|2[0-3]):[0-5]\d$"), timeout=30_000)
+    expect(pay_button).to_have_text(re.compile(rf"^Pay {amount} by (Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01]\d|2[0-3]):[0-5]\d$"), timeout=30_000)
     offer = chat.locator(".msg--bot .msg__text").last
     expect(offer).to_contain_text(re.compile(r"Please pay by \w{3} \d{1,2} \w{3} \d\d:\d\d to keep it\.$"))
     expect(offer).not_to_contain_text("http")
@@ -45,6 +44,15 @@ def test_from_stock_question_to_paid_order(assistant, browser: Browser, tmp_path
         pay_button.click()
     pay_page = new_tab.value
     pay_page.wait_for_load_state()
+    return chat, pay_page
+
+
+def test_from_stock_question_to_paid_order(assistant, browser: Browser, tmp_path) -> None:
+    stack, shop = assistant
+    shop.run(set_on_hand, "stockport", "FS-BOOT-TRB-BRN-9", 6)
+    chat, pay_page = _reserve_and_open_pay_link(
+        browser, stack.bot_url, "do you have the trailblazer boots in brown size 9 at stockport?", "Stockport", r"£89\.99"
+    )
     expect(pay_page.locator(".site-bar")).to_have_text("Fellside Outfitters")
     expect(pay_page.locator(".pay__due")).to_contain_text(re.compile(r"Pay £89\.99 by \w{3} \d{1,2} \w{3} \d\d:\d\d"))
     expect(pay_page.get_by_role("link", name="Back to the chat")).to_have_attribute("href", "/chat")
@@ -78,4 +86,24 @@ def test_from_stock_question_to_paid_order(assistant, browser: Browser, tmp_path
     # Coming back later, the old pay card says it is paid instead of offering to pay again.
     chat.reload()
     expect(chat.locator(".paycard").last).to_contain_text("Paid · £89.99", timeout=15_000)
+    chat.close()
+
+
+def test_a_jakarta_order_paid_with_qris_on_the_sandbox_midtrans_page(assistant, browser: Browser, tmp_path) -> None:
+    stack, shop = assistant
+    shop.run(set_on_hand, "grand-indonesia", "FS-BOOT-TRB-BRN-8", 6)
+    chat, pay_page = _reserve_and_open_pay_link(
+        browser, stack.bot_url, "do you have the trailblazer boots in brown size 8 at grand indonesia?", "1,889,000",
+        r"(Rp|IDR)\s?1[.,]889[.,]000",
+    )
+    expect(pay_page.locator("body")).to_contain_text("Rp\u00a01.889.000")  # the store's locale
+    for method in ("QRIS", "GoPay", "ShopeePay", "BCA Virtual Account"):
+        expect(pay_page.get_by_label(method)).to_be_visible()
+    pay_page.get_by_label("QRIS").check()
+    pay_page.locator("button[type=submit]").click()
+    expect(pay_page.locator("body")).to_contain_text("Payment received", timeout=30_000)
+    pay_page.screenshot(path=str(tmp_path / "paid-qris.png"))
+
+    confirmation = chat.locator(".msg--bot .msg__text", has_text=re.compile(r"Payment received for FS-"))
+    expect(confirmation).to_be_visible(timeout=30_000)
     chat.close()

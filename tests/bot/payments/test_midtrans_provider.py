@@ -20,8 +20,9 @@ NOW = 1_900_000_000.0  # 2030-03-17 17:46:40 UTC = 2030-03-18 00:46:40 in Jakart
 
 @pytest.fixture
 def fake() -> Iterator[FakeMidtrans]:
-    with FakeMidtrans() as running:
-        yield running
+    running = FakeMidtrans()
+    yield running
+    running.close()
 
 
 def _provider(base: str = "http://unused") -> MidtransProvider:

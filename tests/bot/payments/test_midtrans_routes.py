@@ -39,8 +39,9 @@ class Server:
 
 @pytest.fixture
 def fake_midtrans() -> Iterator[FakeMidtrans]:
-    with FakeMidtrans() as fake:
-        yield fake
+    fake = FakeMidtrans()
+    yield fake
+    fake.close()
 
 
 @pytest.fixture

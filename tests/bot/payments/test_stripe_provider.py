@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 from urllib.parse import parse_qsl
 
@@ -16,48 +13,22 @@ from bot.payments.base import EventKind, InvalidSignature, LinkRequest, Malforme
 from bot.payments.stripe import MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, StripeProvider
 from bot.payments.stripe_signature import sign
 from tests.bot.payments.stripe_samples import PAYMENT_INTENT, PAYMENT_INTENT_EVENT, SESSION_ID, checkout_session_event
+from tests.support.fake_json_api import FakeJsonApi
 
 SECRET_KEY = "sk_test_51FakeKeyForTests"
 WEBHOOK_SECRET = "whsec_fake_stripe_endpoint"
 NOW = 1_900_000_000.0
 
 
-class FakeStripe:
-    def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.fail_with: tuple[int, dict] | None = None
-        fake = self
+class FakeStripe(FakeJsonApi):
+    """Stripe's form-encoded API: each request also gets its `form` as the ordered (key, value) pairs sent."""
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
+    def answer(self, request: dict) -> tuple[int, dict]:  # type: ignore[type-arg]
+        raw = request["raw"].decode()
+        request["form"] = parse_qsl(raw, keep_blank_values=True)
+        return self.answer_form(request["method"], request["path"], dict(parse_qsl(raw)))
 
-            def _record_and_answer(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
-                fake.requests.append(
-                    {
-                        "method": self.command,
-                        "path": self.path,
-                        "headers": {k.lower(): v for k, v in self.headers.items()},
-                        "form": parse_qsl(raw, keep_blank_values=True),
-                    }
-                )
-                status, body = fake.fail_with or fake.answer(self.command, self.path, dict(parse_qsl(raw)))
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _record_and_answer
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def answer(self, method: str, path: str, form: dict[str, str]) -> tuple[int, dict]:
+    def answer_form(self, method: str, path: str, form: dict[str, str]) -> tuple[int, dict]:
         if method == "POST" and path == "/v1/checkout/sessions":
             return 200, {
                 "id": SESSION_ID,
@@ -77,8 +48,7 @@ class FakeStripe:
 def fake_stripe() -> Iterator[FakeStripe]:
     fake = FakeStripe()
     yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.close()
 
 
 def _provider(api_base: str) -> StripeProvider:
