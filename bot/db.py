@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
@@ -41,30 +39,7 @@ def build_engine(database_url: str, *, echo: bool = False) -> Engine:
         # in WAL mode they read a snapshot and never wait for the write lock.
         event.listen(engine, "begin", _begin)
         return engine
-    engine = create_engine(url, future=True, echo=echo, pool_size=10, max_overflow=20)
-    # Instead of SQLAlchemy's pre-ping (a round trip before every checkout), only a connection idle for a
-    # while is pinged: one just returned to the pool was alive a moment ago. A dead one is replaced by the pool.
-    event.listen(engine, "checkin", _note_checkin)
-    event.listen(engine, "checkout", _ping_if_idle)
-    return engine
-
-
-PING_AFTER_IDLE_SECONDS = 1.0
-
-
-def _note_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
-    record.info["checked_in_at"] = time.monotonic()
-
-
-def _ping_if_idle(dbapi_connection, record, _proxy) -> None:  # type: ignore[no-untyped-def]
-    if time.monotonic() - record.info.get("checked_in_at", 0.0) < PING_AFTER_IDLE_SECONDS:
-        return
-    try:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("SELECT 1")
-        cursor.close()
-    except Exception as error:  # noqa: BLE001 - any failure means the connection is gone
-        raise DisconnectionError(str(error)) from error
+    return create_engine(url, future=True, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def ensure_sqlite_directory(database_url: str) -> bool:
