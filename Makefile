@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test fuzz venv model browser lock eval messages bench clean
+.PHONY: run test fuzz chaos venv model browser lock eval messages bench screenshots clean
 
 run: venv ## set up everything and start the assistant (Ctrl-C stops it)
 	$(PY) -m scripts.run
@@ -14,6 +14,10 @@ test: venv browser model ## run the whole test suite (what CI runs)
 
 fuzz: venv ## the long fuzz run: 10,000 generated inputs per route (make test runs 1,000)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(PY) -m pytest tests/fuzz -s -p no:cacheprovider --timeout=0
+
+chaos: venv model ## kill -9 under load for 10 minutes (needs PostgreSQL, Redis, RabbitMQ: see docs/production.md)
+	CHAOS_SECONDS=$${CHAOS_SECONDS:-600} CHAOS_SHOPPERS=$${CHAOS_SHOPPERS:-8} CHAOS_FIGURES=$${CHAOS_FIGURES:-chaos-figures.json} \
+		$(PY) -m pytest tests/production/test_chaos.py -s -p no:cacheprovider --timeout=0
 
 venv: .venv/.requirements-installed
 
@@ -45,6 +49,9 @@ messages: venv ## extract the shopper-facing texts into data/languages/messages.
 
 bench: venv model ## benchmark against bare Rasa; --quick with BENCH_ARGS=--quick
 	$(PY) -m bench $(BENCH_ARGS)
+
+screenshots: venv browser ## every page at desktop (1280x800) and phone (390x844) size, into docs/screenshots/
+	$(PY) -m scripts.screenshots
 
 clean:
 	rm -rf var results .pytest_cache

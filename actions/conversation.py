@@ -44,7 +44,21 @@ def heard_from(tracker: Tracker) -> Heard:
         tapped=text.startswith("/"),
         channel=conversation_channel(tracker),
         conversation_id=tracker.sender_id,
+        message_id=inbound_message_id(tracker),
     )
+
+
+def inbound_message_id(tracker: Tracker) -> str | None:
+    """The id of the message this turn answers (the provider's id, or the web chat line's).
+
+    Rasa keeps it on the user event, not in `latest_message`; side effects are keyed on it so the same
+    message handled again after a crash does not add or order twice.
+    """
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            message_id = event.get("message_id")
+            return str(message_id) if message_id else None
+    return None
 
 
 class ActionRespond(Action):
@@ -55,7 +69,8 @@ class ActionRespond(Action):
         before = tracker.get_slot(STATE_SLOT)
         outcome = await respond(shop(), heard_from(tracker), DialogueState.from_json(before))
         for say in outcome.replies:
-            dispatcher.utter_message(text=say.text, buttons=[button.as_dict() for button in say.buttons])
+            # A card rides along as Rasa's "custom" part of the same message (web chat only; see Turn.say).
+            dispatcher.utter_message(text=say.text, buttons=[button.as_dict() for button in say.buttons], json_message=say.card)
         events: list[EventType] = []
         after = outcome.state.to_json()
         if after != before:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
 import time
 import uuid
@@ -86,8 +87,13 @@ async def first_answer(http: aiohttp.ClientSession, target: Target, started_at: 
     """Polls until the system answers a message; seconds since `started_at` (epoch of process start)."""
     attempts = 0
     sender = target.new_sender()
+    next_note = time.time() + 30
     while time.time() - started_at < deadline_s:
         attempts += 1
+        if time.time() >= next_note:  # a loaded machine can take minutes to load a model: say we are still waiting
+            next_note += 30
+            _progress(f"{target.name}: no answer yet after {time.time() - started_at:.0f} s "
+                      f"(load average {os.getloadavg()[0]:.1f}; giving up at {deadline_s:.0f} s)")
         try:
             latency = await asyncio.wait_for(send(http, target, sender, target.messages[0]), 30)
             return {"seconds": time.time() - started_at, "first_turn_s": latency, "attempts": attempts}

@@ -40,6 +40,8 @@ Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# Money in minor units is 64-bit: Rp 25.000.000 is 2.5 billion sen, past a 32-bit column.
+Money = BigInteger
 
 
 def utcnow() -> datetime:
@@ -51,7 +53,38 @@ def _ts(**kwargs: object) -> Column:
     return Column(DateTime(timezone=True), **kwargs)
 
 
-# --- stores and catalogue -------------------------------------------------------------------------
+# --- markets, stores and catalogue -------------------------------------------------------------
+
+
+class Market(Base):
+    """Where a retailer sells: its currency, locale, languages, payment methods and pay-link provider.
+
+    Loaded from markets.csv; stores belong to one. Space-separated lists keep the CSV one row a market.
+    """
+
+    __tablename__ = "markets"
+
+    id = Column(String(20), primary_key=True)
+    name = Column(String(80), nullable=False)
+    country = Column(String(2), nullable=False)  # ISO 3166-1 alpha-2: shoppers texting from +62 are in ID
+    currency = Column(String(3), nullable=False)
+    locale = Column(String(16), nullable=False)
+    timezone = Column(String(64), nullable=False)
+    languages = Column(String(60), nullable=False)  # "id en": the first is the market's own
+    payment_methods = Column(String(200), nullable=False)  # "card klarna paypal" (see bot/domain/markets.py)
+    link_provider = Column(String(20), nullable=False)  # stripe | midtrans
+
+
+class MarketPrice(Base):
+    """A SKU's price in one market; a market without a row for a SKU sells it at the variant's price."""
+
+    __tablename__ = "market_prices"
+
+    market_id = Column(String(20), ForeignKey("markets.id", ondelete="CASCADE"), primary_key=True)
+    sku = Column(String(40), ForeignKey("variants.sku", ondelete="CASCADE"), primary_key=True)
+    price_minor = Column(Money, nullable=False)
+
+    __table_args__ = (CheckConstraint("price_minor >= 0", name="market_price_not_negative"),)
 
 
 class Store(Base):
@@ -69,6 +102,8 @@ class Store(Base):
     locale = Column(String(16), nullable=False)
     safety_buffer = Column(Integer, nullable=False, default=0)
     pay_at_pickup = Column(Boolean, nullable=False, default=True)
+    # Null: a store from before markets, priced and paid as its own currency and the deployment's provider.
+    market_id = Column(String(20), ForeignKey("markets.id"), index=True)
 
     hours = relationship("StoreHours", order_by="StoreHours.weekday", lazy="selectin")
 
@@ -132,7 +167,7 @@ class Variant(Base):
     product_id = Column(String(40), ForeignKey("products.id", ondelete="CASCADE"), nullable=False, index=True)
     colour = Column(String(40), nullable=False, default="")
     size = Column(String(20), nullable=False, default="")
-    price_minor = Column(Integer, nullable=False)
+    price_minor = Column(Money, nullable=False)
     currency = Column(String(3), nullable=False)
 
     product = relationship("Product", back_populates="variants", lazy="joined")
@@ -296,7 +331,7 @@ class Order(Base):
     status = Column(String(20), nullable=False, index=True)
     payment_method = Column(String(20), nullable=False)  # link | at_pickup
     currency = Column(String(3), nullable=False)
-    total_minor = Column(Integer, nullable=False)
+    total_minor = Column(Money, nullable=False)
     pickup_code = Column(String(8), nullable=False)
     hold_expires_at = _ts(nullable=False)
     channel = Column(String(20), nullable=False)
@@ -321,7 +356,7 @@ class OrderLine(Base):
     order_id = Column(BigId, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
     sku = Column(String(40), ForeignKey("variants.sku"), nullable=False)
     quantity = Column(Integer, nullable=False)
-    unit_price_minor = Column(Integer, nullable=False)
+    unit_price_minor = Column(Money, nullable=False)
 
     order = relationship("Order", back_populates="lines")
 
@@ -336,7 +371,7 @@ class PaymentLink(Base):
     provider = Column(String(20), nullable=False)
     provider_ref = Column(String(120), nullable=False, unique=True)
     url = Column(Text, nullable=False)
-    amount_minor = Column(Integer, nullable=False)
+    amount_minor = Column(Money, nullable=False)
     currency = Column(String(3), nullable=False)
     status = Column(String(20), nullable=False, default="open")  # open | paid | expired | failed | refunded
     idempotency_key = Column(String(120), nullable=False, unique=True)
@@ -448,3 +483,16 @@ class Timer(Base):
         UniqueConstraint("kind", "subject", name="uq_timers_kind_subject"),
         Index("ix_timers_due_open", "fired_at", "due_at"),
     )
+
+
+class TurnEffect(Base):
+    """A side effect already done for one inbound message (bot/services/turn_effects.py).
+
+    Written in the same transaction as the effect, so a message handled again after a crash finds it.
+    """
+
+    __tablename__ = "turn_effects"
+
+    key = Column(String(400), primary_key=True)  # "<conversation>|<inbound message id>|<effect>#<n>"
+    result = Column(String(200))  # what the effect made, e.g. the order reference
+    created_at = _ts(nullable=False, default=utcnow, index=True)

@@ -8,6 +8,7 @@ closed tab, a reload or a dropped connection, and any bot server replica can del
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
@@ -21,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.domain.inbound_text import MAX_INBOUND_CHARS, screen_inbound
 from bot.services.transcript import record_message, record_messages
+from bot.services.turn_effects import effect_key, finish_turn, turn_finished
 from bot.shop import process_shop
 from connectors._turns import CountsReplies, answer_or_apologise
 
@@ -32,6 +34,8 @@ SECRET_HEADER = "X-Webchat-Secret"
 # \Z, not $: "$" also matches before a trailing newline, which made "web-…\n" another conversation.
 WEB_CONVERSATION_ID = re.compile(r"\Aweb-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 MAX_MESSAGE_CHARS = MAX_INBOUND_CHARS
+_TURNS: set[asyncio.Future[None]] = set()
+INBOUND_ID = re.compile(r"\A[A-Za-z0-9_.:-]{1,100}\Z")
 
 
 class WebChatOutput(CountsReplies):
@@ -44,6 +48,7 @@ class WebChatOutput(CountsReplies):
 
     def __init__(self, buffered: bool = False) -> None:
         self._pending: list[tuple[str, str, dict[str, Any] | None]] | None = [] if buffered else None
+        self._attached: dict[str, Any] | None = None  # the custom part last drawn with its text
 
     @classmethod
     def name(cls) -> str:
@@ -55,12 +60,18 @@ class WebChatOutput(CountsReplies):
             return
         await process_shop().call(record_message, recipient_id, CHANNEL, "bot", text, payload)
 
-    async def flush(self) -> None:
-        """Writes the buffered replies, in order, in one transaction."""
-        if not self._pending:
-            return
-        lines, self._pending = self._pending, []
-        await process_shop().call(record_messages, CHANNEL, "bot", lines)
+    async def flush(self, finished: str | None = None) -> None:
+        """Writes the buffered replies, in order, in one transaction.
+
+        Args:
+            finished: the turn's key (bot.services.turn_effects): recorded with the replies, so the same
+                line forwarded again is known to be answered already.
+        """
+        lines, self._pending = self._pending or [], []
+        if finished is not None:
+            await process_shop().call(finish_turn, CHANNEL, lines, finished)
+        elif lines:
+            await process_shop().call(record_messages, CHANNEL, "bot", lines)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in text.strip().split("\n\n"):
@@ -70,7 +81,14 @@ class WebChatOutput(CountsReplies):
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         choices = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
-        await self._record(recipient_id, text, {"buttons": choices})
+        payload: dict[str, Any] = {"buttons": choices}
+        # Rasa hands a message's "custom" part to this call too, then again to send_custom_json: the page
+        # draws it (product cards) with the text it belongs to, and the second call is skipped.
+        custom = kwargs.get("custom")
+        if isinstance(custom, dict) and custom.get("products"):
+            payload["custom"] = custom
+            self._attached = custom
+        await self._record(recipient_id, text, payload)
 
     async def send_quick_replies(
         self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
@@ -84,6 +102,9 @@ class WebChatOutput(CountsReplies):
         await self._record(recipient_id, str(attachment), {"attachment": attachment})
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        if json_message is self._attached:
+            self._attached = None
+            return
         text = str(json_message.get("text", "")) if isinstance(json_message, dict) else ""
         await self._record(recipient_id, text, {"custom": json_message})
 
@@ -134,14 +155,31 @@ class WebChatInput(InputChannel):
             if screened is None or screened.too_long or not screened.text.strip():
                 return response.json({"error": f"message must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            # The line's inbound id (its transcript row): forwarded again, it keys the same side effects.
+            message_id = body.get("message_id")
+            message_id = message_id if isinstance(message_id, str) and INBOUND_ID.match(message_id) else None
+            finished = effect_key(sender, message_id, "turn")
+            if await process_shop().call(turn_finished, finished):
+                return response.json({"status": "processed", "repeat": True})  # answered before its forwarder died
             output = WebChatOutput(buffered=True)
             # The bot server masked the line already; screening again costs little and keeps this
             # channel's door shut on its own (it is reachable by anyone holding the secret).
-            turn = on_new_message(UserMessage(screened.text, output, sender, input_channel=CHANNEL, metadata=metadata))
-            try:
-                await answer_or_apologise(process_shop(), sender, turn, output)
-            finally:
-                await output.flush()
+            message = UserMessage(screened.text, output, sender, input_channel=CHANNEL, metadata=metadata, message_id=message_id)
+
+            async def run_turn() -> None:
+                try:
+                    await answer_or_apologise(process_shop(), sender, on_new_message(message), output)
+                finally:
+                    await output.flush(finished)
+
+            # Shielded: when the bot server that forwarded the line dies, Sanic cancels this handler, but
+            # the turn runs to the end and its replies reach the transcript, which the shopper's page
+            # streams from any bot server. Cancelled half-way, the action's changes stayed and the reply
+            # was lost. The set keeps a strong reference while the turn outlives its request.
+            task = asyncio.ensure_future(run_turn())
+            _TURNS.add(task)
+            task.add_done_callback(_TURNS.discard)
+            await asyncio.shield(task)
             return response.json({"status": "processed"})
 
         return webhook

@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 CURRENCY = "GBP"
 TIMEZONE = "Europe/London"
 LOCALE = "en_GB"
+MARKET = "gb"  # markets.csv
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # id, name, address, postcode, phone, latitude, longitude, safety_buffer, pay_at_pickup
@@ -305,7 +306,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]
 def stores_rows() -> list[tuple[object, ...]]:
     return [
         (sid, name, address, postcode, phone, f"{lat:.5f}", f"{lon:.5f}", TIMEZONE, CURRENCY, LOCALE, buffer,
-         "true" if pay else "false")
+         "true" if pay else "false", MARKET)
         for sid, name, address, postcode, phone, lat, lon, buffer, pay in STORES
     ]
 
@@ -378,7 +379,7 @@ def generate(out_dir: Path, seed: int) -> dict[str, int]:
         "stores.csv": write_csv(
             out_dir / "stores.csv",
             ("id", "name", "address", "postcode", "phone", "latitude", "longitude", "timezone", "currency",
-             "locale", "safety_buffer", "pay_at_pickup"),
+             "locale", "safety_buffer", "pay_at_pickup", "market_id"),
             stores_rows(),
         ),
         "store_hours.csv": write_csv(out_dir / "store_hours.csv", ("store_id", "weekday", "opens", "closes"),

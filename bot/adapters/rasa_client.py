@@ -15,7 +15,17 @@ logger = logging.getLogger(__name__)
 
 
 class RasaUnavailable(RuntimeError):
-    """The Rasa server did not answer (down, restarting, or failing)."""
+    """The Rasa server did not answer (down, restarting, or failing).
+
+    Attributes:
+        retryable: the request cannot have been handled (no connection, the connection dropped with
+            the server, or a proxy said no upstream answered): sending it again is safe and may reach
+            another replica. False for refusals (4xx) and timeouts (the turn may still be running).
+    """
+
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 class RasaClient:
@@ -35,9 +45,18 @@ class RasaClient:
             )
         return self._session
 
-    async def forward_webchat(self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None) -> None:
-        """Hands a shopper's line to Rasa's web chat channel and waits until the replies are recorded."""
-        body = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
+    async def forward_webchat(
+        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None, message_id: str | None = None
+    ) -> None:
+        """Hands a shopper's line to Rasa's web chat channel and waits until the replies are recorded.
+
+        Args:
+            message_id: the line's inbound id; the same line forwarded again carries the same id, so its
+                side effects are not done twice (bot.services.turn_effects).
+        """
+        body: dict[str, Any] = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
+        if message_id:
+            body["message_id"] = message_id
         headers = {"X-Webchat-Secret": self._webchat_secret}
         await self._post("/webhooks/webchat/webhook", body, headers=headers)
 
@@ -78,12 +97,13 @@ class RasaClient:
             async with self._http().post(self._base + path, json=body, headers=headers, params=params) as reply:
                 if reply.status >= 400:
                     detail = (await reply.text())[:300]
-                    raise RasaUnavailable(f"Rasa answered {reply.status} to {path}: {detail}")
+                    raise RasaUnavailable(f"Rasa answered {reply.status} to {path}: {detail}", retryable=reply.status in (502, 503, 504))
                 return await reply.json(content_type=None) or {}
         # asyncio.TimeoutError, not the built-in TimeoutError: on Python 3.10 they are different
         # classes, and aiohttp's timeout raised past the built-in one (a slow Rasa gave a 500).
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise RasaUnavailable(f"Rasa did not answer {path}: {error}") from error
+            retryable = isinstance(error, aiohttp.ClientConnectionError) and not isinstance(error, aiohttp.ServerTimeoutError)
+            raise RasaUnavailable(f"Rasa did not answer {path}: {error}", retryable=retryable) from error
 
     async def close(self) -> None:
         if self._session is not None:

@@ -17,6 +17,7 @@ from bot.conversation.focus import (
     specific,
 )
 from bot.conversation.heard import payload
+from bot.conversation.market import market_stock
 from bot.conversation.reading import (
     A_QUESTION,
     is_correction,
@@ -32,7 +33,7 @@ from bot.replies import human_list
 from bot.replies.stock import option_words, size_label
 from bot.services.catalog import match_store
 from bot.services.checkout import quantity_in
-from bot.services.inventory import check_stock, where_in_stock
+from bot.services.inventory import check_stock
 from bot.services.stores import nearest_first
 
 _OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
@@ -233,7 +234,7 @@ async def where(turn: Turn) -> None:
         await ask_product(turn, CHECK, query)
         return
     options = await options_of(turn, focus.product)
-    found = [(store, count) for store, count in await turn.shop.call(where_in_stock, focus.product, specific(focus.colour),
+    found = [(store, count) for store, count in await market_stock(turn, focus.product, specific(focus.colour),
                                                                       specific(focus.size)) if count >= wanted]
     which = option_words(specific(focus.colour), specific(focus.size))
     item = (_("{count} of the {product} in {options}") if which else _("{count} of the {product}")).format(

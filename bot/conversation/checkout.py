@@ -13,6 +13,7 @@ from typing import Callable
 from bot.languages import _
 from bot.config import Settings
 from bot.conversation.heard import payload
+from bot.conversation.market import market_stores
 from bot.conversation.reading import without_negated, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
@@ -23,7 +24,7 @@ from bot.domain.orders import (
     OutOfStock,
     PaymentMethodNotOffered,
 )
-from bot.payments import provider_factory
+from bot.payments import ProviderChooser, provider_chooser, provider_factory
 from bot.payments.base import PaymentProvider, PaymentProviderError
 from bot.replies.checkout import format_cart, format_checked_out, format_review
 from bot.services.catalog import match_store
@@ -59,9 +60,9 @@ def _providers(settings: Settings) -> Callable[[str], PaymentProvider]:
     return provider_factory(settings)
 
 
-def payment_provider(turn: Turn) -> PaymentProvider:
-    settings = turn.shop.settings
-    return _providers(settings)(settings.payment_provider)
+def link_providers(turn: Turn) -> ProviderChooser:
+    """The provider of each market's pay links in this deployment (the sandbox's imitation when sandboxed)."""
+    return provider_chooser(turn.shop.settings, _providers(turn.shop.settings))
 
 
 def refund_providers(turn: Turn) -> Callable[[str], PaymentProvider]:
@@ -101,7 +102,7 @@ async def review(turn: Turn, store_id: str | None = None, *, pay: str | None = N
         turn.say(format_cart(result.cart))
         return
     if store_id is None:
-        stores = await turn.shop.call(list_stores)
+        stores = await market_stores(turn)
         options = [Button(s.name, payload("choose_store", store=s.store_id)) for s in stores]
         if result.store_with_everything is not None:  # the store that has it all first
             first = result.store_with_everything.store_id
@@ -151,8 +152,8 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
     settings = turn.shop.settings
     try:
         result = await turn.shop.call(
-            check_out, payment_provider(turn), turn.conversation_id, turn.heard.channel, store_id, method,
-            HoldPolicy.from_settings(settings),
+            check_out, link_providers(turn), turn.conversation_id, turn.heard.channel, store_id, method,
+            HoldPolicy.from_settings(settings), None, turn.effect_key("order"),
         )
     except PaymentMethodNotOffered:
         stores = await turn.shop.call(list_stores)

@@ -101,7 +101,9 @@ async def split_line(turn: Turn) -> None:
     await turn.shop.call(remove_from_cart, turn.conversation_id, str(last["sku"]))
     result = None
     for count, colour in ((quantity_in(match.group(1)), colours[0]), (quantity_in(match.group(3)), colours[1])):
-        result = await turn.shop.call(add_item, turn.conversation_id, focus.product, focus.store, colour, specific(focus.size), count or 1)
+        result = await turn.shop.call(
+            add_item, turn.conversation_id, focus.product, focus.store, colour, specific(focus.size), count or 1, turn.effect_key("add")
+        )
         if result.cart is None:  # not enough of that colour there: say so, the rest stays as it is
             turn.done(goal=CHECK)
             offers.after_stock_answer(turn, result.stock, format_stock_answer(result.stock))

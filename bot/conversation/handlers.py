@@ -22,6 +22,7 @@ from bot.conversation import (
     stores,
     support,
 )
+from bot.conversation.market import market_of
 from bot.conversation.turn import Say, Turn
 from bot.replies import distance_text
 from bot.replies.checkout import local_time
@@ -42,7 +43,7 @@ async def route(turn: Turn, kind: str) -> None:
 async def _faq_again(turn: Turn) -> None:
     """A short follow-up to a support answer ("klarna?" after the ways to pay): the same topic's answer."""
     topic = str(turn.state.last.get("topic") or "")
-    answer = support.faq_answer(topic.removeprefix("faq/"), turn.shop.settings) if topic else None
+    answer = support.faq_answer(topic.removeprefix("faq/"), turn.shop.settings, await market_of(turn)) if topic else None
     if answer is None:
         await _faq(turn)
         return
@@ -60,7 +61,7 @@ async def _delivery(turn: Turn) -> None:
 
 async def _faq(turn: Turn) -> None:
     last = dict(turn.state.last)
-    if not support.faq(turn):
+    if not support.faq(turn, await market_of(turn)):
         support.scope(turn)
         return
     topic = str(turn.state.last.get("topic") or "").removeprefix("faq/")
@@ -75,7 +76,7 @@ async def _faq(turn: Turn) -> None:
         # "how long will you hold it?" after ordering: that order's own deadline.
         order = await turn.shop.call(find_shoppers_order, turn.conversation_id, None)
         if order is not None and order.status in orders.CANCELLABLE:
-            held = local_time(order.hold_expires_at)
+            held = local_time(order.hold_expires_at, tz=order.store_timezone)
             pay = " Pay by the link before then to keep it." if order.status == "pending_payment" and order.payment_method == "link" else ""
             lapse = (" If it isn't paid by then, the reservation lapses and the items go back on sale (you can reserve again)."
                      if pay else " If you can't collect it by then, the items go back on sale.")

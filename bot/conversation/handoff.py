@@ -7,11 +7,17 @@ leave a message ("yes" or the button), which agents find in the console.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from babel.dates import format_date
+
 from bot.conversation.heard import payload
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
+from bot.domain.support_hours import SupportHours
 from bot.languages import N_, _
+from bot.languages.catalogue import locale_for
 from bot.services import handoff
 
 HANDING_OVER = N_(
@@ -47,6 +53,17 @@ async def hand_to_person(turn: Turn, reason: str, *, preface: str = "") -> None:
     turn.ask(Question("handoff", "confirm", (LEAVE_MESSAGE, NO_THANKS)), f"{lead}{why} {_(OFFER_MESSAGE)}")
 
 
+def _opening(hours: SupportHours, start: datetime, now: datetime) -> str:
+    """When the team is back, as the shopper reads it now: "from 9:00 today", "from 9:00 tomorrow", "from Monday 9:00"."""
+    local, today = start.astimezone(hours.zone), now.astimezone(hours.zone).date()
+    clock = f"{local.hour}:{local.minute:02d}"
+    if local.date() == today:  # "from Monday 9:00" read oddly on a Monday morning
+        return _("from {time} today").format(time=clock)
+    if local.date() == today + timedelta(days=1):
+        return _("from {time} tomorrow").format(time=clock)
+    return _("from {day} {time}").format(day=format_date(local, "EEEE", locale=locale_for()), time=clock)
+
+
 def ask_for_message(turn: Turn) -> None:
     turn.ask(Question("message", "text"), ASK_MESSAGE)
 
@@ -58,7 +75,7 @@ async def take_message(turn: Turn) -> None:
     available = await turn.shop.call(handoff.availability, policy)
     when = ""
     if available.status == "outside_hours" and available.next_opening is not None:
-        when = " " + _("from {time}").format(time=available.next_opening.strftime("%A %H:%M").replace(" 0", " "))
+        when = " " + _opening(available.hours, available.next_opening, handoff.utc_now())
     turn.done(goal="message")
     turn.say(_(MESSAGE_TAKEN).format(when=when))
 

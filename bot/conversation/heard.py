@@ -28,6 +28,8 @@ class Heard:
         faq_topic / faq_confidence / faq_ranking: the support topic ("returns") when the intent is `faq`.
         tapped: the message came from a button.
         channel / conversation_id: where it came from.
+        message_id: the inbound message's id (the provider's, or the web chat line's); the same when a
+            message is handled again after a crash, so side effects are keyed on it (turn.effect_key).
     """
 
     text: str
@@ -41,6 +43,7 @@ class Heard:
     tapped: bool = False
     channel: str = "webchat"
     conversation_id: str = ""
+    message_id: str | None = None
 
     def entity(self, name: str) -> str | None:
         return self.entities.get(name)

@@ -1,6 +1,10 @@
 """News pushed into a conversation from outside: the order is ready, a reminder, a payment landed or failed,
 a refund, a hold that ran out. The bot server triggers an EXTERNAL_ intent with the order reference; the text
 is composed now (today's hours, the hold) and said on the conversation's own channel.
+
+Notices are delivered at least once (bot/services/notices.py): each carries a dedupe key, and a key this
+conversation has said before is not said again. The keys are kept in the dialogue state, which Rasa saves
+with the turn that said the notice, so "said" and "remembered as said" go together.
 """
 
 from __future__ import annotations
@@ -32,11 +36,15 @@ def is_notice(intent: str | None) -> bool:
 
 
 async def tell(turn: Turn) -> None:
-    """Says the notice; an order that no longer needs it (or an unknown one) gets nothing."""
+    """Says the notice once; a repeat delivery, an order that no longer needs it (or an unknown one) gets nothing."""
     intent = turn.heard.intent or ""
     reference = turn.heard.entity("order_reference")
     if not reference:
         log.warning("notice %s without an order reference", intent)
+        return
+    key = turn.heard.entity("notice_key")
+    if key and key in turn.state.notices:
+        log.info("notice %s delivered again to %s: already said", key, turn.conversation_id)
         return
     try:
         if intent in PAYMENT_INTENTS:
@@ -52,13 +60,15 @@ async def tell(turn: Turn) -> None:
         return
     if text:
         turn.say(text)
+        if key:
+            turn.state = turn.state.noting(key)
 
 
 async def _payment_text(turn: Turn, intent: str, reference: str) -> str:
     order = await turn.shop.call(order_status, reference)
     if intent == "EXTERNAL_payment_received":
         details = await turn.shop.call(store_details, order.store_id)
-        return format_payment_received(order, f"{details.address}, {details.postcode}")
+        return format_payment_received(order, f"{details.address}, {details.postcode}", turn.heard.channel)
     if intent == "EXTERNAL_payment_failed":
         return format_payment_failed(order)
     if intent == "EXTERNAL_payment_refunded":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from bot.languages import _
-from bot.conversation.checkout import payment_provider, refund_providers
+from bot.conversation.checkout import link_providers, refund_providers
 from bot.conversation.heard import payload
 from bot.conversation.reading import A_QUESTION, yes_or_no
 from bot.conversation.state import Button, Question
@@ -35,7 +35,7 @@ from bot.services.checkout import (
     find_shoppers_order,
     renew_payment_link,
 )
-from bot.services.orders import confirm_order_verification
+from bot.services.order_access import confirm_order_verification
 from bot.services.texted_codes import text_order_code
 
 # The statuses a shopper can still cancel: the stock is still held for them.
@@ -144,7 +144,7 @@ async def cancel(turn: Turn, reference: str | None = None) -> None:
 async def new_link(turn: Turn) -> None:
     try:
         result = await turn.shop.call(
-            renew_payment_link, payment_provider(turn), turn.conversation_id, turn.heard.channel,
+            renew_payment_link, link_providers(turn), turn.conversation_id, turn.heard.channel,
             HoldPolicy.from_settings(turn.shop.settings),
         )
     except OutOfStock:

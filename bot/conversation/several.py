@@ -80,7 +80,9 @@ async def add_several(turn: Turn, items: list[str] | None = None) -> None:
             turn.state = replace(turn.state, focus=here, queue=tuple(items[position + 1:]))
             await proceed(turn, RESERVE)  # which colour / size / store for this one; the rest follow
             return
-        result = await turn.shop.call(add_item, turn.conversation_id, product, here.store, here.colour, here.size, here.quantity or 1)
+        result = await turn.shop.call(
+            add_item, turn.conversation_id, product, here.store, here.colour, here.size, here.quantity or 1, turn.effect_key("add")
+        )
         if result.cart is None:  # not there: say so, offer the other stores, and carry on with the rest after
             if added:
                 turn.say(f"Added {human_list(added)}.")

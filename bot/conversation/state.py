@@ -21,6 +21,7 @@ MAX_SUSPENDED = 3
 MAX_LISTED = 5
 MAX_SHOWN = 13  # the most buttons a reply shows (Meta's quick-reply limit)
 MAX_RECENT = 3
+MAX_NOTICES = 20  # notice keys remembered, so a notice delivered twice (at least once) is said once
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class DialogueState:
     home: str = ""  # the place the shopper said they are in ("i live in sale"), for "closest to me"
     shown: tuple[Button, ...] = ()  # the buttons of the last reply: typing "2" or a title picks one on any channel
     queue: tuple[str, ...] = ()  # more items asked for in one message ("a chair and a stove"), added in turn
+    notices: tuple[str, ...] = ()  # dedupe keys of the notices already said here, newest last (bot.services.notices)
     language: str = "en"  # the conversation's language (bot/languages): kept until the shopper clearly switches
 
     def asking(self, question: Question | None) -> "DialogueState":
@@ -123,7 +125,11 @@ class DialogueState:
 
     def cleared(self) -> "DialogueState":
         """"Start over": no pending question, nothing suspended, no focus (the language stays)."""
-        return DialogueState(rudeness=self.rudeness, home=self.home, language=self.language)
+        return DialogueState(rudeness=self.rudeness, home=self.home, notices=self.notices, language=self.language)
+
+    def noting(self, notice_key: str) -> "DialogueState":
+        """Remembers that the notice with this dedupe key has been said."""
+        return replace(self, notices=(self.notices + (notice_key,))[-MAX_NOTICES:])
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,6 +152,7 @@ class DialogueState:
                 home=str(raw.get("home") or ""),
                 shown=tuple(Button(**button) for button in raw.get("shown") or [])[:MAX_SHOWN],
                 queue=tuple(str(item) for item in raw.get("queue") or [])[:MAX_LISTED],
+                notices=tuple(str(key) for key in raw.get("notices") or [])[-MAX_NOTICES:],
                 language=str(raw.get("language") or "en"),
             )
         except (TypeError, ValueError):

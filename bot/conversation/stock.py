@@ -24,6 +24,7 @@ from bot.conversation.focus import (
     specific,
 )
 from bot.conversation.heard import payload
+from bot.conversation.market import market_stock, market_stores
 from bot.conversation.reading import (
     refers_back,
 )
@@ -45,7 +46,7 @@ from bot.services.catalog import (
     price_range,
 )
 from bot.services.checkout import add_item
-from bot.services.inventory import check_stock, where_in_stock
+from bot.services.inventory import check_stock
 from bot.services.stores import list_stores, nearest_stores
 
 _ASKS_FOR = re.compile(
@@ -210,7 +211,7 @@ async def _store_name(turn: Turn) -> str | None:
 
 
 async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
-    stores = await turn.shop.call(list_stores)
+    stores = await market_stores(turn)
     buttons = tuple(Button(store.name, payload("inform", store=store.store_id)) for store in stores)
     lead = _("Which store should I check?") if goal == CHECK else _("Which store would you like to collect the {name} from?").format(name=options.name)
     unknown = _unknown_store_named(turn)
@@ -219,7 +220,7 @@ async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
     elif turn.text and _WHERE.search(turn.text):
         # "where can i get the coniston jacket in olive L": the stores that have it, to pick one.
         focus = turn.state.focus
-        found = await turn.shop.call(where_in_stock, focus.product, specific(focus.colour), specific(focus.size))
+        found = await market_stock(turn, focus.product, specific(focus.colour), specific(focus.size))
         which = option_words(specific(focus.colour), specific(focus.size))
         item = (_("the {product} in {options}") if which else _("the {product}")).format(product=options.name, options=which)
         if not found:
@@ -269,7 +270,8 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
         turn.say(_("I can reserve 1 to {MAX_QUANTITY} of an item at a time. How many would you like?").format(MAX_QUANTITY=MAX_QUANTITY))
         return
     result = await turn.shop.call(
-        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity
+        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity,
+        turn.effect_key("add"),
     )
     if result.cart is None:
         turn.done(goal=CHECK)

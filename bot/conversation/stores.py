@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from bot.languages import _
 from bot.conversation.checkout import store_named
 from bot.conversation.heard import parse_payload, payload
+from bot.conversation.market import market_stores
 from bot.conversation.reading import nth_named, refers_back
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
@@ -22,7 +23,6 @@ from bot.replies.stores import (
 )
 from bot.services.catalog import match_store
 from bot.services.stores import (
-    list_stores,
     nearest_stores,
     opening_hours_on,
     store_details,
@@ -54,7 +54,7 @@ def utc_now() -> datetime:
 
 
 async def _which_store(turn: Turn, topic: str) -> None:
-    stores = await turn.shop.call(list_stores)
+    stores = await market_stores(turn)
     intent = "ask_hours" if topic == HOURS else "ask_address"
     buttons = tuple(Button(store.name, payload(intent, store=store.store_id)) for store in stores)
     turn.ask(Question("store_info", "store", buttons, data={"topic": topic, "said": turn.text}), "Which store?")
@@ -90,7 +90,7 @@ async def _open_near(turn: Turn) -> None:
     words = _PLURAL_DAYS.sub(r"\1day", turn.text)
     offered = _offered_stores(turn) if _OF_THEM.search(turn.text) else []
     near = None if offered else await turn.shop.call(nearest_stores, words, 6)
-    stores = [entry.store for entry in near.stores] if near else await turn.shop.call(list_stores)
+    stores = [entry.store for entry in near.stores] if near else await market_stores(turn)
     if offered:  # "which of them is open sundays": the stores just offered, in their order
         stores = sorted((s for s in stores if s.store_id in offered), key=lambda s: offered.index(s.store_id))
     lines, closed = [], []
@@ -156,7 +156,7 @@ async def nearest(turn: Turn) -> None:
     unknown = _A_PLACE.search(turn.text or "") if found is None else None
     if unknown is not None:
         # "do you have a store in leeds": no, and here is where they are.
-        stores = await turn.shop.call(list_stores)
+        stores = await market_stores(turn)
         turn.done(goal="nearest")
         turn.say(
             _("We don't have a store in {title} - all {count} of our stores are in Greater Manchester: {items}.").format(title=unknown.group(1).title(), count=len(stores), items=human_list([store.name for store in stores]))

@@ -17,6 +17,8 @@ from bot.config import Settings
 from bot.conversation.heard import payload
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
+from bot.domain.markets import Market
+from bot.replies import human_list
 from bot.languages import N_, _, current, speaking
 from bot.languages.catalogue import translate_to
 
@@ -108,14 +110,24 @@ def fill(text: str, settings: Settings) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), _(text))
 
 
-def faq_answer(topic: str, settings: Settings, language: str | None = None) -> str | None:
-    """The support answer on `topic` in `language` (default: the conversation's), else in English."""
+def market_payment_methods(market: Market) -> str:
+    """The ways to pay a market offers, named from its settings (markets.csv), not from a text file."""
+    return _(
+        "In {market} you can pay by the link we send with {methods}. At stores that offer it you can also pay when you collect."
+    ).format(market=market.name, methods=human_list(market.method_names()))
+
+
+def faq_answer(topic: str, settings: Settings, market: Market | None = None, language: str | None = None) -> str | None:
+    """The support answer on `topic` in `language` (default: the conversation's), else in English.
+
+    The ways to pay are the retailer's text in the default market, and the market's own methods in any
+    other (so Jakarta is never told about Klarna and Clearpay)."""
     language = language or current()
-    text = (_faq_texts_in(language) if language != "en" else {}).get(topic) or _faq_texts().get(topic)
-    if not text:
-        return None
     with speaking(language):  # "48 hours" in the answer's language too
-        return fill(text, settings)
+        if topic == "payment_methods" and market is not None and market.id != settings.default_market:
+            return market_payment_methods(market)
+        text = (_faq_texts_in(language) if language != "en" else {}).get(topic) or _faq_texts().get(topic)
+        return fill(text, settings) if text else None
 
 
 @lru_cache(maxsize=None)
@@ -176,7 +188,7 @@ def languages(turn: Turn) -> None:
     turn.say(english if own == english else f"{english}\n{own}")
 
 
-def faq(turn: Turn) -> bool:
+def faq(turn: Turn, market: Market | None = None) -> bool:
     """Answers a support question when its topic is clear; asks which topic when two are close.
 
     Returns False when the topic is too unsure to answer or ask about (the caller gives the scope reply).
@@ -185,7 +197,7 @@ def faq(turn: Turn) -> bool:
     topic = heard.entity("topic") if heard.tapped else heard.faq_topic
     sure = heard.confidence >= FAQ_MIN_INTENT and heard.faq_confidence >= FAQ_MIN_TOPIC
     if topic and (heard.tapped or (sure and heard.confidence * heard.faq_confidence >= FAQ_MIN_JOINT)):
-        answer = faq_answer(topic.removeprefix("faq/"), turn.shop.settings)
+        answer = faq_answer(topic.removeprefix("faq/"), turn.shop.settings, market)
         if answer:
             turn.done(goal="faq", topic=topic)
             turn.say(answer)

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 from bot.conversation.heard import Heard
 from bot.conversation.state import Button, DialogueState, Question
+from bot.services.turn_effects import effect_key
 from bot.languages import _
 from bot.shop import Shop
 
@@ -35,6 +36,8 @@ class Say:
 
     text: str
     buttons: tuple[Button, ...] = ()
+    # Structured content a rich channel may draw (web chat: product cards); the text says it all anyway.
+    card: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Turn:
     pause: bool = False
     asked: bool = False  # this turn asked a question of its own (so the interrupted one waits)
     facts: dict[str, Any] = field(default_factory=dict)  # lookups made once per turn (e.g. the catalogue parse)
+    effects: dict[str, int] = field(default_factory=dict)  # side effects keyed so far this turn, per kind
 
     @property
     def text(self) -> str:
@@ -73,10 +77,19 @@ class Turn:
     def on_web(self) -> bool:
         return self.heard.channel == WEB_CHANNEL
 
-    def say(self, text: str, buttons: Sequence[Button] = ()) -> None:
+    def effect_key(self, kind: str) -> str | None:
+        """The key of this turn's next `kind` effect ("add", "order"), the same when the message is handled again.
+
+        A turn handles its message the same way each time, so the n-th add of a replay is the n-th add of
+        the first handling ("a chair and a stove" adds two).
+        """
+        self.effects[kind] = self.effects.get(kind, 0) + 1
+        return effect_key(self.conversation_id, self.heard.message_id, f"{kind}#{self.effects[kind]}")
+
+    def say(self, text: str, buttons: Sequence[Button] = (), card: dict[str, Any] | None = None) -> None:
         """Says `text` in the conversation's language: a constant text is translated here; a text with values
         is translated where it is filled in (`_("…{name}…").format(…)`), so translating twice changes nothing."""
-        self.replies.append(Say(_(text), translated(buttons)))
+        self.replies.append(Say(_(text), translated(buttons), card if self.on_web else None))
 
     def ask(self, question: Question, text: str, *, show_options: bool = True, remember: str | None = None) -> None:
         """Asks `question` and records it as what the assistant now waits for.

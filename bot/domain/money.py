@@ -1,10 +1,22 @@
-"""Money as integer minor units, formatted for people with babel (en_GB: 8999 GBP -> "£89.99")."""
+"""Money as integer minor units, formatted for people with babel (en_GB: 8999 GBP -> "£89.99").
+
+Minor units are ISO 4217's, as babel/CLDR give them (`get_currency_precision`): pence for GBP, cents for
+EUR, and sen (1/100) for IDR. IDR is the odd one: ISO and Stripe count it with two decimals, but the
+rupiah has had no coins below Rp 1 for decades and CLDR's *cash* digits for it are 0. So an IDR amount is
+stored as sen (Rp 1.299.000 = 129_900_000), shown without decimals ("Rp 1.299.000"), and handed to
+providers that want whole rupiah (Midtrans' gross_amount) divided by 100. `whole_cash_units` is the
+check that an amount can be shown and paid that way; the catalogue loader refuses prices that fail it.
+"""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision
+from babel import Locale
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
 
 
 def to_major(amount_minor: int, currency: str) -> Decimal:
@@ -13,18 +25,61 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-digits)
 
 
+def cash_digits(currency: str) -> int:
+    """Decimals people use for this currency (CLDR cash digits): 2 for GBP and EUR, 0 for IDR and JPY."""
+    code = currency.upper()
+    fractions = get_global("currency_fractions")
+    digits, _rounding, cash, _cash_rounding = fractions.get(code, fractions["DEFAULT"])
+    return min(digits, cash)
+
+
+def whole_cash_units(amount_minor: int, currency: str) -> bool:
+    """True when the amount has no digits below the currency's cash unit (IDR: a whole rupiah)."""
+    step = 10 ** (get_currency_precision(currency.upper()) - cash_digits(currency))
+    return amount_minor % step == 0
+
+
+@lru_cache(maxsize=64)
+def _pattern_without_decimals(locale: str) -> str:
+    """The locale's currency pattern with its fraction part dropped ('¤#,##0.00' -> '¤#,##0')."""
+    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    return re.sub(r"\.0+#*", "", pattern)
+
+
+def _currency_spacing(text: str, currency: str, locale: str) -> str:
+    """CLDR's currencySpacing rule, which babel does not apply: a symbol made of letters ("Rp", "CHF")
+    gets a no-break space where it touches a digit, so id_ID reads "Rp 1.299.000", not "Rp1.299.000".
+    """
+    symbol = get_currency_symbol(currency, locale=locale)
+    if text.startswith(symbol) and symbol[-1:].isalpha() and text[len(symbol):len(symbol) + 1].isdigit():
+        return f"{symbol}\xa0{text[len(symbol):]}"
+    if text.endswith(symbol) and symbol[:1].isalpha() and text[-len(symbol) - 1:-len(symbol)].isdigit():
+        return f"{text[:-len(symbol)]}\xa0{symbol}"
+    return text
+
+
 def format_money(amount_minor: int, currency: str, locale: str = "en_GB") -> str:
-    """Formats an amount in minor units for a shopper, e.g. `format_money(8999, "GBP")` -> "£89.99".
+    """Formats an amount in minor units for a shopper; the one money formatter of the project.
+
+    `format_money(8999, "GBP")` -> "£89.99"; `format_money(129_900_000, "IDR", "id_ID")` -> "Rp 1.299.000";
+    `format_money(5990, "EUR", "fi_FI")` -> "59,90 €" (no-break spaces).
 
     Args:
-        amount_minor: Amount in the currency's minor units (pence for GBP).
+        amount_minor: Amount in the currency's ISO 4217 minor units (pence for GBP, sen for IDR).
         currency: ISO 4217 code.
-        locale: The shopper's locale; decides symbol placement and separators.
+        locale: The shopper's (or the market's) locale; decides symbol placement and separators.
 
     Returns:
-        The localised amount with its currency symbol.
+        The localised amount with its currency symbol, with decimals only where the currency's cash
+        uses them (or where the amount has a fraction a cash amount would not).
     """
-    return format_currency(to_major(amount_minor, currency), currency.upper(), locale=locale)
+    code = currency.upper()
+    amount = to_major(amount_minor, code)
+    if cash_digits(code) == 0 < get_currency_precision(code) and whole_cash_units(amount_minor, code):
+        text = format_currency(amount, code, locale=locale, format=_pattern_without_decimals(locale), currency_digits=False)
+    else:
+        text = format_currency(amount, code, locale=locale)
+    return _currency_spacing(text, code, locale)
 
 
 def format_price_range(low_minor: int, high_minor: int, currency: str, locale: str = "en_GB") -> str:

@@ -1,4 +1,8 @@
-"""Payment providers behind one interface: the embedded sandbox (default) and Stripe."""
+"""Payment providers behind one interface: the embedded sandbox (default), Stripe and Midtrans.
+
+Each market names the provider that makes its pay links (markets.csv `link_provider`); a deployment
+running the sandbox (PAYMENT_PROVIDER=sandbox) gets the sandbox's imitation of that provider instead.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,11 @@ from bot.payments.base import (
     RefundResult,
 )
 
-PROVIDER_NAMES = ("sandbox", "stripe")
+PROVIDER_NAMES = ("sandbox", "stripe", "midtrans", "sandbox_midtrans")
+# market's link provider -> what imitates it in a sandbox deployment
+_SANDBOX_FOR = {"stripe": "sandbox", "midtrans": "sandbox_midtrans"}
+
+ProviderChooser = Callable[[str | None], PaymentProvider]  # a market's link_provider (None: no market)
 
 
 class ProviderNotConfigured(Exception):
@@ -44,6 +52,17 @@ def build_provider(settings: Settings, name: str) -> PaymentProvider:
                 settings.public_base_url,
                 api_base=settings.stripe_api_base,
             )
+        if name == "midtrans":
+            from bot.payments.midtrans import MidtransProvider
+
+            return MidtransProvider(
+                settings.midtrans_server_key, settings.public_base_url,
+                snap_base=settings.midtrans_snap_base, api_base=settings.midtrans_api_base,
+            )
+        if name == "sandbox_midtrans":
+            from bot.payments.sandbox import SandboxMidtransProvider
+
+            return SandboxMidtransProvider(settings.sandbox_webhook_secret, settings.public_base_url)
     except ValueError as error:
         raise ProviderNotConfigured(str(error)) from error
     raise ProviderNotConfigured(f"unknown payment provider {name!r}")
@@ -61,6 +80,22 @@ def provider_factory(settings: Settings) -> Callable[[str], PaymentProvider]:
     return factory
 
 
+def link_provider_name(deployment_provider: str, market_provider: str | None) -> str:
+    """The provider that makes a market's links: the market's own, or in a sandbox deployment its imitation.
+
+    A store without a market uses the deployment's provider, as before markets existed.
+    """
+    if deployment_provider == "sandbox":
+        return _SANDBOX_FOR.get(market_provider or "", "sandbox")
+    return market_provider or deployment_provider
+
+
+def provider_chooser(settings: Settings, factory: Callable[[str], PaymentProvider] | None = None) -> ProviderChooser:
+    """`market link_provider -> provider` for this deployment."""
+    factory = factory or provider_factory(settings)
+    return lambda market_provider: factory(link_provider_name(settings.payment_provider, market_provider))
+
+
 __all__ = [
     "CreatedLink",
     "EventKind",
@@ -70,8 +105,11 @@ __all__ = [
     "PaymentEvent",
     "PaymentProvider",
     "PaymentProviderError",
+    "ProviderChooser",
     "ProviderNotConfigured",
     "RefundResult",
     "build_provider",
+    "link_provider_name",
+    "provider_chooser",
     "provider_factory",
 ]

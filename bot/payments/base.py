@@ -42,6 +42,9 @@ class LinkRequest:
     idempotency_key: str
     description: str
     customer_ref: str | None = None
+    # The market's methods, in the provider's own ids (Stripe payment_method_types, Midtrans
+    # enabled_payments); empty lets the provider choose (Stripe: the dashboard's settings).
+    payment_methods: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

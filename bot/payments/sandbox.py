@@ -22,9 +22,11 @@ from bot.payments.base import (
     RefundResult,
     header_value,
 )
+from bot.payments.midtrans import parse_notification, rupiah, signature_key
 from bot.payments.stripe import parse_checkout_event
 
 TOKEN_PREFIX = "cs_sandbox_"
+MIDTRANS_TOKEN_PREFIX = "mt_sandbox_"
 # Stripe's documented test cards; any other number is refused as "not a test card".
 SUCCEEDING_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
@@ -119,13 +121,74 @@ class SandboxProvider(PaymentProvider):
         return body, headers
 
     def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
-        stripe_signature.verify(raw_body, header_value(headers, stripe_signature.SIGNATURE_HEADER), self._secret, now=self._clock())
+        stripe_signature.verify(raw_body, header_value(headers, stripe_signature.SIGNATURE_HEADER), self._secret)
         return parse_checkout_event(raw_body, self.name)
 
     def refund(self, provider_ref: str, amount_minor: int) -> RefundResult:
         return RefundResult(refund_id=f"re_sandbox_{secrets.token_hex(8)}", status="succeeded")
 
 
+class SandboxMidtransProvider(PaymentProvider):
+    """Imitates Midtrans Snap for markets whose provider is Midtrans: links to the same pay page, and
+    notifications shaped and signed exactly as Midtrans' (SHA512 with the sandbox secret as server key),
+    read back by the real Midtrans parser.
+    """
+
+    name = "sandbox_midtrans"
+
+    def __init__(self, server_key: str, public_base_url: str) -> None:
+        if not server_key:
+            raise ValueError("the sandbox needs SANDBOX_WEBHOOK_SECRET to sign its notifications")
+        self._key = server_key
+        self._public_base_url = public_base_url.rstrip("/")
+
+    def __repr__(self) -> str:
+        return f"SandboxMidtransProvider(public_base_url={self._public_base_url!r})"
+
+    def create_link(self, request: LinkRequest) -> CreatedLink:
+        rupiah(request.amount_minor, request.currency)  # refuses what real Midtrans would
+        digest = hmac.new(self._key.encode(), request.idempotency_key.encode(), hashlib.sha256).hexdigest()
+        token = f"{MIDTRANS_TOKEN_PREFIX}{digest[:32]}"
+        return CreatedLink(self.name, token, f"{self._public_base_url}/pay/{token}", request.expires_at)
+
+    def notification(
+        self, provider_ref: str, order_reference: str, amount_minor: int, transaction_status: str, payment_type: str,
+        card_last4: str | None = None,
+    ) -> tuple[bytes, dict[str, str]]:
+        """A Midtrans-shaped notification about a sandbox link, signed as Midtrans signs."""
+        status_code = {"settlement": "200", "capture": "200", "pending": "201", "expire": "407"}.get(transaction_status, "202")
+        gross_amount = f"{rupiah(amount_minor, 'IDR')}.00"
+        note = {
+            "transaction_time": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "transaction_status": transaction_status,
+            "transaction_id": f"sandbox-{secrets.token_hex(8)}",
+            "status_message": "midtrans payment notification",
+            "status_code": status_code,
+            "signature_key": signature_key(provider_ref, status_code, gross_amount, self._key),
+            "payment_type": "bank_transfer" if payment_type.endswith("_va") else payment_type,  # as Midtrans names VAs
+            "order_id": provider_ref,
+            "merchant_id": "SANDBOX",
+            "gross_amount": gross_amount,
+            "fraud_status": "accept",
+            "currency": "IDR",
+            "custom_field1": order_reference,
+        }
+        if card_last4:
+            note["masked_card"] = f"481111-{card_last4}"
+        return json.dumps(note).encode(), {"Content-Type": "application/json"}
+
+    def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
+        return parse_notification(raw_body, self._key, self.name)
+
+    def refund(self, provider_ref: str, amount_minor: int) -> RefundResult:
+        return RefundResult(refund_id=f"refund-{provider_ref}", status="refund")
+
+
 def is_sandbox_token(token: str) -> bool:
-    return token.startswith(TOKEN_PREFIX) and 0 < len(token) <= 120
+    return token.startswith((TOKEN_PREFIX, MIDTRANS_TOKEN_PREFIX)) and 0 < len(token) <= 120
+
+
+def sandbox_provider_of(token: str) -> str:
+    """Which sandbox provider made a pay-page token."""
+    return SandboxMidtransProvider.name if token.startswith(MIDTRANS_TOKEN_PREFIX) else SandboxProvider.name
 

@@ -1,6 +1,7 @@
-"""Stripe Checkout Sessions as the payment link provider, over Stripe's form-encoded HTTP API.
+"""Stripe Checkout Sessions as the payment link provider, through Stripe's official library.
 
-Calls block (httpx); run them off the event loop (`Shop.call` or `asyncio.to_thread`).
+A `StripeClient` per provider, pointed at `STRIPE_API_BASE` (Stripe, or a local fake in tests). Calls
+block; run them off the event loop (`Shop.call` or `asyncio.to_thread`).
 """
 
 from __future__ import annotations
@@ -8,9 +9,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
-from urllib.parse import urlencode
 
-import httpx
+import stripe
 
 from bot.domain.inbound_text import load_json_body
 from bot.payments import stripe_signature
@@ -114,60 +114,60 @@ class StripeProvider(PaymentProvider):
     ) -> None:
         if not secret_key or not webhook_secret:
             raise ValueError("Stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET")
-        self._secret_key = secret_key
         self._webhook_secret = webhook_secret
         self._public_base_url = public_base_url.rstrip("/")
         self._api_base = api_base.rstrip("/")
-        self._timeout = timeout_seconds
         self._clock = clock
+        # No retries inside the library: a failed call surfaces at once and the caller's next attempt
+        # reuses the same idempotency key, so Stripe never makes two sessions for one order.
+        self._client = stripe.StripeClient(
+            secret_key,
+            base_addresses={"api": self._api_base},
+            max_network_retries=0,
+            http_client=stripe.new_default_http_client(timeout=timeout_seconds),
+        )
 
     def __repr__(self) -> str:  # never show the keys
         return f"StripeProvider(api_base={self._api_base!r})"
 
-    def _request(self, method: str, path: str, form: list[tuple[str, str]] | None = None, idempotency_key: str | None = None) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self._secret_key}"}
-        if idempotency_key:
-            headers["Idempotency-Key"] = idempotency_key
-        body = None
-        if form is not None:
-            # Encoded by hand to keep Stripe's bracketed keys in order (httpx wants a dict).
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            body = urlencode(form).encode()
+    def _call(self, what: str, call: Callable[[], Any]) -> dict[str, Any]:
+        """Runs one library call; its result as a plain dict, its failures as PaymentProviderError."""
         try:
-            with httpx.Client(timeout=self._timeout) as client:
-                response = client.request(method, f"{self._api_base}{path}", content=body, headers=headers)
-        except httpx.HTTPError as error:
-            raise PaymentProviderError(f"Stripe unreachable: {type(error).__name__}") from error
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = {}
-        if not isinstance(answer, dict):
-            answer = {}
-        if response.status_code >= 400:
-            message = (answer.get("error") or {}).get("message")
-            raise PaymentProviderError(f"Stripe {method} {path} failed ({response.status_code}): {message or 'no detail'}")
-        return answer
+            return call().to_dict()
+        except stripe.APIConnectionError as error:
+            raise PaymentProviderError(f"Stripe unreachable: {type(error).__name__}") from None
+        except stripe.StripeError as error:
+            message = error.user_message or (error.error.message if error.error else None)
+            raise PaymentProviderError(f"Stripe {what} failed ({error.http_status}): {message or 'no detail'}") from None
 
     def create_link(self, request: LinkRequest) -> CreatedLink:
-        """Creates a Checkout Session (one line: the order) and returns its hosted URL."""
+        """Creates a Checkout Session (one line: the order) offering the market's payment methods."""
         expires_at = clamp_expiry(request.expires_at, self._clock())
-        form = [
-            ("mode", "payment"),
-            ("line_items[0][price_data][currency]", request.currency.lower()),
-            ("line_items[0][price_data][unit_amount]", str(request.amount_minor)),
-            ("line_items[0][price_data][product_data][name]", request.description),
-            ("line_items[0][quantity]", "1"),
-            ("client_reference_id", request.order_reference),
-            ("expires_at", str(expires_at)),
-            ("metadata[order_reference]", request.order_reference),
-            ("payment_intent_data[metadata][order_reference]", request.order_reference),
-            ("success_url", f"{self._public_base_url}/payments/complete?order={request.order_reference}"),
-            ("cancel_url", f"{self._public_base_url}/payments/cancelled?order={request.order_reference}"),
-        ]
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [{
+                "price_data": {
+                    "currency": request.currency.lower(),
+                    "unit_amount": request.amount_minor,
+                    "product_data": {"name": request.description},
+                },
+                "quantity": 1,
+            }],
+            "client_reference_id": request.order_reference,
+            "expires_at": expires_at,
+            "metadata": {"order_reference": request.order_reference},
+            "payment_intent_data": {"metadata": {"order_reference": request.order_reference}},
+            "success_url": f"{self._public_base_url}/payments/complete?order={request.order_reference}",
+            "cancel_url": f"{self._public_base_url}/payments/cancelled?order={request.order_reference}",
+        }
+        if request.payment_methods:
+            params["payment_method_types"] = list(request.payment_methods)
         if request.customer_ref:
-            form.append(("metadata[customer_ref]", request.customer_ref))
-        session = self._request("POST", "/v1/checkout/sessions", form, request.idempotency_key)
+            params["metadata"]["customer_ref"] = request.customer_ref
+        session = self._call(
+            "POST /v1/checkout/sessions",
+            lambda: self._client.v1.checkout.sessions.create(params, {"idempotency_key": request.idempotency_key}),  # type: ignore[arg-type]
+        )
         try:
             return CreatedLink(
                 provider=self.name,
@@ -179,21 +179,22 @@ class StripeProvider(PaymentProvider):
             raise PaymentProviderError("Stripe returned a session without id or url") from error
 
     def parse_webhook(self, raw_body: bytes, headers: Mapping[str, str]) -> PaymentEvent:
-        stripe_signature.verify(raw_body, header_value(headers, stripe_signature.SIGNATURE_HEADER), self._webhook_secret, now=self._clock())
+        stripe_signature.verify(raw_body, header_value(headers, stripe_signature.SIGNATURE_HEADER), self._webhook_secret)
         return parse_checkout_event(raw_body, self.name)
 
     def refund(self, provider_ref: str, amount_minor: int) -> RefundResult:
         """Refunds through the session's PaymentIntent (looked up from the session id)."""
-        session = self._request("GET", f"/v1/checkout/sessions/{provider_ref}")
+        session = self._call(f"GET /v1/checkout/sessions/{provider_ref}", lambda: self._client.v1.checkout.sessions.retrieve(provider_ref))
         payment_intent = session.get("payment_intent")
         if isinstance(payment_intent, dict):
             payment_intent = payment_intent.get("id")
         if not payment_intent:
             raise PaymentProviderError(f"session {provider_ref} has no payment to refund")
-        refund = self._request(
-            "POST",
-            "/v1/refunds",
-            [("payment_intent", str(payment_intent)), ("amount", str(amount_minor))],
-            idempotency_key=f"refund-{provider_ref}-{amount_minor}",
+        refund = self._call(
+            "POST /v1/refunds",
+            lambda: self._client.v1.refunds.create(
+                {"payment_intent": str(payment_intent), "amount": amount_minor},
+                {"idempotency_key": f"refund-{provider_ref}-{amount_minor}"},
+            ),
         )
         return RefundResult(refund_id=str(refund.get("id", "")), status=str(refund.get("status", "")))

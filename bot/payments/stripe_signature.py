@@ -1,74 +1,46 @@
-"""Stripe's webhook signature scheme, used by the Stripe provider and, identically, by the sandbox.
+"""Stripe's webhook signatures, through Stripe's own library: used by the Stripe provider and, identically,
+by the sandbox (which signs its events the way Stripe does, so one verifier serves both).
 
 Header: `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>[,v1=...]`.
-Several v1 entries appear while a secret is being rolled; any one matching is enough.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 
-from bot.payments.base import InvalidSignature
+import stripe
+
+from bot.payments.base import InvalidSignature, MalformedEvent
 
 SIGNATURE_HEADER = "Stripe-Signature"
 DEFAULT_TOLERANCE_SECONDS = 300
 
 
-def compute_signature(secret: str, timestamp: int, raw_body: bytes) -> str:
-    """Hex HMAC-SHA256 of "<timestamp>.<raw body>" with the endpoint secret."""
-    signed = str(timestamp).encode("ascii") + b"." + raw_body
-    return hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
-
-
 def sign(secret: str, raw_body: bytes, timestamp: int | None = None) -> str:
     """The Stripe-Signature header value for `raw_body` (what Stripe, or the sandbox, sends)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    return f"t={timestamp},v1={compute_signature(secret, timestamp, raw_body)}"
+    return stripe.WebhookSignature.generate_signature_header(raw_body.decode("utf-8"), secret, timestamp=timestamp)
 
 
-def verify(
-    raw_body: bytes,
-    header: str | None,
-    secret: str,
-    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
-    now: float | None = None,
-) -> int:
-    """Checks a Stripe-Signature header against the raw body, in constant time.
-
-    Returns:
-        The signed timestamp.
+def verify(raw_body: bytes, header: str | None, secret: str, tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS) -> None:
+    """Checks the signature with `stripe.Webhook.construct_event` (constant time, replay window).
 
     Raises:
-        InvalidSignature: no secret configured, header missing or malformed, no v1 matches, or the
-            timestamp is more than `tolerance_seconds` away from now (replays).
+        InvalidSignature: no secret configured, header missing or malformed, no v1 matches, older than
+            the tolerance, or a body that is not UTF-8 (Stripe signs text, so such a body is not Stripe's).
+        MalformedEvent: correctly signed, but not JSON.
     """
     if not secret:
         raise InvalidSignature("no webhook secret configured")
-    if not header:
-        raise InvalidSignature("missing Stripe-Signature header")
-    timestamp: int | None = None
-    candidates: list[str] = []
-    for part in header.split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t":
-            try:
-                timestamp = int(value)
-            except ValueError as error:
-                raise InvalidSignature("malformed timestamp") from error
-        elif key == "v1" and value:
-            candidates.append(value)
-    if timestamp is None or not candidates:
-        raise InvalidSignature("no timestamp or v1 signature in header")
-    expected = compute_signature(secret, timestamp, raw_body)
-    # Compare against every candidate without stopping early, so timing says nothing about which.
-    matched = False
-    for candidate in candidates:
-        matched |= hmac.compare_digest(expected, candidate)
-    if not matched:
-        raise InvalidSignature("signature does not match")
-    current = time.time() if now is None else now
-    if abs(current - timestamp) > tolerance_seconds:
-        raise InvalidSignature("timestamp outside the tolerance window")
-    return timestamp
+    try:
+        text = raw_body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidSignature("body is not UTF-8 text") from None
+    try:
+        stripe.Webhook.construct_event(text, header, secret, tolerance=tolerance_seconds)
+    except stripe.SignatureVerificationError as error:
+        raise InvalidSignature(str(error).split(".")[0]) from None
+    except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as error:
+        # Signed, but the library could not build an event from it (not JSON, a bare string, nesting
+        # deep enough to exhaust the stack): a 400, never a 500.
+        raise MalformedEvent(f"not a Stripe event: {type(error).__name__}") from None

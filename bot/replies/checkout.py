@@ -10,6 +10,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
+from bot.channels.types import PHONE_CHANNELS
 from bot.domain.money import format_money
 from bot.languages import N_, _
 from bot.languages.catalogue import locale_for
@@ -73,7 +74,7 @@ def local_time(moment: datetime, locale: str = "en_GB", tz: str = "Europe/London
 def format_checked_out(result: CheckedOut) -> str:
     order = result.order
     total = format_money(order.total_minor, order.currency)
-    held = local_time(order.hold_expires_at)
+    held = local_time(order.hold_expires_at, tz=order.store_timezone)
     if result.link is not None:
         return _("Reserved! Order {reference} at {store}, {total}. Pay here before {held} to keep it: {url}").format(
             reference=order.reference, store=order.store_name, total=total, held=held, url=result.link.url)
@@ -85,7 +86,7 @@ def format_checked_out(result: CheckedOut) -> str:
 def format_order_status(order: OrderSummary) -> str:
     status = _(STATUS_WORDS.get(order.status, order.status))
     text = _("Order {reference} at {store} is {status}.").format(reference=order.reference, store=order.store_name, status=status)
-    held = local_time(order.hold_expires_at)
+    held = local_time(order.hold_expires_at, tz=order.store_timezone)
     if order.status in ("paid", "ready") or (order.status == "pending_payment" and order.payment_method == "at_pickup"):
         text += " " + _("Pickup code {code}, held until {held}.").format(code=order.pickup_code, held=held)
     if order.status == "pending_payment" and order.payment_method == "link":
@@ -93,15 +94,21 @@ def format_order_status(order: OrderSummary) -> str:
     return text
 
 
-def format_payment_received(order: OrderSummary, address: str) -> str:
+def format_payment_received(order: OrderSummary, address: str, channel: str | None = None) -> str:
     return (
-        _("Payment received for {reference}, thank you! Your pickup code is {pickup_code}. Collect from {store_name}, {address}; we'll hold it until {time} and text you when it's ready.").format(reference=order.reference, pickup_code=order.pickup_code, store_name=order.store_name, address=address, time=local_time(order.hold_expires_at))
+        (_("Payment received for {reference}, thank you! Your pickup code is {pickup_code}. Collect from {store_name}, {address}; we'll hold it until {time} and text you when it's ready.")
+         if channel in PHONE_CHANNELS else
+         # Only a text message channel can promise a text; a web or Messenger shopper hears back where they are.
+         _("Payment received for {reference}, thank you! Your pickup code is {pickup_code}. Collect from {store_name}, {address}; we'll hold it until {time} and message you here when it's ready."))
+        .format(reference=order.reference, pickup_code=order.pickup_code, store_name=order.store_name, address=address,
+                time=local_time(order.hold_expires_at, tz=order.store_timezone))
     )
 
 
 def format_payment_failed(order: OrderSummary) -> str:
     return (
-        _('The payment for {reference} didn\'t go through. Your items stay reserved until {time}. Say "new link" to try again.').format(reference=order.reference, time=local_time(order.hold_expires_at))
+        _('The payment for {reference} didn\'t go through. Your items stay reserved until {time}. Say "new link" to try again.').format(
+            reference=order.reference, time=local_time(order.hold_expires_at, tz=order.store_timezone))
     )
 
 

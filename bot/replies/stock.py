@@ -60,15 +60,15 @@ def format_stock_answer(answer: StockAnswer, locale: str = "en_GB") -> str:
 
 
 def format_nearby(nearby: Sequence[NearbyStock]) -> str:
-    """"Didsbury has 2 (7.4 km away) and Stockport has 5 (9.8 km). Reserve at Didsbury?" or that nobody has it."""
+    """"Didsbury has 2 in stock, 4.1 km away; Stockport has 5 in stock, 9.8 km away. Reserve at Didsbury?"
+
+    Each store says what its number is: "Didsbury has 2 (7.4 km)" left shoppers guessing what 2 meant.
+    """
     if not nearby:
         return _("No other store has it right now either.")
-    first, *others = nearby
-    parts = [_("{store} has {count} ({distance} away)").format(store=first.store.name, count=first.available,
-                                                             distance=distance_text(first.distance_km))]
-    parts += [_("{store} has {count} ({distance})").format(store=entry.store.name, count=entry.available,
-                                                         distance=distance_text(entry.distance_km)) for entry in others]
-    return _("{stores}. Reserve at {store}?").format(stores=human_list(parts), store=first.store.name)
+    parts = [_("{store} has {count} in stock, {distance} away").format(store=entry.store.name, count=entry.available,
+                                                                      distance=distance_text(entry.distance_km)) for entry in nearby]
+    return _("{stores}. Reserve at {store}?").format(stores="; ".join(parts), store=nearby[0].store.name)
 
 
 def _in_stock_choices(answer: StockAnswer) -> str:

@@ -20,20 +20,14 @@ from bot.server.console_routes import build_console_blueprint
 from bot.server.dashboard_routes import build_dashboard_blueprint
 from bot.server.messaging_routes import build_messaging_blueprint
 from bot.server.payments_routes import build_payments_blueprint
-from bot.server.push import ConversationPush
+from bot.server.site_style import favicon_svg, site_css
+from bot.server.push import kick_notice_delivery
 from bot.server.store_routes import build_store_api_blueprint
 from bot.server.webchat_routes import WEB_DIR, build_webchat_blueprint
 from bot.services.payments import PaymentOutcome
 from bot.shop import Shop, process_shop, set_process_shop
 
 logger = logging.getLogger(__name__)
-
-PAYMENT_INTENTS = {
-    "payment_received": "EXTERNAL_payment_received",
-    "payment_failed": "EXTERNAL_payment_failed",
-    "payment_refunded": "EXTERNAL_payment_refunded",
-}
-
 
 def create_app(
     shop: Shop | None = None,
@@ -54,11 +48,9 @@ def create_app(
     app.config.REQUEST_MAX_SIZE = 8 * 1024 * 1024
 
     async def tell_shopper_about_payment(outcome: PaymentOutcome) -> None:
-        intent = PAYMENT_INTENTS.get(outcome.message_kind or "")
-        if intent and outcome.conversation_id and outcome.channel:
-            await app.ctx.push.external_event(
-                outcome.conversation_id, outcome.channel, intent, {"order_reference": outcome.order_reference}
-            )
+        # The notice was queued with the payment change; deliver it now rather than at the next sweep.
+        if outcome.message_kind and outcome.order_reference:
+            kick_notice_delivery(app.ctx, shop, (outcome.message_kind,), outcome.notice_subject)
 
     app.blueprint(build_actions_blueprint(shop.settings.action_endpoint_token))
     app.blueprint(build_webchat_blueprint())
@@ -76,13 +68,12 @@ def create_app(
         set_process_shop(shop)
         app.ctx.signals = ConversationSignals()
         app.ctx.rasa = RasaClient(shop.settings)
-        app.ctx.push = ConversationPush(app.ctx.rasa, app.ctx.signals)
         if shop.settings.redis_url:
             await app.ctx.signals.bridge_redis(shop.settings.redis_url)
 
     @app.after_server_start
     async def start_sweeper(app: Sanic, _loop: object) -> None:
-        app.ctx.sweeper = asyncio.create_task(sweep_forever(app)) if run_sweeper else None
+        app.ctx.sweeper = asyncio.create_task(sweep_forever(app.ctx)) if run_sweeper else None
 
     @app.before_server_stop
     async def stop_sweeper(app: Sanic, _loop: object) -> None:
@@ -107,6 +98,22 @@ def create_app(
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
+
+    @app.get("/site.css")
+    async def site_stylesheet(request: Request) -> HTTPResponse:
+        text, etag = site_css(shop.settings)
+        if request.headers.get("If-None-Match") == etag:
+            return response.empty(status=304, headers={"ETag": etag})
+        return response.text(
+            text, content_type="text/css; charset=utf-8", headers={"ETag": etag, "Cache-Control": "no-cache"}
+        )
+
+    @app.get("/favicon.ico")
+    async def favicon(_: Request) -> HTTPResponse:
+        # Browsers ask for /favicon.ico on every page; an SVG answers it (Chromium and Firefox draw it).
+        return response.text(
+            favicon_svg(shop.settings), content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+        )
 
     @app.get("/")
     async def home(_: Request) -> HTTPResponse:

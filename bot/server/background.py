@@ -1,61 +1,87 @@
-"""The bot server's sweeper: durable timers and retries, run every few seconds on every replica.
+"""The sweeper: durable timers, the notice outbox and retries, run every few seconds on every replica.
 
 Each step claims its rows in the database (SKIP LOCKED on PostgreSQL), so replicas share the work and
-nothing runs twice; a crash or restart loses nothing because the timers are rows, not tasks.
+nothing runs twice; a crash or restart loses nothing because the timers and notices are rows, not tasks.
+Every bot server runs it in-process; `python -m bot.server.sweeper` runs it on its own.
+
+The steps take the process's context (`app.ctx` in a bot server): `shop`, `rasa` and `signals`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable
 
-from sanic import Sanic
-
+from bot.adapters.rasa_client import RasaUnavailable
 from bot.channels.registry import build_senders
+from bot.server.push import conversation_push
+from bot.server.webchat_routes import RASA_DOWN_REPLY, forward_line
 from bot.services.messaging import retry_due_messages
+from bot.services.notices import DeliveryPolicy, deliver_due_notices
 from bot.services.orders import expire_due_holds
-from bot.services.pickup_alerts import AlertPolicy, deliver_due_alerts, schedule_missing_alerts
+from bot.services.pickup_alerts import AlertPolicy, schedule_missing_alerts
+from bot.services.transcript import record_message
+from bot.services.turn_effects import forget_old
+from bot.services.web_lines import WEB_CHANNEL, claim_unanswered_lines
 
 logger = logging.getLogger(__name__)
 
 
-async def release_expired_holds(app: Sanic) -> None:
-    for order in await app.ctx.shop.call(expire_due_holds):
-        await app.ctx.push.external_event(
-            order.conversation_id, order.channel, "EXTERNAL_hold_expired", {"order_reference": order.reference}
-        )
+async def release_expired_holds(ctx: Any) -> None:
+    # Each expiry queues its notice in the same transaction; `deliver_notices` sends it.
+    await ctx.shop.call(expire_due_holds)
 
 
-async def send_pickup_alerts(app: Sanic) -> None:
-    policy = AlertPolicy.from_settings(app.ctx.shop.settings)
-    await app.ctx.shop.call(schedule_missing_alerts, None, policy)
-    await deliver_due_alerts(app.ctx.shop, app.ctx.rasa, policy=policy)
+async def deliver_notices(ctx: Any) -> None:
+    await ctx.shop.call(schedule_missing_alerts, None, AlertPolicy.from_settings(ctx.shop.settings))
+    push = conversation_push(ctx)
+    if push is not None:
+        await deliver_due_notices(ctx.shop, push, policy=DeliveryPolicy.from_settings(ctx.shop.settings))
 
 
-async def retry_failed_messages(app: Sanic) -> None:
-    if not hasattr(app.ctx, "senders"):
-        app.ctx.senders = build_senders(app.ctx.shop)
-    await retry_due_messages(app.ctx.shop, app.ctx.senders)
+async def retry_failed_messages(ctx: Any) -> None:
+    if not hasattr(ctx, "senders"):
+        ctx.senders = build_senders(ctx.shop)
+    await retry_due_messages(ctx.shop, ctx.senders)
 
 
-SWEEP_STEPS: tuple[Callable[[Sanic], Awaitable[None]], ...] = (
+async def finish_unanswered_lines(ctx: Any) -> None:
+    """Web chat lines left with no outcome by a crash: forwarded again (same id), or apologised for."""
+    for line in await ctx.shop.call(claim_unanswered_lines):
+        logger.warning("web chat line %s had no answer; forwarding it again", line.message_id)
+        try:
+            await forward_line(ctx.rasa, line.conversation_id, line.text, line.message_id)
+        except RasaUnavailable:
+            apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
+            await ctx.shop.call(record_message, line.conversation_id, WEB_CHANNEL, "bot", apology)
+        if getattr(ctx, "signals", None) is not None:
+            await ctx.signals.publish(line.conversation_id)
+
+
+async def forget_old_turn_effects(ctx: Any) -> None:
+    await ctx.shop.call(forget_old)
+
+
+SWEEP_STEPS: tuple[Callable[[Any], Awaitable[None]], ...] = (
     release_expired_holds,
-    send_pickup_alerts,
+    deliver_notices,
     retry_failed_messages,
+    finish_unanswered_lines,
+    forget_old_turn_effects,
 )
 
 
-async def sweep_once(app: Sanic) -> None:
+async def sweep_once(ctx: Any) -> None:
     for step in SWEEP_STEPS:
         try:
-            await step(app)
+            await step(ctx)
         except Exception:  # noqa: BLE001 - one failing step must not stop the others or the loop
             logger.exception("sweep step %s failed", step.__name__)
 
 
-async def sweep_forever(app: Sanic) -> None:
-    interval = app.ctx.shop.settings.sweep_interval_seconds
+async def sweep_forever(ctx: Any) -> None:
+    interval = ctx.shop.settings.sweep_interval_seconds
     while True:
-        await sweep_once(app)
+        await sweep_once(ctx)
         await asyncio.sleep(interval)

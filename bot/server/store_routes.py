@@ -7,7 +7,6 @@ describes the routes (see `bot/server/store_openapi.py`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 from typing import Any, Awaitable, Callable
@@ -20,7 +19,8 @@ from bot.payments import PaymentProviderError, ProviderNotConfigured, provider_f
 from bot.server.store_openapi import openapi_document
 from bot.services.orders import CancelledOrder, OrderSummary
 from bot.services.payments import execute_refund
-from bot.services.pickup_alerts import AlertPolicy, deliver_due_alerts
+from bot.services.notices import ALERT_KINDS
+from bot.services.pickup_alerts import AlertPolicy
 from bot.services.stock_sync import StockSyncError, sync_stock
 from bot.services.store_access import StorePrincipal, authenticate_api_key
 from bot.services.store_orders import (
@@ -32,6 +32,7 @@ from bot.services.store_orders import (
     mark_store_order_ready,
     store_order,
 )
+from bot.server.push import kick_notice_delivery
 from bot.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -76,21 +77,8 @@ def _bearer(request: Request) -> str:
 
 
 def kick_alert_delivery(app: Any, shop: Shop) -> None:
-    """Sends due alerts now, in the background (the periodic sweep is the safety net)."""
-    rasa = getattr(app.ctx, "rasa", None)
-    if rasa is None:
-        return
-    tasks: set[asyncio.Task[Any]] = app.ctx.__dict__.setdefault("store_alert_tasks", set())
-
-    async def deliver() -> None:
-        try:
-            await deliver_due_alerts(shop, rasa, policy=AlertPolicy.from_settings(shop.settings))
-        except Exception:  # noqa: BLE001 - the sweep will try again; never crash the request's loop
-            log.exception("delivering pickup alerts failed")
-
-    task = asyncio.get_running_loop().create_task(deliver())
-    tasks.add(task)
-    task.add_done_callback(tasks.discard)
+    """Sends due pickup alerts now, in the background (the periodic sweep is the safety net)."""
+    kick_notice_delivery(app.ctx, shop, ALERT_KINDS)
 
 
 def _json_body(request: Request) -> dict[str, Any]:

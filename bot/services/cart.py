@@ -6,15 +6,19 @@ when the conversation has one, so a shopper's SMS, WhatsApp and linked web chat 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import String, and_, bindparam, delete, func, select, true, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain.orders import InvalidQuantity, MixedCurrencies, NotInCart, UnknownSku
 from bot.models import CartLine, Inventory, Product, Store, Variant
-from bot.services.identity import shopper_key
+from bot.services.identity import conversation_customer_sql, shopper_key, shopper_key_sql
 from bot.services.unit_of_work import UnitOfWork, read_only
 
 MAX_LINE_QUANTITY = 20
@@ -73,9 +77,12 @@ class StoreCoverage:
         return tuple(line.sku for line in self.lines if line.enough)
 
 
-def available_expression(store_buffer: ColumnElement | int) -> ColumnElement:
-    """SQL for "available to chat": on_hand - reserved - (SKU buffer, else the store's buffer)."""
-    return Inventory.on_hand - Inventory.reserved - func.coalesce(Inventory.safety_buffer, store_buffer)
+def available_expression(store_buffer: ColumnElement | int, inventory: Any = Inventory) -> ColumnElement:
+    """SQL for "available to chat": on_hand - reserved - (SKU buffer, else the store's buffer).
+
+    `inventory` is the mapped class, or the table's columns (`Inventory.__table__.c`) for a Core statement.
+    """
+    return inventory.on_hand - inventory.reserved - func.coalesce(inventory.safety_buffer, store_buffer)
 
 
 def _check_quantity(quantity: object) -> int:
@@ -189,14 +196,95 @@ def cart_rows(uow: UnitOfWork, conversation_id: str) -> list[tuple[CartLine, Var
 
 
 def _rows_of(uow: UnitOfWork, owner: str) -> list[tuple[CartLine, Variant, Product]]:
-    rows = uow.session.execute(
+    rows = uow.session.execute(_rows_query(owner)).all()
+    return [(line, variant, product) for line, variant, product in rows]
+
+
+@dataclass(frozen=True)
+class StockedLine:
+    sku: str
+    quantity: int
+    unit_price_minor: int
+    currency: str
+    available: int  # at the store, buffers taken off; 0 without an inventory row
+
+
+@dataclass(frozen=True)
+class BasketAtStore:
+    """Everything placing an order reads, from one statement: the store's terms, the basket and its stock there."""
+
+    owner: str
+    customer_id: int | None
+    pay_at_pickup: bool
+    safety_buffer: int
+    market_id: str | None  # the store's market: its prices apply to what is collected there
+    currency: str | None
+    lines: tuple[StockedLine, ...]  # oldest line first
+
+
+def basket_at_store(uow: UnitOfWork, conversation_id: str, store_id: str) -> BasketAtStore | None:
+    """The conversation's basket with each line's stock at a store, or None when there is no such store.
+
+    One Core statement on the tables: placing an order is what many shoppers do at once on the last units,
+    and each refusal used to cost six queries and loading three kinds of ORM objects.
+    """
+    rows = uow.session.connection().execute(_basket_at_store_query(), {"conversation_id": conversation_id, "store_id": store_id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    return BasketAtStore(
+        owner=first.owner,
+        customer_id=int(first.customer_id) if first.customer_id is not None else None,
+        pay_at_pickup=bool(first.pay_at_pickup),
+        safety_buffer=int(first.safety_buffer or 0),
+        market_id=first.market_id,
+        currency=first.store_currency,
+        lines=tuple(
+            StockedLine(row.sku, int(row.quantity), int(row.price_minor), row.currency, int(row.available or 0))
+            for row in rows
+            if row.sku is not None
+        ),
+    )
+
+
+@cache
+def _basket_at_store_query() -> Select:
+    """basket_at_store's statement, built once: constructing it cost as much CPU as running it."""
+    stores, lines, variants, products = Store.__table__, CartLine.__table__, Variant.__table__, Product.__table__
+    inventory = Inventory.__table__
+    conversation_id = bindparam("conversation_id", type_=String)
+    basket = (
+        select(lines.c.sku, lines.c.quantity, lines.c.added_at, variants.c.price_minor, variants.c.currency)
+        .join(variants, variants.c.sku == lines.c.sku)
+        .join(products, products.c.id == variants.c.product_id)
+        .where(lines.c.owner_key == shopper_key_sql(conversation_id))
+        .subquery()
+    )
+    return (
+        select(
+            shopper_key_sql(conversation_id).label("owner"), conversation_customer_sql(conversation_id).label("customer_id"),
+            stores.c.pay_at_pickup, stores.c.safety_buffer, stores.c.market_id, stores.c.currency.label("store_currency"), basket.c.sku, basket.c.quantity, basket.c.price_minor,
+            basket.c.currency, available_expression(stores.c.safety_buffer, inventory.c).label("available"),
+        )
+        .select_from(stores)
+        .outerjoin(basket, true())
+        .outerjoin(inventory, and_(inventory.c.store_id == stores.c.id, inventory.c.sku == basket.c.sku))
+        .where(stores.c.id == bindparam("store_id", type_=String))
+        .order_by(basket.c.added_at, basket.c.sku)
+    )
+
+
+def _rows_query(owner: str) -> Select:
+    # The rows' own columns are all callers use. Without the lazyload options, Variant's joined `product` and
+    # Product's selectin `variants` would add a join and a second query loading every variant of the basket's products.
+    return (
         select(CartLine, Variant, Product)
         .join(Variant, Variant.sku == CartLine.sku)
         .join(Product, Product.id == Variant.product_id)
         .where(CartLine.owner_key == owner)
         .order_by(CartLine.added_at, CartLine.sku)
-    ).all()
-    return [(line, variant, product) for line, variant, product in rows]
+        .options(lazyload(Variant.product), lazyload(Product.variants))
+    )
 
 
 @read_only
@@ -234,6 +322,21 @@ def _view_of(uow: UnitOfWork, owner: str, conversation_id: str) -> CartView:
         currency=next(iter(currencies), None),
         item_count=sum(line.quantity for line in lines),
     )
+
+
+def priced_in(cart: CartView, prices: dict[str, int], currency: str) -> CartView:
+    """The cart at a market's prices (`prices_in`), e.g. reviewed for collection at a Jakarta store.
+
+    Unchanged when the market prices none of its SKUs; a SKU the market does not price keeps its own
+    price, so a half-priced cart would mix currencies: it is returned unchanged for place_order to refuse.
+    """
+    if not prices or any(line.sku not in prices for line in cart.lines):
+        return cart
+    lines = tuple(
+        replace(line, unit_price_minor=prices[line.sku], line_total_minor=prices[line.sku] * line.quantity, currency=currency)
+        for line in cart.lines
+    )
+    return replace(cart, lines=lines, total_minor=sum(line.line_total_minor for line in lines), currency=currency)
 
 
 def move_basket(uow: UnitOfWork, from_owner: str, to_owner: str) -> None:

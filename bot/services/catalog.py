@@ -182,7 +182,7 @@ _QUANTITY_PATTERNS = (
     re.compile(r" x ?(\d{1,2}) "),
     re.compile(r" (\d{1,2}) ?x "),
 )
-_GENERIC_STORE_WORDS = frozenset({"centre", "center", "store", "shop", "manchester", "the", "retail", "park"})
+_GENERIC_STORE_WORDS = frozenset({"centre", "center", "store", "shop", "manchester", "the", "retail", "park", "mall", "plaza", "grand"})
 
 
 # --- text helpers ---------------------------------------------------------------------------------

@@ -20,20 +20,32 @@ from bot.domain.orders import (
     OrderStatus,
     PaymentMethod,
 )
+from bot.payments import ProviderChooser
 from bot.payments.base import PaymentProvider
-from bot.services.cart import CartLineView, CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
+from bot.services.cart import (
+    CartLineView,
+    CartView,
+    StoreCoverage,
+    add_to_cart,
+    clear_cart,
+    priced_in,
+    store_coverage,
+    view_cart,
+)
 from bot.services.identity import contact_phone_for
 from bot.services.inventory import StockAnswer, check_stock
+from bot.services.order_access import get_order_for
 from bot.services.orders import (
     CancelledOrder,
     OrderSummary,
     cancel_order,
-    get_order_for,
     orders_for_conversation,
     place_order,
 )
 from bot.services.payments import PaymentLinkView, create_payment_link, execute_refund
-from bot.services.stores import nearest_first
+from bot.services.markets import market_of_store, prices_in
+from bot.services.stores import list_stores, nearest_first
+from bot.services.turn_effects import earlier_result, first_time, remember_result
 from bot.services.unit_of_work import UnitOfWork, read_only
 
 
@@ -76,12 +88,21 @@ def add_item(
     colour: str | None,
     size: str | None,
     quantity: int,
+    effect: str | None = None,
 ) -> ItemAdded:
-    """Puts one variant in the cart when the store can supply the quantity; the cart holds no stock yet."""
+    """Puts one variant in the cart when the store can supply the quantity; the cart holds no stock yet.
+
+    Args:
+        effect: this add's key (bot.services.turn_effects): a message handled again adds nothing more
+            and gets the basket as it is.
+    """
     stock = check_stock(uow, product_id, store_id, colour, size, quantity)
     if stock.sku is None or not stock.in_stock:
         return ItemAdded(stock=stock, cart=None)
-    return ItemAdded(stock=stock, cart=add_to_cart(uow, conversation_id, stock.sku, quantity))
+    if not first_time(uow, effect):
+        uow.rollback()
+        return ItemAdded(stock=stock, cart=view_cart(uow, conversation_id))
+    return ItemAdded(stock=stock, cart=add_to_cart(uow, conversation_id, stock.sku, quantity))  # commits the key too
 
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -135,9 +156,14 @@ def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None, ne
     cart = view_cart(uow, conversation_id)
     if cart.is_empty:
         return OrderReview(cart=cart, here=None, store_with_everything=None)
+    market = market_of_store(uow, store_id) if store_id else None
+    if market is not None:  # priced, and alternatives offered, where it would be collected
+        cart = priced_in(cart, prices_in(uow, market.id, [line.sku for line in cart.lines]), market.currency)
+        same_market = {store.store_id for store in list_stores(uow, market.id)}
     coverage = store_coverage(uow, conversation_id)
     here = next((store for store in coverage if store.store_id == store_id), None)
-    complete = [store for store in coverage if store.has_everything and store.store_id != store_id]
+    complete = [store for store in coverage if store.has_everything and store.store_id != store_id
+                and (market is None or store.store_id in same_market)]
     if near is not None and len(complete) > 1:
         order = nearest_first(uow, near, [store.store_id for store in complete])
         complete.sort(key=lambda store: order.index(store.store_id))
@@ -146,20 +172,30 @@ def review_order(uow: UnitOfWork, conversation_id: str, store_id: str | None, ne
 
 def check_out(
     uow: UnitOfWork,
-    provider: PaymentProvider,
+    provider: PaymentProvider | ProviderChooser,
     conversation_id: str,
     channel: str,
     store_id: str,
     payment_method: str,
     hold_policy: HoldPolicy,
     now: datetime | None = None,
+    effect: str | None = None,
 ) -> CheckedOut:
     """Reserves the cart at the store (all or nothing) and, when paying now, creates the pay link.
+
+    Args:
+        effect: this order's key (bot.services.turn_effects): a message handled again places no second
+            order and gets the first one back, with its link (the provider reuses an open link).
 
     Raises:
         EmptyCart, OutOfStock, PaymentMethodNotOffered, UnknownStore (bot.domain.orders);
         PaymentProviderError when the provider refuses the link (the order stays reserved).
     """
+    if not first_time(uow, effect):
+        reference = earlier_result(uow, effect)
+        uow.rollback()
+        if reference is not None:
+            return _checked_out(uow, provider, get_order_for(uow, reference, conversation_id), now)
     order = place_order(
         uow,
         conversation_id,
@@ -171,9 +207,14 @@ def check_out(
         hold_policy=hold_policy,
     )
     clear_cart(uow, conversation_id)
-    uow.commit()
+    remember_result(uow, effect, order.reference)
+    uow.commit()  # the order, the emptied cart and the effect key together
+    return _checked_out(uow, provider, order, now)
+
+
+def _checked_out(uow: UnitOfWork, provider: PaymentProvider, order: OrderSummary, now: datetime | None) -> CheckedOut:
     link = None
-    if payment_method == PaymentMethod.LINK.value:
+    if order.payment_method == PaymentMethod.LINK.value and order.status == OrderStatus.PENDING_PAYMENT.value:
         link = create_payment_link(uow, provider, order.reference, now)
     return CheckedOut(order=order, link=link)
 
@@ -185,7 +226,7 @@ def latest_order(uow: UnitOfWork, conversation_id: str) -> OrderSummary | None:
 
 def renew_payment_link(
     uow: UnitOfWork,
-    provider: PaymentProvider,
+    provider: PaymentProvider | ProviderChooser,
     conversation_id: str,
     channel: str,
     hold_policy: HoldPolicy,

@@ -13,9 +13,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.channels.types import PHONE_CHANNELS
 from bot.domain.card_masking import mask_card_numbers
@@ -159,6 +160,21 @@ def shopper_key(session: Session, conversation_id: str) -> str:
 
 def customer_key(customer_id: int) -> str:
     return f"customer:{customer_id}"
+
+
+def conversation_customer_sql(conversation_id: str | ColumnElement) -> ColumnElement:
+    """customer_of_conversation as a scalar subquery, for a read that needs it in the same statement."""
+    identities = ChannelIdentity.__table__
+    return (
+        select(identities.c.customer_id).where(identities.c.conversation_id == conversation_id).limit(1).scalar_subquery()
+    )
+
+
+def shopper_key_sql(conversation_id: str | ColumnElement) -> ColumnElement:
+    """shopper_key as SQL (the customer_key format when there is a customer), so a read finds the basket in one statement."""
+    customer = conversation_customer_sql(conversation_id)
+    conversation = conversation_id if isinstance(conversation_id, ColumnElement) else literal(conversation_id, String)
+    return func.coalesce(literal("customer:", String) + cast(customer, String), conversation)
 
 
 def contact_phone_for(session: Session, conversation_id: str) -> str | None:

@@ -8,15 +8,12 @@ payment webhook and the expiry sweep, say) cannot both win.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from bot.domain.orders import (
     DEFAULT_REFERENCE_PREFIX,
@@ -30,21 +27,19 @@ from bot.domain.orders import (
     OutOfStock,
     PaymentMethod,
     PaymentMethodNotOffered,
-    TooManyAttempts,
     TransitionVerdict,
     UnknownStore,
-    VerificationExpired,
-    VerificationFailed,
-    VerificationUnavailable,
     judge_transition,
     new_order_reference,
     new_pickup_code,
     normalise_reference,
     pickup_codes_match,
 )
-from bot.models import AuditEntry, Inventory, OneTimeCode, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
-from bot.services.cart import CartLineView, available_expression, cart_rows
+from bot.models import AuditEntry, CartLine, Inventory, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
+from bot.services.cart import CartLineView, available_expression, basket_at_store
 from bot.services.identity import customer_of_conversation
+from bot.services.markets import prices_in
+from bot.services.notices import HOLD_EXPIRED, queue_notice
 from bot.services.timers import claim_due_timer, note_timer_failure
 from bot.services.unit_of_work import UnitOfWork, read_only
 
@@ -52,13 +47,6 @@ log = logging.getLogger(__name__)
 
 HOLD_EXPIRY_TIMER = "hold_expiry"
 MAX_TIMER_ATTEMPTS = 5
-VERIFICATION_PURPOSE = "order_access"
-VERIFICATION_CODE_DIGITS = 6
-VERIFICATION_TTL = timedelta(minutes=10)
-VERIFICATION_MAX_ATTEMPTS = 5
-VERIFICATION_MAX_CODES_PER_HOUR = 5
-# How long a conversation that proved ownership with a code may keep reading the order.
-VERIFICATION_GRANT = timedelta(hours=24)
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -89,6 +77,8 @@ class OrderSummary:
     ready_at: datetime | None = None
     collected_at: datetime | None = None
     cancel_reason: str | None = None
+    store_timezone: str = "Europe/London"  # times told to the shopper are the store's local times
+    store_locale: str = "en_GB"
 
 
 # What place_order returns: the order as the shopper should now see it.
@@ -127,17 +117,6 @@ class ExpiredOrder:
     customer_id: int | None
     contact_phone: str | None
     store_id: str
-
-
-@dataclass(frozen=True)
-class VerificationStarted:
-    """A code to send by SMS to `send_to`; only its hash is stored."""
-
-    reference: str
-    send_to: str
-    masked_phone: str
-    code: str
-    expires_at: datetime
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -223,6 +202,8 @@ def summarise(uow: UnitOfWork, order: Order) -> OrderSummary:
         ready_at=_maybe_utc(order.ready_at),
         collected_at=_maybe_utc(order.collected_at),
         cancel_reason=order.cancel_reason,
+        store_timezone=store.timezone if store else "Europe/London",
+        store_locale=store.locale if store else "en_GB",
     )
 
 
@@ -315,14 +296,14 @@ def _unique_reference(uow: UnitOfWork, prefix: str) -> str:
             return reference
 
 
-def _reserve(uow: UnitOfWork, store: Store, sku: str, quantity: int) -> None:
-    """Holds `quantity` of `sku` at `store`, or raises OutOfStock leaving the row untouched."""
+def _reserve(uow: UnitOfWork, store_id: str, store_buffer: int, sku: str, quantity: int) -> None:
+    """Holds `quantity` of `sku` at the store, or raises OutOfStock leaving the row untouched."""
     result = uow.session.execute(
         update(Inventory)
         .where(
-            Inventory.store_id == store.id,
+            Inventory.store_id == store_id,
             Inventory.sku == sku,
-            available_expression(store.safety_buffer or 0) >= quantity,
+            available_expression(store_buffer) >= quantity,
         )
         .values(reserved=Inventory.reserved + quantity)
         .execution_options(synchronize_session=False)
@@ -330,7 +311,7 @@ def _reserve(uow: UnitOfWork, store: Store, sku: str, quantity: int) -> None:
     if result.rowcount == 1:
         return
     available = uow.session.scalar(
-        select(available_expression(store.safety_buffer or 0)).where(Inventory.store_id == store.id, Inventory.sku == sku)
+        select(available_expression(store_buffer)).where(Inventory.store_id == store_id, Inventory.sku == sku)
     )
     raise OutOfStock(sku, int(available or 0))
 
@@ -359,23 +340,33 @@ def place_order(
     """
     now = now or _utcnow()
     method = PaymentMethod(payment_method)
-    store = uow.session.get(Store, store_id)
-    if store is None:
+    basket = basket_at_store(uow, conversation_id, store_id)
+    if basket is None:
         raise UnknownStore(store_id)
-    if method is PaymentMethod.AT_PICKUP and not store.pay_at_pickup:
+    if method is PaymentMethod.AT_PICKUP and not basket.pay_at_pickup:
         raise PaymentMethodNotOffered(store_id, method.value)
-    rows = cart_rows(uow, conversation_id)
-    if not rows:
+    if not basket.lines:
         raise EmptyCart()
     if customer_id is None:
-        customer_id = customer_of_conversation(uow.session, conversation_id)
-    currencies = {variant.currency for _line, variant, _product in rows}
+        customer_id = basket.customer_id
+    # Priced where it is collected: a Jakarta store sells at the Indonesian market's rupiah prices.
+    in_market = prices_in(uow, basket.market_id, [line.sku for line in basket.lines])
+    unit_prices = {line.sku: in_market.get(line.sku, line.unit_price_minor) for line in basket.lines}
+    currencies = {basket.currency if line.sku in in_market else line.currency for line in basket.lines}
     if len(currencies) > 1:
         raise MixedCurrencies(currencies)
 
+    by_sku = sorted(basket.lines, key=lambda line: line.sku)
+    # A line already short in this read is refused without touching the inventory row: when many shoppers
+    # race for the last units, the losers neither queue for the winners' row lock nor pay more round trips.
+    # The conditional UPDATE in _reserve stays the guard against overselling.
+    for line in by_sku:
+        if line.available < line.quantity:
+            uow.rollback()
+            raise OutOfStock(line.sku, line.available)
     try:
-        for line, _variant, _product in sorted(rows, key=lambda row: row[0].sku):
-            _reserve(uow, store, line.sku, line.quantity)
+        for line in by_sku:
+            _reserve(uow, store_id, basket.safety_buffer, line.sku, line.quantity)
     except OutOfStock:
         uow.rollback()
         raise
@@ -384,11 +375,11 @@ def place_order(
     order = Order(
         reference=_unique_reference(uow, reference_prefix),
         customer_id=customer_id,
-        store_id=store.id,
+        store_id=store_id,
         status=OrderStatus.PENDING_PAYMENT.value,
         payment_method=method.value,
         currency=currencies.pop(),
-        total_minor=sum(variant.price_minor * line.quantity for line, variant, _product in rows),
+        total_minor=sum(unit_prices[line.sku] * line.quantity for line in basket.lines),
         pickup_code=new_pickup_code(),
         hold_expires_at=now + hold,
         channel=channel,
@@ -397,15 +388,18 @@ def place_order(
         created_at=now,
         updated_at=now,
         lines=[
-            OrderLine(sku=line.sku, quantity=line.quantity, unit_price_minor=variant.price_minor)
-            for line, variant, _product in rows
+            OrderLine(sku=line.sku, quantity=line.quantity, unit_price_minor=unit_prices[line.sku])
+            for line in basket.lines
         ],
     )
     uow.session.add(order)
     uow.session.flush()
     uow.session.add(Timer(kind=HOLD_EXPIRY_TIMER, subject=str(order.id), due_at=order.hold_expires_at))
-    for line, _variant, _product in rows:
-        uow.session.delete(line)
+    uow.session.execute(
+        delete(CartLine)
+        .where(CartLine.owner_key == basket.owner, CartLine.sku.in_([line.sku for line in basket.lines]))
+        .execution_options(synchronize_session=False)
+    )
     _audit(uow, f"shopper:{channel}", order, "order_placed", now, payment_method=method.value, total_minor=order.total_minor)
     uow.commit()
     return summarise(uow, order)
@@ -530,6 +524,8 @@ def _expire_one(uow: UnitOfWork, timer: Timer, now: datetime) -> ExpiredOrder | 
         .execution_options(synchronize_session=False)
     )
     _audit(uow, "system:sweeper", order, "order_expired", now)
+    # The shopper's notice commits with the expiry: a sweeper dying after this commit delays it, never drops it.
+    queue_notice(uow, HOLD_EXPIRED, order.reference, now)
     return ExpiredOrder(
         reference=order.reference,
         conversation_id=order.conversation_id,
@@ -547,8 +543,10 @@ def expire_due_holds(uow: UnitOfWork, now: datetime | None = None, limit: int = 
     replica) can run at once: each hold is released exactly once, and a slow sweeper never blocks
     the others. A timer whose handling fails is retried on later sweeps up to MAX_TIMER_ATTEMPTS.
 
+    Each expiry queues its shopper's notice in the same transaction (`bot.services.notices`).
+
     Returns:
-        The orders this call expired, so the caller can tell their shoppers.
+        The orders this call expired.
     """
     now = now or _utcnow()
     expired: list[ExpiredOrder] = []
@@ -596,145 +594,3 @@ def orders_for_conversation(uow: UnitOfWork, conversation_id: str) -> list[Order
         mine = or_(mine, Order.customer_id == customer_id)
     orders = uow.session.scalars(select(Order).where(mine).order_by(Order.created_at.desc(), Order.id.desc())).all()
     return [summarise(uow, order) for order in orders]
-
-
-def _conversation_key(conversation_id: str) -> str:
-    return hashlib.sha256(conversation_id.encode()).hexdigest()[:40]
-
-
-def _verification_subject(reference: str, conversation_id: str) -> str:
-    return f"{reference}@{_conversation_key(conversation_id)}"
-
-
-def get_order_for(
-    uow: UnitOfWork, reference: str, conversation_id: str, customer_id: int | None = None, now: datetime | None = None
-) -> OrderSummary:
-    """The order, if this conversation or customer placed it or proved ownership with a code.
-
-    Raises:
-        OrderNotFound; NotYourOrder (`can_verify` says whether a code can be sent to the order's phone).
-    """
-    now = now or _utcnow()
-    order = find_order(uow, reference)
-    if customer_id is None:
-        customer_id = customer_of_conversation(uow.session, conversation_id)
-    if order.conversation_id == conversation_id or (customer_id is not None and order.customer_id == customer_id):
-        return summarise(uow, order)
-    granted = uow.session.scalar(
-        select(func.count())
-        .select_from(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == VERIFICATION_PURPOSE,
-            OneTimeCode.subject == _verification_subject(order.reference, conversation_id),
-            OneTimeCode.used_at.is_not(None),
-            OneTimeCode.used_at > now - VERIFICATION_GRANT,
-        )
-    )
-    if granted:
-        return summarise(uow, order)
-    raise NotYourOrder(order.reference, can_verify=bool(order.contact_phone))
-
-
-def _hash_code(code: str, salt: str | None = None) -> str:
-    salt = salt or secrets.token_hex(16)
-    digest = hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
-    return f"sha256${salt}${digest}"
-
-
-def _code_matches(code: str, stored: str) -> bool:
-    try:
-        _scheme, salt, _digest = stored.split("$", 2)
-    except ValueError:
-        return False
-    return hmac.compare_digest(_hash_code(code, salt), stored)
-
-
-def _mask_phone(phone: str) -> str:
-    return f"{'•' * max(len(phone) - 4, 0)}{phone[-4:]}"
-
-
-def start_order_verification(
-    uow: UnitOfWork, reference: str, conversation_id: str, now: datetime | None = None
-) -> VerificationStarted:
-    """Creates a one-time code proving ownership of an order from another channel.
-
-    The caller texts `code` to `send_to` (the order's contact phone) and tells the shopper only the
-    masked number. Only a salted hash is stored; the code lives VERIFICATION_TTL.
-
-    Raises:
-        OrderNotFound; VerificationUnavailable: no contact phone; TooManyAttempts: too many codes lately.
-    """
-    now = now or _utcnow()
-    order = find_order(uow, reference)
-    if not order.contact_phone:
-        raise VerificationUnavailable(order.reference)
-    recent = uow.session.scalar(
-        select(func.count())
-        .select_from(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == VERIFICATION_PURPOSE,
-            OneTimeCode.subject.like(f"{order.reference}@%"),
-            OneTimeCode.expires_at > now - timedelta(hours=1) + VERIFICATION_TTL,
-        )
-    )
-    if recent >= VERIFICATION_MAX_CODES_PER_HOUR:
-        raise TooManyAttempts()
-    code = "".join(secrets.choice("0123456789") for _ in range(VERIFICATION_CODE_DIGITS))
-    expires_at = now + VERIFICATION_TTL
-    uow.session.add(
-        OneTimeCode(
-            purpose=VERIFICATION_PURPOSE,
-            subject=_verification_subject(order.reference, conversation_id),
-            phone=order.contact_phone,
-            code_hash=_hash_code(code),
-            expires_at=expires_at,
-        )
-    )
-    uow.commit()
-    return VerificationStarted(
-        reference=order.reference,
-        send_to=order.contact_phone,
-        masked_phone=_mask_phone(order.contact_phone),
-        code=code,
-        expires_at=expires_at,
-    )
-
-
-def confirm_order_verification(
-    uow: UnitOfWork, reference: str, conversation_id: str, code: str, now: datetime | None = None
-) -> OrderSummary:
-    """Checks a code from `start_order_verification`; on success this conversation may read the order.
-
-    Raises:
-        OrderNotFound; VerificationExpired: no live code; TooManyAttempts: the code is burnt;
-        VerificationFailed: wrong code (`attempts_left` says how many tries remain).
-    """
-    now = now or _utcnow()
-    order = find_order(uow, reference)
-    pending = uow.session.scalars(
-        select(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == VERIFICATION_PURPOSE,
-            OneTimeCode.subject == _verification_subject(order.reference, conversation_id),
-            OneTimeCode.used_at.is_(None),
-            OneTimeCode.expires_at > now,
-        )
-        .order_by(OneTimeCode.id.desc())
-        .limit(1)
-    ).first()
-    if pending is None:
-        raise VerificationExpired()
-    if pending.attempts >= VERIFICATION_MAX_ATTEMPTS:
-        raise TooManyAttempts()
-    typed = "".join(ch for ch in code if ch.isdigit())
-    if not _code_matches(typed, pending.code_hash):
-        pending.attempts = pending.attempts + 1
-        attempts_left = VERIFICATION_MAX_ATTEMPTS - pending.attempts
-        uow.commit()  # the failed try counts even though we raise
-        if attempts_left <= 0:
-            raise TooManyAttempts()
-        raise VerificationFailed(attempts_left)
-    pending.used_at = now
-    _audit(uow, "shopper", order, "order_access_verified", now)
-    uow.commit()
-    return summarise(uow, order)

@@ -23,18 +23,19 @@ from bot.domain.orders import (
     PaymentMethod,
     judge_payment,
 )
-from bot.models import AuditEntry, Order, PaymentLink
+from bot.models import AuditEntry, Order, PaymentLink, Store
 from bot.models import PaymentEvent as ProcessedEvent
+from bot.payments import ProviderChooser
 from bot.payments.base import EventKind, LinkRequest, PaymentEvent, PaymentProvider, PaymentProviderError, RefundResult
+from bot.services.markets import market_of_store
 from bot.services.orders import OrderSummary, RefundDue, as_utc, find_order, record_payment, refund_for, summarise
+from bot.services.notices import PAYMENT_FAILED, PAYMENT_RECEIVED, PAYMENT_REFUNDED, notice_subject, queue_notice
 from bot.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 # What the caller should tell the shopper after an event (None: nothing to say).
-PAYMENT_RECEIVED = "payment_received"
-PAYMENT_FAILED = "payment_failed"
-PAYMENT_REFUNDED = "payment_refunded"  # money arrived for an order that could not take it
+# PAYMENT_REFUNDED: money arrived for an order that could not take it.
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,13 @@ class PaymentOutcome:
     def should_notify(self) -> bool:
         return self.message_kind is not None and self.conversation_id is not None
 
+    @property
+    def notice_subject(self) -> str | None:
+        """The outbox subject of the notice this event queued (see `handle_payment_event`)."""
+        if self.message_kind is None or self.order_reference is None:
+            return None
+        return notice_subject(self.order_reference, _notice_event(self.message_kind, self.event_id))
+
 
 @dataclass(frozen=True)
 class PayPage:
@@ -84,6 +92,13 @@ class PayPage:
     order: OrderSummary
     payable: bool
     reason: str  # "open", "paid", "refunded", "expired", "closed"
+    locale: str = "en_GB"  # the collecting store's, for amounts
+    methods: tuple[tuple[str, str], ...] = ()  # the market's (method id, name shown), in its order
+
+    @property
+    def pay_by(self) -> datetime:
+        """When paying stops being possible: the link's or the hold's end, whichever is first."""
+        return min(self.link.expires_at, as_utc(self.order.hold_expires_at))  # type: ignore[type-var]
 
 
 def _utcnow() -> datetime:
@@ -119,9 +134,12 @@ def _open_link(uow: UnitOfWork, order_id: int, provider: str, amount_minor: int,
 
 
 def create_payment_link(
-    uow: UnitOfWork, provider: PaymentProvider, order_reference: str, now: datetime | None = None
+    uow: UnitOfWork, provider: PaymentProvider | ProviderChooser, order_reference: str, now: datetime | None = None
 ) -> PaymentLinkView:
     """Returns the order's open pay link, creating one at the provider if there is none.
+
+    `provider` is a provider, or a chooser given the order's market's `link_provider`; either way the
+    link offers the market's payment methods (Stripe payment_method_types, Midtrans enabled_payments).
 
     Idempotent: the same order and amount give the same link while it is open. No database
     transaction is held during the provider's HTTP call. Call it through `Shop.call` from async code.
@@ -138,6 +156,9 @@ def create_payment_link(
         raise OrderNotPayable(order.reference, f"it is {order.status}")
     if as_utc(order.hold_expires_at) <= now:
         raise OrderNotPayable(order.reference, "its hold has run out")
+    market = market_of_store(uow, order.store_id)
+    if not isinstance(provider, PaymentProvider):
+        provider = provider(market.link_provider if market else None)
     existing = _open_link(uow, order.id, provider.name, order.total_minor, now)
     if existing is not None:
         return _link_view(existing, order.reference, reused=True)
@@ -152,6 +173,7 @@ def create_payment_link(
         idempotency_key=f"paylink-{reference}-{order.total_minor}-{attempt}",
         description=f"Order {reference} ({item_count} item{'s' if item_count != 1 else ''})",
         customer_ref=str(order.customer_id) if order.customer_id is not None else None,
+        payment_methods=market.payment_methods if market else (),
     )
     uow.rollback()  # end the read transaction: never hold a database lock across an HTTP call
     created = provider.create_link(request)
@@ -185,6 +207,11 @@ def _audit(uow: UnitOfWork, order: Order, action: str, now: datetime, **detail: 
     uow.session.add(
         AuditEntry(actor="system:payments", store_id=order.store_id, action=action, detail={"order": order.reference, **detail}, at=now)
     )
+
+
+def _notice_event(message_kind: str, event_id: str) -> str | None:
+    """A payment is received once per order; a failure or a refund is told once per provider event."""
+    return None if message_kind == PAYMENT_RECEIVED else event_id
 
 
 def handle_payment_event(
@@ -225,6 +252,9 @@ def handle_payment_event(
             message_kind = PAYMENT_FAILED
     elif event.kind is EventKind.EXPIRED and link.status == "open":
         link.status, link.updated_at = "expired", now
+    if message_kind is not None:
+        # The shopper's notice commits with the payment change; the outbox delivers it.
+        queue_notice(uow, message_kind, order.reference, now, _notice_event(message_kind, event.event_id))
     uow.commit()
     return PaymentOutcome(
         result="processed",
@@ -299,12 +329,23 @@ def _audit_refund(uow: UnitOfWork, refund: RefundDue, action: str, now: datetime
 
 def pay_page(uow: UnitOfWork, provider_name: str, provider_ref: str, now: datetime | None = None) -> PayPage | None:
     """The link and order behind a hosted pay page, or None for an unknown link."""
-    now = now or _utcnow()
     link = uow.session.scalars(
         select(PaymentLink).where(PaymentLink.provider == provider_name, PaymentLink.provider_ref == provider_ref)
     ).first()
-    if link is None:
-        return None
+    return _pay_page_of(uow, link, now or _utcnow()) if link is not None else None
+
+
+def pay_link_in_conversation(uow: UnitOfWork, conversation_id: str, url: str, now: datetime | None = None) -> PayPage | None:
+    """The pay link sent in this conversation under `url` (any provider), or None: the web chat draws it as a card."""
+    link = uow.session.scalars(
+        select(PaymentLink)
+        .join(Order, Order.id == PaymentLink.order_id)
+        .where(PaymentLink.url == url, Order.conversation_id == conversation_id)
+    ).first()
+    return _pay_page_of(uow, link, now or _utcnow()) if link is not None else None
+
+
+def _pay_page_of(uow: UnitOfWork, link: PaymentLink, now: datetime) -> PayPage:
     order = uow.session.get(Order, link.order_id)
     assert order is not None
     order_took_it = order.status in (OrderStatus.PAID.value, OrderStatus.READY.value, OrderStatus.COLLECTED.value)
@@ -318,4 +359,10 @@ def pay_page(uow: UnitOfWork, provider_name: str, provider_ref: str, now: dateti
         reason = "closed"
     else:
         reason = "open"
-    return PayPage(link=_link_view(link, order.reference, reused=True), order=summarise(uow, order), payable=reason == "open", reason=reason)
+    market = market_of_store(uow, order.store_id)
+    store = uow.session.get(Store, order.store_id)
+    return PayPage(
+        link=_link_view(link, order.reference, reused=True), order=summarise(uow, order), payable=reason == "open", reason=reason,
+        locale=store.locale if store is not None else "en_GB",
+        methods=tuple(zip(market.payment_methods, market.method_names())) if market else (),
+    )

@@ -10,20 +10,24 @@ Every row is validated first and the whole load is one transaction, so a bad fil
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from sqlalchemy import select
 
-from bot.domain.hours import parse_hhmm, parse_weekday
-from bot.models import Inventory, Place, Product, Store, StoreClosure, StoreHours, Variant
+from bot.domain.hours import parse_weekday
+from bot.domain.markets import check_payment_methods, parse_country, parse_languages, parse_link_provider, parse_locale
+from bot.domain.money import whole_cash_units
+from bot.models import Inventory, Market, MarketPrice, Place, Product, Store, StoreClosure, StoreHours, Variant
+from bot.services import seed_cells as cell
 from bot.services.catalog import refresh_index
 from bot.services.unit_of_work import UnitOfWork
 
 Converter = Callable[[str], Any]
+# A market's own files (stores, hours, prices, stock, ...) may sit in markets/<market id>/ beside the
+# shared ones; they are loaded as if appended to the shared files of the same name.
+MARKETS_FOLDER = "markets"
 
 
 class CatalogFileError(ValueError):
@@ -71,100 +75,6 @@ class SeedReport:
         raise KeyError(file_name)
 
 
-# --- cell converters: each raises ValueError with a message fit for the shopkeeper -------------
-
-
-def _text(value: str) -> str:
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value.strip()
-
-
-def _optional_text(value: str) -> str:
-    return value.strip()
-
-
-AUDIENCES = ("adults", "kids")
-
-
-def _audience(value: str) -> str:
-    cleaned = value.strip().lower() or "adults"
-    if cleaned not in AUDIENCES:
-        raise ValueError(f"must be one of {', '.join(AUDIENCES)}, got {value!r}")
-    return cleaned
-
-
-def _tags(value: str) -> str:
-    """Search keywords, separated by spaces, commas or semicolons; kept lower case, space-separated."""
-    return " ".join(dict.fromkeys(word for word in re.split(r"[\s,;]+", value.strip().lower()) if word))
-
-
-def _non_negative_int(value: str) -> int:
-    cleaned = value.strip()
-    if not cleaned.isdigit():
-        raise ValueError(f"must be a whole number of 0 or more, got {value!r}")
-    return int(cleaned)
-
-
-def _optional_non_negative_int(value: str) -> int | None:
-    return _non_negative_int(value) if value.strip() else None
-
-
-def _latitude(value: str) -> float:
-    return _bounded_float(value, -90.0, 90.0)
-
-
-def _longitude(value: str) -> float:
-    return _bounded_float(value, -180.0, 180.0)
-
-
-def _bounded_float(value: str, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"must be a decimal number, got {value!r}") from None
-    if not low <= number <= high:
-        raise ValueError(f"must be between {low:g} and {high:g}, got {value!r}")
-    return number
-
-
-def _boolean(value: str) -> bool:
-    cleaned = value.strip().lower()
-    if cleaned in {"true", "yes", "1", "y"}:
-        return True
-    if cleaned in {"false", "no", "0", "n"}:
-        return False
-    raise ValueError(f"must be true or false, got {value!r}")
-
-
-def _optional_time(value: str) -> str | None:
-    return parse_hhmm(value).strftime("%H:%M") if value.strip() else None
-
-
-def _iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"must be a date like 2026-12-25, got {value!r}") from None
-
-
-def _currency(value: str) -> str:
-    cleaned = value.strip().upper()
-    if len(cleaned) != 3 or not cleaned.isalpha():
-        raise ValueError(f"must be a 3-letter ISO currency code like GBP, got {value!r}")
-    return cleaned
-
-
-def _timezone(value: str) -> str:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"must be an IANA time zone like Europe/London, got {value!r}") from None
-    return value.strip()
-
-
 # --- what each file holds ------------------------------------------------------------------------
 
 
@@ -181,50 +91,66 @@ class _TableSpec:
 
 _SPECS = (
     _TableSpec(
+        "markets.csv", Market, ("id",),
+        {
+            "id": cell.text, "name": cell.text, "country": parse_country, "currency": cell.currency, "locale": parse_locale, "timezone": cell.timezone,
+            "languages": parse_languages, "payment_methods": cell.text, "link_provider": parse_link_provider,
+        },
+        required_file=False,
+    ),
+    _TableSpec(
         "stores.csv", Store, ("id",),
         {
-            "id": _text, "name": _text, "address": _text, "postcode": _text, "phone": _text,
-            "latitude": _latitude, "longitude": _longitude, "timezone": _timezone, "currency": _currency,
-            "locale": _text, "safety_buffer": _non_negative_int, "pay_at_pickup": _boolean,
+            "id": cell.text, "name": cell.text, "address": cell.text, "postcode": cell.text, "phone": cell.text,
+            "latitude": cell.latitude, "longitude": cell.longitude, "timezone": cell.timezone, "currency": cell.currency,
+            "locale": parse_locale, "safety_buffer": cell.non_negative_int, "pay_at_pickup": cell.boolean,
+            "market_id": cell.optional_market,
         },
+        references={"market_id": "markets.csv"},
     ),
     _TableSpec(
         "store_hours.csv", StoreHours, ("store_id", "weekday"),
-        {"store_id": _text, "weekday": parse_weekday, "opens": _optional_time, "closes": _optional_time},
+        {"store_id": cell.text, "weekday": parse_weekday, "opens": cell.optional_time, "closes": cell.optional_time},
         references={"store_id": "stores.csv"},
     ),
     _TableSpec(
         "store_closures.csv", StoreClosure, ("store_id", "day"),
-        {"store_id": _text, "day": _iso_date, "reason": _text, "opens": _optional_time, "closes": _optional_time},
+        {"store_id": cell.text, "day": cell.iso_date, "reason": cell.text, "opens": cell.optional_time, "closes": cell.optional_time},
         required_file=False, references={"store_id": "stores.csv"},
     ),
     _TableSpec(
-        "places.csv", Place, ("name",), {"name": _text, "latitude": _latitude, "longitude": _longitude},
+        "places.csv", Place, ("name",), {"name": cell.text, "latitude": cell.latitude, "longitude": cell.longitude},
         required_file=False,
     ),
     _TableSpec(
         "products.csv", Product, ("id",),
         {
-            "id": _text, "name": _text, "category": _text, "brand": _optional_text, "description": _optional_text,
-            "audience": _audience, "tags": _tags, "sleeps": _optional_non_negative_int, "volume_l": _optional_non_negative_int,
+            "id": cell.text, "name": cell.text, "category": cell.text, "brand": cell.optional_text, "description": cell.optional_text,
+            "audience": cell.audience, "tags": cell.tags, "sleeps": cell.optional_non_negative_int, "volume_l": cell.optional_non_negative_int,
         },
     ),
     _TableSpec(
         "variants.csv", Variant, ("sku",),
         {
-            "sku": _text, "product_id": _text, "colour": _optional_text, "size": _optional_text,
-            "price_minor": _non_negative_int, "currency": _currency,
+            "sku": cell.text, "product_id": cell.text, "colour": cell.optional_text, "size": cell.optional_text,
+            "price_minor": cell.non_negative_int, "currency": cell.currency,
         },
         references={"product_id": "products.csv"},
     ),
     _TableSpec(
+        "market_prices.csv", MarketPrice, ("market_id", "sku"),
+        {"market_id": cell.text, "sku": cell.text, "price_minor": cell.non_negative_int},
+        required_file=False, references={"market_id": "markets.csv", "sku": "variants.csv"},
+    ),
+    _TableSpec(
         "inventory.csv", Inventory, ("store_id", "sku"),
-        {"store_id": _text, "sku": _text, "on_hand": _non_negative_int, "safety_buffer": _optional_non_negative_int},
+        {"store_id": cell.text, "sku": cell.text, "on_hand": cell.non_negative_int, "safety_buffer": cell.optional_non_negative_int},
         required_file=False, references={"store_id": "stores.csv", "sku": "variants.csv"},
     ),
 )
 
 _OPTIONAL_COLUMNS = {
+    ("stores.csv", "market_id"),
     ("inventory.csv", "safety_buffer"), ("products.csv", "brand"), ("products.csv", "description"),
     ("products.csv", "audience"), ("products.csv", "tags"), ("products.csv", "sleeps"), ("products.csv", "volume_l"),
 }
@@ -236,7 +162,8 @@ def load_catalog(uow: UnitOfWork, catalog_dir: Path) -> SeedReport:
     Args:
         uow: Unit of work; committed when every file loaded.
         catalog_dir: Folder holding stores.csv, store_hours.csv, products.csv, variants.csv and
-            optionally store_closures.csv, places.csv and inventory.csv.
+            optionally markets.csv, store_closures.csv, places.csv, market_prices.csv and
+            inventory.csv; and optionally markets/<id>/ folders holding more rows of any of them.
 
     Returns:
         Per-file counts of inserted, updated and unchanged rows.
@@ -248,12 +175,16 @@ def load_catalog(uow: UnitOfWork, catalog_dir: Path) -> SeedReport:
     catalog_dir = Path(catalog_dir)
     parsed: dict[str, _ParsedFile] = {}
     for spec in _SPECS:
-        path = catalog_dir / spec.file_name
-        if not path.is_file():
-            if spec.required_file:
-                raise CatalogFileError(spec.file_name, 0, f"file not found in {catalog_dir}")
+        paths = _paths_of(catalog_dir, spec.file_name)
+        if spec.required_file and not (catalog_dir / spec.file_name).is_file():
+            raise CatalogFileError(spec.file_name, 0, f"file not found in {catalog_dir}")
+        if not paths:
             continue
-        parsed[spec.file_name] = _parse_file(path, spec)
+        parsed[spec.file_name] = _ParsedFile([], [])
+        seen: dict[tuple[Any, ...], tuple[str, int]] = {}
+        for path in paths:
+            _parse_file(path, path.relative_to(catalog_dir).as_posix(), spec, parsed[spec.file_name], seen)
+    check_market_rows(parsed)
 
     known_keys: dict[str, set[Any]] = {}
     reports: list[TableReport] = []
@@ -270,16 +201,45 @@ def load_catalog(uow: UnitOfWork, catalog_dir: Path) -> SeedReport:
     return SeedReport(tuple(reports))
 
 
+def _paths_of(catalog_dir: Path, file_name: str) -> list[Path]:
+    """The file in the catalogue folder, then the same file in each market folder (markets/<id>/)."""
+    paths = [catalog_dir / file_name] + sorted((catalog_dir / MARKETS_FOLDER).glob(f"*/{file_name}"))
+    return [path for path in paths if path.is_file()]
+
+
+def check_market_rows(parsed: dict[str, "_ParsedFile"]) -> None:
+    """Checks that span files: a market's methods exist at its provider, a store's currency is its
+    market's, and a market price is a whole cash amount in the market's currency (IDR: whole rupiah).
+    """
+    markets = parsed.get("markets.csv", _ParsedFile([], []))
+    currency_of: dict[str, str] = {}
+    for row, (shown_as, line) in zip(markets.rows, markets.lines):
+        try:
+            row["payment_methods"] = check_payment_methods(row["link_provider"], row["payment_methods"])
+        except ValueError as error:
+            raise CatalogFileError(shown_as, line, f"payment_methods {error}") from None
+        currency_of[row["id"]] = row["currency"]
+    stores = parsed.get("stores.csv", _ParsedFile([], []))
+    for row, (shown_as, line) in zip(stores.rows, stores.lines):
+        wanted = currency_of.get(row.get("market_id") or "")
+        if wanted and row["currency"] != wanted:
+            raise CatalogFileError(shown_as, line, f"currency {row['currency']} is not market {row['market_id']}'s {wanted}")
+    prices = parsed.get("market_prices.csv", _ParsedFile([], []))
+    for row, (shown_as, line) in zip(prices.rows, prices.lines):
+        currency = currency_of.get(row["market_id"])
+        if currency and not whole_cash_units(row["price_minor"], currency):
+            raise CatalogFileError(shown_as, line, f"price_minor {row['price_minor']} is not a whole cash amount of {currency}")
+
+
 @dataclass(frozen=True)
 class _ParsedFile:
     rows: list[dict[str, Any]]
-    lines: list[int]  # the file line each row came from, for error messages
+    lines: list[tuple[str, int]]  # the file and line each row came from, for error messages
 
 
-def _parse_file(path: Path, spec: _TableSpec) -> _ParsedFile:
-    rows: list[dict[str, Any]] = []
-    lines: list[int] = []
-    seen: dict[tuple[Any, ...], int] = {}
+def _parse_file(
+    path: Path, shown_as: str, spec: _TableSpec, into: _ParsedFile, seen: dict[tuple[Any, ...], tuple[str, int]]
+) -> None:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         header = [name.strip() for name in (reader.fieldnames or [])]
@@ -288,38 +248,38 @@ def _parse_file(path: Path, spec: _TableSpec) -> _ParsedFile:
             if name not in header and (spec.file_name, name) not in _OPTIONAL_COLUMNS
         ]
         if missing:
-            raise CatalogFileError(spec.file_name, 1, f"missing column(s): {', '.join(missing)}")
+            raise CatalogFileError(shown_as, 1, f"missing column(s): {', '.join(missing)}")
         reader.fieldnames = header
         for raw in reader:
             line = reader.line_num
-            row = _convert_row(spec, raw, line)
+            row = _convert_row(spec, raw, shown_as, line)
             key = tuple(row[name] for name in spec.key)
             if key in seen:
+                first_file, first_line = seen[key]
                 raise CatalogFileError(
-                    spec.file_name, line, f"duplicate {'/'.join(spec.key)} {key!r} (first on line {seen[key]})"
+                    shown_as, line, f"duplicate {'/'.join(spec.key)} {key!r} (first in {first_file} on line {first_line})"
                 )
-            seen[key] = line
-            rows.append(row)
-            lines.append(line)
-    return _ParsedFile(rows, lines)
+            seen[key] = (shown_as, line)
+            into.rows.append(row)
+            into.lines.append((shown_as, line))
 
 
-def _convert_row(spec: _TableSpec, raw: dict[str, str | None], line: int) -> dict[str, Any]:
+def _convert_row(spec: _TableSpec, raw: dict[str, str | None], shown_as: str, line: int) -> dict[str, Any]:
     if None in raw:  # csv puts surplus cells under the key None
-        raise CatalogFileError(spec.file_name, line, "more cells than columns (an unquoted comma?)")
+        raise CatalogFileError(shown_as, line, "more cells than columns (an unquoted comma?)")
     row: dict[str, Any] = {}
     for name, convert in spec.columns.items():
         value = raw.get(name)
         if value is None and (spec.file_name, name) in _OPTIONAL_COLUMNS:
             value = ""
         if value is None:
-            raise CatalogFileError(spec.file_name, line, f"missing a value for {name}")
+            raise CatalogFileError(shown_as, line, f"missing a value for {name}")
         try:
             row[name] = convert(value)
         except ValueError as error:
-            raise CatalogFileError(spec.file_name, line, f"{name} {error}") from None
+            raise CatalogFileError(shown_as, line, f"{name} {error}") from None
     if "opens" in row:
-        _check_opening_times(spec.file_name, line, row["opens"], row["closes"])
+        _check_opening_times(shown_as, line, row["opens"], row["closes"])
     return row
 
 
@@ -342,9 +302,9 @@ def _existing_rows(uow: UnitOfWork, spec: _TableSpec) -> dict[tuple[Any, ...], t
 def _check_references(spec: _TableSpec, loaded: _ParsedFile, known: dict[str, set[Any]]) -> None:
     for column, target_file in spec.references.items():
         targets = known.get(target_file, set())
-        for row, line in zip(loaded.rows, loaded.lines):
-            if row[column] not in targets:
-                raise CatalogFileError(spec.file_name, line, f"{column} {row[column]!r} is not in {target_file}")
+        for row, (shown_as, line) in zip(loaded.rows, loaded.lines):
+            if row[column] is not None and row[column] not in targets:
+                raise CatalogFileError(shown_as, line, f"{column} {row[column]!r} is not in {target_file}")
 
 
 def _upsert(

@@ -104,9 +104,12 @@ def get_store(uow: UnitOfWork, store_id: str, *, with_hours: bool = True) -> Sto
 
 
 @read_only
-def list_stores(uow: UnitOfWork) -> list[StoreRef]:
-    """Every store, by name."""
-    rows = uow.session.execute(select(Store.id, Store.name).order_by(Store.name)).all()
+def list_stores(uow: UnitOfWork, market_id: str | None = None) -> list[StoreRef]:
+    """Every store (of one market, when given), by name."""
+    query = select(Store.id, Store.name).order_by(Store.name)
+    if market_id is not None:
+        query = query.where(Store.market_id == market_id)
+    rows = uow.session.execute(query).all()
     return [StoreRef(store_id, name) for store_id, name in rows]
 
 

@@ -64,7 +64,7 @@ def schedule_timer(
 
 
 def claim_due_timer(
-    uow: UnitOfWork, kinds: Collection[str], now: datetime, *, lease: timedelta | None = None
+    uow: UnitOfWork, kinds: Collection[str], now: datetime, *, lease: timedelta | None = None, subject: str | None = None
 ) -> Timer | None:
     """Takes one due, unfired timer of `kinds` that no other sweeper holds (no commit).
 
@@ -73,6 +73,7 @@ def claim_due_timer(
         kinds: timer kinds this sweeper handles.
         now: the sweep's clock.
         lease: None to fire the timer in this transaction; a duration to lease it instead (see module doc).
+        subject: only this subject's timer (a route handling the event it just scheduled).
 
     Returns:
         The claimed timer (its `attempts` attribute still holds the count before this claim), or None.
@@ -83,6 +84,8 @@ def claim_due_timer(
         .order_by(Timer.due_at, Timer.id)
         .limit(1)
     )
+    if subject is not None:
+        query = query.where(Timer.subject == subject)
     if uow.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     timer = uow.session.scalars(query).first()

@@ -56,7 +56,10 @@ def _check_each_released_once(shop: Shop, due: set[str], live: str, expired: lis
     assert shop.run(orders.order_status, live).status == "pending_payment"
     with shop.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "order_expired")) == DUE_ORDERS
-        assert uow.session.scalar(select(func.count()).select_from(Timer).where(Timer.fired_at.is_(None))) == 1
+        open_timers = uow.session.execute(select(Timer.kind, Timer.subject).where(Timer.fired_at.is_(None))).all()
+    # The live hold's expiry is still pending, and each expired order has exactly one notice waiting.
+    assert Counter(kind for kind, _subject in open_timers) == Counter({"hold_expiry": 1, "hold_expired": DUE_ORDERS})
+    assert {subject for kind, subject in open_timers if kind == "hold_expired"} == due
 
 
 def test_two_sweepers_release_each_hold_once_sqlite(shop) -> None:

@@ -13,6 +13,7 @@ from bot.adapters.rasa_client import RasaUnavailable
 from bot.models import AuditEntry, Timer
 from bot.services import orders
 from bot.services.messaging import opt_out
+from bot.services.notices import DeliveryReport, deliver_due_notices as deliver_due_alerts, due_notices as due_alerts, record_notice_sent as record_alert_sent
 from bot.services.pickup_alerts import (
     HOLD_ENDING,
     PICKUP_REMINDER,
@@ -20,10 +21,7 @@ from bot.services.pickup_alerts import (
     AlertPolicy,
     alert_problems,
     alert_timers,
-    deliver_due_alerts,
-    due_alerts,
     mark_ready_and_alert,
-    record_alert_sent,
     schedule_missing_alerts,
 )
 from bot.services.timers import exponential_backoff
@@ -104,7 +102,7 @@ async def test_delivery_sends_once_through_rasa_on_the_order_channel(shop: Shop)
     rasa = FakeRasa()
     report = await deliver_due_alerts(shop, rasa, READY_AT)
     assert report.sent == [f"ready_alert:{reference}"]
-    assert rasa.calls == [("sms:+447700900123", "EXTERNAL_order_ready", {"order_reference": reference}, "sms")]
+    assert rasa.calls == [("sms:+447700900123", "EXTERNAL_order_ready", {"order_reference": reference, "notice_key": f"ready_alert:{reference}"}, "sms")]
 
     again = await deliver_due_alerts(shop, rasa, READY_AT + timedelta(minutes=10))
     assert again.sent == [] and len(rasa.calls) == 1
@@ -116,7 +114,7 @@ async def test_web_orders_go_to_the_webchat_channel(shop: Shop) -> None:
     reference = _ready_order(shop, conversation="web-abc", channel="web")
     rasa = FakeRasa()
     await deliver_due_alerts(shop, rasa, READY_AT)
-    assert rasa.calls == [("web-abc", "EXTERNAL_order_ready", {"order_reference": reference}, "webchat")]
+    assert rasa.calls == [("web-abc", "EXTERNAL_order_ready", {"order_reference": reference, "notice_key": f"ready_alert:{reference}"}, "webchat")]
 
 
 async def test_failed_sends_back_off_exponentially_then_give_up(shop: Shop) -> None:

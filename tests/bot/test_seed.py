@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Inventory, Place, Product, Store, StoreClosure, StoreHours, Variant
+from bot.models import Inventory, Market, MarketPrice, Place, Product, Store, StoreClosure, StoreHours, Variant
 from bot.services.seed import CatalogFileError, load_catalog
 from bot.shop import Shop
 from tests.bot import CATALOG_DIR
@@ -18,7 +18,14 @@ from tests.bot import CATALOG_DIR
 FILES = {
     "stores.csv": Store, "store_hours.csv": StoreHours, "store_closures.csv": StoreClosure, "places.csv": Place,
     "products.csv": Product, "variants.csv": Variant, "inventory.csv": Inventory,
+    "markets.csv": Market, "market_prices.csv": MarketPrice,
 }
+
+
+def rows_of(catalog_dir: Path, file_name: str) -> list[dict[str, str]]:
+    """A file's rows: the shared file's, then each market folder's (markets/<id>/<file>)."""
+    paths = [catalog_dir / file_name, *sorted((catalog_dir / "markets").glob(f"*/{file_name}"))]
+    return [row for path in paths if path.is_file() for row in csv_rows(path)]
 
 
 def csv_rows(path: Path) -> list[dict[str, str]]:
@@ -51,7 +58,7 @@ def test_first_load_inserts_every_row_of_every_file(shop: Shop) -> None:
     elapsed = time.perf_counter() - started
 
     for file_name, model in FILES.items():
-        expected = len(csv_rows(CATALOG_DIR / file_name))
+        expected = len(rows_of(CATALOG_DIR, file_name))
         assert report.table(file_name).inserted == expected
         assert count(shop, model) == expected
     assert report.updated == 0
@@ -62,7 +69,7 @@ def test_second_load_changes_nothing(catalog_shop: Shop) -> None:
     report = catalog_shop.run(load_catalog, CATALOG_DIR)
 
     assert report.changed == 0
-    assert report.table("inventory.csv").unchanged == len(csv_rows(CATALOG_DIR / "inventory.csv"))
+    assert report.table("inventory.csv").unchanged == len(rows_of(CATALOG_DIR, "inventory.csv"))
 
 
 def test_changed_rows_are_updated_and_reserved_stock_is_kept(catalog_shop: Shop, catalog_copy: Path) -> None:
@@ -112,6 +119,17 @@ def test_new_rows_in_a_changed_csv_are_inserted(catalog_shop: Shop, catalog_copy
         ("store_hours.csv", {"weekday": "someday"}, "store_hours.csv, line 2: weekday expected a weekday"),
         ("store_hours.csv", {"closes": ""}, "store_hours.csv, line 2: give both opens and closes"),
         ("store_closures.csv", {"day": "25/12/2026"}, "store_closures.csv, line 2: day must be a date like"),
+        # markets (markets.csv and a market's own folder)
+        ("markets.csv", {"payment_methods": "card gopay"}, "markets.csv, line 2: payment_methods stripe does not offer gopay"),
+        ("markets.csv", {"link_provider": "paypal"}, "markets.csv, line 2: link_provider must be one of stripe, midtrans"),
+        ("markets.csv", {"locale": "xx_YY"}, "markets.csv, line 2: locale must be a locale like"),
+        ("markets.csv", {"languages": ""}, "markets.csv, line 2: languages must list at least one"),
+        ("markets.csv", {"country": "UK"}, "markets.csv, line 2: country must be a two-letter country code"),
+        ("markets/id/stores.csv", {"currency": "GBP"}, "markets/id/stores.csv, line 2: currency GBP is not market id's IDR"),
+        ("markets/id/stores.csv", {"market_id": "vn"}, "markets/id/stores.csv, line 2: market_id 'vn' is not in markets.csv"),
+        ("markets/id/market_prices.csv", {"price_minor": "188900050"},
+         "markets/id/market_prices.csv, line 2: price_minor 188900050 is not a whole cash amount of IDR"),
+        ("markets/id/market_prices.csv", {"sku": "FS-NOPE"}, "markets/id/market_prices.csv, line 2: sku 'FS-NOPE' is not in variants.csv"),
     ],
 )
 def test_a_bad_row_names_file_and_line_and_changes_nothing(
@@ -148,8 +166,11 @@ def test_a_missing_column_or_file_is_reported(shop: Shop, catalog_copy: Path) ->
 
 
 def test_optional_files_may_be_absent(shop: Shop, catalog_copy: Path) -> None:
-    for name in ("store_closures.csv", "places.csv", "inventory.csv"):
+    """A catalogue from before markets (no markets files, no market_id column) still loads."""
+    for name in ("store_closures.csv", "places.csv", "inventory.csv", "markets.csv"):
         (catalog_copy / name).unlink()
+    shutil.rmtree(catalog_copy / "markets")
+    write_rows(catalog_copy / "stores.csv", [{k: v for k, v in row.items() if k != "market_id"} for row in csv_rows(catalog_copy / "stores.csv")])
 
     report = shop.run(load_catalog, catalog_copy)
 
@@ -174,18 +195,31 @@ def test_demo_catalogue_is_rich_enough_for_the_demos() -> None:
     assert len(split) >= 50, "demos need SKUs out at one store but in stock at another"
 
 
-def test_generator_reproduces_the_committed_csvs(tmp_path: Path) -> None:
+def _script(name: str):  # type: ignore[no-untyped-def]
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("generate_demo_catalog", CATALOG_DIR.parent.parent / "scripts" / "generate_demo_catalog.py")
+    spec = importlib.util.spec_from_file_location(name, CATALOG_DIR.parent.parent / "scripts" / f"{name}.py")
     assert spec is not None and spec.loader is not None
-    generator = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generator)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    generator.generate(tmp_path, 20261123)
+
+def test_generator_reproduces_the_committed_csvs(tmp_path: Path) -> None:
+    _script("generate_demo_catalog").generate(tmp_path, 20261123)
 
     for file_name in FILES:
+        if file_name.startswith("market"):
+            continue  # markets.csv is edited by hand; market prices come from the market's generator
         assert (tmp_path / file_name).read_bytes() == (CATALOG_DIR / file_name).read_bytes(), file_name
+
+
+def test_market_generator_reproduces_the_committed_jakarta_csvs(tmp_path: Path) -> None:
+    written = _script("generate_demo_market_id").generate(CATALOG_DIR, tmp_path, 20261207)
+
+    assert set(written) == {path.name for path in (CATALOG_DIR / "markets" / "id").iterdir()}
+    for file_name in written:
+        assert (tmp_path / file_name).read_bytes() == (CATALOG_DIR / "markets" / "id" / file_name).read_bytes(), file_name
 
 
 def test_load_and_answer_on_postgresql(pg_shop: Shop) -> None:

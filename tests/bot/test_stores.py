@@ -128,9 +128,24 @@ def test_store_details(catalog_shop: Shop) -> None:
 
 
 def test_list_stores(catalog_shop: Shop) -> None:
-    assert [store.store_id for store in catalog_shop.run(list_stores)] == [
+    assert [store.store_id for store in catalog_shop.run(list_stores, "gb")] == [
         "altrincham", "arndale", "didsbury", "salford-quays", "stockport", "trafford"
     ]
+    assert [store.name for store in catalog_shop.run(list_stores, "id")] == ["Grand Indonesia", "Kota Kasablanka", "Pondok Indah Mall"]
+    assert len(catalog_shop.run(list_stores)) == 9
+
+
+def test_a_jakarta_store_keeps_jakarta_time_and_hours(catalog_shop: Shop) -> None:
+    # 15:30 UTC on a Saturday is 22:30 in Jakarta: Grand Indonesia (10-22) is shut, Pondok Indah (10-23) open.
+    saturday_evening = datetime(2026, 12, 12, 15, 30, tzinfo=timezone.utc)
+    assert catalog_shop.run(store_today, "pondok-indah", datetime(2026, 12, 12, 18, 0, tzinfo=timezone.utc)) == date(2026, 12, 13)
+    assert not catalog_shop.run(store_status, "grand-indonesia", saturday_evening).is_open
+    assert catalog_shop.run(store_status, "pondok-indah", saturday_evening).is_open
+
+
+def test_the_nearest_stores_to_a_jakarta_place_are_in_jakarta(catalog_shop: Shop) -> None:
+    found = catalog_shop.run(nearest_stores, "nearest store to blok m?", 2)
+    assert [entry.store.store_id for entry in found.stores] == ["pondok-indah", "kota-kasablanka"]
 
 
 @pytest.mark.parametrize(

@@ -61,3 +61,64 @@ async def test_messages_not_from_a_web_conversation_are_refused(shop) -> None:
         )
     assert reply.status_code == 400
     assert shop.run(messages_after, "sms:+447700900123") == []
+
+
+async def test_a_product_card_is_kept_with_the_text_it_belongs_to(shop) -> None:
+    card = {"products": [{"name": "Kinder Fleece Jacket (navy, M)", "price": "£59.99", "availability": "3 in stock at Arndale",
+                          "reserve": {"title": "Reserve it", "payload": "/reserve_item"}}]}
+
+    async def stock_answer_with_card(message: UserMessage) -> None:  # Rasa's message: text, buttons and "custom"
+        await message.output_channel.send_response(
+            message.sender_id,
+            {"text": "Yes! Arndale has 3.", "buttons": [{"title": "Reserve it", "payload": "/reserve_item"}], "custom": card},
+        )
+
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(stock_answer_with_card), "/webhooks/webchat") as client:
+        reply = await client.post("/webhooks/webchat/webhook", json=body(), headers={SECRET_HEADER: SECRET})
+    assert reply.status_code == 200
+    [line] = shop.run(messages_after, SHOPPER)  # one line, not the text and then an empty card line
+    assert line.text == "Yes! Arndale has 3."
+    assert line.payload == {"buttons": [{"title": "Reserve it", "payload": "/reserve_item"}], "custom": card}
+
+
+async def test_a_line_forwarded_again_after_it_was_answered_gets_no_second_turn(shop) -> None:
+    """The forwarder died after Rasa answered; the line is forwarded again with its id: one set of replies."""
+    turns: list[str] = []
+
+    async def counted(message: UserMessage) -> None:
+        turns.append(message.message_id)
+        await two_replies(message)
+
+    line = {**body(), "message_id": "webline-41"}
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(counted), "/webhooks/webchat") as client:
+        first = await client.post("/webhooks/webchat/webhook", json=line, headers={SECRET_HEADER: SECRET})
+        again = await client.post("/webhooks/webchat/webhook", json=line, headers={SECRET_HEADER: SECRET})
+        other = await client.post("/webhooks/webchat/webhook", json={**line, "message_id": "webline-42"}, headers={SECRET_HEADER: SECRET})
+    assert (first.json(), again.json(), other.json()) == (
+        {"status": "processed"}, {"status": "processed", "repeat": True}, {"status": "processed"}
+    )
+    assert turns == ["webline-41", "webline-42"]
+    assert len(shop.run(messages_after, SHOPPER)) == 4
+
+
+async def test_the_turn_finishes_when_the_forwarder_hangs_up(shop) -> None:
+    """The bot server that forwarded the line died mid-turn (nginx 499): the replies still reach the transcript."""
+    import asyncio
+
+    import httpx
+
+    release = asyncio.Event()
+
+    async def slow(message: UserMessage) -> None:
+        await release.wait()  # e.g. an action waiting on a row lock
+        await two_replies(message)
+
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(slow), "/webhooks/webchat") as client:
+        with pytest.raises(httpx.TimeoutException):
+            await client.post("/webhooks/webchat/webhook", json=body(), headers={SECRET_HEADER: SECRET}, timeout=0.5)
+        release.set()
+        for _ in range(100):
+            if len(shop.run(messages_after, SHOPPER)) == 2:
+                break
+            await asyncio.sleep(0.05)
+    assert [line.text for line in shop.run(messages_after, SHOPPER)] == ["Yes! Arndale has 3.", "Reserve one?"]

@@ -29,6 +29,7 @@ from tests.support.stack import ensure_model, prepare_database
 
 # Short enough that a replica killed mid-message blocks its conversation only briefly in the tests.
 LOCK_LEASE_SECONDS = 3
+NOTICE_LEASE_SECONDS = 15
 
 
 @dataclass
@@ -91,6 +92,9 @@ def production_env(database_url: str, tracker_db: str, events_queue: str, key_pr
         RASA_EVENTS_QUEUE=events_queue,
         REDIS_URL=redis_url,
         SHOP_SWEEP_SECONDS="1",
+        # A sweeper killed holding a notice gives it up after this lease; failed pushes retry after 2 s, 4 s, ...
+        SHOP_NOTICE_LEASE_SECONDS=str(NOTICE_LEASE_SECONDS),
+        SHOP_NOTICE_RETRY_SECONDS="2",
         LOG_LEVEL="INFO",
     )
     return env

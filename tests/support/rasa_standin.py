@@ -15,7 +15,9 @@ class RecordingRasa:
         self.forwarded: list[tuple[str, str]] = []
         self.calls: list[tuple[str, str]] = []
 
-    async def forward_webchat(self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None) -> None:
+    async def forward_webchat(
+        self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None, message_id: str | None = None
+    ) -> None:
         if not text.strip() or len(text) > MAX_MESSAGE_CHARS:
             # connectors/webchat.py answers 400, which RasaClient reports as RasaUnavailable.
             raise RasaUnavailable("Rasa answered 400 to /webhooks/webchat/webhook")

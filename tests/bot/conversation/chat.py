@@ -28,6 +28,7 @@ class Chat:
         confidence: float = 0.9,
         entities: dict[str, str] | None = None,
         faq: tuple[str, float] | None = None,
+        message_id: str | None = None,
     ) -> str:
         """Sends a typed line; returns everything the assistant said, joined (button titles in [ ])."""
         heard = Heard(
@@ -35,6 +36,7 @@ class Chat:
             ranking=((intent, confidence),) if intent else (), entities=dict(entities or {}),
             faq_topic=faq[0] if faq else None, faq_confidence=faq[1] if faq else 0.0,
             faq_ranking=(faq,) if faq else (), channel=self.channel, conversation_id=self.conversation_id,
+            message_id=message_id,
         )
         return await self._turn(heard)
 

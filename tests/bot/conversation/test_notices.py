@@ -47,3 +47,20 @@ async def test_silent_for_collected_unknown_or_missing_orders(shop: Shop) -> Non
     assert await chat.notice("EXTERNAL_order_ready", order_reference="FS-ZZZZZZ") == ""
     assert await chat.notice("EXTERNAL_order_ready") == ""
     assert chat.state.question is None
+
+
+async def test_a_notice_delivered_twice_is_said_once(shop: Shop) -> None:
+    """At-least-once delivery: a sweeper that died after Rasa took the notice sends it again after its lease."""
+    seed_small_shop(shop)
+    placed = place(shop, "web-1", {"JKT-NVY-M": 1}, payment_method="link")
+    chat = Chat(shop)
+    key = f"payment_received:{placed.reference}"
+    first = await chat.notice("EXTERNAL_payment_received", order_reference=placed.reference, notice_key=key)
+    assert first.startswith(f"Payment received for {placed.reference}")
+    assert await chat.notice("EXTERNAL_payment_received", order_reference=placed.reference, notice_key=key) == ""
+    # The shopper's conversation goes on in between; the key is still remembered ("start over" included).
+    await chat.say("start over")
+    assert await chat.notice("EXTERNAL_payment_received", order_reference=placed.reference, notice_key=key) == ""
+    # A different notice about the same order (a second declined card, say) is a new key and is said.
+    failed = await chat.notice("EXTERNAL_payment_failed", order_reference=placed.reference, notice_key=f"payment_failed:{placed.reference}/evt_2")
+    assert failed != ""

@@ -52,9 +52,9 @@ def test_every_support_topic_has_an_answer_in_each_language(catalog_shop: Shop) 
 
     for language in ("id", "fi"):
         for topic in TOPIC_TITLES:
-            english, translated = faq_answer(topic, catalog_shop.settings, "en"), faq_answer(topic, catalog_shop.settings, language)
+            english, translated = faq_answer(topic, catalog_shop.settings, language="en"), faq_answer(topic, catalog_shop.settings, language=language)
             assert translated and translated != english and "{" not in translated, (language, topic)
-    hold = faq_answer("hold_time", catalog_shop.settings, "id")
+    hold = faq_answer("hold_time", catalog_shop.settings, language="id")
     assert hold is not None and "jam" in hold  # the figures from the settings, in the language's words
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
@@ -160,8 +161,9 @@ def test_refund_goes_through_the_sessions_payment_intent(fake_stripe: FakeStripe
     assert (result.refund_id, result.status) == ("re_3PnT2bLkdIwHu7ix0refund", "succeeded")
 
 
-def _signed(body: bytes, at: float = NOW) -> dict[str, str]:
-    return {"Stripe-Signature": sign(WEBHOOK_SECRET, body, int(at))}
+def _signed(body: bytes, at: float | None = None) -> dict[str, str]:
+    """Signed now: Stripe's library checks the age against the real clock."""
+    return {"Stripe-Signature": sign(WEBHOOK_SECRET, body, int(time.time() if at is None else at))}
 
 
 @pytest.mark.parametrize(
@@ -198,9 +200,11 @@ def test_header_lookup_is_case_insensitive_and_stale_is_refused() -> None:
     provider = _provider("http://unused")
     assert provider.parse_webhook(body, {"stripe-signature": _signed(body)["Stripe-Signature"]}).event_id == "evt_x"
     with pytest.raises(InvalidSignature):
-        provider.parse_webhook(body, _signed(body, at=NOW - 301))
+        provider.parse_webhook(body, _signed(body, at=time.time() - 301))
     with pytest.raises(InvalidSignature):
-        provider.parse_webhook(body, {"Stripe-Signature": sign("whsec_attacker", body, int(NOW))})
+        provider.parse_webhook(body, {"Stripe-Signature": sign("whsec_attacker", body)})
+    with pytest.raises(InvalidSignature):
+        provider.parse_webhook(b"\xff\xfe", _signed(b"{}"))  # not text: never Stripe's
 
 
 def test_signed_garbage_is_malformed() -> None:
@@ -216,3 +220,25 @@ def test_needs_both_secrets_and_never_shows_them() -> None:
     with pytest.raises(ValueError):
         StripeProvider(SECRET_KEY, "", "https://shop.example")
     assert SECRET_KEY not in repr(_provider("http://x")) and WEBHOOK_SECRET not in repr(_provider("http://x"))
+
+
+def test_the_markets_payment_methods_go_to_checkout_in_stripes_own_ids(fake_stripe: FakeStripe) -> None:
+    from dataclasses import replace
+
+    request = replace(_request(timedelta(hours=2)), currency="EUR", amount_minor=5990, payment_methods=("card", "mobilepay", "klarna"))
+    _provider(fake_stripe.base).create_link(request)
+
+    [sent] = fake_stripe.requests
+    form = sent["form"]
+    assert [value for key, value in form if key.startswith("payment_method_types")] == ["card", "mobilepay", "klarna"]
+    assert [key for key, _ in form if key.startswith("payment_method_types")] == [
+        "payment_method_types[0]", "payment_method_types[1]", "payment_method_types[2]"
+    ]
+    assert ("line_items[0][price_data][currency]", "eur") in form and ("line_items[0][price_data][unit_amount]", "5990") in form
+    assert sent["headers"]["stripe-version"]  # the official library pins its API version
+    assert sent["headers"]["user-agent"].startswith("Stripe/v1 PythonBindings/")
+
+
+def test_without_market_methods_no_payment_method_types_are_sent(fake_stripe: FakeStripe) -> None:
+    _provider(fake_stripe.base).create_link(_request(timedelta(hours=2)))
+    assert not any(key.startswith("payment_method_types") for key, _ in fake_stripe.requests[0]["form"])

@@ -1,0 +1,33 @@
+"""Which market a conversation is in, and that market's stores: what store lists and "where else has
+it?" offer, so a Manchester shopper is never offered Jakarta and the other way round.
+"""
+
+from __future__ import annotations
+
+from bot.conversation.turn import PHONE_CHANNELS, Turn
+from bot.domain.markets import Market
+from bot.services.catalog import StoreRef
+from bot.services.inventory import where_in_stock
+from bot.services.markets import market_for
+from bot.services.stores import list_stores
+
+
+async def market_of(turn: Turn) -> Market | None:
+    """The store in focus's market, else the market of the shopper's phone number, else the default."""
+    if "market" not in turn.facts:
+        channel, _, address = turn.conversation_id.partition(":")
+        phone = address.removeprefix("whatsapp:") if channel in PHONE_CHANNELS else None
+        turn.facts["market"] = await turn.shop.call(market_for, turn.state.focus.store, phone, turn.shop.settings.default_market)
+    return turn.facts["market"]
+
+
+async def market_stores(turn: Turn) -> list[StoreRef]:
+    """The stores of the conversation's market, by name (every store when there are no markets)."""
+    market = await market_of(turn)
+    return await turn.shop.call(list_stores, market.id if market else None)
+
+
+async def market_stock(turn: Turn, product: str, colour: str | None, size: str | None) -> list[tuple[StoreRef, int]]:
+    """`where_in_stock` within the conversation's market."""
+    market = await market_of(turn)
+    return await turn.shop.call(where_in_stock, product, colour, size, market.id if market else None)
