@@ -305,7 +305,7 @@ async def classify(turn: Turn) -> str:
     if turn.state.focus.product and (query.colour or query.size) and (named or _TYPED_FOLLOW_UP.match(text)):
         return "stock"
     # An unsure `inform` that names nothing ("qwertyuiop zzz") gives no value: not a stock question.
-    gave_nothing = turn.heard.intent == "inform" and not turn.heard.entities
+    gave_nothing = turn.heard.intent == "inform" and not turn.heard.entities and not query.product_name and not _SHOPPING.search(text)
     if kind in ("stock", "reserve", "hours", "address", "nearest", "faq", "order_status", "handoff") and confidence >= 0.3 \
             and not gave_nothing:
         return "stock" if kind == "reserve" and not wants_it(text) else kind  # a guess of "reserve" is a stock question
