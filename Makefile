@@ -39,7 +39,7 @@ eval: venv model ## quality report: NLU on its held-out files (English, Indonesi
 	$(PY) -m scripts.eval_nlu --keep-model var/nlu-eval-model.tar.gz
 	@for lang in id fi; do if [ -f tests/nlu/holdout_$$lang.yml ]; then \
 	  $(PY) -m scripts.eval_nlu --holdout tests/nlu/holdout_$$lang.yml --model var/nlu-eval-model.tar.gz \
-	    --skip-core --intent-target 0.90 --summary || exit 1; fi; done
+	    --skip-core --intent-target 0.90 --summary --exclude-overlap || exit 1; fi; done
 	$(PY) -m scripts.eval_languages --min 0.97
 	$(PY) -m scripts.eval_conversations
 	$(PY) -m scripts.eval_scope --min 0.9

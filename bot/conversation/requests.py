@@ -304,7 +304,10 @@ async def classify(turn: Turn) -> str:
         return "price" if PRICE_WORDS.search(text) else ("reserve" if kind == "reserve" else "stock")
     if turn.state.focus.product and (query.colour or query.size) and (named or _TYPED_FOLLOW_UP.match(text)):
         return "stock"
-    if kind in ("stock", "reserve", "hours", "address", "nearest", "faq", "order_status", "handoff") and confidence >= 0.3:
+    # An unsure `inform` that names nothing ("qwertyuiop zzz") gives no value: not a stock question.
+    gave_nothing = turn.heard.intent == "inform" and not turn.heard.entities and not query.product_name and not _SHOPPING.search(text)
+    if kind in ("stock", "reserve", "hours", "address", "nearest", "faq", "order_status", "handoff") and confidence >= 0.3 \
+            and not gave_nothing:
         return "stock" if kind == "reserve" and not wants_it(text) else kind  # a guess of "reserve" is a stock question
     if _SHOPPING.search(text) or (query.product_name and kind in ("stock", "reserve", "unknown") and not QUESTION_ABOUT_ELSE.match(text)):
         return "stock"

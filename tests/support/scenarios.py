@@ -358,9 +358,16 @@ def _check_language(language: str | None, reply: Reply, number: int, turn: Turn)
     if language is None:
         return []
     problems = []
+    lines = []
     for line in reply.said.splitlines():
         if line[:1].isdigit():
             continue  # a basket line or a numbered option: a product name and a price, in no language
+        if line.startswith("[") and line.endswith("]"):
+            # Buttons: product and store names are Title Case in every language; a title in words has lower case.
+            lines += [title for title in line[1:-1].split(" | ") if any(word[:1].islower() for word in title.split())]
+        else:
+            lines.append(line)
+    for line in lines:
         said_in = detect(line)
         if said_in in SUPPORTED and said_in != language:
             problems.append(f"turn {number} ({turn.shown!r}): reply in {said_in!r}, the shopper writes {language!r}: {line!r}")
