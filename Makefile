@@ -4,7 +4,7 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test fuzz chaos venv model browser lock eval bench clean
+.PHONY: run test fuzz chaos venv model browser lock eval bench screenshots clean
 
 run: venv ## set up everything and start the assistant (Ctrl-C stops it)
 	$(PY) -m scripts.run
@@ -41,6 +41,9 @@ eval: venv model ## quality report: NLU on its held-out file, the conversation s
 
 bench: venv model ## benchmark against bare Rasa; --quick with BENCH_ARGS=--quick
 	$(PY) -m bench $(BENCH_ARGS)
+
+screenshots: venv browser ## every page at desktop (1280x800) and phone (390x844) size, into docs/screenshots/
+	$(PY) -m scripts.screenshots
 
 clean:
 	rm -rf var results .pytest_cache

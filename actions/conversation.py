@@ -69,7 +69,8 @@ class ActionRespond(Action):
         before = tracker.get_slot(STATE_SLOT)
         outcome = await respond(shop(), heard_from(tracker), DialogueState.from_json(before))
         for say in outcome.replies:
-            dispatcher.utter_message(text=say.text, buttons=[button.as_dict() for button in say.buttons])
+            # A card rides along as Rasa's "custom" part of the same message (web chat only; see Turn.say).
+            dispatcher.utter_message(text=say.text, buttons=[button.as_dict() for button in say.buttons], json_message=say.card)
         events: list[EventType] = []
         after = outcome.state.to_json()
         if after != before:

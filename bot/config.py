@@ -6,8 +6,11 @@ Reading settings has no side effects: nothing here opens a file, a socket or a d
 from __future__ import annotations
 
 import os
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +36,43 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_colour(name: str, default: str) -> str:
+    raw = os.environ.get(name) or default
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", raw):
+        raise ValueError(f"{name} must be a colour written #rrggbb, got {raw!r}")
+    return raw
+
+
+# Secrets every process of a deployment must be given. In development scripts/shop_env.py generates
+# them into a per-user file; in production mode (SHOP_PRODUCTION=1) that file is never read, and a
+# process with one of them blank refuses to start instead of running with a secret nobody else has.
+PRODUCTION_SECRETS = ("RASA_TOKEN", "WEBCHAT_SECRET", "SANDBOX_WEBHOOK_SECRET", "SHOP_SESSION_SECRET", "ACTION_ENDPOINT_TOKEN")
+
+
+def production_mode(env: Mapping[str, str] | None = None) -> bool:
+    """SHOP_PRODUCTION=1 (deploy/production.env.example, deploy/k8s/config.yaml)."""
+    return (os.environ if env is None else env).get("SHOP_PRODUCTION", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def blank_production_secrets(env: Mapping[str, str] | None = None) -> list[str]:
+    """The production secrets that are unset or blank in `env` (the process environment by default)."""
+    values = os.environ if env is None else env
+    return [name for name in PRODUCTION_SECRETS if not values.get(name, "").strip()]
+
+
+def refuse_blank_secrets_in_production(process: str) -> None:
+    """Exits with status 2 and says which secrets are missing, when in production mode and any is blank."""
+    blank = blank_production_secrets() if production_mode() else []
+    if blank:
+        print(
+            f"error: {process} refuses to start: SHOP_PRODUCTION=1 but {', '.join(blank)} "
+            f"{'is' if len(blank) == 1 else 'are'} blank. Set every secret in deploy/production.env (or your "
+            "secret store); production never falls back to the per-user development secrets.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+
 def _default_database_url() -> str:
     if _env("SHOP_DATABASE_URL"):
         return _env("SHOP_DATABASE_URL")
@@ -46,6 +86,9 @@ class Settings:
 
     database_url: str = field(default_factory=_default_database_url)
     retailer_name: str = field(default_factory=lambda: _env("SHOP_RETAILER_NAME", "Fellside Outfitters"))
+    # Brand colours for every page (bot/server/site_style.py keeps text on them readable).
+    brand_primary: str = field(default_factory=lambda: _env_colour("SHOP_BRAND_PRIMARY", "#24543a"))
+    brand_accent: str = field(default_factory=lambda: _env_colour("SHOP_BRAND_ACCENT", "#c8872b"))
     support_phone: str = field(default_factory=lambda: _env("SHOP_SUPPORT_PHONE", "+44 161 496 0000"))
     public_base_url: str = field(default_factory=lambda: _env("SHOP_PUBLIC_URL", "http://localhost:5055"))
     bot_server_host: str = field(default_factory=lambda: _env("SHOP_HOST", "127.0.0.1"))

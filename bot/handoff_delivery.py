@@ -19,6 +19,7 @@ from bot.channels.conversation import ConversationOutlet
 from bot.channels.registry import build_sender
 from bot.channels.types import ChannelSender, OutboundText
 from bot.services import handoff
+from bot.services.agents import get_agent
 from bot.services.identity import WEB_CHANNEL, parse_conversation_id
 from bot.services.transcript import record_message
 from bot.shop import Shop
@@ -86,7 +87,9 @@ class HandoffDesk:
         if not text or len(text) > MAX_AGENT_REPLY_CHARS:
             raise ValueError(f"a reply must be 1 to {MAX_AGENT_REPLY_CHARS} characters")
         if channel == WEB_CHANNEL:
-            await self.shop.call(record_message, conversation_id, channel, author, text)
+            # The page labels the line with the agent's display name (shoppers saw "Support team" only).
+            name = await self._agent_name(conversation_id) if author == "agent" else None
+            await self.shop.call(record_message, conversation_id, channel, author, text, {"agent": name} if name else None)
             await self.signals.publish(conversation_id)
             return Delivery("delivered")
         target = parse_conversation_id(conversation_id)
@@ -117,6 +120,7 @@ class HandoffDesk:
         )
         if result.status == "taken":
             await self._pause(result.handoff.conversation_id)
+            await self._announce(result.handoff, "joined")
             await self.signals.publish(result.handoff.conversation_id)
         return result
 
@@ -128,6 +132,7 @@ class HandoffDesk:
         """
         ended = await self.shop.call(handoff.hand_back, handoff_id, agent_id)
         await self._resume(ended.conversation_id)
+        await self._announce(ended, "left")
         text = HANDED_BACK_MESSAGE.format(retailer=self.shop.settings.retailer_name)
         await self.send_to_shopper(ended.conversation_id, ended.channel, text, author="bot")
         return ended
@@ -142,8 +147,26 @@ class HandoffDesk:
         ended = await self.shop.call(handoff.close_handoff, handoff_id, agent_id)
         if before.state in handoff.OPEN_STATES:
             await self._resume(ended.conversation_id)
+        if before.state == handoff.ACTIVE:
+            await self._announce(ended, "left")
         await self.signals.publish(ended.conversation_id)
         return ended
+
+    async def _agent_name(self, conversation_id: str) -> str | None:
+        owned = await self.shop.call(handoff.open_handoff, conversation_id)
+        if owned is None or owned.agent_id is None:
+            return None
+        agent = await self.shop.call(get_agent, owned.agent_id)
+        return agent.display_name if agent else None
+
+    async def _announce(self, session: handoff.HandoffView, event: str) -> None:
+        """"Sam Taylor joined the chat" / "… left the chat" in the web chat (a texted line would cost the shopper)."""
+        if session.channel != WEB_CHANNEL or session.agent_id is None:
+            return
+        agent = await self.shop.call(get_agent, session.agent_id)
+        name = agent.display_name if agent else "Our team"
+        text = f"{name} {event} the chat"
+        await self.shop.call(record_message, session.conversation_id, session.channel, "bot", text, {"event": event, "agent": name})
 
     async def _pause(self, conversation_id: str) -> None:
         try:

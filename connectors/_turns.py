@@ -15,7 +15,7 @@ from typing import Any, Awaitable
 
 from rasa.core.channels.channel import OutputChannel
 
-from bot.services.handoff import open_handoff
+from bot.services.handoff import people_owned_since, utc_now
 from bot.shop import Shop
 
 logger = logging.getLogger(__name__)
@@ -37,15 +37,17 @@ class CountsReplies(OutputChannel):
 
 
 async def answer_or_apologise(shop: Shop, conversation_id: str, turn: Awaitable[Any], output: CountsReplies) -> None:
-    """Awaits the Rasa turn; if it failed or said nothing and no person owns the conversation, apologises."""
-    before = output.replies_sent
+    """Awaits the Rasa turn; if it failed or said nothing and no person owned the conversation meanwhile, apologises."""
+    before, started = output.replies_sent, utc_now()
     try:
         await turn
     except Exception:  # noqa: BLE001 - whatever broke, the shopper still hears from us
         logger.exception("turn in %s failed", conversation_id)
     if output.replies_sent > before:
         return
-    if await shop.call(open_handoff, conversation_id) is not None:
+    # "Since the turn started", not "now": an agent may hand back while a message they were meant to
+    # answer is still in Rasa (the assistant was paused for it), and the shopper got a false apology.
+    if await shop.call(people_owned_since, conversation_id, started):
         return
     logger.warning("turn in %s produced no reply; apologising", conversation_id)
     await output.send_text_message(conversation_id, APOLOGY.format(phone=shop.settings.support_phone))

@@ -48,6 +48,7 @@ class WebChatOutput(CountsReplies):
 
     def __init__(self, buffered: bool = False) -> None:
         self._pending: list[tuple[str, str, dict[str, Any] | None]] | None = [] if buffered else None
+        self._attached: dict[str, Any] | None = None  # the custom part last drawn with its text
 
     @classmethod
     def name(cls) -> str:
@@ -80,7 +81,14 @@ class WebChatOutput(CountsReplies):
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         choices = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
-        await self._record(recipient_id, text, {"buttons": choices})
+        payload: dict[str, Any] = {"buttons": choices}
+        # Rasa hands a message's "custom" part to this call too, then again to send_custom_json: the page
+        # draws it (product cards) with the text it belongs to, and the second call is skipped.
+        custom = kwargs.get("custom")
+        if isinstance(custom, dict) and custom.get("products"):
+            payload["custom"] = custom
+            self._attached = custom
+        await self._record(recipient_id, text, payload)
 
     async def send_quick_replies(
         self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any
@@ -94,6 +102,9 @@ class WebChatOutput(CountsReplies):
         await self._record(recipient_id, str(attachment), {"attachment": attachment})
 
     async def send_custom_json(self, recipient_id: str, json_message: dict[str, Any], **kwargs: Any) -> None:
+        if json_message is self._attached:
+            self._attached = None
+            return
         text = str(json_message.get("text", "")) if isinstance(json_message, dict) else ""
         await self._record(recipient_id, text, {"custom": json_message})
 

@@ -1,21 +1,15 @@
-"""Runs N Rasa servers and N bot servers on one machine in production mode (put nginx in front).
+"""The test suite's launcher for N Rasa servers and N bot servers in production mode (tests/production).
 
-    set -a; . deploy/production.env; set +a
-    .venv/bin/python -m deploy.run_replicas --rasa 2 --bots 2        # Rasa on 5005-5006, bots on 5055-5056
-    sudo nginx -c "$PWD/deploy/nginx.conf"                            # or your own nginx site
-
-Every replica gets the same environment (deploy/production.env.example); Rasa reads
-deploy/endpoints.production.yml. The tests in tests/production start their replicas through
-`ReplicaSet`, so the example and the fault suite share one start-up path.
+Production itself runs under supervisord (deploy/supervisord.conf, docs/production.md), which restarts
+a replica that dies; this launcher restarts nothing by itself: the fault tests kill and restart replicas
+on purpose. Every replica gets the same environment (deploy/production.env.example); Rasa reads
+deploy/endpoints.production.yml, started the same way as in deploy/supervisord.conf.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,51 +184,3 @@ REQUIRED = (
 def missing_settings(env: dict[str, str]) -> list[str]:
     """Production variables that are not set at all (an empty password is allowed)."""
     return [name for name in REQUIRED if name not in env]
-
-
-def main(argv: list[str] | None = None) -> int:
-    from scripts import train_if_needed
-    from scripts.shop_env import model_path, shop_environment
-
-    parser = argparse.ArgumentParser(prog="python -m deploy.run_replicas", description=__doc__.splitlines()[0])
-    parser.add_argument("--rasa", type=int, default=2, help="Rasa replicas (ports from --rasa-port up)")
-    parser.add_argument("--bots", type=int, default=2, help="bot server replicas (ports from --bot-port up)")
-    parser.add_argument("--rasa-port", type=int, default=5005)
-    parser.add_argument("--bot-port", type=int, default=5055)
-    parser.add_argument("--seed", action="store_true", help="load the demo catalogue (idempotent)")
-    args = parser.parse_args(argv)
-
-    env = shop_environment()
-    missing = missing_settings(env)
-    if missing:
-        print(f"error: set these first (see deploy/production.env.example): {', '.join(missing)}", file=sys.stderr)
-        return 2
-    python = str(VENV_BIN / "python")
-    subprocess.run([python, "-m", "bot.cli", "migrate"], cwd=PROJECT_ROOT, env=env, check=True)
-    if args.seed:
-        subprocess.run([python, "-m", "bot.cli", "seed"], cwd=PROJECT_ROOT, env=env, check=True)
-    if train_if_needed.main() != 0:
-        return 1
-    replicas = plan_replicas(
-        model_path(),
-        env,
-        [args.rasa_port + i for i in range(args.rasa)],
-        [args.bot_port + i for i in range(args.bots)],
-    )
-    replicas.start()
-    try:
-        replicas.wait_until_ready()
-        print(f"Ready: {', '.join(f'{r.name} {r.url}' for r in replicas.replicas.values())}. Ctrl-C stops them.", flush=True)
-        while all(replica.running() for replica in replicas.replicas.values()):
-            time.sleep(1)
-        print("a replica exited; stopping the others", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        replicas.stop()
-
-
-if __name__ == "__main__":
-    os.chdir(PROJECT_ROOT)
-    sys.exit(main())

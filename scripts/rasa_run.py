@@ -11,8 +11,13 @@ from __future__ import annotations
 import os
 import sys
 
+from bot.config import refuse_blank_secrets_in_production
+
 
 def main(argv: list[str] | None = None) -> int:
+    # Rasa needs ACTION_ENDPOINT_TOKEN too (endpoints.yml): blank, every action call is refused and
+    # shoppers get silence. Checked here, before Rasa's slow import.
+    refuse_blank_secrets_in_production("Rasa")
     token = os.environ.get("RASA_TOKEN", "")
     if not token:
         print("error: set RASA_TOKEN: the Rasa HTTP API must not run without a token", file=sys.stderr)

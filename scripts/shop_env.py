@@ -2,7 +2,8 @@
 
 Secrets nobody set (Rasa's API token, the web chat and sandbox webhook secrets, the session key) are
 generated once into ~/.config/fellside-shop/dev-secrets.env (mode 600) and reused, so a second run
-keeps sessions and signatures valid. Real deployments set them as environment variables instead.
+keeps sessions and signatures valid. Real deployments set them as environment variables instead, with
+SHOP_PRODUCTION=1: then the file is never read or written, and a blank secret stops the program.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ import os
 import secrets
 from pathlib import Path
 
+from bot.config import PRODUCTION_SECRETS, production_mode, refuse_blank_secrets_in_production
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-GENERATED_SECRETS = (
-    "RASA_TOKEN", "WEBCHAT_SECRET", "SANDBOX_WEBHOOK_SECRET", "SHOP_SESSION_SECRET", "ACTION_ENDPOINT_TOKEN",
-)
+GENERATED_SECRETS = PRODUCTION_SECRETS
 RASA_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules", "data/stories", "data/responses")
 
 
@@ -57,7 +58,10 @@ def local_secrets() -> dict[str, str]:
 
 def shop_environment() -> dict[str, str]:
     env = dict(os.environ)
-    env.update(local_secrets())
+    if production_mode():
+        refuse_blank_secrets_in_production("this command")
+    else:
+        env.update(local_secrets())
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))

@@ -72,3 +72,14 @@ def catalog_shop(shop: Shop) -> Shop:
 
     shop.run(load_catalog, shop.settings.catalog_dir)
     return shop
+
+
+@pytest.fixture
+def frozen_login_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stops the login throttle's clock, so a test of its ladder does not depend on how fast the machine is
+    (under load, checking six wrong passwords took longer than the one-second hold they earn)."""
+    from types import SimpleNamespace
+
+    from bot.services import login_throttle
+
+    monkeypatch.setattr(login_throttle, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))

@@ -57,7 +57,7 @@ async def take_message(turn: Turn) -> None:
     available = await turn.shop.call(handoff.availability, policy)
     when = ""
     if available.status == "outside_hours" and available.next_opening is not None:
-        when = " from " + available.next_opening.strftime("%A %H:%M").replace(" 0", " ")
+        when = " from " + available.hours.describe_opening(available.next_opening, handoff.utc_now())
     turn.done(goal="message")
     turn.say(MESSAGE_TAKEN.format(when=when))
 

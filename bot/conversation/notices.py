@@ -68,7 +68,7 @@ async def _payment_text(turn: Turn, intent: str, reference: str) -> str:
     order = await turn.shop.call(order_status, reference)
     if intent == "EXTERNAL_payment_received":
         details = await turn.shop.call(store_details, order.store_id)
-        return format_payment_received(order, f"{details.address}, {details.postcode}")
+        return format_payment_received(order, f"{details.address}, {details.postcode}", turn.heard.channel)
     if intent == "EXTERNAL_payment_failed":
         return format_payment_failed(order)
     if intent == "EXTERNAL_payment_refunded":

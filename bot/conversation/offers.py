@@ -7,11 +7,14 @@ anything else simply moves on (the assistant does not come back to an offer the 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from bot.conversation.heard import payload
 from bot.conversation.state import MAX_LISTED, Button, Question
 from bot.conversation.turn import Turn
 from bot.domain.money import format_price_range
+from bot.replies import distance_text
+from bot.replies.stock import option_words
 from bot.services.inventory import StockAnswer
 from bot.services.search import ProductHit, search_products
 
@@ -24,7 +27,7 @@ def after_stock_answer(turn: Turn, answer: StockAnswer, text: str) -> None:
         buttons = (Button("Reserve it", payload("reserve_item")),)
         data = {**SOFT, "again": f"Shall I reserve it at {answer.store.name}?"}
         turn.state = turn.state.asking(Question("reserve_offer", "confirm", buttons, data=data))
-        turn.say(text, buttons)
+        turn.say(text, buttons, product_card(answer, buttons[0]))
         return
     here = answer.store
     buttons = tuple(
@@ -41,7 +44,27 @@ def after_stock_answer(turn: Turn, answer: StockAnswer, text: str) -> None:
     data = {**SOFT, "stores": [e.store.store_id for e in answer.nearby], "here": here.store_id,
             "here_available": answer.available_here, "again": again}
     turn.state = turn.state.asking(Question("reserve_there", "store", buttons, data=data))
-    turn.say(text, buttons)
+    turn.say(text, buttons, product_card(answer, buttons[0]))
+
+
+def product_card(answer: StockAnswer, reserve: Button) -> dict[str, Any]:
+    """The stock answer as a card for the web chat: name, price, where it is, and the first Reserve choice."""
+    options = option_words(answer.colour, answer.size)
+    if answer.in_stock:
+        where = f"{answer.available_here} in stock at {answer.store.name}"
+    elif answer.nearby:
+        first = answer.nearby[0]
+        where = (f"{answer.available_here} at {answer.store.name}; " if answer.available_here else f"Out of stock at {answer.store.name}; ")
+        where += f"{first.available} in stock at {first.store.name}, {distance_text(first.distance_km)} away"
+    else:
+        where = f"{answer.available_here} at {answer.store.name}"
+    product = {
+        "name": f"{answer.product_name} ({options})" if options else answer.product_name,
+        "price": format_price_range(answer.price_minor, answer.price_max_minor, answer.currency),
+        "availability": where,
+        "reserve": reserve.as_dict(),
+    }
+    return {"products": [product]}
 
 
 def _hit_title(hit: ProductHit) -> str:

@@ -34,7 +34,7 @@ from bot.services.checkout import (
     find_shoppers_order,
     renew_payment_link,
 )
-from bot.services.orders import confirm_order_verification
+from bot.services.order_access import confirm_order_verification
 from bot.services.texted_codes import text_order_code
 
 # The statuses a shopper can still cancel: the stock is still held for them.

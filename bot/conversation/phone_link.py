@@ -16,12 +16,8 @@ from bot.conversation.turn import Turn
 from bot.services.cart import view_cart
 from bot.services.identity import DEFAULT_REGION, InvalidPhoneNumber
 from bot.services.orders import orders_for_conversation
-from bot.services.phone_link import (
-    LinkResult,
-    TooManyLinkCodes,
-    confirm_phone_link,
-    unlink_phone,
-)
+from bot.services.one_time_codes import TooManyCodes
+from bot.services.phone_link import LinkResult, confirm_phone_link, unlink_phone
 from bot.services.texted_codes import text_link_code
 
 LINK_CODE = re.compile(r"\b(\d{6})\b")
@@ -61,7 +57,7 @@ async def send_code(turn: Turn, number: str) -> None:
     except InvalidPhoneNumber:
         turn.ask(Question("link_phone", "phone", data={"subject": "linking your phone"}), "That doesn't look like a phone number. Please type your mobile number, like 07700 900123.")
         return
-    except TooManyLinkCodes:
+    except TooManyCodes:
         turn.done()
         turn.say("I've sent too many codes lately. Please try again in an hour.")
         return

@@ -20,6 +20,8 @@ class Say:
 
     text: str
     buttons: tuple[Button, ...] = ()
+    # Structured content a rich channel may draw (web chat: product cards); the text says it all anyway.
+    card: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,8 +70,8 @@ class Turn:
         self.effects[kind] = self.effects.get(kind, 0) + 1
         return effect_key(self.conversation_id, self.heard.message_id, f"{kind}#{self.effects[kind]}")
 
-    def say(self, text: str, buttons: Sequence[Button] = ()) -> None:
-        self.replies.append(Say(text, tuple(buttons)))
+    def say(self, text: str, buttons: Sequence[Button] = (), card: dict[str, Any] | None = None) -> None:
+        self.replies.append(Say(text, tuple(buttons), card if self.on_web else None))
 
     def ask(self, question: Question, text: str, *, show_options: bool = True, remember: str | None = None) -> None:
         """Asks `question` and records it as what the assistant now waits for.

@@ -8,9 +8,10 @@ digits, keeping the separators ("4242.4242.4242.4242" -> "****.****.****.4242").
 What is never masked, because it is not a number someone typed as a card:
 - digits glued to letters or underscores ("cs_sandbox_6ddaf34de40e4242424242424242", "FS-123"): ids
   and tokens, including the assistant's own pay links;
-- whitespace-separated words that are links ("https://…", "www.…", "/pay/…"), whatever digits they hold;
+- links, whatever digits they hold: a word with a scheme ("https://…"), "www.…", a host name with a
+  path ("shop.example.com/pay/…") or a path ("/pay/…", also inside brackets or quotes: "(/pay/…)");
 - a run starting with "+" or "0": phone numbers in international or trunk form (no card starts with 0);
-- longer digit runs unless a group window of them is Luhn-valid: "4242 4242 4242 4242 12/30" masks
+- longer digit runs unless a group window of them is Luhn-valid: "4242 4242 4242 4242 exp 12/30" masks
   the card and keeps the expiry.
 Other long numbers (order references, phone numbers) fail Luhn nine times in ten and stay readable.
 """
@@ -26,8 +27,15 @@ _SEPARATOR = "[ \t\u00a0\u2007\u2009\u202f.\\-\u2010-\u2015/]"
 # to a word character on either side. Runs are split into groups and checked window by window.
 _RUN = re.compile(rf"(?<![\w+])\d+(?:{_SEPARATOR}{{1,3}}\d+)*(?!\w)")
 _GROUP = re.compile(r"\d+")
-# Whitespace-delimited words that are links: left exactly as written.
-_LINK = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|\bwww\.)\S*|(?<!\S)/\S*")
+# Links, left exactly as written to the next whitespace: a scheme or "www.", a host name (its last
+# label letters: "4242.4242.4242.4242/30" is a card, not a host) followed by a path, or a path whose
+# first segment starts with a letter ("(/pay/…)"; "4242/4242/…" is a card), or any word starting "/".
+_LINK = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9+.\-]*://|\bwww\.)\S*"
+    r"|\b[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}/\S*"
+    r"|(?<![\w/])/[A-Za-z][\w.~%\-]*/\S*"
+    r"|(?<!\S)/\S*"
+)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -62,21 +70,21 @@ def mask_card_numbers(text: str) -> str:
 
 
 def _mask_run(chars: list[str], groups: list[tuple[int, int]], text: str) -> None:
-    """Masks, in place, each window of consecutive groups that forms a card number (leftmost, longest first)."""
-    index = 0
-    while index < len(groups):
-        masked_to = None
+    """Masks, in place, every window of consecutive groups that forms a card number, each to its last
+    four digits; where valid windows overlap, a digit masked by any of them is masked.
+
+    Overlapping readings are common ("2 4242 4242 4242 4242": a number typed before the card; "7030 1000
+    0000 0000 9": a 17-digit card whose last 13 digits are valid too) and no single choice is right for
+    all of them, so none may leave another's digits readable. The price: a card followed straight by its
+    expiry can lose its last four too ("4242 4242 4242 4242 12/30" -> "**** **** **** **** 12/30").
+    """
+    for index in range(len(groups)):
         digits = ""
         for end in range(index, len(groups)):
             digits += text[groups[end][0]:groups[end][1]]
             if len(digits) > MAX_DIGITS:
                 break
             if len(digits) >= MIN_DIGITS and digits[0] != "0" and luhn_valid(digits):
-                masked_to = end  # keep looking: the longest valid window wins
-        if masked_to is None:
-            index += 1
-            continue
-        positions = [p for start, stop in groups[index:masked_to + 1] for p in range(start, stop)]
-        for position in positions[:-4]:
-            chars[position] = "*"
-        index = masked_to + 1
+                positions = [p for start, stop in groups[index:end + 1] for p in range(start, stop)]
+                for position in positions[:-4]:
+                    chars[position] = "*"

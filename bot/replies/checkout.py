@@ -10,6 +10,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
+from bot.channels.types import PHONE_CHANNELS
 from bot.domain.money import format_money
 from bot.replies import human_list
 from bot.replies.stock import format_stock_answer, option_words
@@ -92,11 +93,13 @@ def format_order_status(order: OrderSummary) -> str:
     return text
 
 
-def format_payment_received(order: OrderSummary, address: str) -> str:
+def format_payment_received(order: OrderSummary, address: str, channel: str | None = None) -> str:
+    # Only a text message channel can promise a text; a web or Messenger shopper hears back where they are.
+    tell = "text you" if channel in PHONE_CHANNELS else "message you here"
     return (
         f"Payment received for {order.reference}, thank you! Your pickup code is {order.pickup_code}. "
         f"Collect from {order.store_name}, {address}; we'll hold it until {local_time(order.hold_expires_at)} "
-        "and text you when it's ready."
+        f"and {tell} when it's ready."
     )
 
 

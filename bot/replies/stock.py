@@ -57,13 +57,14 @@ def format_stock_answer(answer: StockAnswer, locale: str = "en_GB") -> str:
 
 
 def format_nearby(nearby: Sequence[NearbyStock]) -> str:
-    """"Didsbury has 2 (7.4 km away) and Stockport has 5 (9.8 km). Reserve at Didsbury?" or that nobody has it."""
+    """"Didsbury has 2 in stock, 4.1 km away; Stockport has 5 in stock, 9.8 km away. Reserve at Didsbury?"
+
+    Each store says what its number is: "Didsbury has 2 (7.4 km)" left shoppers guessing what 2 meant.
+    """
     if not nearby:
         return "No other store has it right now either."
-    first, *others = nearby
-    parts = [f"{first.store.name} has {first.available} ({distance_text(first.distance_km)} away)"]
-    parts += [f"{entry.store.name} has {entry.available} ({distance_text(entry.distance_km)})" for entry in others]
-    return f"{human_list(parts)}. Reserve at {first.store.name}?"
+    parts = [f"{entry.store.name} has {entry.available} in stock, {distance_text(entry.distance_km)} away" for entry in nearby]
+    return f"{'; '.join(parts)}. Reserve at {nearby[0].store.name}?"
 
 
 def _in_stock_choices(answer: StockAnswer) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 
-from bot.config import load_settings
+from bot.config import load_settings, refuse_blank_secrets_in_production
 from bot.server.app import create_app
 
 
@@ -14,6 +14,7 @@ def main() -> None:
     # rasa_sdk warns on every form turn that slots filled by our extract_* methods have no validate_*
     # method; that is by design here, and one line per stock question buried real warnings.
     logging.getLogger("rasa_sdk.forms").setLevel(logging.ERROR)
+    refuse_blank_secrets_in_production("the bot server")
     settings = load_settings()
     app = create_app()
     app.run(host=settings.bot_server_host, port=settings.bot_server_port, workers=1, access_log=False)

@@ -21,6 +21,7 @@ from bot.server.dashboard_routes import build_dashboard_blueprint
 from bot.server.messaging_routes import build_messaging_blueprint
 from bot.server.payments_routes import build_payments_blueprint
 from bot.server.push import kick_notice_delivery
+from bot.server.site_style import favicon_svg, site_css
 from bot.server.store_routes import build_store_api_blueprint
 from bot.server.webchat_routes import WEB_DIR, build_webchat_blueprint
 from bot.services.payments import PaymentOutcome
@@ -97,6 +98,22 @@ def create_app(
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
+
+    @app.get("/site.css")
+    async def site_stylesheet(request: Request) -> HTTPResponse:
+        text, etag = site_css(shop.settings)
+        if request.headers.get("If-None-Match") == etag:
+            return response.empty(status=304, headers={"ETag": etag})
+        return response.text(
+            text, content_type="text/css; charset=utf-8", headers={"ETag": etag, "Cache-Control": "no-cache"}
+        )
+
+    @app.get("/favicon.ico")
+    async def favicon(_: Request) -> HTTPResponse:
+        # Browsers ask for /favicon.ico on every page; an SVG answers it (Chromium and Firefox draw it).
+        return response.text(
+            favicon_svg(shop.settings), content_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"}
+        )
 
     @app.get("/")
     async def home(_: Request) -> HTTPResponse:

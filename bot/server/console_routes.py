@@ -2,7 +2,8 @@
 
 Pages: GET /console/login, POST /console/login, POST /console/logout, GET /console.
 JSON API (all under /console/api, all need a logged-in agent; state changes need the X-CSRF-Token
-header): GET queue, GET conversation, GET stream (SSE of transcript lines), POST take, reply,
+header): GET queue, GET search (?q= name, phone or order reference), GET conversation, GET stream
+(SSE of transcript lines), POST take, reply,
 hand-back, close. Without a session pages redirect to the login page and the API answers 401.
 """
 
@@ -39,6 +40,7 @@ from bot.server.console_auth import (
 )
 from bot.server.transcript_stream import stream_transcript
 from bot.services import handoff, handoff_reports
+from bot.services.conversation_search import find_conversations
 from bot.services.agents import AgentView, authenticate_agent
 from bot.services.login_throttle import claim_login_attempt, login_failed, login_succeeded
 
@@ -191,6 +193,8 @@ def build_console_blueprint(
         page = page.replace("{{agent_name}}", html.escape(request.ctx.agent.display_name))
         page = page.replace("{{agent_id}}", str(request.ctx.agent.id))
         page = page.replace("{{max_reply}}", str(MAX_AGENT_REPLY_CHARS))
+        # Times on the page are the support desk's (the stores'), not the agent's laptop's.
+        page = page.replace("{{time_zone}}", html.escape(handoff_policy.hours.timezone))
         return response.html(page, headers=SECURITY_HEADERS)
 
     # --- JSON API ---------------------------------------------------------------------------------
@@ -216,6 +220,15 @@ def build_console_blueprint(
                 "me": {"id": request.ctx.agent.id, "display_name": request.ctx.agent.display_name},
             }
         )
+
+    @console.get("/console/api/search")
+    @requires_agent()
+    async def search(request: Request) -> HTTPResponse:
+        query = request.args.get("q") or ""
+        if len(query) > 60:
+            return _json({"error": "a search is at most 60 characters"}, status=400)
+        found = await request.app.ctx.shop.call(find_conversations, query)
+        return _json({"query": query, "results": [conversation.as_json() for conversation in found]})
 
     @console.get("/console/api/conversation")
     @requires_agent()

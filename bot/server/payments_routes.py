@@ -18,6 +18,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, json
 
 from bot.domain.orders import HoldPolicy
+from bot.replies.checkout import local_time
 from bot.payments import PROVIDER_NAMES, InvalidSignature, MalformedEvent, PaymentProvider, PaymentProviderError, ProviderNotConfigured
 from bot.payments.sandbox import SandboxProvider, card_outcome, is_sandbox_token, last4
 from bot.services.payments import PaymentOutcome, PayPage, execute_refund, handle_payment_event, pay_page
@@ -32,8 +33,12 @@ _PAGE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",  # the pay token is in the URL
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'"
+    ),
 }
+# Channels whose shoppers can go back to the conversation in this browser.
+WEB_CHANNELS = frozenset({"web", "webchat"})
 
 
 def format_money(amount_minor: int, currency: str, locale: str = "en_GB") -> str:
@@ -42,16 +47,18 @@ def format_money(amount_minor: int, currency: str, locale: str = "en_GB") -> str
     return format_currency(amount, currency, locale=locale)
 
 
-def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
+def _page(title: str, body: str, status: int = 200, *, retailer: str, back_to_chat: bool = False) -> HTTPResponse:
+    """A page in the shop's colours (/site.css): the retailer's name in the bar, a way back to the chat."""
+    back = "<p><a class='btn btn--secondary' href='/chat'>Back to the chat</a></p>" if back_to_chat else ""
     document = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(title)}</title>"
-        "<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem}"
-        "table{width:100%;border-collapse:collapse}td{padding:.25rem 0}td.n{text-align:right}"
-        "input,button{font-size:1.1rem;padding:.5rem;width:100%;box-sizing:border-box;margin:.25rem 0}"
-        ".note{color:#555;font-size:.9rem}.error{color:#a00}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+        f"<title>{escape(title)} · {escape(retailer)}</title>"
+        "<link rel='icon' href='/favicon.ico'><link rel='stylesheet' href='/site.css'>"
+        "<link rel='stylesheet' href='/static/pay.css'></head>"
+        f"<body><header class='site-bar'><span class='site-bar__title'>{escape(retailer)}</span></header>"
+        f"<main class='pay card'><h1>{escape(title)}</h1>{body}{back}</main>"
+        "<script src='/static/pay.js'></script></body></html>"
     )
     return html(document, status=status, headers=_PAGE_HEADERS)
 
@@ -59,7 +66,7 @@ def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
 def _order_table(page: PayPage) -> str:
     order = page.order
     rows = "".join(
-        "<tr><td>{qty} × {name}{options}</td><td class='n'>{amount}</td></tr>".format(
+        "<tr><td>{qty} × {name}{options}</td><td class='num'>{amount}</td></tr>".format(
             qty=line.quantity,
             name=escape(line.name),
             options=escape(f" ({', '.join(o for o in (line.colour, line.size) if o)})") if (line.colour or line.size) else "",
@@ -70,25 +77,37 @@ def _order_table(page: PayPage) -> str:
     total = escape(format_money(page.link.amount_minor, page.link.currency))
     return (
         f"<p>Order <strong>{escape(order.reference)}</strong> · collect from {escape(order.store_name)}</p>"
-        f"<table>{rows}<tr><td><strong>Total</strong></td><td class='n'><strong>{total}</strong></td></tr></table>"
+        f"<table class='table'><caption class='visually-hidden'>Your order</caption>{rows}"
+        f"<tr><th scope='row'>Total</th><td class='num'><strong>{total}</strong></td></tr></table>"
     )
 
 
-def _pay_form(page: PayPage, error: str = "") -> HTTPResponse:
+def _pay_form(page: PayPage, retailer: str, error: str = "", card_number: str = "") -> HTTPResponse:
     amount = escape(format_money(page.link.amount_minor, page.link.currency))
+    deadline = escape(local_time(page.pay_by))
+    # After a decline the number stays in the field (this page is no-store and never logged), so the
+    # shopper corrects a digit or swaps the card instead of typing it all again.
     body = (
-        _order_table(page)
-        + (f"<p class='error' role='alert'>{escape(error)}</p>" if error else "")
-        + "<form method='post'><label for='card_number'>Card number</label>"
-        "<input id='card_number' name='card_number' inputmode='numeric' autocomplete='cc-number' required>"
-        f"<button type='submit'>Pay {amount}</button></form>"
-        "<p class='note'>Sandbox payments: no real money moves. Test cards: "
+        f"<p class='pay__due'>Pay <strong>{amount}</strong> by <strong>{deadline}</strong> to keep your items.</p>"
+        + _order_table(page)
+        + (f"<p class='notice notice--error' role='alert' id='card_error'>{escape(error)}</p>" if error else "")
+        + "<form method='post' class='pay__form' id='pay_form'><div class='field'>"
+        "<label for='card_number'>Card number</label>"
+        "<input id='card_number' name='card_number' inputmode='numeric' autocomplete='cc-number' required"
+        + (f" value='{escape(card_number, quote=True)}' aria-invalid='true' aria-describedby='card_error'" if error else "")
+        + ">"
+        f"</div><button class='btn pay__submit' type='submit' id='pay_button'>Pay {amount}</button></form>"
+        "<p class='muted pay__note'>Sandbox payments: no real money moves. Test cards: "
         "4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.</p>"
     )
-    return _page("Pay for your order", body, status=400 if error else 200)
+    return _page("Pay for your order", body, status=400 if error else 200, retailer=retailer, back_to_chat=_from_web(page))
 
 
-def _closed_page(page: PayPage) -> HTTPResponse:
+def _from_web(page: PayPage) -> bool:
+    return page.order.channel in WEB_CHANNELS
+
+
+def _closed_page(page: PayPage, retailer: str) -> HTTPResponse:
     titles = {
         "paid": ("Paid, thank you", "This order is paid. We'll message you when it's ready to collect."),
         "refunded": ("Payment refunded", "This order could no longer take your payment, so it is being refunded in full."),
@@ -96,7 +115,10 @@ def _closed_page(page: PayPage) -> HTTPResponse:
         "closed": ("This order can't be paid", "This order is no longer waiting for payment."),
     }
     title, text = titles[page.reason]
-    return _page(title, _order_table(page) + f"<p>{escape(text)}</p>", status=200 if page.reason == "paid" else 410)
+    return _page(
+        title, _order_table(page) + f"<p>{escape(text)}</p>", status=200 if page.reason == "paid" else 410,
+        retailer=retailer, back_to_chat=_from_web(page),
+    )
 
 
 def _local_webhook_url(request: Request) -> str:
@@ -126,6 +148,7 @@ def build_payments_blueprint(
     """
     blueprint = Blueprint("payments")
     hold_policy = HoldPolicy.from_settings(shop.settings)
+    retailer = shop.settings.retailer_name
 
     def sandbox() -> SandboxProvider:
         provider = provider_factory("sandbox")
@@ -141,22 +164,22 @@ def build_payments_blueprint(
     async def show_pay_page(request: Request, token: str) -> HTTPResponse:
         page = await load_page(token)
         if page is None:
-            return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404)
-        return _pay_form(page) if page.payable else _closed_page(page)
+            return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404, retailer=retailer)
+        return _pay_form(page, retailer) if page.payable else _closed_page(page, retailer)
 
     @blueprint.post("/pay/<token:str>")
     async def submit_payment(request: Request, token: str) -> HTTPResponse:
         page = await load_page(token)
         if page is None:
-            return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404)
+            return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404, retailer=retailer)
         if not page.payable:
-            return _closed_page(page)
+            return _closed_page(page, retailer)
         card_number = request.form.get("card_number", "") if request.form else ""
         outcome = card_outcome(card_number)
         if outcome == "declined":
-            return _pay_form(page, "Your card was declined. Try another card.")
+            return _pay_form(page, retailer, "Your card was declined. Check the number or try another card.", card_number)
         if outcome != "succeeded":
-            return _pay_form(page, "That is not a sandbox test card; see the note below.")
+            return _pay_form(page, retailer, "That is not a sandbox test card; see the note below.", card_number)
         body, headers = sandbox().checkout_event(
             "checkout.session.completed",
             provider_ref=page.link.provider_ref,
@@ -176,18 +199,25 @@ def build_payments_blueprint(
             delivered = False
         after = await load_page(token)
         if delivered and after is not None and after.reason == "paid" and after.order.status != "pending_payment":
-            return _page("Payment received", _order_table(after) + "<p>Thank you. We'll message you when it's ready to collect.</p>")
+            return _page(
+                "Payment received",
+                _order_table(after) + "<p>Thank you. We'll message you when it's ready to collect.</p>",
+                retailer=retailer, back_to_chat=_from_web(after),
+            )
         if after is not None and after.reason == "paid":
-            return _closed_page(after)
-        return _page("Payment processing", "<p>We're confirming your payment and will message you shortly.</p>", status=202)
+            return _closed_page(after, retailer)
+        return _page(
+            "Payment processing", "<p>We're confirming your payment and will message you shortly.</p>", status=202,
+            retailer=retailer, back_to_chat=_from_web(page),
+        )
 
     @blueprint.get("/payments/complete")
     async def after_checkout(request: Request) -> HTTPResponse:
-        return _page("Thank you", "<p>We'll confirm your payment in the chat.</p>")
+        return _page("Thank you", "<p>We'll confirm your payment in the chat.</p>", retailer=retailer)
 
     @blueprint.get("/payments/cancelled")
     async def checkout_cancelled(request: Request) -> HTTPResponse:
-        return _page("Payment cancelled", "<p>Nothing was charged. Your link works until the hold runs out.</p>")
+        return _page("Payment cancelled", "<p>Nothing was charged. Your link works until the hold runs out.</p>", retailer=retailer)
 
     @blueprint.post("/webhooks/payments/<provider_name:str>")
     async def payment_webhook(request: Request, provider_name: str) -> HTTPResponse:

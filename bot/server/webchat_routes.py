@@ -8,7 +8,11 @@ a reconnect (EventSource sends Last-Event-ID) resumes exactly where it stopped.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import re
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +21,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.adapters.rasa_client import RasaUnavailable
+from bot.domain.support_hours import DEFAULT_SUPPORT_TIMEZONE
 from bot.domain.inbound_text import TOO_LONG_REPLY, screen_inbound
+from bot.server.site_style import on_colour
 from bot.server.transcript_stream import after_id_of, stream_transcript
+from bot.domain.money import format_money
+from bot.services.payments import pay_link_in_conversation
 from bot.services.transcript import TranscriptLine, messages_after, record_message
 from bot.services.web_lines import web_message_id
 from connectors.webchat import CHANNEL, MAX_MESSAGE_CHARS, WEB_CONVERSATION_ID
@@ -29,6 +37,7 @@ WEB_DIR = Path(__file__).parent / "web"
 # EventSource reconnects by itself; closing now and then frees dead connections on proxies.
 STREAM_MAX_SECONDS = 300.0
 FORWARD_RETRY_SECONDS = (0.5, 2.0)  # waits before the second and third try
+CLIENT_ID = re.compile(r"\A[A-Za-z0-9-]{1,64}\Z")
 RASA_DOWN_REPLY = (
     "Sorry, I can't answer right now because part of our system is restarting. "
     "Please try again in a minute, or call us on {phone}."
@@ -51,6 +60,17 @@ async def forward_line(rasa: Any, conversation_id: str, text: str, message_id: s
                 raise
             logger.warning("web chat line %s: Rasa went away (%s); forwarding it again", message_id, error)
             await asyncio.sleep(wait)
+def support_timezone() -> str:
+    """The zone times are shown in: the one people answering chats work in (SUPPORT_TIMEZONE)."""
+    return os.environ.get("SUPPORT_TIMEZONE") or DEFAULT_SUPPORT_TIMEZONE
+
+
+def _filled(path: Path, **values: str) -> str:
+    """The file with each {{name}} replaced by its value, HTML-escaped (the values come from settings)."""
+    text = path.read_text(encoding="utf-8")
+    for name, value in values.items():
+        text = text.replace("{{" + name + "}}", escape(value, quote=True))
+    return text
 
 
 def _conversation_id(value: object) -> str | None:
@@ -61,8 +81,23 @@ def build_webchat_blueprint() -> Blueprint:
     chat = Blueprint("webchat")
 
     @chat.get("/chat")
-    async def chat_page(_: Request) -> HTTPResponse:
-        return await response.file(WEB_DIR / "chat.html", mime_type="text/html; charset=utf-8")
+    async def chat_page(request: Request) -> HTTPResponse:
+        # ?embed=1 is the same page inside the widget's frame (a close button instead of the page title).
+        settings = request.app.ctx.shop.settings
+        page = _filled(WEB_DIR / "chat.html", retailer=settings.retailer_name, timezone=support_timezone())
+        return response.html(page.replace('data-embed="0"', 'data-embed="1"') if request.args.get("embed") == "1" else page)
+
+    @chat.get("/widget.js")
+    async def widget(request: Request) -> HTTPResponse:
+        # Loaded by retailers' own pages: it names this server as the chat's origin by where it came from.
+        settings = request.app.ctx.shop.settings
+        values = {"retailer": settings.retailer_name, "primary": settings.brand_primary, "on_primary": on_colour(settings.brand_primary)}
+        script = (WEB_DIR / "static" / "widget.js").read_text(encoding="utf-8")
+        for name, value in values.items():  # JavaScript string literals; "<" escaped so "</script>" cannot appear
+            script = script.replace("{{" + name + "}}", json.dumps(value).replace("<", "\\u003c"))
+        return response.text(
+            script, content_type="text/javascript; charset=utf-8", headers={"Cache-Control": "max-age=300"}
+        )
 
     @chat.post("/chat/api/messages")
     async def post_message(request: Request) -> HTTPResponse:
@@ -70,6 +105,9 @@ def build_webchat_blueprint() -> Blueprint:
         conversation_id = _conversation_id(body.get("conversation_id"))
         text = body.get("text")
         payload = body.get("payload")
+        client_id = body.get("client_id")
+        if client_id is not None and not (isinstance(client_id, str) and CLIENT_ID.match(client_id)):
+            return response.json({"error": "client_id must be 1 to 64 letters, digits or dashes"}, status=400)
         if conversation_id is None:
             return response.json({"error": "conversation_id must be a web conversation id"}, status=400)
         if not isinstance(text, str) or (payload is not None and not isinstance(payload, str)):
@@ -86,20 +124,22 @@ def build_webchat_blueprint() -> Blueprint:
         if not line.text.strip():
             return response.json({"error": f"text must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
 
-        line_id = await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", line.text.strip())
+        # The page's own id for the line comes back on it in the stream: its "sending" bubble becomes "sent".
+        echo = {"client_id": client_id} if client_id else None
+        message_id = await ctx.shop.call(record_message, conversation_id, CHANNEL, "user", line.text.strip(), echo)
         await ctx.signals.publish(conversation_id)
         try:
             # A blank payload is no payload: forwarding it made Rasa refuse the line and the shopper
             # got a false "system is restarting" apology. The transcript row is the line's inbound id.
-            await forward_line(ctx.rasa, conversation_id, forwarded.text.strip() or line.text.strip(), web_message_id(line_id))
+            await forward_line(ctx.rasa, conversation_id, forwarded.text.strip() or line.text.strip(), web_message_id(message_id))
         except RasaUnavailable:
             logger.exception("web chat message could not reach Rasa")
             apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
             await ctx.shop.call(record_message, conversation_id, CHANNEL, "bot", apology)
             await ctx.signals.publish(conversation_id)
-            return response.json({"status": "assistant_unavailable"}, status=503)
+            return response.json({"status": "assistant_unavailable", "id": message_id}, status=503)
         await ctx.signals.publish(conversation_id)
-        return response.json({"status": "delivered"})
+        return response.json({"status": "delivered", "id": message_id})
 
     @chat.get("/chat/api/history")
     async def history(request: Request) -> HTTPResponse:
@@ -108,6 +148,28 @@ def build_webchat_blueprint() -> Blueprint:
             return response.json({"error": "conversation_id must be a web conversation id"}, status=400)
         lines = await request.app.ctx.shop.call(messages_after, conversation_id, after_id_of(request))
         return response.json({"messages": [line.as_json() for line in lines]})
+
+    @chat.get("/chat/api/pay-link")
+    async def pay_link(request: Request) -> HTTPResponse:
+        """What the page needs to draw a pay link as a card; only for links sent in this conversation."""
+        conversation_id = _conversation_id(request.args.get("conversation_id"))
+        url = request.args.get("url")
+        if conversation_id is None or not url or len(url) > 2000:
+            return response.json({"error": "conversation_id and url are required"}, status=400)
+        page = await request.app.ctx.shop.call(pay_link_in_conversation, conversation_id, url)
+        if page is None:
+            return response.json({"error": "no such pay link in this conversation"}, status=404)
+        return response.json(
+            {
+                "reference": page.order.reference,
+                "amount": format_money(page.link.amount_minor, page.link.currency),
+                "amount_minor": page.link.amount_minor,
+                "currency": page.link.currency,
+                "pay_by": page.pay_by.isoformat(),
+                "state": page.reason,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
 
     @chat.get("/chat/api/stream")
     async def stream(request: Request) -> HTTPResponse | None:

@@ -24,11 +24,11 @@ from bot.payments.base import PaymentProvider
 from bot.services.cart import CartLineView, CartView, StoreCoverage, add_to_cart, clear_cart, store_coverage, view_cart
 from bot.services.identity import contact_phone_for
 from bot.services.inventory import StockAnswer, check_stock
+from bot.services.order_access import get_order_for
 from bot.services.orders import (
     CancelledOrder,
     OrderSummary,
     cancel_order,
-    get_order_for,
     orders_for_conversation,
     place_order,
 )

@@ -50,6 +50,10 @@ REASON_LABELS = {
     LEFT_MESSAGE: "left a message",
 }
 
+# Sessions whose wait says nothing about the live queue: an agent took over a conversation nobody queued
+# for (0 s), or answered a message left hours before. The estimate offered to shoppers leaves both out.
+NOT_LIVE_WAITS = (AGENT_TOOK_OVER, LEFT_MESSAGE)
+
 # Used for the wait estimate until enough handoffs have been taken to measure it.
 DEFAULT_WAIT = timedelta(minutes=3)
 RECENT_WAITS_SAMPLE = 20
@@ -180,6 +184,25 @@ def open_handoff(uow: UnitOfWork, conversation_id: str) -> HandoffView | None:
 
 
 @read_only
+def people_owned_since(uow: UnitOfWork, conversation_id: str, since: datetime) -> bool:
+    """Whether people own the conversation now, or did at any moment since `since`.
+
+    A shopper's message that reached Rasa while an agent had it is logged and left unanswered; if the
+    agent hands back before that turn ends, the session is already "returned" when the turn is judged.
+    """
+    rows = uow.session.scalars(select(HandoffSession).where(HandoffSession.conversation_id == conversation_id)).all()
+    for row in rows:
+        if row.state in OPEN_STATES:
+            return True
+        ended = as_utc(row.ended_at)
+        # A left message that nobody took never paused the assistant.
+        paused = row.reason != LEFT_MESSAGE or row.taken_at is not None
+        if paused and ended is not None and ended >= since:
+            return True
+    return False
+
+
+@read_only
 def get_handoff(uow: UnitOfWork, handoff_id: int) -> HandoffView:
     """Raises HandoffError("not_found") when there is no such session."""
     row = uow.session.get(HandoffSession, handoff_id)
@@ -253,8 +276,12 @@ def take_conversation(
     target = get_handoff(uow, handoff_id)
     if target.state == MESSAGE:
         # Answering a left message opens a live session (or joins the one a colleague just opened).
+        # The shopper has been waiting since they left the message: the live session starts then, so its
+        # wait (and the console's figures) counts from the message, not from the moment it was answered.
         _transition(uow, handoff_id, (MESSAGE,), state=CLOSED, ended_at=now, resolved_by="agent", agent_id=agent_id)
-        handoff_id = request_handoff(uow, target.conversation_id, target.channel, LEFT_MESSAGE, now=now).handoff.id
+        handoff_id = request_handoff(
+            uow, target.conversation_id, target.channel, LEFT_MESSAGE, now=min(now, target.requested_at)
+        ).handoff.id
     claimed = uow.session.execute(
         update(HandoffSession)
         .where(HandoffSession.id == handoff_id, HandoffSession.state == WAITING, HandoffSession.agent_id.is_(None))
@@ -326,7 +353,7 @@ def recent_waits(uow: UnitOfWork, limit: int = RECENT_WAITS_SAMPLE) -> list[time
     """How long the last `limit` taken sessions waited, newest first."""
     rows = uow.session.execute(
         select(HandoffSession.requested_at, HandoffSession.taken_at)
-        .where(HandoffSession.taken_at.is_not(None), HandoffSession.reason != AGENT_TOOK_OVER)
+        .where(HandoffSession.taken_at.is_not(None), HandoffSession.reason.not_in(NOT_LIVE_WAITS))
         .order_by(HandoffSession.taken_at.desc())
         .limit(limit)
     ).all()

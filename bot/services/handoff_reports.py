@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 
 from bot.domain.card_masking import mask_card_numbers
 from bot.domain.support_hours import SupportHours
-from bot.models import Agent, ChannelIdentity, ChatMessage, Customer, HandoffSession
+from bot.models import Agent, ChannelIdentity, ChatMessage, Customer, HandoffSession, Order
 from bot.domain.orders import MixedCurrencies
 from bot.services.cart import view_cart
 from bot.services.handoff import (
     ACTIVE,
+    AGENT_TOOK_OVER,
     MESSAGE,
     OPEN_STATES,
     REASON_LABELS,
@@ -51,6 +52,7 @@ class QueueItem:
     requested_at: datetime
     wait_seconds: int  # waited so far (waiting, message) or before being taken (active)
     last_message: str
+    user_lines: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,7 @@ class QueueItem:
             "requested_at": self.requested_at.isoformat(),
             "wait_seconds": self.wait_seconds,
             "last_message": self.last_message,
+            "user_lines": self.user_lines,
         }
 
 
@@ -75,6 +78,7 @@ class LiveConversation:
     shopper: str
     last_at: datetime
     last_message: str
+    user_lines: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -83,6 +87,7 @@ class LiveConversation:
             "shopper": self.shopper,
             "last_at": self.last_at.isoformat(),
             "last_message": self.last_message,
+            "user_lines": self.user_lines,
         }
 
 
@@ -102,22 +107,44 @@ class HandoffFigures:
 
 
 def shopper_label(uow: UnitOfWork, conversation_id: str) -> str:
-    """Who the shopper is, as far as we know: name and phone, else the channel address."""
+    """Who the shopper is, as far as we know: name and phone (of the linked customer, else of the
+    conversation's latest order), else the channel address, else "Web visitor" and a short id."""
     row = uow.session.execute(
         select(Customer.display_name, Customer.phone, ChannelIdentity.external_id)
         .join(Customer, Customer.id == ChannelIdentity.customer_id)
         .where(ChannelIdentity.conversation_id == conversation_id)
         .limit(1)
     ).first()
+    known = [part for part in (row[0], row[1]) if part] if row is not None else []
+    if not known:
+        # An unlinked web chat that ordered left a phone (and maybe a customer) with the order.
+        ordered = uow.session.execute(
+            select(Customer.display_name, Customer.phone, Order.contact_phone)
+            .select_from(Order)
+            .outerjoin(Customer, Customer.id == Order.customer_id)
+            .where(Order.conversation_id == conversation_id)
+            .order_by(Order.id.desc())
+            .limit(1)
+        ).first()
+        if ordered is not None:
+            known = [part for part in (ordered[0], ordered[1] or ordered[2]) if part]
+    if known:
+        return " · ".join(known)
     if row is not None:
-        name, phone, address = row
-        parts = [part for part in (name, phone) if part]
-        if parts:
-            return " · ".join(parts)
-        return str(address)
+        return str(row[2])
     if conversation_id.startswith("web-"):
-        return f"web visitor {conversation_id[4:12]}"
+        return f"Web visitor {conversation_id[4:12]}"
     return conversation_id.partition(":")[2] or conversation_id
+
+
+def user_line_count(uow: UnitOfWork, conversation_id: str) -> int:
+    """How many lines the shopper wrote: the console counts unread lines against it."""
+    return int(
+        uow.session.scalar(
+            select(func.count()).where(ChatMessage.conversation_id == conversation_id, ChatMessage.author == "user")
+        )
+        or 0
+    )
 
 
 def last_user_line(uow: UnitOfWork, conversation_id: str) -> str:
@@ -158,6 +185,7 @@ def list_queue(uow: UnitOfWork, *, now: datetime | None = None) -> list[QueueIte
                 requested_at=view.requested_at,
                 wait_seconds=max(0, int((waited_until - view.requested_at).total_seconds())),
                 last_message=last_user_line(uow, view.conversation_id),
+                user_lines=user_line_count(uow, view.conversation_id),
             )
         )
     return items
@@ -167,7 +195,7 @@ def list_queue(uow: UnitOfWork, *, now: datetime | None = None) -> list[QueueIte
 def live_conversations(
     uow: UnitOfWork, *, now: datetime | None = None, within: timedelta = LIVE_WITHIN, limit: int = 20
 ) -> list[LiveConversation]:
-    """Conversations with recent messages and no open handoff, newest first: ones an agent may take over."""
+    """Conversations with recent messages and no open handoff or left message, newest first: ones an agent may take over."""
     now = now or utc_now()
     latest = (
         select(ChatMessage.conversation_id, func.max(ChatMessage.id).label("last_id"))
@@ -175,7 +203,8 @@ def live_conversations(
         .group_by(ChatMessage.conversation_id)
         .subquery()
     )
-    open_conversations = select(HandoffSession.conversation_id).where(HandoffSession.state.in_(OPEN_STATES))
+    # A left message is in the queue already: listing it here too showed the same shopper twice.
+    open_conversations = select(HandoffSession.conversation_id).where(HandoffSession.state.in_((*OPEN_STATES, MESSAGE)))
     rows = uow.session.scalars(
         select(ChatMessage)
         .join(latest, ChatMessage.id == latest.c.last_id)
@@ -190,6 +219,7 @@ def live_conversations(
             shopper=shopper_label(uow, row.conversation_id),
             last_at=as_utc(row.created_at),  # type: ignore[arg-type]
             last_message=last_user_line(uow, row.conversation_id),
+            user_lines=user_line_count(uow, row.conversation_id),
         )
         for row in rows
     ]
@@ -210,14 +240,16 @@ def handoff_figures(uow: UnitOfWork, hours: SupportHours, *, now: datetime | Non
         ).all()
     )
     today = session.execute(
-        select(HandoffSession.requested_at, HandoffSession.taken_at, HandoffSession.state).where(
+        select(HandoffSession.requested_at, HandoffSession.taken_at, HandoffSession.state, HandoffSession.reason).where(
             HandoffSession.requested_at >= start_of_today
         )
     ).all()
+    # A conversation an agent took over of their own accord never waited: counting its 0 s would drag
+    # the median to nothing. A left message answered later did wait, from when it was left.
     waits = [
         (as_utc(taken) - as_utc(requested)).total_seconds()  # type: ignore[operator]
-        for requested, taken, _state in today
-        if taken is not None
+        for requested, taken, _state, reason in today
+        if taken is not None and reason != AGENT_TOOK_OVER
     ]
     since = now - RESOLUTION_PERIOD
     talked = set(
@@ -236,7 +268,7 @@ def handoff_figures(uow: UnitOfWork, hours: SupportHours, *, now: datetime | Non
         active_now=int(counts.get(ACTIVE, 0)),
         messages_waiting=int(counts.get(MESSAGE, 0)),
         median_wait_seconds=int(statistics.median(waits)) if waits else None,
-        handoffs_today=sum(1 for _requested, _taken, state in today if state != MESSAGE),
+        handoffs_today=sum(1 for _requested, _taken, state, _reason in today if state != MESSAGE),
         resolved_by_assistant=len(talked - set(handed)),
         resolved_by_agents=len(by_agents),
         period_days=RESOLUTION_PERIOD.days,
@@ -272,9 +304,12 @@ def conversation_overview(uow: UnitOfWork, conversation_id: str) -> dict[str, An
 
 
 def transcript_json(line: Any) -> dict[str, Any]:
-    """A transcript line as the console shows it (text masked, author, time)."""
+    """A transcript line as the console shows it (people's text masked, author, time).
+
+    The assistant's own lines are shown as written: they hold pay links and references, never a card.
+    """
     data = line.as_json()
-    data["text"] = mask_card_numbers(data["text"] or "")
+    data["text"] = (data["text"] or "") if line.author == "bot" else mask_card_numbers(data["text"] or "")
     data["channel"] = line.channel
     return data
 

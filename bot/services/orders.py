@@ -8,10 +8,7 @@ payment webhook and the expiry sweep, say) cannot both win.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -30,19 +27,15 @@ from bot.domain.orders import (
     OutOfStock,
     PaymentMethod,
     PaymentMethodNotOffered,
-    TooManyAttempts,
     TransitionVerdict,
     UnknownStore,
-    VerificationExpired,
-    VerificationFailed,
-    VerificationUnavailable,
     judge_transition,
     new_order_reference,
     new_pickup_code,
     normalise_reference,
     pickup_codes_match,
 )
-from bot.models import AuditEntry, Inventory, OneTimeCode, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
+from bot.models import AuditEntry, Inventory, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
 from bot.services.cart import CartLineView, available_expression, cart_rows
 from bot.services.identity import customer_of_conversation
 from bot.services.notices import HOLD_EXPIRED, queue_notice
@@ -53,13 +46,6 @@ log = logging.getLogger(__name__)
 
 HOLD_EXPIRY_TIMER = "hold_expiry"
 MAX_TIMER_ATTEMPTS = 5
-VERIFICATION_PURPOSE = "order_access"
-VERIFICATION_CODE_DIGITS = 6
-VERIFICATION_TTL = timedelta(minutes=10)
-VERIFICATION_MAX_ATTEMPTS = 5
-VERIFICATION_MAX_CODES_PER_HOUR = 5
-# How long a conversation that proved ownership with a code may keep reading the order.
-VERIFICATION_GRANT = timedelta(hours=24)
 
 
 # --- results ----------------------------------------------------------------------------------------
@@ -128,17 +114,6 @@ class ExpiredOrder:
     customer_id: int | None
     contact_phone: str | None
     store_id: str
-
-
-@dataclass(frozen=True)
-class VerificationStarted:
-    """A code to send by SMS to `send_to`; only its hash is stored."""
-
-    reference: str
-    send_to: str
-    masked_phone: str
-    code: str
-    expires_at: datetime
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -601,145 +576,3 @@ def orders_for_conversation(uow: UnitOfWork, conversation_id: str) -> list[Order
         mine = or_(mine, Order.customer_id == customer_id)
     orders = uow.session.scalars(select(Order).where(mine).order_by(Order.created_at.desc(), Order.id.desc())).all()
     return [summarise(uow, order) for order in orders]
-
-
-def _conversation_key(conversation_id: str) -> str:
-    return hashlib.sha256(conversation_id.encode()).hexdigest()[:40]
-
-
-def _verification_subject(reference: str, conversation_id: str) -> str:
-    return f"{reference}@{_conversation_key(conversation_id)}"
-
-
-def get_order_for(
-    uow: UnitOfWork, reference: str, conversation_id: str, customer_id: int | None = None, now: datetime | None = None
-) -> OrderSummary:
-    """The order, if this conversation or customer placed it or proved ownership with a code.
-
-    Raises:
-        OrderNotFound; NotYourOrder (`can_verify` says whether a code can be sent to the order's phone).
-    """
-    now = now or _utcnow()
-    order = find_order(uow, reference)
-    if customer_id is None:
-        customer_id = customer_of_conversation(uow.session, conversation_id)
-    if order.conversation_id == conversation_id or (customer_id is not None and order.customer_id == customer_id):
-        return summarise(uow, order)
-    granted = uow.session.scalar(
-        select(func.count())
-        .select_from(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == VERIFICATION_PURPOSE,
-            OneTimeCode.subject == _verification_subject(order.reference, conversation_id),
-            OneTimeCode.used_at.is_not(None),
-            OneTimeCode.used_at > now - VERIFICATION_GRANT,
-        )
-    )
-    if granted:
-        return summarise(uow, order)
-    raise NotYourOrder(order.reference, can_verify=bool(order.contact_phone))
-
-
-def _hash_code(code: str, salt: str | None = None) -> str:
-    salt = salt or secrets.token_hex(16)
-    digest = hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
-    return f"sha256${salt}${digest}"
-
-
-def _code_matches(code: str, stored: str) -> bool:
-    try:
-        _scheme, salt, _digest = stored.split("$", 2)
-    except ValueError:
-        return False
-    return hmac.compare_digest(_hash_code(code, salt), stored)
-
-
-def _mask_phone(phone: str) -> str:
-    return f"{'•' * max(len(phone) - 4, 0)}{phone[-4:]}"
-
-
-def start_order_verification(
-    uow: UnitOfWork, reference: str, conversation_id: str, now: datetime | None = None
-) -> VerificationStarted:
-    """Creates a one-time code proving ownership of an order from another channel.
-
-    The caller texts `code` to `send_to` (the order's contact phone) and tells the shopper only the
-    masked number. Only a salted hash is stored; the code lives VERIFICATION_TTL.
-
-    Raises:
-        OrderNotFound; VerificationUnavailable: no contact phone; TooManyAttempts: too many codes lately.
-    """
-    now = now or _utcnow()
-    order = find_order(uow, reference)
-    if not order.contact_phone:
-        raise VerificationUnavailable(order.reference)
-    recent = uow.session.scalar(
-        select(func.count())
-        .select_from(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == VERIFICATION_PURPOSE,
-            OneTimeCode.subject.like(f"{order.reference}@%"),
-            OneTimeCode.expires_at > now - timedelta(hours=1) + VERIFICATION_TTL,
-        )
-    )
-    if recent >= VERIFICATION_MAX_CODES_PER_HOUR:
-        raise TooManyAttempts()
-    code = "".join(secrets.choice("0123456789") for _ in range(VERIFICATION_CODE_DIGITS))
-    expires_at = now + VERIFICATION_TTL
-    uow.session.add(
-        OneTimeCode(
-            purpose=VERIFICATION_PURPOSE,
-            subject=_verification_subject(order.reference, conversation_id),
-            phone=order.contact_phone,
-            code_hash=_hash_code(code),
-            expires_at=expires_at,
-        )
-    )
-    uow.commit()
-    return VerificationStarted(
-        reference=order.reference,
-        send_to=order.contact_phone,
-        masked_phone=_mask_phone(order.contact_phone),
-        code=code,
-        expires_at=expires_at,
-    )
-
-
-def confirm_order_verification(
-    uow: UnitOfWork, reference: str, conversation_id: str, code: str, now: datetime | None = None
-) -> OrderSummary:
-    """Checks a code from `start_order_verification`; on success this conversation may read the order.
-
-    Raises:
-        OrderNotFound; VerificationExpired: no live code; TooManyAttempts: the code is burnt;
-        VerificationFailed: wrong code (`attempts_left` says how many tries remain).
-    """
-    now = now or _utcnow()
-    order = find_order(uow, reference)
-    pending = uow.session.scalars(
-        select(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == VERIFICATION_PURPOSE,
-            OneTimeCode.subject == _verification_subject(order.reference, conversation_id),
-            OneTimeCode.used_at.is_(None),
-            OneTimeCode.expires_at > now,
-        )
-        .order_by(OneTimeCode.id.desc())
-        .limit(1)
-    ).first()
-    if pending is None:
-        raise VerificationExpired()
-    if pending.attempts >= VERIFICATION_MAX_ATTEMPTS:
-        raise TooManyAttempts()
-    typed = "".join(ch for ch in code if ch.isdigit())
-    if not _code_matches(typed, pending.code_hash):
-        pending.attempts = pending.attempts + 1
-        attempts_left = VERIFICATION_MAX_ATTEMPTS - pending.attempts
-        uow.commit()  # the failed try counts even though we raise
-        if attempts_left <= 0:
-            raise TooManyAttempts()
-        raise VerificationFailed(attempts_left)
-    pending.used_at = now
-    _audit(uow, "shopper", order, "order_access_verified", now)
-    uow.commit()
-    return summarise(uow, order)

@@ -91,6 +91,11 @@ class PayPage:
     payable: bool
     reason: str  # "open", "paid", "refunded", "expired", "closed"
 
+    @property
+    def pay_by(self) -> datetime:
+        """When paying stops being possible: the link's or the hold's end, whichever is first."""
+        return min(self.link.expires_at, as_utc(self.order.hold_expires_at))  # type: ignore[type-var]
+
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -313,12 +318,23 @@ def _audit_refund(uow: UnitOfWork, refund: RefundDue, action: str, now: datetime
 
 def pay_page(uow: UnitOfWork, provider_name: str, provider_ref: str, now: datetime | None = None) -> PayPage | None:
     """The link and order behind a hosted pay page, or None for an unknown link."""
-    now = now or _utcnow()
     link = uow.session.scalars(
         select(PaymentLink).where(PaymentLink.provider == provider_name, PaymentLink.provider_ref == provider_ref)
     ).first()
-    if link is None:
-        return None
+    return _pay_page_of(uow, link, now or _utcnow()) if link is not None else None
+
+
+def pay_link_in_conversation(uow: UnitOfWork, conversation_id: str, url: str, now: datetime | None = None) -> PayPage | None:
+    """The pay link sent in this conversation under `url` (any provider), or None: the web chat draws it as a card."""
+    link = uow.session.scalars(
+        select(PaymentLink)
+        .join(Order, Order.id == PaymentLink.order_id)
+        .where(PaymentLink.url == url, Order.conversation_id == conversation_id)
+    ).first()
+    return _pay_page_of(uow, link, now or _utcnow()) if link is not None else None
+
+
+def _pay_page_of(uow: UnitOfWork, link: PaymentLink, now: datetime) -> PayPage:
     order = uow.session.get(Order, link.order_id)
     assert order is not None
     order_took_it = order.status in (OrderStatus.PAID.value, OrderStatus.READY.value, OrderStatus.COLLECTED.value)

@@ -7,37 +7,23 @@ customer, the chat's basket moves into the customer's basket, and orders placed 
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select, update
-
-from bot.models import OneTimeCode
 from bot.services.cart import move_basket
 from bot.services.identity import (
-    as_utc,
     customer_key,
     link_conversation_to_phone,
     normalize_phone,
     unlink_conversation_from_phone,
 )
+from bot.services.one_time_codes import CodePolicy, check_code, issue_code
 from bot.services.unit_of_work import UnitOfWork
 
-LINK_PURPOSE = "link_phone"
-LINK_CODE_TTL = timedelta(minutes=10)
-LINK_CODE_MAX_ATTEMPTS = 5
-# Texting codes costs money and can annoy a stranger whose number was typed: cap both sides.
-LINK_CODES_PER_HOUR = 3
-
-# Cheap enough for a six-digit code that also expires and locks after a few attempts.
-_code_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-
-
-class TooManyLinkCodes(Exception):
-    """This chat, or this phone, had LINK_CODES_PER_HOUR codes in the last hour."""
+LINK_CODES = CodePolicy(purpose="link_phone", ttl=timedelta(minutes=10), max_attempts=5, codes_per_hour=3)
+LINK_CODE_TTL = LINK_CODES.ttl
+LINK_CODE_MAX_ATTEMPTS = LINK_CODES.max_attempts
+LINK_CODES_PER_HOUR = LINK_CODES.codes_per_hour
 
 
 @dataclass(frozen=True)
@@ -69,44 +55,12 @@ def start_phone_link(uow: UnitOfWork, conversation_id: str, phone: str, *, now: 
 
     Raises:
         InvalidPhoneNumber: `phone` is not a phone number.
-        TooManyLinkCodes: too many codes for this chat or this phone in the last hour.
+        TooManyCodes: too many codes for this chat or this phone in the last hour.
     """
     now = now or datetime.now(timezone.utc)
-    e164 = normalize_phone(phone)
-    session = uow.session
-    issued_last_hour = session.scalar(
-        select(func.count())
-        .select_from(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == LINK_PURPOSE,
-            or_(OneTimeCode.subject == conversation_id, OneTimeCode.phone == e164),
-            OneTimeCode.expires_at > now - timedelta(hours=1) + LINK_CODE_TTL,
-        )
-    )
-    if issued_last_hour >= LINK_CODES_PER_HOUR:
-        raise TooManyLinkCodes()
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    session.execute(
-        update(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == LINK_PURPOSE,
-            OneTimeCode.subject == conversation_id,
-            OneTimeCode.used_at.is_(None),
-        )
-        .values(used_at=now)
-    )
-    session.add(
-        OneTimeCode(
-            purpose=LINK_PURPOSE,
-            subject=conversation_id,
-            phone=e164,
-            code_hash=_code_hasher.hash(code),
-            expires_at=now + LINK_CODE_TTL,
-            attempts=0,
-        )
-    )
+    issued = issue_code(uow, LINK_CODES, conversation_id, normalize_phone(phone), now)
     uow.commit()
-    return LinkCode(phone=e164, code=code)
+    return LinkCode(phone=issued.phone, code=issued.code)
 
 
 def confirm_phone_link(uow: UnitOfWork, conversation_id: str, code: str, *, now: datetime | None = None) -> LinkResult:
@@ -116,43 +70,15 @@ def confirm_phone_link(uow: UnitOfWork, conversation_id: str, code: str, *, now:
     LINK_CODE_MAX_ATTEMPTS the code is dead even if later right.
     """
     now = now or datetime.now(timezone.utc)
-    session = uow.session
-    pending = session.scalars(
-        select(OneTimeCode)
-        .where(
-            OneTimeCode.purpose == LINK_PURPOSE,
-            OneTimeCode.subject == conversation_id,
-            OneTimeCode.used_at.is_(None),
-        )
-        .order_by(OneTimeCode.id.desc())
-        .limit(1)
-    ).first()
-    if pending is None:
-        return LinkResult("no_pending")
-    if as_utc(pending.expires_at) <= now:
-        return LinkResult("expired")
-    if pending.attempts >= LINK_CODE_MAX_ATTEMPTS:
-        return LinkResult("too_many_attempts")
-    # Count the attempt with a conditional UPDATE so parallel guesses cannot exceed the limit.
-    counted = session.execute(
-        update(OneTimeCode)
-        .where(OneTimeCode.id == pending.id, OneTimeCode.attempts < LINK_CODE_MAX_ATTEMPTS)
-        .values(attempts=OneTimeCode.attempts + 1)
-    )
-    if counted.rowcount != 1:
-        uow.commit()
-        return LinkResult("too_many_attempts")
-    if not _code_matches(pending.code_hash, code.strip()):
-        attempts = session.scalar(select(OneTimeCode.attempts).where(OneTimeCode.id == pending.id))
-        uow.commit()
-        attempts_left = LINK_CODE_MAX_ATTEMPTS - int(attempts)
-        return LinkResult("invalid", attempts_left=attempts_left) if attempts_left > 0 else LinkResult("too_many_attempts")
-    session.execute(update(OneTimeCode).where(OneTimeCode.id == pending.id).values(used_at=now))
-    customer_id, basket_to_move = link_conversation_to_phone(session, conversation_id, pending.phone, now)
+    checked = check_code(uow, LINK_CODES, conversation_id, code, now)
+    if checked.status != "accepted":
+        uow.commit()  # a wrong try counts
+        return LinkResult(checked.status, attempts_left=checked.attempts_left)
+    customer_id, basket_to_move = link_conversation_to_phone(uow.session, conversation_id, checked.phone, now)
     if basket_to_move is not None:
         move_basket(uow, basket_to_move, customer_key(customer_id))
     uow.commit()
-    return LinkResult("linked", customer_id=customer_id, phone=pending.phone)
+    return LinkResult("linked", customer_id=customer_id, phone=checked.phone)
 
 
 def unlink_phone(uow: UnitOfWork, conversation_id: str, *, now: datetime | None = None) -> bool:
@@ -161,10 +87,3 @@ def unlink_phone(uow: UnitOfWork, conversation_id: str, *, now: datetime | None 
     if unlinked:
         uow.commit()
     return unlinked
-
-
-def _code_matches(code_hash: str, code: str) -> bool:
-    try:
-        return _code_hasher.verify(code_hash, code)
-    except (VerificationError, InvalidHashError):
-        return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.channels.registry import build_sender
 from bot.channels.types import OutboundText, SendResult
-from bot.services.orders import VerificationStarted, start_order_verification
+from bot.services.order_access import VerificationStarted, start_order_verification
 from bot.services.phone_link import LINK_CODE_TTL, LinkCode, start_phone_link
 from bot.shop import Shop
 
@@ -29,7 +29,7 @@ async def text_link_code(shop: Shop, conversation_id: str, phone: str) -> tuple[
     """Creates a phone-link code for the chat and texts it; the result says whether the text was refused.
 
     Raises:
-        InvalidPhoneNumber, TooManyLinkCodes.
+        InvalidPhoneNumber, TooManyCodes.
     """
     issued = await shop.call(start_phone_link, conversation_id, phone)
     minutes = int(LINK_CODE_TTL.total_seconds() // 60)

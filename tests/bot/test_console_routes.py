@@ -16,7 +16,7 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import select
 
-from bot.models import AuditEntry, ChatMessage, OutboundMessage
+from bot.models import AuditEntry, ChannelIdentity, ChatMessage, Customer, OutboundMessage
 from bot.server.app import create_app
 from bot.server.console_auth import CSRF_HEADER, SESSION_COOKIE
 from bot.server.console_routes import build_console_blueprint
@@ -25,6 +25,7 @@ from bot.services.agents import create_agent
 from bot.services.login_throttle import FREE_FAILURES
 from bot.services.transcript import messages_after, record_message
 from bot.shop import Shop
+from tests.bot.factories import place, seed_small_shop
 from tests.support.sanic_server import serving
 
 PASSWORD = "correct horse battery"
@@ -101,7 +102,7 @@ def _transcript(shop: Shop, conversation_id: str) -> list[tuple[str, str]]:
 
 # --- nobody gets in without a login ---------------------------------------------------------------
 
-API_GETS = ["/console/api/queue", f"/console/api/conversation?conversation_id={WEB}", f"/console/api/stream?conversation_id={WEB}"]
+API_GETS = ["/console/api/queue", "/console/api/search?q=0770", f"/console/api/conversation?conversation_id={WEB}", f"/console/api/stream?conversation_id={WEB}"]
 API_POSTS = ["/console/api/take", "/console/api/reply", "/console/api/hand-back", "/console/api/close"]
 
 
@@ -147,7 +148,7 @@ async def test_login_form_needs_its_csrf_token_and_the_right_password(console: C
         assert (await client.get("/console")).status_code == 200
 
 
-async def test_repeated_wrong_passwords_slow_the_guessing_address_only(console: Console) -> None:
+async def test_repeated_wrong_passwords_slow_the_guessing_address_only(console: Console, frozen_login_clock: None) -> None:
     attacker, owner = {"X-Forwarded-For": "203.0.113.7"}, {"X-Forwarded-For": "198.51.100.2"}
 
     async def attempt(client: httpx.AsyncClient, password: str, headers: dict[str, str]) -> httpx.Response:
@@ -254,8 +255,14 @@ async def test_take_reply_and_hand_back_a_web_conversation(console: Console) -> 
         assert back.json()["status"] == "returned"
     assert console.assistant.calls == [("pause", WEB), ("resume", WEB)]
     transcript = _transcript(shop, WEB)
-    assert transcript[:2] == [("user", "can i talk to a real person"), ("agent", "Hi, Sam here. How can I help?")]
-    assert transcript[2][0] == "bot" and transcript[2][1].startswith("You're back with the Fellside Outfitters assistant")
+    # The web shopper is told who joined and left (lines for the page; a texted shopper gets none).
+    assert transcript[:4] == [
+        ("user", "can i talk to a real person"),
+        ("bot", "Sam joined the chat"),
+        ("agent", "Hi, Sam here. How can I help?"),
+        ("bot", "Sam left the chat"),
+    ]
+    assert transcript[4][0] == "bot" and transcript[4][1].startswith("You're back with the Fellside Outfitters assistant")
     assert shop.run(handoff.open_handoff, WEB) is None
 
 
@@ -297,12 +304,14 @@ async def test_stream_sends_new_lines_with_card_numbers_masked(console: Console)
     shop = console.shop
     with shop.uow() as uow:  # a line stored unmasked by some other path
         uow.session.add(ChatMessage(conversation_id=WEB, channel="webchat", author="user", text="card 4242424242424242"))
+        # The assistant's own line is shown as written: its digits are a test card it names on purpose.
+        uow.session.add(ChatMessage(conversation_id=WEB, channel="webchat", author="bot", text="Test card: 4242 4242 4242 4242"))
         uow.commit()
     async with console.client() as sam:
         await console.login(sam)
         overview = (await sam.get("/console/api/conversation", params={"conversation_id": WEB})).json()
-        assert [m["text"] for m in overview["messages"]] == ["card ************4242"]
-        first_id = overview["messages"][0]["id"]
+        assert [m["text"] for m in overview["messages"]] == ["card ************4242", "Test card: 4242 4242 4242 4242"]
+        first_id = overview["messages"][-1]["id"]
 
         async def later_line() -> None:
             await asyncio.sleep(0.3)
@@ -332,3 +341,33 @@ async def test_figures_and_queue_json_shape(console: Console) -> None:
     assert 299 <= item["wait_seconds"] <= 330
     assert data["figures"]["messages_waiting"] == 1
     assert data["availability"]["agents_online"] == 1  # Sam, by using the console
+
+
+async def test_search_finds_conversations_by_name_phone_and_order_reference(console: Console) -> None:
+    shop = console.shop
+    seed_small_shop(shop)
+    shop.run(record_message, WEB, "webchat", "user", "about my jacket")
+    order = place(shop, WEB, {"JKT-NVY-M": 1}, contact_phone="+447700900321")
+    shop.run(record_message, "telegram:77", "telegram", "user", "hi")
+    with shop.uow() as uow:
+        customer = Customer(display_name="Priya Shah", phone="+447700900888")
+        uow.session.add(customer)
+        uow.session.flush()
+        uow.session.add(ChannelIdentity(customer_id=customer.id, channel="telegram", external_id="77", conversation_id="telegram:77"))
+        uow.commit()
+    async with console.client() as sam:
+        await console.login(sam)
+
+        async def found(query: str) -> list[str]:
+            reply = await sam.get("/console/api/search", params={"q": query})
+            assert reply.status_code == 200, reply.text
+            return [(r["conversation_id"], r["shopper"]) for r in reply.json()["results"]]
+
+        assert await found(order.reference) == [(WEB, "+447700900321")]
+        assert await found(order.reference[-5:].lower()) == [(WEB, "+447700900321")]
+        assert await found("07700 900321") == [(WEB, "+447700900321")]
+        assert await found("priya") == [("telegram:77", "Priya Shah · +447700900888")]
+        assert await found("+44 7700 900888") == [("telegram:77", "Priya Shah · +447700900888")]
+        assert await found("x") == [] and await found("%") == [] and await found("nobody at all") == []
+        too_long = await sam.get("/console/api/search", params={"q": "7" * 61})
+        assert too_long.status_code == 400

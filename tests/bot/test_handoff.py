@@ -210,6 +210,17 @@ def test_live_takeover_race_opens_one_session_postgres(pg_shop: Shop) -> None:
 # --- availability and waits -----------------------------------------------------------------------
 
 
+def test_the_next_opening_says_today_or_tomorrow_when_it_is() -> None:
+    hours = parse_support_hours("Mon-Fri 09:00-18:00", "Europe/London")
+    monday_7_london = datetime(2024, 6, 17, 6, 0, tzinfo=timezone.utc)
+    opening = hours.next_opening(monday_7_london)
+    assert hours.describe_opening(opening, monday_7_london) == "9:00 today"  # not "Monday 9:00" on a Monday
+    monday_evening = datetime(2024, 6, 17, 19, 0, tzinfo=timezone.utc)
+    assert hours.describe_opening(hours.next_opening(monday_evening), monday_evening) == "9:00 tomorrow"
+    friday_evening = datetime(2024, 6, 21, 19, 0, tzinfo=timezone.utc)
+    assert hours.describe_opening(hours.next_opening(friday_evening), friday_evening) == "Monday 9:00"
+
+
 def test_support_hours_parse_and_answer_in_london_time() -> None:
     hours = parse_support_hours("Mon-Fri 09:00-18:00; Sat 10:00-16:00", "Europe/London")
     assert hours.is_open(WEDNESDAY_11_LONDON)
@@ -284,13 +295,15 @@ def test_queue_lists_waiting_then_active_then_messages_with_waits_and_reasons(sh
     ]
     assert queue[1].agent_name == "Sam" and queue[1].reason_label == "assistant did not understand twice"
     assert queue[1].last_message == "my card is **** **** **** 4242 and it failed"
-    assert queue[0].shopper == "web visitor 00000000"
+    assert queue[0].shopper == "Web visitor 00000000"
 
 
 def test_live_conversations_exclude_those_already_with_people(shop: Shop) -> None:
     shop.run(record_message, WEB, "webchat", "user", "hello")
     shop.run(record_message, SMS, "sms", "user", "hi there")
     shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON)
+    shop.run(record_message, "telegram:42", "telegram", "user", "call me back please")
+    shop.run(handoff.leave_message, "telegram:42", "telegram")  # in the queue already
     live = shop.run(handoff_reports.live_conversations)
     assert [(c.conversation_id, c.channel, c.last_message) for c in live] == [(WEB, "webchat", "hello")]
 
@@ -314,6 +327,23 @@ def test_figures_count_waiting_median_today_and_who_resolved(shop: Shop) -> None
     assert figures.median_wait_seconds == 180  # waits of 2 and 4 minutes
     assert figures.resolved_by_agents == 2  # SMS and telegram:7 were taken
     assert figures.resolved_by_assistant == 1  # only the web chat never reached people
+
+
+def test_a_left_message_waits_from_when_it_was_left_and_a_take_over_never_waited(shop: Shop) -> None:
+    # The probe: a message left 2 minutes before an agent answered showed "waited 0s" and made the
+    # median wait today 0 s; so did a conversation an agent took over that nobody had queued for.
+    sam, kim = add_agent(shop, "sam"), add_agent(shop, "kim")
+    now = WEDNESDAY_11_LONDON
+    hours = parse_support_hours("Mon-Sat 09:00-18:00")
+    message = shop.run(handoff.leave_message, SMS, "sms", now=now - timedelta(minutes=2))
+    shop.run(handoff.take_conversation, sam, handoff_id=message.id, now=now)
+    shop.run(handoff.take_conversation, kim, conversation_id=WEB, channel="webchat", now=now)
+    queue = shop.run(handoff_reports.list_queue, now=now + timedelta(minutes=1))
+    assert [(item.conversation_id, item.state, item.wait_seconds) for item in queue] == [(SMS, "active", 120), (WEB, "active", 0)]
+    assert shop.run(handoff_reports.handoff_figures, hours, now=now + timedelta(minutes=1)).median_wait_seconds == 120
+    # An answer hours after a message tells a shopper asking live nothing about their wait.
+    with shop.uow() as uow:
+        assert handoff.recent_waits(uow) == []
 
 
 def test_conversation_overview_has_transcript_handoff_cart_and_orders(shop: Shop) -> None:

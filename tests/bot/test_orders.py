@@ -33,7 +33,7 @@ from bot.domain.orders import (
     pickup_codes_match,
 )
 from bot.models import AuditEntry, OneTimeCode, Timer
-from bot.services import cart, orders
+from bot.services import cart, order_access, orders
 from tests.bot.factories import DEFAULT_NOW, place, seed_small_shop, stock
 
 NOW = DEFAULT_NOW
@@ -285,9 +285,9 @@ def test_orders_for_conversation_newest_first(shop) -> None:
 def test_owner_reads_the_order_and_others_do_not(shop) -> None:
     ids = seed_small_shop(shop)
     placed = place(shop, "web:abc", {ids.jacket: 1}, customer_id=None)
-    assert shop.run(orders.get_order_for, placed.reference.lower(), "web:abc").reference == placed.reference
+    assert shop.run(order_access.get_order_for, placed.reference.lower(), "web:abc").reference == placed.reference
     with pytest.raises(NotYourOrder) as caught:
-        shop.run(orders.get_order_for, placed.reference, "sms:+447700900999")
+        shop.run(order_access.get_order_for, placed.reference, "sms:+447700900999")
     assert caught.value.can_verify
 
 
@@ -301,15 +301,15 @@ def test_the_same_customer_on_another_channel_reads_the_order(shop) -> None:
         uow.commit()
         customer_id = customer.id
     placed = place(shop, "web:abc", {ids.jacket: 1}, customer_id=customer_id)
-    assert shop.run(orders.get_order_for, placed.reference, "sms:x", customer_id).reference == placed.reference
+    assert shop.run(order_access.get_order_for, placed.reference, "sms:x", customer_id).reference == placed.reference
     with pytest.raises(NotYourOrder):
-        shop.run(orders.get_order_for, placed.reference, "sms:x", customer_id + 1)
+        shop.run(order_access.get_order_for, placed.reference, "sms:x", customer_id + 1)
 
 
 def test_a_code_to_the_order_phone_proves_ownership(shop) -> None:
     ids = seed_small_shop(shop)
     placed = place(shop, "web:abc", {ids.jacket: 1}, contact_phone="+447700900123")
-    started = shop.run(orders.start_order_verification, placed.reference, "telegram:42", now=NOW)
+    started = shop.run(order_access.start_order_verification, placed.reference, "telegram:42", now=NOW)
     assert started.send_to == "+447700900123"
     assert started.masked_phone.endswith("0123") and "+44770" not in started.masked_phone
     assert re.fullmatch(r"\d{6}", started.code)
@@ -319,55 +319,55 @@ def test_a_code_to_the_order_phone_proves_ownership(shop) -> None:
 
     wrong = "000000" if started.code != "000000" else "111111"
     with pytest.raises(VerificationFailed) as caught:
-        shop.run(orders.confirm_order_verification, placed.reference, "telegram:42", wrong, now=NOW)
+        shop.run(order_access.confirm_order_verification, placed.reference, "telegram:42", wrong, now=NOW)
     assert caught.value.attempts_left == 4
     # A code is bound to the conversation that asked for it.
     with pytest.raises(VerificationExpired):
-        shop.run(orders.confirm_order_verification, placed.reference, "telegram:99", started.code, now=NOW)
+        shop.run(order_access.confirm_order_verification, placed.reference, "telegram:99", started.code, now=NOW)
 
-    summary = shop.run(orders.confirm_order_verification, placed.reference, "telegram:42", started.code, now=NOW)
+    summary = shop.run(order_access.confirm_order_verification, placed.reference, "telegram:42", started.code, now=NOW)
     assert summary.reference == placed.reference
-    assert shop.run(orders.get_order_for, placed.reference, "telegram:42", now=NOW + timedelta(hours=1)).status == "pending_payment"
+    assert shop.run(order_access.get_order_for, placed.reference, "telegram:42", now=NOW + timedelta(hours=1)).status == "pending_payment"
     with pytest.raises(NotYourOrder):
-        shop.run(orders.get_order_for, placed.reference, "telegram:42", now=NOW + timedelta(hours=25))
+        shop.run(order_access.get_order_for, placed.reference, "telegram:42", now=NOW + timedelta(hours=25))
     with pytest.raises(VerificationExpired):  # used codes cannot be replayed
-        shop.run(orders.confirm_order_verification, placed.reference, "telegram:42", started.code, now=NOW)
+        shop.run(order_access.confirm_order_verification, placed.reference, "telegram:42", started.code, now=NOW)
 
 
 def test_codes_expire_and_burn_after_five_wrong_tries(shop) -> None:
     ids = seed_small_shop(shop)
     placed = place(shop, "web:abc", {ids.jacket: 1})
-    started = shop.run(orders.start_order_verification, placed.reference, "sms:1", now=NOW)
+    started = shop.run(order_access.start_order_verification, placed.reference, "sms:1", now=NOW)
     with pytest.raises(VerificationExpired):
-        shop.run(orders.confirm_order_verification, placed.reference, "sms:1", started.code, now=NOW + timedelta(minutes=11))
+        shop.run(order_access.confirm_order_verification, placed.reference, "sms:1", started.code, now=NOW + timedelta(minutes=11))
 
-    started = shop.run(orders.start_order_verification, placed.reference, "sms:1", now=NOW)
+    started = shop.run(order_access.start_order_verification, placed.reference, "sms:1", now=NOW)
     wrong = "000000" if started.code != "000000" else "111111"
     for expected_left in (4, 3, 2, 1):
         with pytest.raises(VerificationFailed) as caught:
-            shop.run(orders.confirm_order_verification, placed.reference, "sms:1", wrong, now=NOW)
+            shop.run(order_access.confirm_order_verification, placed.reference, "sms:1", wrong, now=NOW)
         assert caught.value.attempts_left == expected_left
     with pytest.raises(TooManyAttempts):
-        shop.run(orders.confirm_order_verification, placed.reference, "sms:1", wrong, now=NOW)
+        shop.run(order_access.confirm_order_verification, placed.reference, "sms:1", wrong, now=NOW)
     with pytest.raises(TooManyAttempts):  # even the right code is refused now
-        shop.run(orders.confirm_order_verification, placed.reference, "sms:1", started.code, now=NOW)
+        shop.run(order_access.confirm_order_verification, placed.reference, "sms:1", started.code, now=NOW)
 
 
 def test_code_requests_are_rate_limited(shop) -> None:
     ids = seed_small_shop(shop)
     placed = place(shop, "web:abc", {ids.jacket: 1})
     for _ in range(5):
-        shop.run(orders.start_order_verification, placed.reference, "sms:1", now=NOW)
+        shop.run(order_access.start_order_verification, placed.reference, "sms:1", now=NOW)
     with pytest.raises(TooManyAttempts):
-        shop.run(orders.start_order_verification, placed.reference, "sms:2", now=NOW + timedelta(minutes=30))
-    assert shop.run(orders.start_order_verification, placed.reference, "sms:2", now=NOW + timedelta(minutes=61)).code
+        shop.run(order_access.start_order_verification, placed.reference, "sms:2", now=NOW + timedelta(minutes=30))
+    assert shop.run(order_access.start_order_verification, placed.reference, "sms:2", now=NOW + timedelta(minutes=61)).code
 
 
 def test_no_phone_no_code(shop) -> None:
     ids = seed_small_shop(shop)
     placed = place(shop, "web:abc", {ids.jacket: 1}, contact_phone=None)
     with pytest.raises(VerificationUnavailable):
-        shop.run(orders.start_order_verification, placed.reference, "sms:1")
+        shop.run(order_access.start_order_verification, placed.reference, "sms:1")
     with pytest.raises(NotYourOrder) as caught:
-        shop.run(orders.get_order_for, placed.reference, "sms:1")
+        shop.run(order_access.get_order_for, placed.reference, "sms:1")
     assert not caught.value.can_verify

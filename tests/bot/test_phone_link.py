@@ -11,7 +11,9 @@ from bot.domain.orders import NotYourOrder
 from bot.models import ChannelIdentity, OneTimeCode
 from bot.services import cart, identity, phone_link
 from bot.services.checkout import find_shoppers_order
-from bot.services.orders import get_order_for, orders_for_conversation
+from bot.services.one_time_codes import TooManyCodes
+from bot.services.order_access import get_order_for
+from bot.services.orders import orders_for_conversation
 from bot.shop import Shop
 from tests.bot.factories import place, seed_small_shop
 
@@ -87,9 +89,9 @@ def test_link_needs_a_real_phone_and_a_pending_code(shop: Shop) -> None:
 def test_codes_are_capped_per_chat_and_per_phone_each_hour(shop: Shop) -> None:
     for minute in range(phone_link.LINK_CODES_PER_HOUR):
         shop.run(phone_link.start_phone_link, WEB, PHONE, now=NOW + timedelta(minutes=minute))
-    with pytest.raises(phone_link.TooManyLinkCodes):
+    with pytest.raises(TooManyCodes):
         shop.run(phone_link.start_phone_link, WEB, "+447700900999", now=NOW + timedelta(minutes=5))
-    with pytest.raises(phone_link.TooManyLinkCodes):  # another chat texting the same stranger's phone
+    with pytest.raises(TooManyCodes):  # another chat texting the same stranger's phone
         shop.run(phone_link.start_phone_link, "web-someone-else", PHONE, now=NOW + timedelta(minutes=5))
     assert shop.run(phone_link.start_phone_link, WEB, PHONE, now=NOW + timedelta(minutes=61)).phone == PHONE
 

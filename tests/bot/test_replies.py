@@ -72,7 +72,7 @@ def test_out_of_stock_with_nearby_stores() -> None:
 
     assert text == (
         "Sorry, Arndale is out of the Kinder Fleece Jacket in navy, M (£59.99). "
-        "Didsbury has 2 (4.1 km away) and Stockport has 5 (9.8 km). Reserve at Didsbury?"
+        "Didsbury has 2 in stock, 4.1 km away; Stockport has 5 in stock, 9.8 km away. Reserve at Didsbury?"
     )
 
 
@@ -86,7 +86,7 @@ def test_out_of_stock_everywhere() -> None:
 def test_not_enough_for_the_quantity() -> None:
     assert format_stock_answer(answer(available_here=2, quantity=4, nearby=NEARBY[1:])) == (
         "Arndale only has 2 Trailblazer Waterproof Hiking Boot in brown, UK 9 (you asked for 4, £89.99 each). "
-        "Stockport has 5 (9.8 km away). Reserve at Stockport?"
+        "Stockport has 5 in stock, 9.8 km away. Reserve at Stockport?"
     )
 
 
@@ -115,7 +115,7 @@ def test_one_size_is_not_mentioned() -> None:
 def test_real_answer_reads_well(catalog_shop: Shop) -> None:
     text = format_stock_answer(catalog_shop.run(check_stock, "FS-FLC-KIN", "arndale", "Navy", "M"))
 
-    assert text.startswith("Sorry, Arndale is out of the Kinder Fleece Jacket in navy, M (£59.99). Didsbury has 2 (")
+    assert text.startswith("Sorry, Arndale is out of the Kinder Fleece Jacket in navy, M (£59.99). Didsbury has 2 in stock, 7.4 km away; ")
     assert len(text) <= 320
 
 
@@ -209,3 +209,21 @@ def test_haversine() -> None:
     assert haversine_km(0.0, 0.0, 90.0, 0.0) == pytest.approx(10007.56, abs=0.01)
     assert haversine_km(53.0, -2.0, 53.0, -2.0) == 0.0
     assert haversine_km(0.0, 0.0, 0.0, 1.0) == pytest.approx(111.19, abs=0.01)
+
+
+def test_payment_received_promises_a_text_only_on_text_channels() -> None:
+    from datetime import datetime, timezone
+
+    from bot.replies.checkout import format_payment_received
+    from bot.services.orders import OrderSummary
+
+    order = OrderSummary(
+        reference="FS-8QKWF9", status="paid", payment_method="link", store_id="arndale", store_name="Arndale",
+        total_minor=5999, currency="GBP", pickup_code="4821", hold_expires_at=datetime(2024, 6, 17, 17, tzinfo=timezone.utc),
+        channel="web", conversation_id="web-x", customer_id=None, contact_phone=None, lines=(),
+        created_at=datetime(2024, 6, 17, 9, tzinfo=timezone.utc),
+    )
+    on_web = format_payment_received(order, "1 Market St, M4 3AQ", "webchat")
+    assert on_web.endswith("until Mon 17 Jun 18:00 and message you here when it's ready.")
+    assert "text you" not in on_web
+    assert format_payment_received(order, "1 Market St, M4 3AQ", "sms").endswith("and text you when it's ready.")

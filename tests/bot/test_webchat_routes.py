@@ -130,7 +130,40 @@ async def test_a_line_whose_rasa_died_is_forwarded_again_with_the_same_id(chat: 
     tries = min(dies + 1, 3) if retryable else 1
     assert rasa.ids == [f"webline-{line_id}"] * tries  # the same inbound id each time: its side effects happen once
     if outcome == "delivered":
-        assert (reply.status_code, reply.json()) == (200, {"status": "delivered"})
+        assert (reply.status_code, reply.json()["status"]) == (200, "delivered")
         assert rasa.forwarded == [(WEB, "reserve 2 of those")]
     else:
         assert reply.status_code == 503 and chat.transcript()[-1][0] == "bot"  # the apology
+
+
+async def test_the_pages_own_id_comes_back_on_the_line_and_bad_ones_are_refused(chat: Chat) -> None:
+    reply = await chat.say("is the fleece in stock", client_id="3b0c6f1e-9d2a-4c1b-8f00-aa11bb22cc33")
+    assert reply.status_code == 200 and isinstance(reply.json()["id"], int)
+    history = (await chat.http.get("/chat/api/history", params={"conversation_id": WEB})).json()["messages"]
+    assert history[-1]["payload"] == {"client_id": "3b0c6f1e-9d2a-4c1b-8f00-aa11bb22cc33"}
+    assert history[-1]["id"] == reply.json()["id"]
+    for bad in ("", "x" * 65, "<script>", 7, ["a"]):
+        refused = await chat.say("hello", client_id=bad)
+        assert refused.status_code == 400, bad
+    assert len(chat.transcript()) == 1
+
+
+async def test_a_pay_link_is_described_only_to_its_own_conversation(chat: Chat) -> None:
+    missing = await chat.http.get("/chat/api/pay-link", params={"conversation_id": WEB, "url": "http://x/pay/cs_sandbox_0"})
+    assert missing.status_code == 404
+    for params in ({"conversation_id": WEB}, {"url": "http://x/pay/1"}, {"conversation_id": "web-1", "url": "http://x/pay/1"}):
+        assert (await chat.http.get("/chat/api/pay-link", params=params)).status_code == 400
+
+
+async def test_the_chat_page_names_the_retailer_and_the_widget_carries_the_brand(chat: Chat) -> None:
+    page = await chat.http.get("/chat")
+    assert "<title>Chat with Fellside Outfitters</title>" in page.text and 'data-embed="0"' in page.text
+    assert 'data-embed="1"' in (await chat.http.get("/chat", params={"embed": "1"})).text
+    widget = await chat.http.get("/widget.js")
+    assert widget.headers["content-type"].startswith("text/javascript")
+    assert f'var PRIMARY = "{chat.shop.settings.brand_primary}"' in widget.text and "{{" not in widget.text
+    sheet = await chat.http.get("/site.css")
+    assert sheet.headers["content-type"].startswith("text/css") and "--brand-primary:" in sheet.text
+    assert (await chat.http.get("/site.css", headers={"If-None-Match": sheet.headers["etag"]})).status_code == 304
+    icon = await chat.http.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from bot.services.inventory import set_on_hand
+from tests.support.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -32,20 +33,46 @@ def test_from_stock_question_to_paid_order(assistant, browser: Browser, tmp_path
     expect(pay_now).to_be_visible(timeout=30_000)
     pay_now.click()
 
-    link = chat.locator(".msg--bot .msg__text a").last
-    expect(link).to_be_visible(timeout=30_000)
+    # The link is a card with the amount and the pay-by time (24-hour), not a long raw URL.
+    pay_button = chat.locator(".msg--bot .paycard a.btn").last
+    expect(pay_button).to_have_text(re.compile(r"^Pay £89\.99 by (Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01]\d|2[0-3]):[0-5]\d$"), timeout=30_000)
+    offer = chat.locator(".msg--bot .msg__text").last
+    expect(offer).to_contain_text(re.compile(r"Please pay by \w{3} \d{1,2} \w{3} \d\d:\d\d to keep it\.$"))
+    expect(offer).not_to_contain_text("http")
+    # The question that offered the pay link is answered: its old buttons cannot be pressed again.
+    expect(chat.get_by_role("button", name="Pay now by link")).to_be_disabled()
     with chat.context.expect_page() as new_tab:
-        link.click()
+        pay_button.click()
     pay_page = new_tab.value
     pay_page.wait_for_load_state()
-    expect(pay_page.locator("body")).to_contain_text("£89.99")
-    pay_page.fill("#card_number", "4242 4242 4242 4242")
+    expect(pay_page.locator(".site-bar")).to_have_text("Fellside Outfitters")
+    expect(pay_page.locator(".pay__due")).to_contain_text(re.compile(r"Pay £89\.99 by \w{3} \d{1,2} \w{3} \d\d:\d\d"))
+    expect(pay_page.get_by_role("link", name="Back to the chat")).to_have_attribute("href", "/chat")
+    assert_accessible(pay_page)
+
+    # A declined card: the message says so and the number stays in the field, ready to correct.
+    pay_page.fill("#card_number", "4000 0000 0000 0002")
     pay_page.locator("button[type=submit]").click()
+    expect(pay_page.get_by_role("alert")).to_contain_text("declined")
+    expect(pay_page.locator("#card_number")).to_have_value("4000 0000 0000 0002")
+    assert_accessible(pay_page)
+
+    pay_page.fill("#card_number", "4242 4242 4242 4242")
+    # One press of Pay shows it is busy (and a second press does nothing) while the payment is confirmed.
+    busy = pay_page.evaluate(
+        "() => { document.getElementById('pay_form').requestSubmit();"
+        " return document.getElementById('pay_button').getAttribute('aria-busy'); }"
+    )
+    assert busy == "true"
     expect(pay_page.locator("body")).to_contain_text("Payment received", timeout=30_000)
     pay_page.screenshot(path=str(tmp_path / "paid.png"))
 
     confirmation = chat.locator(".msg--bot .msg__text", has_text=re.compile(r"Payment received for FS-"))
     expect(confirmation).to_be_visible(timeout=30_000)
     expect(confirmation).to_contain_text("pickup code")
+    expect(confirmation).to_contain_text("message you here when it's ready")
     chat.screenshot(path=str(tmp_path / "confirmed.png"))
+    # Coming back later, the old pay card says it is paid instead of offering to pay again.
+    chat.reload()
+    expect(chat.locator(".paycard").last).to_contain_text("Paid · £89.99", timeout=15_000)
     chat.close()

@@ -71,6 +71,9 @@ def test_agent_takes_over_replies_and_hands_back(handoff_stack, browser: Browser
         expect(shopper.locator(".msg--agent .msg__text").last).to_have_text(
             "Hi, I'm Sam from the Fellside team. How can I help?", timeout=15_000
         )
+        # The shopper sees who joined, and each agent line carries the agent's display name.
+        expect(shopper.locator(".msg--event").first).to_have_text("Sam Taylor joined the chat")
+        expect(shopper.locator(".msg--agent .msg__who").last).to_have_text("Sam Taylor")
 
         # While the agent owns the conversation the assistant stays silent; the agent sees the message live.
         bot_lines_before = shopper.locator(".msg--bot").count()
@@ -90,6 +93,7 @@ def test_agent_takes_over_replies_and_hands_back(handoff_stack, browser: Browser
         )
         agent.click("#hand-back")
         expect(shopper.locator(".msg--bot .msg__text").last).to_contain_text("You're back with the", timeout=15_000)
+        expect(shopper.locator(".msg--event").last).to_have_text("Sam Taylor left the chat")
         expect(agent.locator("#state")).to_have_text("with assistant", timeout=15_000)
 
         # The assistant answers the next question again, from the database.
@@ -99,6 +103,9 @@ def test_agent_takes_over_replies_and_hands_back(handoff_stack, browser: Browser
         shopper.press("#text", "Enter")
         expect(shopper.locator(".msg--bot .msg__text").last).to_have_text(expected, timeout=30_000)
         shopper.screenshot(path=str(tmp_path / "shopper.png"))
+
+        # No false apology anywhere after the hand back ("Sorry, something went wrong on my side").
+        expect(shopper.locator(".msg", has_text="something went wrong")).to_have_count(0)
 
         # The whole exchange is in the transcript, with every author.
         authors = [line.author for line in shop.run(messages_after, conversation_id)]

@@ -11,14 +11,20 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
 from sanic import Sanic
 
-from bot.models import StoreHours
+from bot.domain.money import format_money
+from bot.models import Customer, StoreHours
+from bot.pubsub import ConversationSignals
+from bot.server.console_routes import WEB_DIR
 from bot.server.dashboard_routes import build_dashboard_blueprint
 from bot.server.store_routes import build_store_api_blueprint
 from bot.services import orders
-from bot.services.pickup_alerts import alert_timers
+from bot.services.messaging import opt_out
+from bot.services.pickup_alerts import AlertPolicy, alert_timers
+from bot.services.store_orders import mark_store_order_ready
 from bot.services.store_access import set_dashboard_password
 from bot.shop import Shop
 from tests.bot.factories import place, seed_small_shop
@@ -43,11 +49,13 @@ class ServerThread:
         app = Sanic(f"dashboard_test_{uuid.uuid4().hex[:8]}", configure_logging=False)
         app.blueprint(build_store_api_blueprint())
         app.blueprint(build_dashboard_blueprint())
+        app.static("/static", str(WEB_DIR / "static"), name="static")
 
         @app.before_server_start
         async def attach(app: Sanic, _loop: object) -> None:
             app.ctx.shop = self.shop
             app.ctx.rasa = self.rasa
+            app.ctx.signals = ConversationSignals()
 
         listening = socket.socket()
         listening.bind(("127.0.0.1", 0))
@@ -122,6 +130,8 @@ def test_staff_sign_in_and_mark_an_order_ready(dashboard: ServerThread, browser:
 
     page.get_by_test_id(f"ready-{placed.reference}").click()
     expect(page.locator("#notice")).to_have_text(f"{placed.reference} is marked ready; the shopper is being told.")
+    expect(row).to_have_count(0)  # it left "To prepare" for "Ready"
+    page.get_by_role("link", name="Ready 1").click()
     expect(page.get_by_test_id(f"status-{placed.reference}")).to_have_text("ready")
     page.screenshot(path=str(tmp_path / "dashboard.png"))
 
@@ -162,3 +172,119 @@ def test_a_forged_or_stale_cookie_is_not_a_session(dashboard: ServerThread, brow
     page.goto(f"{dashboard.base_url}/store")
     expect(page).to_have_url(f"{dashboard.base_url}/store/login")
     context.close()
+
+
+def _sign_in(page: Page, base_url: str) -> None:
+    page.goto(f"{base_url}/store/login")
+    page.select_option("#store", "leeds")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Fellside Leeds")
+
+
+def _serious(page: Page) -> list[str]:
+    results = Axe().run(page)
+    return [f"{v['id']}: {v['help']} {v['nodes'][0]['target']}" for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_a_failed_sign_in_keeps_the_chosen_store(dashboard: ServerThread, browser: Browser) -> None:
+    page = browser.new_page()
+    page.goto(f"{dashboard.base_url}/store/login")
+    page.select_option("#store", "york")
+    page.fill("#password", "wrong password!")
+    page.click("button[type=submit]")
+    expect(page.get_by_role("alert")).to_have_text("Wrong store or password.")
+    expect(page.locator("#store")).to_have_value("york")
+    assert _serious(page) == []
+    page.close()
+
+
+def test_tabs_customer_and_payment_columns_and_opted_out_alerts(dashboard: ServerThread, browser: Browser) -> None:
+    shop = dashboard.shop
+    now = datetime.now(timezone.utc)
+    with shop.uow() as uow:
+        customer = Customer(display_name="Jane Doe", phone="+447700900123")
+        uow.session.add(customer)
+        uow.session.flush()
+        jane = int(customer.id)
+        uow.commit()
+    at_counter = place(shop, "sms:+447700900123", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=now, customer_id=jane)
+    by_link = place(shop, "web-00000000-0000-4000-8000-0000000000b1", {"JKT-NVY-M": 1}, now=now, contact_phone="+447700900456")
+    cancelled = place(shop, "web-00000000-0000-4000-8000-0000000000b2", {"JKT-NVY-M": 1}, now=now, contact_phone=None)
+    shop.run(orders.cancel_order, cancelled.reference, "changed mind", "shopper")
+    opted = place(shop, "sms:+447700900999", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=now, contact_phone="+447700900999")
+    shop.run(opt_out, "+447700900999", "STOP")
+    shop.run(mark_store_order_ready, "leeds", opted.reference, "test", None, AlertPolicy())
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    _sign_in(page, dashboard.base_url)
+    expect(page.locator("nav.tabs a")).to_have_text(["To prepare 2", "Ready 1", "Collected 0", "Cancelled 1"])
+    expect(page.locator(f"tr[data-order='{cancelled.reference}']")).to_have_count(0)  # not mixed in
+    expect(page.get_by_test_id(f"customer-{at_counter.reference}")).to_have_text("Jane Doe · +447700900123")
+    expect(page.get_by_test_id(f"payment-{at_counter.reference}")).to_have_text(f"Due at pickup {format_money(at_counter.total_minor, 'GBP')}")
+    expect(page.get_by_test_id(f"payment-{by_link.reference}")).to_contain_text("Awaiting online payment")
+    problems = page.locator("#alert-problems tbody tr").first
+    expect(problems).to_contain_text(opted.reference)
+    expect(problems.locator("td").nth(3)).to_have_text("none")  # was "0" beside a "next try" time
+    expect(problems.locator("td").nth(4)).to_have_text("will not be retried")
+    assert _serious(page) == []
+    page.get_by_role("link", name="Cancelled 1").click()
+    expect(page.get_by_test_id(f"status-{cancelled.reference}")).to_have_text("cancelled")
+    expect(page.get_by_test_id(f"customer-{cancelled.reference}")).to_have_text("not given")
+    expect(page.locator(f"tr[data-order='{at_counter.reference}']")).to_have_count(0)
+    page.close()
+
+
+def test_phone_cards_fit_and_references_do_not_wrap(dashboard: ServerThread, browser: Browser) -> None:
+    shop = dashboard.shop
+    placed = [place(shop, f"sms:+4477009001{n:02d}", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms",
+                    now=datetime.now(timezone.utc)) for n in range(3)]
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    _sign_in(page, dashboard.base_url)
+    expect(page.locator("#orders tbody tr")).to_have_count(3)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    button = page.get_by_test_id(f"ready-{placed[0].reference}").bounding_box()
+    assert button is not None and button["x"] >= 0 and button["x"] + button["width"] <= 390
+    # Lines each reference takes, measured on its text wherever it sits ("FS-/8QKWF9" took two).
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll('#orders tbody tr')].map(row => {
+             const range = document.createRange(); range.selectNodeContents(row.cells[0]);
+             return new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size })"""
+    )
+    assert lines == [1, 1, 1], lines
+    assert _serious(page) == []
+    page.close()
+
+
+def test_the_board_updates_without_a_reload(dashboard: ServerThread, browser: Browser) -> None:
+    shop = dashboard.shop
+    first = place(shop, "sms:+447700900201", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=datetime.now(timezone.utc))
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    _sign_in(page, dashboard.base_url)
+    expect(page.locator("#live")).to_have_text("Live")
+    page.evaluate("window.__sameDocument = true")
+    # A new order arrives from a chat, and a colleague marks the first one ready at another till.
+    second = place(shop, "sms:+447700900202", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=datetime.now(timezone.utc))
+    expect(page.locator(f"tr[data-order='{second.reference}']")).to_have_count(1, timeout=10_000)
+    shop.run(mark_store_order_ready, "leeds", first.reference, "test", None, AlertPolicy())
+    expect(page.locator(f"tr[data-order='{first.reference}']")).to_have_count(0, timeout=10_000)
+    expect(page.locator("nav.tabs a").nth(1)).to_have_text("Ready 1")
+    assert page.evaluate("window.__sameDocument") is True
+    page.close()
+
+
+def test_an_update_waits_while_a_pickup_code_is_typed(dashboard: ServerThread, browser: Browser) -> None:
+    shop = dashboard.shop
+    ready = place(shop, "sms:+447700900301", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=datetime.now(timezone.utc))
+    shop.run(mark_store_order_ready, "leeds", ready.reference, "test", None, AlertPolicy())
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    _sign_in(page, dashboard.base_url)
+    page.get_by_role("link", name="Ready 1").click()
+    expect(page.locator("#live")).to_have_text("Live")
+    page.fill(f"#code-{ready.reference}", "AB")
+    place(shop, "sms:+447700900302", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=datetime.now(timezone.utc))
+    expect(page.locator("#board")).to_have_attribute("data-stale", "true", timeout=10_000)  # held back, not lost
+    expect(page.locator(f"#code-{ready.reference}")).to_have_value("AB")
+    page.locator("#q").focus()  # leaving the field lets the update in
+    expect(page.locator("nav.tabs a").first).to_have_text("To prepare 1")
+    expect(page.locator(f"#code-{ready.reference}")).to_have_value("AB")
+    page.close()

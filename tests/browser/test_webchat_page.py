@@ -45,6 +45,10 @@ def test_buttons_answer_the_forms_question(assistant, browser: Browser) -> None:
     navy = page.locator(".msg--bot").last.get_by_role("button", name="Navy")
     expect(navy).to_be_visible(timeout=30_000)
     navy.click()
+    # The colour question is answered: none of its buttons can be pressed again.
+    expect(navy).to_be_disabled()
+    expect(navy).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="Grey")).to_be_disabled()
     medium = page.locator(".msg--bot").last.get_by_role("button", name="M", exact=True)
     expect(medium).to_be_visible(timeout=30_000)
     medium.click()

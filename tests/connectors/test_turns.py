@@ -77,3 +77,35 @@ async def test_a_turn_that_raised_gets_an_apology_too(shop) -> None:
     await answer_or_apologise(shop, CONVERSATION, failing_turn(), output)
     [(recipient, text)] = output.sent
     assert recipient == CONVERSATION and text.startswith("Sorry")
+
+
+async def test_no_apology_for_a_message_the_agent_handed_back_while_it_was_in_rasa(shop) -> None:
+    # The shopper wrote while the agent had the conversation (Rasa paused: no reply); the agent handed
+    # back before the turn ended. The shopper used to get "Sorry, something went wrong on my side".
+    from bot.services.agents import create_agent
+    from bot.services.handoff import hand_back, take_conversation
+
+    agent = shop.run(create_agent, "sam", "Sam Taylor", "correct horse battery")
+    waiting = shop.run(request_handoff, CONVERSATION, "sms", "asked_for_person").handoff
+    shop.run(take_conversation, agent.id, handoff_id=waiting.id)
+    output = RecordingOutput()
+
+    async def paused_turn_during_which_the_agent_hands_back() -> None:
+        shop.run(hand_back, waiting.id, agent.id)
+
+    await answer_or_apologise(shop, CONVERSATION, paused_turn_during_which_the_agent_hands_back(), output)
+    assert output.sent == []
+    # The next silent turn, after the hand back, is a real failure again and is apologised for.
+    await answer_or_apologise(shop, CONVERSATION, silent_turn(), output)
+    [(_, text)] = output.sent
+    assert text.startswith("Sorry")
+
+
+async def test_a_left_message_does_not_excuse_silence(shop) -> None:
+    from bot.services.handoff import leave_message
+
+    shop.run(leave_message, CONVERSATION, "sms")
+    output = RecordingOutput()
+    await answer_or_apologise(shop, CONVERSATION, silent_turn(), output)
+    [(_, text)] = output.sent
+    assert text.startswith("Sorry")

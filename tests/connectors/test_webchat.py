@@ -104,3 +104,21 @@ async def test_the_turn_finishes_when_the_forwarder_hangs_up(shop) -> None:
                 break
             await asyncio.sleep(0.05)
     assert [line.text for line in shop.run(messages_after, SHOPPER)] == ["Yes! Arndale has 3.", "Reserve one?"]
+
+
+async def test_a_product_card_is_kept_with_the_text_it_belongs_to(shop) -> None:
+    card = {"products": [{"name": "Kinder Fleece Jacket (navy, M)", "price": "£59.99", "availability": "3 in stock at Arndale",
+                          "reserve": {"title": "Reserve it", "payload": "/reserve_item"}}]}
+
+    async def stock_answer_with_card(message: UserMessage) -> None:  # Rasa's message: text, buttons and "custom"
+        await message.output_channel.send_response(
+            message.sender_id,
+            {"text": "Yes! Arndale has 3.", "buttons": [{"title": "Reserve it", "payload": "/reserve_item"}], "custom": card},
+        )
+
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(stock_answer_with_card), "/webhooks/webchat") as client:
+        reply = await client.post("/webhooks/webchat/webhook", json=body(), headers={SECRET_HEADER: SECRET})
+    assert reply.status_code == 200
+    [line] = shop.run(messages_after, SHOPPER)  # one line, not the text and then an empty card line
+    assert line.text == "Yes! Arndale has 3."
+    assert line.payload == {"buttons": [{"title": "Reserve it", "payload": "/reserve_item"}], "custom": card}

@@ -39,6 +39,21 @@ ALWAYS_REJECTED = (
     r"(?i)internal error",
     r"Traceback",
     r"\bNone\b",
+    # The services' exception texts (bot/domain/orders.py and friends) are for logs and staff, never
+    # for shoppers: "store 'trafford' does not offer payment method 'at_pickup'" once reached one.
+    r"does not offer payment method",
+    r"\b(?:store|order|SKU|got) '[^'\s]+'",
+    r"cannot become \w+",
+    r"belongs to someone else",
+    r"cannot be paid by link:",
+    r"cannot mix currencies",
+    r"quantity must be a whole number",
+    r"\bonly -?\d+ of [A-Z]{2}-[A-Z0-9-]+ available",
+    r"[A-Z]{2}-[A-Z0-9-]+ is not in the cart",
+    r"has no contact phone to send a code to",
+    r"there is no live code; ask",
+    r"too many attempts; ask",
+    r"that code is not right \(",
 )
 TURN_TIMEOUT_SECONDS = 30.0
 

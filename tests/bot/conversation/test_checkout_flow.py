@@ -66,3 +66,40 @@ async def test_nearest_store_with_everything(with_basket: Chat) -> None:
     with_basket.shop.run(set_on_hand, "arndale", "FS-ACC-BEA-GRY-OS", 0)
     said = await with_basket.say("nearest store with everything")
     assert "has everything" in said and with_basket.buttons[0] == "Pay now by link"
+
+
+def test_the_scenarios_would_catch_every_order_error_text_reaching_a_shopper() -> None:
+    # The scenario runner rejects, in every reply of every scenario, the texts of the services'
+    # exceptions (issue 18: "store 'trafford' does not offer payment method 'at_pickup'" reached a
+    # shopper). Every OrderError is listed here, so a new one without a pattern fails this test.
+    import re
+
+    from bot.domain import orders as domain
+    from tests.support.scenarios import ALWAYS_REJECTED
+
+    examples = {
+        domain.OutOfStock: domain.OutOfStock("FS-ACC-BEA-GRY-OS", 0),
+        domain.EmptyCart: domain.EmptyCart(),
+        domain.UnknownSku: domain.UnknownSku("FS-NOPE"),
+        domain.InvalidQuantity: domain.InvalidQuantity("lots", 20),
+        domain.NotInCart: domain.NotInCart("FS-ACC-BEA-GRY-OS"),
+        domain.MixedCurrencies: domain.MixedCurrencies({"GBP", "EUR"}),
+        domain.UnknownStore: domain.UnknownStore("leeds"),
+        domain.PaymentMethodNotOffered: domain.PaymentMethodNotOffered("trafford", "at_pickup"),
+        domain.OrderNotFound: domain.OrderNotFound("FS-ABC123"),
+        domain.NotYourOrder: domain.NotYourOrder("FS-ABC123", True),
+        domain.InvalidTransition: domain.InvalidTransition("FS-ABC123", "collected", "cancelled"),
+        domain.OrderNotPayable: domain.OrderNotPayable("FS-ABC123", "it is paid"),
+        domain.VerificationUnavailable: domain.VerificationUnavailable("FS-ABC123"),
+        domain.VerificationFailed: domain.VerificationFailed(2),
+        domain.VerificationExpired: domain.VerificationExpired(),
+        domain.TooManyAttempts: domain.TooManyAttempts(),
+    }
+    every_error = {cls for cls in vars(domain).values() if isinstance(cls, type) and issubclass(cls, domain.OrderError)}
+    assert every_error - {domain.OrderError} == set(examples)
+    # "the cart is empty" is also plain English a reply may say; the engine's own wording differs.
+    uncaught = [
+        str(error) for cls, error in examples.items()
+        if cls is not domain.EmptyCart and not any(re.search(pattern, str(error)) for pattern in ALWAYS_REJECTED)
+    ]
+    assert uncaught == []

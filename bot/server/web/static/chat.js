@@ -1,100 +1,359 @@
-// Web chat client: the conversation id lives in localStorage, so a reload replays the transcript from
-// the server and the Server-Sent Events stream resumes from the last message id after a dropped link.
+// Web chat client (the /chat page, also inside the embeddable widget's frame).
+// The conversation id lives in localStorage, so a reload replays the transcript from the server and the
+// Server-Sent Events stream resumes from the last message id after a dropped link. The shopper's own
+// lines show at once ("Sending…"); lines that could not be sent wait in an outbox (kept in localStorage)
+// and go out, in order, as soon as the server answers again.
 (function () {
   "use strict";
   var STORAGE_KEY = "fellside.conversation";
+  var OUTBOX_KEY = "fellside.outbox";
+  var RETRY_MS = [1000, 2000, 4000, 8000, 15000];
+  var root = document.getElementById("chat");
   var log = document.getElementById("log");
   var form = document.getElementById("composer");
   var input = document.getElementById("text");
   var statusEl = document.getElementById("status");
+  var retailer = root.dataset.retailer || "our shop";
+  var timeZone = root.dataset.timezone || "Europe/London";
+  var embedded = root.dataset.embed === "1";
   var seen = {};
+  var sentClientIds = {};  // lines the server has, by the page's own id (a restored outbox skips them)
   var lastId = 0;
+  var streamOpen = false;
+  var linkDown = false;   // the last request to the server failed at the network level
+  var outbox = [];        // {clientId, text, payload, state: "sending" | "queued" | "failed", el}
+  var flushing = false;
+  var retryTimer = null;
+  var retryStep = 0;
 
-  function newConversationId() {
-    if (window.crypto && crypto.randomUUID) return "web-" + crypto.randomUUID();
+  function newUuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var hex = Array.prototype.map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
       return ("0" + b.toString(16)).slice(-2);
     }).join("");
-    return "web-" + [hex.slice(0, 8), hex.slice(8, 12), "4" + hex.slice(13, 16), "a" + hex.slice(17, 20), hex.slice(20, 32)].join("-");
+    return [hex.slice(0, 8), hex.slice(8, 12), "4" + hex.slice(13, 16), "a" + hex.slice(17, 20), hex.slice(20, 32)].join("-");
   }
 
   var conversationId = localStorage.getItem(STORAGE_KEY);
   if (!/^web-[0-9a-f-]{36}$/.test(conversationId || "")) {
-    conversationId = newConversationId();
+    conversationId = "web-" + newUuid();
     localStorage.setItem(STORAGE_KEY, conversationId);
   }
 
-  function linkify(node, text) {
+  // --- times: 24-hour, in the shop's zone ------------------------------------------------------------
+  var clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timeZone });
+  var dayAndClock = new Intl.DateTimeFormat("en-GB", { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timeZone });
+  function parseServerTime(iso) {
+    // The transcript stores UTC without an offset.
+    return new Date(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : iso + "Z");
+  }
+
+  // --- the connection state shown in the header --------------------------------------------------------
+  function refreshStatus() {
+    var state, text;
+    if (linkDown || !navigator.onLine) { state = "offline"; text = "offline, retrying…"; }
+    else if (!streamOpen) { state = "connecting"; text = "reconnecting…"; }
+    else { state = "online"; text = "online"; }
+    if (statusEl.dataset.state !== state) { statusEl.dataset.state = state; statusEl.textContent = text; }
+    outbox.forEach(function (m) { if (m.el && m.state === "queued") setState(m, "queued"); });
+  }
+
+  // --- rendering ---------------------------------------------------------------------------------------
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function isPayUrl(url) {
+    return /^https?:\/\/\S+\/pay\/\S+$/.test(url) || /^https:\/\/checkout\.stripe\.com\//.test(url);
+  }
+
+  function addText(node, text, cards) {
     var parts = text.split(/(https?:\/\/[^\s]+)/g);
     parts.forEach(function (part) {
       if (/^https?:\/\//.test(part)) {
-        var a = document.createElement("a");
-        a.href = part; a.textContent = part; a.target = "_blank"; a.rel = "noopener";
+        var url = part.replace(/[.,)]+$/, "");
+        if (cards && isPayUrl(url)) { cards.push(url); return; }
+        var a = el("a", "", url);
+        a.href = url; a.target = "_blank"; a.rel = "noopener";
         node.appendChild(a);
+        if (url.length < part.length) node.appendChild(document.createTextNode(part.slice(url.length)));
       } else if (part) {
         node.appendChild(document.createTextNode(part));
       }
     });
   }
 
+  // Answered questions: their buttons stop working once the shopper has said something after them.
+  function retireChoices() {
+    Array.prototype.forEach.call(log.querySelectorAll(".msg__buttons button:not(:disabled)"), function (b) {
+      b.disabled = true;
+    });
+  }
+
+  function buttonRow(choices) {
+    var row = el("div", "msg__buttons");
+    choices.forEach(function (choice) {
+      var b = el("button", choice.primary ? "btn btn--small" : "btn btn--secondary btn--small", choice.title);
+      b.type = "button";
+      b.addEventListener("click", function () {
+        b.setAttribute("aria-pressed", "true");
+        send(choice.title, choice.payload);
+      });
+      row.appendChild(b);
+    });
+    return row;
+  }
+
+  function meta(item, date) {
+    var line = el("span", "msg__meta");
+    if (date) {
+      var time = el("time", "msg__time", clock.format(date));
+      time.dateTime = date.toISOString();
+      line.appendChild(time);
+    }
+    item.appendChild(line);
+    return line;
+  }
+
+  function payCard(url) {
+    var card = el("div", "paycard");
+    var button = el("a", "btn", "Pay now");
+    button.href = url; button.target = "_blank"; button.rel = "noopener";
+    var note = el("span", "paycard__note", "Opens our secure payment page");
+    card.appendChild(button); card.appendChild(note);
+    fetch("/chat/api/pay-link?conversation_id=" + encodeURIComponent(conversationId) + "&url=" + encodeURIComponent(url))
+      .then(function (reply) { return reply.ok ? reply.json() : null; })
+      .then(function (link) {
+        if (!link) return;
+        var by = dayAndClock.format(new Date(link.pay_by));
+        if (link.state === "open") {
+          button.textContent = "Pay " + link.amount + " by " + by;
+          note.textContent = "Order " + link.reference + " · opens our secure payment page";
+        } else {
+          var words = { paid: "Paid", expired: "Pay link expired", refunded: "Refunded", closed: "No longer payable" };
+          var done = el("span", "btn", (words[link.state] || "Closed") + " · " + link.amount);
+          done.setAttribute("aria-disabled", "true");
+          card.replaceChild(done, button);
+          note.textContent = "Order " + link.reference;
+        }
+      })
+      .catch(function () { /* the plain "Pay now" button still works */ });
+    return card;
+  }
+
+  function productCards(products) {
+    var list = el("div", "card-list");
+    products.forEach(function (product) {
+      var card = el("div", "product");
+      card.appendChild(el("span", "product__name", product.name));
+      card.appendChild(el("span", "product__price", product.price));
+      if (product.availability) card.appendChild(el("span", "product__meta", product.availability));
+      if (product.reserve) card.appendChild(buttonRow([{ title: product.reserve.title, payload: product.reserve.payload, primary: true }]));
+      list.appendChild(card);
+    });
+    return list;
+  }
+
   function render(message) {
     if (seen[message.id]) return;
     seen[message.id] = true;
     lastId = Math.max(lastId, message.id);
-    var item = document.createElement("li");
-    item.className = "msg msg--" + message.author;
+    var payload = message.payload || {};
+    if (message.author === "user" && payload.client_id) {
+      sentClientIds[payload.client_id] = true;
+      var mine = pendingById(payload.client_id);
+      if (mine) { delivered(mine, message); return; }
+    }
+    if (message.author === "user") retireChoices();
+    var item = el("li", "msg msg--" + message.author);
     item.dataset.author = message.author;
-    if (message.author === "agent") {
-      var who = document.createElement("span");
-      who.className = "msg__who"; who.textContent = "Support team";
-      item.appendChild(who);
+    item.dataset.id = message.id;
+    if (payload.event) {
+      item.className = "msg msg--event";
+      item.dataset.event = payload.event;
+      item.appendChild(el("span", "msg__text", message.text));
+      log.appendChild(item);
+      scrollDown();
+      return;
     }
-    var body = document.createElement("span");
-    body.className = "msg__text";
-    linkify(body, message.text || "");
+    if (message.author === "agent") item.appendChild(el("span", "msg__who", payload.agent || "Support team"));
+    var body = el("span", "msg__text");
+    var cards = message.author === "bot" ? [] : null;
+    addText(body, message.text || "", cards);
+    if (cards && cards.length) tidyPayText(body);
     item.appendChild(body);
-    var buttons = message.payload && message.payload.buttons;
-    if (buttons && buttons.length) {
-      var row = document.createElement("div");
-      row.className = "msg__buttons";
-      buttons.forEach(function (choice) {
-        var b = document.createElement("button");
-        b.type = "button"; b.textContent = choice.title;
-        b.addEventListener("click", function () { send(choice.title, choice.payload); });
-        row.appendChild(b);
-      });
-      item.appendChild(row);
+    (cards || []).forEach(function (url) { item.appendChild(payCard(url)); });
+    var products = (payload.custom && payload.custom.products) || [];
+    var onCards = {};
+    if (products.length) {
+      item.appendChild(productCards(products));
+      products.forEach(function (p) { if (p.reserve) onCards[p.reserve.payload] = true; });
     }
+    // A choice already on a card is not repeated under it.
+    var rest = (payload.buttons || []).filter(function (b) { return !onCards[b.payload]; });
+    if (rest.length) item.appendChild(buttonRow(rest));
+    meta(item, message.created_at ? parseServerTime(message.created_at) : null);
     log.appendChild(item);
-    log.scrollTop = log.scrollHeight;
+    scrollDown();
   }
 
-  function setStatus(text) { statusEl.textContent = text; }
+  // "…Pay here before Mon 7 Dec 18:00 to keep it:" reads oddly once the link is a button below it.
+  function tidyPayText(body) {
+    var last = body.lastChild;
+    if (last && last.nodeType === 3) last.textContent = last.textContent.replace(/\s*Pay here before (.+?) to keep it:\s*$/, " Please pay by $1 to keep it.");
+  }
+
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  // --- the shopper's own lines --------------------------------------------------------------------------
+  function pendingById(clientId) {
+    for (var i = 0; i < outbox.length; i++) if (outbox[i].clientId === clientId) return outbox[i];
+    var done = log.querySelector('.msg--user[data-client-id="' + clientId + '"]');
+    return done ? { clientId: clientId, el: done, done: true } : null;
+  }
+
+  function saveOutbox() {
+    var waiting = outbox.map(function (m) {
+      return { clientId: m.clientId, text: m.text, payload: m.payload || null, conversationId: conversationId };
+    });
+    try { localStorage.setItem(OUTBOX_KEY, JSON.stringify(waiting)); } catch (e) { /* private mode: memory only */ }
+  }
+
+  function setState(message, state) {
+    message.state = state;
+    var item = message.el;
+    item.classList.toggle("msg--failed", state === "failed" || state === "queued");
+    item.dataset.state = state;
+    var label = item.querySelector(".msg__state");
+    var words = {
+      sending: "Sending…", sent: "Sent", failed: "Not sent",
+      queued: linkDown || !navigator.onLine ? "Not sent yet · will send when you're back online" : "Sending…"
+    };
+    label.textContent = words[state];
+    label.className = "msg__state msg__state--" + state;
+    var retry = item.querySelector(".msg__retry");
+    retry.hidden = !(state === "queued" || state === "failed");
+  }
+
+  function bubble(message) {
+    retireChoices();
+    var item = el("li", "msg msg--user");
+    item.dataset.author = "user";
+    item.dataset.clientId = message.clientId;
+    item.appendChild(el("span", "msg__text", message.text));
+    var line = meta(item, new Date());
+    line.appendChild(el("span", "msg__state"));
+    var retry = el("button", "msg__retry", "Retry");
+    retry.type = "button";
+    retry.addEventListener("click", function () {
+      if (message.state === "failed") setState(message, "queued");
+      retryStep = 0;
+      flush();
+    });
+    line.appendChild(retry);
+    message.el = item;
+    log.appendChild(item);
+    scrollDown();
+  }
+
+  function delivered(message, fromServer) {
+    if (fromServer) message.el.dataset.id = fromServer.id;
+    if (message.done) return;
+    message.done = true;
+    outbox = outbox.filter(function (m) { return m !== message; });
+    saveOutbox();
+    setState(message, "sent");
+  }
 
   function send(text, payload) {
-    var body = { conversation_id: conversationId, text: text };
-    if (payload) body.payload = payload;
-    setStatus("sending…");
+    var message = { clientId: newUuid(), text: text, payload: payload || null, state: "sending" };
+    outbox.push(message);
+    saveOutbox();
+    bubble(message);
+    setState(message, "queued");
+    flush();
+  }
+
+  function post(message) {
+    var body = { conversation_id: conversationId, text: message.text, client_id: message.clientId };
+    if (message.payload) body.payload = message.payload;
     return fetch("/chat/api/messages", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body)
-    }).then(function (reply) {
-      setStatus(reply.ok ? "online" : "assistant unavailable, try again shortly");
-    }).catch(function () {
-      setStatus("offline, retrying…");
     });
   }
 
+  // Sends queued lines one at a time, in order; stops at the first network failure and tries again later.
+  function flush() {
+    if (flushing) return;
+    var next = outbox.filter(function (m) { return m.state === "queued"; })[0];
+    if (!next) return;
+    flushing = true;
+    setState(next, "sending");
+    post(next).then(function (reply) {
+      flushing = false;
+      linkDown = false; retryStep = 0;
+      refreshStatus();
+      // 503: the line is recorded and the page shows the server's apology; resending would repeat it.
+      if (reply.ok || reply.status === 503) delivered(next);
+      else setState(next, "failed");
+      flush();
+    }).catch(function () {
+      flushing = false;
+      linkDown = true;
+      refreshStatus();
+      setState(next, "queued");
+      scheduleRetry();
+    });
+  }
+
+  function scheduleRetry() {
+    if (retryTimer) return;
+    var wait = RETRY_MS[Math.min(retryStep, RETRY_MS.length - 1)];
+    retryStep += 1;
+    retryTimer = setTimeout(function () { retryTimer = null; flush(); }, wait);
+  }
+
+  function restoreOutbox() {
+    var saved = [];
+    try { saved = JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]"); } catch (e) { saved = []; }
+    saved.forEach(function (m) {
+      if (m.conversationId !== conversationId || !m.text || sentClientIds[m.clientId]) return;
+      var message = { clientId: m.clientId, text: m.text, payload: m.payload, state: "queued" };
+      outbox.push(message);
+    });
+  }
+
+  // --- greeting and starter choices -------------------------------------------------------------------
+  function greet() {
+    var item = el("li", "msg msg--bot msg--welcome");
+    item.dataset.author = "bot";
+    item.appendChild(el("span", "msg__text",
+      "Hi! I'm the " + retailer + " assistant. I can check stock in our stores, reserve items to collect, " +
+      "track an order or answer questions. What can I help with?"));
+    item.appendChild(buttonRow([
+      { title: "Check stock" }, { title: "Track my order" }, { title: "Store opening hours" }, { title: "Talk to a person" }
+    ]));
+    log.appendChild(item);
+  }
+
+  // --- the stream -------------------------------------------------------------------------------------
   function connect() {
     var source = new EventSource("/chat/api/stream?conversation_id=" + encodeURIComponent(conversationId) + "&after=" + lastId);
-    source.onopen = function () { setStatus("online"); };
+    source.onopen = function () {
+      streamOpen = true; linkDown = false;
+      refreshStatus();
+      flush();
+    };
     source.onmessage = function (event) { render(JSON.parse(event.data)); };
     source.onerror = function () {
-      setStatus("reconnecting…");
-      if (source.readyState === EventSource.CLOSED) {
-        setTimeout(connect, 2000);
-      }
+      streamOpen = false;
+      refreshStatus();
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
     };
   }
 
@@ -105,7 +364,31 @@
     input.value = "";
     send(text);
   });
+  window.addEventListener("online", function () { retryStep = 0; refreshStatus(); flush(); });
+  window.addEventListener("offline", refreshStatus);
 
-  connect();
+  if (embedded) {
+    root.classList.add("chat--embedded");
+    var close = document.getElementById("close");
+    close.hidden = false;
+    close.addEventListener("click", function () { window.parent.postMessage({ type: "shop-chat:close" }, "*"); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") window.parent.postMessage({ type: "shop-chat:close" }, "*");
+    });
+  }
+
+  // History first, then lines a closed tab left unsent (after it, in the order typed), then the live stream.
+  function start() {
+    restoreOutbox();
+    saveOutbox();
+    outbox.forEach(function (m) { bubble(m); setState(m, "queued"); });
+    connect();
+  }
+  greet();
+  fetch("/chat/api/history?conversation_id=" + encodeURIComponent(conversationId))
+    .then(function (reply) { return reply.ok ? reply.json() : { messages: [] }; })
+    .then(function (history) { history.messages.forEach(render); })
+    .catch(function () { linkDown = true; refreshStatus(); })
+    .then(start);
   input.focus();
 })();

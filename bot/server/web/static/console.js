@@ -4,13 +4,18 @@
 (function () {
   "use strict";
 
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  var myId = Number(document.querySelector('meta[name="agent-id"]').content);
+  function meta(name) { return document.querySelector('meta[name="' + name + '"]').content; }
+  var csrf = meta("csrf-token");
+  var myId = Number(meta("agent-id"));
+  var timeZone = meta("time-zone") || undefined;
   var QUEUE_REFRESH_MS = 3000;
+  var SEARCH_DELAY_MS = 250;
   var current = null; // {conversationId, channel, handoff}
   var stream = null;
   var lastId = 0;
   var seen = new Set();
+  var lastQueue = { queue: [], live: [] };
+  var searchTimer = null;
 
   function $(id) { return document.getElementById(id); }
 
@@ -33,14 +38,18 @@
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "-";
     if (seconds < 60) return seconds + "s";
-    var minutes = Math.round(seconds / 60);
+    var minutes = Math.floor(seconds / 60);
     if (minutes < 60) return minutes + " min";
     return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
   }
 
+  // 24-hour times in the support desk's zone; the day too when it is not today there.
+  var timeFormat = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timeZone });
+  var dayFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", timeZone: timeZone });
   function clock(iso) {
     var moment = new Date(iso);
-    return moment.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    var day = dayFormat.format(moment);
+    return (day === dayFormat.format(new Date()) ? "" : day + " ") + timeFormat.format(moment);
   }
 
   function loginAgain() { window.location.assign("/console/login"); }
@@ -66,38 +75,51 @@
 
   function notice(text) { $("notice").textContent = text || ""; }
 
-  // --- queue, live conversations, figures ---------------------------------------------------------
+  var alerts = window.consoleAlerts(myId, function (item) { openConversation(item.conversation_id); });
+  var unread = alerts.unread, markRead = alerts.markRead, announceNewcomers = alerts.announceNewcomers;
 
-  function queueEntry(item) {
-    var li = el("li", "queue-item queue-item--" + item.state);
+  // --- queue, live conversations, search results, figures ------------------------------------------
+
+  function card(item, className, lines) {
+    var li = el("li", className);
     li.dataset.conversationId = item.conversation_id;
-    li.dataset.handoffId = item.handoff_id;
+    if (current && current.conversationId === item.conversation_id) li.setAttribute("aria-current", "true");
     var open = el("button", "queue-item__open");
     open.type = "button";
-    open.appendChild(el("span", "queue-item__shopper", item.shopper));
+    var head = el("span", "queue-item__head");
+    head.appendChild(el("span", "queue-item__shopper", item.shopper));
+    var count = unread(item);
+    if (count && !(current && current.conversationId === item.conversation_id)) {
+      var badge = el("span", "unread", count);
+      badge.setAttribute("aria-label", count + " unread");
+      head.appendChild(badge);
+    }
+    open.appendChild(head);
     open.appendChild(el("span", "badge", item.channel));
-    var status = item.state === "active" ? "with " + (item.agent_name || "an agent") : item.state === "message" ? "left a message" : "waiting";
-    open.appendChild(el("span", "queue-item__state", status));
-    open.appendChild(el("span", "queue-item__wait", (item.state === "active" ? "waited " : "") + duration(item.wait_seconds)));
-    open.appendChild(el("span", "queue-item__reason", item.reason_label));
+    lines.filter(Boolean).forEach(function (line) { open.appendChild(el("span", "queue-item__meta", line)); });
     if (item.last_message) open.appendChild(el("span", "queue-item__last", item.last_message));
     open.addEventListener("click", function () { openConversation(item.conversation_id); });
     li.appendChild(open);
     return li;
   }
 
-  function liveEntry(conversation) {
-    var li = el("li", "live-item");
-    li.dataset.conversationId = conversation.conversation_id;
-    var open = el("button", "queue-item__open");
-    open.type = "button";
-    open.appendChild(el("span", "queue-item__shopper", conversation.shopper));
-    open.appendChild(el("span", "badge", conversation.channel));
-    open.appendChild(el("span", "queue-item__wait", clock(conversation.last_at)));
-    if (conversation.last_message) open.appendChild(el("span", "queue-item__last", conversation.last_message));
-    open.addEventListener("click", function () { openConversation(conversation.conversation_id); });
-    li.appendChild(open);
+  function queueEntry(item) {
+    var lines;
+    if (item.state === "active") {
+      lines = ["with " + (item.agent_name || "an agent"),
+        item.reason === "agent_took_over" ? "taken over by an agent" : item.reason_label + " · waited " + duration(item.wait_seconds)];
+    } else if (item.state === "message") {
+      lines = ["left a message · " + duration(item.wait_seconds) + " ago"];
+    } else {
+      lines = [item.reason_label + " · waiting " + duration(item.wait_seconds)];
+    }
+    var li = card(item, "queue-item queue-item--" + item.state, lines);
+    li.dataset.handoffId = item.handoff_id;
     return li;
+  }
+
+  function liveEntry(conversation) {
+    return card(conversation, "live-item", [clock(conversation.last_at)]);
   }
 
   function renderChart(figures) {
@@ -115,40 +137,48 @@
     svg.appendChild(title);
     bars.forEach(function (bar, index) {
       var y = 6 + index * 30;
-      var label = document.createElementNS(svgNs, "text");
-      label.setAttribute("x", "0");
-      label.setAttribute("y", String(y + 15));
-      label.textContent = bar.label;
-      var rect = document.createElementNS(svgNs, "rect");
-      rect.setAttribute("x", "70");
-      rect.setAttribute("y", String(y));
-      rect.setAttribute("height", "20");
-      rect.setAttribute("width", String(Math.max(2, (bar.value / max) * 120)));
-      rect.setAttribute("class", bar.className);
-      var value = document.createElementNS(svgNs, "text");
-      value.setAttribute("x", String(76 + Math.max(2, (bar.value / max) * 120)));
-      value.setAttribute("y", String(y + 15));
-      value.setAttribute("class", "bar__value");
-      value.textContent = String(bar.value);
-      svg.appendChild(label);
-      svg.appendChild(rect);
-      svg.appendChild(value);
+      var width = Math.max(2, (bar.value / max) * 120);
+      [["text", { x: 0, y: y + 15 }, bar.label], ["rect", { x: 70, y: y, height: 20, width: width, class: bar.className }],
+        ["text", { x: 76 + width, y: y + 15, class: "bar__value" }, String(bar.value)]].forEach(function (spec) {
+        var node = document.createElementNS(svgNs, spec[0]);
+        Object.keys(spec[1]).forEach(function (name) { node.setAttribute(name, String(spec[1][name])); });
+        if (spec[2]) node.textContent = spec[2];
+        svg.appendChild(node);
+      });
     });
-    var holder = $("fig-chart");
-    holder.replaceChildren(svg);
+    $("fig-chart").replaceChildren(svg);
     $("fig-chart-label").textContent = "resolved, last " + figures.period_days + " days";
+  }
+
+  function renderFigures(figures) {
+    // Left messages are shoppers waiting for an answer too.
+    $("fig-waiting").textContent = String(figures.waiting_now + figures.messages_waiting);
+    $("fig-waiting-note").textContent = figures.messages_waiting
+      ? figures.messages_waiting + (figures.messages_waiting === 1 ? " message" : " messages") : "";
+    $("fig-median").textContent = duration(figures.median_wait_seconds);
+    $("fig-today").textContent = String(figures.handoffs_today);
+    renderChart(figures);
+  }
+
+  function renderLists() {
+    $("queue").replaceChildren.apply($("queue"), lastQueue.queue.map(queueEntry));
+    $("queue-empty").hidden = lastQueue.queue.length > 0;
+    $("live").replaceChildren.apply($("live"), lastQueue.live.map(liveEntry));
   }
 
   function refreshQueue() {
     return getJson("/console/api/queue").then(function (data) {
-      $("queue").replaceChildren.apply($("queue"), data.queue.map(queueEntry));
-      $("queue-empty").hidden = data.queue.length > 0;
-      $("live").replaceChildren.apply($("live"), data.live.map(liveEntry));
-      var figures = data.figures;
-      $("fig-waiting").textContent = String(figures.waiting_now);
-      $("fig-median").textContent = duration(figures.median_wait_seconds);
-      $("fig-today").textContent = String(figures.handoffs_today);
-      renderChart(figures);
+      lastQueue = data;
+      if (current) {
+        data.queue.concat(data.live).forEach(function (item) {
+          if (item.conversation_id === current.conversationId) markRead(item.conversation_id, item.user_lines);
+        });
+      }
+      renderLists();
+      renderFigures(data.figures);
+      announceNewcomers(data.queue);
+      var waiting = data.figures.waiting_now + data.figures.messages_waiting;
+      document.title = (waiting ? "(" + waiting + ") " : "") + "Agent console";
       var availability = data.availability;
       $("availability").textContent =
         (availability.status === "outside_hours" ? "Outside support hours" : availability.agents_online + " agent(s) online") +
@@ -161,22 +191,62 @@
     }).catch(function () { /* next refresh tries again */ });
   }
 
+  // Search: the server finds conversations by name, phone or order reference; the lists on screen
+  // are matched too, so an anonymous web visitor is found by the words on their card.
+  function runSearch() {
+    var query = $("search").value.trim();
+    var searching = query.length >= 2;
+    $("results-section").hidden = !searching;
+    $("lists-section").hidden = searching;
+    if (!searching) return;
+    getJson("/console/api/search?q=" + encodeURIComponent(query)).then(function (data) {
+      if ($("search").value.trim() !== query) return;
+      var needle = query.toLowerCase();
+      var found = {};
+      var results = [];
+      data.results.concat(lastQueue.queue, lastQueue.live).forEach(function (item) {
+        var local = (item.shopper + " " + (item.last_message || "")).toLowerCase().indexOf(needle) >= 0;
+        var fromServer = data.results.indexOf(item) >= 0;
+        if ((fromServer || local) && !found[item.conversation_id]) {
+          found[item.conversation_id] = true;
+          results.push(item);
+        }
+      });
+      $("results").replaceChildren.apply($("results"), results.map(function (item) {
+        return card(item, "result-item", [item.last_at ? clock(item.last_at) : item.reason_label]);
+      }));
+      $("results-empty").hidden = results.length > 0;
+    }).catch(function () { /* the next keystroke tries again */ });
+  }
+
+  $("search").addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, SEARCH_DELAY_MS);
+  });
+  $("search-form").addEventListener("submit", function (event) { event.preventDefault(); runSearch(); });
+
   // --- one conversation -------------------------------------------------------------------------
 
   function addLine(line) {
     if (seen.has(line.id)) return;
     seen.add(line.id);
     lastId = Math.max(lastId, line.id);
-    var li = el("li", "line line--" + line.author);
+    var payload = line.payload || {};
+    // "Sam Taylor joined the chat" / "... left the chat" are notes about the conversation, not lines of it.
+    var li = el("li", "line line--" + (payload.event ? "note" : line.author));
     li.dataset.id = line.id;
-    var meta = el("span", "line__meta", (line.author === "user" ? "Shopper" : line.author === "bot" ? "Assistant" : "Agent") + " · " + clock(line.created_at));
-    li.appendChild(meta);
+    var who = line.author === "user" ? "Shopper" : line.author === "bot" ? "Assistant" : (payload.agent || "Agent");
+    var time = el("time", "line__meta", who + " · " + clock(line.created_at));
+    time.dateTime = line.created_at;
+    li.appendChild(time);
     li.appendChild(el("span", "line__text", line.text || (line.payload ? "[attachment]" : "")));
     if (line.payload && line.payload.buttons && line.payload.buttons.length) {
       li.appendChild(el("span", "line__options", "Options: " + line.payload.buttons.map(function (b) { return b.title; }).join(" | ")));
     }
-    $("transcript").appendChild(li);
-    li.scrollIntoView({ block: "end" });
+    var box = $("transcript");
+    var atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+    box.appendChild(li);
+    if (atBottom || line.author !== "user") box.scrollTop = box.scrollHeight;
   }
 
   function renderDetails(overview) {
@@ -195,7 +265,10 @@
       cartBox.appendChild(el("p", "cart-total", "Total " + money(cart.total_minor, cart.currency)));
     }
     $("orders").replaceChildren.apply($("orders"), overview.orders.length ? overview.orders.map(function (order) {
-      return el("li", "order", order.reference + " - " + order.status + " - " + order.store_name + " - " + money(order.total_minor, order.currency));
+      var li = el("li", "order");
+      li.appendChild(el("span", "ref", order.reference));
+      li.appendChild(document.createTextNode(" " + order.status.replace("_", " ") + " · " + order.store_name + " · " + money(order.total_minor, order.currency)));
+      return li;
     }) : [el("li", "muted", "None")]);
   }
 
@@ -216,7 +289,10 @@
     $("take").hidden = mine || theirs;
     $("hand-back").hidden = !mine;
     $("close").hidden = !(mine || (open && handoff.state !== "active"));
-    $("reply-form").hidden = !mine;
+    // The reply box stays in place; it only works for the agent who owns the conversation.
+    $("reply-text").disabled = !mine;
+    $("send").disabled = !mine;
+    $("reply-text").placeholder = mine ? "Type a reply to the shopper..." : theirs ? "Another agent has this conversation" : "Take the conversation to reply";
   }
 
   function loadConversation(conversationId) {
@@ -225,6 +301,8 @@
       renderHead(overview);
       overview.messages.forEach(addLine);
       renderDetails(overview);
+      markRead(conversationId, overview.messages.filter(function (m) { return m.author === "user"; }).length);
+      renderLists();
     });
   }
 
@@ -237,6 +315,7 @@
     notice("");
     $("conversation").hidden = false;
     $("pick").hidden = true;
+    document.body.dataset.view = "conversation";
     loadConversation(conversationId).then(function () {
       if (!current || current.conversationId !== conversationId) return;
       stream = new EventSource("/console/api/stream?conversation_id=" + encodeURIComponent(conversationId) + "&after=" + lastId);
@@ -244,13 +323,18 @@
     });
   }
 
+  $("back").addEventListener("click", function () {
+    document.body.dataset.view = "list";
+    var item = document.querySelector('[aria-current="true"] button');
+    if (item) item.focus();
+  });
+
   function act(path, body, done) {
     return post(path, body).then(function (result) {
       if (result.status >= 400) notice(result.data.error || ("failed: " + result.data.status));
       else if (done) notice(done(result.data));
-      loadConversation(current.conversationId);
       refreshQueue();
-      return result;
+      return loadConversation(current.conversationId).then(function () { return result; });
     });
   }
 
@@ -258,7 +342,8 @@
     var handoff = current.handoff;
     var open = handoff && (handoff.state === "waiting" || handoff.state === "message");
     var body = open ? { handoff_id: handoff.id } : { conversation_id: current.conversationId, channel: current.channel };
-    act("/console/api/take", body, function () { return "You have this conversation; the assistant is paused."; });
+    act("/console/api/take", body, function () { return "You have this conversation; the assistant is paused."; })
+      .then(function () { $("reply-text").focus(); });
   });
   $("hand-back").addEventListener("click", function () {
     act("/console/api/hand-back", { handoff_id: current.handoff.id }, function () { return "Handed back to the assistant."; });
@@ -270,7 +355,7 @@
     event.preventDefault();
     var box = $("reply-text");
     var text = box.value.trim();
-    if (!text) return;
+    if (!text || box.disabled) return;
     $("send").disabled = true;
     post("/console/api/reply", { conversation_id: current.conversationId, text: text }).then(function (result) {
       if (result.status >= 400) {
@@ -280,7 +365,7 @@
         var status = result.data.status;
         notice(status === "delivered" || status === "sent" ? "" : "Not sent to the shopper: " + status + (result.data.reason ? " - " + result.data.reason : ""));
       }
-    }).finally(function () { $("send").disabled = false; box.focus(); });
+    }).finally(function () { $("send").disabled = box.disabled; box.focus(); });
   });
   $("reply-text").addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) {

@@ -1,0 +1,270 @@
+"""docs/production.md followed literally: deploy/postgres-setup.sql, deploy/supervisord.conf with 2 Rasa +
+2 bot servers behind nginx (deploy/nginx.conf). A shopper chats through it; a replica killed with -9 is
+restarted by supervisord, and meanwhile the other keeps answering."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import httpx
+import pytest
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.pool import NullPool
+
+from scripts.shop_env import PROJECT_ROOT
+from scripts.stack import answers, free_port
+from bot.config import PRODUCTION_SECRETS
+from tests.production.conftest import _delete_keys, _delete_queue
+from tests.production.services import require_postgres, require_rabbitmq, require_redis
+from tests.production.test_nginx import CONFIG as NGINX_CONFIG
+from tests.production.test_nginx import nginx_binary
+
+pytestmark = [pytest.mark.production, pytest.mark.e2e]
+
+CONFIG = PROJECT_ROOT / "deploy" / "supervisord.conf"
+SUPERVISORD = PROJECT_ROOT / ".venv" / "bin" / "supervisord"
+SUPERVISORCTL = PROJECT_ROOT / ".venv" / "bin" / "supervisorctl"
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, alive: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if alive is not None and alive.poll() is not None:
+            output = alive.stdout.read().decode(errors="replace") if alive.stdout else ""
+            raise AssertionError(f"supervisord exited ({alive.returncode}) while waiting for {what}:\n{output[-3000:]}")
+        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
+        time.sleep(0.2)
+
+
+def free_port_pair() -> int:
+    """A free loopback port whose successor is free too (supervisord numbers the replicas' ports)."""
+    for _ in range(200):
+        base = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", base + 1))
+            except OSError:
+                continue
+        return base
+    raise RuntimeError("no two consecutive free ports")
+
+
+@dataclass
+class Supervised:
+    config: Path
+    env: dict[str, str]
+    url: str  # nginx's public listener
+    rasa_ports: list[int]
+    bot_ports: list[int]
+    log_dir: Path
+    token: str = field(repr=False, default="")
+
+    def ctl(self, *args: str) -> str:
+        result = subprocess.run(
+            [str(SUPERVISORCTL), "-c", str(self.config), *args], env=self.env, capture_output=True, text=True, timeout=60
+        )
+        return result.stdout.strip()
+
+    def pid(self, name: str) -> int:
+        """The replica's pid as supervisord knows it (0 while it is not running)."""
+        out = self.ctl("pid", name)
+        return int(out) if out.isdigit() else 0
+
+    def logs(self, characters: int = 3000) -> str:
+        """Every replica's log tail, for a failure message."""
+        return "\n".join(
+            f"----- {log.name} -----\n{log.read_text(errors='replace')[-characters:]}" for log in sorted(self.log_dir.glob("*.log"))
+        )
+
+    def rasa_up(self, port: int) -> bool:
+        return answers(f"http://127.0.0.1:{port}/status?token={self.token}")
+
+    def bot_up(self, port: int) -> bool:
+        return answers(f"http://127.0.0.1:{port}/health")
+
+
+DOCS = PROJECT_ROOT / "docs" / "production.md"
+
+
+def documented_setup() -> str:
+    """The shell lines of docs/production.md's "Running it on one machine", exactly as written."""
+    found = re.search(r"<!-- production-setup: begin -->\n```bash\n(.*?)```\n<!-- production-setup: end -->", DOCS.read_text(), re.S)
+    assert found, "docs/production.md lost its production-setup block"
+    return found.group(1)
+
+
+def moved(script: str, replacements: list[tuple[str, str]]) -> str:
+    """The docs' lines with this machine's differences; every line replaced must still be in the docs."""
+    for old, new in replacements:
+        assert old in script, f"docs/production.md no longer says {old!r}: update this test with it"
+        script = script.replace(old, new)
+    return script
+
+
+@pytest.fixture(scope="module")
+def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]:
+    """docs/production.md followed line by line: what differs here is only names and ports (other people's
+    servers use the default ones on this machine), psql without sudo, and files kept in a temporary folder."""
+    if not SUPERVISORD.exists():
+        pytest.fail("supervisord is missing from the venv: `supervisor` is in requirements.txt")
+    admin_url, redis_url, _rabbitmq_url = require_postgres(), require_redis(), require_rabbitmq()
+    admin = make_url(admin_url)
+    tmp = tmp_path_factory.mktemp("supervised")
+    suffix = uuid.uuid4().hex[:10]
+    role, shop_db, tracker_db = f"shop_{suffix}", f"shop_{suffix}", f"rasatracker_{suffix}"
+    prefix, queue = f"t{suffix}", f"rasa_events_{suffix}"
+    rasa_base, bot_base, internal, public = free_port_pair(), free_port_pair(), free_port(), free_port()
+    env_file, conf, nginx_conf, nginx_dir = tmp / "production.env", tmp / "supervisord.conf", tmp / "nginx.conf", tmp / "nginx"
+
+    text = CONFIG.read_text().replace("%(here)s/../var/", f"{tmp}/var/").replace("%(here)s/..", str(PROJECT_ROOT))
+    conf.write_text(text.replace("numprocs_start=5005", f"numprocs_start={rasa_base}").replace("numprocs_start=5055", f"numprocs_start={bot_base}"))
+    nginx_text = NGINX_CONFIG.read_text().replace("/tmp/fellside-nginx", str(nginx_dir)).replace("listen 8080;", f"listen 127.0.0.1:{public};")
+    for default, port in (("5005", rasa_base), ("5006", rasa_base + 1), ("5055", bot_base), ("5056", bot_base + 1)):
+        nginx_text = nginx_text.replace(f"127.0.0.1:{default} ", f"127.0.0.1:{port} ")
+    nginx_conf.write_text(nginx_text.replace("127.0.0.1:8081;", f"127.0.0.1:{internal};"))
+    rename = (
+        f"sed -i -e 's#//shop:#//{role}:#' -e 's#/shop$#/{shop_db}#' -e 's#^RASA_TRACKER_DB_USER=shop$#RASA_TRACKER_DB_USER={role}#'"
+        f" -e 's#^RASA_TRACKER_DB_NAME=.*#RASA_TRACKER_DB_NAME={tracker_db}#' -e 's#^RASA_LOCK_KEY_PREFIX=.*#RASA_LOCK_KEY_PREFIX={prefix}#'"
+        f" -e 's#^RASA_EVENTS_QUEUE=.*#RASA_EVENTS_QUEUE={queue}#' -e 's#:8081#:{internal}#' {env_file}\n"
+    )
+    script = moved(documented_setup(), [
+        ("sudo apt-get install -y nginx\n", f"test -x {nginx_binary()}\n"),  # installed by the test when missing
+        ("cp deploy/production.env.example deploy/production.env", f"cp deploy/production.env.example {env_file}\n{rename}"),
+        (" deploy/production.env ", f" {env_file} "),
+        (" deploy/production.env;", f" {env_file};"),
+        ("sudo -u postgres psql", f"psql -h {admin.host or '127.0.0.1'} -p {admin.port or 5432} -U {admin.username or 'postgres'}"),
+        ("-f deploy/postgres-setup.sql", f"-v role={role} -v shop_db={shop_db} -v tracker_db={tracker_db} -f deploy/postgres-setup.sql"),
+        ("-c deploy/supervisord.conf", f"-c {conf}"),
+        ('nginx -c "$PWD/deploy/nginx.conf" -p /tmp/fellside-nginx/', f"{nginx_binary()} -c {nginx_conf} -p {nginx_dir}/"),
+        ("/tmp/fellside-nginx/logs", f"{nginx_dir}/logs"),
+    ])
+    (tmp / "var" / "log").mkdir(parents=True)
+    (tmp / "var" / "run").mkdir(parents=True)
+    # A fresh shell: none of the secrets set, and a config folder where a dev secrets file would show.
+    shell_env = {key: value for key, value in os.environ.items() if key not in PRODUCTION_SECRETS and not key.startswith(("SHOP_", "RASA_"))}
+    shell_env.update(XDG_CONFIG_HOME=str(tmp / "config"), PATH=f"{os.environ.get('PATH', '')}:/usr/sbin")
+    with open(tmp / "setup.log", "wb") as output:
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=PROJECT_ROOT, env=shell_env, stdout=output, stderr=subprocess.STDOUT, timeout=900)
+    setup_log = (tmp / "setup.log").read_text(errors="replace")
+    env = dict(shell_env, **dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line and not line.startswith("#")))
+    running = Supervised(conf, env, f"http://127.0.0.1:{public}", [rasa_base, rasa_base + 1], [bot_base, bot_base + 1], tmp / "var" / "log", env["RASA_TOKEN"])
+    try:
+        assert result.returncode == 0, setup_log[-4000:]
+        assert not (tmp / "config" / "fellside-shop").exists()  # production never generated dev secrets
+        # Two Rasa replicas load their models at once; on 2 busy cores that can take minutes.
+        wait_for(
+            lambda: all(running.bot_up(p) for p in running.bot_ports) and all(running.rasa_up(p) for p in running.rasa_ports),
+            480, "all four replicas answering",
+        )
+        yield running
+    except BaseException:
+        print(f"----- setup -----\n{setup_log[-3000:]}\n{running.logs()}")
+        raise
+    finally:
+        for pid_file, sig in ((tmp / "var" / "run" / "supervisord.pid", signal.SIGTERM), (Path(f"{nginx_dir}.pid"), signal.SIGQUIT)):
+            if pid_file.exists():  # supervisord stops every replica gracefully, then itself
+                pid = int(pid_file.read_text().strip())
+                os.kill(pid, sig)
+                wait_for(lambda: not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text(), 90, f"pid {pid} gone")
+        with create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect() as connection:
+            for database in (shop_db, tracker_db):
+                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": database})
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
+            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        _delete_keys(redis_url, f"{prefix}:*")
+        _delete_queue(_rabbitmq_url, queue)
+
+
+def test_the_documented_deployment_answers_a_shopper_through_nginx(supervised: Supervised) -> None:
+    conversation_id = f"web-{uuid.uuid4()}"
+    with httpx.Client(base_url=supervised.url, timeout=120) as http:
+        assert http.post("/chat/api/messages", json={"conversation_id": conversation_id, "text": "hi"}).json() == {"status": "delivered"}
+        lines = http.get("/chat/api/history", params={"conversation_id": conversation_id}).json()["messages"]
+    assert [line["author"] for line in lines][:2] == ["user", "bot"] and lines[1]["text"], lines
+    # One log per replica, named by its port, as the docs say; the env file with the secrets is gitignored.
+    assert {log.name for log in supervised.log_dir.glob("*.log")} == {
+        "supervisord.log", *(f"rasa-{p}.log" for p in supervised.rasa_ports), *(f"bot-{p}.log" for p in supervised.bot_ports)
+    }
+    ignored = subprocess.run(["git", "check-ignore", "-q", "deploy/production.env"], cwd=PROJECT_ROOT)
+    assert ignored.returncode == 0, "deploy/production.env must be gitignored"
+
+
+class Shopper(threading.Thread):
+    """Chats through nginx without pause, one line after the other, and records every outcome."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.conversation_id = f"web-{uuid.uuid4()}"
+        self.outcomes: list[int] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=120) as http:
+            while not self.stop.is_set():
+                reply = http.post(
+                    f"{self.url}/chat/api/messages", json={"conversation_id": self.conversation_id, "text": "hi"}
+                )
+                self.outcomes.append(reply.status_code)
+
+
+def test_a_bot_server_killed_with_9_is_restarted_and_the_other_keeps_answering(supervised: Supervised) -> None:
+    port, other = supervised.bot_ports
+    name = f"bot:bot-{port}"
+    before = supervised.pid(name)
+    assert before > 0, supervised.ctl("status")
+    shopper = Shopper(supervised.url)
+    shopper.start()
+    wait_for(lambda: len(shopper.outcomes) >= 2, 120, "the shopper's first lines answered")
+    os.kill(before, signal.SIGKILL)
+    wait_for(lambda: not supervised.bot_up(port), 10, "the killed bot server gone")
+    answered_while_down = len(shopper.outcomes)
+    wait_for(lambda: supervised.pid(name) not in (0, before) and supervised.bot_up(port), 60, "the bot server restarted")
+    wait_for(lambda: len(shopper.outcomes) >= answered_while_down + 3, 120, "more lines answered after the restart")
+    shopper.stop.set()
+    shopper.join(130)
+    assert supervised.bot_up(other)
+    # Every line was delivered, before, during and after the restart, except at most the one the killed
+    # server was handling (nginx never resends a POST; that turn is the outbox work's, issue 18 item 2).
+    failed = [status for status in shopper.outcomes if status != 200]
+    assert len(failed) <= 1 and len(shopper.outcomes) >= answered_while_down + 3, f"{shopper.outcomes}\n{supervised.logs()}"
+    assert "RUNNING" in supervised.ctl("status", name)
+    # The replica's own log shows both lives.
+    assert (supervised.log_dir / f"bot-{port}.log").read_text(errors="replace").count("Goin' Fast") == 2
+
+
+def test_a_rasa_server_killed_with_9_is_restarted_and_the_other_keeps_answering(supervised: Supervised) -> None:
+    port, other = supervised.rasa_ports
+    name = f"rasa:rasa-{port}"
+    before = supervised.pid(name)
+    assert before > 0, supervised.ctl("status")
+    shopper = Shopper(supervised.url)
+    shopper.start()
+    wait_for(lambda: len(shopper.outcomes) >= 2, 120, "the shopper's first lines answered")
+    answered_at_kill = len(shopper.outcomes)
+    os.kill(before, signal.SIGKILL)
+    wait_for(lambda: not supervised.rasa_up(port), 10, "the killed Rasa server gone")
+    # Rasa reloads its model for a minute or more on 2 busy cores; the other replica answers meanwhile.
+    wait_for(lambda: supervised.pid(name) not in (0, before) and supervised.rasa_up(port), 300, "the Rasa server restarted")
+    shopper.stop.set()
+    shopper.join(130)
+    assert supervised.rasa_up(other)
+    assert len(shopper.outcomes) > answered_at_kill + 3, shopper.outcomes
+    # The line in flight at the kill may get the "restarting" apology (that turn is the outbox work's,
+    # issue 18 item 5); every other line, while the replica reloads and after, is answered.
+    failed = [index for index, status in enumerate(shopper.outcomes) if status != 200]
+    assert len(failed) <= 1 and all(index in (answered_at_kill, answered_at_kill + 1) for index in failed), (
+        f"{shopper.outcomes}\n{supervised.logs()}"
+    )
