@@ -279,3 +279,25 @@ def test_the_safety_net_schedules_alerts_for_orders_made_ready_elsewhere(shop: S
     assert shop.run(schedule_missing_alerts, READY_AT) == 0
     with shop.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Timer).where(Timer.kind == READY_ALERT)) == 1
+
+
+class ActionServerDownRasa(FakeRasa):
+    """Rasa answers 200 with the updated tracker, but the turn's action failed: the notice is not noted."""
+
+    def __init__(self, handled_after: int) -> None:
+        super().__init__()
+        self.handled_after = handled_after
+
+    async def trigger_intent(self, conversation_id, intent, entities=None, output_channel="latest"):  # type: ignore[no-untyped-def]
+        await super().trigger_intent(conversation_id, intent, entities, output_channel)
+        noted = [entities["notice_key"]] if len(self.calls) > self.handled_after else []
+        return {"tracker": {"slots": {"dialogue": {"notices": noted}}}}
+
+
+async def test_a_notice_rasa_took_but_the_conversation_did_not_handle_is_retried(shop: Shop) -> None:
+    reference = _ready_order(shop)
+    rasa = ActionServerDownRasa(handled_after=1)
+    first = await deliver_due_alerts(shop, rasa, READY_AT)
+    assert first.retrying == [f"ready_alert:{reference}"] and "did not handle" in (shop.run(alert_problems, "leeds")[0].last_error or "")
+    second = await deliver_due_alerts(shop, rasa, READY_AT + timedelta(seconds=30))
+    assert second.sent == [f"ready_alert:{reference}"] and len(rasa.calls) == 2
