@@ -46,6 +46,10 @@ async def tell(turn: Turn) -> None:
     if key and key in turn.state.notices:
         log.info("notice %s delivered again to %s: already said", key, turn.conversation_id)
         return
+    if key:
+        # Noted as handled even when there is nothing to say (an unknown order): the outbox reads the
+        # note in Rasa's answer as the acknowledgement, and retries a notice whose turn failed.
+        turn.state = turn.state.noting(key)
     try:
         if intent in PAYMENT_INTENTS:
             text = await _payment_text(turn, intent, reference)
@@ -60,8 +64,6 @@ async def tell(turn: Turn) -> None:
         return
     if text:
         turn.say(text)
-        if key:
-            turn.state = turn.state.noting(key)
 
 
 async def _payment_text(turn: Turn, intent: str, reference: str) -> str:

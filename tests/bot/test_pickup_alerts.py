@@ -14,7 +14,7 @@ from bot.adapters.rasa_client import RasaUnavailable
 from bot.models import AuditEntry, Timer
 from bot.services import orders
 from bot.services.messaging import opt_out
-from bot.services.notices import DeliveryReport, deliver_due_notices as deliver_due_alerts, due_notices as due_alerts, record_notice_sent as record_alert_sent
+from bot.services.notices import deliver_due_notices as deliver_due_alerts, due_notices as due_alerts, record_notice_sent as record_alert_sent
 from bot.services.pickup_alerts import (
     HOLD_ENDING,
     PICKUP_REMINDER,
@@ -292,3 +292,25 @@ def test_the_reminder_timing_comes_from_the_settings(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("HOLD_ENDING_NOTICE_HOURS")
     defaults = AlertPolicy.from_settings(load_settings())
     assert (defaults.remind_after_hours, defaults.last_notice_hours) == (24, 4)
+
+
+class ActionServerDownRasa(FakeRasa):
+    """Rasa answers 200 with the updated tracker, but the turn's action failed: the notice is not noted."""
+
+    def __init__(self, handled_after: int) -> None:
+        super().__init__()
+        self.handled_after = handled_after
+
+    async def trigger_intent(self, conversation_id, intent, entities=None, output_channel="latest"):  # type: ignore[no-untyped-def]
+        await super().trigger_intent(conversation_id, intent, entities, output_channel)
+        noted = [entities["notice_key"]] if len(self.calls) > self.handled_after else []
+        return {"tracker": {"slots": {"dialogue": {"notices": noted}}}}
+
+
+async def test_a_notice_rasa_took_but_the_conversation_did_not_handle_is_retried(shop: Shop) -> None:
+    reference = _ready_order(shop)
+    rasa = ActionServerDownRasa(handled_after=1)
+    first = await deliver_due_alerts(shop, rasa, READY_AT)
+    assert first.retrying == [f"ready_alert:{reference}"] and "did not handle" in (shop.run(alert_problems, "leeds")[0].last_error or "")
+    second = await deliver_due_alerts(shop, rasa, READY_AT + timedelta(seconds=30))
+    assert second.sent == [f"ready_alert:{reference}"] and len(rasa.calls) == 2
