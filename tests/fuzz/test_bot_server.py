@@ -143,8 +143,12 @@ def test_payment_webhooks(bot_server: BotServer, provider: str) -> None:
         @given(body=json_bodies(PAYMENT_TEMPLATE), reference=references, signed=st.sampled_from([True] * 9 + [False]))
         def send(body: bytes, reference: str, signed: bool) -> None:
             body = body.replace(b'"FS-1"', json.dumps(reference).encode())  # sometimes a real order
-            # Nine in ten validly signed (to get past authentication), one in ten forged.
-            signature = sign(secret if signed else "whsec_forged", body)
+            # Nine in ten validly signed (to get past authentication), one in ten forged. Stripe signs text: a
+            # body that is not UTF-8 cannot be signed its way and goes with a made-up signature (refused, 403).
+            try:
+                signature = sign(secret if signed else "whsec_forged", body)
+            except UnicodeDecodeError:
+                signature = "t=1,v1=" + "0" * 64
             probe.send("POST", f"/webhooks/payments/{provider}", content=body, headers={"Stripe-Signature": signature, "Content-Type": "application/json"})
 
         send()
