@@ -90,10 +90,11 @@ def _method_choice(page: PayPage) -> str:
     if not page.methods:
         return ""
     options = "".join(
-        f"<label><input type='radio' name='method' value='{escape(method)}'{' checked' if position == 0 else ''}> {escape(name)}</label><br>"
+        f"<label class='pay__method'><input type='radio' name='method' value='{escape(method)}'{' checked' if position == 0 else ''}>"
+        f" {escape(name[:1].upper() + name[1:])}</label>"  # "card" reads as a label: "Card"
         for position, (method, name) in enumerate(page.methods)
     )
-    return f"<fieldset class='field'><legend>Pay with</legend>{options}</fieldset>"
+    return f"<fieldset class='field pay__methods'><legend>Pay with</legend>{options}</fieldset>"
 
 
 def _pay_form(page: PayPage, retailer: str, error: str = "", card_number: str = "") -> HTTPResponse:

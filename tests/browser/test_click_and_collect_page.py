@@ -59,6 +59,9 @@ def test_from_stock_question_to_paid_order(assistant, browser: Browser, tmp_path
     assert_accessible(pay_page)
     pay_page.set_viewport_size({"width": 390, "height": 844})  # and on a phone
     assert pay_page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    # Each of the market's methods is one row, its radio beside its name (a full-width radio sat above it).
+    rows = pay_page.evaluate("() => [...document.querySelectorAll('.pay__method')].map(l => l.getBoundingClientRect().height)")
+    assert rows and max(rows) < 48, rows
     assert_accessible(pay_page)
 
     # A declined card: the message says so and the number stays in the field, ready to correct.
