@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from bot.services.inventory import set_on_hand
-from tests.support.accessibility import assert_accessible
+from tests.support.accessibility import assert_accessible, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -65,8 +65,10 @@ def test_from_stock_question_to_paid_order(assistant, browser: Browser, tmp_path
     assert_accessible(pay_page)
 
     # A declined card: the message says so and the number stays in the field, ready to correct.
-    pay_page.fill("#card_number", "4000 0000 0000 0002")
-    pay_page.locator("button[type=submit]").click()
+    # By keyboard alone: Tab to the card field, type, Enter submits.
+    tab_to(pay_page, "#card_number")
+    pay_page.keyboard.type("4000 0000 0000 0002")
+    pay_page.keyboard.press("Enter")
     expect(pay_page.get_by_role("alert")).to_contain_text("declined")
     expect(pay_page.locator("#card_number")).to_have_value("4000 0000 0000 0002")
     assert_accessible(pay_page)

@@ -23,7 +23,7 @@ from bot.services.pickup_alerts import AlertPolicy, alert_timers
 from bot.services.store_orders import mark_store_order_ready
 from bot.services.store_access import set_dashboard_password
 from bot.shop import Shop
-from tests.support.accessibility import assert_accessible
+from tests.support.accessibility import assert_accessible, tab_to
 from tests.bot.factories import place, seed_small_shop
 from tests.bot.test_pickup_alerts import FakeRasa
 
@@ -289,3 +289,25 @@ def test_an_update_waits_while_a_pickup_code_is_typed(dashboard: ServerThread, b
     expect(page.locator("nav.tabs a").first).to_have_text("To prepare 1")
     expect(page.locator(f"#code-{ready.reference}")).to_have_value("AB")
     page.close()
+
+
+def test_keyboard_only_staff_sign_in_and_mark_an_order_ready(dashboard: ServerThread, browser: Browser) -> None:
+    shop = dashboard.shop
+    placed = place(shop, "sms:+447700900123", {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms",
+                   now=datetime.now(timezone.utc))
+    page = browser.new_page()
+    page.goto(f"{dashboard.base_url}/store/login")
+    tab_to(page, "#store")
+    for _ in range(10):  # choose the store with the arrow keys
+        if page.eval_on_selector("#store", "s => s.value") == "leeds":
+            break
+        page.keyboard.press("ArrowDown")
+    assert page.eval_on_selector("#store", "s => s.value") == "leeds"
+    tab_to(page, "#password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Fellside Leeds")
+    tab_to(page, f"[data-testid='ready-{placed.reference}']")
+    page.keyboard.press("Enter")
+    expect(page.locator("#notice")).to_have_text(f"{placed.reference} is marked ready; the shopper is being told.")
+    assert shop.run(orders.order_status, placed.reference).status == "ready"

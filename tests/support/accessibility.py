@@ -22,3 +22,12 @@ def serious_violations(page: Page) -> list[str]:
 def assert_accessible(page: Page) -> None:
     found = serious_violations(page)
     assert not found, "axe found:\n" + "\n".join(found)
+
+
+def tab_to(page: Page, selector: str, presses: int = 40) -> None:
+    """Presses Tab until `selector` has the focus: it must be reachable by keyboard alone."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} never got the focus after {presses} presses of Tab")
