@@ -29,7 +29,7 @@ FAQ_MIN_INTENT = 0.45
 FAQ_MIN_TOPIC = 0.40
 # Both must be sure together: a support question the classifier is only fairly sure of, on a topic it is only
 # fairly sure of, is more often something else ("how long does it take to walk a mile").
-FAQ_MIN_JOINT = 0.45
+FAQ_MIN_JOINT = 0.55
 FAQ_CLARIFY_INTENT = 0.75
 FAQ_CLARIFY_TOPIC = 0.30
 
