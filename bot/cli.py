@@ -16,8 +16,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from bot.config import PROJECT_ROOT, load_settings
-from bot.shop import Shop
+from bot.kernel.config import PROJECT_ROOT, load_settings
+from bot.kernel.shop import Shop
 
 
 def alembic_config(database_url: str) -> Config:
@@ -39,7 +39,7 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace) -> int:
-    from bot.services.seed import load_catalog
+    from bot.catalog.seed import load_catalog
 
     shop = Shop()
     report = shop.run(load_catalog, Path(args.catalog_dir or shop.settings.catalog_dir))

@@ -11,8 +11,8 @@ import sys
 from typing import Callable, TextIO
 
 from bot.cli_secrets import PasswordsDiffer, read_password
-from bot.services.agents import AgentError, create_agent, set_password
-from bot.shop import Shop
+from bot.handoff.agents import AgentError, create_agent, set_password
+from bot.kernel.shop import Shop
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,8 +12,8 @@ import sys
 from typing import Callable, TextIO
 
 from bot.cli_secrets import PasswordsDiffer, read_password
-from bot.services.store_access import StoreAccessError, create_api_key, revoke_api_key, set_dashboard_password
-from bot.shop import Shop
+from bot.identity.store_access import StoreAccessError, create_api_key, revoke_api_key, set_dashboard_password
+from bot.kernel.shop import Shop
 
 ShopFactory = Callable[[], Shop]
 

@@ -37,8 +37,8 @@ from bot.conversation.state import Button, DialogueState, Question
 from bot.conversation.turn import Outcome, Turn
 from bot.languages import N_, _, current, speaking
 from bot.languages.detection import only_asks_for_language
-from bot.services import handoff as handoff_service
-from bot.shop import Shop
+from bot.handoff import sessions as handoff_service
+from bot.kernel.shop import Shop
 
 START_AGAIN = N_("OK, let's start again. What can I help you with?")
 LANGUAGE_NAMES = {"en": N_("English"), "id": N_("Bahasa Indonesia"), "fi": N_("Finnish")}

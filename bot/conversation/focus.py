@@ -15,8 +15,8 @@ from bot.conversation.reading import (
 )
 from bot.conversation.state import Focus
 from bot.conversation.turn import Turn
-from bot.services.cart import view_cart
-from bot.services.catalog import (
+from bot.ordering.cart import view_cart
+from bot.catalog.matching import (
     ONE_SIZE,
     ProductOptions,
     StockQuery,
@@ -24,7 +24,7 @@ from bot.services.catalog import (
     product_options,
     resolve_options,
 )
-from bot.services.search import search_products
+from bot.catalog.search import search_products
 
 ANY = "any"
 CHECK, RESERVE = "check", "reserve"

@@ -24,11 +24,11 @@ from bot.conversation import (
 )
 from bot.conversation.market import market_of
 from bot.conversation.turn import Say, Turn
-from bot.replies import distance_text
-from bot.replies.checkout import local_time
-from bot.services import handoff as handoff_service
-from bot.services.checkout import find_shoppers_order
-from bot.services.stores import nearest_stores
+from bot.languages.wording import distance_text
+from bot.ordering.checkout_replies import local_time
+from bot.handoff import sessions as handoff_service
+from bot.ordering.checkout import find_shoppers_order
+from bot.catalog.stores import nearest_stores
 
 
 async def route(turn: Turn, kind: str) -> None:

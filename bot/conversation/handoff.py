@@ -15,10 +15,10 @@ from bot.conversation.heard import payload
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
-from bot.domain.support_hours import SupportHours
+from bot.handoff.support_hours import SupportHours
 from bot.languages import N_, _
 from bot.languages.catalogue import locale_for
-from bot.services import handoff
+from bot.handoff import sessions as handoff
 
 HANDING_OVER = N_(
     "I'm getting a person from our team to help you. The wait is {wait}. Anything you type now goes straight to them."

@@ -22,7 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
+from bot.orchestration.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
 from bot.server.cookies import client_address, set_private_cookie
 from bot.server.console_auth import (
     COOKIE_PATH,
@@ -39,10 +39,10 @@ from bot.server.console_auth import (
     record_logout,
 )
 from bot.server.transcript_stream import stream_transcript
-from bot.services import handoff, handoff_reports
-from bot.services.conversation_search import find_conversations
-from bot.services.agents import AgentView, authenticate_agent
-from bot.services.login_throttle import claim_login_attempt, login_failed, login_succeeded
+from bot.handoff import sessions as handoff, reports as handoff_reports
+from bot.handoff.conversation_search import find_conversations
+from bot.handoff.agents import AgentView, authenticate_agent
+from bot.identity.login_throttle import claim_login_attempt, login_failed, login_succeeded
 
 logger = logging.getLogger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Product
-from bot.services import catalog
-from bot.services.catalog import (
+from bot.kernel.models import Product
+from bot.catalog import matching as catalog
+from bot.catalog.matching import (
     ProductMatch,
     StockQuery,
     StoreRef,
@@ -19,7 +19,7 @@ from bot.services.catalog import (
     resolve_colour,
     resolve_size,
 )
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 
 BOOT, KINDER, HELVELLYN = "FS-BOOT-TRB", "FS-FLC-KIN", "FS-JKT-HLV"
 

@@ -16,15 +16,15 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import select
 
-from bot.models import AuditEntry, ChannelIdentity, ChatMessage, Customer, OutboundMessage
+from bot.kernel.models import AuditEntry, ChannelIdentity, ChatMessage, Customer, OutboundMessage
 from bot.server.app import create_app
 from bot.server.console_auth import CSRF_HEADER, SESSION_COOKIE
 from bot.server.console_routes import build_console_blueprint
-from bot.services import handoff
-from bot.services.agents import create_agent
-from bot.services.login_throttle import FREE_FAILURES
-from bot.services.transcript import messages_after, record_message
-from bot.shop import Shop
+from bot.handoff import sessions as handoff
+from bot.handoff.agents import create_agent
+from bot.identity.login_throttle import FREE_FAILURES
+from bot.messaging.transcript import messages_after, record_message
+from bot.kernel.shop import Shop
 from tests.bot.factories import place, seed_small_shop
 from tests.support.sanic_server import serving
 

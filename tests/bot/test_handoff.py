@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.support_hours import InvalidSupportHours, parse_support_hours
-from bot.models import Agent, HandoffSession
-from bot.services import handoff, handoff_reports
-from bot.services.handoff import HandoffError, HandoffPolicy
-from bot.services.transcript import record_message
-from bot.shop import Shop
+from bot.handoff.support_hours import InvalidSupportHours, parse_support_hours
+from bot.kernel.models import Agent, HandoffSession
+from bot.handoff import sessions as handoff, reports as handoff_reports
+from bot.handoff.sessions import HandoffError, HandoffPolicy
+from bot.messaging.transcript import record_message
+from bot.kernel.shop import Shop
 
 # A Wednesday, 11:00 in London (BST): inside "Mon-Sat 09:00-18:00".
 WEDNESDAY_11_LONDON = datetime(2024, 6, 12, 10, 0, tzinfo=timezone.utc)

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import AuditEntry, PaymentLink, Timer
-from bot.services import orders
-from bot.services.timers import claim_due_timer
-from bot.services.payments import create_payment_link
+from bot.kernel.models import AuditEntry, PaymentLink, Timer
+from bot.ordering import orders
+from bot.kernel.timers import claim_due_timer
+from bot.ordering.pay_links import create_payment_link
 from bot.payments.sandbox import SandboxProvider
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from tests.bot.factories import DEFAULT_NOW, add_store, add_variant, place, seed_small_shop, set_stock, stock
 
 NOW = DEFAULT_NOW
@@ -125,7 +125,7 @@ def test_paid_and_cancelled_orders_are_not_expired(shop) -> None:
 
 def test_holds_survive_a_restart(shop, tmp_path) -> None:
     """Timers live in the database: a new process (new engine) on the same file still expires them."""
-    from bot.db import build_engine
+    from bot.kernel.db import build_engine
 
     ids = seed_small_shop(shop)
     placed = place(shop, "c1", {ids.jacket: 1}, now=NOW)

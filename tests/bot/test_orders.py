@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.domain.orders import (
+from bot.ordering.rules import (
     UNAMBIGUOUS_ALPHABET,
     EmptyCart,
     HoldPolicy,
@@ -32,8 +32,8 @@ from bot.domain.orders import (
     normalise_reference,
     pickup_codes_match,
 )
-from bot.models import AuditEntry, OneTimeCode, Timer
-from bot.services import cart, order_access, orders
+from bot.kernel.models import AuditEntry, OneTimeCode, Timer
+from bot.ordering import cart, order_access, orders
 from tests.bot.factories import DEFAULT_NOW, place, seed_small_shop, stock
 
 NOW = DEFAULT_NOW
@@ -292,7 +292,7 @@ def test_owner_reads_the_order_and_others_do_not(shop) -> None:
 
 
 def test_the_same_customer_on_another_channel_reads_the_order(shop) -> None:
-    from bot.models import Customer
+    from bot.kernel.models import Customer
 
     ids = seed_small_shop(shop)
     with shop.uow() as uow:

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.orders import OutOfStock
-from bot.models import Order
-from bot.services import cart, orders
-from bot.shop import Shop
+from bot.ordering.rules import OutOfStock
+from bot.kernel.models import Order
+from bot.ordering import cart, orders
+from bot.kernel.shop import Shop
 from tests.bot.factories import add_store, add_variant, set_stock, stock
 
 SHOPPERS = 200

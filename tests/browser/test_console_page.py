@@ -13,14 +13,14 @@ from playwright.sync_api import Browser, Page, expect
 from sanic import Sanic
 from sqlalchemy import update
 
-from bot.models import ChatMessage
+from bot.kernel.models import ChatMessage
 from bot.server.app import create_app
 from bot.server.console_routes import build_console_blueprint
-from bot.services import handoff
-from bot.services.agents import create_agent
-from bot.services.identity import link_conversation_to_phone
-from bot.services.transcript import record_message
-from bot.shop import Shop
+from bot.handoff import sessions as handoff
+from bot.handoff.agents import create_agent
+from bot.identity.customers import link_conversation_to_phone
+from bot.messaging.transcript import record_message
+from bot.kernel.shop import Shop
 from tests.support.accessibility import assert_accessible
 from tests.bot.factories import place, seed_small_shop
 from tests.bot.test_console_routes import FakeAssistant

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.models import Agent, HandoffSession
-from bot.services import handoff
-from bot.shop import Shop
+from bot.kernel.models import Agent, HandoffSession
+from bot.handoff import sessions as handoff
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import SMS, WEB, Chat
 
 

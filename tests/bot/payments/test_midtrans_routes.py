@@ -15,15 +15,15 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import func, select
 
-from bot.models import AuditEntry, PaymentLink
+from bot.kernel.models import AuditEntry, PaymentLink
 from bot.payments import provider_chooser, provider_factory
 from bot.payments.midtrans import signature_key
 from bot.server.payments_routes import build_payments_blueprint
-from bot.services import orders
-from bot.services.cart import add_to_cart
-from bot.services.inventory import set_on_hand
-from bot.services.payments import PaymentOutcome, create_payment_link
-from bot.shop import Shop
+from bot.ordering import orders
+from bot.ordering.cart import add_to_cart
+from bot.catalog.inventory import set_on_hand
+from bot.ordering.pay_links import PaymentOutcome, create_payment_link
+from bot.kernel.shop import Shop
 from tests.bot.payments.test_midtrans_provider import SERVER_KEY, notification
 from tests.support.fake_midtrans import FakeMidtrans
 from tests.support.sanic_server import serving

@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.orders import OrderNotPayable
-from bot.models import AuditEntry, PaymentLink
-from bot.models import PaymentEvent as ProcessedEvent
+from bot.ordering.rules import OrderNotPayable
+from bot.kernel.models import AuditEntry, PaymentLink
+from bot.kernel.models import PaymentEvent as ProcessedEvent
 from bot.payments.base import EventKind, PaymentEvent
 from bot.payments.sandbox import SandboxProvider
-from bot.services import orders
-from bot.services.payments import (
+from bot.ordering import orders
+from bot.ordering.pay_links import (
     PAYMENT_FAILED,
     PAYMENT_RECEIVED,
     PAYMENT_REFUNDED,
