@@ -30,7 +30,7 @@ from bot.kernel.config import Settings
 from bot.kernel.db import build_engine
 from bot.ordering.rules import OutOfStock
 from bot.kernel.models import Base, CartLine, Inventory, Order, Product, Store, Variant
-from bot.ordering import orders
+from bot.ordering import placing
 from bot.catalog.inventory import check_stock
 from bot.kernel.shop import Shop
 
@@ -185,7 +185,7 @@ def reservation_race(shop: Shop, attempts: int, units: int, workers: int) -> dic
             local.started = True
             gate.wait(timeout=60)  # every worker fires at once
         try:
-            shop.run(orders.place_order, f"race-{index}", "web", "race", "link")
+            shop.run(placing.place_order, f"race-{index}", "web", "race", "link")
             return "placed"
         except OutOfStock:
             return "refused"

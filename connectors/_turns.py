@@ -15,7 +15,8 @@ from typing import Any, Awaitable
 
 from rasa.core.channels.channel import OutputChannel
 
-from bot.handoff.sessions import people_owned_since, utc_now
+from bot.handoff.sessions import people_owned_since
+from bot.handoff.states import utc_now
 from bot.kernel.shop import Shop
 
 logger = logging.getLogger(__name__)

@@ -30,11 +30,12 @@ from bot.kernel.models import Base
 from bot.payments import build_provider
 from bot.server.app import create_app
 from bot.handoff import sessions as handoff
+from bot.handoff import states
 from bot.handoff.agents import create_agent
 from bot.ordering.cart import add_to_cart
 from bot.identity.customers import link_conversation_to_phone
 from bot.catalog.inventory import set_on_hand
-from bot.ordering.orders import place_order
+from bot.ordering.placing import place_order
 from bot.ordering.pay_links import create_payment_link
 from bot.catalog.seed import load_catalog
 from bot.identity.store_access import set_dashboard_password
@@ -89,7 +90,7 @@ def seed(shop: Shop) -> dict[str, str]:
     shop.run(add_to_cart, WEB, "FS-BOOT-TRB-BRN-9", 1)
     paid_by_link = shop.run(place_order, WEB, "web", "didsbury", "link", contact_phone="+447700900123", now=now)
     link = shop.run(create_payment_link, build_provider(shop.settings, "sandbox"), paid_by_link.reference, now)
-    shop.run(handoff.request_handoff, WEB, "webchat", handoff.ASKED_FOR_PERSON, now=now - timedelta(minutes=2))
+    shop.run(handoff.request_handoff, WEB, "webchat", states.ASKED_FOR_PERSON, now=now - timedelta(minutes=2))
     for number, (text, minutes) in enumerate((("is the arndale store open on boxing day", 5), ("my order never came", 9))):
         conversation = f"sms:+44770090{number + 200:04d}"
         shop.run(record_message, conversation, "sms", "user", text)

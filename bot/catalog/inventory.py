@@ -14,15 +14,9 @@ from sqlalchemy.sql import Select
 
 from bot.catalog.geo import haversine_km
 from bot.kernel.models import Inventory, Product, Store, Variant
-from bot.catalog.matching import (
-    StoreRef,
-    UnknownOption,
-    UnknownProduct,
-    UnknownVariant,
-    resolve_colour,
-    resolve_size,
-    size_sort_key,
-)
+from bot.catalog.stock_query import StoreRef, UnknownOption, UnknownProduct, UnknownVariant
+from bot.catalog.matching import resolve_colour, resolve_size
+from bot.catalog.shopper_text import size_sort_key
 from bot.markets.lookup import prices_in
 from bot.catalog.stores import get_store
 from bot.kernel.unit_of_work import UnitOfWork, read_only

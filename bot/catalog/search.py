@@ -19,7 +19,14 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.sql import Select
 
 from bot.kernel.models import Inventory, Product, Store, Variant
-from bot.catalog.matching import _COLOUR_SYNONYMS, _RELATED, _STOPWORDS, catalogue_snapshot, normalise_text, stem_word
+from bot.catalog.shopper_text import (
+    COLOUR_SYNONYMS as _COLOUR_SYNONYMS,
+    RELATED as _RELATED,
+    STOPWORDS as _STOPWORDS,
+    normalise_text,
+    stem_word,
+)
+from bot.catalog.catalogue_index import catalogue_snapshot
 from bot.catalog.search_words import ADVICE, NEEDS, QUERY_STOPWORDS, Constraints, read_request
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 

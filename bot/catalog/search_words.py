@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.catalog.matching import _STOPWORDS, normalise_text, shoppers_phrases
+from bot.catalog.shopper_text import STOPWORDS as _STOPWORDS, normalise_text, shoppers_phrases
 
 # What a need is met by: "rain" is met by waterproof things, "cold" by warm ones, a munro by walking kit.
 NEEDS = {

@@ -21,7 +21,7 @@ from bot.markets.rules import check_payment_methods, parse_country, parse_langua
 from bot.kernel.money import whole_cash_units
 from bot.kernel.models import Inventory, Market, MarketPrice, Place, Product, Store, StoreClosure, StoreHours, Variant
 from bot.catalog import seed_cells as cell
-from bot.catalog.matching import refresh_index
+from bot.catalog.catalogue_index import refresh_index
 from bot.kernel.unit_of_work import UnitOfWork
 
 Converter = Callable[[str], Any]

@@ -7,7 +7,8 @@ from typing import Sequence
 from bot.kernel.money import format_price_range
 from bot.languages import _
 from bot.languages.wording import colour_word, distance_text, human_list, numbered_options
-from bot.catalog.matching import ONE_SIZE, ProductMatch, ProductOptions
+from bot.catalog.shopper_text import ONE_SIZE
+from bot.catalog.stock_query import ProductMatch, ProductOptions
 from bot.catalog.inventory import NearbyStock, StockAnswer
 
 LOW_STOCK = 2

@@ -15,7 +15,9 @@ from sqlalchemy import select
 from bot.catalog.geo import directions_url, haversine_km
 from bot.catalog.hours import DayHours, WeekdayHours, local_date, local_now, resolve_day
 from bot.kernel.models import Place, Store, StoreClosure, StoreHours
-from bot.catalog.matching import StoreRef, UnknownStore, find_named_phrase, normalise_text
+from bot.catalog.stock_query import StoreRef, UnknownStore
+from bot.catalog.query_parts import find_named_phrase
+from bot.catalog.shopper_text import normalise_text
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 
 __all__ = [

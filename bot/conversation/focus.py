@@ -16,14 +16,9 @@ from bot.conversation.reading import (
 from bot.conversation.state import Focus
 from bot.conversation.turn import Turn
 from bot.ordering.cart import view_cart
-from bot.catalog.matching import (
-    ONE_SIZE,
-    ProductOptions,
-    StockQuery,
-    parse_stock_query,
-    product_options,
-    resolve_options,
-)
+from bot.catalog.shopper_text import ONE_SIZE
+from bot.catalog.stock_query import ProductOptions, StockQuery
+from bot.catalog.matching import parse_stock_query, product_options, resolve_options
 from bot.catalog.search import search_products
 
 ANY = "any"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.conversation.turn import PHONE_CHANNELS, Turn
 from bot.markets.rules import Market
-from bot.catalog.matching import StoreRef
+from bot.catalog.stock_query import StoreRef
 from bot.catalog.inventory import where_in_stock
 from bot.markets.lookup import market_for
 from bot.catalog.stores import list_stores

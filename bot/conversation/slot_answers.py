@@ -29,7 +29,7 @@ from bot.conversation.stock import ask_option, ask_product, proceed
 from bot.conversation.turn import Turn
 from bot.languages.wording import human_list
 from bot.catalog.stock_replies import format_product_options
-from bot.catalog.matching import ProductOptions, StockQuery
+from bot.catalog.stock_query import ProductOptions, StockQuery
 from bot.ordering.checkout import quantity_in
 from bot.catalog.search import best_of
 

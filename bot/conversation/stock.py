@@ -39,12 +39,8 @@ from bot.catalog.stock_replies import (
     option_words,
     size_label,
 )
-from bot.catalog.matching import (
-    ProductOptions,
-    StockQuery,
-    match_products,
-    price_range,
-)
+from bot.catalog.stock_query import ProductOptions, StockQuery
+from bot.catalog.matching import match_products, price_range
 from bot.ordering.checkout import add_item
 from bot.catalog.inventory import check_stock
 from bot.catalog.stores import list_stores, nearest_stores

@@ -11,7 +11,7 @@ import re
 from sqlalchemy import func, or_, select
 
 from bot.kernel.models import ChannelIdentity, ChatMessage, Customer, Order
-from bot.handoff.sessions import as_utc
+from bot.handoff.states import as_utc
 from bot.handoff.reports import LiveConversation, last_user_line, shopper_label, user_line_count
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 

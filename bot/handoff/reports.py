@@ -18,7 +18,7 @@ from bot.handoff.support_hours import SupportHours
 from bot.kernel.models import Agent, ChannelIdentity, ChatMessage, Customer, HandoffSession, Order
 from bot.ordering.rules import MixedCurrencies
 from bot.ordering.cart import view_cart
-from bot.handoff.sessions import (
+from bot.handoff.states import (
     ACTIVE,
     AGENT_TOOK_OVER,
     MESSAGE,
@@ -27,10 +27,10 @@ from bot.handoff.sessions import (
     WAITING,
     HandoffView,
     as_utc,
-    open_handoff,
     utc_now,
     view_of,
 )
+from bot.handoff.sessions import open_handoff
 from bot.ordering.orders import orders_for_conversation
 from bot.messaging.transcript import messages_after
 from bot.kernel.unit_of_work import UnitOfWork, read_only

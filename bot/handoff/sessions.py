@@ -1,4 +1,4 @@
-"""Handing conversations to people: the handoff state machine, availability and wait estimates.
+"""Handing conversations to people: the handoff state machine (its states and views are in `states`, waits in `waiting`).
 
 States of a handoff session::
 
@@ -16,160 +16,30 @@ The Rasa side (pause/resume) and the shopper-facing messages are the callers' jo
 
 from __future__ import annotations
 
-import os
-import statistics
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Mapping
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
-from bot.handoff.support_hours import (
-    DEFAULT_SUPPORT_HOURS,
-    DEFAULT_SUPPORT_TIMEZONE,
-    SupportHours,
-    parse_support_hours,
+from bot.handoff.states import (
+    ACTIVE,
+    AGENT_TOOK_OVER,
+    CLOSED,
+    HandoffError,
+    HandoffRequest,
+    HandoffView,
+    LEFT_MESSAGE,
+    MESSAGE,
+    OPEN_STATES,
+    RETURNED,
+    TakeResult,
+    WAITING,
+    as_utc,
+    utc_now,
+    view_of,
 )
+from bot.handoff.waiting import estimate_wait, queue_position
 from bot.kernel.models import HandoffSession
-from bot.handoff.agents import agents_online
 from bot.kernel.unit_of_work import UnitOfWork, read_only
-
-WAITING, ACTIVE, RETURNED, CLOSED, MESSAGE = "waiting", "active", "returned", "closed", "message"
-OPEN_STATES = (WAITING, ACTIVE)
-STATES = frozenset({WAITING, ACTIVE, RETURNED, CLOSED, MESSAGE})
-
-# Why a conversation reached people (HandoffSession.reason).
-ASKED_FOR_PERSON = "asked_for_person"
-NOT_UNDERSTOOD = "not_understood"
-AGENT_TOOK_OVER = "agent_took_over"
-LEFT_MESSAGE = "left_message"
-REASON_LABELS = {
-    ASKED_FOR_PERSON: "asked for a person",
-    NOT_UNDERSTOOD: "assistant did not understand twice",
-    AGENT_TOOK_OVER: "agent took over",
-    LEFT_MESSAGE: "left a message",
-}
-
-# Sessions whose wait says nothing about the live queue: an agent took over a conversation nobody queued
-# for (0 s), or answered a message left hours before. The estimate offered to shoppers leaves both out.
-NOT_LIVE_WAITS = (AGENT_TOOK_OVER, LEFT_MESSAGE)
-
-# Used for the wait estimate until enough handoffs have been taken to measure it.
-DEFAULT_WAIT = timedelta(minutes=3)
-RECENT_WAITS_SAMPLE = 20
-
-
-class HandoffError(Exception):
-    """A handoff transition that is not allowed; `code` says which (for the console's JSON)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class HandoffPolicy:
-    """Support hours and what "an agent is online" means; from SUPPORT_HOURS, SUPPORT_TIMEZONE, AGENT_ONLINE_MINUTES."""
-
-    hours: SupportHours
-    online_within: timedelta = timedelta(minutes=5)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "HandoffPolicy":
-        """Reads the policy from the environment.
-
-        Raises:
-            InvalidSupportHours: SUPPORT_HOURS or SUPPORT_TIMEZONE is malformed.
-            ValueError: AGENT_ONLINE_MINUTES is not a positive whole number.
-        """
-        env = os.environ if environ is None else environ
-        hours = parse_support_hours(
-            env.get("SUPPORT_HOURS") or DEFAULT_SUPPORT_HOURS, env.get("SUPPORT_TIMEZONE") or DEFAULT_SUPPORT_TIMEZONE
-        )
-        raw_minutes = env.get("AGENT_ONLINE_MINUTES") or "5"
-        if not raw_minutes.isdigit() or int(raw_minutes) < 1:
-            raise ValueError(f"AGENT_ONLINE_MINUTES must be a positive whole number, got {raw_minutes!r}")
-        return cls(hours, timedelta(minutes=int(raw_minutes)))
-
-
-@dataclass(frozen=True)
-class HandoffView:
-    id: int
-    conversation_id: str
-    channel: str
-    state: str
-    reason: str
-    agent_id: int | None
-    requested_at: datetime
-    taken_at: datetime | None
-    ended_at: datetime | None
-    resolved_by: str | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_STATES
-
-
-@dataclass(frozen=True)
-class HandoffRequest:
-    """The outcome of asking for a person: the session, whether this call created it, and the wait."""
-
-    handoff: HandoffView
-    created: bool
-    position: int  # 1 = next to be taken; 0 when an agent already has it
-    estimated_wait: timedelta
-
-
-@dataclass(frozen=True)
-class TakeResult:
-    """status: taken (this agent won), already_yours, taken_by_other (another agent owns it)."""
-
-    status: str
-    handoff: HandoffView
-
-    @property
-    def won(self) -> bool:
-        return self.status in {"taken", "already_yours"}
-
-
-@dataclass(frozen=True)
-class Availability:
-    """Whether to offer a person now. status: available, outside_hours or no_agent_online."""
-
-    status: str
-    agents_online: int
-    hours: SupportHours
-    next_opening: datetime | None
-
-    @property
-    def person_available(self) -> bool:
-        return self.status == "available"
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every timestamp is written in UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def view_of(row: HandoffSession) -> HandoffView:
-    return HandoffView(
-        id=int(row.id),
-        conversation_id=row.conversation_id,
-        channel=row.channel,
-        state=row.state,
-        reason=row.reason,
-        agent_id=int(row.agent_id) if row.agent_id is not None else None,
-        requested_at=as_utc(row.requested_at),  # type: ignore[arg-type]
-        taken_at=as_utc(row.taken_at),
-        ended_at=as_utc(row.ended_at),
-        resolved_by=row.resolved_by,
-    )
 
 
 def open_handoff(uow: UnitOfWork, conversation_id: str) -> HandoffView | None:
@@ -224,13 +94,13 @@ def request_handoff(
     _lock_conversation(uow, conversation_id)
     existing = open_handoff(uow, conversation_id)
     if existing is not None:
-        return HandoffRequest(existing, False, _position(uow, existing), estimate_wait(uow, existing, now=now))
+        return HandoffRequest(existing, False, queue_position(uow, existing), estimate_wait(uow, existing, now=now))
     row = HandoffSession(conversation_id=conversation_id, channel=channel, state=WAITING, reason=reason, requested_at=now)
     uow.session.add(row)
     uow.session.flush()
     view = view_of(row)
     uow.commit()
-    return HandoffRequest(view, True, _position(uow, view), estimate_wait(uow, view, now=now))
+    return HandoffRequest(view, True, queue_position(uow, view), estimate_wait(uow, view, now=now))
 
 
 def leave_message(uow: UnitOfWork, conversation_id: str, channel: str, *, now: datetime | None = None) -> HandoffView:
@@ -333,63 +203,6 @@ def close_handoff(uow: UnitOfWork, handoff_id: int, agent_id: int, *, now: datet
     if not changed:
         raise HandoffError("invalid_state", "the conversation changed meanwhile; reload it")
     return get_handoff(uow, handoff_id)
-
-
-@read_only
-def availability(uow: UnitOfWork, policy: HandoffPolicy, *, now: datetime | None = None) -> Availability:
-    """Whether a person can be offered now: within support hours and with an agent online."""
-    now = now or utc_now()
-    online = agents_online(uow, policy.online_within, now=now)
-    if not policy.hours.is_open(now):
-        status = "outside_hours"
-    elif online == 0:
-        status = "no_agent_online"
-    else:
-        status = "available"
-    return Availability(status, online, policy.hours, policy.hours.next_opening(now))
-
-
-def recent_waits(uow: UnitOfWork, limit: int = RECENT_WAITS_SAMPLE) -> list[timedelta]:
-    """How long the last `limit` taken sessions waited, newest first."""
-    rows = uow.session.execute(
-        select(HandoffSession.requested_at, HandoffSession.taken_at)
-        .where(HandoffSession.taken_at.is_not(None), HandoffSession.reason.not_in(NOT_LIVE_WAITS))
-        .order_by(HandoffSession.taken_at.desc())
-        .limit(limit)
-    ).all()
-    return [as_utc(taken) - as_utc(requested) for requested, taken in rows]  # type: ignore[operator]
-
-
-def estimate_wait(uow: UnitOfWork, handoff: HandoffView, *, now: datetime | None = None) -> timedelta:
-    """Rough wait for a waiting session: the median recent wait per place in the queue, minus time waited."""
-    if handoff.state != WAITING:
-        return timedelta(0)
-    now = now or utc_now()
-    waits = recent_waits(uow)
-    typical = statistics.median(waits) if waits else DEFAULT_WAIT
-    typical = max(typical, timedelta(minutes=1))
-    remaining = typical * _position(uow, handoff) - (now - handoff.requested_at)
-    return max(remaining, timedelta(minutes=1))
-
-
-def describe_wait(wait: timedelta) -> str:
-    """"about a minute", "about 4 minutes", "about an hour", "about 2 hours"."""
-    minutes = max(1, round(wait.total_seconds() / 60))
-    if minutes == 1:
-        return "about a minute"
-    if minutes < 60:
-        return f"about {minutes} minutes"
-    hours = round(minutes / 60)
-    return "about an hour" if hours == 1 else f"about {hours} hours"
-
-
-def _position(uow: UnitOfWork, handoff: HandoffView) -> int:
-    if handoff.state != WAITING:
-        return 0
-    ahead = uow.session.scalars(
-        select(HandoffSession.id).where(HandoffSession.state == WAITING, HandoffSession.id < handoff.id)
-    ).all()
-    return len(ahead) + 1
 
 
 def _lock_conversation(uow: UnitOfWork, conversation_id: str) -> None:

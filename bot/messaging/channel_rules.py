@@ -11,28 +11,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from bot.messaging.channels.types import (
-    FREE_FORM,
-    TAGGED,
-    TEMPLATE,
-    WINDOWED_CHANNELS,
-    ChannelSender,
-    OutboundText,
-    SendResult,
-)
-from bot.kernel.card_masking import mask_card_numbers
-from bot.kernel.models import ChatMessage, InboundDelivery, OutboundMessage, PhoneOptOut
 from bot.identity.customers import PHONE_CHANNELS, IdentityResult, last_inbound_at, upsert_channel_identity
+from bot.kernel.card_masking import mask_card_numbers
 from bot.kernel.db import insert_if_absent
-from bot.messaging.transcript import record_message
+from bot.kernel.models import ChatMessage, InboundDelivery, OutboundMessage, PhoneOptOut
 from bot.kernel.unit_of_work import UnitOfWork, read_only
+from bot.messaging.channels.types import FREE_FORM, TAGGED, TEMPLATE, WINDOWED_CHANNELS, OutboundText, SendResult
+from bot.messaging.transcript import record_message
 
-if TYPE_CHECKING:
-    from bot.kernel.shop import Shop
 
 logger = logging.getLogger(__name__)
 
@@ -329,26 +319,6 @@ def claim_due_retries(uow: UnitOfWork, *, now: datetime | None = None, limit: in
             claimed.append(int(outbound_id))
     uow.commit()
     return claimed
-
-
-async def retry_due_messages(
-    shop: "Shop", senders: Mapping[str, ChannelSender], *, now: datetime | None = None
-) -> list[SendResult]:
-    """Resends every due retry through the sender of its channel; the sweeper calls this periodically."""
-    results = []
-    for outbound_id in await shop.call(claim_due_retries, now=now):
-        channel = await shop.call(_channel_of, outbound_id)
-        sender = senders.get(channel)
-        if sender is None:
-            await shop.call(mark_failed, outbound_id, f"no sender configured for channel {channel}", transient=False)
-            results.append(SendResult("failed", outbound_id, reason=f"no sender for {channel}"))
-            continue
-        results.append(await sender.resend(outbound_id))
-    return results
-
-
-def _channel_of(uow: UnitOfWork, outbound_id: int) -> str:
-    return str(uow.session.get(OutboundMessage, outbound_id).channel)
 
 
 def _decide(uow: UnitOfWork, message: OutboundText, now: datetime) -> tuple[str, str, str]:

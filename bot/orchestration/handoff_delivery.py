@@ -19,6 +19,7 @@ from bot.messaging.channels.conversation import ConversationOutlet
 from bot.messaging.channels.registry import build_sender
 from bot.messaging.channels.types import ChannelSender, OutboundText
 from bot.handoff import sessions as handoff
+from bot.handoff import states
 from bot.handoff.agents import get_agent
 from bot.identity.customers import WEB_CHANNEL, parse_conversation_id
 from bot.messaging.transcript import record_message
@@ -109,7 +110,7 @@ class HandoffDesk:
         handoff_id: int | None = None,
         conversation_id: str | None = None,
         channel: str | None = None,
-    ) -> handoff.TakeResult:
+    ) -> states.TakeResult:
         """Gives the conversation to the agent (exactly one of several wins) and silences the assistant.
 
         Raises:
@@ -124,7 +125,7 @@ class HandoffDesk:
             await self.signals.publish(result.handoff.conversation_id)
         return result
 
-    async def hand_back(self, agent_id: int, handoff_id: int) -> handoff.HandoffView:
+    async def hand_back(self, agent_id: int, handoff_id: int) -> states.HandoffView:
         """Returns the conversation to the assistant and tells the shopper.
 
         Raises:
@@ -137,7 +138,7 @@ class HandoffDesk:
         await self.send_to_shopper(ended.conversation_id, ended.channel, text, author="bot")
         return ended
 
-    async def close(self, agent_id: int, handoff_id: int) -> handoff.HandoffView:
+    async def close(self, agent_id: int, handoff_id: int) -> states.HandoffView:
         """Ends the session; a paused assistant is resumed so the shopper's next message is answered.
 
         Raises:
@@ -145,9 +146,9 @@ class HandoffDesk:
         """
         before = await self.shop.call(handoff.get_handoff, handoff_id)
         ended = await self.shop.call(handoff.close_handoff, handoff_id, agent_id)
-        if before.state in handoff.OPEN_STATES:
+        if before.state in states.OPEN_STATES:
             await self._resume(ended.conversation_id)
-        if before.state == handoff.ACTIVE:
+        if before.state == states.ACTIVE:
             await self._announce(ended, "left")
         await self.signals.publish(ended.conversation_id)
         return ended
@@ -159,7 +160,7 @@ class HandoffDesk:
         agent = await self.shop.call(get_agent, owned.agent_id)
         return agent.display_name if agent else None
 
-    async def _announce(self, session: handoff.HandoffView, event: str) -> None:
+    async def _announce(self, session: states.HandoffView, event: str) -> None:
         """"Sam Taylor joined the chat" / "… left the chat" in the web chat (a texted line would cost the shopper)."""
         if session.channel != WEB_CHANNEL or session.agent_id is None:
             return

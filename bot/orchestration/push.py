@@ -14,7 +14,8 @@ from typing import Any
 
 from bot.adapters.rasa_client import RasaClient
 from bot.orchestration.pubsub import ConversationSignals
-from bot.ordering.notices import NOTICE_KINDS, DeliveryPolicy, deliver_due_notices
+from bot.ordering.notices import NOTICE_KINDS, DeliveryPolicy
+from bot.orchestration.notice_delivery import deliver_due_notices
 from bot.kernel.shop import Shop
 
 logger = logging.getLogger(__name__)

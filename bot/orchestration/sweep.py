@@ -17,9 +17,10 @@ from bot.adapters.rasa_client import RasaUnavailable
 from bot.messaging.channels.registry import build_senders
 from bot.orchestration.push import conversation_push
 from bot.orchestration.web_forwarding import RASA_DOWN_REPLY, forward_line
-from bot.messaging.channel_rules import retry_due_messages
-from bot.ordering.notices import DeliveryPolicy, deliver_due_notices
-from bot.ordering.orders import expire_due_holds
+from bot.orchestration.message_retries import retry_due_messages
+from bot.ordering.notices import DeliveryPolicy
+from bot.orchestration.notice_delivery import deliver_due_notices
+from bot.ordering.hold_expiry import expire_due_holds
 from bot.ordering.pickup_alerts import AlertPolicy, schedule_missing_alerts
 from bot.messaging.transcript import record_message
 from bot.messaging.turn_effects import forget_old

@@ -35,13 +35,8 @@ from bot.ordering.cart import (
 from bot.identity.customers import contact_phone_for
 from bot.catalog.inventory import StockAnswer, check_stock
 from bot.ordering.order_access import get_order_for
-from bot.ordering.orders import (
-    CancelledOrder,
-    OrderSummary,
-    cancel_order,
-    orders_for_conversation,
-    place_order,
-)
+from bot.ordering.orders import CancelledOrder, OrderSummary, cancel_order, orders_for_conversation
+from bot.ordering.placing import place_order
 from bot.ordering.pay_links import PaymentLinkView, create_payment_link, execute_refund
 from bot.markets.lookup import market_of_store, prices_in
 from bot.catalog.stores import list_stores, nearest_first

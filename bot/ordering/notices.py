@@ -6,7 +6,7 @@ hold expiry that released the stock, the webhook that marked the order paid, the
 ready. If that transaction commits, the notice exists; if the process dies a moment later, the notice is
 still there for any sweeper to deliver. Nothing is remembered in memory between the change and the send.
 
-Delivery (`deliver_due_notices`, run by every sweeper and nudged by the routes that cause a notice):
+Delivery (`bot.orchestration.notice_delivery.deliver_due_notices`, run by every sweeper and nudged by the routes that cause a notice):
 
 * claims one notice at a time with a lease (`claim_due_timer(lease=...)`), so replicas share the work
   and a sweeper killed mid-send leaves the notice to be taken again when the lease runs out;
@@ -26,19 +26,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 
 from bot.identity.customers import PHONE_CHANNELS
-from bot.ordering.rules import OrderStatus
 from bot.kernel.models import AuditEntry, Order, Timer
-from bot.messaging.channel_rules import is_opted_out
 from bot.kernel.timers import claim_due_timer, exponential_backoff, note_timer_failure, schedule_timer, settle_timer
 from bot.kernel.unit_of_work import UnitOfWork
+from bot.messaging.channel_rules import is_opted_out
+from bot.ordering.rules import OrderStatus
 
-if TYPE_CHECKING:
-    from bot.kernel.shop import Shop
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +62,7 @@ NOTICE_INTENTS = {
 NOTICE_KINDS = tuple(NOTICE_INTENTS)
 # A subject is the order reference, or "reference/event id" for notices an order can have several of.
 SUBJECT_SEPARATOR = "/"
-# Orders record where they came from; Rasa names the web chat's input channel "webchat".
-RASA_CHANNEL_NAMES = {"web": "webchat"}
 OPTED_OUT_NOTE = "not sent: {phone} opted out (STOP)"
-DIALOGUE_SLOT = "dialogue"  # the Rasa slot holding the dialogue state (actions/conversation.py)
-
-
 @dataclass(frozen=True)
 class DeliveryPolicy:
     """How failed sends are retried.
@@ -122,31 +115,7 @@ class DeliveryReport:
     given_up: list[str] = field(default_factory=list)
 
 
-class TriggersIntents(Protocol):
-    async def trigger_intent(
-        self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None, output_channel: str = "latest"
-    ) -> dict[str, Any]: ...
-
-
-class NotSaid(RuntimeError):
-    """Rasa answered, but the conversation's state shows the notice was not handled."""
-
-
-def handled_by_conversation(result: dict[str, Any], key: str) -> bool:
-    """Whether trigger_intent's answer shows the conversation handled the notice with this key.
-
-    Rasa answers 200 even when the action server was down and the turn said nothing; the tracker in its
-    answer (updated by that turn) carries the dialogue state, where the conversation notes each notice
-    key it handled (bot/conversation/notices.py). An answer without a tracker cannot tell: taken as handled.
-    """
-    tracker = result.get("tracker") if isinstance(result, dict) else None
-    if not isinstance(tracker, dict):
-        return True
-    dialogue = (tracker.get("slots") or {}).get(DIALOGUE_SLOT)
-    return isinstance(dialogue, dict) and key in (dialogue.get("notices") or [])
-
-
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -226,7 +195,7 @@ def due_notices(
     Args:
         kinds, subject: claim only these (a route delivering the notice it just caused).
     """
-    now = now or _now()
+    now = now or utc_now()
     claimed: list[DueNotice] = []
     while len(claimed) < limit:
         timer = claim_due_timer(uow, kinds, now, lease=policy.lease, subject=subject)
@@ -269,7 +238,7 @@ def _order_for_timer(uow: UnitOfWork, timer_id: int) -> tuple[Timer, Order | Non
 
 def record_notice_sent(uow: UnitOfWork, timer_id: int, now: datetime | None = None) -> None:
     """Marks a claimed notice as handed to Rasa; commits."""
-    now = now or _now()
+    now = now or utc_now()
     timer, order = _order_for_timer(uow, timer_id)
     settle_timer(uow, timer_id, now)
     if order is not None:
@@ -285,46 +254,10 @@ def record_notice_failure(
     Returns:
         True if it will be retried.
     """
-    now = now or _now()
+    now = now or utc_now()
     timer, order = _order_for_timer(uow, timer_id)
     attempts = int(timer.attempts)  # the claim already counted this attempt
     retry_in = exponential_backoff(attempts, policy.first_retry, policy.max_retry)
     if order is not None and attempts >= policy.max_attempts:
         _audit(uow, order, timer.kind, "failed", now, attempts=attempts, error=str(error)[:300])
     return note_timer_failure(uow, timer_id, attempts, error, now, max_attempts=policy.max_attempts, retry_in=retry_in)
-
-
-async def deliver_due_notices(
-    shop: "Shop",
-    rasa_client: TriggersIntents,
-    now: datetime | None = None,
-    policy: DeliveryPolicy = DeliveryPolicy(),
-    limit: int = 50,
-    kinds: tuple[str, ...] = NOTICE_KINDS,
-    subject: str | None = None,
-) -> DeliveryReport:
-    """Pushes every due notice into its conversation through Rasa and records each result.
-
-    Several replicas may call this at once: each notice is claimed by one of them.
-    """
-    now = now or _now()
-    report = DeliveryReport()
-    for notice in await shop.call(due_notices, now, limit, policy, kinds, subject):
-        label = notice_key(notice.kind, notice.subject)
-        try:
-            result = await rasa_client.trigger_intent(
-                notice.conversation_id,
-                notice.intent,
-                entities={"order_reference": notice.order_reference, "notice_key": notice.key},
-                output_channel=RASA_CHANNEL_NAMES.get(notice.channel, notice.channel),
-            )
-            if not handled_by_conversation(result, notice.key):
-                raise NotSaid("Rasa took the notice but the conversation did not handle it (action server down, or paused)")
-        except Exception as error:  # noqa: BLE001 - any failure is retried later and shown to staff
-            log.warning("notice %s failed (attempt %s): %s", label, notice.attempt, error)
-            retrying = await shop.call(record_notice_failure, notice.timer_id, error, now, policy)
-            (report.retrying if retrying else report.given_up).append(label)
-            continue
-        await shop.call(record_notice_sent, notice.timer_id, now)
-        report.sent.append(label)
-    return report

@@ -13,35 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import or_, select, update
 
-from bot.ordering.rules import (
-    DEFAULT_REFERENCE_PREFIX,
-    EmptyCart,
-    HoldPolicy,
-    InvalidTransition,
-    MixedCurrencies,
-    NotYourOrder,
-    OrderNotFound,
-    OrderStatus,
-    OutOfStock,
-    PaymentMethod,
-    PaymentMethodNotOffered,
-    TransitionVerdict,
-    UnknownStore,
-    judge_transition,
-    new_order_reference,
-    new_pickup_code,
-    normalise_reference,
-    pickup_codes_match,
-)
-from bot.kernel.models import AuditEntry, CartLine, Inventory, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
-from bot.ordering.cart import CartLineView, available_expression, basket_at_store
 from bot.identity.customers import customer_of_conversation
-from bot.markets.lookup import prices_in
-from bot.ordering.notices import HOLD_EXPIRED, queue_notice
-from bot.kernel.timers import claim_due_timer, note_timer_failure
+from bot.kernel.models import AuditEntry, Inventory, Order, PaymentLink, Product, Store, Timer, Variant
 from bot.kernel.unit_of_work import UnitOfWork, read_only
+from bot.ordering.cart import CartLineView
+from bot.ordering.rules import HoldPolicy, InvalidTransition, NotYourOrder, OrderNotFound, OrderStatus, TransitionVerdict, judge_transition, normalise_reference, pickup_codes_match
+
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +101,7 @@ class ExpiredOrder:
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
@@ -135,7 +114,7 @@ def _maybe_utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else as_utc(moment)
 
 
-def _audit(uow: UnitOfWork, actor: str, order: Order, action: str, now: datetime, **detail: Any) -> None:
+def audit_order(uow: UnitOfWork, actor: str, order: Order, action: str, now: datetime, **detail: Any) -> None:
     uow.session.add(
         AuditEntry(
             actor=actor,
@@ -249,7 +228,7 @@ def _settle_hold_timer(uow: UnitOfWork, order: Order, now: datetime) -> None:
     )
 
 
-def _release_stock(uow: UnitOfWork, order: Order, *, collected: bool = False) -> None:
+def release_stock(uow: UnitOfWork, order: Order, *, collected: bool = False) -> None:
     """Gives an order's held units back (or, when collected, takes them off the shelf for good)."""
     for line in sorted(order.lines, key=lambda line: line.sku):  # one lock order everywhere: no deadlocks
         values: dict[str, Any] = {"reserved": Inventory.reserved - line.quantity}
@@ -289,125 +268,6 @@ def refund_for(link: PaymentLink, order_reference: str, reason: str) -> RefundDu
 # --- placing ----------------------------------------------------------------------------------------
 
 
-def _unique_reference(uow: UnitOfWork, prefix: str) -> str:
-    while True:
-        reference = new_order_reference(prefix)
-        if uow.session.scalar(select(func.count()).select_from(Order).where(Order.reference == reference)) == 0:
-            return reference
-
-
-def _reserve(uow: UnitOfWork, store_id: str, store_buffer: int, sku: str, quantity: int) -> None:
-    """Holds `quantity` of `sku` at the store, or raises OutOfStock leaving the row untouched."""
-    result = uow.session.execute(
-        update(Inventory)
-        .where(
-            Inventory.store_id == store_id,
-            Inventory.sku == sku,
-            available_expression(store_buffer) >= quantity,
-        )
-        .values(reserved=Inventory.reserved + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:
-        return
-    available = uow.session.scalar(
-        select(available_expression(store_buffer)).where(Inventory.store_id == store_id, Inventory.sku == sku)
-    )
-    raise OutOfStock(sku, int(available or 0))
-
-
-def place_order(
-    uow: UnitOfWork,
-    conversation_id: str,
-    channel: str,
-    store_id: str,
-    payment_method: str,
-    customer_id: int | None = None,
-    contact_phone: str | None = None,
-    now: datetime | None = None,
-    hold_policy: HoldPolicy = HoldPolicy(),
-    reference_prefix: str = DEFAULT_REFERENCE_PREFIX,
-) -> PlacedOrder:
-    """Turns the conversation's cart into an order at one store, holding every line's stock.
-
-    The hold is all or nothing: if any line is short, nothing is reserved and the cart is kept.
-    A pay-by-link order waits `hold_policy.unpaid_minutes` for payment; a pay-at-pickup order is
-    held `hold_policy.paid_hours`. A durable timer ("hold_expiry", subject = order id) expires it.
-
-    Raises:
-        EmptyCart, UnknownStore, PaymentMethodNotOffered, MixedCurrencies,
-        OutOfStock: `sku` and how many are `available` at that store.
-    """
-    now = now or _utcnow()
-    method = PaymentMethod(payment_method)
-    basket = basket_at_store(uow, conversation_id, store_id)
-    if basket is None:
-        raise UnknownStore(store_id)
-    if method is PaymentMethod.AT_PICKUP and not basket.pay_at_pickup:
-        raise PaymentMethodNotOffered(store_id, method.value)
-    if not basket.lines:
-        raise EmptyCart()
-    if customer_id is None:
-        customer_id = basket.customer_id
-    # Priced where it is collected: a Jakarta store sells at the Indonesian market's rupiah prices.
-    in_market = prices_in(uow, basket.market_id, [line.sku for line in basket.lines])
-    unit_prices = {line.sku: in_market.get(line.sku, line.unit_price_minor) for line in basket.lines}
-    currencies = {basket.currency if line.sku in in_market else line.currency for line in basket.lines}
-    if len(currencies) > 1:
-        raise MixedCurrencies(currencies)
-
-    by_sku = sorted(basket.lines, key=lambda line: line.sku)
-    # A line already short in this read is refused without touching the inventory row: when many shoppers
-    # race for the last units, the losers neither queue for the winners' row lock nor pay more round trips.
-    # The conditional UPDATE in _reserve stays the guard against overselling.
-    for line in by_sku:
-        if line.available < line.quantity:
-            uow.rollback()
-            raise OutOfStock(line.sku, line.available)
-    try:
-        for line in by_sku:
-            _reserve(uow, store_id, basket.safety_buffer, line.sku, line.quantity)
-    except OutOfStock:
-        uow.rollback()
-        raise
-
-    hold = timedelta(minutes=hold_policy.unpaid_minutes) if method is PaymentMethod.LINK else timedelta(hours=hold_policy.paid_hours)
-    order = Order(
-        reference=_unique_reference(uow, reference_prefix),
-        customer_id=customer_id,
-        store_id=store_id,
-        status=OrderStatus.PENDING_PAYMENT.value,
-        payment_method=method.value,
-        currency=currencies.pop(),
-        total_minor=sum(unit_prices[line.sku] * line.quantity for line in basket.lines),
-        pickup_code=new_pickup_code(),
-        hold_expires_at=now + hold,
-        channel=channel,
-        conversation_id=conversation_id,
-        contact_phone=contact_phone,
-        created_at=now,
-        updated_at=now,
-        lines=[
-            OrderLine(sku=line.sku, quantity=line.quantity, unit_price_minor=unit_prices[line.sku])
-            for line in basket.lines
-        ],
-    )
-    uow.session.add(order)
-    uow.session.flush()
-    uow.session.add(Timer(kind=HOLD_EXPIRY_TIMER, subject=str(order.id), due_at=order.hold_expires_at))
-    uow.session.execute(
-        delete(CartLine)
-        .where(CartLine.owner_key == basket.owner, CartLine.sku.in_([line.sku for line in basket.lines]))
-        .execution_options(synchronize_session=False)
-    )
-    _audit(uow, f"shopper:{channel}", order, "order_placed", now, payment_method=method.value, total_minor=order.total_minor)
-    uow.commit()
-    return summarise(uow, order)
-
-
-# --- status changes ---------------------------------------------------------------------------------
-
-
 def record_payment(uow: UnitOfWork, order: Order, now: datetime, hold_policy: HoldPolicy) -> bool:
     """Marks a pending order paid and extends its hold for collection (no commit).
 
@@ -431,12 +291,12 @@ def mark_paid(
     Raises:
         OrderNotFound; InvalidTransition: the order expired or was cancelled (refund instead).
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     order = find_order(uow, order_ref)
     if order.status in (OrderStatus.READY.value, OrderStatus.COLLECTED.value):
         return summarise(uow, order)
     if record_payment(uow, order, now, hold_policy):
-        _audit(uow, actor, order, "order_paid", now)
+        audit_order(uow, actor, order, "order_paid", now)
     uow.commit()
     return summarise(uow, order)
 
@@ -447,10 +307,10 @@ def mark_ready(uow: UnitOfWork, reference: str, actor: str, now: datetime | None
     Raises:
         OrderNotFound; InvalidTransition: unpaid link order, or already collected/cancelled/expired.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     order = find_order(uow, reference)
     if move_order(uow, order, OrderStatus.READY, now, ready_at=now) is not None:
-        _audit(uow, actor, order, "order_ready", now)
+        audit_order(uow, actor, order, "order_ready", now)
     uow.commit()
     return summarise(uow, order)
 
@@ -463,7 +323,7 @@ def mark_collected(
     Raises:
         OrderNotFound; InvalidTransition: not ready yet; NotYourOrder: wrong pickup code given.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     order = find_order(uow, reference)
     if pickup_code is not None and not pickup_codes_match(order.pickup_code, pickup_code):
         raise NotYourOrder(order.reference, can_verify=False)
@@ -471,8 +331,8 @@ def mark_collected(
     if order.paid_at is None:
         values["paid_at"] = now  # pay-at-pickup: paid at the counter
     if move_order(uow, order, OrderStatus.COLLECTED, now, **values) is not None:
-        _release_stock(uow, order, collected=True)
-        _audit(uow, actor, order, "order_collected", now)
+        release_stock(uow, order, collected=True)
+        audit_order(uow, actor, order, "order_collected", now)
     uow.commit()
     return summarise(uow, order)
 
@@ -486,16 +346,16 @@ def cancel_order(uow: UnitOfWork, reference: str, reason: str, actor: str, now: 
     Raises:
         OrderNotFound; InvalidTransition: the order was collected or has expired.
     """
-    now = now or _utcnow()
+    now = now or utcnow()
     order = find_order(uow, reference)
     moved_from = move_order(uow, order, OrderStatus.CANCELLED, now, cancel_reason=reason[:240])
     refund = None
     if moved_from is not None:
-        _release_stock(uow, order)
+        release_stock(uow, order)
         paid_link = _paid_link(uow, order)
         if paid_link is not None:
             refund = refund_for(paid_link, order.reference, "order_cancelled")
-        _audit(uow, actor, order, "order_cancelled", now, reason=reason[:240], previous_status=moved_from, refund=refund is not None)
+        audit_order(uow, actor, order, "order_cancelled", now, reason=reason[:240], previous_status=moved_from, refund=refund is not None)
     uow.commit()
     return CancelledOrder(
         reference=order.reference,
@@ -508,71 +368,6 @@ def cancel_order(uow: UnitOfWork, reference: str, reason: str, actor: str, now: 
 
 
 # --- the expiry sweep -------------------------------------------------------------------------------
-
-
-def _expire_one(uow: UnitOfWork, timer: Timer, now: datetime) -> ExpiredOrder | None:
-    order = uow.session.get(Order, int(timer.subject), populate_existing=True) if timer.subject.isdigit() else None
-    if order is None or order.status != OrderStatus.PENDING_PAYMENT.value:
-        return None  # paid, cancelled or gone meanwhile: nothing to release
-    if move_order(uow, order, OrderStatus.EXPIRED, now) is None:
-        return None
-    _release_stock(uow, order)
-    uow.session.execute(
-        update(PaymentLink)
-        .where(PaymentLink.order_id == order.id, PaymentLink.status == "open")
-        .values(status="expired", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    _audit(uow, "system:sweeper", order, "order_expired", now)
-    # The shopper's notice commits with the expiry: a sweeper dying after this commit delays it, never drops it.
-    queue_notice(uow, HOLD_EXPIRED, order.reference, now)
-    return ExpiredOrder(
-        reference=order.reference,
-        conversation_id=order.conversation_id,
-        channel=order.channel,
-        customer_id=order.customer_id,
-        contact_phone=order.contact_phone,
-        store_id=order.store_id,
-    )
-
-
-def expire_due_holds(uow: UnitOfWork, now: datetime | None = None, limit: int = 100) -> list[ExpiredOrder]:
-    """Expires unpaid orders whose hold ran out and gives their stock back.
-
-    Each timer is claimed and handled in its own short transaction, so several sweepers (one per
-    replica) can run at once: each hold is released exactly once, and a slow sweeper never blocks
-    the others. A timer whose handling fails is retried on later sweeps up to MAX_TIMER_ATTEMPTS.
-
-    Each expiry queues its shopper's notice in the same transaction (`bot.ordering.notices`).
-
-    Returns:
-        The orders this call expired.
-    """
-    now = now or _utcnow()
-    expired: list[ExpiredOrder] = []
-    for _ in range(limit):
-        timer = claim_due_timer(uow, (HOLD_EXPIRY_TIMER,), now)
-        if timer is None:
-            uow.rollback()
-            break
-        timer_id, attempts = timer.id, timer.attempts
-        try:
-            outcome = _expire_one(uow, timer, now)
-            uow.commit()
-        except Exception as error:  # noqa: BLE001 - one bad timer must not stop the sweep
-            uow.rollback()
-            log.exception("hold expiry timer %s failed", timer_id)
-            note_timer_failure(
-                uow, timer_id, attempts + 1, error, now,
-                max_attempts=MAX_TIMER_ATTEMPTS, retry_in=timedelta(minutes=attempts + 1),
-            )
-            continue
-        if outcome is not None:
-            expired.append(outcome)
-    return expired
-
-
-# --- reading orders ---------------------------------------------------------------------------------
 
 
 @read_only

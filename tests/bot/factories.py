@@ -117,7 +117,7 @@ def place(
 ):  # type: ignore[no-untyped-def]
     """Fills a cart and places it as an order; returns the PlacedOrder."""
     from bot.ordering.cart import add_to_cart
-    from bot.ordering.orders import place_order
+    from bot.ordering.placing import place_order
 
     for sku, quantity in lines.items():
         shop.run(add_to_cart, conversation_id, sku, quantity)

@@ -17,7 +17,7 @@ from bot.ordering.checkout import (
     review_order,
 )
 from bot.catalog.inventory import set_on_hand, stock_level
-from bot.ordering.orders import expire_due_holds
+from bot.ordering.hold_expiry import expire_due_holds
 from bot.ordering.pay_links import handle_payment_event
 
 WEB = "web-00000000-0000-4000-8000-00000000000a"

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 
 from bot.catalog.geo import haversine_km
 from bot.kernel.models import Inventory, Store
-from bot.catalog.matching import StoreRef, UnknownOption, UnknownProduct, UnknownStore, UnknownVariant
+from bot.catalog.stock_query import StoreRef, UnknownOption, UnknownProduct, UnknownStore, UnknownVariant
 from bot.catalog.inventory import (
     NearbyStock,
     StockLevel,

@@ -52,7 +52,7 @@ def test_stock_numbers_are_the_jakarta_stores_own(catalog_shop: Shop) -> None:
 
 def test_an_order_collected_in_jakarta_is_priced_and_paid_in_rupiah(catalog_shop: Shop) -> None:
     from bot.ordering.cart import add_to_cart
-    from bot.ordering.orders import place_order
+    from bot.ordering.placing import place_order
 
     catalog_shop.run(set_on_hand, "grand-indonesia", "FS-BOOT-TRB-BRN-9", 5)
     catalog_shop.run(add_to_cart, "jkt-1", "FS-BOOT-TRB-BRN-9", 2)
@@ -85,7 +85,7 @@ def test_a_jakarta_hold_is_told_in_jakarta_time(catalog_shop: Shop) -> None:
     from bot.ordering.checkout_replies import format_checked_out
     from bot.ordering.cart import add_to_cart
     from bot.ordering.checkout import CheckedOut
-    from bot.ordering.orders import place_order
+    from bot.ordering.placing import place_order
 
     catalog_shop.run(set_on_hand, "kota-kasablanka", "FS-BOOT-TRB-BRN-9", 5)
     catalog_shop.run(add_to_cart, "jkt-2", "FS-BOOT-TRB-BRN-9", 1)

@@ -14,7 +14,8 @@ from bot.adapters.rasa_client import RasaUnavailable
 from bot.kernel.models import AuditEntry, Timer
 from bot.ordering import orders
 from bot.messaging.channel_rules import opt_out
-from bot.ordering.notices import deliver_due_notices as deliver_due_alerts, due_notices as due_alerts, record_notice_sent as record_alert_sent
+from bot.orchestration.notice_delivery import deliver_due_notices as deliver_due_alerts
+from bot.ordering.notices import due_notices as due_alerts, record_notice_sent as record_alert_sent
 from bot.ordering.pickup_alerts import (
     HOLD_ENDING,
     PICKUP_REMINDER,

@@ -30,7 +30,7 @@ from bot.catalog.store_replies import (
     format_unknown_place,
     format_week_hours,
 )
-from bot.catalog.matching import ProductMatch, ProductOptions, StoreRef
+from bot.catalog.stock_query import ProductMatch, ProductOptions, StoreRef
 from bot.catalog.inventory import NearbyStock, StockAnswer, check_stock
 from bot.catalog.stores import NearestStores, StoreDayHours, StoreDetails, StoreDistance, StoreStatus, WeekHours
 from bot.kernel.shop import Shop

@@ -1,4 +1,4 @@
-"""The Alembic migrations build exactly the schema bot/kernel/models.py describes."""
+"""The Alembic migrations build exactly the schema bot/kernel/models/ describes."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.catalog.hours import DayHours, WeekdayHours, local_date
 from bot.kernel.models import Store
-from bot.catalog.matching import StoreRef, UnknownStore
+from bot.catalog.stock_query import StoreRef, UnknownStore
 from bot.catalog.stores import (
     list_stores,
     nearest_stores,

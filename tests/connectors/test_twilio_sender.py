@@ -14,7 +14,8 @@ from bot.messaging.channels.types import ContentTemplate, OutboundText
 from bot.kernel.models import ChannelIdentity, OutboundMessage
 from bot.server.messaging_routes import build_messaging_blueprint
 from bot.identity.customers import record_inbound_identity
-from bot.messaging.channel_rules import opt_out, retry_due_messages
+from bot.messaging.channel_rules import opt_out
+from bot.orchestration.message_retries import retry_due_messages
 from bot.kernel.shop import Shop
 from tests.connectors.helpers import serve_blueprint
 from tests.support.fake_twilio import FakeTwilio

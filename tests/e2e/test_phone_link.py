@@ -17,7 +17,7 @@ import pytest
 
 from bot.ordering.cart import add_to_cart, view_cart
 from bot.catalog.inventory import set_on_hand
-from bot.ordering.orders import place_order
+from bot.ordering.placing import place_order
 from bot.kernel.shop import Shop
 from scripts.stack import RunningStack
 from tests.support.fake_twilio import FakeTwilio

@@ -15,7 +15,8 @@ import pytest
 from bot.ordering.cart import add_to_cart
 from bot.catalog.inventory import set_on_hand
 from bot.messaging.channel_rules import opt_out
-from bot.ordering.orders import order_status, place_order
+from bot.ordering.orders import order_status
+from bot.ordering.placing import place_order
 from bot.catalog.stores import store_details
 from bot.identity.store_access import create_api_key
 from bot.kernel.shop import Shop

@@ -12,7 +12,7 @@ import sys
 
 from bot.kernel.config import Settings
 from bot.ordering.rules import EmptyCart
-from bot.ordering.orders import place_order
+from bot.ordering.placing import place_order
 from bot.kernel.shop import Shop
 
 
