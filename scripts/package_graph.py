@@ -5,10 +5,11 @@ bot/ (the command-line tools) form the package `bot`. An edge A -> B means some 
 module of B, at any depth of the file (imports inside functions count: they still tie A to B).
 
     python -m scripts.package_graph            # prints the edges and any cycle
-    python -m scripts.package_graph --svg docs/packages.svg
+    python -m scripts.package_graph --svg docs/packages.svg      # the picture in docs/architecture.md
+    python -m scripts.package_graph --svg /tmp/p.svg --dot       # drawn by Graphviz, when installed
 
-The picture is drawn by Graphviz `dot` when it is installed, else laid out here in layers and written
-as SVG directly; either way it comes from the code, never from a hand-kept list.
+The checked-in picture is laid out here in layers and written as SVG directly, so it is the same on
+every machine and tests/bot/test_architecture.py can check it still matches the code.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def imported_modules(module: str, path: Path) -> set[str]:
 
 def package_graph(root: Path = ROOT) -> dict[str, dict[str, list[tuple[str, str]]]]:
     """package -> imported package -> [(importing module, imported module)], bot's packages only."""
-    modules = bot_modules(root)
+    modules = {name: path for name, path in bot_modules(root).items() if name != "bot"}  # bot/__init__.py is empty
     graph: dict[str, dict[str, list[tuple[str, str]]]] = {package_of(m): {} for m in modules}
     for module, path in modules.items():
         source = package_of(module)
@@ -146,30 +147,48 @@ def dot_source(graph: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ordered_rows(graph: dict[str, dict[str, list[tuple[str, str]]]]) -> list[list[str]]:
+    """Layers with each row sorted by the mean position of what it imports, so arrows cross less."""
+    rows = layers(graph)
+    placed: dict[str, float] = {node: float(i) for i, node in enumerate(rows[0])}
+    for row in rows[1:]:
+        def mean_target(node: str) -> float:
+            targets = [placed[t] for t in graph.get(node, {}) if t in placed]
+            return sum(targets) / len(targets) if targets else 0.0
+        row.sort(key=mean_target)
+        for i, node in enumerate(row):
+            placed[node] = i + (max(len(r) for r in rows) - len(row)) / 2
+    return rows
+
+
 def plain_svg(graph: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
     """A layered drawing without Graphviz: lowest layer at the bottom, arrows point at what is imported."""
-    rows = layers(graph)
-    box_w, box_h, gap_x, gap_y = 150, 30, 20, 70
-    width = max(len(r) for r in rows) * (box_w + gap_x) + gap_x
+    rows = _ordered_rows(graph)
+    box_w, box_h, gap_x, gap_y = 150, 30, 30, 80
+    widest = max(len(r) for r in rows)
+    width = widest * (box_w + gap_x) + gap_x
     height = len(rows) * (box_h + gap_y) + gap_y
     where: dict[str, tuple[float, float]] = {}
     for level, row in enumerate(rows):
         y = height - gap_y - level * (box_h + gap_y) - box_h
-        x0 = (width - len(row) * (box_w + gap_x) + gap_x) / 2
+        x0 = (width - len(row) * (box_w + gap_x) + gap_x) / 2 + (level % 2) * 25  # stagger: fewer lines through boxes
         for i, node in enumerate(row):
             where[node] = (x0 + i * (box_w + gap_x), y)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="Helvetica" font-size="12">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width + 30}" height="{height}" font-family="Helvetica" font-size="12">',
+        '<rect width="100%" height="100%" fill="white"/>',
         '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto">'
-        '<path d="M0,0 L8,4 L0,8 z" fill="#555"/></marker></defs>',
+        '<path d="M0,0 L8,4 L0,8 z" fill="#557"/></marker></defs>',
     ]
     for node, targets in sorted(graph.items()):
         x1, y1 = where[node]
         for target in sorted(targets):
             x2, y2 = where[target]
+            sx, sy, ex, ey = x1 + box_w / 2, y1 + box_h, x2 + box_w / 2, y2
+            bend = (ey - sy) / 2
             out.append(
-                f'<line x1="{x1 + box_w / 2:.0f}" y1="{y1 + box_h:.0f}" x2="{x2 + box_w / 2:.0f}" y2="{y2:.0f}" '
-                'stroke="#888" stroke-width="0.8" marker-end="url(#a)"/>'
+                f'<path d="M{sx:.0f},{sy:.0f} C{sx:.0f},{sy + bend:.0f} {ex:.0f},{ey - bend:.0f} {ex:.0f},{ey:.0f}" '
+                'fill="none" stroke="#557" stroke-opacity="0.45" stroke-width="1" marker-end="url(#a)"/>'
             )
     for node, (x, y) in sorted(where.items()):
         out.append(f'<rect x="{x:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="4" fill="#eef3fb" stroke="#335"/>')
@@ -178,8 +197,8 @@ def plain_svg(graph: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_svg(graph: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
-    dot = shutil.which("dot")
+def render_svg(graph: dict[str, dict[str, list[tuple[str, str]]]], use_dot: bool = False) -> str:
+    dot = shutil.which("dot") if use_dot else None
     if dot:
         return subprocess.run([dot, "-Tsvg"], input=dot_source(graph), capture_output=True, text=True, check=True).stdout
     return plain_svg(graph)
@@ -188,13 +207,14 @@ def render_svg(graph: dict[str, dict[str, list[tuple[str, str]]]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--svg", type=Path, help="write the picture here")
+    parser.add_argument("--dot", action="store_true", help="draw with Graphviz `dot` when installed (not the checked-in picture)")
     args = parser.parse_args(argv)
     graph = package_graph()
     for level, row in enumerate(layers(graph)):
         for node in row:
             print(f"[{level}] {node} -> {', '.join(sorted(graph[node])) or '(nothing)'}")
     if args.svg:
-        args.svg.write_text(render_svg(graph), encoding="utf-8")
+        args.svg.write_text(render_svg(graph, use_dot=args.dot), encoding="utf-8")
     cycle = find_cycle(graph)
     if cycle:
         print(describe_cycle(graph, cycle), file=sys.stderr)

@@ -15,7 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from scripts.package_graph import ROOT, bot_modules, describe_cycle, find_cycle, package_graph
+from scripts.package_graph import ROOT, bot_modules, describe_cycle, find_cycle, package_graph, plain_svg
 
 # Modules that exist to run inside Rasa or to host rasa_sdk; everything else in bot/ must import without either.
 RASA_PLUG_INS = {
@@ -55,6 +55,12 @@ def test_the_cycle_finder_names_a_circle_when_there_is_one(tmp_path: Path) -> No
 
     assert cycle == ["bot.alpha", "bot.beta", "bot.alpha"]
     assert "bot.alpha.things imports bot.beta.things" in describe_cycle(graph, cycle)
+
+
+def test_the_picture_of_the_packages_matches_the_code() -> None:
+    drawn = (ROOT / "docs" / "packages.svg").read_text(encoding="utf-8")
+
+    assert drawn == plain_svg(package_graph()), "redraw it: python -m scripts.package_graph --svg docs/packages.svg"
 
 
 _IMPORT_WITHOUT_RASA = textwrap.dedent(

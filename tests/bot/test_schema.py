@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from bot.cli import migrate
+from bot.cli.commands import migrate
 from bot.kernel.models import Base
 
 

@@ -7,7 +7,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from bot.cli_store import main as store_cli
+from bot.cli.store import main as store_cli
 from bot.kernel.models import AuditEntry, StoreCredential
 from bot.identity.store_access import (
     UnknownStoreId,

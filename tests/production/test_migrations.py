@@ -13,7 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, Numeric, Table, create_engine, inspect, text
 from sqlalchemy.engine import Connection
 
-from bot.cli import alembic_config
+from bot.cli.commands import alembic_config
 from bot.kernel.models import Base
 from tests.support.databases import fresh_postgres_database
 

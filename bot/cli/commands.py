@@ -1,4 +1,4 @@
-"""Command line for operators: `python -m bot.cli <command>`.
+"""Command line for operators: `python -m bot.cli <command>` (bot/cli/__main__.py runs `main`).
 
   migrate                   bring the database schema up to date (Alembic)
   seed                      load the catalogue CSVs from data/catalog (idempotent)
@@ -59,11 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 # Commands owned by their own modules, which parse their own arguments.
 DELEGATED = {
-    "create-store-key": "bot.cli_store",
-    "revoke-store-key": "bot.cli_store",
-    "set-dashboard-password": "bot.cli_store",
-    "create-agent": "bot.cli_agents",
-    "set-agent-password": "bot.cli_agents",
+    "create-store-key": "bot.cli.store",
+    "revoke-store-key": "bot.cli.store",
+    "set-dashboard-password": "bot.cli.store",
+    "create-agent": "bot.cli.agents",
+    "set-agent-password": "bot.cli.agents",
 }
 
 
@@ -80,6 +80,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,4 @@
-"""Agent accounts from the command line: `python -m bot.cli_agents create-agent USERNAME --display-name "Sam"`.
+"""Agent accounts from the command line: `python -m bot.cli.agents create-agent USERNAME --display-name "Sam"`.
 
 The password never appears in argv (visible to other users in `ps`): it is read from a file
 (--password-file) or from standard input (typed at a prompt when stdin is a terminal).
@@ -10,13 +10,13 @@ import argparse
 import sys
 from typing import Callable, TextIO
 
-from bot.cli_secrets import PasswordsDiffer, read_password
+from bot.cli.secret_input import PasswordsDiffer, read_password
 from bot.handoff.agents import AgentError, create_agent, set_password
 from bot.kernel.shop import Shop
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bot.cli_agents", description="Agent console accounts")
+    parser = argparse.ArgumentParser(prog="python -m bot.cli.agents", description="Agent console accounts")
     commands = parser.add_subparsers(dest="command", required=True)
     create = commands.add_parser("create-agent", help="create an agent account for the console")
     create.add_argument("username")

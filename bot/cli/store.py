@@ -1,4 +1,4 @@
-"""Store credentials from the command line: `python -m bot.cli_store <command>` (wired into bot.cli too).
+"""Store credentials from the command line: `python -m bot.cli.store <command>` (wired into bot.cli too).
 
   create-store-key STORE [--label L]    print a new API key for STORE (shown once; only its hash is kept)
   revoke-store-key PREFIX               revoke the key whose prefix (the part before the dot) is PREFIX
@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Callable, TextIO
 
-from bot.cli_secrets import PasswordsDiffer, read_password
+from bot.cli.secret_input import PasswordsDiffer, read_password
 from bot.identity.store_access import StoreAccessError, create_api_key, revoke_api_key, set_dashboard_password
 from bot.kernel.shop import Shop
 
