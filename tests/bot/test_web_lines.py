@@ -18,10 +18,10 @@ from tests.support.rasa_standin import RecordingRasa
 NOW = datetime.now(timezone.utc)
 
 
-def line(shop: Shop, conversation: str, text: str, age_seconds: float, author: str = "user") -> int:
+def line(shop: Shop, conversation: str, text: str, age_seconds: float, author: str = "user", now: datetime = NOW) -> int:
     line_id = shop.run(record_message, conversation, "webchat", author, text)
     with shop.uow() as uow:
-        uow.session.execute(update(ChatMessage).where(ChatMessage.id == line_id).values(created_at=NOW - timedelta(seconds=age_seconds)))
+        uow.session.execute(update(ChatMessage).where(ChatMessage.id == line_id).values(created_at=now - timedelta(seconds=age_seconds)))
         uow.commit()
     return line_id
 
@@ -48,7 +48,8 @@ def test_only_lines_with_no_outcome_are_claimed_and_each_only_once(shop: Shop) -
 
 
 async def test_the_sweeper_forwards_the_line_again_with_its_own_id(shop: Shop) -> None:
-    lost = line(shop, "web-a", "reserve 2 of those", 60)
+    # The sweeper reads the wall clock, so the line is aged from it (NOW is import time: minutes ago in a long run).
+    lost = line(shop, "web-a", "reserve 2 of those", 60, now=datetime.now(timezone.utc))
     rasa = RecordingRasa()
     ids: list[str | None] = []
     forward = rasa.forward_webchat
@@ -63,7 +64,7 @@ async def test_the_sweeper_forwards_the_line_again_with_its_own_id(shop: Shop) -
 
 
 async def test_with_rasa_down_the_shopper_gets_the_apology_instead_of_silence(shop: Shop) -> None:
-    line(shop, "web-a", "reserve 2 of those", 60)
+    line(shop, "web-a", "reserve 2 of those", 60, now=datetime.now(timezone.utc))
 
     class Down(RecordingRasa):
         async def forward_webchat(self, *args, **kwargs):  # type: ignore[no-untyped-def]
