@@ -60,6 +60,15 @@ class RasaClient:
         headers = {"X-Webchat-Secret": self._webchat_secret}
         await self._post("/webhooks/webchat/webhook", body, headers=headers)
 
+    async def redrive_line(self, line_id: int) -> dict[str, Any]:
+        """Hands a shopper's line whose turn was lost in a crash (any channel) to Rasa again, from its transcript row.
+
+        Rasa runs its turn under the line's own inbound id, unless that turn finished meanwhile, and
+        answers on the line's channel; this waits until the turn is done.
+        """
+        headers = {"X-Webchat-Secret": self._webchat_secret}
+        return await self._post("/webhooks/webchat/redrive", {"line_id": line_id}, headers=headers)
+
     async def trigger_intent(
         self,
         conversation_id: str,

@@ -14,16 +14,19 @@ import logging
 from typing import Any, Awaitable, Callable
 
 from bot.adapters.rasa_client import RasaUnavailable
+from bot.channels.conversation import ConversationOutlet
 from bot.channels.registry import build_senders
+from bot.channels.types import OutboundText
+from bot.services.identity import parse_conversation_id
 from bot.server.push import conversation_push
-from bot.server.webchat_routes import RASA_DOWN_REPLY, forward_line
+from bot.server.webchat_routes import RASA_DOWN_REPLY
 from bot.services.messaging import retry_due_messages
 from bot.services.notices import DeliveryPolicy, deliver_due_notices
 from bot.services.orders import expire_due_holds
 from bot.services.pickup_alerts import AlertPolicy, schedule_missing_alerts
 from bot.services.transcript import record_message
 from bot.services.turn_effects import forget_old
-from bot.services.web_lines import WEB_CHANNEL, claim_unanswered_lines
+from bot.services.web_lines import WEB_CHANNEL, UnansweredLine, claim_unanswered_lines
 
 logger = logging.getLogger(__name__)
 
@@ -47,16 +50,32 @@ async def retry_failed_messages(ctx: Any) -> None:
 
 
 async def finish_unanswered_lines(ctx: Any) -> None:
-    """Web chat lines left with no outcome by a crash: forwarded again (same id), or apologised for."""
+    """Shopper lines left with no outcome by a crash (any channel): handed to Rasa again (same id), or apologised for."""
     for line in await ctx.shop.call(claim_unanswered_lines):
-        logger.warning("web chat line %s had no answer; forwarding it again", line.message_id)
+        logger.warning("%s line %s had no answer; handing it to Rasa again", line.channel, line.message_id)
         try:
-            await forward_line(ctx.rasa, line.conversation_id, line.text, line.message_id)
+            await ctx.rasa.redrive_line(line.line_id)
         except RasaUnavailable:
-            apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
-            await ctx.shop.call(record_message, line.conversation_id, WEB_CHANNEL, "bot", apology)
-        if getattr(ctx, "signals", None) is not None:
+            await apologise_for_line(ctx, line)
+        if line.channel == WEB_CHANNEL and getattr(ctx, "signals", None) is not None:
             await ctx.signals.publish(line.conversation_id)
+
+
+async def apologise_for_line(ctx: Any, line: UnansweredLine) -> None:
+    """Rasa is still down: the shopper hears that rather than silence, on the line's own channel."""
+    apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
+    if line.channel == WEB_CHANNEL:
+        await ctx.shop.call(record_message, line.conversation_id, WEB_CHANNEL, "bot", apology)
+        return
+    if not hasattr(ctx, "senders"):
+        ctx.senders = build_senders(ctx.shop)
+    sender = ctx.senders.get(line.channel)
+    if sender is None:
+        logger.error("no sender for %s: line %s stays unanswered", line.channel, line.message_id)
+        return
+    address = parse_conversation_id(line.conversation_id).address
+    message = OutboundText(line.channel, address, apology, line.conversation_id)
+    await ConversationOutlet(ctx.shop, sender).deliver(line.conversation_id, [message], transcript_text=apology)
 
 
 async def forget_old_turn_effects(ctx: Any) -> None:

@@ -1,11 +1,13 @@
-"""Web chat lines that got no outcome at all: found and handed to the assistant again.
+"""Shopper lines that got no outcome at all (web chat and every messaging channel): found and handed to the assistant again.
 
-A web chat line is written to the transcript before it is forwarded to Rasa, so it is durable before
-the page gets its answer. Its turn is recorded as finished together with its replies
-(`turn_effects.finish_turn`). If the bot server died between writing the line and forwarding it, or
-the forwarder and its Rasa replica both died, the line has neither a reply nor an apology: the sweeper
-finds it here (older than UNANSWERED_AFTER, younger than LOOK_BACK) and forwards it again with its own
-inbound id, so its side effects still happen once. A line is taken again at most once (a timer row claims it).
+A line is written to the transcript before anything else happens: a web chat line before the bot
+server forwards it to Rasa, an SMS/WhatsApp/Messenger/Telegram line before the connector answers the
+provider's webhook (`messaging.accept_inbound`). Its turn is recorded as finished together with its
+replies (`turn_effects.finish_turn`). If the process handling it died (the bot server before
+forwarding, the Rasa replica mid-turn), the line has neither a reply nor an apology: the sweeper finds
+it here (older than UNANSWERED_AFTER, younger than LOOK_BACK) and hands it to Rasa again with its own
+inbound id (`RasaClient.redrive_line`), so its side effects still happen once. A line is taken again
+at most once (a timer row claims it).
 """
 
 from __future__ import annotations
@@ -18,33 +20,30 @@ from sqlalchemy.orm import aliased
 
 from bot.models import ChatMessage
 from bot.services.timers import schedule_timer
+from bot.services.transcript import inbound_id_of, web_message_id
 from bot.services.turn_effects import effect_key, turn_finished
 from bot.services.unit_of_work import UnitOfWork
 
 UNANSWERED_AFTER = timedelta(seconds=20)  # longer than a turn normally takes, shorter than a shopper's patience
 LOOK_BACK = timedelta(minutes=10)  # older lines are not answered out of the blue
-REDRIVE_TIMER = "web_line_redrive"
+REDRIVE_TIMER = "web_line_redrive"  # the name of the first version, which took web lines only; rows exist
 WEB_CHANNEL = "webchat"
+
+
+__all__ = ["UnansweredLine", "claim_unanswered_lines", "web_message_id"]
 
 
 @dataclass(frozen=True)
 class UnansweredLine:
     line_id: int
     conversation_id: str
-    text: str
-
-    @property
-    def message_id(self) -> str:
-        return web_message_id(self.line_id)
-
-
-def web_message_id(line_id: int) -> str:
-    """A web chat line's inbound message id: its transcript row, which exists before Rasa sees the line."""
-    return f"webline-{line_id}"
+    channel: str
+    text: str  # what the assistant is handed: the line as shown, or the button payload / location it stood for
+    message_id: str  # the inbound id it was first handed to Rasa with (bot.services.transcript.inbound_id_of)
 
 
 def claim_unanswered_lines(uow: UnitOfWork, now: datetime | None = None, limit: int = 20) -> list[UnansweredLine]:
-    """Web lines with no reply, no apology and no finished turn, each claimed once for this sweeper; commits."""
+    """Shopper lines with no reply, no apology and no finished turn, each claimed once for this sweeper; commits."""
     now = now or datetime.now(timezone.utc)
     later = aliased(ChatMessage)
     answered = exists().where(
@@ -56,9 +55,8 @@ def claim_unanswered_lines(uow: UnitOfWork, now: datetime | None = None, limit: 
         and_(later.conversation_id == ChatMessage.conversation_id, later.id > ChatMessage.id, later.author == "user")
     )
     rows = uow.session.execute(
-        select(ChatMessage.id, ChatMessage.conversation_id, ChatMessage.text)
+        select(ChatMessage.id, ChatMessage.conversation_id, ChatMessage.channel, ChatMessage.text, ChatMessage.payload)
         .where(
-            ChatMessage.channel == WEB_CHANNEL,
             ChatMessage.author == "user",
             ChatMessage.created_at >= now - LOOK_BACK,
             ChatMessage.created_at <= now - UNANSWERED_AFTER,
@@ -69,10 +67,18 @@ def claim_unanswered_lines(uow: UnitOfWork, now: datetime | None = None, limit: 
         .limit(limit)
     ).all()
     claimed = []
-    for line_id, conversation_id, text in rows:
-        if turn_finished(uow, effect_key(conversation_id, web_message_id(line_id), "turn")):
+    for line_id, conversation_id, channel, text, payload in rows:
+        message_id = inbound_id_of(line_id, payload)
+        if turn_finished(uow, effect_key(conversation_id, message_id, "turn")):
             continue  # answered in silence (a person owns the conversation)
-        if schedule_timer(uow, REDRIVE_TIMER, str(line_id), now, fired_at=now):
-            claimed.append(UnansweredLine(line_id, conversation_id, text))
+        if schedule_timer(uow, REDRIVE_TIMER, message_id, now, fired_at=now):
+            claimed.append(UnansweredLine(line_id, conversation_id, channel, turn_text_of(text, payload), message_id))
     uow.commit()
     return claimed
+
+
+def turn_text_of(text: str, payload: object) -> str:
+    """What the assistant was handed for a shopper's line: the button payload or location intent it stood for, else its text."""
+    if isinstance(payload, dict) and isinstance(payload.get("turn_text"), str):
+        return str(payload["turn_text"])
+    return text
