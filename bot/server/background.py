@@ -26,7 +26,7 @@ from bot.services.orders import expire_due_holds
 from bot.services.pickup_alerts import AlertPolicy, schedule_missing_alerts
 from bot.services.transcript import record_message
 from bot.services.turn_effects import forget_old
-from bot.services.web_lines import WEB_CHANNEL, UnansweredLine, claim_unanswered_lines
+from bot.services.web_lines import WEB_CHANNEL, UnansweredLine, claim_unanswered_lines, give_back
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,16 @@ async def finish_unanswered_lines(ctx: Any) -> None:
         logger.warning("%s line %s had no answer; handing it to Rasa again", line.channel, line.message_id)
         try:
             await ctx.rasa.redrive_line(line.line_id)
-        except RasaUnavailable:
+        except RasaUnavailable as error:
+            if error.timed_out:
+                # Rasa took the line and is still on it (a slow turn under load): the turn replies or
+                # apologises by itself; an apology here as well would be a second outcome.
+                logger.warning("line %s: its turn outlasted the wait (%s)", line.message_id, error)
+                continue
+            if error.retryable and line.worth_another_try():
+                logger.warning("no Rasa replica took %s (%s); offering it again at the next sweep", line.message_id, error)
+                await ctx.shop.call(give_back, line)
+                continue
             await apologise_for_line(ctx, line)
         if line.channel == WEB_CHANNEL and getattr(ctx, "signals", None) is not None:
             await ctx.signals.publish(line.conversation_id)

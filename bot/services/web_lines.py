@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import aliased
 
-from bot.models import ChatMessage
+from bot.models import ChatMessage, Timer
 from bot.services.timers import schedule_timer
 from bot.services.transcript import inbound_id_of, web_message_id
 from bot.services.turn_effects import effect_key, turn_finished
@@ -26,11 +26,14 @@ from bot.services.unit_of_work import UnitOfWork
 
 UNANSWERED_AFTER = timedelta(seconds=20)  # longer than a turn normally takes, shorter than a shopper's patience
 LOOK_BACK = timedelta(minutes=10)  # older lines are not answered out of the blue
+# While no Rasa replica answers, a line is offered again at each sweep (another bot server may reach
+# another replica, or the dead one comes back) for this long after it arrived; then the shopper gets the apology.
+KEEP_TRYING_FOR = timedelta(minutes=3)
 REDRIVE_TIMER = "web_line_redrive"  # the name of the first version, which took web lines only; rows exist
 WEB_CHANNEL = "webchat"
 
 
-__all__ = ["UnansweredLine", "claim_unanswered_lines", "web_message_id"]
+__all__ = ["UnansweredLine", "claim_unanswered_lines", "give_back", "web_message_id"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ class UnansweredLine:
     channel: str
     text: str  # what the assistant is handed: the line as shown, or the button payload / location it stood for
     message_id: str  # the inbound id it was first handed to Rasa with (bot.services.transcript.inbound_id_of)
+    received_at: datetime
+
+    def worth_another_try(self, now: datetime | None = None) -> bool:
+        return (now or datetime.now(timezone.utc)) - self.received_at < KEEP_TRYING_FOR
 
 
 def claim_unanswered_lines(uow: UnitOfWork, now: datetime | None = None, limit: int = 20) -> list[UnansweredLine]:
@@ -55,7 +62,7 @@ def claim_unanswered_lines(uow: UnitOfWork, now: datetime | None = None, limit: 
         and_(later.conversation_id == ChatMessage.conversation_id, later.id > ChatMessage.id, later.author == "user")
     )
     rows = uow.session.execute(
-        select(ChatMessage.id, ChatMessage.conversation_id, ChatMessage.channel, ChatMessage.text, ChatMessage.payload)
+        select(ChatMessage.id, ChatMessage.conversation_id, ChatMessage.channel, ChatMessage.text, ChatMessage.payload, ChatMessage.created_at)
         .where(
             ChatMessage.author == "user",
             ChatMessage.created_at >= now - LOOK_BACK,
@@ -67,14 +74,24 @@ def claim_unanswered_lines(uow: UnitOfWork, now: datetime | None = None, limit: 
         .limit(limit)
     ).all()
     claimed = []
-    for line_id, conversation_id, channel, text, payload in rows:
+    for line_id, conversation_id, channel, text, payload, received_at in rows:
         message_id = inbound_id_of(line_id, payload)
         if turn_finished(uow, effect_key(conversation_id, message_id, "turn")):
             continue  # answered in silence (a person owns the conversation)
         if schedule_timer(uow, REDRIVE_TIMER, message_id, now, fired_at=now):
-            claimed.append(UnansweredLine(line_id, conversation_id, channel, turn_text_of(text, payload), message_id))
+            claimed.append(UnansweredLine(line_id, conversation_id, channel, turn_text_of(text, payload), message_id, _aware(received_at)))
     uow.commit()
     return claimed
+
+
+def give_back(uow: UnitOfWork, line: UnansweredLine) -> None:
+    """Releases a claimed line (no Rasa replica took it): the next sweep, on any bot server, offers it again; commits."""
+    uow.session.execute(delete(Timer).where(Timer.kind == REDRIVE_TIMER, Timer.subject == line.message_id))
+    uow.commit()
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
 
 
 def turn_text_of(text: str, payload: object) -> str:

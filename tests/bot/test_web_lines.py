@@ -63,10 +63,19 @@ async def test_the_sweeper_hands_the_line_to_rasa_again_by_its_row(shop: Shop) -
     assert rasa.calls == [("redrive", str(lost))]  # Rasa reads text, channel and inbound id from the row
 
 
-async def test_with_rasa_down_the_shopper_gets_the_apology_instead_of_silence(shop: Shop) -> None:
-    line(shop, "web-a", "reserve 2 of those", 60)
+async def test_while_no_rasa_replica_answers_the_line_is_offered_again_at_the_next_sweep(shop: Shop) -> None:
+    """Paired with a dead replica, one bot server cannot re-drive it; another one (or a later sweep) can."""
+    lost = line(shop, "sms:+447700900001", "do you have boots", 60, channel="sms", payload={"inbound_id": "SM0001"})
+    await finish_unanswered_lines(SimpleNamespace(shop=shop, rasa=Down()))
+    assert [m.author for m in shop.run(messages_after, "sms:+447700900001")] == ["user"]  # no apology yet
+    rasa = RecordingRasa()
+    await finish_unanswered_lines(SimpleNamespace(shop=shop, rasa=rasa))
+    assert rasa.calls == [("redrive", str(lost))]
 
-    line(shop, "sms:+447700900001", "do you have boots", 60, channel="sms", payload={"inbound_id": "SM0001"})
+
+async def test_with_rasa_down_for_minutes_the_shopper_gets_the_apology_instead_of_silence(shop: Shop) -> None:
+    line(shop, "web-a", "reserve 2 of those", 200)
+    line(shop, "sms:+447700900001", "do you have boots", 200, channel="sms", payload={"inbound_id": "SM0001"})
 
     await finish_unanswered_lines(SimpleNamespace(shop=shop, rasa=Down()))
     for conversation in ("web-a", "sms:+447700900001"):
