@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.adapters.event_stream import ConversationEvent, consume_events, rabbitmq_url_from_env
 from bot.funnel.facts import facts_of, report_zone
 from bot.funnel.figures import record_facts
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 
 logger = logging.getLogger(__name__)
 

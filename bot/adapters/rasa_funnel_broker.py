@@ -21,7 +21,7 @@ from rasa.core.brokers.broker import EventBroker
 
 from bot.funnel.facts import facts_of, report_zone
 from bot.funnel.figures import record_facts
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 
 logger = logging.getLogger(__name__)
 

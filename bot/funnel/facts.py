@@ -32,7 +32,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from bot.domain.support_hours import DEFAULT_SUPPORT_TIMEZONE
+from bot.handoff.support_hours import DEFAULT_SUPPORT_TIMEZONE
 
 CONVERSATIONS = "conversations"
 STOCK_QUESTIONS = "stock_questions"

@@ -14,9 +14,9 @@ from typing import Any, Iterable
 from sqlalchemy import func, select
 
 from bot.funnel.facts import STAGES, Fact
-from bot.models import FunnelFact
-from bot.services.identity import insert_if_absent
-from bot.services.unit_of_work import UnitOfWork, read_only
+from bot.kernel.models import FunnelFact
+from bot.kernel.db import insert_if_absent
+from bot.kernel.unit_of_work import UnitOfWork, read_only
 
 DEFAULT_DAYS = 7
 

@@ -16,8 +16,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import ActionRespond
 from bot.funnel.facts import STAGES, event_identity, facts_of, handoff_key, tag
 from bot.funnel.figures import funnel_by_day, record_facts
-from bot.services.inventory import set_on_hand
-from bot.shop import Shop
+from bot.catalog.inventory import set_on_hand
+from bot.kernel.shop import Shop
 
 LONDON = ZoneInfo("Europe/London")
 SENDER = "web-00000000-0000-4000-8000-0000000f0001"

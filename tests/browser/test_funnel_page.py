@@ -16,9 +16,9 @@ from bot.funnel.facts import facts_of, handoff_key, tag
 from bot.funnel.figures import record_facts
 from bot.server.app import create_app
 from bot.server.console_routes import build_console_blueprint
-from bot.services import handoff
-from bot.services.agents import create_agent
-from bot.shop import Shop
+from bot.handoff import states
+from bot.handoff.agents import create_agent
+from bot.kernel.shop import Shop
 from tests.bot.test_console_routes import FakeAssistant
 from tests.browser.test_console_page import DESKTOP, PASSWORD, PHONE, log_in
 from tests.support.accessibility import assert_accessible
@@ -37,7 +37,7 @@ def console(shop: Shop) -> Iterator[ServerThread]:
         shop,
         name=f"funnel_page_{uuid.uuid4().hex[:8]}",
         run_sweeper=False,
-        console=build_console_blueprint(policy=handoff.HandoffPolicy.from_env({"SUPPORT_TIMEZONE": "Europe/London"})),
+        console=build_console_blueprint(policy=states.HandoffPolicy.from_env({"SUPPORT_TIMEZONE": "Europe/London"})),
     )
 
     @app.after_server_start

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.models import FunnelFact
-from bot.services.inventory import set_on_hand
-from bot.shop import Shop
+from bot.kernel.models import FunnelFact
+from bot.catalog.inventory import set_on_hand
+from bot.kernel.shop import Shop
 from tests.support.stack import WebShopper
 
 pytestmark = pytest.mark.e2e
