@@ -27,7 +27,7 @@ class RecordingRasa:
         self.calls.append(("trigger_intent", conversation_id))
         return {}
 
-    async def pause_conversation(self, conversation_id: str) -> dict[str, Any]:
+    async def pause_conversation(self, conversation_id: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
         self.calls.append(("pause", conversation_id))
         return {}
 
