@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions._common import conversation_channel, shop
 from bot.conversation import DialogueState, Heard, respond
+from bot.services.identity import WEB_CHANNEL
 
 STATE_SLOT = "dialogue"
 FAQ = "faq"
@@ -67,10 +68,13 @@ class ActionRespond(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         before = tracker.get_slot(STATE_SLOT)
-        outcome = await respond(shop(), heard_from(tracker), DialogueState.from_json(before))
+        heard = heard_from(tracker)
+        outcome = await respond(shop(), heard, DialogueState.from_json(before))
         for say in outcome.replies:
-            # A card rides along as Rasa's "custom" part of the same message (web chat only; see Turn.say).
-            dispatcher.utter_message(text=say.text, buttons=[button.as_dict() for button in say.buttons], json_message=say.card)
+            # A card rides along as Rasa's "custom" part of the same message (web chat only; see Turn.say). On the
+            # web it also carries the conversation's language, which the chat page's own words follow.
+            card = {**(say.card or {}), "language": outcome.state.language} if heard.channel == WEB_CHANNEL else say.card
+            dispatcher.utter_message(text=say.text, buttons=[button.as_dict() for button in say.buttons], json_message=card)
         events: list[EventType] = []
         after = outcome.state.to_json()
         if after != before:

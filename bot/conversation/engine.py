@@ -35,9 +35,11 @@ from bot.conversation.language import hear
 from bot.conversation.reading import A_QUESTION, is_escape, pick_option, yes_or_no
 from bot.conversation.state import Button, DialogueState, Question
 from bot.conversation.turn import Outcome, Turn
+from bot.domain.money import market_locales
 from bot.languages import N_, _, current, speaking
 from bot.languages.detection import only_asks_for_language
 from bot.services import handoff as handoff_service
+from bot.services.markets import locales_by_currency
 from bot.shop import Shop
 
 START_AGAIN = N_("OK, let's start again. What can I help you with?")
@@ -66,7 +68,8 @@ async def respond(shop: Shop, heard: Heard, state: DialogueState) -> Outcome:
     said within the turn is translated (bot/languages/catalogue.py).
     """
     heard, state = await hear(shop, heard, state)
-    with speaking(state.language):
+    locales = await shop.call(locales_by_currency)
+    with speaking(state.language), market_locales(locales):
         return await _respond(shop, heard, state)
 
 
