@@ -214,6 +214,12 @@ async def _come_back(turn: Turn) -> None:
             turn.replies[-1] = replace(turn.replies[-1], text=_("Back to your order: {question}").format(question=turn.replies[-1].text))
         turn.asked = True
         return
+    if question.data.get("language", current()) != current() and question.goal in stock.STOCK_GOALS:
+        # Asked before the shopper switched language ("English please"): asked afresh in the new one.
+        turn.state = replace(turn.state, question=None)
+        await stock.proceed(turn, stock.CHECK if question.goal == "pick" else question.goal)
+        turn.asked = True
+        return
     if question.goal == "reserve_there" and turn.state.last.get("store"):
         question = alternatives.towards(question, str(turn.state.last["store"]))  # the store just asked about first
     turn.state = turn.state.asking(question)

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.languages import _
 from bot.conversation.heard import payload
-from bot.conversation.market import hits_in_market
+from bot.conversation.market import hits_in_market, market_of
 from bot.conversation.state import MAX_LISTED, Button, Question
 from bot.conversation.turn import Turn
 from bot.domain.money import format_price_range
@@ -93,7 +93,8 @@ async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     text = text if text is not None else turn.text
     if not text:
         return False
-    found = await turn.shop.call(search_products, text, turn.state.focus.store, MAX_LISTED)
+    market = await market_of(turn)
+    found = await turn.shop.call(search_products, text, turn.state.focus.store, MAX_LISTED, market.id if market else None)
     if not found.hits:
         return False
     hits = tuple(await hits_in_market(turn, list(found.hits)))  # a Jakarta shopper's list is in rupiah

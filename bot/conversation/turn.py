@@ -9,6 +9,7 @@ from bot.conversation.heard import Heard
 from bot.conversation.state import Button, DialogueState, Question
 from bot.services.turn_effects import effect_key
 from bot.languages import _
+from bot.languages import current as language_spoken
 from bot.shop import Shop
 
 PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
@@ -106,7 +107,8 @@ class Turn:
             question = replace(question, asked=current.asked + 1)
         # Kept so the question can be asked again after an interruption ("Back to …"); typed option titles are
         # read in the conversation's language, so the options are kept as shown.
-        question = replace(question, options=translated(question.options), data={**question.data, "text": remember or text})
+        question = replace(question, options=translated(question.options),
+                           data={**question.data, "text": remember or text, "language": language_spoken()})
         self.state = self.state.asking(question)
         self.asked = True
         self.say(text, question.options if show_options else ())
