@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions._common import conversation_channel, shop
 from bot.conversation import DialogueState, Heard, respond
-from bot.services.identity import WEB_CHANNEL
+from bot.identity.customers import WEB_CHANNEL
 
 STATE_SLOT = "dialogue"
 FAQ = "faq"

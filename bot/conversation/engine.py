@@ -35,12 +35,12 @@ from bot.conversation.language import hear
 from bot.conversation.reading import A_QUESTION, is_escape, pick_option, yes_or_no
 from bot.conversation.state import Button, DialogueState, Question
 from bot.conversation.turn import Outcome, Turn
-from bot.domain.money import market_locales
+from bot.kernel.money import market_locales
 from bot.languages import N_, _, current, speaking
 from bot.languages.detection import only_asks_for_language
-from bot.services import handoff as handoff_service
-from bot.services.markets import locales_by_currency
-from bot.shop import Shop
+from bot.handoff import states
+from bot.kernel.shop import Shop
+from bot.markets.lookup import locales_by_currency
 
 START_AGAIN = N_("OK, let's start again. What can I help you with?")
 LANGUAGE_NAMES = {"en": N_("English"), "id": N_("Bahasa Indonesia"), "fi": N_("Finnish")}
@@ -185,7 +185,7 @@ async def _ask_again(turn: Turn, question: Question) -> None:
     """The reply answered nothing: ask again; the third time, the options with a person to talk to; then a person."""
     text = str(question.data.get("text") or "")
     if question.asked >= 3:
-        await handoff.hand_to_person(turn, handoff_service.NOT_UNDERSTOOD, preface=_("Sorry, I'm still not sure what you mean."))
+        await handoff.hand_to_person(turn, states.NOT_UNDERSTOOD, preface=_("Sorry, I'm still not sure what you mean."))
         return
     if question.asked == 2:
         options = tuple(question.options) + (TALK_TO_A_PERSON,)

@@ -7,14 +7,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.conversation.turn import PHONE_CHANNELS, Turn
-from bot.domain.markets import Market
-from bot.replies.checkout import format_cart
-from bot.services.cart import CartView, priced_in
-from bot.services.catalog import StoreRef, price_range
-from bot.services.inventory import where_in_stock
-from bot.services.markets import market_for, market_prices
-from bot.services.search import ProductHit
-from bot.services.stores import list_stores
+from bot.markets.rules import Market
+from bot.catalog.stock_query import StoreRef
+from bot.catalog.inventory import where_in_stock
+from bot.markets.lookup import market_for
+from bot.catalog.stores import list_stores
+from bot.ordering.checkout_replies import format_cart
+from bot.ordering.cart import CartView, priced_in
+from bot.catalog.matching import price_range
+from bot.markets.lookup import market_prices
+from bot.catalog.search import ProductHit
 
 
 async def market_of(turn: Turn) -> Market | None:
