@@ -13,14 +13,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.conversation import BackgroundTasks, ConversationOutlet
-from bot.channels.registry import build_sender
-from bot.channels.types import ChannelSender, OutboundText
-from bot.domain.inbound_text import TOO_LONG_REPLY, screen_inbound
-from bot.services.identity import parse_conversation_id
-from bot.services.messaging import last_offered_options
-from bot.services.turn_effects import effect_key, finish_turn
-from bot.shop import Shop, process_shop
+from bot.messaging.channels.conversation import BackgroundTasks, ConversationOutlet
+from bot.messaging.channels.registry import build_sender
+from bot.messaging.channels.types import ChannelSender, OutboundText
+from bot.kernel.inbound_text import TOO_LONG_REPLY, screen_inbound
+from bot.identity.customers import parse_conversation_id
+from bot.messaging.channel_rules import last_offered_options
+from bot.kernel.shop import Shop, process_shop
+from bot.messaging.turn_effects import effect_key, finish_turn
 from connectors._rendering import Option, options_from_buttons, select_option
 from connectors._turns import CountsReplies, run_in_handling_order
 
@@ -164,7 +164,7 @@ class ChannelInput(InputChannel):
     ) -> None:
         """Hands the message to Rasa in the background, so the provider gets its answer at once.
 
-        Every channel's messages pass here, so this is their door (bot/domain/inbound_text.py): card
+        Every channel's messages pass here, so this is their door (bot/kernel/inbound_text.py): card
         numbers are masked before Rasa's tracker, logs or event broker see the text, and a message
         over the length cap gets a polite reply instead of a turn.
         """
@@ -179,7 +179,7 @@ class ChannelInput(InputChannel):
         )
         # The line is durable already (accept_inbound recorded it before the webhook is answered): if this
         # process dies mid-turn, a sweeper finds it unanswered and hands it to Rasa again under the same
-        # id (bot/services/web_lines.py), and the turn's side effects still happen once.
+        # id (bot/messaging/web_lines.py), and the turn's side effects still happen once.
         turn = run_in_handling_order(self.shop, self.app, on_new_message, user_message, message_id, output, self.apologise_when_silent)
         self.tasks.spawn(turn, f"{self.channel} turn for {message_id}")
 

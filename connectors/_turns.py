@@ -17,10 +17,11 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.lock_store import InMemoryLockStore, LockError
 
-from bot.services.handoff import people_owned_since, utc_now
-from bot.services.transcript import sequence_shopper_line
-from bot.services.turn_effects import effect_key, finish_turn, turn_finished
-from bot.shop import Shop
+from bot.handoff.sessions import people_owned_since
+from bot.handoff.states import utc_now
+from bot.kernel.shop import Shop
+from bot.messaging.transcript import sequence_shopper_line
+from bot.messaging.turn_effects import effect_key, finish_turn, turn_finished
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from bot.services.transcript import messages_after
+from bot.messaging.transcript import messages_after
 from connectors.webchat import SECRET_HEADER, WebChatInput
 from tests.connectors.helpers import serve_blueprint
 
@@ -126,7 +126,7 @@ async def test_the_turn_finishes_when_the_forwarder_hangs_up(shop) -> None:
 
 async def test_two_lines_handled_in_the_other_order_are_transcribed_in_the_order_they_were_handled(shop) -> None:
     """A and B arrive at once (recorded A, B); B's turn takes the lock first: the transcript must not read A, B, reply B, reply A."""
-    from bot.services.transcript import record_shopper_line_once, web_message_id
+    from bot.messaging.transcript import record_shopper_line_once, web_message_id
 
     first, _ = shop.run(record_shopper_line_once, SHOPPER, "webchat", "hello", "client-a")
     second, _ = shop.run(record_shopper_line_once, SHOPPER, "webchat", "what are your opening hours?", "client-b")

@@ -20,9 +20,9 @@ from sqlalchemy.pool import NullPool
 from twilio.request_validator import RequestValidator
 from urllib.parse import urlencode
 
-from bot.services.cart import view_cart
-from bot.services.transcript import messages_after
-from bot.services.turn_effects import effect_key
+from bot.ordering.cart import view_cart
+from bot.messaging.transcript import messages_after
+from bot.messaging.turn_effects import effect_key
 from tests.production.conftest import SHOP_SMS_NUMBER, TWILIO_AUTH_TOKEN, Production
 
 pytestmark = [pytest.mark.production, pytest.mark.e2e]

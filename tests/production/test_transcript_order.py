@@ -14,7 +14,7 @@ import uuid
 import httpx
 import pytest
 
-from bot.services.transcript import messages_after
+from bot.messaging.transcript import messages_after
 from tests.production.conftest import Production
 
 pytestmark = [pytest.mark.production, pytest.mark.e2e]
