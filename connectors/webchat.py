@@ -69,22 +69,31 @@ class WebChatOutput(CountsReplies):
         elif lines:
             await process_shop().call(record_messages, WEB_CHANNEL, "bot", lines)
 
+    def _attach(self, payload: dict[str, Any], custom: Any) -> dict[str, Any]:
+        """The message's "custom" part drawn with its text: product cards, and the conversation's language (the
+        page's own words follow it). Rasa hands the same part to send_custom_json next, which then skips it."""
+        if not isinstance(custom, dict):
+            return payload
+        cards = {key: value for key, value in custom.items() if key != "language"}
+        if cards.get("products"):
+            payload["custom"] = cards
+        if isinstance(custom.get("language"), str):
+            payload["language"] = custom["language"]
+        if cards.get("products") or payload.get("language"):
+            self._attached = custom
+        return payload
+
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        payload = self._attach({}, kwargs.get("custom"))
         for part in text.strip().split("\n\n"):
-            await self._record(recipient_id, part)
+            await self._record(recipient_id, part, dict(payload) or None)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
     ) -> None:
         choices = [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons]
         payload: dict[str, Any] = {"buttons": choices}
-        # Rasa hands a message's "custom" part to this call too, then again to send_custom_json: the page
-        # draws it (product cards) with the text it belongs to, and the second call is skipped.
-        custom = kwargs.get("custom")
-        if isinstance(custom, dict) and custom.get("products"):
-            payload["custom"] = custom
-            self._attached = custom
-        await self._record(recipient_id, text, payload)
+        await self._record(recipient_id, text, self._attach(payload, kwargs.get("custom")))
 
     async def send_quick_replies(
         self, recipient_id: str, text: str, quick_replies: list[dict[str, Any]], **kwargs: Any

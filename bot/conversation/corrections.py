@@ -18,9 +18,9 @@ from bot.conversation.focus import (
 )
 from bot.conversation.state import Focus
 from bot.conversation.stock import ask, proceed
+from bot.conversation.market import cart_text
 from bot.conversation.turn import Turn
 from bot.funnel.facts import BASKET_ADDS
-from bot.ordering.checkout_replies import format_cart
 from bot.catalog.stock_replies import format_stock_answer
 from bot.ordering.cart import view_cart
 from bot.catalog.matching import resolve_colour
@@ -40,7 +40,7 @@ async def _collect_elsewhere(turn: Turn) -> None:
     from bot.conversation.basket import offer_checkout
 
     turn.done(goal=RESERVE, sku=answer.sku, quantity=turn.state.last.get("quantity"))
-    offer_checkout(turn, _("OK, collecting from {name} instead - they have it. {basket}").format(name=answer.store.name, basket=format_cart(cart)))
+    offer_checkout(turn, _("OK, collecting from {name} instead - they have it. {basket}").format(name=answer.store.name, basket=await cart_text(turn, cart)))
 
 
 async def correct(turn: Turn) -> None:
@@ -114,4 +114,4 @@ async def split_line(turn: Turn) -> None:
     turn.done(goal=RESERVE, sku=result.stock.sku if result else None)
     from bot.conversation.basket import offer_checkout
 
-    offer_checkout(turn, f"Updated. {format_cart(result.cart)}" if result and result.cart else "Updated.")
+    offer_checkout(turn, _("Updated. {basket}").format(basket=await cart_text(turn, result.cart)) if result and result.cart else _("Updated."))

@@ -11,6 +11,7 @@ from bot.funnel.facts import tag as funnel_tag
 from bot.identity.customers import PHONE_CHANNELS
 from bot.messaging.turn_effects import effect_key
 from bot.languages import _
+from bot.languages import current as language_spoken
 from bot.kernel.shop import Shop
 
 WEB_CHANNEL = "webchat"
@@ -114,7 +115,8 @@ class Turn:
             question = replace(question, asked=current.asked + 1)
         # Kept so the question can be asked again after an interruption ("Back to …"); typed option titles are
         # read in the conversation's language, so the options are kept as shown.
-        question = replace(question, options=translated(question.options), data={**question.data, "text": remember or text})
+        question = replace(question, options=translated(question.options),
+                           data={**question.data, "text": remember or text, "language": language_spoken()})
         self.state = self.state.asking(question)
         self.asked = True
         self.say(text, question.options if show_options else ())
