@@ -27,6 +27,7 @@ from bench.production import Production, ServicesMissing, start_production, wait
 from bench.report import Row, figures_document, format_markdown, format_table, latency_summary, write_chart, write_json
 from bench.scenarios import Lane, build_rows, chart_series, loadgen, progress, run_chat_scenarios
 from bench.sms import fake_account, stack_environment
+from bench.spread import format_spread, spread
 from bench.systems import System, log_tail, prepare_database, start_baseline, start_ours, stop_all
 from scripts.stack import free_port
 from scripts.shop_env import PROJECT_ROOT, model_path, shop_environment
@@ -170,7 +171,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--startup-deadline", type=float, default=900, help="seconds a system may take to answer its "
                         "first message before the run gives up (default 900)")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON, chart and logs go (default bench/out)")
-    return parser.parse_args(argv)
+    parser.add_argument("--runs", type=int, default=1, help="consecutive full runs; with more than one, the spread of "
+                        "every target goes to bench-<profile>-spread.(md|json) (make bench RUNS=5)")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
 
 
 def run_chat(args: argparse.Namespace, profile: Profile, env: dict[str, str], meta: dict[str, Any],
@@ -238,6 +244,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     profile = QUICK if args.quick else FULL
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    documents = []
+    for number in range(1, args.runs + 1):
+        if args.runs > 1:
+            progress(f"run {number} of {args.runs}")
+        documents.append(run_once(args, profile))
+    if args.runs > 1:
+        text = format_spread(spread(documents), documents)
+        (args.out / f"bench-{profile.name}-spread.md").write_text(text + "\n")
+        write_json(args.out / f"bench-{profile.name}-spread.json",
+                   {"runs": [document["meta"] for document in documents], "spread": spread(documents)})
+        print("\n" + text + "\n")
+        progress(f"spread of {args.runs} runs in {args.out}/bench-{profile.name}-spread.(md|json)")
+    return 0
+
+
+def run_once(args: argparse.Namespace, profile: Profile) -> dict[str, Any]:
+    """One full run: systems, scenarios, database figures; writes the table, JSON and chart; returns the JSON."""
     began = time.monotonic()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     log_dir = args.out / "logs" / stamp
@@ -276,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"Latency and throughput vs concurrent senders per mode ({profile.name}, shared 2-core machine, "
                     f"load average {meta['load_average_at_start'][0]:.1f} -> {meta['load_average_at_end'][0]:.1f})")
     progress(f"done in {meta['wall_s']:.0f} s; figures in {args.out}/bench-{profile.name}-latest.(json|md|png)")
-    return 0
+    return document
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ def test_json_document_shape(tmp_path) -> None:
     assert loaded["table"] == [
         {
             "label": "p50", "unit": "ms", "baseline": 10.0, "ours": None, "ratio": None, "target": 1.2,
-            "higher_is_better": False, "absolute": False, "verdict": None, "note": None,
+            "higher_is_better": False, "absolute": False, "exact": False, "verdict": None, "note": None,
         }
     ]
 
@@ -229,3 +229,31 @@ def test_a_fresh_clone_gets_its_log_folder(tmp_path, monkeypatch) -> None:  # ty
     with pytest.raises(RuntimeError, match="rasa init failed"):
         baseline.ensure_baseline({}, log_file=log_file)
     assert log_file.exists()
+
+
+def test_the_spread_of_several_runs_gives_each_target_its_range_and_count_met(tmp_path) -> None:
+    from bench.spread import format_spread, spread
+
+    def run(throughput_ratio: float, startup: float, won: float, load: float) -> dict:
+        rows = [Row("throughput, 8 sender(s)", "msg/s", 10.0, 10.0 * throughput_ratio, target=1.5, higher_is_better=True),
+                Row("p50 latency", "ms", 10.0, 12.0),  # no target: not in the spread
+                Row("start-up until first answer", "s", 30.0, startup, target=20, absolute=True),
+                Row("reservations won", "orders", None, won, target=50.0, exact=True)]
+        document = figures_document({"started": "t", "profile": "full", "load_average_at_start": [load, 0, 0],
+                                     "load_average_at_end": [load + 1, 0, 0], "wall_s": 600}, {}, rows)
+        path = tmp_path / f"run-{load}.json"
+        write_json(path, document)  # the spread reads runs as the JSON files hold them
+        return json.loads(path.read_text())
+
+    documents = [run(1.4, 12.0, 50.0, 3.0), run(1.6, 25.0, 50.0, 9.0), run(1.7, 14.0, 49.0, 12.0)]
+    entries = {entry["label"]: entry for entry in spread(documents)}
+    assert list(entries) == ["throughput, 8 sender(s)", "start-up until first answer", "reservations won"]
+    throughput = entries["throughput, 8 sender(s)"]
+    assert (throughput["min"], throughput["median"], throughput["max"]) == pytest.approx((1.4, 1.6, 1.7))
+    assert (throughput["met"], throughput["runs"]) == (2, 3)
+    assert (entries["start-up until first answer"]["median"], entries["start-up until first answer"]["met"]) == (14.0, 2)
+    assert entries["reservations won"]["min"] == 49.0 and entries["reservations won"]["met"] == 2
+    text = format_spread(list(entries.values()), documents)
+    assert "| throughput, 8 sender(s) >= 1.5 | ours / baseline | 1.40 | 1.60 | 1.70 | 2 of 3 |" in text
+    assert "| reservations won == 50 | ours (orders) | 49.00 | 50.00 | 50.00 | 2 of 3 |" in text
+    assert "load 9.00 -> 10.00" in text
