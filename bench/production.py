@@ -67,6 +67,12 @@ class Production:
         pids.update({f"entry-{number}": process.pid for number, process in enumerate(self.entry_processes)})
         return pids
 
+    def pair_pids(self, count: int) -> dict[str, int]:
+        """The processes serving the entry point of `count` replicas: its pairs and that entry point."""
+        pids = self.pids()
+        names = [f"rasa-{index}" for index in range(count)] + [f"bot-{index}" for index in range(count)]
+        return {name: pids[name] for name in names if name in pids} | {"entry": pids[f"entry-{0 if count == 1 else 1}"]}
+
     def log_tail(self) -> str:
         return "\n".join(f"----- {name} -----\n{replica.log_tail(3000)}" for name, replica in self.replicas.replicas.items())
 

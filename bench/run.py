@@ -111,7 +111,8 @@ def lanes_of(baseline: System, ours: System, production: Production | None, with
     if production is not None:
         for count in (1, 2):
             lanes.append(Lane(f"prod{count}/mix", f"production {count} replica{'s' if count > 1 else ''}, mix", production,
-                              {**ours.target("mix"), "name": f"prod{count}", "url": production.entry[count]}))
+                              {**ours.target("mix"), "name": f"prod{count}", "url": production.entry[count]},
+                              processes=lambda count=count: production.pair_pids(count)))
     return lanes
 
 

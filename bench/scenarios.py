@@ -27,12 +27,30 @@ class Lane:
     system: Any  # what serves it (alive(), log_tail)
     target: dict[str, Any]  # the load generator's target
     long_and_pairs: bool = False  # also one long conversation and the back-to-back pairs
+    processes: Callable[[], dict[str, int]] | None = None  # pids whose CPU the lane uses (default: the system's)
+
+    def pids(self) -> list[int]:
+        found = self.processes() if self.processes else self.system.pids() if hasattr(self.system, "pids") else {}
+        return list(found.values())
 
 
 # The lanes judged against the baseline by issue 15's targets, and the baseline lane each is judged against.
 JUDGED = (("ours/single", "baseline/single"), ("ours/mix", "baseline/mix"))
 # The other lanes, compared with the baseline's mix without a target (figures for docs/performance.md).
 COMPARED = ("sms/mix", "prod1/mix", "prod2/mix")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc); a process that is gone counts 0."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
 
 
 def progress(text: str) -> None:
@@ -65,8 +83,11 @@ def run_chat_scenarios(lanes: list[Lane], profile: Any, require_alive: Callable[
             for lane in order:
                 count = requests // profile.rounds
                 progress(f"{lane.label}: {senders} concurrent sender(s), {count} turns (round {round_number + 1}/{profile.rounds})")
+                pids = lane.pids()
+                cpu_before = cpu_seconds(pids)
                 raw = play({"target": lane.target, "scenario": "concurrency", "senders": senders, "requests": count,
                             "max_seconds": budget}, budget + 120)
+                raw["cpu_s"] = cpu_seconds(pids) - cpu_before  # the system's own processes (not the shared services)
                 parts[lane.key].append(raw)
                 progress(f"  {raw['throughput_rps']:.1f} msg/s, errors {raw['errors']}")
                 require_alive(lane)
@@ -100,6 +121,7 @@ def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         for kind, values in part.get("latencies_by_kind_s", {}).items():
             by_kind.setdefault(kind, []).extend(values)
     samples: dict[str, Any] = {}
+    cpu = sum(part.get("cpu_s", 0.0) for part in rounds)
     for part in rounds:
         for kind, sample in part.get("reply_samples", {}).items():
             samples.setdefault(kind, sample)
@@ -113,6 +135,8 @@ def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "error_samples": [sample for part in rounds for sample in part.get("error_samples", [])][:3],
         "wall_s": wall,
         "throughput_rps": len(latencies) / wall if wall > 0 else 0.0,
+        "cpu_s": cpu,
+        "cpu_ms_per_message": cpu / len(latencies) * 1000 if latencies else None,
     }
 
 
@@ -153,6 +177,9 @@ def _lane_rows(ours: dict[str, Any], base: dict[str, Any], profile: Any, judged:
         for key in ("p50_ms", "p95_ms", "p99_ms"):
             rows.append(Row(f"{name}: {key[:3]} latency, {senders} sender(s)", "ms", b["summary"][key], o["summary"][key],
                             target=1.2 if (judged and senders == 1 and key == "p95_ms") else None))
+        if o.get("cpu_ms_per_message") is not None:
+            rows.append(Row(f"{name}: CPU per message (its own processes), {senders} sender(s)", "ms",
+                            b.get("cpu_ms_per_message"), o["cpu_ms_per_message"]))
         if len(o.get("latencies_by_kind_s", {})) > 1:
             rows += _kind_rows(name, senders, b, o)
     if "long" in ours and "long" in base:

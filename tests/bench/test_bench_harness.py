@@ -257,3 +257,16 @@ def test_the_spread_of_several_runs_gives_each_target_its_range_and_count_met(tm
     assert "| throughput, 8 sender(s) >= 1.5 | ours / baseline | 1.40 | 1.60 | 1.70 | 2 of 3 |" in text
     assert "| reservations won == 50 | ours (orders) | 49.00 | 50.00 | 50.00 | 2 of 3 |" in text
     assert "load 9.00 -> 10.00" in text
+
+
+def test_cpu_seconds_counts_the_processes_own_cpu_and_skips_gone_ones() -> None:
+    import os
+    import time
+
+    from bench.scenarios import cpu_seconds
+
+    before = cpu_seconds([os.getpid(), 2**22 + 7])  # the second pid does not exist
+    spent = time.process_time()
+    while time.process_time() - spent < 0.2:  # burn 0.2 s of CPU in this process
+        pass
+    assert cpu_seconds([os.getpid()]) - before >= 0.15
