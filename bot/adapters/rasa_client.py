@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class RasaClient:
 
         Args:
             message_id: the line's inbound id; the same line forwarded again carries the same id, so its
-                side effects are not done twice (bot.services.turn_effects).
+                side effects are not done twice (bot.messaging.turn_effects).
         """
         body: dict[str, Any] = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
         if message_id:
@@ -72,9 +72,12 @@ class RasaClient:
         params = {"output_channel": output_channel, "token": self._token}
         return await self._post(path, {"name": intent, "entities": entities or {}}, params=params)
 
-    async def pause_conversation(self, conversation_id: str) -> dict[str, Any]:
-        """Pauses the assistant in a conversation (Rasa keeps logging the shopper's messages, predicts nothing)."""
-        return await self._append_events(conversation_id, [{"event": "pause"}])
+    async def pause_conversation(self, conversation_id: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Pauses the assistant in a conversation (Rasa keeps logging the shopper's messages, predicts nothing).
+
+        `metadata` rides on the pause event (and so reaches the event stream): the funnel's handoff tag.
+        """
+        return await self._append_events(conversation_id, [{"event": "pause", **({"metadata": metadata} if metadata else {})}])
 
     async def resume_conversation(self, conversation_id: str) -> dict[str, Any]:
         """Resumes the assistant; it answers the shopper's next message with the context it had."""

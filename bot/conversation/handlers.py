@@ -24,14 +24,17 @@ from bot.conversation import (
 )
 from bot.conversation.market import market_of
 from bot.conversation.turn import Say, Turn
-from bot.replies import distance_text
-from bot.replies.checkout import local_time
-from bot.services import handoff as handoff_service
-from bot.services.checkout import find_shoppers_order
-from bot.services.stores import nearest_stores
+from bot.funnel.facts import STOCK_QUESTIONS
+from bot.languages.wording import distance_text
+from bot.ordering.checkout_replies import local_time
+from bot.handoff import states
+from bot.ordering.checkout import find_shoppers_order
+from bot.catalog.stores import nearest_stores
 
 
 async def route(turn: Turn, kind: str) -> None:
+    if kind in STOCK_QUESTION_KINDS:
+        turn.count(STOCK_QUESTIONS, turn.effect_key("stock"))
     if kind.startswith("faq_topic:"):  # a support topic read from the words ("can my wife collect it?")
         topic = kind.removeprefix("faq_topic:")
         turn.heard = replace(turn.heard, faq_topic=f"faq/{topic}", faq_confidence=1.0, confidence=1.0)
@@ -102,7 +105,7 @@ async def _deny(turn: Turn) -> None:
 async def _abuse(turn: Turn) -> None:
     turn.state = replace(turn.state, rudeness=turn.state.rudeness + 1)
     if turn.state.rudeness >= 2:
-        await handoff.hand_to_person(turn, handoff_service.ASKED_FOR_PERSON, preface="I'm sorry I haven't been able to help.")
+        await handoff.hand_to_person(turn, states.ASKED_FOR_PERSON, preface="I'm sorry I haven't been able to help.")
         return
     turn.say(support.CALM)
 
@@ -112,7 +115,7 @@ async def _unknown(turn: Turn) -> None:
     misses = turn.state.misses + 1
     turn.state = replace(turn.state, misses=misses)
     if misses >= 2:
-        await handoff.hand_to_person(turn, handoff_service.NOT_UNDERSTOOD, preface=support.STILL_LOST)
+        await handoff.hand_to_person(turn, states.NOT_UNDERSTOOD, preface=support.STILL_LOST)
         return
     turn.say(support.REPHRASE, support.HELP_BUTTONS)
 
@@ -142,7 +145,7 @@ async def _language(turn: Turn) -> None:
 
 
 async def _handoff(turn: Turn) -> None:
-    await handoff.hand_to_person(turn, handoff_service.ASKED_FOR_PERSON)
+    await handoff.hand_to_person(turn, states.ASKED_FOR_PERSON)
 
 
 async def _leave_message(turn: Turn) -> None:
@@ -156,6 +159,9 @@ async def _stock(turn: Turn) -> None:
 async def _reserve(turn: Turn) -> None:
     await stock.ask(turn, focus.RESERVE)
 
+
+# New stock requests, counted as stock questions in the funnel (a reservation or a correction continues one).
+STOCK_QUESTION_KINDS = frozenset({"stock", "colours_here", "several"})
 
 _HANDLERS = {
     "stock": _stock,

@@ -27,11 +27,11 @@ from bot.conversation.reading import last_said, nth_named, refers_back, titles_n
 from bot.conversation.state import Button, Question
 from bot.conversation.stock import ask_option, ask_product, proceed
 from bot.conversation.turn import Turn
-from bot.replies import human_list
-from bot.replies.stock import format_product_options
-from bot.services.catalog import ProductOptions, StockQuery
-from bot.services.checkout import quantity_in
-from bot.services.search import best_of
+from bot.languages.wording import human_list
+from bot.catalog.stock_replies import format_product_options
+from bot.catalog.stock_query import ProductOptions, StockQuery
+from bot.ordering.checkout import quantity_in
+from bot.catalog.search import best_of
 
 
 def _goal_after(question: Question) -> str:
@@ -259,7 +259,7 @@ async def pick_listed(turn: Turn) -> None:
     await _also_said(turn)  # "the other one then, black 8.5 at arndale"
     options = await options_of(turn, chosen)
     asked = re.search(rf"\bwhich\b.*?\b({_QUALITIES})\b", turn.text, re.I)
-    lead = f"The {options.name} is {asked.group(1).lower()}. " if asked else ""  # "which ones warmer?"
+    lead = _("The {name} is {quality}.").format(name=options.name, quality=asked.group(1).lower()) + " " if asked else ""  # "which ones warmer?"
     turn.say(f"{lead}{format_product_options(options)}")
     await proceed(turn, RESERVE if wants_it(turn.text) else CHECK)
 

@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from scripts.shop_env import PROJECT_ROOT
 from scripts.stack import answers, free_port
-from bot.config import PRODUCTION_SECRETS
+from bot.kernel.config import PRODUCTION_SECRETS
 from tests.production.conftest import _delete_keys, _delete_queue
 from tests.production.services import require_postgres, require_rabbitmq, require_redis
 from tests.production.test_nginx import moved_config as moved_nginx_config
@@ -190,9 +190,20 @@ def test_the_documented_deployment_answers_a_shopper_through_nginx(supervised: S
         assert http.post("/chat/api/messages", json={"conversation_id": conversation_id, "text": "hi"}).json()["status"] == "delivered"
         lines = http.get("/chat/api/history", params={"conversation_id": conversation_id}).json()["messages"]
     assert [line["author"] for line in lines][:2] == ["user", "bot"] and lines[1]["text"], lines
+    # The supervised funnel consumer read the shopper's line off RabbitMQ and counted the conversation.
+    engine = create_engine(supervised.env["SHOP_DATABASE_URL"], future=True, poolclass=NullPool)
+    try:
+        def counted() -> bool:
+            with engine.connect() as connection:
+                return bool(connection.execute(
+                    text("SELECT count(*) FROM funnel_facts WHERE stage = 'conversations' AND conversation_id = :c"), {"c": conversation_id}
+                ).scalar())
+        wait_for(counted, 120, "the funnel consumer counting the conversation")
+    finally:
+        engine.dispose()
     # One log per replica, named by its port, as the docs say; the env file with the secrets is gitignored.
     assert {log.name for log in supervised.log_dir.glob("*.log")} == {
-        "supervisord.log", *(f"rasa-{p}.log" for p in supervised.rasa_ports), *(f"bot-{p}.log" for p in supervised.bot_ports)
+        "supervisord.log", "funnel.log", *(f"rasa-{p}.log" for p in supervised.rasa_ports), *(f"bot-{p}.log" for p in supervised.bot_ports)
     }
     ignored = subprocess.run(["git", "check-ignore", "-q", "deploy/production.env"], cwd=PROJECT_ROOT)
     assert ignored.returncode == 0, "deploy/production.env must be gitignored"

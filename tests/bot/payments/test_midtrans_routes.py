@@ -15,15 +15,16 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import func, select
 
-from bot.models import AuditEntry, PaymentLink
+from bot.kernel.models import AuditEntry, PaymentLink
 from bot.payments import provider_chooser, provider_factory
 from bot.payments.midtrans import signature_key
 from bot.server.payments_routes import build_payments_blueprint
-from bot.services import orders
-from bot.services.cart import add_to_cart
-from bot.services.inventory import set_on_hand
-from bot.services.payments import PaymentOutcome, create_payment_link
-from bot.shop import Shop
+from bot.ordering import orders
+from bot.ordering import placing
+from bot.ordering.cart import add_to_cart
+from bot.catalog.inventory import set_on_hand
+from bot.ordering.pay_links import PaymentOutcome, create_payment_link
+from bot.kernel.shop import Shop
 from tests.bot.payments.test_midtrans_provider import SERVER_KEY, notification
 from tests.support.fake_midtrans import FakeMidtrans
 from tests.support.sanic_server import serving
@@ -67,7 +68,7 @@ def _jakarta_order(shop: Shop, deployment: str) -> tuple[str, str]:
     """Two Trailblazer boots reserved at Grand Indonesia, with a pay link made the way `deployment` makes it."""
     shop.run(set_on_hand, "grand-indonesia", "FS-BOOT-TRB-BRN-9", 5)
     shop.run(add_to_cart, "web:jkt", "FS-BOOT-TRB-BRN-9", 2)
-    placed = shop.run(orders.place_order, "web:jkt", "web", "grand-indonesia", "link", now=datetime.now(timezone.utc))
+    placed = shop.run(placing.place_order, "web:jkt", "web", "grand-indonesia", "link", now=datetime.now(timezone.utc))
     settings = dataclasses.replace(shop.settings, payment_provider=deployment)
     link = shop.run(create_payment_link, provider_chooser(settings), placed.reference)
     return placed.reference, link.provider_ref
@@ -89,13 +90,18 @@ async def test_the_sandbox_imitates_midtrans_for_a_jakarta_order(server: Server)
 
     page = (await server.client.get(f"/pay/{token}")).text
     assert f"Rp{NBSP}3.778.000" in page  # 2 × Rp 1.889.000, in the store's locale
-    for name in ("QRIS", "GoPay", "ShopeePay", "BCA Virtual Account", "card"):
+    # In the market's own language when the browser asks for none; brand names stay, "card" is translated.
+    assert "<html lang='id'>" in page and "Bayar pesanan Anda" in page
+    for name in ("QRIS", "GoPay", "ShopeePay", "BCA Virtual Account", "Kartu"):
         assert name in page
     assert "name='method' value='qris' checked" in page
+    # A browser that prefers English gets English: the market speaks it too.
+    english = (await server.client.get(f"/pay/{token}", headers={"Accept-Language": "en-GB,en;q=0.9"})).text
+    assert "<html lang='en'>" in english and "Pay for your order" in english and "Card" in english
 
     answer = await server.client.post(f"/pay/{token}", data={"method": "qris"})
 
-    assert answer.status_code == 200 and "Payment received" in answer.text
+    assert answer.status_code == 200 and "Pembayaran diterima" in answer.text
     assert _status(server.shop, reference) == "paid"
     [told] = server.notified
     assert (told.provider, told.event_type, told.order_reference) == ("sandbox_midtrans", "midtrans.settlement", reference)
