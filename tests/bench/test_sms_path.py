@@ -17,7 +17,7 @@ from twilio.rest import Client
 
 from bench import loadgen
 from bench.sms import fake_account, stack_environment
-from bot.channels.twilio import verify_twilio_signature
+from bot.messaging.channels.twilio import verify_twilio_signature
 from scripts.stack import free_port
 
 RASA_TOKEN = "stand-in-token"
