@@ -131,6 +131,17 @@ def test_store_aliases_name_one_store_each() -> None:
     assert [alias for alias, count in owners.items() if count > 1] == []
 
 
+def test_stores_of_every_market_are_in_the_lookups() -> None:
+    """The Jakarta stores (data/catalog/markets/id/stores.csv) are named as Indonesian shoppers text them,
+    and the everyday words in their names ("kota": city, "indah": beautiful, "indonesia") name no store."""
+    aliases = store_aliases(read_catalogue())
+    assert {"grand-indonesia", "kota-kasablanka", "pondok-indah", "arndale"} <= set(aliases)
+    assert "kokas" in aliases["kota-kasablanka"] and "pim" in aliases["pondok-indah"]
+    assert "grand indonesia" in aliases["grand-indonesia"]
+    named = {alias for phrases in aliases.values() for alias in phrases}
+    assert named & {"kota", "indah", "indonesia", "mall", "grand"} == set()
+
+
 def test_every_annotated_store_maps_to_a_store_id(training: list[Example], holdout: list[Example]) -> None:
     """The actions use the store entity's value as a store id, so every tagged name must map to one (a Finnish
     name with its case ending, "Arndalessa", once the ending is read off, as the conversation engine does)."""
