@@ -15,8 +15,9 @@ from typing import Any, Awaitable
 
 from rasa.core.channels.channel import OutputChannel
 
-from bot.services.handoff import people_owned_since, utc_now
-from bot.shop import Shop
+from bot.handoff.sessions import people_owned_since
+from bot.handoff.states import utc_now
+from bot.kernel.shop import Shop
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from typing import Iterator
 import pytest
 from sanic import Sanic
 
-from bot.config import Settings
-from bot.db import build_engine
-from bot.models import Base
-from bot.shop import Shop, set_process_shop
+from bot.kernel.config import Settings
+from bot.kernel.db import build_engine
+from bot.kernel.models import Base
+from bot.kernel.shop import Shop, set_process_shop
 from tests.support.databases import fresh_postgres_database, sqlite_engine
 
 
@@ -68,7 +68,7 @@ def pg_shop() -> Iterator[Shop]:
 @pytest.fixture
 def catalog_shop(shop: Shop) -> Shop:
     """A shop with the demo catalogue from data/catalog loaded."""
-    from bot.services.seed import load_catalog
+    from bot.catalog.seed import load_catalog
 
     shop.run(load_catalog, shop.settings.catalog_dir)
     return shop
@@ -80,6 +80,6 @@ def frozen_login_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     (under load, checking six wrong passwords took longer than the one-second hold they earn)."""
     from types import SimpleNamespace
 
-    from bot.services import login_throttle
+    from bot.identity import login_throttle
 
     monkeypatch.setattr(login_throttle, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
