@@ -48,6 +48,12 @@ def test_holdout_shares_no_example_with_training_data(training: list[Example], h
     assert holdout_overlap(holdout, training) == []
 
 
+@pytest.mark.parametrize("name", ["dev_id.yml", "dev_fi.yml"])
+def test_language_dev_sets_are_not_trained_on(training: list[Example], name: str) -> None:
+    """The Indonesian and Finnish dev sets are tuned on, so an example copied into training would hide a miss."""
+    assert holdout_overlap(read_examples([ROOT / "tests" / "nlu" / name]), training) == []
+
+
 def test_holdout_has_no_duplicates(holdout: list[Example]) -> None:
     repeated = [text for text, count in Counter(normalise_example(e.text) for e in holdout).items() if count > 1]
     assert repeated == []
