@@ -48,8 +48,8 @@ eval: venv model ## quality report: NLU on its held-out files (English, Indonesi
 	$(PY) -m scripts.eval_scope --min 0.9 || missed=1; \
 	if [ $$missed = 1 ]; then echo "make eval: at least one target above was missed"; fi; exit $$missed
 
-bench: venv model ## benchmark against bare Rasa; --quick with BENCH_ARGS=--quick
-	$(PY) -m bench $(BENCH_ARGS)
+bench: venv model ## benchmark against bare Rasa (table, JSON, chart in bench/out/); BENCH_ARGS=--quick; RUNS=5 for the spread of 5 runs
+	$(PY) -m bench --runs $${RUNS:-1} $(BENCH_ARGS)
 
 screenshots: venv browser ## every page at desktop (1280x800) and phone (390x844) size, into docs/screenshots/
 	$(PY) -m scripts.screenshots

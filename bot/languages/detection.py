@@ -95,7 +95,17 @@ def markers(language: str) -> frozenset[str]:
     words = {str(word).lower() for word in raw.get("markers") or ()}
     if language == "fi":  # every Finnish form of a shopping word is Finnish too ("mustan", "ruskeana")
         words |= {form.strip().lower() for forms in (raw.get("terms") or {}) for form in str(forms).split("|") if " " not in form}
+        # typed without ä/ö ("loytyyko"): long enough not to be an English or Indonesian word
+        words |= {word.replace("ä", "a").replace("ö", "o") for word in list(words) if len(word) >= 6}
     return frozenset(words)
+
+
+@lru_cache(maxsize=None)
+def marker_phrases(language: str) -> tuple[str, ...]:
+    """Phrases of English words a language uses as its own (Indonesian shop talk: "ready stock")."""
+    path = LANGUAGES_DIR / f"{language}.yml"
+    raw = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
+    return tuple(str(phrase).lower() for phrase in raw.get("marker_phrases") or ())
 
 
 _FINNISH_LETTERS = re.compile(r"[äö]")
@@ -123,7 +133,8 @@ def asked_for(text: str) -> str | None:
 def only_asks_for_language(text: str) -> str | None:
     """The language asked for when that is all the message says ("English please", "bahasa indonesia saja")."""
     requested = asked_for(text)
-    return requested if requested is not None and len(_WORD.findall(text)) <= 5 and "?" not in text else None
+    # "pake bahasa indonesia bisa?", "can you speak english?": a question, but still only about the language.
+    return requested if requested is not None and len(_WORD.findall(text)) <= 5 else None
 
 
 def detect(text: str) -> str | None:
@@ -145,7 +156,9 @@ def detect(text: str) -> str | None:
     english = confidences.get(Language.ENGLISH, 0.0)
     # ä/ö tell Finnish from English and Indonesian, not from German, Swedish, Estonian or Turkish.
     letters = not (values[0].language in _UMLAUT_LANGUAGES and values[0].value >= 0.3)
-    votes = sorted(((sum(_marks(word, code, letters) for word in words), code) for code in SUPPORTED), reverse=True)
+    said = " ".join(words)
+    votes = sorted(((sum(_marks(word, code, letters) for word in words) + sum(2 for phrase in marker_phrases(code) if phrase in said), code)
+                    for code in SUPPORTED), reverse=True)
     (most, marked), (second, _other) = votes[0], votes[1]
     # Marker words decide when one language has clearly more of them (English needs two: "i", "u" and "di"
     # are short), unless lingua is sure a longer message is plain English with a single marker in it.

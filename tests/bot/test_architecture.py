@@ -22,6 +22,7 @@ RASA_PLUG_INS = {
     # Loaded by the Rasa server from endpoints.yml / config.yml: they subclass Rasa's own classes.
     "bot.adapters.rasa_bounded_tracker_store": "rasa",
     "bot.adapters.rasa_faq_selector": "rasa",
+    "bot.adapters.rasa_funnel_broker": "rasa",
     "bot.adapters.rasa_lock_store": "rasa",
     "bot.adapters.rasa_runtime": "rasa",
     "bot.adapters.rasa_waking_lock_store": "rasa",
