@@ -56,7 +56,7 @@ def probed_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Run
             yield stack, shop, fake, log
 
 
-def _wait_for(condition, what: str, seconds: float = 60):  # type: ignore[no-untyped-def]
+def _wait_for(condition, what: str, seconds: float = 240):  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
