@@ -32,9 +32,8 @@ pytestmark = pytest.mark.e2e
 STORE = "didsbury"
 SKU = "FS-BOOT-TRB-BRN-9"
 SHOPPER = "+447700900789"
-WARM_UP = "+447700900788"
 # Upper bounds of the alert path (after the issue 16 work): see docs/architecture.md, "A pickup alert".
-MAX_BOT_SERVER_TRANSACTIONS = 5
+MAX_BOT_SERVER_TRANSACTIONS = 6  # was 8: the conversation re-read the order, and an empty claim followed
 MAX_RASA_TRANSACTIONS = 3
 MAX_REQUESTS_BETWEEN_PROCESSES = 2  # trigger_intent to Rasa, the action call back; each answered once
 
@@ -90,8 +89,15 @@ def test_one_pickup_alert_crosses_the_processes_as_few_times_as_the_dialogue_nee
     stack, shop, fake, log = probed_stack
     _prefix, key = shop.run(create_api_key, STORE, "crossings")
     with httpx.Client(base_url=stack.bot_url, timeout=90, headers={"Authorization": f"Bearer {key}"}) as api:
-        # The first action call after start-up loads the catalogue index and the languages: not measured.
-        _alert(stack, shop, fake, log, api, WARM_UP)
+        # The first turn after start-up loads Rasa's policies, the catalogue index and the languages (tens of
+        # seconds under load, past the outbox's Rasa timeout): warmed up with a notice about no order, unmeasured.
+        warm = httpx.post(
+            f"{stack.rasa_url}/conversations/warm-up/trigger_intent",
+            params={"token": stack.config.env["RASA_TOKEN"]},
+            json={"name": "EXTERNAL_order_ready", "entities": {"order_reference": "FS-NONE00"}},
+            timeout=300,
+        )
+        assert warm.status_code == 200, warm.text
         to_shopper, seen = _alert(stack, shop, fake, log, api, SHOPPER)
 
     with open("/proc/loadavg", encoding="ascii") as load:
