@@ -6,7 +6,6 @@ server can run side by side. Money is stored as integer minor units (pence, cent
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base, relationship
+from bot import clock
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -42,10 +42,6 @@ Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 # Money in minor units is 64-bit: Rp 25.000.000 is 2.5 billion sen, past a 32-bit column.
 Money = BigInteger
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _ts(**kwargs: object) -> Column:
@@ -186,7 +182,7 @@ class Inventory(Base):
     reserved = Column(Integer, nullable=False, default=0)
     # Per-SKU override of the store's buffer; null means "use the store's".
     safety_buffer = Column(Integer)
-    updated_at = _ts(nullable=False, default=utcnow, onupdate=utcnow)
+    updated_at = _ts(nullable=False, default=clock.now, onupdate=clock.now)
 
     __table_args__ = (
         CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
@@ -204,7 +200,7 @@ class Customer(Base):
     id = Column(BigId, primary_key=True, autoincrement=True)
     display_name = Column(String(120), nullable=False, default="")
     phone = Column(String(20), unique=True)
-    created_at = _ts(nullable=False, default=utcnow)
+    created_at = _ts(nullable=False, default=clock.now)
 
 
 class ChannelIdentity(Base):
@@ -218,7 +214,7 @@ class ChannelIdentity(Base):
     external_id = Column(String(120), nullable=False)
     conversation_id = Column(String(160), nullable=False, index=True)
     last_inbound_at = _ts()
-    created_at = _ts(nullable=False, default=utcnow)
+    created_at = _ts(nullable=False, default=clock.now)
 
     __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_channel_identities_channel_external"),)
 
@@ -229,7 +225,7 @@ class PhoneOptOut(Base):
     __tablename__ = "phone_opt_outs"
 
     phone = Column(String(20), primary_key=True)
-    opted_out_at = _ts(nullable=False, default=utcnow)
+    opted_out_at = _ts(nullable=False, default=clock.now)
     keyword = Column(String(20), nullable=False)
 
 
@@ -240,7 +236,7 @@ class InboundDelivery(Base):
 
     channel = Column(String(20), primary_key=True)
     delivery_id = Column(String(160), primary_key=True)
-    received_at = _ts(nullable=False, default=utcnow)
+    received_at = _ts(nullable=False, default=clock.now)
 
 
 class OneTimeCode(Base):
@@ -272,7 +268,7 @@ class ChatMessage(Base):
     author = Column(String(10), nullable=False)  # user | bot | agent
     text = Column(Text, nullable=False, default="")
     payload = Column(JSON)
-    created_at = _ts(nullable=False, default=utcnow)
+    created_at = _ts(nullable=False, default=clock.now)
 
     __table_args__ = (Index("ix_chat_messages_conversation_id_id", "conversation_id", "id"),)
 
@@ -295,8 +291,8 @@ class OutboundMessage(Base):
     next_attempt_at = _ts()
     last_error = Column(Text)
     dedupe_key = Column(String(160), unique=True)
-    created_at = _ts(nullable=False, default=utcnow)
-    updated_at = _ts(nullable=False, default=utcnow, onupdate=utcnow)
+    created_at = _ts(nullable=False, default=clock.now)
+    updated_at = _ts(nullable=False, default=clock.now, onupdate=clock.now)
 
     # The retry sweep looks for due messages by status and time.
     __table_args__ = (Index("ix_outbound_messages_status_next_attempt", "status", "next_attempt_at"),)
@@ -314,7 +310,7 @@ class CartLine(Base):
     owner_key = Column(String(160), primary_key=True)
     sku = Column(String(40), ForeignKey("variants.sku"), primary_key=True)
     quantity = Column(Integer, nullable=False)
-    added_at = _ts(nullable=False, default=utcnow)
+    added_at = _ts(nullable=False, default=clock.now)
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
@@ -338,8 +334,8 @@ class Order(Base):
     conversation_id = Column(String(160), nullable=False, index=True)
     contact_phone = Column(String(20))
     cancel_reason = Column(String(240))
-    created_at = _ts(nullable=False, default=utcnow)
-    updated_at = _ts(nullable=False, default=utcnow, onupdate=utcnow)
+    created_at = _ts(nullable=False, default=clock.now)
+    updated_at = _ts(nullable=False, default=clock.now, onupdate=clock.now)
     paid_at = _ts()
     ready_at = _ts()
     collected_at = _ts()
@@ -376,8 +372,8 @@ class PaymentLink(Base):
     status = Column(String(20), nullable=False, default="open")  # open | paid | expired | failed | refunded
     idempotency_key = Column(String(120), nullable=False, unique=True)
     expires_at = _ts(nullable=False)
-    created_at = _ts(nullable=False, default=utcnow)
-    updated_at = _ts(nullable=False, default=utcnow, onupdate=utcnow)
+    created_at = _ts(nullable=False, default=clock.now)
+    updated_at = _ts(nullable=False, default=clock.now, onupdate=clock.now)
 
 
 class PaymentEvent(Base):
@@ -388,7 +384,7 @@ class PaymentEvent(Base):
     provider = Column(String(20), primary_key=True)
     event_id = Column(String(120), primary_key=True)
     event_type = Column(String(80), nullable=False)
-    received_at = _ts(nullable=False, default=utcnow)
+    received_at = _ts(nullable=False, default=clock.now)
 
 
 # --- people behind the counter --------------------------------------------------------------------
@@ -402,7 +398,7 @@ class Agent(Base):
     display_name = Column(String(120), nullable=False)
     password_hash = Column(String(200), nullable=False)
     last_seen_at = _ts()
-    created_at = _ts(nullable=False, default=utcnow)
+    created_at = _ts(nullable=False, default=clock.now)
 
 
 class HandoffSession(Base):
@@ -416,7 +412,7 @@ class HandoffSession(Base):
     state = Column(String(20), nullable=False, index=True)
     reason = Column(String(60), nullable=False)
     agent_id = Column(BigId, ForeignKey("agents.id"))
-    requested_at = _ts(nullable=False, default=utcnow)
+    requested_at = _ts(nullable=False, default=clock.now)
     taken_at = _ts()
     ended_at = _ts()
     resolved_by = Column(String(10))  # agent | bot
@@ -433,7 +429,7 @@ class StoreCredential(Base):
     key_prefix = Column(String(16), nullable=False, unique=True)
     secret_hash = Column(String(200), nullable=False)
     label = Column(String(120), nullable=False, default="")
-    created_at = _ts(nullable=False, default=utcnow)
+    created_at = _ts(nullable=False, default=clock.now)
     revoked_at = _ts()
 
 
@@ -445,7 +441,7 @@ class AuditEntry(Base):
     store_id = Column(String(40), index=True)
     action = Column(String(60), nullable=False)
     detail = Column(JSON)
-    at = _ts(nullable=False, default=utcnow)
+    at = _ts(nullable=False, default=clock.now)
 
     # Console sessions are checked against logouts on every request.
     __table_args__ = (Index("ix_audit_log_actor_action_at", "actor", "action", "at"),)
@@ -495,4 +491,4 @@ class TurnEffect(Base):
 
     key = Column(String(400), primary_key=True)  # "<conversation>|<inbound message id>|<effect>#<n>"
     result = Column(String(200))  # what the effect made, e.g. the order reference
-    created_at = _ts(nullable=False, default=utcnow, index=True)
+    created_at = _ts(nullable=False, default=clock.now, index=True)

@@ -15,7 +15,8 @@ from typing import Any, Awaitable
 
 from rasa.core.channels.channel import OutputChannel
 
-from bot.services.handoff import people_owned_since, utc_now
+from bot import clock
+from bot.services.handoff import people_owned_since
 from bot.shop import Shop
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class CountsReplies(OutputChannel):
 
 async def answer_or_apologise(shop: Shop, conversation_id: str, turn: Awaitable[Any], output: CountsReplies) -> None:
     """Awaits the Rasa turn; if it failed or said nothing and no person owned the conversation meanwhile, apologises."""
-    before, started = output.replies_sent, utc_now()
+    before, started = output.replies_sent, clock.now()
     try:
         await turn
     except Exception:  # noqa: BLE001 - whatever broke, the shopper still hears from us

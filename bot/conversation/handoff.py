@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_date
 
+from bot import clock
 from bot.conversation.heard import payload
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Button, Question
@@ -75,7 +76,7 @@ async def take_message(turn: Turn) -> None:
     available = await turn.shop.call(handoff.availability, policy)
     when = ""
     if available.status == "outside_hours" and available.next_opening is not None:
-        when = " " + _opening(available.hours, available.next_opening, handoff.utc_now())
+        when = " " + _opening(available.hours, available.next_opening, clock.now())
     turn.done(goal="message")
     turn.say(_(MESSAGE_TAKEN).format(when=when))
 

@@ -13,10 +13,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot import clock
 from bot.models import AuditEntry
 from bot.services.agents import AgentView, get_agent, touch_agent
 from bot.services.unit_of_work import UnitOfWork
@@ -101,7 +102,7 @@ def active_agent(uow: UnitOfWork, session: ConsoleSession, *, now: datetime | No
         select(func.max(AuditEntry.at)).where(AuditEntry.actor == _actor(agent.id), AuditEntry.action == LOGOUT_ACTION)
     )
     if last_logout is not None:
-        logout_ms = int(_as_utc(last_logout).timestamp() * 1000)
+        logout_ms = int(clock.as_utc(last_logout).timestamp() * 1000)
         if logout_ms >= session.issued_ms:
             return None
     touch_agent(uow, agent.id, now=now)
@@ -110,13 +111,6 @@ def active_agent(uow: UnitOfWork, session: ConsoleSession, *, now: datetime | No
 
 def record_logout(uow: UnitOfWork, agent_id: int, *, now: datetime | None = None) -> None:
     """Ends every console session of this agent issued up to now."""
-    uow.session.add(AuditEntry(actor=_actor(agent_id), action=LOGOUT_ACTION, detail={}, at=now or _now()))
+    uow.session.add(AuditEntry(actor=_actor(agent_id), action=LOGOUT_ACTION, detail={}, at=now or clock.now()))
     uow.commit()
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

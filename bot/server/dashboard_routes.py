@@ -20,13 +20,13 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, redirect
 
+from bot import clock
 from bot.domain.orders import InvalidTransition, NotYourOrder, OrderNotFound
 from bot.server.cookies import client_address, set_private_cookie
 from bot.server.dashboard_pages import board_html, dashboard_page, login_page, page
@@ -227,7 +227,7 @@ def build_dashboard_blueprint() -> Blueprint:
 
     async def board_markup(request: Request, shop: Shop, session: DashboardSession) -> tuple[Any, str, str]:
         """The store's details, the board's HTML for this request's ?tab= and ?q=, and the form token."""
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         details = await shop.call(store_details, session.store_id)
         query = (request.args.get("q") or "").strip()[:60]
         board = await shop.call(store_board, session.store_id, tab=request.args.get("tab") or "", query=query, now=now)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 from rapidfuzz import fuzz
 
+from bot import clock
 from bot.domain.orders import (
     HoldPolicy,
     NotYourOrder,
@@ -236,7 +237,7 @@ def renew_payment_link(
 
     Returns None when the conversation has no order that can still be paid by link.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     order = latest_order(uow, conversation_id)
     if order is None or order.payment_method != PaymentMethod.LINK.value:
         return None

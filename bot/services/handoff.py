@@ -19,11 +19,12 @@ from __future__ import annotations
 import os
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Mapping
 
 from sqlalchemy import func, select, update
 
+from bot import clock
 from bot.domain.support_hours import (
     DEFAULT_SUPPORT_HOURS,
     DEFAULT_SUPPORT_TIMEZONE,
@@ -146,17 +147,6 @@ class Availability:
         return self.status == "available"
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every timestamp is written in UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
 def view_of(row: HandoffSession) -> HandoffView:
     return HandoffView(
         id=int(row.id),
@@ -165,9 +155,9 @@ def view_of(row: HandoffSession) -> HandoffView:
         state=row.state,
         reason=row.reason,
         agent_id=int(row.agent_id) if row.agent_id is not None else None,
-        requested_at=as_utc(row.requested_at),  # type: ignore[arg-type]
-        taken_at=as_utc(row.taken_at),
-        ended_at=as_utc(row.ended_at),
+        requested_at=clock.as_utc(row.requested_at),  # type: ignore[arg-type]
+        taken_at=clock.as_utc(row.taken_at),
+        ended_at=clock.as_utc(row.ended_at),
         resolved_by=row.resolved_by,
     )
 
@@ -194,7 +184,7 @@ def people_owned_since(uow: UnitOfWork, conversation_id: str, since: datetime) -
     for row in rows:
         if row.state in OPEN_STATES:
             return True
-        ended = as_utc(row.ended_at)
+        ended = clock.as_utc(row.ended_at)
         # A left message that nobody took never paused the assistant.
         paused = row.reason != LEFT_MESSAGE or row.taken_at is not None
         if paused and ended is not None and ended >= since:
@@ -220,7 +210,7 @@ def request_handoff(
         HandoffError("invalid"): empty conversation id or channel, or a reason longer than 60 characters.
     """
     _check_names(conversation_id, channel, reason)
-    now = now or utc_now()
+    now = now or clock.now()
     _lock_conversation(uow, conversation_id)
     existing = open_handoff(uow, conversation_id)
     if existing is not None:
@@ -241,7 +231,7 @@ def leave_message(uow: UnitOfWork, conversation_id: str, channel: str, *, now: d
     """
     _check_names(conversation_id, channel, LEFT_MESSAGE)
     row = HandoffSession(
-        conversation_id=conversation_id, channel=channel, state=MESSAGE, reason=LEFT_MESSAGE, requested_at=now or utc_now()
+        conversation_id=conversation_id, channel=channel, state=MESSAGE, reason=LEFT_MESSAGE, requested_at=now or clock.now()
     )
     uow.session.add(row)
     uow.session.flush()
@@ -268,7 +258,7 @@ def take_conversation(
     Raises:
         HandoffError: not_found (no such session), ended (returned or closed), invalid (neither id given).
     """
-    now = now or utc_now()
+    now = now or clock.now()
     if handoff_id is None:
         if not conversation_id or not channel:
             raise HandoffError("invalid", "give a handoff id, or a conversation id and its channel")
@@ -307,7 +297,7 @@ def hand_back(uow: UnitOfWork, handoff_id: int, agent_id: int, *, now: datetime 
         raise HandoffError("invalid_state", f"only an active conversation can be handed back; this one is {current.state}")
     if current.agent_id != agent_id:
         raise HandoffError("not_yours", "another agent owns this conversation")
-    now = now or utc_now()
+    now = now or clock.now()
     if not _transition(uow, handoff_id, (ACTIVE,), owner=agent_id, state=RETURNED, ended_at=now, resolved_by="agent"):
         raise HandoffError("invalid_state", "the conversation changed meanwhile; reload it")
     return get_handoff(uow, handoff_id)
@@ -324,7 +314,7 @@ def close_handoff(uow: UnitOfWork, handoff_id: int, agent_id: int, *, now: datet
         raise HandoffError("invalid_state", f"this conversation is already {current.state}")
     if current.state == ACTIVE and current.agent_id != agent_id:
         raise HandoffError("not_yours", "another agent owns this conversation")
-    now = now or utc_now()
+    now = now or clock.now()
     owner = agent_id if current.state == ACTIVE else None
     changed = _transition(
         uow, handoff_id, (current.state,), owner=owner, state=CLOSED, ended_at=now, resolved_by="agent",
@@ -338,7 +328,7 @@ def close_handoff(uow: UnitOfWork, handoff_id: int, agent_id: int, *, now: datet
 @read_only
 def availability(uow: UnitOfWork, policy: HandoffPolicy, *, now: datetime | None = None) -> Availability:
     """Whether a person can be offered now: within support hours and with an agent online."""
-    now = now or utc_now()
+    now = now or clock.now()
     online = agents_online(uow, policy.online_within, now=now)
     if not policy.hours.is_open(now):
         status = "outside_hours"
@@ -357,14 +347,14 @@ def recent_waits(uow: UnitOfWork, limit: int = RECENT_WAITS_SAMPLE) -> list[time
         .order_by(HandoffSession.taken_at.desc())
         .limit(limit)
     ).all()
-    return [as_utc(taken) - as_utc(requested) for requested, taken in rows]  # type: ignore[operator]
+    return [clock.as_utc(taken) - clock.as_utc(requested) for requested, taken in rows]  # type: ignore[operator]
 
 
 def estimate_wait(uow: UnitOfWork, handoff: HandoffView, *, now: datetime | None = None) -> timedelta:
     """Rough wait for a waiting session: the median recent wait per place in the queue, minus time waited."""
     if handoff.state != WAITING:
         return timedelta(0)
-    now = now or utc_now()
+    now = now or clock.now()
     waits = recent_waits(uow)
     typical = statistics.median(waits) if waits else DEFAULT_WAIT
     typical = max(typical, timedelta(minutes=1))

@@ -17,11 +17,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot import clock
 from bot.models import LoginThrottle
 from bot.services.store_access import audit
 from bot.services.unit_of_work import UnitOfWork
@@ -88,5 +88,5 @@ def login_succeeded(uow: UnitOfWork, kind: str, account: str, client: str) -> No
 
 def login_failed(uow: UnitOfWork, kind: str, account: str, client: str, *, store_id: str | None = None) -> None:
     """Audit-logs a wrong password (the attempt was already counted by claim_login_attempt)."""
-    audit(uow, _key(kind, account)[:120], store_id, f"{kind}_login_failed", datetime.now(timezone.utc), client=client[:64])
+    audit(uow, _key(kind, account)[:120], store_id, f"{kind}_login_failed", clock.now(), client=client[:64])
     uow.commit()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Mapping
 
 from sqlalchemy import delete, select, update
 
+from bot import clock
 from bot.channels.types import (
     FREE_FORM,
     PHONE_CHANNELS,
@@ -73,7 +74,7 @@ def opt_out(uow: UnitOfWork, phone: str, keyword: str, *, now: datetime | None =
     insert_if_absent(
         uow.session,
         PhoneOptOut,
-        {"phone": phone, "keyword": keyword.strip().upper()[:20], "opted_out_at": now or _now()},
+        {"phone": phone, "keyword": keyword.strip().upper()[:20], "opted_out_at": now or clock.now()},
     )
     uow.commit()
 
@@ -94,7 +95,7 @@ def is_opted_out(uow: UnitOfWork, phone: str) -> bool:
 def claim_inbound_delivery(uow: UnitOfWork, channel: str, delivery_id: str) -> bool:
     """Records a provider delivery id; True only for the first delivery of that id, even under concurrency."""
     first = insert_if_absent(
-        uow.session, InboundDelivery, {"channel": channel, "delivery_id": delivery_id, "received_at": _now()}
+        uow.session, InboundDelivery, {"channel": channel, "delivery_id": delivery_id, "received_at": clock.now()}
     )
     uow.commit()
     return first
@@ -125,7 +126,7 @@ def accept_inbound(
     One transaction: if anything fails, the delivery id is not recorded and the provider's retry
     is processed normally.
     """
-    now = now or _now()
+    now = now or clock.now()
     session = uow.session
     first = insert_if_absent(
         session, InboundDelivery, {"channel": channel, "delivery_id": delivery_id, "received_at": now}
@@ -165,7 +166,7 @@ def within_service_window(uow: UnitOfWork, channel: str, address: str, *, now: d
     if channel not in WINDOWED_CHANNELS:
         return True
     last = last_inbound_at(uow, channel, address)
-    return last is not None and (now or _now()) - last < SERVICE_WINDOW
+    return last is not None and (now or clock.now()) - last < SERVICE_WINDOW
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,7 @@ def plan_outbound(
     Refusals are recorded too (status opted_out / blocked_window) so the audit trail shows why a
     shopper got nothing. `record_only` is the outbox: no provider is configured, keep the message.
     """
-    now = now or _now()
+    now = now or clock.now()
     session = uow.session
     if message.dedupe_key:
         existing = session.scalars(
@@ -227,7 +228,7 @@ def plan_outbound(
 
 def begin_resend(uow: UnitOfWork, outbound_id: int, *, now: datetime | None = None) -> tuple[OutboundText, OutboundPlan]:
     """Re-checks opt-out and the window for a claimed retry; returns the message and its new plan."""
-    now = now or _now()
+    now = now or clock.now()
     row = uow.session.get(OutboundMessage, outbound_id)
     if row is None:
         raise LookupError(f"outbound message {outbound_id} does not exist")
@@ -250,7 +251,7 @@ def mark_sent(uow: UnitOfWork, outbound_id: int, provider_message_id: str | None
             attempts=OutboundMessage.attempts + 1,
             next_attempt_at=None,
             last_error=None,
-            updated_at=_now(),
+            updated_at=clock.now(),
         )
     )
     uow.commit()
@@ -263,7 +264,7 @@ def mark_failed(
 
     Returns the new status: "retrying" or "failed".
     """
-    now = now or _now()
+    now = now or clock.now()
     row = uow.session.get(OutboundMessage, outbound_id)
     if row is None:
         raise LookupError(f"outbound message {outbound_id} does not exist")
@@ -304,14 +305,14 @@ def apply_status_callback(
         row.status = status
         if error_code:
             row.last_error = f"provider error {error_code}"
-        row.updated_at = _now()
+        row.updated_at = clock.now()
     uow.commit()
     return True
 
 
 def claim_due_retries(uow: UnitOfWork, *, now: datetime | None = None, limit: int = 50) -> list[int]:
     """Takes retries that are due; each is claimed with a conditional UPDATE so one sweeper gets it."""
-    now = now or _now()
+    now = now or clock.now()
     due = uow.session.scalars(
         select(OutboundMessage.id)
         .where(OutboundMessage.status == "retrying", OutboundMessage.next_attempt_at <= now)
@@ -381,6 +382,3 @@ def _add_user_line(session: Any, conversation_id: str, channel: str, text: str, 
     session.flush()
     return int(line.id)
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
+from bot import clock
 from bot.channels.types import PHONE_CHANNELS
 from bot.domain.orders import OrderStatus
 from bot.models import AuditEntry, Order, Timer
@@ -146,10 +147,6 @@ def handled_by_conversation(result: dict[str, Any], key: str) -> bool:
     return isinstance(dialogue, dict) and key in (dialogue.get("notices") or [])
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def notice_key(kind: str, subject: str) -> str:
     return f"{kind}:{subject}"
 
@@ -226,7 +223,7 @@ def due_notices(
     Args:
         kinds, subject: claim only these (a route delivering the notice it just caused).
     """
-    now = now or _now()
+    now = now or clock.now()
     claimed: list[DueNotice] = []
     while len(claimed) < limit:
         timer = claim_due_timer(uow, kinds, now, lease=policy.lease, subject=subject)
@@ -269,7 +266,7 @@ def _order_for_timer(uow: UnitOfWork, timer_id: int) -> tuple[Timer, Order | Non
 
 def record_notice_sent(uow: UnitOfWork, timer_id: int, now: datetime | None = None) -> None:
     """Marks a claimed notice as handed to Rasa; commits."""
-    now = now or _now()
+    now = now or clock.now()
     timer, order = _order_for_timer(uow, timer_id)
     settle_timer(uow, timer_id, now)
     if order is not None:
@@ -285,7 +282,7 @@ def record_notice_failure(
     Returns:
         True if it will be retried.
     """
-    now = now or _now()
+    now = now or clock.now()
     timer, order = _order_for_timer(uow, timer_id)
     attempts = int(timer.attempts)  # the claim already counted this attempt
     retry_in = exponential_backoff(attempts, policy.first_retry, policy.max_retry)
@@ -307,7 +304,7 @@ async def deliver_due_notices(
 
     Several replicas may call this at once: each notice is claimed by one of them.
     """
-    now = now or _now()
+    now = now or clock.now()
     report = DeliveryReport()
     for notice in await shop.call(due_notices, now, limit, policy, kinds, subject):
         label = notice_key(notice.kind, notice.subject)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from bot import clock
 from bot.domain.orders import (
     NotYourOrder,
     TooManyAttempts,
@@ -44,7 +45,7 @@ def get_order_for(
     Raises:
         OrderNotFound; NotYourOrder (`can_verify` says whether a code can be sent to the order's phone).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     order = find_order(uow, reference)
     if customer_id is None:
         customer_id = customer_of_conversation(uow.session, conversation_id)
@@ -66,7 +67,7 @@ def start_order_verification(
     Raises:
         OrderNotFound; VerificationUnavailable: no contact phone; TooManyAttempts: too many codes lately.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     order = find_order(uow, reference)
     if not order.contact_phone:
         raise VerificationUnavailable(order.reference)
@@ -93,7 +94,7 @@ def confirm_order_verification(
         OrderNotFound; VerificationExpired: no live code; TooManyAttempts: the code is burnt;
         VerificationFailed: wrong code (`attempts_left` says how many tries remain).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     order = find_order(uow, reference)
     checked = check_code(uow, ORDER_CODES, _subject(order.reference, conversation_id), code, now)
     if checked.status == "accepted":

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
+from bot import clock
 from bot.domain.orders import (
     DEFAULT_REFERENCE_PREFIX,
     EmptyCart,
@@ -122,19 +123,6 @@ class ExpiredOrder:
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands timestamps back naive; they are UTC by construction."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-def _maybe_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else as_utc(moment)
-
-
 def _audit(uow: UnitOfWork, actor: str, order: Order, action: str, now: datetime, **detail: Any) -> None:
     uow.session.add(
         AuditEntry(
@@ -191,16 +179,16 @@ def summarise(uow: UnitOfWork, order: Order) -> OrderSummary:
         total_minor=order.total_minor,
         currency=order.currency,
         pickup_code=order.pickup_code,
-        hold_expires_at=as_utc(order.hold_expires_at),
+        hold_expires_at=clock.as_utc(order.hold_expires_at),
         channel=order.channel,
         conversation_id=order.conversation_id,
         customer_id=order.customer_id,
         contact_phone=order.contact_phone,
         lines=lines,
-        created_at=as_utc(order.created_at),
-        paid_at=_maybe_utc(order.paid_at),
-        ready_at=_maybe_utc(order.ready_at),
-        collected_at=_maybe_utc(order.collected_at),
+        created_at=clock.as_utc(order.created_at),
+        paid_at=clock.as_utc(order.paid_at),
+        ready_at=clock.as_utc(order.ready_at),
+        collected_at=clock.as_utc(order.collected_at),
         cancel_reason=order.cancel_reason,
         store_timezone=store.timezone if store else "Europe/London",
         store_locale=store.locale if store else "en_GB",
@@ -338,7 +326,7 @@ def place_order(
         EmptyCart, UnknownStore, PaymentMethodNotOffered, MixedCurrencies,
         OutOfStock: `sku` and how many are `available` at that store.
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     method = PaymentMethod(payment_method)
     basket = basket_at_store(uow, conversation_id, store_id)
     if basket is None:
@@ -431,7 +419,7 @@ def mark_paid(
     Raises:
         OrderNotFound; InvalidTransition: the order expired or was cancelled (refund instead).
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     order = find_order(uow, order_ref)
     if order.status in (OrderStatus.READY.value, OrderStatus.COLLECTED.value):
         return summarise(uow, order)
@@ -447,7 +435,7 @@ def mark_ready(uow: UnitOfWork, reference: str, actor: str, now: datetime | None
     Raises:
         OrderNotFound; InvalidTransition: unpaid link order, or already collected/cancelled/expired.
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     order = find_order(uow, reference)
     if move_order(uow, order, OrderStatus.READY, now, ready_at=now) is not None:
         _audit(uow, actor, order, "order_ready", now)
@@ -463,7 +451,7 @@ def mark_collected(
     Raises:
         OrderNotFound; InvalidTransition: not ready yet; NotYourOrder: wrong pickup code given.
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     order = find_order(uow, reference)
     if pickup_code is not None and not pickup_codes_match(order.pickup_code, pickup_code):
         raise NotYourOrder(order.reference, can_verify=False)
@@ -486,7 +474,7 @@ def cancel_order(uow: UnitOfWork, reference: str, reason: str, actor: str, now: 
     Raises:
         OrderNotFound; InvalidTransition: the order was collected or has expired.
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     order = find_order(uow, reference)
     moved_from = move_order(uow, order, OrderStatus.CANCELLED, now, cancel_reason=reason[:240])
     refund = None
@@ -548,7 +536,7 @@ def expire_due_holds(uow: UnitOfWork, now: datetime | None = None, limit: int = 
     Returns:
         The orders this call expired.
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     expired: list[ExpiredOrder] = []
     for _ in range(limit):
         timer = claim_due_timer(uow, (HOLD_EXPIRY_TIMER,), now)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot import clock
 from bot.domain.orders import (
     HoldPolicy,
     InvalidTransition,
@@ -28,7 +29,7 @@ from bot.models import PaymentEvent as ProcessedEvent
 from bot.payments import ProviderChooser
 from bot.payments.base import EventKind, LinkRequest, PaymentEvent, PaymentProvider, PaymentProviderError, RefundResult
 from bot.services.markets import market_of_store
-from bot.services.orders import OrderSummary, RefundDue, as_utc, find_order, record_payment, refund_for, summarise
+from bot.services.orders import OrderSummary, RefundDue, find_order, record_payment, refund_for, summarise
 from bot.services.notices import PAYMENT_FAILED, PAYMENT_RECEIVED, PAYMENT_REFUNDED, notice_subject, queue_notice
 from bot.services.unit_of_work import UnitOfWork
 
@@ -98,11 +99,7 @@ class PayPage:
     @property
     def pay_by(self) -> datetime:
         """When paying stops being possible: the link's or the hold's end, whichever is first."""
-        return min(self.link.expires_at, as_utc(self.order.hold_expires_at))  # type: ignore[type-var]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+        return min(self.link.expires_at, clock.as_utc(self.order.hold_expires_at))  # type: ignore[type-var]
 
 
 def _link_view(link: PaymentLink, order_reference: str, reused: bool) -> PaymentLinkView:
@@ -113,7 +110,7 @@ def _link_view(link: PaymentLink, order_reference: str, reused: bool) -> Payment
         url=link.url,
         amount_minor=link.amount_minor,
         currency=link.currency,
-        expires_at=as_utc(link.expires_at),
+        expires_at=clock.as_utc(link.expires_at),
         status=link.status,
         reused=reused,
     )
@@ -148,13 +145,13 @@ def create_payment_link(
         OrderNotFound; OrderNotPayable: pay-at-pickup order, not awaiting payment, or hold over;
         PaymentProviderError: the provider refused.
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     order = find_order(uow, order_reference)
     if order.payment_method != PaymentMethod.LINK.value:
         raise OrderNotPayable(order.reference, "it is paid at pickup")
     if order.status != OrderStatus.PENDING_PAYMENT.value:
         raise OrderNotPayable(order.reference, f"it is {order.status}")
-    if as_utc(order.hold_expires_at) <= now:
+    if clock.as_utc(order.hold_expires_at) <= now:
         raise OrderNotPayable(order.reference, "its hold has run out")
     market = market_of_store(uow, order.store_id)
     if not isinstance(provider, PaymentProvider):
@@ -169,7 +166,7 @@ def create_payment_link(
         amount_minor=order.total_minor,
         currency=order.currency,
         order_reference=reference,
-        expires_at=as_utc(order.hold_expires_at),
+        expires_at=clock.as_utc(order.hold_expires_at),
         idempotency_key=f"paylink-{reference}-{order.total_minor}-{attempt}",
         description=f"Order {reference} ({item_count} item{'s' if item_count != 1 else ''})",
         customer_ref=str(order.customer_id) if order.customer_id is not None else None,
@@ -225,7 +222,7 @@ def handle_payment_event(
     - expired: an open link is marked expired (the order's own hold timer decides the order).
     Nothing ever moves backwards: an `expired` after `completed` changes nothing.
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     base = {"provider": event.provider, "event_id": event.event_id, "event_type": event.event_type}
     uow.session.add(ProcessedEvent(provider=event.provider, event_id=event.event_id, event_type=event.event_type[:80], received_at=now))
     try:
@@ -309,9 +306,9 @@ def execute_refund(uow: UnitOfWork, provider: PaymentProvider, refund: RefundDue
     try:
         result = provider.refund(refund.provider_ref, refund.amount_minor)
     except PaymentProviderError as error:
-        _audit_refund(uow, refund, "refund_failed", now or _utcnow(), error=str(error))
+        _audit_refund(uow, refund, "refund_failed", now or clock.now(), error=str(error))
         raise
-    now = now or _utcnow()
+    now = now or clock.now()
     uow.session.execute(
         update(PaymentLink)
         .where(PaymentLink.provider == refund.provider, PaymentLink.provider_ref == refund.provider_ref)
@@ -332,7 +329,7 @@ def pay_page(uow: UnitOfWork, provider_name: str, provider_ref: str, now: dateti
     link = uow.session.scalars(
         select(PaymentLink).where(PaymentLink.provider == provider_name, PaymentLink.provider_ref == provider_ref)
     ).first()
-    return _pay_page_of(uow, link, now or _utcnow()) if link is not None else None
+    return _pay_page_of(uow, link, now or clock.now()) if link is not None else None
 
 
 def pay_link_in_conversation(uow: UnitOfWork, conversation_id: str, url: str, now: datetime | None = None) -> PayPage | None:
@@ -342,7 +339,7 @@ def pay_link_in_conversation(uow: UnitOfWork, conversation_id: str, url: str, no
         .join(Order, Order.id == PaymentLink.order_id)
         .where(PaymentLink.url == url, Order.conversation_id == conversation_id)
     ).first()
-    return _pay_page_of(uow, link, now or _utcnow()) if link is not None else None
+    return _pay_page_of(uow, link, now or clock.now()) if link is not None else None
 
 
 def _pay_page_of(uow: UnitOfWork, link: PaymentLink, now: datetime) -> PayPage:
@@ -353,7 +350,7 @@ def _pay_page_of(uow: UnitOfWork, link: PaymentLink, now: datetime) -> PayPage:
         reason = "paid"
     elif link.status in ("paid", "refunded"):
         reason = "refunded"  # money arrived too late, or twice: it goes (or went) back
-    elif link.status != "open" or as_utc(link.expires_at) <= now or as_utc(order.hold_expires_at) <= now:
+    elif link.status != "open" or clock.as_utc(link.expires_at) <= now or clock.as_utc(order.hold_expires_at) <= now:
         reason = "expired"
     elif order.status != OrderStatus.PENDING_PAYMENT.value:
         reason = "closed"

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from bot import clock
 from bot.config import Settings
 from bot.domain.hours import DayHours, local_now
 from bot.domain.orders import OrderStatus
@@ -38,7 +39,7 @@ from bot.services.notices import (
     mask_phone,
     opted_out_phone,
 )
-from bot.services.orders import OrderSummary, as_utc, find_order, mark_ready
+from bot.services.orders import OrderSummary, find_order, mark_ready
 from bot.services.stores import opening_hours, store_details
 from bot.services.timers import schedule_timer
 from bot.services.unit_of_work import UnitOfWork, read_only
@@ -104,10 +105,6 @@ class PickupNotice:
     locale: str
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _audit(uow: UnitOfWork, order: Order, action: str, now: datetime, actor: str = "system:alerts", **detail: Any) -> None:
     uow.session.add(
         AuditEntry(actor=actor, store_id=order.store_id, action=action, detail={"order": order.reference, **detail}, at=now)
@@ -119,7 +116,7 @@ def _schedule(uow: UnitOfWork, order: Order, now: datetime, policy: AlertPolicy)
     phone = opted_out_phone(uow, order)
     note = OPTED_OUT_NOTE.format(phone=mask_phone(phone)) if phone else None
     settled = now if note else None
-    hold_expires_at = as_utc(order.hold_expires_at)
+    hold_expires_at = clock.as_utc(order.hold_expires_at)
     last_notice_at = hold_expires_at - timedelta(hours=policy.last_notice_hours)
     reminder_at = now + timedelta(hours=policy.remind_after_hours)
     created = schedule_timer(uow, READY_ALERT, order.reference, now, fired_at=settled, last_error=note)
@@ -142,7 +139,7 @@ def mark_ready_and_alert(
     Raises:
         OrderNotFound; InvalidTransition: unpaid link order, or collected/cancelled/expired.
     """
-    now = now or _now()
+    now = now or clock.now()
     order = find_order(uow, reference)
     if order.status != OrderStatus.READY.value:
         scheduled, note = _schedule(uow, order, now, policy)
@@ -162,7 +159,7 @@ def schedule_missing_alerts(uow: UnitOfWork, now: datetime | None = None, policy
     Returns:
         How many orders got timers.
     """
-    now = now or _now()
+    now = now or clock.now()
     orders = uow.session.scalars(
         select(Order)
         .outerjoin(Timer, (Timer.kind == READY_ALERT) & (Timer.subject == Order.reference))
@@ -181,7 +178,7 @@ def pickup_notice(uow: UnitOfWork, reference: str, now: datetime | None = None) 
     Raises:
         OrderNotFound.
     """
-    now = now or _now()
+    now = now or clock.now()
     order = find_order(uow, reference)
     details = store_details(uow, order.store_id)
     local = local_now(details.timezone, now)
@@ -194,7 +191,7 @@ def pickup_notice(uow: UnitOfWork, reference: str, now: datetime | None = None) 
         postcode=details.postcode,
         today=local.date(),
         hours_today=opening_hours(uow, order.store_id, local.date()),
-        held_until=local_now(details.timezone, as_utc(order.hold_expires_at)),
+        held_until=local_now(details.timezone, clock.as_utc(order.hold_expires_at)),
         amount_due_minor=order.total_minor if order.paid_at is None else None,
         currency=order.currency,
         locale=details.locale,
@@ -222,7 +219,7 @@ def _status(timer: Timer) -> AlertStatus:
         state = "retrying" if timer.last_error else "pending"
     else:
         state = "not_sent" if timer.last_error else "sent"
-    return AlertStatus(timer.subject, timer.kind, as_utc(timer.due_at), state, int(timer.attempts), timer.last_error)
+    return AlertStatus(timer.subject, timer.kind, clock.as_utc(timer.due_at), state, int(timer.attempts), timer.last_error)
 
 
 @read_only

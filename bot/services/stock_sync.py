@@ -22,11 +22,12 @@ import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 
+from bot import clock
 from bot.domain.inbound_text import load_json_body
 from bot.models import AuditEntry, Inventory, Store, Variant
 from bot.services.unit_of_work import UnitOfWork
@@ -266,7 +267,7 @@ def sync_stock(
     Raises:
         StockSyncError: unknown store, or the payload as a whole is unreadable (nothing applied).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     if uow.session.get(Store, store_id) is None:
         raise StockSyncError(f"no store {store_id!r}")
     rows, problems = parse_stock_payload(payload)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
 
+from bot import clock
 from bot.models import AuditEntry, Store, StoreCredential
 from bot.services.unit_of_work import UnitOfWork
 
@@ -70,10 +71,6 @@ class ApiKeyInfo:
     revoked_at: datetime | None
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _require_store(uow: UnitOfWork, store_id: str) -> None:
     if uow.session.get(Store, store_id) is None:
         raise UnknownStoreId(store_id)
@@ -112,7 +109,7 @@ def create_api_key(
     Raises:
         UnknownStoreId: no such store.
     """
-    now = now or _now()
+    now = now or clock.now()
     _require_store(uow, store_id)
     prefix = f"{API_KEY_PREFIX_START}{secrets.token_hex(5)}"
     secret = secrets.token_urlsafe(32)
@@ -137,7 +134,7 @@ def revoke_api_key(uow: UnitOfWork, prefix: str, actor: str = "cli", now: dateti
     Returns:
         True if a live key was revoked; False if there was none (unknown or already revoked).
     """
-    now = now or _now()
+    now = now or clock.now()
     credential = uow.session.scalars(
         select(StoreCredential).where(StoreCredential.key_prefix == prefix.strip(), StoreCredential.kind == API_KEY)
     ).first()
@@ -201,7 +198,7 @@ def set_dashboard_password(
     Raises:
         UnknownStoreId: no such store; WeakPassword: too short or too long.
     """
-    now = now or _now()
+    now = now or clock.now()
     _require_store(uow, store_id)
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise WeakPassword()

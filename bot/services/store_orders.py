@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
+from bot import clock
 from bot.domain.orders import NotYourOrder, OrderError, OrderStatus, normalise_reference
 from bot.models import AuditEntry, Order, Store
 from bot.services.identity import InvalidPhoneNumber, normalize_phone
@@ -37,10 +38,6 @@ class UnknownStatus(OrderError):
     def __init__(self, status: str) -> None:
         super().__init__(f"unknown status {status!r}; use one of {', '.join(ALL_STATUSES)}")
         self.status = status
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _store_order(uow: UnitOfWork, store_id: str, reference: str) -> Order:
@@ -83,7 +80,7 @@ def list_store_orders(uow: UnitOfWork, store_id: str, statuses: tuple[str, ...] 
 @read_only
 def todays_orders(uow: UnitOfWork, store_id: str, now: datetime | None = None) -> list[OrderSummary]:
     """What the counter needs today: every open order, plus orders finished today (store's time zone)."""
-    now = now or _now()
+    now = now or clock.now()
     store = uow.session.get(Store, store_id)
     zone = ZoneInfo(store.timezone if store else "UTC")
     local_midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
@@ -138,7 +135,7 @@ def collect_store_order(
     Raises:
         OrderNotFound; WrongStore; InvalidTransition: not ready; NotYourOrder: wrong or missing code.
     """
-    now = now or _now()
+    now = now or clock.now()
     order = _store_order(uow, store_id, reference)
     try:
         if not pickup_code.strip():

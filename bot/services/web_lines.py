@@ -11,11 +11,12 @@ inbound id, so its side effects still happen once. A line is taken again at most
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import aliased
 
+from bot import clock
 from bot.models import ChatMessage
 from bot.services.timers import schedule_timer
 from bot.services.turn_effects import effect_key, turn_finished
@@ -45,7 +46,7 @@ def web_message_id(line_id: int) -> str:
 
 def claim_unanswered_lines(uow: UnitOfWork, now: datetime | None = None, limit: int = 20) -> list[UnansweredLine]:
     """Web lines with no reply, no apology and no finished turn, each claimed once for this sweeper; commits."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     later = aliased(ChatMessage)
     answered = exists().where(
         and_(later.conversation_id == ChatMessage.conversation_id, later.id > ChatMessage.id, later.author != "user")
