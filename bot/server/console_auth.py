@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot import clock
+from bot import audit, clock
 from bot.models import AuditEntry
 from bot.services.agents import AgentView, get_agent, touch_agent
 from bot.services.unit_of_work import UnitOfWork
@@ -111,6 +111,6 @@ def active_agent(uow: UnitOfWork, session: ConsoleSession, *, now: datetime | No
 
 def record_logout(uow: UnitOfWork, agent_id: int, *, now: datetime | None = None) -> None:
     """Ends every console session of this agent issued up to now."""
-    uow.session.add(AuditEntry(actor=_actor(agent_id), action=LOGOUT_ACTION, detail={}, at=now or clock.now()))
+    audit.record(uow, actor=_actor(agent_id), action=LOGOUT_ACTION, now=now)
     uow.commit()
 

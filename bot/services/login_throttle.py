@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot import clock
+from bot import audit
 from bot.models import LoginThrottle
-from bot.services.store_access import audit
 from bot.services.unit_of_work import UnitOfWork
 
 FREE_FAILURES = 5
@@ -88,5 +87,5 @@ def login_succeeded(uow: UnitOfWork, kind: str, account: str, client: str) -> No
 
 def login_failed(uow: UnitOfWork, kind: str, account: str, client: str, *, store_id: str | None = None) -> None:
     """Audit-logs a wrong password (the attempt was already counted by claim_login_attempt)."""
-    audit(uow, _key(kind, account)[:120], store_id, f"{kind}_login_failed", clock.now(), client=client[:64])
+    audit.record(uow, actor=_key(kind, account)[:120], action=f"{kind}_login_failed", store_id=store_id, client=client[:64])
     uow.commit()

@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
-from bot import clock
+from bot import audit, clock
 from bot.channels.types import PHONE_CHANNELS
 from bot.domain.orders import OrderStatus
-from bot.models import AuditEntry, Order, Timer
+from bot.models import Order, Timer
 from bot.services.messaging import is_opted_out
 from bot.services.timers import claim_due_timer, exponential_backoff, note_timer_failure, schedule_timer, settle_timer
 from bot.services.unit_of_work import UnitOfWork
@@ -167,12 +167,11 @@ def queue_notice(uow: UnitOfWork, kind: str, reference: str, now: datetime, even
     return schedule_timer(uow, kind, notice_subject(reference, event_id), now)
 
 
-def _audit(uow: UnitOfWork, order: Order, kind: str, what: str, now: datetime, **detail: Any) -> None:
+def _audit_notice(uow: UnitOfWork, order: Order, kind: str, what: str, now: datetime, **detail: Any) -> None:
+    # Pickup alerts and other notices share the outbox but keep their own audit names.
     action = f"{'pickup_alert' if kind in ALERT_KINDS else 'notice'}_{what}"
     actor = "system:alerts" if kind in ALERT_KINDS else "system:notices"
-    uow.session.add(
-        AuditEntry(actor=actor, store_id=order.store_id, action=action, detail={"order": order.reference, "kind": kind, **detail}, at=now)
-    )
+    audit.record(uow, actor=actor, action=action, now=now, order=order, kind=kind, **detail)
 
 
 def mask_phone(phone: str) -> str:
@@ -236,7 +235,7 @@ def due_notices(
         if reason is not None:
             settle_timer(uow, timer.id, now, reason)
             if order is not None:
-                _audit(uow, order, timer.kind, "skipped", now, reason=reason)
+                _audit_notice(uow, order, timer.kind, "skipped", now, reason=reason)
             uow.commit()
             continue
         uow.commit()
@@ -270,7 +269,7 @@ def record_notice_sent(uow: UnitOfWork, timer_id: int, now: datetime | None = No
     timer, order = _order_for_timer(uow, timer_id)
     settle_timer(uow, timer_id, now)
     if order is not None:
-        _audit(uow, order, timer.kind, "sent", now, attempts=timer.attempts)
+        _audit_notice(uow, order, timer.kind, "sent", now, attempts=timer.attempts)
     uow.commit()
 
 
@@ -287,7 +286,7 @@ def record_notice_failure(
     attempts = int(timer.attempts)  # the claim already counted this attempt
     retry_in = exponential_backoff(attempts, policy.first_retry, policy.max_retry)
     if order is not None and attempts >= policy.max_attempts:
-        _audit(uow, order, timer.kind, "failed", now, attempts=attempts, error=str(error)[:300])
+        _audit_notice(uow, order, timer.kind, "failed", now, attempts=attempts, error=str(error)[:300])
     return note_timer_failure(uow, timer_id, attempts, error, now, max_attempts=policy.max_attempts, retry_in=retry_in)
 
 

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot import clock
+from bot import audit, clock
 from bot.domain.orders import (
     NotYourOrder,
     TooManyAttempts,
@@ -18,7 +18,6 @@ from bot.domain.orders import (
 from bot.services.identity import customer_of_conversation
 from bot.services.one_time_codes import CodePolicy, TooManyCodes, check_code, issue_code, used_since
 from bot.services.orders import OrderSummary, find_order, summarise
-from bot.services.store_access import audit
 from bot.services.unit_of_work import UnitOfWork
 
 ORDER_CODES = CodePolicy(purpose="order_access", ttl=timedelta(minutes=10), max_attempts=5, codes_per_hour=5)
@@ -98,7 +97,7 @@ def confirm_order_verification(
     order = find_order(uow, reference)
     checked = check_code(uow, ORDER_CODES, _subject(order.reference, conversation_id), code, now)
     if checked.status == "accepted":
-        audit(uow, "shopper", order.store_id, "order_access_verified", now, order=order.reference)
+        audit.record(uow, actor="shopper", action="order_access_verified", now=now, order=order)
     uow.commit()  # a wrong try counts even though we raise
     if checked.status in ("no_pending", "expired"):
         raise VerificationExpired()

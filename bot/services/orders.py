@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 
-from bot import clock
+from bot import audit, clock
 from bot.domain.orders import (
     DEFAULT_REFERENCE_PREFIX,
     EmptyCart,
@@ -36,7 +36,7 @@ from bot.domain.orders import (
     normalise_reference,
     pickup_codes_match,
 )
-from bot.models import AuditEntry, CartLine, Inventory, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
+from bot.models import CartLine, Inventory, Order, OrderLine, PaymentLink, Product, Store, Timer, Variant
 from bot.services.cart import CartLineView, available_expression, basket_at_store
 from bot.services.identity import customer_of_conversation
 from bot.services.markets import prices_in
@@ -121,18 +121,6 @@ class ExpiredOrder:
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-def _audit(uow: UnitOfWork, actor: str, order: Order, action: str, now: datetime, **detail: Any) -> None:
-    uow.session.add(
-        AuditEntry(
-            actor=actor,
-            store_id=order.store_id,
-            action=action,
-            detail={"order": order.reference, **detail},
-            at=now,
-        )
-    )
 
 
 def find_order(uow: UnitOfWork, reference: str) -> Order:
@@ -388,7 +376,10 @@ def place_order(
         .where(CartLine.owner_key == basket.owner, CartLine.sku.in_([line.sku for line in basket.lines]))
         .execution_options(synchronize_session=False)
     )
-    _audit(uow, f"shopper:{channel}", order, "order_placed", now, payment_method=method.value, total_minor=order.total_minor)
+    audit.record(
+        uow, actor=f"shopper:{channel}", action="order_placed", now=now, order=order,
+        payment_method=method.value, total_minor=order.total_minor,
+    )
     uow.commit()
     return summarise(uow, order)
 
@@ -424,7 +415,7 @@ def mark_paid(
     if order.status in (OrderStatus.READY.value, OrderStatus.COLLECTED.value):
         return summarise(uow, order)
     if record_payment(uow, order, now, hold_policy):
-        _audit(uow, actor, order, "order_paid", now)
+        audit.record(uow, actor=actor, action="order_paid", now=now, order=order)
     uow.commit()
     return summarise(uow, order)
 
@@ -438,7 +429,7 @@ def mark_ready(uow: UnitOfWork, reference: str, actor: str, now: datetime | None
     now = now or clock.now()
     order = find_order(uow, reference)
     if move_order(uow, order, OrderStatus.READY, now, ready_at=now) is not None:
-        _audit(uow, actor, order, "order_ready", now)
+        audit.record(uow, actor=actor, action="order_ready", now=now, order=order)
     uow.commit()
     return summarise(uow, order)
 
@@ -460,7 +451,7 @@ def mark_collected(
         values["paid_at"] = now  # pay-at-pickup: paid at the counter
     if move_order(uow, order, OrderStatus.COLLECTED, now, **values) is not None:
         _release_stock(uow, order, collected=True)
-        _audit(uow, actor, order, "order_collected", now)
+        audit.record(uow, actor=actor, action="order_collected", now=now, order=order)
     uow.commit()
     return summarise(uow, order)
 
@@ -483,7 +474,10 @@ def cancel_order(uow: UnitOfWork, reference: str, reason: str, actor: str, now: 
         paid_link = _paid_link(uow, order)
         if paid_link is not None:
             refund = refund_for(paid_link, order.reference, "order_cancelled")
-        _audit(uow, actor, order, "order_cancelled", now, reason=reason[:240], previous_status=moved_from, refund=refund is not None)
+        audit.record(
+            uow, actor=actor, action="order_cancelled", now=now, order=order,
+            reason=reason[:240], previous_status=moved_from, refund=refund is not None,
+        )
     uow.commit()
     return CancelledOrder(
         reference=order.reference,
@@ -511,7 +505,7 @@ def _expire_one(uow: UnitOfWork, timer: Timer, now: datetime) -> ExpiredOrder | 
         .values(status="expired", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    _audit(uow, "system:sweeper", order, "order_expired", now)
+    audit.record(uow, actor="system:sweeper", action="order_expired", now=now, order=order)
     # The shopper's notice commits with the expiry: a sweeper dying after this commit delays it, never drops it.
     queue_notice(uow, HOLD_EXPIRED, order.reference, now)
     return ExpiredOrder(

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot import clock
+from bot import audit, clock
 from bot.domain.orders import (
     HoldPolicy,
     InvalidTransition,
@@ -24,7 +24,7 @@ from bot.domain.orders import (
     PaymentMethod,
     judge_payment,
 )
-from bot.models import AuditEntry, Order, PaymentLink, Store
+from bot.models import Order, PaymentLink, Store
 from bot.models import PaymentEvent as ProcessedEvent
 from bot.payments import ProviderChooser
 from bot.payments.base import EventKind, LinkRequest, PaymentEvent, PaymentProvider, PaymentProviderError, RefundResult
@@ -34,6 +34,7 @@ from bot.services.notices import PAYMENT_FAILED, PAYMENT_RECEIVED, PAYMENT_REFUN
 from bot.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+PAYMENTS_ACTOR = "system:payments"
 
 # What the caller should tell the shopper after an event (None: nothing to say).
 # PAYMENT_REFUNDED: money arrived for an order that could not take it.
@@ -200,12 +201,6 @@ def create_payment_link(
     return _link_view(link, reference, reused=False)
 
 
-def _audit(uow: UnitOfWork, order: Order, action: str, now: datetime, **detail: object) -> None:
-    uow.session.add(
-        AuditEntry(actor="system:payments", store_id=order.store_id, action=action, detail={"order": order.reference, **detail}, at=now)
-    )
-
-
 def _notice_event(message_kind: str, event_id: str) -> str | None:
     """A payment is received once per order; a failure or a refund is told once per provider event."""
     return None if message_kind == PAYMENT_RECEIVED else event_id
@@ -282,7 +277,10 @@ def _apply_success(
         except InvalidTransition:
             disposition = PaymentDisposition.REFUND  # expired or cancelled a moment ago
     if disposition is PaymentDisposition.APPLY:
-        _audit(uow, order, "order_paid", now, provider=event.provider, provider_ref=link.provider_ref, card_last4=event.card_last4)
+        audit.record(
+            uow, actor=PAYMENTS_ACTOR, action="order_paid", now=now, order=order,
+            provider=event.provider, provider_ref=link.provider_ref, card_last4=event.card_last4,
+        )
         return PAYMENT_RECEIVED, None
     reason = "amount_mismatch" if wrong_amount else f"order_{order.status}"
     refund = replace(
@@ -290,7 +288,10 @@ def _apply_success(
         amount_minor=event.amount_minor if event.amount_minor is not None else link.amount_minor,
         currency=event.currency or link.currency,
     )
-    _audit(uow, order, "refund_required", now, provider_ref=link.provider_ref, amount_minor=refund.amount_minor, reason=reason)
+    audit.record(
+        uow, actor=PAYMENTS_ACTOR, action="refund_required", now=now, order=order,
+        provider_ref=link.provider_ref, amount_minor=refund.amount_minor, reason=reason,
+    )
     return PAYMENT_REFUNDED, refund
 
 
@@ -320,7 +321,10 @@ def execute_refund(uow: UnitOfWork, provider: PaymentProvider, refund: RefundDue
 
 def _audit_refund(uow: UnitOfWork, refund: RefundDue, action: str, now: datetime, **detail: object) -> None:
     order = find_order(uow, refund.order_reference)
-    _audit(uow, order, action, now, provider_ref=refund.provider_ref, amount_minor=refund.amount_minor, reason=refund.reason, **detail)
+    audit.record(
+        uow, actor=PAYMENTS_ACTOR, action=action, now=now, order=order,
+        provider_ref=refund.provider_ref, amount_minor=refund.amount_minor, reason=refund.reason, **detail,
+    )
     uow.commit()
 
 

@@ -19,15 +19,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
-from bot import clock
+from bot import audit, clock
 from bot.config import Settings
 from bot.domain.hours import DayHours, local_now
 from bot.domain.orders import OrderStatus
-from bot.models import AuditEntry, Order, Timer
+from bot.models import Order, Timer
 from bot.services.notices import (
     ALERT_KINDS,
     HOLD_ENDING,
@@ -105,12 +104,6 @@ class PickupNotice:
     locale: str
 
 
-def _audit(uow: UnitOfWork, order: Order, action: str, now: datetime, actor: str = "system:alerts", **detail: Any) -> None:
-    uow.session.add(
-        AuditEntry(actor=actor, store_id=order.store_id, action=action, detail={"order": order.reference, **detail}, at=now)
-    )
-
-
 def _schedule(uow: UnitOfWork, order: Order, now: datetime, policy: AlertPolicy) -> tuple[bool, str | None]:
     """Adds the order's alert timers (no commit); (ready alert newly scheduled?, why suppressed)."""
     phone = opted_out_phone(uow, order)
@@ -125,7 +118,7 @@ def _schedule(uow: UnitOfWork, order: Order, now: datetime, policy: AlertPolicy)
     if last_notice_at > now:  # a hold already ending soon is spelled out in the ready alert itself
         schedule_timer(uow, HOLD_ENDING, order.reference, last_notice_at, fired_at=settled, last_error=note)
     if created and note:
-        _audit(uow, order, "pickup_alert_suppressed", now, reason=note)
+        audit.record(uow, actor="system:alerts", action="pickup_alert_suppressed", now=now, order=order, reason=note)
     return created and note is None, note
 
 

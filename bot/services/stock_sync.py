@@ -27,9 +27,9 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 
-from bot import clock
+from bot import audit, clock
 from bot.domain.inbound_text import load_json_body
-from bot.models import AuditEntry, Inventory, Store, Variant
+from bot.models import Inventory, Store, Variant
 from bot.services.unit_of_work import UnitOfWork
 
 MAX_ROWS = 50_000
@@ -324,20 +324,17 @@ def sync_stock(
         unchanged=unchanged,
         problems=tuple(problems),
     )
-    uow.session.add(
-        AuditEntry(
-            actor=actor,
-            store_id=store_id,
-            action="stock_synced",
-            detail={
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "rejected": [problem.as_dict() for problem in report.problems],
-                "changes": changes,  # [sku, on_hand before (null = new row), on_hand after]
-            },
-            at=now,
-        )
+    audit.record(
+        uow,
+        actor=actor,
+        action="stock_synced",
+        now=now,
+        store_id=store_id,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=[problem.as_dict() for problem in report.problems],
+        changes=changes,  # [sku, on_hand before (null = new row), on_hand after]
     )
     uow.commit()
     return report

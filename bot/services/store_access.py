@@ -16,8 +16,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
 
-from bot import clock
-from bot.models import AuditEntry, Store, StoreCredential
+from bot import audit, clock
+from bot.models import Store, StoreCredential
 from bot.services.unit_of_work import UnitOfWork
 
 API_KEY = "api_key"
@@ -83,11 +83,6 @@ def _verify(secret_hash: str, secret: str) -> bool:
         return False
 
 
-def audit(uow: UnitOfWork, actor: str, store_id: str | None, action: str, now: datetime, **detail: object) -> None:
-    """Adds one audit-log row to the caller's transaction (who, which store, what, when, details)."""
-    uow.session.add(AuditEntry(actor=actor, store_id=store_id, action=action, detail=detail, at=now))
-
-
 def _principal(credential: StoreCredential) -> StorePrincipal:
     return StorePrincipal(
         store_id=credential.store_id,
@@ -123,7 +118,10 @@ def create_api_key(
             created_at=now,
         )
     )
-    audit(uow, actor, store_id, "api_key_created", now, key_prefix=prefix, label=label.strip()[:MAX_LABEL_LENGTH])
+    audit.record(
+        uow, actor=actor, action="api_key_created", now=now, store_id=store_id,
+        key_prefix=prefix, label=label.strip()[:MAX_LABEL_LENGTH],
+    )
     uow.commit()
     return prefix, f"{prefix}.{secret}"
 
@@ -141,7 +139,7 @@ def revoke_api_key(uow: UnitOfWork, prefix: str, actor: str = "cli", now: dateti
     if credential is None or credential.revoked_at is not None:
         return False
     credential.revoked_at = now
-    audit(uow, actor, credential.store_id, "api_key_revoked", now, key_prefix=credential.key_prefix)
+    audit.record(uow, actor=actor, action="api_key_revoked", now=now, store_id=credential.store_id, key_prefix=credential.key_prefix)
     uow.commit()
     return True
 
@@ -218,7 +216,7 @@ def set_dashboard_password(
             created_at=now,
         )
     )
-    audit(uow, actor, store_id, "dashboard_password_set", now)
+    audit.record(uow, actor=actor, action="dashboard_password_set", now=now, store_id=store_id)
     uow.commit()
 
 

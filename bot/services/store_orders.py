@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
-from bot import clock
+from bot import audit, clock
 from bot.domain.orders import NotYourOrder, OrderError, OrderStatus, normalise_reference
-from bot.models import AuditEntry, Order, Store
+from bot.models import Order, Store
 from bot.services.identity import InvalidPhoneNumber, normalize_phone
 from bot.services.orders import CancelledOrder, OrderSummary, cancel_order, find_order, mark_collected, summarise
 from bot.services.pickup_alerts import AlertPolicy, ReadyOutcome, mark_ready_and_alert
@@ -143,9 +143,7 @@ def collect_store_order(
         return mark_collected(uow, order.reference, actor, pickup_code=pickup_code, now=now)
     except NotYourOrder:
         uow.rollback()
-        uow.session.add(
-            AuditEntry(actor=actor, store_id=store_id, action="pickup_code_rejected", detail={"order": order.reference}, at=now)
-        )
+        audit.record(uow, actor=actor, action="pickup_code_rejected", now=now, order=order)
         uow.commit()
         raise
 
