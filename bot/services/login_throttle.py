@@ -15,13 +15,12 @@ wrong password is audit-logged with the client address.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot import audit
+from bot import audit, clock
 from bot.models import LoginThrottle
 from bot.services.unit_of_work import UnitOfWork
 
@@ -52,7 +51,7 @@ def delay_after(failures: int) -> int:
 
 def claim_login_attempt(uow: UnitOfWork, kind: str, account: str, client: str, *, now: float | None = None) -> LoginGate:
     """Counts an attempt for (account, client) unless it must wait; atomic under concurrency."""
-    now = time.time() if now is None else now
+    now = clock.epoch_seconds() if now is None else now
     table = LoginThrottle.__table__
     insert = postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     failures = case((table.c.last_attempt < now - WINDOW_SECONDS, 1), else_=table.c.failures + 1)

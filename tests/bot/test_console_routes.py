@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import json
 import re
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
@@ -16,6 +15,7 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import select
 
+from bot import clock
 from bot.models import AuditEntry, ChannelIdentity, ChatMessage, Customer, OutboundMessage
 from bot.server.app import create_app
 from bot.server.console_auth import CSRF_HEADER, SESSION_COOKIE
@@ -53,8 +53,8 @@ class FakeAssistant:
 
 
 class Console:
-    def __init__(self, shop: Shop, base: str, assistant: FakeAssistant, clock: list[float]) -> None:
-        self.shop, self.base, self.assistant, self.clock = shop, base, assistant, clock
+    def __init__(self, shop: Shop, base: str, assistant: FakeAssistant) -> None:
+        self.shop, self.base, self.assistant = shop, base, assistant
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base, timeout=30, follow_redirects=False)
@@ -76,13 +76,12 @@ async def console(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
         monkeypatch.delenv(name, raising=False)
     shop.run(create_agent, "sam", "Sam", PASSWORD)
     shop.run(create_agent, "kim", "Kim", PASSWORD)
-    clock = [time.time()]
     Sanic.test_mode = True
     app = create_app(
         shop,
         name=f"console_test_{uuid.uuid4().hex[:8]}",
         run_sweeper=False,
-        console=build_console_blueprint(session_ttl=TTL, policy=handoff.HandoffPolicy.from_env({}), clock=lambda: clock[0]),
+        console=build_console_blueprint(session_ttl=TTL, policy=handoff.HandoffPolicy.from_env({})),
     )
     app.config.PROXIES_COUNT = 1  # the client address comes from X-Forwarded-For, as behind nginx
     assistant = FakeAssistant()
@@ -93,7 +92,7 @@ async def console(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
         app.ctx.rasa = assistant
 
     async with serving(app) as base_url:
-        yield Console(shop, base_url, assistant, clock)
+        yield Console(shop, base_url, assistant)
 
 
 def _transcript(shop: Shop, conversation_id: str) -> list[tuple[str, str]]:
@@ -194,14 +193,16 @@ async def test_state_changes_need_the_csrf_token(console: Console) -> None:
 
 
 async def test_sessions_expire(console: Console) -> None:
+    signed_in_at = clock.now()
     async with console.client() as client:
-        await console.login(client)
-        console.clock[0] += TTL.total_seconds() - 60
-        assert (await client.get("/console/api/queue")).status_code == 200
-        console.clock[0] += 120
-        assert (await client.get("/console/api/queue")).status_code == 401
-        page = await client.get("/console")
-        assert (page.status_code, page.headers["location"]) == (302, "/console/login")
+        with clock.frozen_at(signed_in_at):
+            await console.login(client)
+        with clock.frozen_at(signed_in_at + TTL - timedelta(seconds=60)):
+            assert (await client.get("/console/api/queue")).status_code == 200
+        with clock.frozen_at(signed_in_at + TTL + timedelta(seconds=60)):
+            assert (await client.get("/console/api/queue")).status_code == 401
+            page = await client.get("/console")
+            assert (page.status_code, page.headers["location"]) == (302, "/console/login")
 
 
 async def test_logout_kills_the_session_even_if_the_cookie_is_replayed(console: Console) -> None:
