@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 import re
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -20,6 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.config import load_settings
 from bot.domain.inbound_text import MAX_INBOUND_CHARS, screen_inbound
 from bot.services.transcript import record_message, record_messages
 from bot.services.turn_effects import effect_key, finish_turn, turn_finished
@@ -124,7 +124,7 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "WebChatInput":
-        return cls(secret=os.environ.get("WEBCHAT_SECRET", ""))
+        return cls(secret=load_settings().webchat_secret)
 
     def get_output_channel(self) -> OutputChannel:
         return WebChatOutput()

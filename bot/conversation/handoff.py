@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from babel.dates import format_date
 
 from bot import clock
+from bot.config import load_settings
 from bot.conversation.heard import payload
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Button, Question
@@ -42,7 +43,7 @@ async def hand_to_person(turn: Turn, reason: str, *, preface: str = "") -> None:
         turn.say(lead + _(ALREADY_WAITING))
         turn.pause = True
         return
-    policy = handoff.HandoffPolicy.from_env()
+    policy = handoff.HandoffPolicy.from_settings(load_settings())
     available = await turn.shop.call(handoff.availability, policy)
     if available.person_available:
         request = await turn.shop.call(handoff.request_handoff, turn.conversation_id, turn.heard.channel, reason)
@@ -72,7 +73,7 @@ def ask_for_message(turn: Turn) -> None:
 async def take_message(turn: Turn) -> None:
     """The shopper's words are the message: agents read them in the console (they are in the transcript)."""
     await turn.shop.call(handoff.leave_message, turn.conversation_id, turn.heard.channel)
-    policy = handoff.HandoffPolicy.from_env()
+    policy = handoff.HandoffPolicy.from_settings(load_settings())
     available = await turn.shop.call(handoff.availability, policy)
     when = ""
     if available.status == "outside_hours" and available.next_opening is not None:

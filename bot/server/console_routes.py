@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import logging
-import os
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
@@ -21,6 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.config import Settings, load_settings
 from bot.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
 from bot.server.cookies import CookieSigner, SessionSecretMissing, client_address, new_nonce, set_private_cookie
 from bot.server.console_auth import (
@@ -62,10 +62,10 @@ SECURITY_HEADERS = {
 Handler = Callable[..., Awaitable[HTTPResponse | None]]
 
 
-def session_ttl_from_env() -> timedelta:
-    """CONSOLE_SESSION_MINUTES (default 480): how long a console login lasts."""
-    raw = os.environ.get("CONSOLE_SESSION_MINUTES", "")
-    return timedelta(minutes=int(raw)) if raw.isdigit() and int(raw) > 0 else DEFAULT_SESSION_TTL
+def session_ttl_of(settings: Settings) -> timedelta:
+    """CONSOLE_SESSION_MINUTES (Settings, default 480): how long a console login lasts."""
+    minutes = settings.console_session_minutes
+    return timedelta(minutes=minutes) if minutes > 0 else DEFAULT_SESSION_TTL
 
 
 def build_console_blueprint(
@@ -80,8 +80,8 @@ def build_console_blueprint(
         policy: support hours and presence (default: HandoffPolicy.from_env()).
     """
     console = Blueprint("agent_console")
-    ttl = session_ttl or session_ttl_from_env()
-    handoff_policy = policy or handoff.HandoffPolicy.from_env()
+    ttl = session_ttl or session_ttl_of(load_settings())
+    handoff_policy = policy or handoff.HandoffPolicy.from_settings(load_settings())
 
     def signer(request: Request) -> CookieSigner:
         ctx = request.app.ctx

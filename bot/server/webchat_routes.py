@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 from html import escape
 from pathlib import Path
@@ -21,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.adapters.rasa_client import RasaUnavailable
+from bot.config import Settings
 from bot.domain.support_hours import DEFAULT_SUPPORT_TIMEZONE
 from bot.domain.inbound_text import TOO_LONG_REPLY, screen_inbound
 from bot.server.site_style import on_colour
@@ -44,9 +44,9 @@ RASA_DOWN_REPLY = (
 )
 
 
-def support_timezone() -> str:
+def support_timezone(settings: Settings) -> str:
     """The zone times are shown in: the one people answering chats work in (SUPPORT_TIMEZONE)."""
-    return os.environ.get("SUPPORT_TIMEZONE") or DEFAULT_SUPPORT_TIMEZONE
+    return settings.support_timezone or DEFAULT_SUPPORT_TIMEZONE
 
 
 def _filled(path: Path, **values: str) -> str:
@@ -86,7 +86,7 @@ def build_webchat_blueprint() -> Blueprint:
     async def chat_page(request: Request) -> HTTPResponse:
         # ?embed=1 is the same page inside the widget's frame (a close button instead of the page title).
         settings = request.app.ctx.shop.settings
-        page = _filled(WEB_DIR / "chat.html", retailer=settings.retailer_name, timezone=support_timezone())
+        page = _filled(WEB_DIR / "chat.html", retailer=settings.retailer_name, timezone=support_timezone(settings))
         return response.html(page.replace('data-embed="0"', 'data-embed="1"') if request.args.get("embed") == "1" else page)
 
     @chat.get("/widget.js")

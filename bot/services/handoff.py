@@ -16,7 +16,6 @@ The Rasa side (pause/resume) and the shopper-facing messages are the callers' jo
 
 from __future__ import annotations
 
-import os
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from typing import Mapping
 from sqlalchemy import func, select, update
 
 from bot import clock
+from bot.config import Settings, load_settings
 from bot.domain.support_hours import (
     DEFAULT_SUPPORT_HOURS,
     DEFAULT_SUPPORT_TIMEZONE,
@@ -76,21 +76,22 @@ class HandoffPolicy:
     online_within: timedelta = timedelta(minutes=5)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "HandoffPolicy":
-        """Reads the policy from the environment.
+    def from_settings(cls, settings: Settings) -> "HandoffPolicy":
+        """SUPPORT_HOURS, SUPPORT_TIMEZONE and AGENT_ONLINE_MINUTES (Settings).
 
         Raises:
             InvalidSupportHours: SUPPORT_HOURS or SUPPORT_TIMEZONE is malformed.
             ValueError: AGENT_ONLINE_MINUTES is not a positive whole number.
         """
-        env = os.environ if environ is None else environ
-        hours = parse_support_hours(
-            env.get("SUPPORT_HOURS") or DEFAULT_SUPPORT_HOURS, env.get("SUPPORT_TIMEZONE") or DEFAULT_SUPPORT_TIMEZONE
-        )
-        raw_minutes = env.get("AGENT_ONLINE_MINUTES") or "5"
-        if not raw_minutes.isdigit() or int(raw_minutes) < 1:
-            raise ValueError(f"AGENT_ONLINE_MINUTES must be a positive whole number, got {raw_minutes!r}")
-        return cls(hours, timedelta(minutes=int(raw_minutes)))
+        hours = parse_support_hours(settings.support_hours or DEFAULT_SUPPORT_HOURS, settings.support_timezone or DEFAULT_SUPPORT_TIMEZONE)
+        if settings.agent_online_minutes < 1:
+            raise ValueError(f"AGENT_ONLINE_MINUTES must be a positive whole number, got {settings.agent_online_minutes}")
+        return cls(hours, timedelta(minutes=settings.agent_online_minutes))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "HandoffPolicy":
+        """The policy in the environment as it is now (or in `environ`), read through Settings."""
+        return cls.from_settings(load_settings(environ))
 
 
 @dataclass(frozen=True)
