@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from bot.services.identity import WEB_CHANNEL
-from bot.shop import Shop, process_shop
+from bot.identity.customers import WEB_CHANNEL
+from bot.kernel.shop import Shop, process_shop
 
 
 def shop() -> Shop:

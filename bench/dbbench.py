@@ -26,13 +26,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine.url import make_url
 
-from bot.config import Settings
-from bot.db import build_engine
-from bot.domain.orders import OutOfStock
-from bot.models import Base, CartLine, Inventory, Order, Product, Store, Variant
-from bot.services import orders
-from bot.services.inventory import check_stock
-from bot.shop import Shop
+from bot.kernel.config import Settings
+from bot.kernel.db import build_engine
+from bot.ordering.rules import OutOfStock
+from bot.kernel.models import Base, CartLine, Inventory, Order, Product, Store, Variant
+from bot.ordering import placing
+from bot.catalog.inventory import check_stock
+from bot.kernel.shop import Shop
 
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 COLOURS_AND_SIZES = (("Black", "S"), ("Black", "M"), ("Navy", "M"), ("Red", "L"), ("Grey", "XL"))
@@ -185,7 +185,7 @@ def reservation_race(shop: Shop, attempts: int, units: int, workers: int) -> dic
             local.started = True
             gate.wait(timeout=60)  # every worker fires at once
         try:
-            shop.run(orders.place_order, f"race-{index}", "web", "race", "link")
+            shop.run(placing.place_order, f"race-{index}", "web", "race", "link")
             return "placed"
         except OutOfStock:
             return "refused"

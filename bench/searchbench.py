@@ -15,9 +15,9 @@ from typing import Iterator
 from sqlalchemy import insert
 
 from bench.dbbench import _shop, sqlite_database
-from bot.models import Inventory, Product, Store, Variant
-from bot.services.search import search_products
-from bot.shop import Shop
+from bot.kernel.models import Inventory, Product, Store, Variant
+from bot.catalog.search import search_products
+from bot.kernel.shop import Shop
 from scripts.shop_env import PROJECT_ROOT
 
 CATALOG = PROJECT_ROOT / "data" / "catalog"

@@ -13,13 +13,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.conversation import BackgroundTasks, ConversationOutlet
-from bot.channels.registry import build_sender
-from bot.channels.types import ChannelSender, OutboundText
-from bot.domain.inbound_text import TOO_LONG_REPLY, screen_inbound
-from bot.services.identity import parse_conversation_id
-from bot.services.messaging import last_offered_options
-from bot.shop import Shop, process_shop
+from bot.messaging.channels.conversation import BackgroundTasks, ConversationOutlet
+from bot.messaging.channels.registry import build_sender
+from bot.messaging.channels.types import ChannelSender, OutboundText
+from bot.kernel.inbound_text import TOO_LONG_REPLY, screen_inbound
+from bot.identity.customers import parse_conversation_id
+from bot.messaging.channel_rules import last_offered_options
+from bot.kernel.shop import Shop, process_shop
 from connectors._rendering import Option, options_from_buttons, select_option
 from connectors._turns import CountsReplies, answer_or_apologise
 
@@ -161,7 +161,7 @@ class ChannelInput(InputChannel):
     ) -> None:
         """Hands the message to Rasa in the background, so the provider gets its answer at once.
 
-        Every channel's messages pass here, so this is their door (bot/domain/inbound_text.py): card
+        Every channel's messages pass here, so this is their door (bot/kernel/inbound_text.py): card
         numbers are masked before Rasa's tracker, logs or event broker see the text, and a message
         over the length cap gets a polite reply instead of a turn.
         """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from bot.channels.twilio import verify_twilio_signature
+from bot.messaging.channels.twilio import verify_twilio_signature
 
 __all__ = ["hmac_sha256_hex", "secrets_equal", "verify_meta_signature", "verify_twilio_signature"]
 

@@ -15,9 +15,10 @@ from typing import Any, Awaitable
 
 from rasa.core.channels.channel import OutputChannel
 
-from bot import clock
-from bot.services.handoff import people_owned_since
-from bot.shop import Shop
+from bot.kernel import clock
+from bot.handoff.sessions import people_owned_since
+
+from bot.kernel.shop import Shop
 
 logger = logging.getLogger(__name__)
 

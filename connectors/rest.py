@@ -22,7 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.domain.inbound_text import TOO_LONG_REPLY, load_json_body, screen_inbound
+from bot.kernel.inbound_text import TOO_LONG_REPLY, load_json_body, screen_inbound
 
 logger = logging.getLogger(__name__)
 

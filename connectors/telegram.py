@@ -16,11 +16,11 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.telegram import TelegramCredentials, TelegramSender
-from bot.channels.types import OutboundText
-from bot.domain.inbound_text import load_json_body
-from bot.services.identity import conversation_id_for
-from bot.services.messaging import accept_inbound
+from bot.messaging.channels.telegram import TelegramCredentials, TelegramSender
+from bot.messaging.channels.types import OutboundText
+from bot.kernel.inbound_text import load_json_body
+from bot.identity.customers import conversation_id_for
+from bot.messaging.channel_rules import accept_inbound
 from connectors._base import ATTACHMENT_ONLY_REPLY, ChannelInput, ChannelOutput, OnNewMessage
 from connectors._rendering import (
     TELEGRAM_MAX_CHARS,

@@ -17,10 +17,10 @@ from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.twilio import TwilioCredentials
-from bot.channels.types import ContentTemplate, OutboundText
-from bot.services.identity import InvalidPhoneNumber, conversation_id_for, normalize_phone
-from bot.services.messaging import accept_inbound, classify_keyword, is_opted_out, opt_in, opt_out
+from bot.messaging.channels.twilio import TwilioCredentials
+from bot.messaging.channels.types import ContentTemplate, OutboundText
+from bot.identity.customers import InvalidPhoneNumber, conversation_id_for, normalize_phone
+from bot.messaging.channel_rules import accept_inbound, classify_keyword, is_opted_out, opt_in, opt_out
 from connectors._base import ATTACHMENT_ONLY_REPLY, ChannelInput, ChannelOutput, OnNewMessage
 from connectors._rendering import Option, numbered_text, split_message
 from connectors._signatures import verify_twilio_signature

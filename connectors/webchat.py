@@ -19,21 +19,17 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.config import load_settings
-from bot.domain.inbound_text import MAX_INBOUND_CHARS, screen_inbound
-from bot.services.transcript import record_message, record_messages
-from bot.services.turn_effects import effect_key, finish_turn, turn_finished
-from bot.shop import process_shop
+from bot.kernel.config import load_settings
+from bot.kernel.inbound_text import MAX_INBOUND_CHARS, screen_inbound
+from bot.messaging.web_lines import WEB_CHANNEL, WEB_CONVERSATION_ID
+from bot.messaging.transcript import record_message, record_messages
+from bot.messaging.turn_effects import effect_key, finish_turn, turn_finished
+from bot.kernel.shop import process_shop
 from connectors._turns import CountsReplies, answer_or_apologise
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "webchat"
 SECRET_HEADER = "X-Webchat-Secret"
-# Web conversation ids are random UUIDs minted by the page; nothing else may pose as a web shopper.
-# \Z, not $: "$" also matches before a trailing newline, which made "web-…\n" another conversation.
-WEB_CONVERSATION_ID = re.compile(r"\Aweb-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
-MAX_MESSAGE_CHARS = MAX_INBOUND_CHARS
 _TURNS: set[asyncio.Future[None]] = set()
 INBOUND_ID = re.compile(r"\A[A-Za-z0-9_.:-]{1,100}\Z")
 
@@ -52,26 +48,26 @@ class WebChatOutput(CountsReplies):
 
     @classmethod
     def name(cls) -> str:
-        return CHANNEL
+        return WEB_CHANNEL
 
     async def _record(self, recipient_id: str, text: str, payload: dict[str, Any] | None = None) -> None:
         if self._pending is not None:
             self._pending.append((recipient_id, text, payload))
             return
-        await process_shop().call(record_message, recipient_id, CHANNEL, "bot", text, payload)
+        await process_shop().call(record_message, recipient_id, WEB_CHANNEL, "bot", text, payload)
 
     async def flush(self, finished: str | None = None) -> None:
         """Writes the buffered replies, in order, in one transaction.
 
         Args:
-            finished: the turn's key (bot.services.turn_effects): recorded with the replies, so the same
+            finished: the turn's key (bot.messaging.turn_effects): recorded with the replies, so the same
                 line forwarded again is known to be answered already.
         """
         lines, self._pending = self._pending or [], []
         if finished is not None:
-            await process_shop().call(finish_turn, CHANNEL, lines, finished)
+            await process_shop().call(finish_turn, WEB_CHANNEL, lines, finished)
         elif lines:
-            await process_shop().call(record_messages, CHANNEL, "bot", lines)
+            await process_shop().call(record_messages, WEB_CHANNEL, "bot", lines)
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         for part in text.strip().split("\n\n"):
@@ -120,7 +116,7 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def name(cls) -> str:
-        return CHANNEL
+        return WEB_CHANNEL
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "WebChatInput":
@@ -153,7 +149,7 @@ class WebChatInput(InputChannel):
                 return response.json({"error": "sender must be a web conversation id"}, status=400)
             screened = screen_inbound(text) if isinstance(text, str) else None
             if screened is None or screened.too_long or not screened.text.strip():
-                return response.json({"error": f"message must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
+                return response.json({"error": f"message must be 1 to {MAX_INBOUND_CHARS} characters"}, status=400)
             metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             # The line's inbound id (its transcript row): forwarded again, it keys the same side effects.
             message_id = body.get("message_id")
@@ -164,7 +160,7 @@ class WebChatInput(InputChannel):
             output = WebChatOutput(buffered=True)
             # The bot server masked the line already; screening again costs little and keeps this
             # channel's door shut on its own (it is reachable by anyone holding the secret).
-            message = UserMessage(screened.text, output, sender, input_channel=CHANNEL, metadata=metadata, message_id=message_id)
+            message = UserMessage(screened.text, output, sender, input_channel=WEB_CHANNEL, metadata=metadata, message_id=message_id)
 
             async def run_turn() -> None:
                 try:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MARKET = "id"
 CURRENCY, LOCALE, TIMEZONE = "IDR", "id_ID", "Asia/Jakarta"
 DEMO_RATE = 21_000  # rupiah per pound, for demo prices only
-SEN_PER_RUPIAH = 100  # ISO 4217 minor units of IDR (see bot/domain/money.py)
+SEN_PER_RUPIAH = 100  # ISO 4217 minor units of IDR (see bot/kernel/money.py)
 
 # id, name, address, postcode, phone, lat, lon, safety buffer, pay at pickup
 STORES = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-from bot.config import refuse_blank_secrets_in_production
+from bot.kernel.config import refuse_blank_secrets_in_production
 
 
 def main(argv: list[str] | None = None) -> int:

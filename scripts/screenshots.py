@@ -24,24 +24,25 @@ from typing import Any
 from playwright.sync_api import Page, sync_playwright
 from sanic import Sanic
 
-from bot.config import PROJECT_ROOT, Settings
-from bot.db import build_engine
-from bot.models import Base
+from bot.kernel.config import PROJECT_ROOT, Settings
+from bot.kernel.db import build_engine
+from bot.kernel.models import Base
 from bot.payments import build_provider
 from bot.server.app import create_app
-from bot.services import handoff
-from bot.services.agents import create_agent
-from bot.services.cart import add_to_cart
-from bot.services.identity import link_conversation_to_phone
-from bot.services.inventory import set_on_hand
-from bot.services.orders import place_order
-from bot.services.payments import create_payment_link
-from bot.services.seed import load_catalog
-from bot.services.store_access import set_dashboard_password
-from bot.services.store_orders import mark_store_order_ready
-from bot.services.pickup_alerts import AlertPolicy
-from bot.services.transcript import record_message
-from bot.shop import Shop
+from bot.handoff import sessions as handoff
+from bot.handoff import states
+from bot.handoff.agents import create_agent
+from bot.ordering.cart import add_to_cart
+from bot.identity.customers import link_conversation_to_phone
+from bot.catalog.inventory import set_on_hand
+from bot.ordering.placing import place_order
+from bot.ordering.pay_links import create_payment_link
+from bot.catalog.seed import load_catalog
+from bot.identity.store_access import set_dashboard_password
+from bot.store_operations.store_orders import mark_store_order_ready
+from bot.ordering.pickup_alerts import AlertPolicy
+from bot.messaging.transcript import record_message
+from bot.kernel.shop import Shop
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -89,7 +90,7 @@ def seed(shop: Shop) -> dict[str, str]:
     shop.run(add_to_cart, WEB, "FS-BOOT-TRB-BRN-9", 1)
     paid_by_link = shop.run(place_order, WEB, "web", "didsbury", "link", contact_phone="+447700900123", now=now)
     link = shop.run(create_payment_link, build_provider(shop.settings, "sandbox"), paid_by_link.reference, now)
-    shop.run(handoff.request_handoff, WEB, "webchat", handoff.ASKED_FOR_PERSON, now=now - timedelta(minutes=2))
+    shop.run(handoff.request_handoff, WEB, "webchat", states.ASKED_FOR_PERSON, now=now - timedelta(minutes=2))
     for number, (text, minutes) in enumerate((("is the arndale store open on boxing day", 5), ("my order never came", 9))):
         conversation = f"sms:+44770090{number + 200:04d}"
         shop.run(record_message, conversation, "sms", "user", text)

@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from bot.config import PRODUCTION_SECRETS, production_mode, refuse_blank_secrets_in_production
+from bot.kernel.config import PRODUCTION_SECRETS, production_mode, refuse_blank_secrets_in_production
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 GENERATED_SECRETS = PRODUCTION_SECRETS

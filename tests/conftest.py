@@ -9,10 +9,11 @@ from typing import Iterator
 import pytest
 from sanic import Sanic
 
-from bot.config import Settings
-from bot.db import build_engine
-from bot.models import Base
-from bot.shop import Shop, set_process_shop
+from bot.kernel import clock
+from bot.kernel.config import Settings
+from bot.kernel.db import build_engine
+from bot.kernel.models import Base
+from bot.kernel.shop import Shop, set_process_shop
 from tests.support.databases import fresh_postgres_database, sqlite_engine
 
 
@@ -68,7 +69,7 @@ def pg_shop() -> Iterator[Shop]:
 @pytest.fixture
 def catalog_shop(shop: Shop) -> Shop:
     """A shop with the demo catalogue from data/catalog loaded."""
-    from bot.services.seed import load_catalog
+    from bot.catalog.seed import load_catalog
 
     shop.run(load_catalog, shop.settings.catalog_dir)
     return shop
@@ -76,11 +77,9 @@ def catalog_shop(shop: Shop) -> Shop:
 
 @pytest.fixture
 def frozen_login_clock() -> Iterator[None]:
-    """Stops the clock (bot.clock), so a test of the login throttle's ladder does not depend on how fast
+    """Stops the clock (bot.kernel.clock), so a test of the login throttle's ladder does not depend on how fast
     the machine is (under load, checking six wrong passwords took longer than the one-second hold they earn)."""
     from datetime import datetime, timezone
-
-    from bot import clock
 
     with clock.frozen_at(datetime.fromtimestamp(1_800_000_000, timezone.utc)):
         yield

@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from scripts.eval_conversations import twilio_env
 from scripts.eval_scope import is_scope_reply, read_messages
 from scripts.stack import RunningStack

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 from scripts.eval_nlu import HOLDOUT, Example, holdout_overlap, macro_f1, normalise_example, read_examples
 from bot.languages.terms import without_case_endings
 from scripts.generate_nlu_lookups import read_catalogue, render_lookups, stale_files, store_aliases

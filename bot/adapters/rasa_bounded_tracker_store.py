@@ -8,7 +8,7 @@ so older events only cost time.
 
 On save, a tracker longer than `keep_events` is compacted: a session-start header that restores the
 state as it was at the cut (one SlotSet per slot not at its initial value, the active form, the pause),
-then the latest events from the start of a user turn. The people-readable history lives in our own transcript (bot/services/transcript.py);
+then the latest events from the start of a user turn. The people-readable history lives in our own transcript (bot/messaging/transcript.py);
 the pre-compaction events still reach the event broker, if one is configured, before they are dropped.
 
 Configured in endpoints.yml:

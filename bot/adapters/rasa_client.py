@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class RasaClient:
 
         Args:
             message_id: the line's inbound id; the same line forwarded again carries the same id, so its
-                side effects are not done twice (bot.services.turn_effects).
+                side effects are not done twice (bot.messaging.turn_effects).
         """
         body: dict[str, Any] = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
         if message_id:

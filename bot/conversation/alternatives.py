@@ -29,12 +29,12 @@ from bot.conversation.several import items_in
 from bot.conversation.state import Button, Question
 from bot.conversation.stock import SOME, ask_product, proceed
 from bot.conversation.turn import Turn
-from bot.replies import human_list
-from bot.replies.stock import option_words, size_label
-from bot.services.catalog import match_store
-from bot.services.checkout import quantity_in
-from bot.services.inventory import check_stock
-from bot.services.stores import nearest_first
+from bot.languages.wording import human_list
+from bot.catalog.stock_replies import option_words, size_label
+from bot.catalog.matching import match_store
+from bot.ordering.checkout import quantity_in
+from bot.catalog.inventory import check_stock
+from bot.catalog.stores import nearest_first
 
 _OTHER_TOPICS = frozenset({"ask_hours", "ask_address", "ask_nearest_store", "faq", "order_status", "view_cart", "request_human"})
 _CLOSEST = re.compile(r"\b(?:whichever|closest|nearest|closer|nearer)\b", re.I)
@@ -214,7 +214,7 @@ async def colours_here(turn: Turn, goal: str = CHECK) -> None:
 
 async def restock(turn: Turn) -> None:
     """"When are you getting more in?": no dates in the chat; what is there now, and who can say."""
-    from bot.services.stores import store_details
+    from bot.catalog.stores import store_details
 
     focus = turn.state.focus
     store = await turn.shop.call(store_details, focus.store) if focus.store else None

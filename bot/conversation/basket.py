@@ -9,9 +9,9 @@ from bot.conversation.heard import payload
 from bot.conversation.reading import refers_back
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
-from bot.domain.orders import InvalidQuantity
-from bot.replies.checkout import format_cart
-from bot.services.cart import (
+from bot.ordering.rules import InvalidQuantity
+from bot.ordering.checkout_replies import format_cart
+from bot.ordering.cart import (
     MAX_LINE_QUANTITY,
     CartLineView,
     CartView,
@@ -20,7 +20,7 @@ from bot.services.cart import (
     set_quantity,
     view_cart,
 )
-from bot.services.checkout import line_meant, quantity_in
+from bot.ordering.checkout import line_meant, quantity_in
 
 RESERVE_NOW = Button("Reserve now", payload("place_order"))
 

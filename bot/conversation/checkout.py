@@ -11,13 +11,13 @@ from functools import lru_cache
 from typing import Callable
 
 from bot.languages import _
-from bot.config import Settings
+from bot.kernel.config import Settings
 from bot.conversation.heard import payload
 from bot.conversation.market import market_stores
 from bot.conversation.reading import without_negated, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
-from bot.domain.orders import (
+from bot.ordering.rules import (
     EmptyCart,
     HoldPolicy,
     OrderError,
@@ -26,10 +26,10 @@ from bot.domain.orders import (
 )
 from bot.payments import ProviderChooser, provider_chooser, provider_factory
 from bot.payments.base import PaymentProvider, PaymentProviderError
-from bot.replies.checkout import format_cart, format_checked_out, format_review
-from bot.services.catalog import match_store
-from bot.services.checkout import check_out, review_order
-from bot.services.stores import list_stores
+from bot.ordering.checkout_replies import format_cart, format_checked_out, format_review
+from bot.catalog.matching import match_store
+from bot.ordering.checkout import check_out, review_order
+from bot.catalog.stores import list_stores
 
 LINK, AT_PICKUP = "link", "at_pickup"
 PAY_BY_LINK = Button("Pay now by link", payload("choose_payment", payment_method=LINK))

@@ -19,12 +19,12 @@ from bot.conversation.focus import (
 from bot.conversation.state import Focus
 from bot.conversation.stock import ask, proceed
 from bot.conversation.turn import Turn
-from bot.replies.checkout import format_cart
-from bot.replies.stock import format_stock_answer
-from bot.services.cart import view_cart
-from bot.services.catalog import resolve_colour
-from bot.services.checkout import add_item, quantity_in
-from bot.services.inventory import check_stock
+from bot.ordering.checkout_replies import format_cart
+from bot.catalog.stock_replies import format_stock_answer
+from bot.ordering.cart import view_cart
+from bot.catalog.matching import resolve_colour
+from bot.ordering.checkout import add_item, quantity_in
+from bot.catalog.inventory import check_stock
 
 
 async def _collect_elsewhere(turn: Turn) -> None:
@@ -47,7 +47,7 @@ async def correct(turn: Turn) -> None:
 
     After an item went into the basket, the correction swaps that basket line instead of adding another.
     """
-    from bot.services.cart import remove_from_cart
+    from bot.ordering.cart import remove_from_cart
 
     last = dict(turn.state.last)
     before = turn.state.focus
@@ -90,7 +90,7 @@ TWO_WAYS = re.compile(rf"\b{_COUNT}\s+(?:in\s+)?([a-z]+)(?:\s+ones?)?\s*(?:,|\ba
 
 async def split_line(turn: Turn) -> None:
     """The item just added, split between two colours ("2 green and 2 navy")."""
-    from bot.services.cart import remove_from_cart
+    from bot.ordering.cart import remove_from_cart
 
     focus, last = turn.state.focus, turn.state.last
     match = TWO_WAYS.search(turn.text)

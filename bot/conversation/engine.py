@@ -37,8 +37,8 @@ from bot.conversation.state import Button, DialogueState, Question
 from bot.conversation.turn import Outcome, Turn
 from bot.languages import N_, _, current, speaking
 from bot.languages.detection import only_asks_for_language
-from bot.services import handoff as handoff_service
-from bot.shop import Shop
+from bot.handoff import states
+from bot.kernel.shop import Shop
 
 START_AGAIN = N_("OK, let's start again. What can I help you with?")
 LANGUAGE_NAMES = {"en": N_("English"), "id": N_("Bahasa Indonesia"), "fi": N_("Finnish")}
@@ -182,7 +182,7 @@ async def _ask_again(turn: Turn, question: Question) -> None:
     """The reply answered nothing: ask again; the third time, the options with a person to talk to; then a person."""
     text = str(question.data.get("text") or "")
     if question.asked >= 3:
-        await handoff.hand_to_person(turn, handoff_service.NOT_UNDERSTOOD, preface=_("Sorry, I'm still not sure what you mean."))
+        await handoff.hand_to_person(turn, states.NOT_UNDERSTOOD, preface=_("Sorry, I'm still not sure what you mean."))
         return
     if question.asked == 2:
         options = tuple(question.options) + (TALK_TO_A_PERSON,)

@@ -15,16 +15,11 @@ from bot.conversation.reading import (
 )
 from bot.conversation.state import Focus
 from bot.conversation.turn import Turn
-from bot.services.cart import view_cart
-from bot.services.catalog import (
-    ONE_SIZE,
-    ProductOptions,
-    StockQuery,
-    parse_stock_query,
-    product_options,
-    resolve_options,
-)
-from bot.services.search import search_products
+from bot.ordering.cart import view_cart
+from bot.catalog.shopper_text import ONE_SIZE
+from bot.catalog.stock_query import ProductOptions, StockQuery
+from bot.catalog.matching import parse_stock_query, product_options, resolve_options
+from bot.catalog.search import search_products
 
 ANY = "any"
 CHECK, RESERVE = "check", "reserve"

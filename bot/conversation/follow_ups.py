@@ -8,7 +8,7 @@ import re
 from bot.conversation import product_info, support
 from bot.conversation.reading import refers_back
 from bot.conversation.turn import Turn
-from bot.services.catalog import StockQuery
+from bot.catalog.stock_query import StockQuery
 
 SURE = 0.80
 ADDRESS_WORDS = re.compile(

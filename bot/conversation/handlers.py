@@ -24,11 +24,11 @@ from bot.conversation import (
 )
 from bot.conversation.market import market_of
 from bot.conversation.turn import Say, Turn
-from bot.replies import distance_text
-from bot.replies.checkout import local_time
-from bot.services import handoff as handoff_service
-from bot.services.checkout import find_shoppers_order
-from bot.services.stores import nearest_stores
+from bot.languages.wording import distance_text
+from bot.ordering.checkout_replies import local_time
+from bot.handoff import states
+from bot.ordering.checkout import find_shoppers_order
+from bot.catalog.stores import nearest_stores
 
 
 async def route(turn: Turn, kind: str) -> None:
@@ -102,7 +102,7 @@ async def _deny(turn: Turn) -> None:
 async def _abuse(turn: Turn) -> None:
     turn.state = replace(turn.state, rudeness=turn.state.rudeness + 1)
     if turn.state.rudeness >= 2:
-        await handoff.hand_to_person(turn, handoff_service.ASKED_FOR_PERSON, preface="I'm sorry I haven't been able to help.")
+        await handoff.hand_to_person(turn, states.ASKED_FOR_PERSON, preface="I'm sorry I haven't been able to help.")
         return
     turn.say(support.CALM)
 
@@ -112,7 +112,7 @@ async def _unknown(turn: Turn) -> None:
     misses = turn.state.misses + 1
     turn.state = replace(turn.state, misses=misses)
     if misses >= 2:
-        await handoff.hand_to_person(turn, handoff_service.NOT_UNDERSTOOD, preface=support.STILL_LOST)
+        await handoff.hand_to_person(turn, states.NOT_UNDERSTOOD, preface=support.STILL_LOST)
         return
     turn.say(support.REPHRASE, support.HELP_BUTTONS)
 
@@ -142,7 +142,7 @@ async def _language(turn: Turn) -> None:
 
 
 async def _handoff(turn: Turn) -> None:
-    await handoff.hand_to_person(turn, handoff_service.ASKED_FOR_PERSON)
+    await handoff.hand_to_person(turn, states.ASKED_FOR_PERSON)
 
 
 async def _leave_message(turn: Turn) -> None:

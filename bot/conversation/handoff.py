@@ -11,16 +11,17 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_date
 
-from bot import clock
-from bot.config import load_settings
+from bot.kernel import clock
+from bot.kernel.config import load_settings
 from bot.conversation.heard import payload
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
-from bot.domain.support_hours import SupportHours
+from bot.handoff.support_hours import SupportHours
 from bot.languages import N_, _
 from bot.languages.catalogue import locale_for
-from bot.services import handoff
+from bot.handoff import sessions as handoff
+from bot.handoff import states, waiting
 
 HANDING_OVER = N_(
     "I'm getting a person from our team to help you. The wait is {wait}. Anything you type now goes straight to them."
@@ -43,12 +44,12 @@ async def hand_to_person(turn: Turn, reason: str, *, preface: str = "") -> None:
         turn.say(lead + _(ALREADY_WAITING))
         turn.pause = True
         return
-    policy = handoff.HandoffPolicy.from_settings(load_settings())
-    available = await turn.shop.call(handoff.availability, policy)
+    policy = states.HandoffPolicy.from_settings(load_settings())
+    available = await turn.shop.call(waiting.availability, policy)
     if available.person_available:
         request = await turn.shop.call(handoff.request_handoff, turn.conversation_id, turn.heard.channel, reason)
         turn.done(goal="handoff")
-        turn.say(lead + _(HANDING_OVER).format(wait=handoff.describe_wait(request.estimated_wait)))
+        turn.say(lead + _(HANDING_OVER).format(wait=waiting.describe_wait(request.estimated_wait)))
         turn.pause = True
         return
     why = _(OUTSIDE_HOURS).format(hours=available.hours.describe()) if available.status == "outside_hours" else _(NO_AGENT_ONLINE)
@@ -73,8 +74,8 @@ def ask_for_message(turn: Turn) -> None:
 async def take_message(turn: Turn) -> None:
     """The shopper's words are the message: agents read them in the console (they are in the transcript)."""
     await turn.shop.call(handoff.leave_message, turn.conversation_id, turn.heard.channel)
-    policy = handoff.HandoffPolicy.from_settings(load_settings())
-    available = await turn.shop.call(handoff.availability, policy)
+    policy = states.HandoffPolicy.from_settings(load_settings())
+    available = await turn.shop.call(waiting.availability, policy)
     when = ""
     if available.status == "outside_hours" and available.next_opening is not None:
         when = " " + _opening(available.hours, available.next_opening, clock.now())

@@ -16,9 +16,9 @@ from bot.conversation.heard import Heard
 from bot.conversation.state import DialogueState
 from bot.languages import conversation_language, foreign_language
 from bot.languages.terms import term, to_english
-from bot.models import Place, Store
-from bot.services.unit_of_work import UnitOfWork, read_only
-from bot.shop import Shop
+from bot.kernel.models import Place, Store
+from bot.kernel.unit_of_work import UnitOfWork, read_only
+from bot.kernel.shop import Shop
 
 __all__ = ["foreign_language", "hear"]
 # Entities whose values are words of the shopper's language ("coklat", "sininen"); names stay as they are.

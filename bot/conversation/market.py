@@ -5,11 +5,11 @@ it?" offer, so a Manchester shopper is never offered Jakarta and the other way r
 from __future__ import annotations
 
 from bot.conversation.turn import PHONE_CHANNELS, Turn
-from bot.domain.markets import Market
-from bot.services.catalog import StoreRef
-from bot.services.inventory import where_in_stock
-from bot.services.markets import market_for
-from bot.services.stores import list_stores
+from bot.markets.rules import Market
+from bot.catalog.stock_query import StoreRef
+from bot.catalog.inventory import where_in_stock
+from bot.markets.lookup import market_for
+from bot.catalog.stores import list_stores
 
 
 async def market_of(turn: Turn) -> Market | None:

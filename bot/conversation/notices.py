@@ -2,7 +2,7 @@
 a refund, a hold that ran out. The bot server triggers an EXTERNAL_ intent with the order reference; the text
 is composed now (today's hours, the hold) and said on the conversation's own channel.
 
-Notices are delivered at least once (bot/services/notices.py): each carries a dedupe key, and a key this
+Notices are delivered at least once (bot/ordering/notices.py): each carries a dedupe key, and a key this
 conversation has said before is not said again. The keys are kept in the dialogue state, which Rasa saves
 with the turn that said the notice, so "said" and "remembered as said" go together.
 """
@@ -11,19 +11,19 @@ from __future__ import annotations
 
 import logging
 
-from bot import clock
+from bot.kernel import clock
 from bot.conversation.turn import Turn
-from bot.domain.orders import OrderNotFound
-from bot.replies.checkout import (
+from bot.ordering.rules import OrderNotFound
+from bot.ordering.checkout_replies import (
     format_hold_expired,
     format_payment_failed,
     format_payment_received,
     format_payment_refunded,
 )
-from bot.replies.orders import format_order_event
-from bot.services.orders import order_status
-from bot.services.pickup_alerts import KIND_BY_INTENT, pickup_notice
-from bot.services.stores import store_details
+from bot.ordering.notice_replies import format_order_event
+from bot.ordering.orders import order_status
+from bot.ordering.pickup_alerts import KIND_BY_INTENT, pickup_notice
+from bot.catalog.stores import store_details
 
 log = logging.getLogger(__name__)
 PAYMENT_INTENTS = frozenset(

@@ -13,11 +13,11 @@ from bot.languages import _
 from bot.conversation.heard import payload
 from bot.conversation.state import MAX_LISTED, Button, Question
 from bot.conversation.turn import Turn
-from bot.domain.money import format_price_range
-from bot.replies import distance_text
-from bot.replies.stock import option_words
-from bot.services.inventory import StockAnswer
-from bot.services.search import ProductHit, search_products
+from bot.kernel.money import format_price_range
+from bot.languages.wording import distance_text
+from bot.catalog.stock_replies import option_words
+from bot.catalog.inventory import StockAnswer
+from bot.catalog.search import ProductHit, search_products
 
 SOFT = {"soft": True}
 

@@ -11,8 +11,8 @@ from bot.conversation.heard import payload
 from bot.conversation.reading import A_QUESTION, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
-from bot.domain.money import format_money
-from bot.domain.orders import (
+from bot.kernel.money import format_money
+from bot.ordering.rules import (
     HOLDING_STATUSES,
     HoldPolicy,
     InvalidTransition,
@@ -25,18 +25,18 @@ from bot.domain.orders import (
     normalise_reference,
 )
 from bot.payments.base import PaymentProviderError
-from bot.replies.checkout import (
+from bot.ordering.checkout_replies import (
     format_cancelled,
     format_checked_out,
     format_order_status,
 )
-from bot.services.checkout import (
+from bot.ordering.checkout import (
     cancel_for_shopper,
     find_shoppers_order,
     renew_payment_link,
 )
-from bot.services.order_access import confirm_order_verification
-from bot.services.texted_codes import text_order_code
+from bot.ordering.order_access import confirm_order_verification
+from bot.orchestration.texted_codes import text_order_code
 
 # The statuses a shopper can still cancel: the stock is still held for them.
 CANCELLABLE = frozenset(status.value for status in HOLDING_STATUSES)
@@ -63,7 +63,7 @@ def _not_found(turn: Turn) -> str:
 
 async def _reference_at_named_store(turn: Turn) -> str | None:
     from bot.conversation.checkout import store_named
-    from bot.services.orders import orders_for_conversation
+    from bot.ordering.orders import orders_for_conversation
 
     store_id = await store_named(turn)
     if store_id is None:

@@ -14,12 +14,12 @@ from bot.languages import N_, _
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Question
 from bot.conversation.turn import Turn
-from bot.services.cart import view_cart
-from bot.services.identity import DEFAULT_REGION, InvalidPhoneNumber
-from bot.services.orders import orders_for_conversation
-from bot.services.one_time_codes import TooManyCodes
-from bot.services.phone_link import LinkResult, confirm_phone_link, unlink_phone
-from bot.services.texted_codes import text_link_code
+from bot.ordering.cart import view_cart
+from bot.identity.customers import DEFAULT_REGION, InvalidPhoneNumber
+from bot.ordering.orders import orders_for_conversation
+from bot.identity.one_time_codes import TooManyCodes
+from bot.ordering.phone_link import LinkResult, confirm_phone_link, unlink_phone
+from bot.orchestration.texted_codes import text_link_code
 
 LINK_CODE = re.compile(r"\b(\d{6})\b")
 ASK_PHONE = N_(

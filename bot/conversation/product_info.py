@@ -12,9 +12,9 @@ from bot.conversation.heard import payload
 from bot.conversation.state import Button, Question
 from bot.conversation.stock import ask_product, proceed
 from bot.conversation.turn import Turn
-from bot.domain.money import format_price_range
-from bot.replies.stock import format_product_options
-from bot.services.checkout import quantity_in
+from bot.kernel.money import format_price_range
+from bot.catalog.stock_replies import format_product_options
+from bot.ordering.checkout import quantity_in
 
 # "what colours does it come in?", "how heavy is it?", "does it charge by usb?": about the product itself.
 ASKS_ABOUT_IT = re.compile(

@@ -2,7 +2,7 @@
 
 The NLU intent decides when it is confident; otherwise the catalogue does (a product, colour, size or
 store named is a stock question), then the language check, then "I didn't get that". Numbers and shop
-words are never product names (see bot/services/catalog.py), so "2" or "basket" can't start a stock check.
+words are never product names (see bot/catalog/matching.py), so "2" or "basket" can't start a stock check.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from bot.conversation.reading import (
     yes_or_no,
 )
 from bot.conversation.turn import Turn
-from bot.services.cart import view_cart
-from bot.services.search import search_products
+from bot.ordering.cart import view_cart
+from bot.catalog.search import search_products
 
 # Below this an intent is a guess: the catalogue and the other checks get their say first.
 CONFIDENT = 0.50

@@ -17,10 +17,10 @@ from bot.conversation.state import Focus
 from bot.conversation.stock import proceed
 from bot.conversation.turn import Turn
 from bot.languages import _
-from bot.replies import human_list
-from bot.replies.checkout import format_cart
-from bot.replies.stock import format_stock_answer
-from bot.services.checkout import add_item
+from bot.languages.wording import human_list
+from bot.ordering.checkout_replies import format_cart
+from bot.catalog.stock_replies import format_stock_answer
+from bot.ordering.checkout import add_item
 
 _SEPARATOR = re.compile(r"\s*(?:,|;|&|\+|\band\b|\bplus\b)\s*", re.I)
 _THEM = re.compile(r"\b(?:them|it|those|these|that)\b", re.I)
@@ -110,7 +110,7 @@ async def carry_on(turn: Turn) -> None:
 
 
 async def _names_an_option(turn: Turn, product_id: str, words: str) -> bool:
-    from bot.services.catalog import resolve_options
+    from bot.catalog.matching import resolve_options
 
     colour, size = await turn.shop.call(resolve_options, product_id, words)
     return bool(colour or size)

@@ -27,11 +27,11 @@ from bot.conversation.reading import last_said, nth_named, refers_back, titles_n
 from bot.conversation.state import Button, Question
 from bot.conversation.stock import ask_option, ask_product, proceed
 from bot.conversation.turn import Turn
-from bot.replies import human_list
-from bot.replies.stock import format_product_options
-from bot.services.catalog import ProductOptions, StockQuery
-from bot.services.checkout import quantity_in
-from bot.services.search import best_of
+from bot.languages.wording import human_list
+from bot.catalog.stock_replies import format_product_options
+from bot.catalog.stock_query import ProductOptions, StockQuery
+from bot.ordering.checkout import quantity_in
+from bot.catalog.search import best_of
 
 
 def _goal_after(question: Question) -> str:

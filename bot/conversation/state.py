@@ -88,7 +88,7 @@ class DialogueState:
     home: str = ""  # the place the shopper said they are in ("i live in sale"), for "closest to me"
     shown: tuple[Button, ...] = ()  # the buttons of the last reply: typing "2" or a title picks one on any channel
     queue: tuple[str, ...] = ()  # more items asked for in one message ("a chair and a stove"), added in turn
-    notices: tuple[str, ...] = ()  # dedupe keys of the notices already said here, newest last (bot.services.notices)
+    notices: tuple[str, ...] = ()  # dedupe keys of the notices already said here, newest last (bot.ordering.notices)
     language: str = "en"  # the conversation's language (bot/languages): kept until the shopper clearly switches
 
     def asking(self, question: Question | None) -> "DialogueState":

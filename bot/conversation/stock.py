@@ -30,24 +30,20 @@ from bot.conversation.reading import (
 )
 from bot.conversation.state import Button, Focus, Question
 from bot.conversation.turn import Turn
-from bot.domain.money import format_money, format_price_range
-from bot.replies import colour_word, distance_text, human_list
-from bot.replies.checkout import format_cart
-from bot.replies.stock import (
+from bot.kernel.money import format_money, format_price_range
+from bot.languages.wording import colour_word, distance_text, human_list
+from bot.ordering.checkout_replies import format_cart
+from bot.catalog.stock_replies import (
     format_product_options,
     format_stock_answer,
     option_words,
     size_label,
 )
-from bot.services.catalog import (
-    ProductOptions,
-    StockQuery,
-    match_products,
-    price_range,
-)
-from bot.services.checkout import add_item
-from bot.services.inventory import check_stock
-from bot.services.stores import list_stores, nearest_stores
+from bot.catalog.stock_query import ProductOptions, StockQuery
+from bot.catalog.matching import match_products, price_range
+from bot.ordering.checkout import add_item
+from bot.catalog.inventory import check_stock
+from bot.catalog.stores import list_stores, nearest_stores
 
 _ASKS_FOR = re.compile(
     r"\b(?:do (?:you|u) (?:do|sell|stock|carry|have)|have (?:you|u) got|got any|looking for|need (?:a|an|some)|"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot import clock
+from bot.kernel import clock
 from bot.languages import _
 from bot.conversation.checkout import store_named
 from bot.conversation.heard import parse_payload, payload
@@ -14,15 +14,15 @@ from bot.conversation.market import market_stores
 from bot.conversation.reading import nth_named, refers_back
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
-from bot.replies import distance_text, human_list
-from bot.replies.stores import (
+from bot.languages.wording import distance_text, human_list
+from bot.catalog.store_replies import (
     format_day_hours,
     format_nearest_stores,
     format_store_details,
     format_store_status,
 )
-from bot.services.catalog import match_store
-from bot.services.stores import (
+from bot.catalog.matching import match_store
+from bot.catalog.stores import (
     nearest_stores,
     opening_hours_on,
     store_details,

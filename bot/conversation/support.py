@@ -13,12 +13,12 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 from bot.conversation.heard import payload
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
-from bot.domain.markets import Market
-from bot.replies import human_list
+from bot.markets.rules import Market
+from bot.languages.wording import human_list
 from bot.languages import N_, _, current, speaking
 from bot.languages.catalogue import translate_to
 

@@ -7,11 +7,11 @@ from typing import Any, Sequence
 
 from bot.conversation.heard import Heard
 from bot.conversation.state import Button, DialogueState, Question
-from bot.services.turn_effects import effect_key
+from bot.identity.customers import PHONE_CHANNELS
+from bot.messaging.turn_effects import effect_key
 from bot.languages import _
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 
-PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
 WEB_CHANNEL = "webchat"
 
 

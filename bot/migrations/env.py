@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from bot.config import load_settings
-from bot.db import ensure_sqlite_directory
-from bot.models import Base
+from bot.kernel.config import load_settings
+from bot.kernel.db import ensure_sqlite_directory
+from bot.kernel.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 from bot.payments.base import (
     CreatedLink,
     EventKind,

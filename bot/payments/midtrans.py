@@ -11,7 +11,7 @@ Wire contract (docs.midtrans.com: Snap backend integration, HTTP notification, r
   gross_amount + server key), the fields exactly as sent (gross_amount is a string like "1299000.00").
 - refund: POST {api_base}/v2/{order_id}/refund with `refund_key`, `amount`, `reason`.
 
-Amounts: the project keeps IDR in ISO 4217 sen (bot/domain/money.py); Midtrans takes whole rupiah, so
+Amounts: the project keeps IDR in ISO 4217 sen (bot/kernel/money.py); Midtrans takes whole rupiah, so
 links divide by 100 and refuse an amount with sen in it rather than round someone's money.
 Calls block; run them off the event loop.
 """

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping
 
 import stripe
 
-from bot.domain.inbound_text import load_json_body
+from bot.kernel.inbound_text import load_json_body
 from bot.payments import stripe_signature
 from bot.payments.base import (
     CreatedLink,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.config import load_settings, refuse_blank_secrets_in_production
+from bot.kernel.config import load_settings, refuse_blank_secrets_in_production
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.domain.inbound_text import load_json_body
+from bot.kernel.inbound_text import load_json_body
 
 logger = logging.getLogger(__name__)
 

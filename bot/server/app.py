@@ -13,19 +13,19 @@ from sanic.response import HTTPResponse
 
 from bot.adapters.rasa_client import RasaClient
 from bot.payments import provider_factory
-from bot.pubsub import ConversationSignals
+from bot.orchestration.pubsub import ConversationSignals
 from bot.server.actions_routes import build_actions_blueprint
-from bot.server.background import sweep_forever
+from bot.orchestration.sweep import sweep_forever
 from bot.server.console_routes import build_console_blueprint
 from bot.server.dashboard_routes import build_dashboard_blueprint
 from bot.server.messaging_routes import build_messaging_blueprint
 from bot.server.payments_routes import build_payments_blueprint
 from bot.server.site_style import favicon_svg, site_css
-from bot.server.push import kick_notice_delivery
+from bot.orchestration.push import kick_notice_delivery
 from bot.server.store_routes import build_store_api_blueprint
 from bot.server.webchat_routes import WEB_DIR, build_webchat_blueprint
-from bot.services.payments import PaymentOutcome
-from bot.shop import Shop, process_shop, set_process_shop
+from bot.ordering.pay_links import PaymentOutcome
+from bot.kernel.shop import Shop, process_shop, set_process_shop
 
 logger = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from bot import audit, clock
-from bot.models import AuditEntry
+from bot.kernel import audit, clock
 from bot.server.cookies import CookieSigner, new_nonce
-from bot.services.agents import AgentView, get_agent, touch_agent
-from bot.services.unit_of_work import UnitOfWork
+from bot.kernel.models import AuditEntry
+from bot.handoff.agents import AgentView, get_agent, touch_agent
+from bot.kernel.unit_of_work import UnitOfWork
 
 SESSION_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"

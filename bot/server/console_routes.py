@@ -20,8 +20,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.config import Settings, load_settings
-from bot.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
+from bot.kernel.config import Settings, load_settings
+from bot.orchestration.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
 from bot.server.cookies import CookieSigner, SessionSecretMissing, client_address, new_nonce, set_private_cookie
 from bot.server.console_auth import (
     COOKIE_PATH,
@@ -37,10 +37,11 @@ from bot.server.console_auth import (
     record_logout,
 )
 from bot.server.transcript_stream import stream_transcript
-from bot.services import handoff, handoff_reports
-from bot.services.conversation_search import find_conversations
-from bot.services.agents import AgentView, authenticate_agent
-from bot.services.login_throttle import claim_login_attempt, login_failed, login_succeeded
+from bot.handoff import sessions as handoff, reports as handoff_reports
+from bot.handoff import states, waiting
+from bot.handoff.conversation_search import find_conversations
+from bot.handoff.agents import AgentView, authenticate_agent
+from bot.identity.login_throttle import claim_login_attempt, login_failed, login_succeeded
 
 logger = logging.getLogger(__name__)
 
@@ -71,17 +72,17 @@ def session_ttl_of(settings: Settings) -> timedelta:
 def build_console_blueprint(
     *,
     session_ttl: timedelta | None = None,
-    policy: handoff.HandoffPolicy | None = None,
+    policy: states.HandoffPolicy | None = None,
 ) -> Blueprint:
     """The console's routes. Uses the app's ctx.shop, ctx.rasa and ctx.signals (see bot.server.app).
 
     Args:
         session_ttl: how long a login lasts (default: CONSOLE_SESSION_MINUTES, else 8 hours).
-        policy: support hours and presence (default: HandoffPolicy.from_env()).
+        policy: support hours and presence (default: HandoffPolicy.from_settings).
     """
     console = Blueprint("agent_console")
     ttl = session_ttl or session_ttl_of(load_settings())
-    handoff_policy = policy or handoff.HandoffPolicy.from_settings(load_settings())
+    handoff_policy = policy or states.HandoffPolicy.from_settings(load_settings())
 
     def signer(request: Request) -> CookieSigner:
         ctx = request.app.ctx
@@ -200,7 +201,7 @@ def build_console_blueprint(
         items = await shop.call(handoff_reports.list_queue)
         live = await shop.call(handoff_reports.live_conversations)
         figures = await shop.call(handoff_reports.handoff_figures, handoff_policy.hours)
-        available = await shop.call(handoff.availability, handoff_policy)
+        available = await shop.call(waiting.availability, handoff_policy)
         return _json(
             {
                 "queue": [item.as_json() for item in items],
@@ -257,7 +258,7 @@ def build_console_blueprint(
             result = await desk(request).take(
                 request.ctx.agent.id, handoff_id=handoff_id, conversation_id=conversation_id, channel=channel
             )
-        except handoff.HandoffError as error:
+        except states.HandoffError as error:
             return _handoff_error(error)
         status = 200 if result.won else 409
         return _json({"status": result.status, "handoff": _handoff_json(result.handoff)}, status=status)
@@ -273,7 +274,7 @@ def build_console_blueprint(
         if not text.strip() or len(text) > MAX_AGENT_REPLY_CHARS:
             return _json({"error": f"a reply must be 1 to {MAX_AGENT_REPLY_CHARS} characters"}, status=400)
         owned = await request.app.ctx.shop.call(handoff.open_handoff, conversation_id)
-        if owned is None or owned.state != handoff.ACTIVE or owned.agent_id != request.ctx.agent.id:
+        if owned is None or owned.state != states.ACTIVE or owned.agent_id != request.ctx.agent.id:
             return _json({"error": "take the conversation before replying"}, status=409)
         try:
             delivery = await desk(request).send_to_shopper(conversation_id, owned.channel, text)
@@ -281,13 +282,13 @@ def build_console_blueprint(
             return _json({"error": str(error)}, status=400)
         return _json({"status": delivery.status, "reason": delivery.reason})
 
-    async def end_session(request: Request, end: Callable[..., Awaitable[handoff.HandoffView]]) -> HTTPResponse:
+    async def end_session(request: Request, end: Callable[..., Awaitable[states.HandoffView]]) -> HTTPResponse:
         handoff_id = _whole(_body(request).get("handoff_id"))
         if handoff_id is None:
             return _json({"error": "handoff_id is required"}, status=400)
         try:
             ended = await end(request.ctx.agent.id, handoff_id)
-        except handoff.HandoffError as error:
+        except states.HandoffError as error:
             return _handoff_error(error)
         return _json({"status": ended.state, "handoff": _handoff_json(ended)})
 
@@ -348,7 +349,7 @@ def _conversation_id(value: Any) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= 160 else None
 
 
-def _handoff_json(view: handoff.HandoffView) -> dict[str, Any]:
+def _handoff_json(view: states.HandoffView) -> dict[str, Any]:
     return {
         "id": view.id,
         "conversation_id": view.conversation_id,
@@ -362,5 +363,5 @@ def _handoff_json(view: handoff.HandoffView) -> dict[str, Any]:
 _ERROR_STATUS = {"not_found": 404, "not_yours": 403, "invalid": 400}
 
 
-def _handoff_error(error: handoff.HandoffError) -> HTTPResponse:
+def _handoff_error(error: states.HandoffError) -> HTTPResponse:
     return _json({"error": str(error), "code": error.code}, status=_ERROR_STATUS.get(error.code, 409))

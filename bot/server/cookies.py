@@ -22,7 +22,7 @@ from typing import Any
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot import clock
+from bot.kernel import clock
 
 MAX_COOKIE_CHARS = 1024
 

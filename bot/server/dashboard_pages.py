@@ -10,11 +10,11 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from bot.domain.hours import local_now
-from bot.domain.money import format_money
-from bot.services.pickup_alerts import AlertStatus
-from bot.services.store_board import TABS, Board, BoardOrder
-from bot.services.stores import StoreDetails
+from bot.catalog.hours import local_now
+from bot.kernel.money import format_money
+from bot.ordering.pickup_alerts import AlertStatus
+from bot.store_operations.store_board import TABS, Board, BoardOrder
+from bot.catalog.stores import StoreDetails
 
 BASE = "/store"
 

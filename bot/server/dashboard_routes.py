@@ -22,18 +22,18 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, redirect
 
-from bot import clock
-from bot.domain.orders import InvalidTransition, NotYourOrder, OrderNotFound
+from bot.kernel import clock
+from bot.ordering.rules import InvalidTransition, NotYourOrder, OrderNotFound
 from bot.server.cookies import CookieSigner, client_address, new_nonce, set_private_cookie
 from bot.server.dashboard_pages import board_html, dashboard_page, login_page, page
 from bot.server.store_routes import kick_alert_delivery
-from bot.services.login_throttle import claim_login_attempt, login_failed, login_succeeded
-from bot.services.pickup_alerts import AlertPolicy, alert_problems
-from bot.services.store_access import check_dashboard_login, dashboard_credential_is_live
-from bot.services.store_board import board_version, store_board
-from bot.services.store_orders import WrongStore, collect_store_order, mark_store_order_ready
-from bot.services.stores import list_stores, store_details
-from bot.shop import Shop
+from bot.identity.login_throttle import claim_login_attempt, login_failed, login_succeeded
+from bot.ordering.pickup_alerts import AlertPolicy, alert_problems
+from bot.identity.store_access import check_dashboard_login, dashboard_credential_is_live
+from bot.store_operations.store_board import board_version, store_board
+from bot.store_operations.store_orders import WrongStore, collect_store_order, mark_store_order_ready
+from bot.catalog.stores import list_stores, store_details
+from bot.kernel.shop import Shop
 
 log = logging.getLogger(__name__)
 

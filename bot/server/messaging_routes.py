@@ -13,9 +13,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.twilio import STATUS_CALLBACK_PATH, TwilioCredentials, verify_twilio_signature
-from bot.services.messaging import apply_status_callback
-from bot.shop import Shop
+from bot.messaging.channels.twilio import STATUS_CALLBACK_PATH, TwilioCredentials, verify_twilio_signature
+from bot.messaging.channel_rules import apply_status_callback
+from bot.kernel.shop import Shop
 
 logger = logging.getLogger(__name__)
 

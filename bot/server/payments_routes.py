@@ -15,9 +15,9 @@ import httpx
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, json
 
-from bot.domain.money import format_money
-from bot.domain.orders import HoldPolicy
-from bot.replies.checkout import local_time
+from bot.kernel.money import format_money
+from bot.ordering.rules import HoldPolicy
+from bot.ordering.checkout_replies import local_time
 from bot.payments import PROVIDER_NAMES, InvalidSignature, MalformedEvent, PaymentProvider, PaymentProviderError, ProviderNotConfigured
 from bot.payments.sandbox import (
     SandboxMidtransProvider,
@@ -27,8 +27,8 @@ from bot.payments.sandbox import (
     last4,
     sandbox_provider_of,
 )
-from bot.services.payments import PaymentOutcome, PayPage, execute_refund, handle_payment_event, pay_page
-from bot.shop import Shop
+from bot.ordering.pay_links import PaymentOutcome, PayPage, execute_refund, handle_payment_event, pay_page
+from bot.kernel.shop import Shop
 
 log = logging.getLogger(__name__)
 

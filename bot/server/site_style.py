@@ -14,7 +14,7 @@ from functools import lru_cache
 from hashlib import sha256
 from pathlib import Path
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 
 WEB_DIR = Path(__file__).parent / "web"
 HEX_COLOUR = re.compile(r"\A#[0-9a-fA-F]{6}\Z")

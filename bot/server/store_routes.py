@@ -14,16 +14,16 @@ from typing import Any, Awaitable, Callable
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from bot.domain.orders import InvalidTransition, NotYourOrder, OrderNotFound
+from bot.ordering.rules import InvalidTransition, NotYourOrder, OrderNotFound
 from bot.payments import PaymentProviderError, ProviderNotConfigured, provider_factory
 from bot.server.store_openapi import openapi_document
-from bot.services.orders import CancelledOrder, OrderSummary
-from bot.services.payments import execute_refund
-from bot.services.notices import ALERT_KINDS
-from bot.services.pickup_alerts import AlertPolicy
-from bot.services.stock_sync import StockSyncError, sync_stock
-from bot.services.store_access import StorePrincipal, authenticate_api_key
-from bot.services.store_orders import (
+from bot.ordering.orders import CancelledOrder, OrderSummary
+from bot.ordering.pay_links import execute_refund
+from bot.ordering.notices import ALERT_KINDS
+from bot.ordering.pickup_alerts import AlertPolicy
+from bot.catalog.stock_sync import StockSyncError, sync_stock
+from bot.identity.store_access import StorePrincipal, authenticate_api_key
+from bot.store_operations.store_orders import (
     UnknownStatus,
     WrongStore,
     cancel_store_order,
@@ -32,8 +32,8 @@ from bot.services.store_orders import (
     mark_store_order_ready,
     store_order,
 )
-from bot.server.push import kick_notice_delivery
-from bot.shop import Shop
+from bot.orchestration.push import kick_notice_delivery
+from bot.kernel.shop import Shop
 
 log = logging.getLogger(__name__)
 

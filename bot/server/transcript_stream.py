@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from sanic.request import Request
 
-from bot.services.transcript import TranscriptLine, messages_after
+from bot.messaging.transcript import TranscriptLine, messages_after
 
 POLL_SECONDS = 1.0
 KEEPALIVE_SECONDS = 15.0

@@ -7,29 +7,27 @@ a reconnect (EventSource sends Last-Event-ID) resumes exactly where it stopped.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.kernel.config import Settings
 from bot.adapters.rasa_client import RasaUnavailable
-from bot.config import Settings
-from bot.domain.support_hours import DEFAULT_SUPPORT_TIMEZONE
-from bot.domain.inbound_text import TOO_LONG_REPLY, screen_inbound
+from bot.handoff.support_hours import DEFAULT_SUPPORT_TIMEZONE
+from bot.kernel.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY, screen_inbound
 from bot.server.site_style import on_colour
 from bot.server.transcript_stream import after_id_of, stream_transcript
-from bot.domain.money import format_money
-from bot.services.payments import pay_link_in_conversation
-from bot.services.transcript import TranscriptLine, messages_after, record_message, record_shopper_line_once
-from bot.services.web_lines import web_message_id
-from connectors.webchat import CHANNEL, MAX_MESSAGE_CHARS, WEB_CONVERSATION_ID
+from bot.kernel.money import format_money
+from bot.ordering.pay_links import pay_link_in_conversation
+from bot.messaging.transcript import TranscriptLine, messages_after, record_message, record_shopper_line_once
+from bot.messaging.web_lines import WEB_CHANNEL, WEB_CONVERSATION_ID, web_message_id
+from bot.orchestration.web_forwarding import RASA_DOWN_REPLY, forward_line
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +35,6 @@ WEB_DIR = Path(__file__).parent / "web"
 # EventSource reconnects by itself; closing now and then frees dead connections on proxies.
 STREAM_MAX_SECONDS = 300.0
 CLIENT_ID = re.compile(r"\A[A-Za-z0-9-]{1,64}\Z")
-FORWARD_RETRY_SECONDS = (0.5, 2.0)  # waits before the second and third try
-RASA_DOWN_REPLY = (
-    "Sorry, I can't answer right now because part of our system is restarting. "
-    "Please try again in a minute, or call us on {phone}."
-)
 
 
 def support_timezone(settings: Settings) -> str:
@@ -55,24 +48,6 @@ def _filled(path: Path, **values: str) -> str:
     for name, value in values.items():
         text = text.replace("{{" + name + "}}", escape(value, quote=True))
     return text
-
-
-async def forward_line(rasa: Any, conversation_id: str, text: str, message_id: str) -> None:
-    """Forwards a shopper's line, again (same id) when the Rasa replica died under it.
-
-    Behind nginx the next try reaches another replica, which finishes the turn: the side effects are
-    keyed on the line's id and a turn already answered is not answered again (bot.services.turn_effects),
-    so the shopper gets one outcome. Raises RasaUnavailable when every try failed.
-    """
-    for wait in (*FORWARD_RETRY_SECONDS, None):
-        try:
-            await rasa.forward_webchat(conversation_id, text, message_id=message_id)
-            return
-        except RasaUnavailable as error:
-            if not error.retryable or wait is None:
-                raise
-            logger.warning("web chat line %s: Rasa went away (%s); forwarding it again", message_id, error)
-            await asyncio.sleep(wait)
 
 
 def _conversation_id(value: object) -> str | None:
@@ -115,19 +90,19 @@ def build_webchat_blueprint() -> Blueprint:
         if not isinstance(text, str) or (payload is not None and not isinstance(payload, str)):
             return response.json({"error": "text (and payload, if sent) must be strings"}, status=400)
         ctx = request.app.ctx
-        # The door (bot/domain/inbound_text.py): masked before it is stored or forwarded to Rasa.
+        # The door (bot/kernel/inbound_text.py): masked before it is stored or forwarded to Rasa.
         line, forwarded = screen_inbound(text), screen_inbound(payload or "")
         if line.too_long or forwarded.too_long:
             # The page caps its input at the same length; an API client gets the polite answer in the
             # conversation like any reply (so a 200: the page shows a non-2xx as "unavailable").
-            await ctx.shop.call(record_message, conversation_id, CHANNEL, "bot", TOO_LONG_REPLY)
+            await ctx.shop.call(record_message, conversation_id, WEB_CHANNEL, "bot", TOO_LONG_REPLY)
             await ctx.signals.publish(conversation_id)
             return response.json({"status": "too_long"})
         if not line.text.strip():
-            return response.json({"error": f"text must be 1 to {MAX_MESSAGE_CHARS} characters"}, status=400)
+            return response.json({"error": f"text must be 1 to {MAX_INBOUND_CHARS} characters"}, status=400)
 
         # The page's own id for the line comes back on it in the stream: its "sending" bubble becomes "sent".
-        line_id, new = await ctx.shop.call(record_shopper_line_once, conversation_id, CHANNEL, line.text.strip(), client_id)
+        line_id, new = await ctx.shop.call(record_shopper_line_once, conversation_id, WEB_CHANNEL, line.text.strip(), client_id)
         if not new:  # a resend of a line that arrived (the page lost our answer): answered once already
             return response.json({"status": "duplicate", "id": line_id})
         await ctx.signals.publish(conversation_id)
@@ -138,7 +113,7 @@ def build_webchat_blueprint() -> Blueprint:
         except RasaUnavailable:
             logger.exception("web chat message could not reach Rasa")
             apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
-            await ctx.shop.call(record_message, conversation_id, CHANNEL, "bot", apology)
+            await ctx.shop.call(record_message, conversation_id, WEB_CHANNEL, "bot", apology)
             await ctx.signals.publish(conversation_id)
             return response.json({"status": "assistant_unavailable", "id": line_id}, status=503)
         await ctx.signals.publish(conversation_id)

@@ -176,7 +176,7 @@ def test_loadgen_accepts_only_loopback_targets() -> None:
 
 
 def test_webchat_senders_look_like_the_page_ids() -> None:
-    from connectors.webchat import WEB_CONVERSATION_ID
+    from bot.messaging.web_lines import WEB_CONVERSATION_ID
 
     target = Target.from_spec({"kind": "webchat", "url": "http://127.0.0.1:5055", "messages": ["hi"]})
     sender = target.new_sender()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bench import searchbench
 from bench.run import _db_rows
-from bot.services.search import search_products
+from bot.catalog.search import search_products
 
 
 def test_the_multiplied_catalogue_keeps_each_models_words_and_prices() -> None:

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.config import PROJECT_ROOT
+from bot.kernel.config import PROJECT_ROOT
 
 CATALOG_DIR = PROJECT_ROOT / "data" / "catalog"

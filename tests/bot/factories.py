@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from bot.models import Inventory, Product, Store, Variant
-from bot.shop import Shop
+from bot.kernel.models import Inventory, Product, Store, Variant
+from bot.kernel.shop import Shop
 
 DEFAULT_NOW = datetime(2030, 5, 6, 10, 0, tzinfo=timezone.utc)
 
@@ -116,8 +116,8 @@ def place(
     customer_id: int | None = None,
 ):  # type: ignore[no-untyped-def]
     """Fills a cart and places it as an order; returns the PlacedOrder."""
-    from bot.services.cart import add_to_cart
-    from bot.services.orders import place_order
+    from bot.ordering.cart import add_to_cart
+    from bot.ordering.placing import place_order
 
     for sku, quantity in lines.items():
         shop.run(add_to_cart, conversation_id, sku, quantity)

@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from bot.server.actions_routes import APOLOGY, MAX_ACTION_CALL_BYTES, BodyTooLarge, build_actions_blueprint, inflate
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from tests.connectors.helpers import serve_blueprint
 
 TOKEN = "action-endpoint-test-token"

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot import cli_agents
-from bot.models import Agent
-from bot.services.agents import AgentError, agents_online, authenticate_agent, create_agent, set_password, touch_agent
-from bot.shop import Shop
+from bot.cli import agents as cli_agents
+from bot.kernel.models import Agent
+from bot.handoff.agents import AgentError, agents_online, authenticate_agent, create_agent, set_password, touch_agent
+from bot.kernel.shop import Shop
 
 PASSWORD = "correct horse battery"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.cart import CartLineView, CartView
-from bot.services.checkout import line_meant, quantity_in
+from bot.ordering.cart import CartLineView, CartView
+from bot.ordering.checkout import line_meant, quantity_in
 
 BOOTS = CartLineView("FS-BOOT-TRB-BRN-9", "Trailblazer Waterproof Hiking Boot", "Brown", "9", 2, 8999, 17998, "GBP")
 FLEECE = CartLineView("FS-FLC-KIN-NVY-M", "Kinder Fleece Jacket", "Navy", "M", 1, 5999, 5999, "GBP")

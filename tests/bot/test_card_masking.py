@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.card_masking import luhn_valid, mask_card_numbers
-from bot.services.transcript import messages_after, record_message
-from bot.shop import Shop
+from bot.kernel.card_masking import luhn_valid, mask_card_numbers
+from bot.messaging.transcript import messages_after, record_message
+from bot.kernel.shop import Shop
 
 
 @pytest.mark.parametrize(

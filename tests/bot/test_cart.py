@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.orders import InvalidQuantity, MixedCurrencies, NotInCart, UnknownSku
-from bot.services import cart
+from bot.ordering.rules import InvalidQuantity, MixedCurrencies, NotInCart, UnknownSku
+from bot.ordering import cart
 from tests.bot.factories import add_variant, seed_small_shop, set_stock
 
 

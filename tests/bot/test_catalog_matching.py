@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from bot.models import Product
-from bot.services import catalog
-from bot.services.catalog import (
-    ProductMatch,
-    StockQuery,
-    StoreRef,
-    UnknownProduct,
+from bot.kernel.models import Product
+from bot.catalog import catalogue_index
+from bot.catalog.stock_query import ProductMatch, StockQuery, StoreRef, UnknownProduct
+from bot.catalog.matching import (
     match_products,
     match_store,
     parse_stock_query,
     product_options,
-    refresh_index,
     resolve_colour,
     resolve_size,
 )
-from bot.shop import Shop
+from bot.catalog.catalogue_index import refresh_index
+from bot.kernel.shop import Shop
 
 BOOT, KINDER, HELVELLYN = "FS-BOOT-TRB", "FS-FLC-KIN", "FS-JKT-HLV"
 
@@ -197,8 +194,8 @@ def test_the_name_index_follows_catalogue_changes_without_a_restart(catalog_shop
         uow.commit()
 
     # The catalogue's fingerprint is compared at most once a second; a second later the rename is seen.
-    real_clock = catalog.time.monotonic
-    monkeypatch.setattr(catalog.time, "monotonic", lambda: real_clock() + catalog.SIGNATURE_MAX_AGE_SECONDS + 0.1)
+    real_clock = catalogue_index.time.monotonic
+    monkeypatch.setattr(catalogue_index.time, "monotonic", lambda: real_clock() + catalogue_index.SIGNATURE_MAX_AGE_SECONDS + 0.1)
     assert catalog_shop.run(parse_stock_query, "glissade boots").product_id == "FS-BOOT-SCA"
 
 

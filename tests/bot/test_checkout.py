@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.domain.orders import HoldPolicy, NotYourOrder, OutOfStock
+from bot.ordering.rules import HoldPolicy, NotYourOrder, OutOfStock
 from bot.payments.sandbox import SandboxProvider
-from bot.services.checkout import (
+from bot.ordering.checkout import (
     add_item,
     cancel_for_shopper,
     check_out,
@@ -16,9 +16,9 @@ from bot.services.checkout import (
     renew_payment_link,
     review_order,
 )
-from bot.services.inventory import set_on_hand, stock_level
-from bot.services.orders import expire_due_holds
-from bot.services.payments import handle_payment_event
+from bot.catalog.inventory import set_on_hand, stock_level
+from bot.ordering.hold_expiry import expire_due_holds
+from bot.ordering.pay_links import handle_payment_event
 
 WEB = "web-00000000-0000-4000-8000-00000000000a"
 OTHER = "web-00000000-0000-4000-8000-00000000000b"

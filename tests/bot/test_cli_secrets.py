@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from bot import cli_secrets
+from bot.cli import secret_input as cli_secrets
 
 
 class Terminal(io.StringIO):

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot import clock
-from bot.models import AuditEntry, Order
-from bot.services.cart import add_to_cart
-from bot.services.orders import cancel_order, place_order
-from bot.shop import Shop
+from bot.kernel import clock
+from bot.kernel.models import AuditEntry, Order
+from bot.ordering.cart import add_to_cart
+from bot.ordering.orders import cancel_order
+from bot.ordering.placing import place_order
+from bot.kernel.shop import Shop
 from tests.bot.factories import seed_small_shop
 
 FROZEN = datetime(2031, 3, 4, 9, 15, tzinfo=timezone.utc)

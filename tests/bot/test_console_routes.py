@@ -15,16 +15,17 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import select
 
-from bot import clock
-from bot.models import AuditEntry, ChannelIdentity, ChatMessage, Customer, OutboundMessage
+from bot.kernel import clock
+from bot.kernel.models import AuditEntry, ChannelIdentity, ChatMessage, Customer, OutboundMessage
 from bot.server.app import create_app
 from bot.server.console_auth import CSRF_HEADER, SESSION_COOKIE
 from bot.server.console_routes import build_console_blueprint
-from bot.services import handoff
-from bot.services.agents import create_agent
-from bot.services.login_throttle import FREE_FAILURES
-from bot.services.transcript import messages_after, record_message
-from bot.shop import Shop
+from bot.handoff import sessions as handoff
+from bot.handoff import states
+from bot.handoff.agents import create_agent
+from bot.identity.login_throttle import FREE_FAILURES
+from bot.messaging.transcript import messages_after, record_message
+from bot.kernel.shop import Shop
 from tests.bot.factories import place, seed_small_shop
 from tests.support.sanic_server import serving
 
@@ -81,7 +82,7 @@ async def console(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
         shop,
         name=f"console_test_{uuid.uuid4().hex[:8]}",
         run_sweeper=False,
-        console=build_console_blueprint(session_ttl=TTL, policy=handoff.HandoffPolicy.from_env({})),
+        console=build_console_blueprint(session_ttl=TTL, policy=states.HandoffPolicy.from_env({})),
     )
     app.config.PROXIES_COUNT = 1  # the client address comes from X-Forwarded-For, as behind nginx
     assistant = FakeAssistant()
@@ -106,7 +107,7 @@ API_POSTS = ["/console/api/take", "/console/api/reply", "/console/api/hand-back"
 
 
 async def test_every_console_route_needs_a_login(console: Console) -> None:
-    handoff_id = console.shop.run(handoff.request_handoff, WEB, "webchat", handoff.ASKED_FOR_PERSON).handoff.id
+    handoff_id = console.shop.run(handoff.request_handoff, WEB, "webchat", states.ASKED_FOR_PERSON).handoff.id
     console.shop.run(record_message, WEB, "webchat", "user", "secret transcript line")
     async with console.client() as client:
         page = await client.get("/console")
@@ -177,7 +178,7 @@ async def test_the_login_csrf_cookie_is_secure_behind_https(console: Console) ->
 
 
 async def test_state_changes_need_the_csrf_token(console: Console) -> None:
-    handoff_id = console.shop.run(handoff.request_handoff, WEB, "webchat", handoff.ASKED_FOR_PERSON).handoff.id
+    handoff_id = console.shop.run(handoff.request_handoff, WEB, "webchat", states.ASKED_FOR_PERSON).handoff.id
     async with console.client() as client:
         csrf = await console.login(client)
         for path in API_POSTS:
@@ -222,7 +223,7 @@ async def test_logout_kills_the_session_even_if_the_cookie_is_replayed(console: 
 async def test_take_reply_and_hand_back_a_web_conversation(console: Console) -> None:
     shop = console.shop
     shop.run(record_message, WEB, "webchat", "user", "can i talk to a real person")
-    handoff_id = shop.run(handoff.request_handoff, WEB, "webchat", handoff.ASKED_FOR_PERSON).handoff.id
+    handoff_id = shop.run(handoff.request_handoff, WEB, "webchat", states.ASKED_FOR_PERSON).handoff.id
     async with console.client() as sam, console.client() as kim:
         sam_csrf, kim_csrf = await console.login(sam, "sam"), await console.login(kim, "kim")
         queue = (await sam.get("/console/api/queue")).json()

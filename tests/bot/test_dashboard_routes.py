@@ -10,11 +10,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.models import AuditEntry
+from bot.kernel.models import AuditEntry
 from bot.server.app import create_app
-from bot.services.login_throttle import FREE_FAILURES
-from bot.services.store_access import set_dashboard_password
-from bot.shop import Shop
+from bot.identity.login_throttle import FREE_FAILURES
+from bot.identity.store_access import set_dashboard_password
+from bot.kernel.shop import Shop
 from tests.bot.factories import place, seed_small_shop
 from tests.support.sanic_server import serving
 

@@ -8,12 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.support_hours import InvalidSupportHours, parse_support_hours
-from bot.models import Agent, HandoffSession
-from bot.services import handoff, handoff_reports
-from bot.services.handoff import HandoffError, HandoffPolicy
-from bot.services.transcript import record_message
-from bot.shop import Shop
+from bot.handoff.support_hours import InvalidSupportHours, parse_support_hours
+from bot.kernel.models import Agent, HandoffSession
+from bot.handoff import sessions as handoff, reports as handoff_reports
+from bot.handoff import states, waiting
+from bot.handoff.states import HandoffError, HandoffPolicy
+from bot.messaging.transcript import record_message
+from bot.kernel.shop import Shop
 
 # A Wednesday, 11:00 in London (BST): inside "Mon-Sat 09:00-18:00".
 WEDNESDAY_11_LONDON = datetime(2024, 6, 12, 10, 0, tzinfo=timezone.utc)
@@ -44,31 +45,31 @@ def sessions(shop: Shop) -> list[tuple[str, str, int | None]]:
 
 
 def test_request_is_idempotent_while_open(shop: Shop) -> None:
-    first = shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON, now=WEDNESDAY_11_LONDON)
-    again = shop.run(handoff.request_handoff, SMS, "sms", handoff.NOT_UNDERSTOOD, now=WEDNESDAY_11_LONDON)
+    first = shop.run(handoff.request_handoff, SMS, "sms", states.ASKED_FOR_PERSON, now=WEDNESDAY_11_LONDON)
+    again = shop.run(handoff.request_handoff, SMS, "sms", states.NOT_UNDERSTOOD, now=WEDNESDAY_11_LONDON)
     assert first.created is True and again.created is False
     assert again.handoff.id == first.handoff.id
-    assert again.handoff.reason == handoff.ASKED_FOR_PERSON
+    assert again.handoff.reason == states.ASKED_FOR_PERSON
     assert first.position == 1
     assert sessions(shop) == [(SMS, "waiting", None)]
 
 
 def test_waiting_active_returned_then_a_new_request_opens_a_new_session(shop: Shop) -> None:
     sam = add_agent(shop, "sam")
-    request = shop.run(handoff.request_handoff, WEB, "webchat", handoff.ASKED_FOR_PERSON)
+    request = shop.run(handoff.request_handoff, WEB, "webchat", states.ASKED_FOR_PERSON)
     taken = shop.run(handoff.take_conversation, sam, handoff_id=request.handoff.id)
     assert taken.status == "taken" and taken.handoff.state == "active" and taken.handoff.agent_id == sam
     assert taken.handoff.taken_at is not None
     returned = shop.run(handoff.hand_back, request.handoff.id, sam)
     assert returned.state == "returned" and returned.resolved_by == "agent" and returned.ended_at is not None
     assert shop.run(handoff.open_handoff, WEB) is None
-    later = shop.run(handoff.request_handoff, WEB, "webchat", handoff.ASKED_FOR_PERSON)
+    later = shop.run(handoff.request_handoff, WEB, "webchat", states.ASKED_FOR_PERSON)
     assert later.created is True and later.handoff.id != request.handoff.id
 
 
 def test_only_the_owner_hands_back_or_closes_an_active_session(shop: Shop) -> None:
     sam, kim = add_agent(shop, "sam"), add_agent(shop, "kim")
-    request = shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON)
+    request = shop.run(handoff.request_handoff, SMS, "sms", states.ASKED_FOR_PERSON)
     shop.run(handoff.take_conversation, sam, handoff_id=request.handoff.id)
     for action in (handoff.hand_back, handoff.close_handoff):
         with pytest.raises(HandoffError) as refused:
@@ -82,7 +83,7 @@ def test_only_the_owner_hands_back_or_closes_an_active_session(shop: Shop) -> No
 
 def test_waiting_session_cannot_be_handed_back_but_any_agent_may_close_it(shop: Shop) -> None:
     kim = add_agent(shop, "kim")
-    request = shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON)
+    request = shop.run(handoff.request_handoff, SMS, "sms", states.ASKED_FOR_PERSON)
     with pytest.raises(HandoffError) as refused:
         shop.run(handoff.hand_back, request.handoff.id, kim)
     assert refused.value.code == "invalid_state"
@@ -92,7 +93,7 @@ def test_waiting_session_cannot_be_handed_back_but_any_agent_may_close_it(shop: 
 
 def test_taking_an_ended_or_missing_session_is_refused(shop: Shop) -> None:
     sam = add_agent(shop, "sam")
-    request = shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON)
+    request = shop.run(handoff.request_handoff, SMS, "sms", states.ASKED_FOR_PERSON)
     shop.run(handoff.close_handoff, request.handoff.id, sam)
     with pytest.raises(HandoffError) as ended:
         shop.run(handoff.take_conversation, sam, handoff_id=request.handoff.id)
@@ -108,7 +109,7 @@ def test_taking_an_ended_or_missing_session_is_refused(shop: Shop) -> None:
 def test_agent_takes_over_a_live_conversation_with_no_request(shop: Shop) -> None:
     sam, kim = add_agent(shop, "sam"), add_agent(shop, "kim")
     first = shop.run(handoff.take_conversation, sam, conversation_id=WEB, channel="webchat")
-    assert first.status == "taken" and first.handoff.reason == handoff.AGENT_TOOK_OVER
+    assert first.status == "taken" and first.handoff.reason == states.AGENT_TOOK_OVER
     again = shop.run(handoff.take_conversation, sam, conversation_id=WEB, channel="webchat")
     assert again.status == "already_yours"
     other = shop.run(handoff.take_conversation, kim, conversation_id=WEB, channel="webchat")
@@ -119,7 +120,7 @@ def test_agent_takes_over_a_live_conversation_with_no_request(shop: Shop) -> Non
 def test_a_left_message_is_answered_by_opening_a_live_session(shop: Shop) -> None:
     sam = add_agent(shop, "sam")
     message = shop.run(handoff.leave_message, SMS, "sms")
-    assert message.state == "message" and message.reason == handoff.LEFT_MESSAGE
+    assert message.state == "message" and message.reason == states.LEFT_MESSAGE
     assert shop.run(handoff.open_handoff, SMS) is None  # a message does not silence the assistant
     taken = shop.run(handoff.take_conversation, sam, handoff_id=message.id)
     assert taken.status == "taken" and taken.handoff.id != message.id
@@ -128,7 +129,7 @@ def test_a_left_message_is_answered_by_opening_a_live_session(shop: Shop) -> Non
 
 def test_bad_input_is_a_clear_error(shop: Shop) -> None:
     with pytest.raises(HandoffError) as empty:
-        shop.run(handoff.request_handoff, "", "sms", handoff.ASKED_FOR_PERSON)
+        shop.run(handoff.request_handoff, "", "sms", states.ASKED_FOR_PERSON)
     assert empty.value.code == "invalid"
     with pytest.raises(HandoffError):
         shop.run(handoff.request_handoff, SMS, "sms", "x" * 61)
@@ -165,7 +166,7 @@ def _exactly_one_wins_a_queued_session(shop: Shop) -> None:
     agents = [add_agent(shop, f"agent{n}") for n in range(4)]
     for round_number in range(5):
         conversation = f"sms:+4477009001{round_number:02d}"
-        request = shop.run(handoff.request_handoff, conversation, "sms", handoff.ASKED_FOR_PERSON)
+        request = shop.run(handoff.request_handoff, conversation, "sms", states.ASKED_FOR_PERSON)
         outcomes = _race(shop, agents, lambda agent: shop.run(handoff.take_conversation, agent, handoff_id=request.handoff.id))
         assert outcomes == ["taken", "taken_by_other", "taken_by_other", "taken_by_other"]
         owner = shop.run(handoff.get_handoff, request.handoff.id).agent_id
@@ -186,7 +187,7 @@ def _exactly_one_wins_a_live_takeover(shop: Shop) -> None:
             open_count = uow.session.scalar(
                 select(func.count())
                 .select_from(HandoffSession)
-                .where(HandoffSession.conversation_id == conversation, HandoffSession.state.in_(handoff.OPEN_STATES))
+                .where(HandoffSession.conversation_id == conversation, HandoffSession.state.in_(states.OPEN_STATES))
             )
         assert open_count == 1
 
@@ -245,13 +246,13 @@ def test_policy_from_env_and_its_errors() -> None:
 
 def test_availability_needs_hours_and_an_agent_seen_recently(shop: Shop) -> None:
     policy = HandoffPolicy.from_env({})
-    assert shop.run(handoff.availability, policy, now=WEDNESDAY_11_LONDON).status == "no_agent_online"
+    assert shop.run(waiting.availability, policy, now=WEDNESDAY_11_LONDON).status == "no_agent_online"
     add_agent(shop, "stale", last_seen_at=WEDNESDAY_11_LONDON - timedelta(minutes=6))
-    assert shop.run(handoff.availability, policy, now=WEDNESDAY_11_LONDON).status == "no_agent_online"
+    assert shop.run(waiting.availability, policy, now=WEDNESDAY_11_LONDON).status == "no_agent_online"
     add_agent(shop, "fresh", last_seen_at=WEDNESDAY_11_LONDON - timedelta(minutes=2))
-    open_now = shop.run(handoff.availability, policy, now=WEDNESDAY_11_LONDON)
+    open_now = shop.run(waiting.availability, policy, now=WEDNESDAY_11_LONDON)
     assert (open_now.status, open_now.agents_online, open_now.person_available) == ("available", 1, True)
-    sunday = shop.run(handoff.availability, policy, now=SUNDAY_11_LONDON)
+    sunday = shop.run(waiting.availability, policy, now=SUNDAY_11_LONDON)
     assert sunday.status == "outside_hours" and sunday.next_opening is not None
 
 
@@ -260,20 +261,20 @@ def test_wait_estimate_uses_recent_waits_and_queue_position(shop: Shop) -> None:
     start = WEDNESDAY_11_LONDON
     # Two earlier handoffs taken after 4 and 6 minutes: the median is 5 minutes.
     for minutes, conversation in ((4, "sms:+447700900001"), (6, "sms:+447700900002")):
-        request = shop.run(handoff.request_handoff, conversation, "sms", handoff.ASKED_FOR_PERSON, now=start)
+        request = shop.run(handoff.request_handoff, conversation, "sms", states.ASKED_FOR_PERSON, now=start)
         shop.run(handoff.take_conversation, sam, handoff_id=request.handoff.id, now=start + timedelta(minutes=minutes))
-    first = shop.run(handoff.request_handoff, "sms:+447700900003", "sms", handoff.ASKED_FOR_PERSON, now=start)
-    second = shop.run(handoff.request_handoff, "sms:+447700900004", "sms", handoff.ASKED_FOR_PERSON, now=start)
+    first = shop.run(handoff.request_handoff, "sms:+447700900003", "sms", states.ASKED_FOR_PERSON, now=start)
+    second = shop.run(handoff.request_handoff, "sms:+447700900004", "sms", states.ASKED_FOR_PERSON, now=start)
     assert (first.position, first.estimated_wait) == (1, timedelta(minutes=5))
     assert (second.position, second.estimated_wait) == (2, timedelta(minutes=10))
-    assert handoff.describe_wait(second.estimated_wait) == "about 10 minutes"
-    assert handoff.describe_wait(timedelta(seconds=20)) == "about a minute"
-    assert handoff.describe_wait(timedelta(minutes=130)) == "about 2 hours"
+    assert waiting.describe_wait(second.estimated_wait) == "about 10 minutes"
+    assert waiting.describe_wait(timedelta(seconds=20)) == "about a minute"
+    assert waiting.describe_wait(timedelta(minutes=130)) == "about 2 hours"
 
 
 def test_first_ever_wait_estimate_is_the_default(shop: Shop) -> None:
-    request = shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON, now=WEDNESDAY_11_LONDON)
-    assert request.estimated_wait == handoff.DEFAULT_WAIT
+    request = shop.run(handoff.request_handoff, SMS, "sms", states.ASKED_FOR_PERSON, now=WEDNESDAY_11_LONDON)
+    assert request.estimated_wait == waiting.DEFAULT_WAIT
 
 
 # --- queue and figures ----------------------------------------------------------------------------
@@ -283,9 +284,9 @@ def test_queue_lists_waiting_then_active_then_messages_with_waits_and_reasons(sh
     sam = add_agent(shop, "sam")
     start = WEDNESDAY_11_LONDON
     shop.run(record_message, SMS, "sms", "user", "my card is 4242 4242 4242 4242 and it failed")
-    active = shop.run(handoff.request_handoff, SMS, "sms", handoff.NOT_UNDERSTOOD, now=start)
+    active = shop.run(handoff.request_handoff, SMS, "sms", states.NOT_UNDERSTOOD, now=start)
     shop.run(handoff.take_conversation, sam, handoff_id=active.handoff.id, now=start + timedelta(minutes=3))
-    shop.run(handoff.request_handoff, WEB, "webchat", handoff.ASKED_FOR_PERSON, now=start + timedelta(minutes=1))
+    shop.run(handoff.request_handoff, WEB, "webchat", states.ASKED_FOR_PERSON, now=start + timedelta(minutes=1))
     shop.run(handoff.leave_message, "telegram:42", "telegram", now=start)
     queue = shop.run(handoff_reports.list_queue, now=start + timedelta(minutes=10))
     assert [(item.state, item.conversation_id, item.wait_seconds) for item in queue] == [
@@ -301,7 +302,7 @@ def test_queue_lists_waiting_then_active_then_messages_with_waits_and_reasons(sh
 def test_live_conversations_exclude_those_already_with_people(shop: Shop) -> None:
     shop.run(record_message, WEB, "webchat", "user", "hello")
     shop.run(record_message, SMS, "sms", "user", "hi there")
-    shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON)
+    shop.run(handoff.request_handoff, SMS, "sms", states.ASKED_FOR_PERSON)
     shop.run(record_message, "telegram:42", "telegram", "user", "call me back please")
     shop.run(handoff.leave_message, "telegram:42", "telegram")  # in the queue already
     live = shop.run(handoff_reports.live_conversations)
@@ -314,13 +315,13 @@ def test_figures_count_waiting_median_today_and_who_resolved(shop: Shop) -> None
     hours = parse_support_hours("Mon-Sat 09:00-18:00")
     for conversation in (WEB, SMS, "telegram:7", "telegram:8"):
         shop.run(record_message, conversation, conversation.split(":")[0], "user", "hi")
-    taken_one = shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON, now=now - timedelta(minutes=30))
+    taken_one = shop.run(handoff.request_handoff, SMS, "sms", states.ASKED_FOR_PERSON, now=now - timedelta(minutes=30))
     shop.run(handoff.take_conversation, sam, handoff_id=taken_one.handoff.id, now=now - timedelta(minutes=28))
-    taken_two = shop.run(handoff.request_handoff, "telegram:7", "telegram", handoff.ASKED_FOR_PERSON, now=now - timedelta(minutes=20))
+    taken_two = shop.run(handoff.request_handoff, "telegram:7", "telegram", states.ASKED_FOR_PERSON, now=now - timedelta(minutes=20))
     shop.run(handoff.take_conversation, sam, handoff_id=taken_two.handoff.id, now=now - timedelta(minutes=16))
-    shop.run(handoff.request_handoff, "telegram:8", "telegram", handoff.ASKED_FOR_PERSON, now=now - timedelta(minutes=5))
+    shop.run(handoff.request_handoff, "telegram:8", "telegram", states.ASKED_FOR_PERSON, now=now - timedelta(minutes=5))
     # Yesterday's handoff does not count as today's.
-    shop.run(handoff.request_handoff, "sms:+447700900999", "sms", handoff.ASKED_FOR_PERSON, now=now - timedelta(days=1))
+    shop.run(handoff.request_handoff, "sms:+447700900999", "sms", states.ASKED_FOR_PERSON, now=now - timedelta(days=1))
     figures = shop.run(handoff_reports.handoff_figures, hours, now=now)
     assert figures.waiting_now == 2 and figures.active_now == 2
     assert figures.handoffs_today == 3
@@ -343,14 +344,14 @@ def test_a_left_message_waits_from_when_it_was_left_and_a_take_over_never_waited
     assert shop.run(handoff_reports.handoff_figures, hours, now=now + timedelta(minutes=1)).median_wait_seconds == 120
     # An answer hours after a message tells a shopper asking live nothing about their wait.
     with shop.uow() as uow:
-        assert handoff.recent_waits(uow) == []
+        assert waiting.recent_waits(uow) == []
 
 
 def test_conversation_overview_has_transcript_handoff_cart_and_orders(shop: Shop) -> None:
     sam = add_agent(shop, "sam")
     shop.run(record_message, SMS, "sms", "user", "can i talk to a person")
     shop.run(record_message, SMS, "sms", "bot", "Getting someone")
-    request = shop.run(handoff.request_handoff, SMS, "sms", handoff.ASKED_FOR_PERSON)
+    request = shop.run(handoff.request_handoff, SMS, "sms", states.ASKED_FOR_PERSON)
     shop.run(handoff.take_conversation, sam, handoff_id=request.handoff.id)
     overview = shop.run(handoff_reports.conversation_overview, SMS)
     assert [(m["author"], m["text"]) for m in overview["messages"]] == [

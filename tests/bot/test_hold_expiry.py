@@ -10,13 +10,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import clock
-from bot.models import AuditEntry, PaymentLink, Timer
-from bot.services import orders
-from bot.services.timers import claim_due_timer
-from bot.services.payments import create_payment_link
+from bot.kernel import clock
+from bot.kernel.models import AuditEntry, PaymentLink, Timer
+from bot.ordering import orders
+from bot.ordering import hold_expiry
+from bot.kernel.timers import claim_due_timer
+from bot.ordering.pay_links import create_payment_link
 from bot.payments.sandbox import SandboxProvider
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from tests.bot.factories import DEFAULT_NOW, add_store, add_variant, place, seed_small_shop, set_stock, stock
 
 NOW = DEFAULT_NOW
@@ -40,7 +41,7 @@ def _two_sweepers(shop: Shop) -> list[str]:
     def sweeper(_: int) -> list[str]:
         start.wait()
         expired: list[str] = []
-        while batch := shop.run(orders.expire_due_holds, NOW, 4):
+        while batch := shop.run(hold_expiry.expire_due_holds, NOW, 4):
             expired.extend(order.reference for order in batch)
         return expired
 
@@ -84,10 +85,10 @@ def test_a_slow_sweeper_does_not_block_another_postgres(pg_shop) -> None:
         claimed = claim_due_timer(slow, (orders.HOLD_EXPIRY_TIMER,), NOW)  # claimed, transaction left open
         assert claimed is not None
         with ThreadPoolExecutor(max_workers=1) as pool:
-            others = pool.submit(pg_shop.run, orders.expire_due_holds, NOW).result(timeout=20)
+            others = pool.submit(pg_shop.run, hold_expiry.expire_due_holds, NOW).result(timeout=20)
         assert len(others) == DUE_ORDERS - 1
         slow.rollback()  # the slow sweeper dies: its claim is released with its transaction
-    rest = pg_shop.run(orders.expire_due_holds, NOW)
+    rest = pg_shop.run(hold_expiry.expire_due_holds, NOW)
     assert {o.reference for o in others} | {o.reference for o in rest} == due and len(rest) == 1
 
 
@@ -97,8 +98,8 @@ def test_expiry_tells_who_to_notify_and_closes_open_links(shop) -> None:
     provider = SandboxProvider("whsec_x", "http://shop.test")
     shop.run(create_payment_link, provider, placed.reference, NOW)
 
-    assert shop.run(orders.expire_due_holds, NOW + timedelta(minutes=119)) == []
-    [expired] = shop.run(orders.expire_due_holds, NOW + timedelta(minutes=120))
+    assert shop.run(hold_expiry.expire_due_holds, NOW + timedelta(minutes=119)) == []
+    [expired] = shop.run(hold_expiry.expire_due_holds, NOW + timedelta(minutes=120))
     assert (expired.reference, expired.conversation_id, expired.channel, expired.contact_phone, expired.store_id) == (
         placed.reference,
         "sms:+447700900123",
@@ -109,7 +110,7 @@ def test_expiry_tells_who_to_notify_and_closes_open_links(shop) -> None:
     assert stock(shop, ids.leeds, ids.jacket) == (5, 0)
     with shop.uow() as uow:
         assert uow.session.scalars(select(PaymentLink.status)).one() == "expired"
-    assert shop.run(orders.expire_due_holds, NOW + timedelta(days=1)) == []
+    assert shop.run(hold_expiry.expire_due_holds, NOW + timedelta(days=1)) == []
 
 
 def test_paid_and_cancelled_orders_are_not_expired(shop) -> None:
@@ -118,7 +119,7 @@ def test_paid_and_cancelled_orders_are_not_expired(shop) -> None:
     cancelled = place(shop, "c2", {ids.fleece: 1}, now=NOW)
     shop.run(orders.mark_paid, paid.reference, now=NOW)
     shop.run(orders.cancel_order, cancelled.reference, "no", "shopper")
-    assert shop.run(orders.expire_due_holds, NOW + timedelta(days=1)) == []
+    assert shop.run(hold_expiry.expire_due_holds, NOW + timedelta(days=1)) == []
     assert shop.run(orders.order_status, paid.reference).status == "paid"
     assert stock(shop, ids.leeds, ids.jacket) == (5, 1)
     assert stock(shop, ids.leeds, ids.fleece) == (10, 0)
@@ -126,14 +127,14 @@ def test_paid_and_cancelled_orders_are_not_expired(shop) -> None:
 
 def test_holds_survive_a_restart(shop, tmp_path) -> None:
     """Timers live in the database: a new process (new engine) on the same file still expires them."""
-    from bot.db import build_engine
+    from bot.kernel.db import build_engine
 
     ids = seed_small_shop(shop)
     placed = place(shop, "c1", {ids.jacket: 1}, now=NOW)
     shop.close()
     restarted = Shop(shop.settings, engine=build_engine(str(shop.engine.url)))
     try:
-        [expired] = restarted.run(orders.expire_due_holds, NOW + timedelta(hours=2))
+        [expired] = restarted.run(hold_expiry.expire_due_holds, NOW + timedelta(hours=2))
         assert expired.reference == placed.reference
     finally:
         restarted.close()
@@ -146,10 +147,10 @@ def test_a_failing_timer_is_retried_then_given_up(shop, monkeypatch) -> None:
     def explode(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(orders, "_expire_one", explode)
+    monkeypatch.setattr(hold_expiry, "_expire_one", explode)
     for attempt in range(1, orders.MAX_TIMER_ATTEMPTS + 1):
         sweep_at = NOW + timedelta(hours=3, minutes=10 * attempt)  # past each retry's back-off
-        assert shop.run(orders.expire_due_holds, sweep_at) == []
+        assert shop.run(hold_expiry.expire_due_holds, sweep_at) == []
         with shop.uow() as uow:
             timer = uow.session.scalars(select(Timer)).one()
             assert timer.attempts == attempt and "disk on fire" in timer.last_error

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import ChannelIdentity, Customer
-from bot.services import identity
-from bot.shop import Shop
+from bot.kernel.models import ChannelIdentity, Customer
+from bot.identity import customers as identity
+from bot.kernel.shop import Shop
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 WEB = "web-7f3c2a9e-0000-4000-8000-0123456789ab"

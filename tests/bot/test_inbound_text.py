@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.inbound_text import MAX_INBOUND_CHARS, load_json_body, screen_inbound, storable
+from bot.kernel.inbound_text import MAX_INBOUND_CHARS, load_json_body, screen_inbound, storable
 
 
 def test_the_door_masks_and_caps() -> None:

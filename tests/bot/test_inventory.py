@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select
 
-from bot.domain.geo import haversine_km
-from bot.models import Inventory, Store
-from bot.services.catalog import StoreRef, UnknownOption, UnknownProduct, UnknownStore, UnknownVariant
-from bot.services.inventory import (
+from bot.catalog.geo import haversine_km
+from bot.kernel.models import Inventory, Store
+from bot.catalog.stock_query import StoreRef, UnknownOption, UnknownProduct, UnknownStore, UnknownVariant
+from bot.catalog.inventory import (
     NearbyStock,
     StockLevel,
     available_to_promise,
@@ -16,7 +16,7 @@ from bot.services.inventory import (
     set_on_hand,
     stock_level,
 )
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 
 BOOT, BOOT_SKU = "FS-BOOT-TRB", "FS-BOOT-TRB-BRN-9"
 KINDER, KINDER_SKU = "FS-FLC-KIN", "FS-FLC-KIN-NVY-M"

@@ -8,8 +8,8 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.models import AuditEntry
-from bot.services.login_throttle import (
+from bot.kernel.models import AuditEntry
+from bot.identity.login_throttle import (
     FREE_FAILURES,
     MAX_DELAY_SECONDS,
     WINDOW_SECONDS,
@@ -18,7 +18,7 @@ from bot.services.login_throttle import (
     login_failed,
     login_succeeded,
 )
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 
 NOW = 1_800_000_000.0
 ATTACKER, OWNER = "203.0.113.7", "198.51.100.2"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.models import Inventory
-from bot.replies.stock import format_stock_answer
-from bot.services.inventory import check_stock, set_on_hand, where_in_stock
-from bot.services.markets import market_for
-from bot.shop import Shop
+from bot.kernel.models import Inventory
+from bot.catalog.stock_replies import format_stock_answer
+from bot.catalog.inventory import check_stock, set_on_hand, where_in_stock
+from bot.markets.lookup import market_for
+from bot.kernel.shop import Shop
 
 
 def test_jakarta_stock_is_priced_in_rupiah_and_manchester_in_pounds(catalog_shop: Shop) -> None:
@@ -51,8 +51,8 @@ def test_stock_numbers_are_the_jakarta_stores_own(catalog_shop: Shop) -> None:
 
 
 def test_an_order_collected_in_jakarta_is_priced_and_paid_in_rupiah(catalog_shop: Shop) -> None:
-    from bot.services.cart import add_to_cart
-    from bot.services.orders import place_order
+    from bot.ordering.cart import add_to_cart
+    from bot.ordering.placing import place_order
 
     catalog_shop.run(set_on_hand, "grand-indonesia", "FS-BOOT-TRB-BRN-9", 5)
     catalog_shop.run(add_to_cart, "jkt-1", "FS-BOOT-TRB-BRN-9", 2)
@@ -68,7 +68,7 @@ def test_an_order_collected_in_jakarta_is_priced_and_paid_in_rupiah(catalog_shop
 
 def test_the_ways_to_pay_are_the_markets_own(catalog_shop: Shop) -> None:
     from bot.conversation.support import faq_answer
-    from bot.services.markets import find_market
+    from bot.markets.lookup import find_market
 
     settings = catalog_shop.settings
     jakarta = catalog_shop.run(find_market, "id")
@@ -82,10 +82,10 @@ def test_the_ways_to_pay_are_the_markets_own(catalog_shop: Shop) -> None:
 def test_a_jakarta_hold_is_told_in_jakarta_time(catalog_shop: Shop) -> None:
     from datetime import datetime, timezone
 
-    from bot.replies.checkout import format_checked_out
-    from bot.services.cart import add_to_cart
-    from bot.services.checkout import CheckedOut
-    from bot.services.orders import place_order
+    from bot.ordering.checkout_replies import format_checked_out
+    from bot.ordering.cart import add_to_cart
+    from bot.ordering.checkout import CheckedOut
+    from bot.ordering.placing import place_order
 
     catalog_shop.run(set_on_hand, "kota-kasablanka", "FS-BOOT-TRB-BRN-9", 5)
     catalog_shop.run(add_to_cart, "jkt-2", "FS-BOOT-TRB-BRN-9", 1)
@@ -99,8 +99,8 @@ def test_a_jakarta_hold_is_told_in_jakarta_time(catalog_shop: Shop) -> None:
 
 
 def test_reviewing_a_basket_at_a_jakarta_store_prices_it_there_and_offers_only_jakarta(catalog_shop: Shop) -> None:
-    from bot.services.cart import add_to_cart
-    from bot.services.checkout import review_order
+    from bot.ordering.cart import add_to_cart
+    from bot.ordering.checkout import review_order
 
     for store in ("grand-indonesia", "pondok-indah", "arndale", "trafford", "didsbury", "salford-quays", "stockport", "altrincham"):
         catalog_shop.run(set_on_hand, store, "FS-BOOT-TRB-BRN-9", 0)
@@ -121,7 +121,7 @@ def test_reviewing_a_basket_at_a_jakarta_store_prices_it_there_and_offers_only_j
 
 
 def test_product_options_in_a_market_are_in_its_currency(catalog_shop: Shop) -> None:
-    from bot.services.catalog import product_options
+    from bot.catalog.matching import product_options
 
     jakarta = catalog_shop.run(product_options, "FS-BOOT-TRB", "id")
     manchester = catalog_shop.run(product_options, "FS-BOOT-TRB", "gb")  # gb has no price list of its own
@@ -131,7 +131,7 @@ def test_product_options_in_a_market_are_in_its_currency(catalog_shop: Shop) -> 
 
 
 def test_the_price_of_one_colour_in_a_market(catalog_shop: Shop) -> None:
-    from bot.services.catalog import price_range
+    from bot.catalog.matching import price_range
 
     assert catalog_shop.run(price_range, "FS-BOOT-TRB", "Black", "9", "id") == (188_900_000, 188_900_000, "IDR")
     assert catalog_shop.run(price_range, "FS-BOOT-TRB", "Black", "9", "gb") == (8999, 8999, "GBP")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.models import Inventory, Market, MarketPrice, Store
-from bot.services.seed import CatalogFileError, load_catalog
-from bot.shop import Shop
+from bot.kernel.models import Inventory, Market, MarketPrice, Store
+from bot.catalog.seed import CatalogFileError, load_catalog
+from bot.kernel.shop import Shop
 from tests.bot.test_seed import catalog_copy, csv_rows, write_rows  # noqa: F401 - catalog_copy is a fixture
 
 

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.types import ContentTemplate, OutboundText
-from bot.models import ChatMessage, InboundDelivery, OutboundMessage
-from bot.services import messaging
-from bot.services.identity import record_inbound_identity
-from bot.shop import Shop
+from bot.messaging.channels.types import ContentTemplate, OutboundText
+from bot.kernel.models import ChatMessage, InboundDelivery, OutboundMessage
+from bot.messaging import channel_rules as messaging
+from bot.identity.customers import record_inbound_identity
+from bot.kernel.shop import Shop
 
 PHONE = "+447700900123"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)

@@ -1,10 +1,10 @@
-"""One money formatter for every price a shopper sees, per locale (bot/domain/money.py)."""
+"""One money formatter for every price a shopper sees, per locale (bot/kernel/money.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.domain.money import cash_digits, format_money, format_price_range, to_major, whole_cash_units
+from bot.kernel.money import cash_digits, format_money, format_price_range, to_major, whole_cash_units
 
 NBSP = "\xa0"
 

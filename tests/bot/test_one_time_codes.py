@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.models import OneTimeCode
-from bot.services.one_time_codes import CodePolicy, TooManyCodes, check_code, issue_code, used_since
-from bot.shop import Shop
+from bot.kernel.models import OneTimeCode
+from bot.identity.one_time_codes import CodePolicy, TooManyCodes, check_code, issue_code, used_since
+from bot.kernel.shop import Shop
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 POLICY = CodePolicy(purpose="test", ttl=timedelta(minutes=10), max_attempts=3, codes_per_hour=2)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import clock
-from bot.domain.orders import (
+from bot.kernel import clock
+from bot.ordering.rules import (
     UNAMBIGUOUS_ALPHABET,
     EmptyCart,
     HoldPolicy,
@@ -33,8 +33,9 @@ from bot.domain.orders import (
     normalise_reference,
     pickup_codes_match,
 )
-from bot.models import AuditEntry, OneTimeCode, Timer
-from bot.services import cart, order_access, orders
+from bot.kernel.models import AuditEntry, OneTimeCode, Timer
+from bot.ordering import cart, order_access, orders
+from bot.ordering import hold_expiry, placing
 from tests.bot.factories import DEFAULT_NOW, place, seed_small_shop, stock
 
 NOW = DEFAULT_NOW
@@ -134,7 +135,7 @@ def _order_id(uow, reference: str) -> int:  # type: ignore[no-untyped-def]
 def test_hold_length_comes_from_the_policy(shop) -> None:
     ids = seed_small_shop(shop)
     shop.run(cart.add_to_cart, "c1", ids.jacket, 1)
-    placed = shop.run(orders.place_order, "c1", "sms", ids.leeds, "link", now=NOW, hold_policy=HoldPolicy(unpaid_minutes=15))
+    placed = shop.run(placing.place_order, "c1", "sms", ids.leeds, "link", now=NOW, hold_policy=HoldPolicy(unpaid_minutes=15))
     assert placed.hold_expires_at == NOW + timedelta(minutes=15)
 
 
@@ -182,12 +183,12 @@ def test_a_sku_the_store_never_stocked_is_out_of_stock(shop) -> None:
 def test_empty_cart_and_unknown_store(shop) -> None:
     ids = seed_small_shop(shop)
     with pytest.raises(EmptyCart):
-        shop.run(orders.place_order, "c1", "web", ids.leeds, "link")
+        shop.run(placing.place_order, "c1", "web", ids.leeds, "link")
     shop.run(cart.add_to_cart, "c1", ids.jacket, 1)
     with pytest.raises(UnknownStore):
-        shop.run(orders.place_order, "c1", "web", "atlantis", "link")
+        shop.run(placing.place_order, "c1", "web", "atlantis", "link")
     with pytest.raises(ValueError):
-        shop.run(orders.place_order, "c1", "web", ids.leeds, "cheque")
+        shop.run(placing.place_order, "c1", "web", ids.leeds, "cheque")
 
 
 # --- status changes ---------------------------------------------------------------------------------
@@ -260,7 +261,7 @@ def test_collected_orders_cannot_be_cancelled(shop) -> None:
 def test_expired_orders_cannot_be_paid(shop) -> None:
     ids = seed_small_shop(shop)
     placed = place(shop, "c1", {ids.jacket: 1})
-    shop.run(orders.expire_due_holds, NOW + timedelta(hours=3))
+    shop.run(hold_expiry.expire_due_holds, NOW + timedelta(hours=3))
     with pytest.raises(InvalidTransition):
         shop.run(orders.mark_paid, placed.reference)
     assert shop.run(orders.order_status, placed.reference).status == OrderStatus.EXPIRED.value
@@ -293,7 +294,7 @@ def test_owner_reads_the_order_and_others_do_not(shop) -> None:
 
 
 def test_the_same_customer_on_another_channel_reads_the_order(shop) -> None:
-    from bot.models import Customer
+    from bot.kernel.models import Customer
 
     ids = seed_small_shop(shop)
     with shop.uow() as uow:

@@ -7,14 +7,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot.domain.orders import NotYourOrder
-from bot.models import ChannelIdentity, OneTimeCode
-from bot.services import cart, identity, phone_link
-from bot.services.checkout import find_shoppers_order
-from bot.services.one_time_codes import TooManyCodes
-from bot.services.order_access import get_order_for
-from bot.services.orders import orders_for_conversation
-from bot.shop import Shop
+from bot.ordering.rules import NotYourOrder
+from bot.kernel.models import ChannelIdentity, OneTimeCode
+from bot.ordering import cart, phone_link
+from bot.identity import customers as identity
+from bot.ordering.checkout import find_shoppers_order
+from bot.identity.one_time_codes import TooManyCodes
+from bot.ordering.order_access import get_order_for
+from bot.ordering.orders import orders_for_conversation
+from bot.kernel.shop import Shop
 from tests.bot.factories import place, seed_small_shop
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import load_settings
+from bot.kernel.config import load_settings
 from bot.adapters.rasa_client import RasaUnavailable
-from bot.models import AuditEntry, Timer
-from bot.services import orders
-from bot.services.messaging import opt_out
-from bot.services.notices import deliver_due_notices as deliver_due_alerts, due_notices as due_alerts, record_notice_sent as record_alert_sent
-from bot.services.pickup_alerts import (
+from bot.kernel.models import AuditEntry, Timer
+from bot.ordering import orders
+from bot.messaging.channel_rules import opt_out
+from bot.orchestration.notice_delivery import deliver_due_notices as deliver_due_alerts
+from bot.ordering.notices import due_notices as due_alerts, record_notice_sent as record_alert_sent
+from bot.ordering.pickup_alerts import (
     HOLD_ENDING,
     PICKUP_REMINDER,
     READY_ALERT,
@@ -25,8 +26,8 @@ from bot.services.pickup_alerts import (
     mark_ready_and_alert,
     schedule_missing_alerts,
 )
-from bot.services.timers import exponential_backoff
-from bot.shop import Shop
+from bot.kernel.timers import exponential_backoff
+from bot.kernel.shop import Shop
 from tests.bot.factories import DEFAULT_NOW, place, seed_small_shop, set_stock
 
 READY_AT = DEFAULT_NOW + timedelta(hours=1)

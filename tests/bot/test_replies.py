@@ -6,11 +6,11 @@ from datetime import date, datetime
 
 import pytest
 
-from bot.domain.geo import directions_url, haversine_km
-from bot.domain.hours import DayHours, WeekdayHours
-from bot.domain.money import format_money, format_price_range
-from bot.replies import distance_text, human_list, numbered_options
-from bot.replies.stock import (
+from bot.catalog.geo import directions_url, haversine_km
+from bot.catalog.hours import DayHours, WeekdayHours
+from bot.kernel.money import format_money, format_price_range
+from bot.languages.wording import distance_text, human_list, numbered_options
+from bot.catalog.stock_replies import (
     format_colour_question,
     format_nearby,
     format_product_choice,
@@ -21,7 +21,7 @@ from bot.replies.stock import (
     format_unknown_product,
     size_label,
 )
-from bot.replies.stores import (
+from bot.catalog.store_replies import (
     format_day_hours,
     format_hours,
     format_nearest_stores,
@@ -30,10 +30,10 @@ from bot.replies.stores import (
     format_unknown_place,
     format_week_hours,
 )
-from bot.services.catalog import ProductMatch, ProductOptions, StoreRef
-from bot.services.inventory import NearbyStock, StockAnswer, check_stock
-from bot.services.stores import NearestStores, StoreDayHours, StoreDetails, StoreDistance, StoreStatus, WeekHours
-from bot.shop import Shop
+from bot.catalog.stock_query import ProductMatch, ProductOptions, StoreRef
+from bot.catalog.inventory import NearbyStock, StockAnswer, check_stock
+from bot.catalog.stores import NearestStores, StoreDayHours, StoreDetails, StoreDistance, StoreStatus, WeekHours
+from bot.kernel.shop import Shop
 
 ARNDALE, DIDSBURY, STOCKPORT = StoreRef("arndale", "Arndale"), StoreRef("didsbury", "Didsbury"), StoreRef("stockport", "Stockport")
 THURSDAY = date(2026, 11, 26)
@@ -214,8 +214,8 @@ def test_haversine() -> None:
 def test_payment_received_promises_a_text_only_on_text_channels() -> None:
     from datetime import datetime, timezone
 
-    from bot.replies.checkout import format_payment_received
-    from bot.services.orders import OrderSummary
+    from bot.ordering.checkout_replies import format_payment_received
+    from bot.ordering.orders import OrderSummary
 
     order = OrderSummary(
         reference="FS-8QKWF9", status="paid", payment_method="link", store_id="arndale", store_name="Arndale",

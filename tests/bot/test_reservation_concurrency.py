@@ -8,10 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.orders import OutOfStock
-from bot.models import Order
-from bot.services import cart, orders
-from bot.shop import Shop
+from bot.ordering.rules import OutOfStock
+from bot.kernel.models import Order
+from bot.ordering import cart
+from bot.ordering import placing
+from bot.kernel.shop import Shop
 from tests.bot.factories import add_store, add_variant, set_stock, stock
 
 SHOPPERS = 200
@@ -37,7 +38,7 @@ def _race(shop: Shop, workers: int) -> tuple[list[str], list[OutOfStock]]:
             local.started = True
             start.wait()  # every worker fires at once
         try:
-            return shop.run(orders.place_order, f"c{shopper}", "web", "leeds", "link").reference
+            return shop.run(placing.place_order, f"c{shopper}", "web", "leeds", "link").reference
         except OutOfStock as error:
             return error
 

@@ -1,4 +1,4 @@
-"""The Alembic migrations build exactly the schema bot/models.py describes."""
+"""The Alembic migrations build exactly the schema bot/kernel/models/ describes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from bot.cli import migrate
-from bot.models import Base
+from bot.cli.commands import migrate
+from bot.kernel.models import Base
 
 
 def test_migrations_and_models_agree(tmp_path) -> None:
@@ -26,7 +26,7 @@ def test_a_fresh_checkout_migrates_and_seeds_into_a_state_folder_that_does_not_e
     import subprocess
     import sys
 
-    from bot.config import PROJECT_ROOT
+    from bot.kernel.config import PROJECT_ROOT
 
     state_dir = tmp_path / "fresh-checkout" / "var"
     env = {k: v for k, v in os.environ.items() if k != "SHOP_DATABASE_URL"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.inventory import set_on_hand
-from bot.services.search import search_products
-from bot.shop import Shop
+from bot.catalog.inventory import set_on_hand
+from bot.catalog.search import search_products
+from bot.kernel.shop import Shop
 
 
 def names(shop: Shop, text: str, store: str | None = None) -> list[str]:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Inventory, Market, MarketPrice, Place, Product, Store, StoreClosure, StoreHours, Variant
-from bot.services.seed import CatalogFileError, load_catalog
-from bot.shop import Shop
+from bot.kernel.models import Inventory, Market, MarketPrice, Place, Product, Store, StoreClosure, StoreHours, Variant
+from bot.catalog.seed import CatalogFileError, load_catalog
+from bot.kernel.shop import Shop
 from tests.bot import CATALOG_DIR
 
 FILES = {
@@ -223,8 +223,8 @@ def test_market_generator_reproduces_the_committed_jakarta_csvs(tmp_path: Path) 
 
 
 def test_load_and_answer_on_postgresql(pg_shop: Shop) -> None:
-    from bot.services.catalog import parse_stock_query
-    from bot.services.inventory import check_stock
+    from bot.catalog.matching import parse_stock_query
+    from bot.catalog.inventory import check_stock
 
     assert pg_shop.run(load_catalog, CATALOG_DIR).inserted > 0
     assert pg_shop.run(load_catalog, CATALOG_DIR).changed == 0

@@ -16,16 +16,16 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from bot import clock
+from bot.kernel import clock
 from bot.server.app import create_app
 from bot.server.console_auth import SESSION_COOKIE as CONSOLE_COOKIE
 from bot.server.console_routes import DEFAULT_SESSION_TTL
 from bot.server.cookies import CookieSigner, SessionSecretMissing
 from bot.server.dashboard_routes import SESSION_COOKIE as DASHBOARD_COOKIE
 from bot.server.dashboard_routes import SESSION_SECONDS
-from bot.services.agents import create_agent
-from bot.services.store_access import set_dashboard_password
-from bot.shop import Shop
+from bot.handoff.agents import create_agent
+from bot.identity.store_access import set_dashboard_password
+from bot.kernel.shop import Shop
 from tests.bot.factories import seed_small_shop
 from tests.support.sanic_server import serving
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.twilio import TwilioCredentials
-from bot.config import load_settings, production_mode
+from bot.messaging.channels.twilio import TwilioCredentials
+from bot.kernel.config import load_settings, production_mode
 from bot.server.webchat_routes import support_timezone
-from bot.services.handoff import HandoffPolicy
+from bot.handoff.states import HandoffPolicy
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("1", True), ("true", True), (" On ", True), ("yes", True), ("0", False), ("", False), ("no", False)])

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.config import Settings
+from bot.kernel.config import Settings
 from bot.server.site_style import AA_NON_TEXT, AA_TEXT, CONTROL_BORDER, brand_variables, contrast, site_css
 
 WHITE = "#ffffff"

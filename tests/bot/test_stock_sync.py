@@ -8,9 +8,9 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.models import AuditEntry, Inventory, Product, Variant
-from bot.services.stock_sync import StockSyncError, sync_stock
-from bot.shop import Shop
+from bot.kernel.models import AuditEntry, Inventory, Product, Variant
+from bot.catalog.stock_sync import StockSyncError, sync_stock
+from bot.kernel.shop import Shop
 from tests.bot.factories import DEFAULT_NOW, add_store, seed_small_shop, set_stock, stock
 
 

@@ -7,9 +7,9 @@ import io
 import pytest
 from sqlalchemy import select
 
-from bot.cli_store import main as store_cli
-from bot.models import AuditEntry, StoreCredential
-from bot.services.store_access import (
+from bot.cli.store import main as store_cli
+from bot.kernel.models import AuditEntry, StoreCredential
+from bot.identity.store_access import (
     UnknownStoreId,
     WeakPassword,
     authenticate_api_key,
@@ -20,7 +20,7 @@ from bot.services.store_access import (
     revoke_api_key,
     set_dashboard_password,
 )
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from tests.bot.factories import add_store
 
 

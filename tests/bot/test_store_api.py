@@ -12,13 +12,13 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import select
 
-from bot.models import AuditEntry
+from bot.kernel.models import AuditEntry
 from bot.server.store_openapi import openapi_document
 from bot.server.store_routes import build_store_api_blueprint
-from bot.services import orders
-from bot.services.pickup_alerts import alert_timers
-from bot.services.store_access import create_api_key, revoke_api_key
-from bot.shop import Shop
+from bot.ordering import orders
+from bot.ordering.pickup_alerts import alert_timers
+from bot.identity.store_access import create_api_key, revoke_api_key
+from bot.kernel.shop import Shop
 from tests.support.sanic_server import serving
 from tests.bot.factories import place, seed_small_shop, stock
 from tests.bot.test_pickup_alerts import FakeRasa

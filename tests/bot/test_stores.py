@@ -6,10 +6,10 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from bot.domain.hours import DayHours, WeekdayHours, local_date
-from bot.models import Store
-from bot.services.catalog import StoreRef, UnknownStore
-from bot.services.stores import (
+from bot.catalog.hours import DayHours, WeekdayHours, local_date
+from bot.kernel.models import Store
+from bot.catalog.stock_query import StoreRef, UnknownStore
+from bot.catalog.stores import (
     list_stores,
     nearest_stores,
     opening_hours,
@@ -20,7 +20,7 @@ from bot.services.stores import (
     store_today,
     week_hours,
 )
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 
 THURSDAY = date(2026, 11, 26)
 

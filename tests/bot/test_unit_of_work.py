@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.models import Store
-from bot.services.stores import list_stores
-from bot.services.unit_of_work import UnitOfWork, is_read_only, read_only
-from bot.shop import Shop
+from bot.kernel.models import Store
+from bot.catalog.stores import list_stores
+from bot.kernel.unit_of_work import UnitOfWork, is_read_only, read_only
+from bot.kernel.shop import Shop
 from tests.bot.factories import add_store
 
 

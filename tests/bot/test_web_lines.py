@@ -7,12 +7,12 @@ from types import SimpleNamespace
 
 from sqlalchemy import update
 
-from bot.models import ChatMessage
-from bot.server.background import finish_unanswered_lines
-from bot.services.transcript import messages_after, record_message
-from bot.services.turn_effects import effect_key, finish_turn
-from bot.services.web_lines import claim_unanswered_lines, web_message_id
-from bot.shop import Shop
+from bot.kernel.models import ChatMessage
+from bot.orchestration.sweep import finish_unanswered_lines
+from bot.messaging.transcript import messages_after, record_message
+from bot.messaging.turn_effects import effect_key, finish_turn
+from bot.messaging.web_lines import claim_unanswered_lines, web_message_id
+from bot.kernel.shop import Shop
 from tests.support.rasa_standin import RecordingRasa
 
 NOW = datetime.now(timezone.utc)

@@ -10,10 +10,10 @@ import pytest
 from sanic import Sanic
 
 from bot.adapters.rasa_client import RasaUnavailable
-from bot.domain.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
+from bot.kernel.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
 from bot.server.app import create_app
-from bot.services.transcript import messages_after
-from bot.shop import Shop
+from bot.messaging.transcript import messages_after
+from bot.kernel.shop import Shop
 from tests.support.rasa_standin import RecordingRasa
 from tests.support.sanic_server import serving
 

@@ -5,7 +5,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from scripts.stack import RunningStack
 from tests.support.browser import headless_chromium
 from tests.support.stack import running_assistant

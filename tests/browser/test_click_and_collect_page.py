@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.services.inventory import set_on_hand
+from bot.catalog.inventory import set_on_hand
 from tests.support.accessibility import assert_accessible, tab_to
 
 pytestmark = pytest.mark.browser

@@ -13,14 +13,15 @@ from playwright.sync_api import Browser, Page, expect
 from sanic import Sanic
 from sqlalchemy import update
 
-from bot.models import ChatMessage
+from bot.kernel.models import ChatMessage
 from bot.server.app import create_app
 from bot.server.console_routes import build_console_blueprint
-from bot.services import handoff
-from bot.services.agents import create_agent
-from bot.services.identity import link_conversation_to_phone
-from bot.services.transcript import record_message
-from bot.shop import Shop
+from bot.handoff import sessions as handoff
+from bot.handoff import states
+from bot.handoff.agents import create_agent
+from bot.identity.customers import link_conversation_to_phone
+from bot.messaging.transcript import record_message
+from bot.kernel.shop import Shop
 from tests.support.accessibility import assert_accessible
 from tests.bot.factories import place, seed_small_shop
 from tests.bot.test_console_routes import FakeAssistant
@@ -42,7 +43,7 @@ def console(shop: Shop) -> Iterator[ServerThread]:
         shop,
         name=f"console_page_{uuid.uuid4().hex[:8]}",
         run_sweeper=False,
-        console=build_console_blueprint(policy=handoff.HandoffPolicy.from_env({"SUPPORT_TIMEZONE": "Europe/London"})),
+        console=build_console_blueprint(policy=states.HandoffPolicy.from_env({"SUPPORT_TIMEZONE": "Europe/London"})),
     )
 
     @app.after_server_start
@@ -117,8 +118,8 @@ def test_desktop_layout_scrolls_lists_and_transcript_not_the_page(console: Serve
     for number in range(25):
         other = f"sms:+4477009{number:05d}"
         shop.run(record_message, other, "sms", "user", "hi")
-        shop.run(handoff.request_handoff, other, "sms", handoff.ASKED_FOR_PERSON)
-    shop.run(handoff.request_handoff, web, "webchat", handoff.ASKED_FOR_PERSON)
+        shop.run(handoff.request_handoff, other, "sms", states.ASKED_FOR_PERSON)
+    shop.run(handoff.request_handoff, web, "webchat", states.ASKED_FOR_PERSON)
     page = browser.new_page(viewport=DESKTOP)
     try:
         log_in(page, console.base_url, check_login_page=True)
@@ -157,7 +158,7 @@ def test_phone_shows_the_list_then_the_conversation(console: ServerThread, shop:
     for number in range(17):
         other = f"sms:+4477009{number:05d}"
         chat(shop, other, "sms", 2)
-        shop.run(handoff.request_handoff, other, "sms", handoff.ASKED_FOR_PERSON)
+        shop.run(handoff.request_handoff, other, "sms", states.ASKED_FOR_PERSON)
     page = browser.new_page(viewport=PHONE)
     try:
         log_in(page, console.base_url, check_login_page=True)
@@ -190,7 +191,7 @@ def test_search_unread_counts_and_opt_in_alerts(console: ServerThread, shop: Sho
         uow.commit()
     shop.run(record_message, "sms:+447700900444", "sms", "user", "just browsing")
     shop.run(record_message, "telegram:9", "telegram", "user", "hello?")
-    shop.run(handoff.request_handoff, "telegram:9", "telegram", handoff.ASKED_FOR_PERSON)
+    shop.run(handoff.request_handoff, "telegram:9", "telegram", states.ASKED_FOR_PERSON)
     context = browser.new_context(viewport=DESKTOP)
     context.grant_permissions(["notifications"])
     # Record notifications and tones instead of showing and playing them.
@@ -226,13 +227,13 @@ def test_search_unread_counts_and_opt_in_alerts(console: ServerThread, shop: Sho
 
         # Alerts are off until the agent turns them on: a newcomer then rings and shows a notification.
         shop.run(record_message, "telegram:10", "telegram", "user", "first newcomer")
-        shop.run(handoff.request_handoff, "telegram:10", "telegram", handoff.ASKED_FOR_PERSON)
+        shop.run(handoff.request_handoff, "telegram:10", "telegram", states.ASKED_FOR_PERSON)
         expect(page.locator("#queue li", has_text="first newcomer")).to_have_count(1)
         assert page.evaluate("[window.__notes.length, window.__tones]") == [0, 0]
         page.click("#alerts")
         expect(page.locator("#alerts")).to_have_attribute("aria-pressed", "true")
         shop.run(record_message, "telegram:11", "telegram", "user", "second newcomer")
-        shop.run(handoff.request_handoff, "telegram:11", "telegram", handoff.ASKED_FOR_PERSON)
+        shop.run(handoff.request_handoff, "telegram:11", "telegram", states.ASKED_FOR_PERSON)
         expect(page.locator("#queue li", has_text="second newcomer")).to_have_count(1)
         page.wait_for_function("window.__notes.length === 1")
         assert page.evaluate("window.__notes")[0][0] == "Shopper waiting: 11"
@@ -253,7 +254,7 @@ def tab_to(page: Page, selector: str, limit: int = 60) -> None:
 
 def test_keyboard_only_agent_takes_and_answers(console: ServerThread, shop: Shop, browser: Browser) -> None:
     shop.run(record_message, "telegram:5", "telegram", "user", "can someone help")
-    shop.run(handoff.request_handoff, "telegram:5", "telegram", handoff.ASKED_FOR_PERSON)
+    shop.run(handoff.request_handoff, "telegram:5", "telegram", states.ASKED_FOR_PERSON)
     page = browser.new_page(viewport=PHONE)
     try:
         log_in(page, console.base_url)

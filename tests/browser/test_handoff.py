@@ -8,11 +8,11 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.replies.stock import format_stock_answer
-from bot.services.agents import create_agent
-from bot.services.inventory import check_stock, set_on_hand
-from bot.services.transcript import messages_after
-from bot.shop import Shop
+from bot.catalog.stock_replies import format_stock_answer
+from bot.handoff.agents import create_agent
+from bot.catalog.inventory import check_stock, set_on_hand
+from bot.messaging.transcript import messages_after
+from bot.kernel.shop import Shop
 from scripts.stack import RunningStack
 from tests.support.accessibility import assert_accessible
 from tests.support.console import ALWAYS_OPEN, console_server

@@ -14,15 +14,15 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sanic import Sanic
 
-from bot.domain.money import format_money
-from bot.models import Customer, StoreHours
+from bot.kernel.money import format_money
+from bot.kernel.models import Customer, StoreHours
 from bot.server.app import create_app
-from bot.services import orders
-from bot.services.messaging import opt_out
-from bot.services.pickup_alerts import AlertPolicy, alert_timers
-from bot.services.store_orders import mark_store_order_ready
-from bot.services.store_access import set_dashboard_password
-from bot.shop import Shop
+from bot.ordering import orders
+from bot.messaging.channel_rules import opt_out
+from bot.ordering.pickup_alerts import AlertPolicy, alert_timers
+from bot.store_operations.store_orders import mark_store_order_ready
+from bot.identity.store_access import set_dashboard_password
+from bot.kernel.shop import Shop
 from tests.support.accessibility import assert_accessible, tab_to
 from tests.bot.factories import place, seed_small_shop
 from tests.bot.test_pickup_alerts import FakeRasa

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from bot.replies.stock import format_stock_answer
-from bot.services.inventory import check_stock, set_on_hand
+from bot.catalog.stock_replies import format_stock_answer
+from bot.catalog.inventory import check_stock, set_on_hand
 
 pytestmark = pytest.mark.browser
 

@@ -7,12 +7,12 @@ import logging
 import pytest
 from rasa.core.run import _create_single_channel
 
-from bot.channels.meta import MetaSender
-from bot.channels.outbox import OutboxSender
-from bot.channels.registry import build_sender, build_senders
-from bot.channels.telegram import TelegramSender
-from bot.channels.twilio import TwilioSender
-from bot.shop import Shop
+from bot.messaging.channels.meta import MetaSender
+from bot.messaging.channels.outbox import OutboxSender
+from bot.messaging.channels.registry import build_sender, build_senders
+from bot.messaging.channels.telegram import TelegramSender
+from bot.messaging.channels.twilio import TwilioSender
+from bot.kernel.shop import Shop
 from connectors._base import ChannelInput
 from tests.connectors.helpers import MessageRecorder, serve_blueprint
 

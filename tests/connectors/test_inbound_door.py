@@ -1,5 +1,5 @@
 """Every channel's messages pass the same door: card numbers masked before storing or forwarding,
-over-long messages answered politely and never forwarded (bot/domain/inbound_text.py)."""
+over-long messages answered politely and never forwarded (bot/kernel/inbound_text.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.domain.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
-from bot.models import ChatMessage, OutboundMessage
-from bot.shop import Shop
+from bot.kernel.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
+from bot.kernel.models import ChatMessage, OutboundMessage
+from bot.kernel.shop import Shop
 from tests.connectors.helpers import serve_blueprint
 from tests.support.channel_rigs import RIGS, AnsweringRasa
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.models import OutboundMessage
-from bot.shop import Shop
+from bot.kernel.models import OutboundMessage
+from bot.kernel.shop import Shop
 from tests.connectors.helpers import serve_blueprint
 from tests.support.channel_rigs import CHAT, PSID, RIGS, AnsweringRasa
 from tests.support.signing import meta_signature

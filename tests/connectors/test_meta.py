@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.channels.meta import MetaCredentials, MetaSender
-from bot.channels.types import OutboundText
-from bot.models import ChannelIdentity, ChatMessage, InboundDelivery, OutboundMessage
-from bot.services.identity import record_inbound_identity
-from bot.shop import Shop
+from bot.messaging.channels.meta import MetaCredentials, MetaSender
+from bot.messaging.channels.types import OutboundText
+from bot.kernel.models import ChannelIdentity, ChatMessage, InboundDelivery, OutboundMessage
+from bot.identity.customers import record_inbound_identity
+from bot.kernel.shop import Shop
 from connectors.meta import InstagramInput, MessengerInput, MetaInputBase
 from tests.connectors.helpers import MessageRecorder, fake_json_api, serve_blueprint
 from tests.support.signing import meta_request, meta_signature

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
+from bot.kernel.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
 from connectors.rest import FAILED_REPLY, RestInput
 from tests.connectors.helpers import serve_blueprint
 from tests.support.channel_rigs import AnsweringRasa

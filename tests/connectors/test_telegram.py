@@ -7,9 +7,9 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.telegram import TelegramCredentials, TelegramSender
-from bot.models import InboundDelivery, OutboundMessage
-from bot.shop import Shop
+from bot.messaging.channels.telegram import TelegramCredentials, TelegramSender
+from bot.kernel.models import InboundDelivery, OutboundMessage
+from bot.kernel.shop import Shop
 from connectors.telegram import TelegramInput
 from tests.connectors.helpers import MessageRecorder, fake_json_api, serve_blueprint
 from tests.support.signing import telegram_request

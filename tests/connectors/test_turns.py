@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.handoff import request_handoff
-from bot.services.transcript import record_message
+from bot.handoff.sessions import request_handoff
+from bot.messaging.transcript import record_message
 from connectors._turns import CountsReplies, answer_or_apologise
 
 CONVERSATION = "sms:+447700900123"
@@ -49,7 +49,7 @@ async def test_no_apology_while_a_person_owns_the_conversation(shop) -> None:
 
 
 async def test_a_real_connector_apologises_over_sms_when_rasa_stays_silent(shop, fake_twilio) -> None:
-    from bot.channels.twilio import TwilioSender
+    from bot.messaging.channels.twilio import TwilioSender
     from connectors.twilio import TwilioSmsInput
     from tests.connectors.helpers import serve_blueprint
     from tests.connectors.test_twilio import SHOPPER, credentials, inbound, post_signed
@@ -82,8 +82,8 @@ async def test_a_turn_that_raised_gets_an_apology_too(shop) -> None:
 async def test_no_apology_for_a_message_the_agent_handed_back_while_it_was_in_rasa(shop) -> None:
     # The shopper wrote while the agent had the conversation (Rasa paused: no reply); the agent handed
     # back before the turn ended. The shopper used to get "Sorry, something went wrong on my side".
-    from bot.services.agents import create_agent
-    from bot.services.handoff import hand_back, take_conversation
+    from bot.handoff.agents import create_agent
+    from bot.handoff.sessions import hand_back, take_conversation
 
     agent = shop.run(create_agent, "sam", "Sam Taylor", "correct horse battery")
     waiting = shop.run(request_handoff, CONVERSATION, "sms", "asked_for_person").handoff
@@ -102,7 +102,7 @@ async def test_no_apology_for_a_message_the_agent_handed_back_while_it_was_in_ra
 
 
 async def test_a_left_message_does_not_excuse_silence(shop) -> None:
-    from bot.services.handoff import leave_message
+    from bot.handoff.sessions import leave_message
 
     shop.run(leave_message, CONVERSATION, "sms")
     output = RecordingOutput()

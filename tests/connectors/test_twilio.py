@@ -9,9 +9,9 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
-from bot.channels.twilio import TwilioCredentials, TwilioSender
-from bot.models import ChannelIdentity, ChatMessage, Customer, InboundDelivery, OutboundMessage, PhoneOptOut
-from bot.shop import Shop
+from bot.messaging.channels.twilio import TwilioCredentials, TwilioSender
+from bot.kernel.models import ChannelIdentity, ChatMessage, Customer, InboundDelivery, OutboundMessage, PhoneOptOut
+from bot.kernel.shop import Shop
 from connectors.twilio import EMPTY_TWIML, MEDIA_ONLY_REPLY, TwilioInputBase, TwilioSmsInput, TwilioWhatsAppInput
 from tests.connectors.helpers import MessageRecorder, serve_blueprint
 from tests.support.fake_twilio import FakeTwilio

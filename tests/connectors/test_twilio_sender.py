@@ -8,14 +8,15 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
-from bot.channels.outbox import OutboxSender
-from bot.channels.twilio import TwilioCredentials, TwilioSender
-from bot.channels.types import ContentTemplate, OutboundText
-from bot.models import ChannelIdentity, OutboundMessage
+from bot.messaging.channels.outbox import OutboxSender
+from bot.messaging.channels.twilio import TwilioCredentials, TwilioSender
+from bot.messaging.channels.types import ContentTemplate, OutboundText
+from bot.kernel.models import ChannelIdentity, OutboundMessage
 from bot.server.messaging_routes import build_messaging_blueprint
-from bot.services.identity import record_inbound_identity
-from bot.services.messaging import opt_out, retry_due_messages
-from bot.shop import Shop
+from bot.identity.customers import record_inbound_identity
+from bot.messaging.channel_rules import opt_out
+from bot.orchestration.message_retries import retry_due_messages
+from bot.kernel.shop import Shop
 from tests.connectors.helpers import serve_blueprint
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.signing import twilio_request

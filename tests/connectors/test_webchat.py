@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from bot.services.transcript import messages_after
+from bot.messaging.transcript import messages_after
 from connectors.webchat import SECRET_HEADER, WebChatInput
 from tests.connectors.helpers import serve_blueprint
 

@@ -4,7 +4,7 @@ from typing import Iterator
 
 import pytest
 
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from scripts.stack import RunningStack
 from tests.support.stack import running_assistant
 

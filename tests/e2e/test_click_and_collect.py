@@ -8,8 +8,8 @@ import time
 import httpx
 import pytest
 
-from bot.services.inventory import set_on_hand, stock_level
-from bot.services.orders import orders_for_conversation
+from bot.catalog.inventory import set_on_hand, stock_level
+from bot.ordering.orders import orders_for_conversation
 from tests.support.stack import WebShopper
 
 pytestmark = pytest.mark.e2e

@@ -9,11 +9,11 @@ from typing import Iterator
 import httpx
 import pytest
 
-from bot.replies.stock import format_stock_answer
-from bot.services.agents import create_agent
-from bot.services.inventory import check_stock, set_on_hand
-from bot.services.transcript import messages_after
-from bot.shop import Shop
+from bot.catalog.stock_replies import format_stock_answer
+from bot.handoff.agents import create_agent
+from bot.catalog.inventory import check_stock, set_on_hand
+from bot.messaging.transcript import messages_after
+from bot.kernel.shop import Shop
 from scripts.stack import RunningStack
 from tests.support.console import ALWAYS_OPEN, ConsoleAgent, console_server, wait_for
 from tests.support.fake_twilio import FakeTwilio

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given
 from sqlalchemy import select
 
-from bot.domain.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
-from bot.models import ChatMessage
+from bot.kernel.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY
+from bot.kernel.models import ChatMessage
 from tests.fuzz.conftest import Probe, fuzz_settings
 from tests.fuzz.strategies import json_bodies
 from tests.support.stack import WebShopper

@@ -15,10 +15,10 @@ from typing import Iterator
 import httpx
 import pytest
 
-from bot.services.cart import add_to_cart, view_cart
-from bot.services.inventory import set_on_hand
-from bot.services.orders import place_order
-from bot.shop import Shop
+from bot.ordering.cart import add_to_cart, view_cart
+from bot.catalog.inventory import set_on_hand
+from bot.ordering.placing import place_order
+from bot.kernel.shop import Shop
 from scripts.stack import RunningStack
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.signing import twilio_request

@@ -12,13 +12,14 @@ from typing import Iterator
 import httpx
 import pytest
 
-from bot.services.cart import add_to_cart
-from bot.services.inventory import set_on_hand
-from bot.services.messaging import opt_out
-from bot.services.orders import order_status, place_order
-from bot.services.stores import store_details
-from bot.services.store_access import create_api_key
-from bot.shop import Shop
+from bot.ordering.cart import add_to_cart
+from bot.catalog.inventory import set_on_hand
+from bot.messaging.channel_rules import opt_out
+from bot.ordering.orders import order_status
+from bot.ordering.placing import place_order
+from bot.catalog.stores import store_details
+from bot.identity.store_access import create_api_key
+from bot.kernel.shop import Shop
 from scripts.stack import RunningStack
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.stack import running_assistant

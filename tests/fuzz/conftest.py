@@ -16,8 +16,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from bot.config import Settings
-from bot.shop import Shop
+from bot.kernel.config import Settings
+from bot.kernel.shop import Shop
 from tests.conftest import installed_shop
 
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "1000"))

@@ -25,8 +25,8 @@ from schemathesis import GenerationMode
 
 from bot.payments.stripe_signature import sign
 from bot.server.app import create_app
-from bot.services import store_access
-from bot.shop import Shop
+from bot.identity import store_access
+from bot.kernel.shop import Shop
 from tests.bot.factories import place, seed_small_shop
 from tests.fuzz.conftest import Probe, fuzz_settings
 from tests.fuzz.strategies import json_bodies, text

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from sanic import Sanic
 from sqlalchemy import select
 
-from bot.domain.card_masking import mask_card_numbers
-from bot.models import ChatMessage
-from bot.shop import Shop
+from bot.kernel.card_masking import mask_card_numbers
+from bot.kernel.models import ChatMessage
+from bot.kernel.shop import Shop
 from connectors.rest import RestInput
 from connectors.webchat import SECRET_HEADER, WebChatInput
 from tests.fuzz.conftest import Probe, fuzz_settings

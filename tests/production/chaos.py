@@ -26,9 +26,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from bot.models import ChatMessage, Order, OrderLine, Timer
-from bot.services.inventory import set_on_hand
-from bot.services.notices import PAYMENT_RECEIVED
+from bot.kernel.models import ChatMessage, Order, OrderLine, Timer
+from bot.catalog.inventory import set_on_hand
+from bot.ordering.notices import PAYMENT_RECEIVED
 from tests.production.conftest import Production
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -162,7 +162,7 @@ class Killer:
     def start_sweeper(self) -> None:
         env = {**os.environ, **self.production.env, "RASA_URL": self.production.url("rasa-1")}
         with open(self.log_dir / "sweeper.log", "ab") as log:
-            self.sweeper = subprocess.Popen([sys.executable, "-m", "bot.server.sweeper"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.sweeper = subprocess.Popen([sys.executable, "-m", "bot.orchestration.sweeper"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
     def run(self) -> None:
         """One failure at a time: kills a process, starts it again, waits until it is ready, pauses.

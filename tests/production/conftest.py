@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.pool import NullPool
 
-from bot.config import Settings
-from bot.shop import Shop
+from bot.kernel.config import Settings
+from bot.kernel.shop import Shop
 from deploy.run_replicas import ReplicaSet, plan_replicas
 from scripts.shop_env import shop_environment
 from scripts.stack import free_port

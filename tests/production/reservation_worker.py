@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import sys
 
-from bot.config import Settings
-from bot.domain.orders import EmptyCart
-from bot.services.orders import place_order
-from bot.shop import Shop
+from bot.kernel.config import Settings
+from bot.ordering.rules import EmptyCart
+from bot.ordering.placing import place_order
+from bot.kernel.shop import Shop
 
 
 def main(database_url: str, store_id: str, prefix: str, count: int) -> int:

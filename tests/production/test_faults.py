@@ -20,10 +20,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from bot.models import AuditEntry, CartLine, Order, OrderLine, PaymentLink, Timer
+from bot.kernel.models import AuditEntry, CartLine, Order, OrderLine, PaymentLink, Timer
 from bot.payments.sandbox import SandboxProvider
-from bot.services.cart import add_to_cart
-from bot.services.payments import create_payment_link
+from bot.ordering.cart import add_to_cart
+from bot.ordering.pay_links import create_payment_link
 from tests.bot.factories import add_store, add_variant, place, set_stock, stock
 from tests.production.conftest import Production
 from tests.support.databases import POSTGRES_ADMIN_URL, running_in_ci

@@ -60,7 +60,7 @@ def test_an_invalid_manifest_is_rejected() -> None:
 def test_probes_hit_the_health_routes_and_disruption_budgets_keep_one_of_each() -> None:
     from bot.server.app import create_app
     from tests.conftest import make_settings
-    from bot.shop import Shop
+    from bot.kernel.shop import Shop
 
     shop = Shop(make_settings("sqlite://"))
     try:

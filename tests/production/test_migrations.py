@@ -13,8 +13,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, Numeric, Table, create_engine, inspect, text
 from sqlalchemy.engine import Connection
 
-from bot.cli import alembic_config
-from bot.models import Base
+from bot.cli.commands import alembic_config
+from bot.kernel.models import Base
 from tests.support.databases import fresh_postgres_database
 
 pytestmark = pytest.mark.production
@@ -40,7 +40,7 @@ def revisions() -> list[str]:
 def insert_old_row(connection: Connection, table_name: str, **values: object) -> None:
     """Inserts a row into a table as the old schema has it, filling its other required columns.
 
-    The columns are read from the database, not from bot.models, so the row fits the old revision.
+    The columns are read from the database, not from bot.kernel.models, so the row fits the old revision.
     """
     table = Table(table_name, MetaData(), autoload_with=connection)
     row = dict(values)

@@ -149,7 +149,7 @@ def bot_server_without_database(hits: dict[str, int]) -> Iterator[int]:
     from sanic import Sanic
 
     from bot.server.app import create_app
-    from bot.shop import Shop
+    from bot.kernel.shop import Shop
     from tests.conftest import make_settings
     from tests.support.threaded_server import serving_in_thread
 

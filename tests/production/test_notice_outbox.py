@@ -20,11 +20,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.domain.orders import HoldPolicy
-from bot.models import ChatMessage, Order, Timer
+from bot.ordering.rules import HoldPolicy
+from bot.kernel.models import ChatMessage, Order, Timer
 from bot.payments.sandbox import SandboxProvider
-from bot.services.notices import HOLD_EXPIRED, PAYMENT_RECEIVED
-from bot.services.payments import create_payment_link
+from bot.ordering.notices import HOLD_EXPIRED, PAYMENT_RECEIVED
+from bot.ordering.pay_links import create_payment_link
 from tests.bot.factories import place
 from tests.production.conftest import Production
 from tests.production.test_faults import new_store
@@ -67,7 +67,7 @@ def notice_rows(production: Production, kind: str, references: list[str]) -> lis
 def start_sweeper(production: Production, log_path: Path) -> subprocess.Popen:
     env = {**os.environ, **production.env, "RASA_URL": production.url("rasa-0"), "SHOP_SWEEP_SECONDS": "1"}
     with open(log_path, "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "bot.server.sweeper"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        return subprocess.Popen([sys.executable, "-m", "bot.orchestration.sweeper"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 def test_a_sweeper_killed_mid_batch_loses_no_hold_expiry_notice_and_doubles_none(production: Production, tmp_path: Path) -> None:

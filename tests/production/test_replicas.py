@@ -14,9 +14,9 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from bot.domain.orders import HoldPolicy
-from bot.models import AuditEntry, Order, Timer
-from bot.pubsub import REDIS_CHANNEL
+from bot.ordering.rules import HoldPolicy
+from bot.kernel.models import AuditEntry, Order, Timer
+from bot.orchestration.pubsub import REDIS_CHANNEL
 from tests.bot.factories import add_store, add_variant, place, set_stock, stock
 from tests.production.conftest import Production
 

@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 
 from scripts.shop_env import PROJECT_ROOT
 from scripts.stack import answers, free_port
-from bot.config import PRODUCTION_SECRETS
+from bot.kernel.config import PRODUCTION_SECRETS
 from tests.production.conftest import _delete_keys, _delete_queue
 from tests.production.services import require_postgres, require_rabbitmq, require_redis
 from tests.production.test_nginx import moved_config as moved_nginx_config

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PRODUCTION_SECRETS
+from bot.kernel.config import PRODUCTION_SECRETS
 from scripts.shop_env import PROJECT_ROOT, shop_environment
 
 

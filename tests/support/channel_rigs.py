@@ -11,11 +11,11 @@ from typing import Any, Callable
 
 from rasa.core.channels.channel import UserMessage
 
-from bot.channels.meta import MetaCredentials
-from bot.channels.outbox import OutboxSender
-from bot.channels.telegram import TelegramCredentials
-from bot.channels.twilio import TwilioCredentials
-from bot.shop import Shop
+from bot.messaging.channels.meta import MetaCredentials
+from bot.messaging.channels.outbox import OutboxSender
+from bot.messaging.channels.telegram import TelegramCredentials
+from bot.messaging.channels.twilio import TwilioCredentials
+from bot.kernel.shop import Shop
 from connectors._base import ChannelInput
 from connectors.meta import InstagramInput, MessengerInput
 from connectors.telegram import TelegramInput

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.engine.url import make_url
 
-from bot.db import build_engine
-from bot.models import Base
+from bot.kernel.db import build_engine
+from bot.kernel.models import Base
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 

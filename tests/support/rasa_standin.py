@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.adapters.rasa_client import RasaUnavailable
-from connectors.webchat import MAX_MESSAGE_CHARS
+from bot.kernel.inbound_text import MAX_INBOUND_CHARS
 
 
 class RecordingRasa:
@@ -18,7 +18,7 @@ class RecordingRasa:
     async def forward_webchat(
         self, conversation_id: str, text: str, metadata: dict[str, Any] | None = None, message_id: str | None = None
     ) -> None:
-        if not text.strip() or len(text) > MAX_MESSAGE_CHARS:
+        if not text.strip() or len(text) > MAX_INBOUND_CHARS:
             # connectors/webchat.py answers 400, which RasaClient reports as RasaUnavailable.
             raise RasaUnavailable("Rasa answered 400 to /webhooks/webchat/webhook")
         self.forwarded.append((conversation_id, text))

@@ -22,11 +22,11 @@ import yaml
 from sqlalchemy import select
 
 from bot.languages import SUPPORTED, detect
-from bot.models import HandoffSession
-from bot.services.cart import view_cart
-from bot.services.inventory import set_on_hand, stock_level
-from bot.services.orders import orders_for_conversation
-from bot.shop import Shop
+from bot.kernel.models import HandoffSession
+from bot.ordering.cart import view_cart
+from bot.catalog.inventory import set_on_hand, stock_level
+from bot.ordering.orders import orders_for_conversation
+from bot.kernel.shop import Shop
 from scripts.stack import RunningStack
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.signing import twilio_request
@@ -40,7 +40,7 @@ ALWAYS_REJECTED = (
     r"(?i)internal error",
     r"Traceback",
     r"\bNone\b",
-    # The services' exception texts (bot/domain/orders.py and friends) are for logs and staff, never
+    # The services' exception texts (bot/ordering/rules.py and friends) are for logs and staff, never
     # for shoppers: "store 'trafford' does not offer payment method 'at_pickup'" once reached one.
     r"does not offer payment method",
     r"\b(?:store|order|SKU|got) '[^'\s]+'",

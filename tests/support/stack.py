@@ -9,8 +9,8 @@ from typing import Iterator
 
 import httpx
 
-from bot.config import Settings
-from bot.shop import Shop
+from bot.kernel.config import Settings
+from bot.kernel.shop import Shop
 from scripts import train_if_needed
 from scripts.shop_env import PROJECT_ROOT, model_path, shop_environment
 from scripts.stack import RunningStack, StackConfig, free_port, start_stack, wait_until_ready

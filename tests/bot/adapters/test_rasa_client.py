@@ -9,7 +9,7 @@ import pytest
 from aiohttp import web
 
 from bot.adapters.rasa_client import RasaClient, RasaUnavailable
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 
 
 async def _fake_rasa(handler) -> tuple[web.AppRunner, str]:  # type: ignore[no-untyped-def]

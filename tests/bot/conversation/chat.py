@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.conversation import DialogueState, Heard, Say, parse_payload, respond
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 
 WEB = "web-00000000-0000-4000-8000-000000000001"
 SMS = "sms:+447700900123"

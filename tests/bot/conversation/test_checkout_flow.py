@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.inventory import set_on_hand
-from bot.services.orders import orders_for_conversation
-from bot.shop import Shop
+from bot.catalog.inventory import set_on_hand
+from bot.ordering.orders import orders_for_conversation
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import Chat
 
 
@@ -74,7 +74,7 @@ def test_the_scenarios_would_catch_every_order_error_text_reaching_a_shopper() -
     # shopper). Every OrderError is listed here, so a new one without a pattern fails this test.
     import re
 
-    from bot.domain import orders as domain
+    from bot.ordering import rules as domain
     from tests.support.scenarios import ALWAYS_REJECTED
 
     examples = {

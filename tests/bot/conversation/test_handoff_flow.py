@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.models import Agent, HandoffSession
-from bot.services import handoff
-from bot.shop import Shop
+from bot.kernel.models import Agent, HandoffSession
+from bot.handoff import states
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import SMS, WEB, Chat
 
 
@@ -52,7 +52,7 @@ async def test_asking_for_a_person_queues_and_pauses_when_an_agent_is_online(cat
         "I'm getting a person from our team to help you. The wait is about 3 minutes. "
         "Anything you type now goes straight to them."
     )
-    assert chat.paused and sessions(catalog_shop) == [(WEB, "webchat", "waiting", handoff.ASKED_FOR_PERSON)]
+    assert chat.paused and sessions(catalog_shop) == [(WEB, "webchat", "waiting", states.ASKED_FOR_PERSON)]
     again = await chat.say("agent pls", "request_human")
     assert again == handoff_text("ALREADY_WAITING") and chat.paused and len(sessions(catalog_shop)) == 1
 
@@ -67,7 +67,7 @@ async def test_sms_shopper_is_queued_on_the_sms_channel(catalog_shop: Shop) -> N
     agent_online(catalog_shop)
     chat = Chat(catalog_shop, SMS, "sms")
     await chat.say("agent pls", "request_human")
-    assert sessions(catalog_shop) == [(SMS, "sms", "waiting", handoff.ASKED_FOR_PERSON)]
+    assert sessions(catalog_shop) == [(SMS, "sms", "waiting", states.ASKED_FOR_PERSON)]
 
 
 async def test_with_nobody_online_a_typed_yes_leaves_a_message(catalog_shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,7 +80,7 @@ async def test_with_nobody_online_a_typed_yes_leaves_a_message(catalog_shop: Sho
     assert asked.startswith("OK - type your message")
     taken = await chat.say("please call me about my order, 07700 900123")
     assert taken.startswith("Thanks - I've passed your message on.")
-    assert sessions(catalog_shop) == [(SMS, "sms", "message", handoff.LEFT_MESSAGE)]
+    assert sessions(catalog_shop) == [(SMS, "sms", "message", states.LEFT_MESSAGE)]
 
 
 async def test_two_misses_in_a_row_bring_in_a_person(catalog_shop: Shop) -> None:
@@ -90,7 +90,7 @@ async def test_two_misses_in_a_row_bring_in_a_person(catalog_shop: Shop) -> None
     assert first.startswith("Sorry, I didn't quite get that.") and sessions(catalog_shop) == []
     second = await chat.say("zzkq plomf", "nlu_fallback", 0.2)
     assert second.startswith("Sorry, I'm still not getting it. I'm getting a person")
-    assert chat.paused and sessions(catalog_shop) == [(WEB, "webchat", "waiting", handoff.NOT_UNDERSTOOD)]
+    assert chat.paused and sessions(catalog_shop) == [(WEB, "webchat", "waiting", states.NOT_UNDERSTOOD)]
 
 
 async def test_repeated_abuse_gets_a_calm_reply_then_a_person(catalog_shop: Shop) -> None:

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.models import Agent
-from bot.shop import Shop
+from bot.kernel.models import Agent
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import SMS, Chat
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from bot.models import StoreHours
-from bot.services import orders
-from bot.shop import Shop
+from bot.kernel.models import StoreHours
+from bot.ordering import orders
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import SMS, Chat
 from tests.bot.factories import place, seed_small_shop
 

@@ -6,12 +6,12 @@ import re
 
 from sqlalchemy import select
 
-from bot.models import OutboundMessage
-from bot.services import identity
-from bot.services.cart import add_to_cart
-from bot.services.messaging import opt_out
-from bot.services.phone_link import LINK_CODES_PER_HOUR
-from bot.shop import Shop
+from bot.kernel.models import OutboundMessage
+from bot.identity import customers as identity
+from bot.ordering.cart import add_to_cart
+from bot.messaging.channel_rules import opt_out
+from bot.ordering.phone_link import LINK_CODES_PER_HOUR
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import SMS, WEB, Chat
 
 PHONE = "+447700900123"

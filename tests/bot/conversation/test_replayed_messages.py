@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.cart import view_cart
-from bot.services.inventory import set_on_hand
-from bot.services.orders import orders_for_conversation
-from bot.shop import Shop
+from bot.ordering.cart import view_cart
+from bot.catalog.inventory import set_on_hand
+from bot.ordering.orders import orders_for_conversation
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import Chat
 
 

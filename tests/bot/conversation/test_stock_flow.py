@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.cart import view_cart
-from bot.services.inventory import set_on_hand
-from bot.shop import Shop
+from bot.ordering.cart import view_cart
+from bot.catalog.inventory import set_on_hand
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import Chat
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from bot.conversation.support import faq_answer, fill
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import Chat
 
 
@@ -35,7 +35,7 @@ async def test_hold_times_come_from_the_settings(catalog_shop: Shop) -> None:
 
 
 async def test_hold_time_after_ordering_is_that_orders_own(catalog_shop: Shop) -> None:
-    from bot.services.inventory import set_on_hand
+    from bot.catalog.inventory import set_on_hand
 
     catalog_shop.run(set_on_hand, "arndale", "FS-ACC-BEA-GRY-OS", 10)
     chat = Chat(catalog_shop)

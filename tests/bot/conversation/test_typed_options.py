@@ -3,7 +3,7 @@ the connectors pass the words through unchanged and the engine reads them agains
 
 from __future__ import annotations
 
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import SMS, Chat
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.languages import N_, _, current, speaking
 from bot.languages.catalogue import translate_to
-from bot.shop import Shop
+from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import Chat
 
 
@@ -62,7 +62,7 @@ async def test_an_order_ready_alert_comes_in_the_conversations_language(shop: Sh
     from dataclasses import replace
     from datetime import datetime, timezone
 
-    from bot.services import orders
+    from bot.ordering import orders
     from tests.bot.conversation.chat import SMS
     from tests.bot.factories import place, seed_small_shop
 

@@ -15,15 +15,16 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import func, select
 
-from bot.models import AuditEntry, PaymentLink
+from bot.kernel.models import AuditEntry, PaymentLink
 from bot.payments import provider_chooser, provider_factory
 from bot.payments.midtrans import signature_key
 from bot.server.payments_routes import build_payments_blueprint
-from bot.services import orders
-from bot.services.cart import add_to_cart
-from bot.services.inventory import set_on_hand
-from bot.services.payments import PaymentOutcome, create_payment_link
-from bot.shop import Shop
+from bot.ordering import orders
+from bot.ordering import placing
+from bot.ordering.cart import add_to_cart
+from bot.catalog.inventory import set_on_hand
+from bot.ordering.pay_links import PaymentOutcome, create_payment_link
+from bot.kernel.shop import Shop
 from tests.bot.payments.test_midtrans_provider import SERVER_KEY, notification
 from tests.support.fake_midtrans import FakeMidtrans
 from tests.support.sanic_server import serving
@@ -67,7 +68,7 @@ def _jakarta_order(shop: Shop, deployment: str) -> tuple[str, str]:
     """Two Trailblazer boots reserved at Grand Indonesia, with a pay link made the way `deployment` makes it."""
     shop.run(set_on_hand, "grand-indonesia", "FS-BOOT-TRB-BRN-9", 5)
     shop.run(add_to_cart, "web:jkt", "FS-BOOT-TRB-BRN-9", 2)
-    placed = shop.run(orders.place_order, "web:jkt", "web", "grand-indonesia", "link", now=datetime.now(timezone.utc))
+    placed = shop.run(placing.place_order, "web:jkt", "web", "grand-indonesia", "link", now=datetime.now(timezone.utc))
     settings = dataclasses.replace(shop.settings, payment_provider=deployment)
     link = shop.run(create_payment_link, provider_chooser(settings), placed.reference)
     return placed.reference, link.provider_ref

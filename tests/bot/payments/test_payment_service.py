@@ -8,13 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.orders import OrderNotPayable
-from bot.models import AuditEntry, PaymentLink
-from bot.models import PaymentEvent as ProcessedEvent
+from bot.ordering.rules import OrderNotPayable
+from bot.kernel.models import AuditEntry, PaymentLink
+from bot.kernel.models import PaymentEvent as ProcessedEvent
 from bot.payments.base import EventKind, PaymentEvent
 from bot.payments.sandbox import SandboxProvider
-from bot.services import orders
-from bot.services.payments import (
+from bot.ordering import orders
+from bot.ordering import hold_expiry
+from bot.ordering.pay_links import (
     PAYMENT_FAILED,
     PAYMENT_RECEIVED,
     PAYMENT_REFUNDED,
@@ -137,7 +138,7 @@ def test_expired_after_completed_does_not_move_backwards(shop, pending) -> None:
 
 def test_payment_after_the_hold_expired_is_refunded_not_resurrected(shop, pending) -> None:
     ids, placed, link = pending
-    shop.run(orders.expire_due_holds, NOW + timedelta(hours=2))
+    shop.run(hold_expiry.expire_due_holds, NOW + timedelta(hours=2))
     assert stock(shop, ids.leeds, ids.jacket) == (5, 0)
 
     outcome = shop.run(handle_payment_event, _event(link, EventKind.SUCCEEDED, "evt_late"), now=NOW + timedelta(hours=2, minutes=1))

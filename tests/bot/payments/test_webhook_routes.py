@@ -14,15 +14,16 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import func, select
 
-from bot.models import AuditEntry, Base, Order, PaymentLink
-from bot.models import PaymentEvent as ProcessedEvent
+from bot.kernel.models import AuditEntry, Base, Order, PaymentLink
+from bot.kernel.models import PaymentEvent as ProcessedEvent
 from bot.payments import provider_factory
 from bot.payments.sandbox import SandboxProvider
 from bot.payments.stripe_signature import sign
 from bot.server.payments_routes import build_payments_blueprint, format_money
-from bot.services import orders
-from bot.services.payments import PAYMENT_RECEIVED, PAYMENT_REFUNDED, PaymentOutcome, create_payment_link
-from bot.shop import Shop
+from bot.ordering import orders
+from bot.ordering import hold_expiry, placing
+from bot.ordering.pay_links import PAYMENT_RECEIVED, PAYMENT_REFUNDED, PaymentOutcome, create_payment_link
+from bot.kernel.shop import Shop
 from tests.support.sanic_server import serving
 from tests.bot.factories import add_variant, place, seed_small_shop, set_stock
 from tests.bot.payments.stripe_samples import SESSION_ID, checkout_session_event
@@ -113,10 +114,10 @@ async def test_pay_page_shows_the_order_escaped(server: Server) -> None:
     assert response.headers["referrer-policy"] == "no-referrer"
 
     set_stock(server.shop, "leeds", "ODD-1", on_hand=5)
-    from bot.services.cart import add_to_cart
+    from bot.ordering.cart import add_to_cart
 
     server.shop.run(add_to_cart, "web:odd", "ODD-1", 1)
-    odd = server.shop.run(orders.place_order, "web:odd", "web", "leeds", "link")
+    odd = server.shop.run(placing.place_order, "web:odd", "web", "leeds", "link")
     odd_link = server.shop.run(create_payment_link, _sandbox(server.shop), odd.reference)
     page = (await server.client.get(f"/pay/{odd_link.provider_ref}")).text
     assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Tee" in page and "<b>Bold</b>" not in page
@@ -223,7 +224,7 @@ async def test_expired_then_completed_still_takes_the_payment(server: Server) ->
 
 async def test_payment_after_the_hold_expired_is_refunded(server: Server) -> None:
     reference, token = _pending_order_with_link(server.shop)
-    server.shop.run(orders.expire_due_holds, datetime.now(timezone.utc) + timedelta(hours=3))
+    server.shop.run(hold_expiry.expire_due_holds, datetime.now(timezone.utc) + timedelta(hours=3))
     body, headers = _completed(server.shop, reference, token)
     assert (await server.client.post("/webhooks/payments/sandbox", content=body, headers=headers)).status_code == 200
     assert _status(server.shop, reference) == "expired"

@@ -1,0 +1,119 @@
+"""The conversation transcript: what the shopper, the assistant and agents said, in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import insert, select
+
+from bot.kernel.card_masking import mask_card_numbers
+from bot.kernel.models import ChatMessage
+from bot.kernel.unit_of_work import UnitOfWork, read_only
+
+AUTHORS = frozenset({"user", "bot", "agent"})
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    id: int
+    conversation_id: str
+    channel: str
+    author: str
+    text: str
+    payload: dict[str, Any] | None
+    created_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "author": self.author,
+            "text": self.text,
+            "payload": self.payload,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def record_message(
+    uow: UnitOfWork,
+    conversation_id: str,
+    channel: str,
+    author: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
+) -> int:
+    """Appends one line to a conversation's transcript and returns its id (ids only grow).
+
+    Card numbers in what people wrote (shoppers, agents) are masked before it is stored: transcripts
+    are read by agents. The assistant's own lines are stored as written (pay links hold long digit runs).
+    """
+    return record_messages(uow, channel, author, [(conversation_id, text, payload)])[0]
+
+
+def record_messages(
+    uow: UnitOfWork, channel: str, author: str, lines: Sequence[tuple[str, str, dict[str, Any] | None]]
+) -> list[int]:
+    """Appends several lines (conversation id, text, payload), in order, in one transaction; returns their ids."""
+    if author not in AUTHORS:
+        raise ValueError(f"author must be one of {sorted(AUTHORS)}, got {author!r}")
+    ids = []
+    people = author != "bot"
+    for conversation_id, text, payload in lines:  # one INSERT each, so ids follow the order of the lines
+        inserted = uow.session.execute(
+            insert(ChatMessage).values(
+                conversation_id=conversation_id, channel=channel, author=author, text=mask_card_numbers(text) if people else text, payload=payload
+            )
+        )
+        ids.append(int(inserted.inserted_primary_key[0]))
+    uow.commit()
+    return ids
+
+
+@read_only
+def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[TranscriptLine]:
+    """Transcript lines newer than `after_id`, oldest first: a reconnecting client resumes from its last id."""
+    rows = uow.session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.id > after_id)
+        .order_by(ChatMessage.id)
+        .limit(limit)
+    )
+    return [
+        TranscriptLine(
+            id=int(row.id),
+            conversation_id=row.conversation_id,
+            channel=row.channel,
+            author=row.author,
+            text=row.text,
+            payload=row.payload,
+            created_at=row.created_at,
+        )
+        for row in rows
+    ]
+
+
+# How far back a resent line is looked for: a page resends within minutes, never after dozens of lines.
+RESEND_WINDOW = 50
+
+
+def record_shopper_line_once(
+    uow: UnitOfWork, conversation_id: str, channel: str, text: str, client_id: str | None
+) -> tuple[int, bool]:
+    """Records a shopper's line unless the page already sent it (same `client_id`); returns (id, recorded now).
+
+    A page that lost the answer to its request cannot tell whether the line arrived, so it sends it again
+    with the same id: the shopper must not see it twice, nor the assistant answer it twice.
+    """
+    if client_id:
+        recent = uow.session.scalars(
+            select(ChatMessage)
+            .where(ChatMessage.conversation_id == conversation_id, ChatMessage.author == "user")
+            .order_by(ChatMessage.id.desc())
+            .limit(RESEND_WINDOW)
+        )
+        for row in recent:
+            if isinstance(row.payload, dict) and row.payload.get("client_id") == client_id:
+                return int(row.id), False
+    payload = {"client_id": client_id} if client_id else None
+    return record_messages(uow, channel, "user", [(conversation_id, text, payload)])[0], True
