@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
 
+from bot.catalog.stock_query import UnknownStore
 from bot.kernel import audit, clock
 from bot.kernel.models import Store, StoreCredential
 from bot.kernel.unit_of_work import UnitOfWork
@@ -34,12 +35,6 @@ _DECOY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 class StoreAccessError(Exception):
     """Base of the credential errors an operator or a caller can be told about."""
-
-
-class UnknownStoreId(StoreAccessError):
-    def __init__(self, store_id: str) -> None:
-        super().__init__(f"no store {store_id!r}")
-        self.store_id = store_id
 
 
 class WeakPassword(StoreAccessError):
@@ -73,7 +68,7 @@ class ApiKeyInfo:
 
 def _require_store(uow: UnitOfWork, store_id: str) -> None:
     if uow.session.get(Store, store_id) is None:
-        raise UnknownStoreId(store_id)
+        raise UnknownStore(store_id)
 
 
 def _verify(secret_hash: str, secret: str) -> bool:
@@ -102,7 +97,7 @@ def create_api_key(
         (prefix, full_key): the full key `<prefix>.<secret>` is shown to the operator once and never stored.
 
     Raises:
-        UnknownStoreId: no such store.
+        UnknownStore: no such store.
     """
     now = now or clock.now()
     _require_store(uow, store_id)
@@ -194,7 +189,7 @@ def set_dashboard_password(
     """Sets (or replaces) a store's dashboard password; sessions signed in with the old one end.
 
     Raises:
-        UnknownStoreId: no such store; WeakPassword: too short or too long.
+        UnknownStore: no such store; WeakPassword: too short or too long.
     """
     now = now or clock.now()
     _require_store(uow, store_id)

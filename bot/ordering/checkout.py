@@ -184,7 +184,7 @@ def check_out(
             order and gets the first one back, with its link (the provider reuses an open link).
 
     Raises:
-        EmptyCart, OutOfStock, PaymentMethodNotOffered, UnknownStore (bot.ordering.rules);
+        EmptyCart, OutOfStock, PaymentMethodNotOffered (bot.ordering.rules); UnknownStore (bot.catalog.stock_query);
         PaymentProviderError when the provider refuses the link (the order stays reserved).
     """
     if not first_time(uow, effect):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.catalog.stock_query import UnknownStore
 from bot.kernel import clock
 from bot.ordering.rules import (
     UNAMBIGUOUS_ALPHABET,
@@ -22,7 +23,6 @@ from bot.ordering.rules import (
     PaymentMethodNotOffered,
     TooManyAttempts,
     TransitionVerdict,
-    UnknownStore,
     VerificationExpired,
     VerificationFailed,
     VerificationUnavailable,
