@@ -10,7 +10,8 @@ from bot.kernel import audit, clock
 from bot.kernel.models import CartLine, Inventory, Order, OrderLine, Timer
 from bot.kernel.unit_of_work import UnitOfWork
 from bot.markets.lookup import prices_in
-from bot.ordering.cart import available_expression, basket_at_store
+from bot.catalog.availability import available_expression
+from bot.ordering.cart import basket_at_store
 from bot.ordering.orders import HOLD_EXPIRY_TIMER, PlacedOrder, summarise
 from bot.catalog.stock_query import UnknownStore
 from bot.ordering.rules import DEFAULT_REFERENCE_PREFIX, EmptyCart, HoldPolicy, MixedCurrencies, OrderStatus, OutOfStock, PaymentMethod, PaymentMethodNotOffered, new_order_reference, new_pickup_code
