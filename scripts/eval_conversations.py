@@ -56,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             reports = []
             for title, files in groups.items():
                 scenarios = load_scenarios(files)
-                runs = [(s, "web") for s in scenarios if args.channel in ("web", "both")]
-                runs += [(s, "sms") for s in scenarios if s.sms and args.channel in ("sms", "both")]
+                runs = [(s, channel) for s in scenarios for channel in s.channels if args.channel in (channel, "both")]
                 results, started = [], time.monotonic()
                 for number, (scenario, channel) in enumerate(runs, start=1):
                     result = run_scenario(scenario, channel, stack, shop, fake)

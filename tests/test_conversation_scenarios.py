@@ -26,7 +26,7 @@ pytestmark = pytest.mark.e2e
 HELD_OUT_TARGET = 0.90
 OUT_OF_SCOPE_TARGET = 0.90
 SUITE = load_scenarios(suite_files())
-RUNS = [(scenario, "web") for scenario in SUITE] + [(scenario, "sms") for scenario in SUITE if scenario.sms]
+RUNS = [(scenario, channel) for scenario in SUITE for channel in scenario.channels]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_scenario(scenario: Scenario, channel: str, stack: tuple[RunningStack, S
 def test_held_out_scenarios(stack: tuple[RunningStack, Shop], fake_twilio: FakeTwilio) -> None:
     running, shop = stack
     scenarios = load_scenarios(held_out_files())
-    runs = [(s, "web") for s in scenarios] + [(s, "sms") for s in scenarios if s.sms]
+    runs = [(s, channel) for s in scenarios for channel in s.channels]
     results = [run_scenario(scenario, channel, running, shop, fake_twilio) for scenario, channel in runs]
     passed = sum(result.passed for result in results)
     share = passed / len(results)

@@ -264,11 +264,11 @@ def _rank(index: _SearchIndex, text: str, **overrides: int | None) -> tuple[list
     return fitting, constraints
 
 
-def _stock(uow: UnitOfWork, product_ids: list[str], store_id: str | None) -> dict[str, tuple[int, int]]:
-    """product id -> (units available, stores with any) for a handful of products, read now."""
+def _stock(uow: UnitOfWork, product_ids: list[str], store_id: str | None, among: set[str] | None = None) -> dict[str, tuple[int, int]]:
+    """product id -> (units available, stores with any) for a handful of products, read now (`among`: only these stores)."""
     totals: dict[str, dict[str, int]] = {}
     for product_id, row_store, units in uow.session.connection().execute(_stock_query(), {"product_ids": product_ids}):
-        if store_id is None or row_store == store_id:
+        if (store_id is None or row_store == store_id) and (among is None or row_store in among):
             per_store = totals.setdefault(product_id, {})
             per_store[row_store] = per_store.get(row_store, 0) + units
     return {pid: (sum(stores.values()), len(stores)) for pid, stores in totals.items()}
@@ -290,12 +290,13 @@ def _stock_query() -> Select:
 
 
 @read_only
-def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, limit: int = MAX_HITS) -> SearchResult:
+def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, limit: int = MAX_HITS, market_id: str | None = None) -> SearchResult:
     """Up to `limit` products that fit the words and limits of `text`, in stock first.
 
     Args:
         text: what the shopper typed ("warm jacket for a kid under £60").
         store_id: count stock at this store only (the one the conversation is about), else at all stores.
+        market_id: without a store, count the stores of this market only (a Jakarta shopper is not told of Manchester's).
     """
     index = catalogue_snapshot(uow, "search", _build)
     ranked, constraints = _rank(index, text)
@@ -307,7 +308,8 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
     if not ranked:
         return SearchResult((), constraints.described())
     shortlist = ranked[: max(limit * 3, limit)]
-    stock = _stock(uow, shortlist, store_id)
+    among = set(uow.session.scalars(select(Store.id).where(Store.market_id == market_id))) if market_id and not store_id else None
+    stock = _stock(uow, shortlist, store_id, among or None)
     store_name = uow.session.scalar(select(Store.name).where(Store.id == store_id)) if store_id else None
     # Keep the search order, but what can be had comes before what cannot.
     shortlist.sort(key=lambda pid: stock.get(pid, (0, 0))[0] <= 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.languages import _
 from bot.catalog.shopper_text import STOPWORDS as _STOPWORDS, normalise_text, shoppers_phrases
 
 # What a need is met by: "rain" is met by waterproof things, "cold" by warm ones, a munro by walking kit.
@@ -81,18 +82,18 @@ class Constraints:
 
     def described(self) -> str:
         """What the limits were, for the reply: " under £50 for kids"."""
-        parts = []
+        parts = []  # in the language of the reply they go into
         if self.kids:
-            parts.append(" for children")
+            parts.append(_("for children"))
         if self.sleeps:
-            parts.append(f" for {self.sleeps} people")
+            parts.append(_("for {count} people").format(count=self.sleeps))
         if self.price_max is not None and self.price_min is not None:
-            parts.append(f" between £{self.price_min // 100} and £{self.price_max // 100}")
+            parts.append(_("between {low} and {high}").format(low=f"£{self.price_min // 100}", high=f"£{self.price_max // 100}"))
         elif self.price_max is not None:
-            parts.append(f" under £{self.price_max // 100}")
+            parts.append(_("under {amount}").format(amount=f"£{self.price_max // 100}"))
         elif self.price_min is not None:
-            parts.append(f" over £{self.price_min // 100}")
-        return "".join(parts)
+            parts.append(_("over {amount}").format(amount=f"£{self.price_min // 100}"))
+        return "".join(f" {part}" for part in parts)
 
 
 def plain_words(text: str) -> str:

@@ -29,7 +29,7 @@ def option_words(colour: str | None, size: str | None) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def format_stock_answer(answer: StockAnswer, locale: str = "en_GB") -> str:
+def format_stock_answer(answer: StockAnswer, locale: str | None = None) -> str:
     """The answer to "have you got X at Y?" in one or two sentences.
 
     Args:
@@ -83,7 +83,7 @@ def _in_stock_choices(answer: StockAnswer) -> str:
     return "".join(" " + part for part in parts)
 
 
-def format_product_options(options: ProductOptions, locale: str = "en_GB") -> str:
+def format_product_options(options: ProductOptions, locale: str | None = None) -> str:
     """"Kinder Fleece Jacket comes in navy, grey or burgundy, sizes XS to XXL (£59.99–£64.99)."."""
     price = format_price_range(options.price_min_minor, options.price_max_minor, options.currency, locale)
     parts = []

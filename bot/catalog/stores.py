@@ -252,6 +252,27 @@ def nearest_stores(uow: UnitOfWork, place_text: str, limit: int = 3) -> NearestS
 
 
 @read_only
+def example_places(uow: UnitOfWork, market_id: str | None, count: int = 2) -> list[str]:
+    """Places shoppers of the market would know, to show what "an area or postcode" means: the place nearest
+    each of its first stores (Manchester: "Northern Quarter"; Jakarta: "Thamrin"), never a store's own name."""
+    query = select(Store).order_by(Store.name)
+    if market_id is not None:
+        query = query.where(Store.market_id == market_id)
+    stores = list(uow.session.scalars(query))
+    names = {normalise_text(store.name).strip() for store in stores}
+    places = [place for place in uow.session.scalars(select(Place)) if normalise_text(place.name).strip() not in names]
+    examples: list[str] = []
+    for store in stores:
+        nearest = sorted(places, key=lambda place: haversine_km(store.latitude, store.longitude, place.latitude, place.longitude))
+        name = next((place.name for place in nearest if place.name not in examples), None)
+        if name is not None:
+            examples.append(name)
+        if len(examples) >= count:
+            break
+    return examples
+
+
+@read_only
 def nearest_first(uow: UnitOfWork, store_id: str, store_ids: list[str]) -> list[str]:
     """`store_ids` ordered by distance from the store `store_id` (as given when there is no such store)."""
     places = {row.id: (row.latitude, row.longitude) for row in uow.session.execute(select(Store.id, Store.latitude, Store.longitude))}

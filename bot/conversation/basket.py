@@ -8,9 +8,9 @@ from bot.languages import _
 from bot.conversation.heard import payload
 from bot.conversation.reading import refers_back
 from bot.conversation.state import Button, Question
+from bot.conversation.market import cart_text
 from bot.conversation.turn import Turn
 from bot.ordering.rules import InvalidQuantity
-from bot.ordering.checkout_replies import format_cart
 from bot.ordering.cart import (
     MAX_LINE_QUANTITY,
     CartLineView,
@@ -35,9 +35,9 @@ def offer_checkout(turn: Turn, text: str) -> None:
 async def show(turn: Turn) -> None:
     cart = await turn.shop.call(view_cart, turn.conversation_id)
     if cart.is_empty:
-        turn.say(format_cart(cart))
+        turn.say(await cart_text(turn, cart))
     else:
-        offer_checkout(turn, format_cart(cart))
+        offer_checkout(turn, await cart_text(turn, cart))
 
 
 def _line_buttons(cart: CartView, intent: str) -> tuple[Button, ...]:
@@ -76,7 +76,7 @@ async def clear(turn: Turn) -> None:
     cart = await turn.shop.call(view_cart, turn.conversation_id)
     turn.done(goal="clear")
     if cart.is_empty:
-        turn.say(format_cart(cart))
+        turn.say(await cart_text(turn, cart))
         return
     await turn.shop.call(clear_cart, turn.conversation_id)
     turn.say("Done - your basket is empty now. Ask me about a product to start again.")
@@ -87,7 +87,7 @@ async def _basket_with_lines(turn: Turn) -> CartView | None:
     cart = await turn.shop.call(view_cart, turn.conversation_id)
     if cart.is_empty:
         turn.done()
-        turn.say(format_cart(cart))
+        turn.say(await cart_text(turn, cart))
         return None
     return cart
 
@@ -98,7 +98,7 @@ async def remove(turn: Turn, line: CartLineView | None = None) -> None:
         return
     line = line or _line_of(turn, cart)
     if line is None:
-        turn.ask(Question("remove", "line", _line_buttons(cart, "remove_item")), _("Which item should I take out? ") + format_cart(cart))
+        turn.ask(Question("remove", "line", _line_buttons(cart, "remove_item")), _("Which item should I take out? ") + await cart_text(turn, cart))
         return
     fewer = quantity_in(turn.text) if turn.text and not turn.heard.tapped else None
     if fewer and fewer < line.quantity:  # "remove one" of three: two left
@@ -109,7 +109,7 @@ async def remove(turn: Turn, line: CartLineView | None = None) -> None:
     if cart.is_empty:
         turn.say(_("Removed the {name}. Your basket is empty now.").format(name=line.name))
     else:
-        offer_checkout(turn, _("Removed the {name}. {basket}").format(name=line.name, basket=format_cart(cart)))
+        offer_checkout(turn, _("Removed the {name}. {basket}").format(name=line.name, basket=await cart_text(turn, cart)))
 
 
 async def change_quantity(turn: Turn, quantity: int | None = None, line: CartLineView | None = None) -> None:
@@ -120,7 +120,7 @@ async def change_quantity(turn: Turn, quantity: int | None = None, line: CartLin
     quantity = quantity if quantity is not None else _quantity(turn)
     if line is None:
         question = Question("quantity", "line", _line_buttons(cart, "change_quantity"), data={"quantity": quantity})
-        turn.ask(question, _("Which item should I change? ") + format_cart(cart))
+        turn.ask(question, _("Which item should I change? ") + await cart_text(turn, cart))
         return
     if quantity is None:
         turn.ask(Question("quantity", "quantity", data={"sku": line.sku}), _("How many of the {name} would you like?").format(name=line.name))
@@ -135,7 +135,7 @@ async def change_quantity(turn: Turn, quantity: int | None = None, line: CartLin
         turn.say(_("I can reserve 1 to {MAX_LINE_QUANTITY} of each item. How many would you like?").format(MAX_LINE_QUANTITY=MAX_LINE_QUANTITY))
         return
     turn.done(goal="quantity", sku=line.sku, quantity=quantity)
-    offer_checkout(turn, f"Updated. {format_cart(cart)}")
+    offer_checkout(turn, _("Updated. {basket}").format(basket=await cart_text(turn, cart)))
 
 
 async def answer(turn: Turn, question: Question) -> bool:

@@ -13,10 +13,11 @@ from typing import Callable
 from bot.languages import _
 from bot.kernel.config import Settings
 from bot.conversation.heard import payload
-from bot.conversation.market import market_stores
+from bot.conversation.market import cart_text, market_stores
 from bot.conversation.reading import without_negated, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
+from bot.funnel.facts import ORDERS_PLACED
 from bot.ordering.rules import (
     EmptyCart,
     HoldPolicy,
@@ -26,7 +27,7 @@ from bot.ordering.rules import (
 )
 from bot.payments import ProviderChooser, provider_chooser, provider_factory
 from bot.payments.base import PaymentProvider, PaymentProviderError
-from bot.ordering.checkout_replies import format_cart, format_checked_out, format_review
+from bot.ordering.checkout_replies import format_checked_out, format_review
 from bot.catalog.matching import match_store
 from bot.ordering.checkout import check_out, review_order
 from bot.catalog.stores import UnknownStore, list_stores
@@ -99,7 +100,7 @@ async def review(turn: Turn, store_id: str | None = None, *, pay: str | None = N
     result = await turn.shop.call(review_order, turn.conversation_id, store_id)
     if result.cart.is_empty:
         turn.done()
-        turn.say(format_cart(result.cart))
+        turn.say(await cart_text(turn, result.cart))
         return
     if store_id is None:
         stores = await market_stores(turn)
@@ -135,7 +136,7 @@ async def review_anywhere(turn: Turn) -> None:
     result = await turn.shop.call(review_order, turn.conversation_id, None, near)
     if result.cart.is_empty:
         turn.done()
-        turn.say(format_cart(result.cart))
+        turn.say(await cart_text(turn, result.cart))
         return
     if result.store_with_everything is None:
         turn.done()
@@ -180,6 +181,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
         turn.say(_("Sorry, I couldn't reserve that just now. Please try again, or call us on {support_phone}.").format(support_phone=settings.support_phone))
         return
     turn.done(goal="order", reference=result.order.reference)
+    turn.count(ORDERS_PLACED, result.order.reference)  # a replayed turn gets the same order back: counted once
     turn.say(format_checked_out(result))
 
 

@@ -35,10 +35,12 @@ from bot.conversation.language import hear
 from bot.conversation.reading import A_QUESTION, is_escape, pick_option, yes_or_no
 from bot.conversation.state import Button, DialogueState, Question
 from bot.conversation.turn import Outcome, Turn
+from bot.kernel.money import market_locales
 from bot.languages import N_, _, current, speaking
 from bot.languages.detection import only_asks_for_language
 from bot.handoff import states
 from bot.kernel.shop import Shop
+from bot.markets.lookup import locales_by_currency
 
 START_AGAIN = N_("OK, let's start again. What can I help you with?")
 LANGUAGE_NAMES = {"en": N_("English"), "id": N_("Bahasa Indonesia"), "fi": N_("Finnish")}
@@ -66,7 +68,8 @@ async def respond(shop: Shop, heard: Heard, state: DialogueState) -> Outcome:
     said within the turn is translated (bot/languages/catalogue.py).
     """
     heard, state = await hear(shop, heard, state)
-    with speaking(state.language):
+    locales = await shop.call(locales_by_currency)
+    with speaking(state.language), market_locales(locales):
         return await _respond(shop, heard, state)
 
 
@@ -209,6 +212,12 @@ async def _come_back(turn: Turn) -> None:
         await checkout.review(turn, question.data.get("store"))  # the basket may have changed meanwhile: a fresh total
         if len(turn.replies) > said and turn.state.question is not None and turn.state.question.goal == "checkout":
             turn.replies[-1] = replace(turn.replies[-1], text=_("Back to your order: {question}").format(question=turn.replies[-1].text))
+        turn.asked = True
+        return
+    if question.data.get("language", current()) != current() and question.goal in stock.STOCK_GOALS:
+        # Asked before the shopper switched language ("English please"): asked afresh in the new one.
+        turn.state = replace(turn.state, question=None)
+        await stock.proceed(turn, stock.CHECK if question.goal == "pick" else question.goal)
         turn.asked = True
         return
     if question.goal == "reserve_there" and turn.state.last.get("store"):

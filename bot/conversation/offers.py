@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.languages import _
 from bot.conversation.heard import payload
+from bot.conversation.market import hits_in_market, market_of
 from bot.conversation.state import MAX_LISTED, Button, Question
 from bot.conversation.turn import Turn
 from bot.kernel.money import format_price_range
@@ -52,13 +53,14 @@ def product_card(answer: StockAnswer, reserve: Button) -> dict[str, Any]:
     """The stock answer as a card for the web chat: name, price, where it is, and the first Reserve choice."""
     options = option_words(answer.colour, answer.size)
     if answer.in_stock:
-        where = f"{answer.available_here} in stock at {answer.store.name}"
+        where = _("{count} in stock at {store}").format(count=answer.available_here, store=answer.store.name)
     elif answer.nearby:
         first = answer.nearby[0]
-        where = (f"{answer.available_here} at {answer.store.name}; " if answer.available_here else f"Out of stock at {answer.store.name}; ")
-        where += f"{first.available} in stock at {first.store.name}, {distance_text(first.distance_km)} away"
+        where = (_("{count} at {store}").format(count=answer.available_here, store=answer.store.name) if answer.available_here
+                 else _("Out of stock at {store}").format(store=answer.store.name)) + "; "
+        where += _("{count} in stock at {store}, {distance} away").format(count=first.available, store=first.store.name, distance=distance_text(first.distance_km))
     else:
-        where = f"{answer.available_here} at {answer.store.name}"
+        where = _("{count} at {store}").format(count=answer.available_here, store=answer.store.name)
     product = {
         "name": f"{answer.product_name} ({options})" if options else answer.product_name,
         "price": format_price_range(answer.price_minor, answer.price_max_minor, answer.currency),
@@ -91,10 +93,11 @@ async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     text = text if text is not None else turn.text
     if not text:
         return False
-    found = await turn.shop.call(search_products, text, turn.state.focus.store, MAX_LISTED)
+    market = await market_of(turn)
+    found = await turn.shop.call(search_products, text, turn.state.focus.store, MAX_LISTED, market.id if market else None)
     if not found.hits:
         return False
-    hits = found.hits
+    hits = tuple(await hits_in_market(turn, list(found.hits)))  # a Jakarta shopper's list is in rupiah
     buttons = tuple(Button(_hit_title(hit), payload("inform", product=hit.product_id)) for hit in hits)
     lines = "\n".join(_hit_line(number, hit) for number, hit in enumerate(hits, start=1))
     lead = _("Here's what I found{described}:").format(described=found.described) if len(hits) > 1 else _("I found one{described}:").format(described=found.described)

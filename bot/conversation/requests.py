@@ -89,7 +89,8 @@ _FAULTY = re.compile(
 )
 _PAY_WITH = re.compile(
     r"\b(?:take|accept|pay (?:with|by|using|on)|use|do)\b.*\b(?:amex|american express|visa|mastercard|maestro|paypal|klarna|"
-    r"clearpay|apple ?pay|google ?pay|contactless|cash|debit cards?|credit cards?)\b|^\s*(?:amex|paypal|klarna|clearpay|apple pay|google pay)\s*\??\s*$"
+    r"clearpay|apple ?pay|google ?pay|contactless|cash|debit cards?|credit cards?|gopay|ovo|dana|shopeepay|qris|mobilepay|"
+    r"virtual account|kredivo|akulaku)\b|^\s*(?:amex|paypal|klarna|clearpay|apple pay|google pay|gopay|ovo|shopeepay|qris|mobilepay)\s*\??\s*$"
     r"|\b(?:which|what) (?:cards?|payment|ways to pay)\b|^\s*(?:card|cash) or (?:card|cash)\b",
     re.I,
 )

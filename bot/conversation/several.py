@@ -15,10 +15,11 @@ from bot.conversation.focus import RESERVE, has_one_size, options_of, read_query
 from bot.conversation.reading import last_said
 from bot.conversation.state import Focus
 from bot.conversation.stock import proceed
+from bot.conversation.market import cart_text
 from bot.conversation.turn import Turn
+from bot.funnel.facts import BASKET_ADDS
 from bot.languages import _
 from bot.languages.wording import human_list
-from bot.ordering.checkout_replies import format_cart
 from bot.catalog.stock_replies import format_stock_answer
 from bot.ordering.checkout import add_item
 
@@ -76,27 +77,29 @@ async def add_several(turn: Turn, items: list[str] | None = None) -> None:
         missing = (len(options.colours) > 1 and not here.colour) or (not has_one_size(options) and not here.size) or not here.store
         if missing:
             if added:
-                turn.say(f"Added {human_list(added)}.")
+                turn.say(_("Added {items}.").format(items=human_list(added)))
             turn.state = replace(turn.state, focus=here, queue=tuple(items[position + 1:]))
             await proceed(turn, RESERVE)  # which colour / size / store for this one; the rest follow
             return
+        key = turn.effect_key("add")
         result = await turn.shop.call(
-            add_item, turn.conversation_id, product, here.store, here.colour, here.size, here.quantity or 1, turn.effect_key("add")
+            add_item, turn.conversation_id, product, here.store, here.colour, here.size, here.quantity or 1, key
         )
         if result.cart is None:  # not there: say so, offer the other stores, and carry on with the rest after
             if added:
-                turn.say(f"Added {human_list(added)}.")
+                turn.say(_("Added {items}.").format(items=human_list(added)))
             turn.state = replace(turn.state, focus=here, queue=tuple(items[position + 1:]))
             turn.done(goal="check")
             offers.after_stock_answer(turn, result.stock, format_stock_answer(result.stock))
             return
         added.append(f"the {options.name}")
+        turn.count(BASKET_ADDS, key)
         cart = result.cart
         turn.state = replace(turn.state, focus=here)
         turn.done(goal=RESERVE, sku=result.stock.sku, quantity=here.quantity or 1)
     turn.state = replace(turn.state, queue=())
     if cart is not None:
-        offer_checkout(turn, _("Added. {basket}").format(basket=format_cart(cart)))
+        offer_checkout(turn, _("Added. {basket}").format(basket=await cart_text(turn, cart)))
 
 
 async def carry_on(turn: Turn) -> None:

@@ -259,7 +259,7 @@ async def pick_listed(turn: Turn) -> None:
     await _also_said(turn)  # "the other one then, black 8.5 at arndale"
     options = await options_of(turn, chosen)
     asked = re.search(rf"\bwhich\b.*?\b({_QUALITIES})\b", turn.text, re.I)
-    lead = f"The {options.name} is {asked.group(1).lower()}. " if asked else ""  # "which ones warmer?"
+    lead = _("The {name} is {quality}.").format(name=options.name, quality=asked.group(1).lower()) + " " if asked else ""  # "which ones warmer?"
     turn.say(f"{lead}{format_product_options(options)}")
     await proceed(turn, RESERVE if wants_it(turn.text) else CHECK)
 

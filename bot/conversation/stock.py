@@ -24,15 +24,15 @@ from bot.conversation.focus import (
     specific,
 )
 from bot.conversation.heard import payload
-from bot.conversation.market import market_of, market_stock, market_stores
+from bot.conversation.market import cart_text, market_of, market_stock, market_stores
 from bot.conversation.reading import (
     refers_back,
 )
 from bot.conversation.state import Button, Focus, Question
 from bot.conversation.turn import Turn
+from bot.funnel.facts import BASKET_ADDS
 from bot.kernel.money import format_money, format_price_range
 from bot.languages.wording import colour_word, distance_text, human_list
-from bot.ordering.checkout_replies import format_cart
 from bot.catalog.stock_replies import (
     format_product_options,
     format_stock_answer,
@@ -212,7 +212,7 @@ async def ask_store(turn: Turn, goal: str, options: ProductOptions) -> None:
     lead = _("Which store should I check?") if goal == CHECK else _("Which store would you like to collect the {name} from?").format(name=options.name)
     unknown = _unknown_store_named(turn)
     if unknown:
-        lead = _("We don't have a store in {title} - all our stores are in Greater Manchester. {lead}").format(title=unknown.title(), lead=lead)
+        lead = _("We don't have a store in {title}. {lead}").format(title=unknown.title(), lead=lead)  # the stores are the buttons
     elif turn.text and _WHERE.search(turn.text):
         # "where can i get the coniston jacket in olive L": the stores that have it, to pick one.
         focus = turn.state.focus
@@ -265,9 +265,9 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
         turn.done()
         turn.say(_("I can reserve 1 to {MAX_QUANTITY} of an item at a time. How many would you like?").format(MAX_QUANTITY=MAX_QUANTITY))
         return
+    key = turn.effect_key("add")
     result = await turn.shop.call(
-        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity,
-        turn.effect_key("add"),
+        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity, key,
     )
     if result.cart is None:
         turn.done(goal=CHECK)
@@ -279,10 +279,11 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
         offers.after_stock_answer(turn, result.stock, format_stock_answer(result.stock))
         return
     turn.done(goal=RESERVE, sku=result.stock.sku, quantity=quantity)
+    turn.count(BASKET_ADDS, key)
     turn.state = turn.state.with_focus(quantity=None)
     buttons = (Button("Reserve now", payload("place_order")), Button("View basket", payload("view_cart")))
     turn.state = turn.state.asking(Question("checkout", "confirm", buttons, data={"soft": True}))
-    turn.say(_("Added. {basket}").format(basket=format_cart(result.cart)), buttons)
+    turn.say(_("Added. {basket}").format(basket=await cart_text(turn, result.cart)), buttons)
 
 
 async def describe_product(turn: Turn) -> None:
@@ -298,15 +299,15 @@ async def describe_product(turn: Turn) -> None:
     if not (colour or size):
         text = format_product_options(options)
         if quantity > 1 and options.price_min_minor == options.price_max_minor:
-            text += f" {quantity} would be {format_money(options.price_min_minor * quantity, options.currency)}."
+            text += " " + _("{quantity} would be {amount}.").format(quantity=quantity, amount=format_money(options.price_min_minor * quantity, options.currency))
         turn.say(text, buttons)
         return
     market = await market_of(turn)
     low, high, currency = await turn.shop.call(price_range, focus.product, colour, size, market.id if market else None)
     which = option_words(colour, size)
-    text = f"The {options.name} in {which} is {format_price_range(low, high, currency)}."
+    text = _("The {name} in {options} is {price}.").format(name=options.name, options=which, price=format_price_range(low, high, currency))
     if quantity > 1 and low == high:
-        text += f" {quantity} would be {format_money(low * quantity, currency)}."
+        text += " " + _("{quantity} would be {amount}.").format(quantity=quantity, amount=format_money(low * quantity, currency))
     turn.say(text, buttons)
 
 

@@ -10,7 +10,7 @@ from bot.kernel import clock
 from bot.languages import _
 from bot.conversation.checkout import store_named
 from bot.conversation.heard import parse_payload, payload
-from bot.conversation.market import market_stores
+from bot.conversation.market import market_of, market_stores
 from bot.conversation.reading import nth_named, refers_back
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
@@ -23,6 +23,7 @@ from bot.catalog.store_replies import (
 )
 from bot.catalog.matching import match_store
 from bot.catalog.stores import (
+    example_places,
     nearest_stores,
     opening_hours_on,
     store_details,
@@ -145,6 +146,13 @@ async def address(turn: Turn, store_id: str | None = None) -> None:
     turn.say(format_store_details(details))
 
 
+async def _examples(turn: Turn) -> str:
+    """'"Northern Quarter" or "Didsbury Village"': places of the conversation's market (a Jakarta shopper gets Jakarta's)."""
+    market = await market_of(turn)
+    places = await turn.shop.call(example_places, market.id if market else None)
+    return human_list([f'"{place}"' for place in places], "or")
+
+
 async def nearest(turn: Turn) -> None:
     found = await turn.shop.call(nearest_stores, turn.text) if turn.text else None
     if found is None and turn.state.home and re.search(r"\b(?:there|here|me|home|work)\b", turn.text or "", re.I):
@@ -155,13 +163,13 @@ async def nearest(turn: Turn) -> None:
         stores = await market_stores(turn)
         turn.done(goal="nearest")
         turn.say(
-            _("We don't have a store in {title} - all {count} of our stores are in Greater Manchester: {items}.").format(title=unknown.group(1).title(), count=len(stores), items=human_list([store.name for store in stores]))
+            _("We don't have a store in {title}. Our stores are {items}.").format(title=unknown.group(1).title(), items=human_list([store.name for store in stores]))
         )
         return
     if found is None:
         turn.ask(
             Question("nearest", "place"),
-            'Which area or postcode are you near? For example "Chorlton", "Piccadilly" or "M20".',
+            _("Which area or postcode are you near? For example {places}.").format(places=await _examples(turn)),
         )
         return
     turn.done(goal="nearest")
@@ -220,7 +228,7 @@ async def distance(turn: Turn) -> None:
     found = await turn.shop.call(nearest_stores, origin, 10) if origin else None
     if found is None:
         turn.ask(Question("distance", "place", data={"store": store_id}),
-                 'Where are you starting from? An area or postcode is enough, e.g. "Chorlton" or "M20".')
+                 _("Where are you starting from? An area or postcode is enough, for example {places}.").format(places=await _examples(turn)))
         return
     entry = next((e for e in found.stores if e.store.store_id == store_id), None)
     turn.done(goal="distance", store=store_id)

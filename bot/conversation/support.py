@@ -110,11 +110,14 @@ def fill(text: str, settings: Settings) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), _(text))
 
 
+GENERIC_METHODS = (N_("card"), N_("bank transfer"))  # the method names of bot/domain/markets.py that are words
+
+
 def market_payment_methods(market: Market) -> str:
     """The ways to pay a market offers, named from its settings (markets.csv), not from a text file."""
     return _(
         "In {market} you can pay by the link we send with {methods}. At stores that offer it you can also pay when you collect."
-    ).format(market=market.name, methods=human_list(market.method_names()))
+    ).format(market=market.name, methods=human_list([_(name) for name in market.method_names()]))  # "card" is a word; brands stay
 
 
 def faq_answer(topic: str, settings: Settings, market: Market | None = None, language: str | None = None) -> str | None:

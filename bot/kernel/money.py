@@ -10,13 +10,38 @@ check that an amount can be shown and paid that way; the catalogue loader refuse
 
 from __future__ import annotations
 
+import contextvars
 import re
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
+from typing import Iterator, Mapping
 
 from babel import Locale
 from babel.core import get_global
 from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
+
+
+DEFAULT_LOCALE = "en_GB"
+# currency -> the locale of the market that sells in it ({"GBP": "en_GB", "IDR": "id_ID"}), for the turn being
+# answered: an amount is written the way its market writes it ("Rp 1.299.000", "59,90 €"), whatever language
+# the words around it are in. Set by the conversation engine around a turn (`market_locales`).
+_market_locales: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("market_locales", default={})
+
+
+@contextmanager
+def market_locales(locales: Mapping[str, str]) -> Iterator[None]:
+    """Within the block, an amount formatted without a locale uses its currency's market locale."""
+    token = _market_locales.set({code.upper(): locale for code, locale in locales.items()})
+    try:
+        yield
+    finally:
+        _market_locales.reset(token)
+
+
+def money_locale(currency: str) -> str:
+    """The locale amounts in `currency` are written in: its market's (see `market_locales`), else en_GB."""
+    return _market_locales.get().get(currency.upper(), DEFAULT_LOCALE)
 
 
 def to_major(amount_minor: int, currency: str) -> Decimal:
@@ -58,7 +83,7 @@ def _currency_spacing(text: str, currency: str, locale: str) -> str:
     return text
 
 
-def format_money(amount_minor: int, currency: str, locale: str = "en_GB") -> str:
+def format_money(amount_minor: int, currency: str, locale: str | None = None) -> str:
     """Formats an amount in minor units for a shopper; the one money formatter of the project.
 
     `format_money(8999, "GBP")` -> "£89.99"; `format_money(129_900_000, "IDR", "id_ID")` -> "Rp 1.299.000";
@@ -67,13 +92,15 @@ def format_money(amount_minor: int, currency: str, locale: str = "en_GB") -> str
     Args:
         amount_minor: Amount in the currency's ISO 4217 minor units (pence for GBP, sen for IDR).
         currency: ISO 4217 code.
-        locale: The shopper's (or the market's) locale; decides symbol placement and separators.
+        locale: The shopper's (or the market's) locale; decides symbol placement and separators. None: the
+            locale of the currency's market (`money_locale`).
 
     Returns:
         The localised amount with its currency symbol, with decimals only where the currency's cash
         uses them (or where the amount has a fraction a cash amount would not).
     """
     code = currency.upper()
+    locale = locale or money_locale(code)
     amount = to_major(amount_minor, code)
     if cash_digits(code) == 0 < get_currency_precision(code) and whole_cash_units(amount_minor, code):
         text = format_currency(amount, code, locale=locale, format=_pattern_without_decimals(locale), currency_digits=False)
@@ -82,7 +109,7 @@ def format_money(amount_minor: int, currency: str, locale: str = "en_GB") -> str
     return _currency_spacing(text, code, locale)
 
 
-def format_price_range(low_minor: int, high_minor: int, currency: str, locale: str = "en_GB") -> str:
+def format_price_range(low_minor: int, high_minor: int, currency: str, locale: str | None = None) -> str:
     """"£45.00" when both ends agree, otherwise "£89.99–£94.99"."""
     if low_minor == high_minor:
         return format_money(low_minor, currency, locale)

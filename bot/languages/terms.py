@@ -43,6 +43,8 @@ def lexicon(language: str) -> Lexicon:
     for forms, english in (raw.get("terms") or {}).items():
         for form in str(forms).split("|"):
             terms[form.strip().lower()] = str(english)
+            # Phones without Finnish keys: "loytyyko", "tummansinisena" are typed as often as the real spelling.
+            terms.setdefault(without_umlauts(form.strip().lower()), str(english))
     answers = {str(key).lower(): str(value) for key, value in (raw.get("answers") or {}).items()}
     pattern = None
     if terms:
@@ -58,12 +60,23 @@ def lexicon(language: str) -> Lexicon:
     return Lexicon(language, answers, terms, pattern, particles, trailing)
 
 
+def without_umlauts(word: str) -> str:
+    """"löytyykö" -> "loytyyko": Finnish as typed on a keyboard without ä and ö."""
+    return word.replace("ä", "a").replace("ö", "o")
+
+
+# Indonesian writes a doubled word with a 2: "abu2" is "abu-abu" (grey), "anak2" is "anak-anak" (children).
+_DOUBLED = re.compile(r"\b([^\W\d_]{2,})2\b", re.U)
+
+
 def to_english(text: str, language: str, names: Iterable[str] = ()) -> str:
     """`text` with the language's shopping words in English ("ada sepatu coklat 42 di arndale ga?" ->
     "ada shoes brown 42 at arndale ga?"). English text, and words the lexicon doesn't know, pass unchanged."""
     if not text or language == "en":
         return text
     words = lexicon(language)
+    if language == "id":
+        text = _DOUBLED.sub(lambda m: f"{m.group(1)}-{m.group(1)}", text)
     whole = _FINAL.sub("", text.strip().lower())
     if whole in words.answers:
         return words.answers[whole]

@@ -37,6 +37,15 @@ def all_markets(uow: UnitOfWork) -> list[Market]:
 
 
 @read_only
+def locales_by_currency(uow: UnitOfWork) -> dict[str, str]:
+    """currency -> the locale of the (first) market that sells in it: how its amounts are written."""
+    locales: dict[str, str] = {}
+    for market in all_markets(uow):
+        locales.setdefault(market.currency, market.locale)
+    return locales
+
+
+@read_only
 def market_of_store(uow: UnitOfWork, store_id: str) -> Market | None:
     market_id = uow.session.scalar(select(Store.market_id).where(Store.id == store_id))
     return find_market(uow, market_id)
@@ -90,3 +99,9 @@ def prices_in(uow: UnitOfWork, market_id: str | None, skus: Iterable[str]) -> di
         select(MarketPrice.sku, MarketPrice.price_minor).where(MarketPrice.market_id == market_id, MarketPrice.sku.in_(wanted))
     )
     return {sku: price for sku, price in rows}
+
+
+@read_only
+def market_prices(uow: UnitOfWork, market_id: str, skus: list[str]) -> dict[str, int]:
+    """`prices_in` on its own unit of work: the market's prices of these SKUs."""
+    return prices_in(uow, market_id, skus)

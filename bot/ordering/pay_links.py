@@ -96,6 +96,7 @@ class PayPage:
     reason: str  # "open", "paid", "refunded", "expired", "closed"
     locale: str = "en_GB"  # the collecting store's, for amounts
     methods: tuple[tuple[str, str], ...] = ()  # the market's (method id, name shown), in its order
+    languages: tuple[str, ...] = ()  # the market's languages, its own first (the page's language falls back to them)
 
     @property
     def pay_by(self) -> datetime:
@@ -366,4 +367,5 @@ def _pay_page_of(uow: UnitOfWork, link: PaymentLink, now: datetime) -> PayPage:
         link=_link_view(link, order.reference, reused=True), order=summarise(uow, order), payable=reason == "open", reason=reason,
         locale=store.locale if store is not None else "en_GB",
         methods=tuple(zip(market.payment_methods, market.method_names())) if market else (),
+        languages=market.languages if market else (),
     )

@@ -3,7 +3,7 @@
 Pages: GET /console/login, POST /console/login, POST /console/logout, GET /console.
 JSON API (all under /console/api, all need a logged-in agent; state changes need the X-CSRF-Token
 header): GET queue, GET search (?q= name, phone or order reference), GET conversation, GET stream
-(SSE of transcript lines), POST take, reply,
+(SSE of transcript lines), GET funnel (per-day funnel figures; page GET /console/funnel), POST take, reply,
 hand-back, close. Without a session pages redirect to the login page and the API answers 401.
 """
 
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import timedelta
+import os
+import time
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -20,7 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.kernel.config import Settings, load_settings
+from bot.funnel.figures import funnel_by_day
 from bot.orchestration.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
 from bot.server.cookies import CookieSigner, SessionSecretMissing, client_address, new_nonce, set_private_cookie
 from bot.server.console_auth import (
@@ -192,7 +194,21 @@ def build_console_blueprint(
         page = page.replace("{{time_zone}}", html.escape(handoff_policy.hours.timezone))
         return response.html(page, headers=SECURITY_HEADERS)
 
+    @console.get("/console/funnel")
+    @requires_agent(page=True)
+    async def funnel_page(request: Request) -> HTTPResponse:
+        page = (WEB_DIR / "funnel.html").read_text(encoding="utf-8")
+        return response.html(page.replace("{{time_zone}}", html.escape(handoff_policy.hours.timezone)), headers=SECURITY_HEADERS)
+
     # --- JSON API ---------------------------------------------------------------------------------
+
+    @console.get("/console/api/funnel")
+    @requires_agent()
+    async def funnel(request: Request) -> HTTPResponse:
+        # Days in the support desk's zone, as the consumer counted them (SUPPORT_TIMEZONE).
+        today = datetime.fromtimestamp(clock(), handoff_policy.hours.zone).date()
+        figures = await request.app.ctx.shop.call(funnel_by_day, today)
+        return _json({**figures.as_json(), "time_zone": handoff_policy.hours.timezone, "today": today.isoformat()})
 
     @console.get("/console/api/queue")
     @requires_agent()

@@ -18,6 +18,8 @@ from sanic.response import HTTPResponse, html, json
 from bot.kernel.money import format_money
 from bot.ordering.rules import HoldPolicy
 from bot.ordering.checkout_replies import local_time
+from bot.languages import N_, _, current, speaking
+from bot.server.page_texts import page_language
 from bot.payments import PROVIDER_NAMES, InvalidSignature, MalformedEvent, PaymentProvider, PaymentProviderError, ProviderNotConfigured
 from bot.payments.sandbox import (
     SandboxMidtransProvider,
@@ -47,11 +49,31 @@ _PAGE_HEADERS = {
 WEB_CHANNELS = frozenset({"web", "webchat"})
 
 
+# Generic method labels in the language of the page; brand names (GoPay, QRIS, Klarna) stay as they are.
+METHOD_LABELS = {"card": N_("Card"), "bank transfer": N_("Bank transfer")}
+
+
+def _language(request: Request, page: PayPage | None) -> str:
+    """The pay page's language: ?lang= (the web chat adds its own), else the browser's among the market's, else the market's."""
+    return page_language(
+        asked=request.args.get("lang"), accept_language=request.headers.get("accept-language"),
+        market_languages=page.languages if page is not None else (),
+    )
+
+
+def _paragraph(text: str) -> str:
+    return f"<p>{escape(text)}</p>"
+
+
 def _page(title: str, body: str, status: int = 200, *, retailer: str, back_to_chat: bool = False) -> HTTPResponse:
-    """A page in the shop's colours (/site.css): the retailer's name in the bar, a way back to the chat."""
-    back = "<p><a class='btn btn--secondary' href='/chat'>Back to the chat</a></p>" if back_to_chat else ""
+    """A page in the shop's colours (/site.css): the retailer's name in the bar, a way back to the chat.
+
+    Called within `speaking(language)`: the page is in that language, and says so (lang, Content-Language).
+    """
+    back_label = escape(_("Back to the chat"))
+    back = f"<p><a class='btn btn--secondary' href='/chat?lang={current()}'>{back_label}</a></p>" if back_to_chat else ""
     document = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<!doctype html><html lang='{current()}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{escape(title)} · {escape(retailer)}</title>"
         "<link rel='icon' href='/favicon.ico'><link rel='stylesheet' href='/site.css'>"
@@ -60,7 +82,7 @@ def _page(title: str, body: str, status: int = 200, *, retailer: str, back_to_ch
         f"<main class='pay card'><h1>{escape(title)}</h1>{body}{back}</main>"
         "<script src='/static/pay.js'></script></body></html>"
     )
-    return html(document, status=status, headers=_PAGE_HEADERS)
+    return html(document, status=status, headers={**_PAGE_HEADERS, "Content-Language": current(), "Vary": "Accept-Language"})
 
 
 def _order_table(page: PayPage) -> str:
@@ -75,10 +97,13 @@ def _order_table(page: PayPage) -> str:
         for line in order.lines
     )
     total = escape(format_money(page.link.amount_minor, page.link.currency, page.locale))
+    heading = _("Order {reference} · collect from {store}").format(reference="\0", store="\1")
+    heading = escape(heading).replace("\0", f"<strong>{escape(order.reference)}</strong>").replace("\1", escape(order.store_name))
+    caption, total_label = escape(_("Your order")), escape(_("Total"))
     return (
-        f"<p>Order <strong>{escape(order.reference)}</strong> · collect from {escape(order.store_name)}</p>"
-        f"<table class='table'><caption class='visually-hidden'>Your order</caption>{rows}"
-        f"<tr><th scope='row'>Total</th><td class='num'><strong>{total}</strong></td></tr></table>"
+        f"<p>{heading}</p>"
+        f"<table class='table'><caption class='visually-hidden'>{caption}</caption>{rows}"
+        f"<tr><th scope='row'>{total_label}</th><td class='num'><strong>{total}</strong></td></tr></table>"
     )
 
 
@@ -91,10 +116,11 @@ def _method_choice(page: PayPage) -> str:
         return ""
     options = "".join(
         f"<label class='pay__method'><input type='radio' name='method' value='{escape(method)}'{' checked' if position == 0 else ''}>"
-        f" {escape(name[:1].upper() + name[1:])}</label>"  # "card" reads as a label: "Card"
+        f" {escape(_(METHOD_LABELS[name]) if name in METHOD_LABELS else name)}</label>"
         for position, (method, name) in enumerate(page.methods)
     )
-    return f"<fieldset class='field pay__methods'><legend>Pay with</legend>{options}</fieldset>"
+    legend = escape(_("Pay with"))
+    return f"<fieldset class='field pay__methods'><legend>{legend}</legend>{options}</fieldset>"
 
 
 def _pay_form(page: PayPage, retailer: str, error: str = "", card_number: str = "") -> HTTPResponse:
@@ -103,21 +129,25 @@ def _pay_form(page: PayPage, retailer: str, error: str = "", card_number: str = 
     card_required = not page.methods or page.methods[0][0] in CARD_METHODS
     # After a decline the number stays in the field (this page is no-store and never logged), so the
     # shopper corrects a digit or swaps the card instead of typing it all again.
+    card_label, busy = escape(_("Card number")), escape(_("Paying…"), quote=True)
+    pay_label = escape(_("Pay {amount}")).format(amount=amount)
+    note = escape(_("Sandbox payments: no real money moves. Test cards: 4242 4242 4242 4242 succeeds, "
+                    "4000 0000 0000 0002 is declined; any other method succeeds."))
+    due = escape(_("Pay {amount} by {time} to keep your items.")).format(amount=f"<strong>{amount}</strong>", time=f"<strong>{deadline}</strong>")
     body = (
-        f"<p class='pay__due'>Pay <strong>{amount}</strong> by <strong>{deadline}</strong> to keep your items.</p>"
+        f"<p class='pay__due'>{due}</p>"
         + _order_table(page)
         + (f"<p class='notice notice--error' role='alert' id='card_error'>{escape(error)}</p>" if error else "")
         + "<form method='post' class='pay__form' id='pay_form'>" + _method_choice(page) + "<div class='field'>"
-        "<label for='card_number'>Card number</label>"
+        f"<label for='card_number'>{card_label}</label>"
         "<input id='card_number' name='card_number' inputmode='numeric' autocomplete='cc-number'"
         + (" required" if card_required else "")
         + (f" value='{escape(card_number, quote=True)}' aria-invalid='true' aria-describedby='card_error'" if error else "")
         + ">"
-        f"</div><button class='btn pay__submit' type='submit' id='pay_button'>Pay {amount}</button></form>"
-        "<p class='muted pay__note'>Sandbox payments: no real money moves. Test cards: "
-        "4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined; any other method succeeds.</p>"
+        f"</div><button class='btn pay__submit' type='submit' id='pay_button' data-busy='{busy}'>{pay_label}</button></form>"
+        f"<p class='muted pay__note'>{note}</p>"
     )
-    return _page("Pay for your order", body, status=400 if error else 200, retailer=retailer, back_to_chat=_from_web(page))
+    return _page(_("Pay for your order"), body, status=400 if error else 200, retailer=retailer, back_to_chat=_from_web(page))
 
 
 def _from_web(page: PayPage) -> bool:
@@ -126,10 +156,10 @@ def _from_web(page: PayPage) -> bool:
 
 def _closed_page(page: PayPage, retailer: str) -> HTTPResponse:
     titles = {
-        "paid": ("Paid, thank you", "This order is paid. We'll message you when it's ready to collect."),
-        "refunded": ("Payment refunded", "This order could no longer take your payment, so it is being refunded in full."),
-        "expired": ("This link has expired", "The hold on this order ran out. Message us to order again."),
-        "closed": ("This order can't be paid", "This order is no longer waiting for payment."),
+        "paid": (_("Paid, thank you"), _("This order is paid. We'll message you when it's ready to collect.")),
+        "refunded": (_("Payment refunded"), _("This order could no longer take your payment, so it is being refunded in full.")),
+        "expired": (_("This link has expired"), _("The hold on this order ran out. Message us to order again.")),
+        "closed": (_("This order can't be paid"), _("This order is no longer waiting for payment.")),
     }
     title, text = titles[page.reason]
     return _page(
@@ -192,33 +222,41 @@ def build_payments_blueprint(
         )
         return provider.name, body, headers
 
+    def not_found() -> HTTPResponse:
+        return _page(_("Payment link not found"), _paragraph(_("Check the link in your messages.")), status=404, retailer=retailer)
+
     @blueprint.get("/pay/<token:str>")
     async def show_pay_page(request: Request, token: str) -> HTTPResponse:
         page = await load_page(token)
-        if page is None:
-            return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404, retailer=retailer)
-        return _pay_form(page, retailer) if page.payable else _closed_page(page, retailer)
+        with speaking(_language(request, page)):
+            if page is None:
+                return not_found()
+            return _pay_form(page, retailer) if page.payable else _closed_page(page, retailer)
 
     @blueprint.post("/pay/<token:str>")
     async def submit_payment(request: Request, token: str) -> HTTPResponse:
         page = await load_page(token)
+        with speaking(_language(request, page)):
+            return await pay(request, token, page)
+
+    async def pay(request: Request, token: str, page: PayPage | None) -> HTTPResponse:
         if page is None:
-            return _page("Payment link not found", "<p>Check the link in your messages.</p>", status=404, retailer=retailer)
+            return not_found()
         if not page.payable:
             return _closed_page(page, retailer)
         form = request.form or {}
         offered = [method for method, _name in page.methods]
         method = (form.get("method") or offered[0]) if offered else "card"  # no market: cards, as before
         if method not in offered and offered:
-            return _pay_form(page, retailer, "Choose one of the payment methods below.")
+            return _pay_form(page, retailer, _("Choose one of the payment methods below."))
         card_last4 = None
         if method in CARD_METHODS:
             card_number = form.get("card_number", "")
             outcome = card_outcome(card_number)
             if outcome == "declined":
-                return _pay_form(page, retailer, "Your card was declined. Check the number or try another card.", card_number)
+                return _pay_form(page, retailer, _("Your card was declined. Check the number or try another card."), card_number)
             if outcome != "succeeded":
-                return _pay_form(page, retailer, "That is not a sandbox test card; see the note below.", card_number)
+                return _pay_form(page, retailer, _("That is not a sandbox test card; see the note below."), card_number)
             card_last4 = last4(card_number)
             del card_number  # nothing below may see it
         provider_name, body, headers = signed_payment(page, method, card_last4)
@@ -233,24 +271,26 @@ def build_payments_blueprint(
         after = await load_page(token)
         if delivered and after is not None and after.reason == "paid" and after.order.status != "pending_payment":
             return _page(
-                "Payment received",
-                _order_table(after) + "<p>Thank you. We'll message you when it's ready to collect.</p>",
+                _("Payment received"),
+                _order_table(after) + _paragraph(_("Thank you. We'll message you when it's ready to collect.")),
                 retailer=retailer, back_to_chat=_from_web(after),
             )
         if after is not None and after.reason == "paid":
             return _closed_page(after, retailer)
         return _page(
-            "Payment processing", "<p>We're confirming your payment and will message you shortly.</p>", status=202,
+            _("Payment processing"), _paragraph(_("We're confirming your payment and will message you shortly.")), status=202,
             retailer=retailer, back_to_chat=_from_web(page),
         )
 
     @blueprint.get("/payments/complete")
     async def after_checkout(request: Request) -> HTTPResponse:
-        return _page("Thank you", "<p>We'll confirm your payment in the chat.</p>", retailer=retailer)
+        with speaking(_language(request, None)):
+            return _page(_("Thank you"), _paragraph(_("We'll confirm your payment in the chat.")), retailer=retailer)
 
     @blueprint.get("/payments/cancelled")
     async def checkout_cancelled(request: Request) -> HTTPResponse:
-        return _page("Payment cancelled", "<p>Nothing was charged. Your link works until the hold runs out.</p>", retailer=retailer)
+        with speaking(_language(request, None)):
+            return _page(_("Payment cancelled"), _paragraph(_("Nothing was charged. Your link works until the hold runs out.")), retailer=retailer)
 
     @blueprint.post("/webhooks/payments/<provider_name:str>")
     async def payment_webhook(request: Request, provider_name: str) -> HTTPResponse:

@@ -21,6 +21,7 @@ from bot.kernel.config import Settings
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.handoff.support_hours import DEFAULT_SUPPORT_TIMEZONE
 from bot.kernel.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY, screen_inbound
+from bot.server.page_texts import chat_page_texts, page_language
 from bot.server.site_style import on_colour
 from bot.server.transcript_stream import after_id_of, stream_transcript
 from bot.kernel.money import format_money
@@ -50,6 +51,22 @@ def _filled(path: Path, **values: str) -> str:
     return text
 
 
+def language_of(request: Request) -> str:
+    """The chat page's first language: ?lang= or the browser's; the page then follows the conversation's."""
+    return page_language(asked=request.args.get("lang"), accept_language=request.headers.get("accept-language"))
+
+
+def chat_page_values(request: Request, retailer: str) -> dict[str, str]:
+    """chat.html's {{…}} values: the texts in the page's language, and every language's texts for chat.js."""
+    language = language_of(request)
+    every = chat_page_texts()
+    shown = {key: text.replace("{retailer}", retailer) for key, text in every[language].items()}
+    return {
+        **shown, "language": language, "retailer": retailer, "timezone": support_timezone(),
+        "texts": json.dumps(every, ensure_ascii=False, separators=(",", ":")),
+    }
+
+
 def _conversation_id(value: object) -> str | None:
     return value if isinstance(value, str) and WEB_CONVERSATION_ID.match(value) else None
 
@@ -61,8 +78,11 @@ def build_webchat_blueprint() -> Blueprint:
     async def chat_page(request: Request) -> HTTPResponse:
         # ?embed=1 is the same page inside the widget's frame (a close button instead of the page title).
         settings = request.app.ctx.shop.settings
-        page = _filled(WEB_DIR / "chat.html", retailer=settings.retailer_name, timezone=support_timezone(settings))
-        return response.html(page.replace('data-embed="0"', 'data-embed="1"') if request.args.get("embed") == "1" else page)
+        page = _filled(WEB_DIR / "chat.html", **chat_page_values(request, settings.retailer_name))
+        return response.html(
+            page.replace('data-embed="0"', 'data-embed="1"') if request.args.get("embed") == "1" else page,
+            headers={"Content-Language": language_of(request), "Vary": "Accept-Language"},
+        )
 
     @chat.get("/widget.js")
     async def widget(request: Request) -> HTTPResponse:
@@ -140,7 +160,7 @@ def build_webchat_blueprint() -> Blueprint:
         return response.json(
             {
                 "reference": page.order.reference,
-                "amount": format_money(page.link.amount_minor, page.link.currency),
+                "amount": format_money(page.link.amount_minor, page.link.currency, page.locale),
                 "amount_minor": page.link.amount_minor,
                 "currency": page.link.currency,
                 "pay_by": page.pay_by.isoformat(),

@@ -22,6 +22,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.languages import SUPPORTED, detect
+from bot.languages.detection import ENGLISH
 from bot.kernel.models import HandoffSession
 from bot.ordering.cart import view_cart
 from bot.catalog.inventory import set_on_hand, stock_level
@@ -87,11 +88,21 @@ class Scenario:
     sms: bool = False
     setup: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] | None = None
-    language: str | None = None  # the shopper's language ("id", "fi"): no reply may be in another supported one
+    # The shopper's language (English unless the file or scenario says "id" or "fi"): no reply line may be in
+    # another supported language, so an English shopper never gets Indonesian either.
+    language: str = ENGLISH
+    phone: str | None = None  # SMS only, from a number of this country ("ID": +62 8…); None: a UK number, web too
 
     @property
     def ident(self) -> str:
         return f"{Path(self.source).stem}: {self.name}"
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Where it runs: a shopper texting from a given country's number only over SMS (the web has no number)."""
+        if self.phone:
+            return ("sms",)
+        return ("web", "sms") if self.sms else ("web",)
 
 
 def _patterns(raw: Any) -> tuple[str, ...]:
@@ -123,6 +134,15 @@ def _turn(raw: dict[str, Any], where: str) -> Turn:
     )
 
 
+def _phone_country(raw: Any, where: str) -> str | None:
+    if raw is None:
+        return None
+    country = str(raw).upper()
+    if country not in SMS_NUMBER_PREFIXES:
+        raise ValueError(f"{where}: phone must be one of {sorted(SMS_NUMBER_PREFIXES)}")
+    return country
+
+
 def load_scenarios(paths: Iterable[Path]) -> list[Scenario]:
     """Reads scenario files; raises ValueError naming the file and scenario on a malformed one."""
     scenarios: list[Scenario] = []
@@ -142,8 +162,8 @@ def load_scenarios(paths: Iterable[Path]) -> list[Scenario]:
                     sms=bool(raw.get("sms", False)),
                     setup=dict(raw.get("setup") or {}),
                     after=raw.get("after"),
-                    language=None if raw.get("language", document.get("language")) is None
-                    else str(raw.get("language", document.get("language"))),
+                    language=str(raw.get("language", document.get("language")) or ENGLISH),
+                    phone=_phone_country(raw.get("phone"), where),
                 )
             )
     names = [scenario.ident for scenario in scenarios]
@@ -237,6 +257,10 @@ class WebShopper:
 
 
 _SMS_NUMBERS = itertools.count(uuid.uuid4().int % 1000)
+# The shopper's number per country: GB is Ofcom's drama range (+447700900000-999, the only one the phone check
+# accepts without it being someone's real number); ID is a Telkomsel mobile range (+62 812), which never
+# reaches a network here: replies go to the fake Twilio API.
+SMS_NUMBER_PREFIXES = {"GB": "+447700900", "ID": "+62812000"}
 
 
 class SmsShopper:
@@ -246,10 +270,9 @@ class SmsShopper:
     replies are sent inside the turn, so by then every text has reached the fake Twilio API.
     """
 
-    def __init__(self, stack: RunningStack, twilio: FakeTwilio) -> None:
-        # Ofcom's drama range (+447700900000-999) is the only one the phone check accepts without it being
-        # someone's real number; numbered in turn so no two shoppers of a run share a conversation.
-        self.phone = f"+447700900{next(_SMS_NUMBERS) % 1000:03d}"
+    def __init__(self, stack: RunningStack, twilio: FakeTwilio, country: str = "GB") -> None:
+        # Numbered in turn so no two shoppers of a run share a conversation.
+        self.phone = f"{SMS_NUMBER_PREFIXES[country]}{next(_SMS_NUMBERS) % 1000:03d}"
         self.conversation_id = f"sms:{self.phone}"
         self._stack = stack
         self._twilio = twilio
@@ -460,7 +483,7 @@ def run_scenario(scenario: Scenario, channel: str, stack: RunningStack, shop: Sh
     apply_setup(shop, scenario.setup)
     if channel == "sms":
         assert twilio is not None, "SMS scenarios need the fake Twilio API"
-        shopper: Shopper = SmsShopper(stack, twilio)
+        shopper: Shopper = SmsShopper(stack, twilio, scenario.phone or "GB")
     else:
         shopper = WebShopper(stack)
     previous = Reply((), ())

@@ -90,13 +90,18 @@ async def test_the_sandbox_imitates_midtrans_for_a_jakarta_order(server: Server)
 
     page = (await server.client.get(f"/pay/{token}")).text
     assert f"Rp{NBSP}3.778.000" in page  # 2 × Rp 1.889.000, in the store's locale
-    for name in ("QRIS", "GoPay", "ShopeePay", "BCA Virtual Account", "card"):
+    # In the market's own language when the browser asks for none; brand names stay, "card" is translated.
+    assert "<html lang='id'>" in page and "Bayar pesanan Anda" in page
+    for name in ("QRIS", "GoPay", "ShopeePay", "BCA Virtual Account", "Kartu"):
         assert name in page
     assert "name='method' value='qris' checked" in page
+    # A browser that prefers English gets English: the market speaks it too.
+    english = (await server.client.get(f"/pay/{token}", headers={"Accept-Language": "en-GB,en;q=0.9"})).text
+    assert "<html lang='en'>" in english and "Pay for your order" in english and "Card" in english
 
     answer = await server.client.post(f"/pay/{token}", data={"method": "qris"})
 
-    assert answer.status_code == 200 and "Payment received" in answer.text
+    assert answer.status_code == 200 and "Pembayaran diterima" in answer.text
     assert _status(server.shop, reference) == "paid"
     [told] = server.notified
     assert (told.provider, told.event_type, told.order_reference) == ("sandbox_midtrans", "midtrans.settlement", reference)

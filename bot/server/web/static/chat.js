@@ -15,6 +15,10 @@
   var statusEl = document.getElementById("status");
   var retailer = root.dataset.retailer || "our shop";
   var timeZone = root.dataset.timezone || "Europe/London";
+  // Every language's texts (bot/server/page_texts.py, translated in data/languages/*.po); the page starts in
+  // the browser's language and follows the conversation's as replies arrive (each web reply carries it).
+  var TEXTS = JSON.parse(root.dataset.texts || "{}");
+  var language = TEXTS[root.dataset.language] ? root.dataset.language : "en";
   var embedded = root.dataset.embed === "1";
   var seen = {};
   var sentClientIds = {};  // lines the server has, by the page's own id (a restored outbox skips them)
@@ -40,9 +44,23 @@
     localStorage.setItem(STORAGE_KEY, conversationId);
   }
 
-  // --- times: 24-hour, in the shop's zone ------------------------------------------------------------
-  var clock = new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timeZone });
-  var dayAndClock = new Intl.DateTimeFormat("en-GB", { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timeZone });
+  // "{name}" placeholders filled in after translation, like the replies' texts.
+  function t(key, values) {
+    var text = (TEXTS[language] || {})[key] || (TEXTS.en || {})[key] || key;
+    return text.replace(/\{(\w+)\}/g, function (all, name) {
+      if (name === "retailer") return retailer;
+      return values && values[name] !== undefined ? values[name] : all;
+    });
+  }
+
+  // --- times: 24-hour, in the shop's zone, in the page's language -----------------------------------
+  var clock, dayAndClock;
+  function makeClocks() {
+    var locale = t("time_locale");
+    clock = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timeZone });
+    dayAndClock = new Intl.DateTimeFormat(locale, { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timeZone });
+  }
+  makeClocks();
   function parseServerTime(iso) {
     // The transcript stores UTC without an offset.
     return new Date(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : iso + "Z");
@@ -51,10 +69,10 @@
   // --- the connection state shown in the header --------------------------------------------------------
   function refreshStatus() {
     var state, text;
-    if (linkDown || !navigator.onLine) { state = "offline"; text = "offline, retrying…"; }
-    else if (!streamOpen) { state = "connecting"; text = "reconnecting…"; }
-    else { state = "online"; text = "online"; }
-    if (statusEl.dataset.state !== state) { statusEl.dataset.state = state; statusEl.textContent = text; }
+    if (linkDown || !navigator.onLine) { state = "offline"; text = t("offline"); }
+    else if (!streamOpen) { state = "connecting"; text = t("reconnecting"); }
+    else { state = "online"; text = t("online"); }
+    if (statusEl.dataset.state !== state || statusEl.textContent !== text) { statusEl.dataset.state = state; statusEl.textContent = text; }
     outbox.forEach(function (m) { if (m.el && m.state === "queued") setState(m, "queued"); });
   }
 
@@ -120,9 +138,12 @@
 
   function payCard(url) {
     var card = el("div", "paycard");
-    var button = el("a", "btn", "Pay now");
-    button.href = url; button.target = "_blank"; button.rel = "noopener";
-    var note = el("span", "paycard__note", "Opens our secure payment page");
+    var button = el("a", "btn", t("pay_now"));
+    // Our own (sandbox) pay page speaks the chat's language; Stripe's page chooses its own.
+    var ours = !/^https:\/\/checkout\.stripe\.com\//.test(url);
+    button.href = ours ? url + (url.indexOf("?") < 0 ? "?" : "&") + "lang=" + encodeURIComponent(language) : url;
+    button.target = "_blank"; button.rel = "noopener";
+    var note = el("span", "paycard__note", t("opens_pay_page"));
     card.appendChild(button); card.appendChild(note);
     fetch("/chat/api/pay-link?conversation_id=" + encodeURIComponent(conversationId) + "&url=" + encodeURIComponent(url))
       .then(function (reply) { return reply.ok ? reply.json() : null; })
@@ -130,14 +151,14 @@
         if (!link) return;
         var by = dayAndClock.format(new Date(link.pay_by));
         if (link.state === "open") {
-          button.textContent = "Pay " + link.amount + " by " + by;
-          note.textContent = "Order " + link.reference + " · opens our secure payment page";
+          button.textContent = t("pay_amount_by", { amount: link.amount, time: by });
+          note.textContent = t("order_opens_pay_page", { reference: link.reference });
         } else {
-          var words = { paid: "Paid", expired: "Pay link expired", refunded: "Refunded", closed: "No longer payable" };
-          var done = el("span", "btn", (words[link.state] || "Closed") + " · " + link.amount);
+          var words = { paid: "paid", expired: "link_expired", refunded: "refunded", closed: "not_payable" };
+          var done = el("span", "btn", t(words[link.state] || "closed") + " · " + link.amount);
           done.setAttribute("aria-disabled", "true");
           card.replaceChild(done, button);
-          note.textContent = "Order " + link.reference;
+          note.textContent = t("order", { reference: link.reference });
         }
       })
       .catch(function () { /* the plain "Pay now" button still works */ });
@@ -162,11 +183,20 @@
     seen[message.id] = true;
     lastId = Math.max(lastId, message.id);
     var payload = message.payload || {};
+    if (message.author === "bot" && payload.language) setLanguage(payload.language);
+    // A line moved to where its turn began (two lines sent at once are answered one after the other):
+    // its bubble moves down to just above its answer.
+    var earlier = payload.moved_from ? log.querySelector('.msg--user[data-id="' + payload.moved_from + '"]') : null;
     if (message.author === "user" && payload.client_id) {
       sentClientIds[payload.client_id] = true;
       var mine = pendingById(payload.client_id);
-      if (mine) { delivered(mine, message); return; }
+      if (mine) {
+        if (payload.moved_from) log.appendChild(mine.el);
+        delivered(mine, message);
+        return;
+      }
     }
+    if (earlier) earlier.remove();
     if (message.author === "user") retireChoices();
     var item = el("li", "msg msg--" + message.author);
     item.dataset.author = message.author;
@@ -179,7 +209,7 @@
       scrollDown();
       return;
     }
-    if (message.author === "agent") item.appendChild(el("span", "msg__who", payload.agent || "Support team"));
+    if (message.author === "agent") item.appendChild(el("span", "msg__who", payload.agent || t("support_team")));
     var body = el("span", "msg__text");
     var cards = message.author === "bot" ? [] : null;
     addText(body, message.text || "", cards);
@@ -201,9 +231,14 @@
   }
 
   // "…Pay here before Mon 7 Dec 18:00 to keep it:" reads oddly once the link is a button below it.
+  function escapeRegExp(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
   function tidyPayText(body) {
     var last = body.lastChild;
-    if (last && last.nodeType === 3) last.textContent = last.textContent.replace(/\s*Pay here before (.+?) to keep it:\s*$/, " Please pay by $1 to keep it.");
+    if (!last || last.nodeType !== 3) return;
+    var parts = t("pay_here").split("{held}");
+    if (parts.length !== 2) return;
+    var pattern = new RegExp("\\s*" + escapeRegExp(parts[0].trim()) + " (.+?)" + escapeRegExp(parts[1].replace(/\s+$/, "")) + "\\s*$");
+    last.textContent = last.textContent.replace(pattern, function (all, time) { return " " + t("please_pay_by", { time: time }); });
   }
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
@@ -229,8 +264,8 @@
     item.dataset.state = state;
     var label = item.querySelector(".msg__state");
     var words = {
-      sending: "Sending…", sent: "Sent", failed: "Not sent",
-      queued: linkDown || !navigator.onLine ? "Not sent yet · will send when you're back online" : "Sending…"
+      sending: t("sending"), sent: t("sent"), failed: t("not_sent"),
+      queued: linkDown || !navigator.onLine ? t("waiting_offline") : t("sending")
     };
     label.textContent = words[state];
     label.className = "msg__state msg__state--" + state;
@@ -246,7 +281,7 @@
     item.appendChild(el("span", "msg__text", message.text));
     var line = meta(item, new Date());
     line.appendChild(el("span", "msg__state"));
-    var retry = el("button", "msg__retry", "Retry");
+    var retry = el("button", "msg__retry", t("retry"));
     retry.type = "button";
     retry.addEventListener("click", function () {
       if (message.state === "failed") setState(message, "queued");
@@ -329,16 +364,39 @@
   }
 
   // --- greeting and starter choices -------------------------------------------------------------------
+  // The starter choices carry the request itself (as the replies' buttons do), so they work in any language.
+  var STARTERS = [
+    { key: "check_stock", payload: "/check_stock" }, { key: "track_order", payload: "/order_status" },
+    { key: "store_hours", payload: "/ask_hours" }, { key: "talk_to_person", payload: "/request_human" }
+  ];
   function greet() {
+    var old = log.querySelector(".msg--welcome");
     var item = el("li", "msg msg--bot msg--welcome");
     item.dataset.author = "bot";
-    item.appendChild(el("span", "msg__text",
-      "Hi! I'm the " + retailer + " assistant. I can check stock in our stores, reserve items to collect, " +
-      "track an order or answer questions. What can I help with?"));
-    item.appendChild(buttonRow([
-      { title: "Check stock" }, { title: "Track my order" }, { title: "Store opening hours" }, { title: "Talk to a person" }
-    ]));
-    log.appendChild(item);
+    item.appendChild(el("span", "msg__text", t("greeting")));
+    var row = buttonRow(STARTERS.map(function (s) { return { title: t(s.key), payload: s.payload }; }));
+    if (old && old.querySelector(".msg__buttons button:disabled")) {
+      Array.prototype.forEach.call(row.querySelectorAll("button"), function (b) { b.disabled = true; });
+    }
+    item.appendChild(row);
+    if (old) log.replaceChild(item, old); else log.appendChild(item);
+  }
+
+  // The conversation went on in another language: the page's own words follow it.
+  function setLanguage(next) {
+    if (next === language || !TEXTS[next]) return;
+    language = next;
+    document.documentElement.lang = next;
+    document.title = t("title");
+    root.setAttribute("aria-label", t("main_label"));
+    log.setAttribute("aria-label", t("log_label"));
+    document.querySelector("label[for=text]").textContent = t("your_message");
+    input.placeholder = t("placeholder");
+    form.querySelector("button[type=submit]").textContent = t("send");
+    document.getElementById("close").setAttribute("aria-label", t("close"));
+    makeClocks();
+    greet();
+    refreshStatus();
   }
 
   // --- the stream -------------------------------------------------------------------------------------

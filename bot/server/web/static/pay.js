@@ -9,7 +9,7 @@
     if (button.getAttribute("aria-busy") === "true") { event.preventDefault(); return; }
     button.setAttribute("aria-busy", "true");
     button.setAttribute("aria-disabled", "true");
-    button.textContent = "Paying…";
+    button.textContent = button.dataset.busy || "Paying…";  // in the page's language
   });
   // Back from the browser's page cache (e.g. the back button): ready again.
   window.addEventListener("pageshow", function (event) {
