@@ -123,7 +123,7 @@ def accept_inbound(
     payload = {**(payload or {}), "inbound_id": delivery_id}
     if turn_text and turn_text != text:
         payload["turn_text"] = turn_text
-    now = now or _now()
+    now = now or clock.now()
     session = uow.session
     first = insert_if_absent(
         session, InboundDelivery, {"channel": channel, "delivery_id": delivery_id, "received_at": now}

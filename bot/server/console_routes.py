@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
-import os
-import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -22,6 +20,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.kernel import clock
+from bot.kernel.config import Settings, load_settings
 from bot.funnel.figures import funnel_by_day
 from bot.orchestration.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
 from bot.server.cookies import CookieSigner, SessionSecretMissing, client_address, new_nonce, set_private_cookie
@@ -206,7 +206,7 @@ def build_console_blueprint(
     @requires_agent()
     async def funnel(request: Request) -> HTTPResponse:
         # Days in the support desk's zone, as the consumer counted them (SUPPORT_TIMEZONE).
-        today = datetime.fromtimestamp(clock(), handoff_policy.hours.zone).date()
+        today = clock.now().astimezone(handoff_policy.hours.zone).date()
         figures = await request.app.ctx.shop.call(funnel_by_day, today)
         return _json({**figures.as_json(), "time_zone": handoff_policy.hours.timezone, "today": today.isoformat()})
 

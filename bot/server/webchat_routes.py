@@ -56,13 +56,13 @@ def language_of(request: Request) -> str:
     return page_language(asked=request.args.get("lang"), accept_language=request.headers.get("accept-language"))
 
 
-def chat_page_values(request: Request, retailer: str) -> dict[str, str]:
+def chat_page_values(request: Request, settings: Settings) -> dict[str, str]:
     """chat.html's {{…}} values: the texts in the page's language, and every language's texts for chat.js."""
-    language = language_of(request)
+    language, retailer = language_of(request), settings.retailer_name
     every = chat_page_texts()
     shown = {key: text.replace("{retailer}", retailer) for key, text in every[language].items()}
     return {
-        **shown, "language": language, "retailer": retailer, "timezone": support_timezone(),
+        **shown, "language": language, "retailer": retailer, "timezone": support_timezone(settings),
         "texts": json.dumps(every, ensure_ascii=False, separators=(",", ":")),
     }
 
@@ -78,7 +78,7 @@ def build_webchat_blueprint() -> Blueprint:
     async def chat_page(request: Request) -> HTTPResponse:
         # ?embed=1 is the same page inside the widget's frame (a close button instead of the page title).
         settings = request.app.ctx.shop.settings
-        page = _filled(WEB_DIR / "chat.html", **chat_page_values(request, settings.retailer_name))
+        page = _filled(WEB_DIR / "chat.html", **chat_page_values(request, settings))
         return response.html(
             page.replace('data-embed="0"', 'data-embed="1"') if request.args.get("embed") == "1" else page,
             headers={"Content-Language": language_of(request), "Vary": "Accept-Language"},

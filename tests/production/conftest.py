@@ -23,6 +23,7 @@ from deploy.run_replicas import ReplicaSet, plan_replicas
 from scripts.shop_env import shop_environment
 from scripts.stack import free_port
 from tests.production.services import require_postgres, require_rabbitmq, require_redis
+from tests.support.databases import drop_database, fresh_postgres_database
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.stack import ensure_model, prepare_database
 
@@ -110,7 +111,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
     tmp_dir: Path = tmp_path_factory.mktemp("production")
     suffix = uuid.uuid4().hex[:10]
     tracker_db, events_queue, key_prefix = f"rasatracker_{suffix}", f"rasa_events_{suffix}", f"t{suffix}"
-    with production_database(admin_url) as database_url, FakeTwilio(auth_token=TWILIO_AUTH_TOKEN) as twilio:
+    with fresh_postgres_database(admin_url, prefix="shopprod") as database_url, FakeTwilio(auth_token=TWILIO_AUTH_TOKEN) as twilio:
         env = production_env(database_url, tracker_db, events_queue, key_prefix, redis_url, rabbitmq_url)
         env.update(
             TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=TWILIO_AUTH_TOKEN, TWILIO_SMS_FROM=SHOP_SMS_NUMBER,

@@ -109,7 +109,7 @@ class TurnEffect(Base):
 
     key = Column(String(400), primary_key=True)  # "<conversation>|<inbound message id>|<effect>#<n>"
     result = Column(String(200))  # what the effect made, e.g. the order reference
-    created_at = ts(nullable=False, default=utcnow, index=True)
+    created_at = ts(nullable=False, default=clock.now, index=True)
 
 
 class FunnelFact(Base):
@@ -122,4 +122,4 @@ class FunnelFact(Base):
     stage = Column(String(40), nullable=False)
     day = Column(Date, nullable=False)  # in the support desk's time zone
     conversation_id = Column(String(160), nullable=False)
-    recorded_at = ts(nullable=False, default=utcnow)
+    recorded_at = ts(nullable=False, default=clock.now)
