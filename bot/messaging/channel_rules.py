@@ -17,12 +17,11 @@ from sqlalchemy import delete, select, update
 
 from bot.kernel import clock
 from bot.identity.customers import PHONE_CHANNELS, IdentityResult, last_inbound_at, upsert_channel_identity
-from bot.kernel.card_masking import mask_card_numbers
 from bot.kernel.db import insert_if_absent
 from bot.kernel.models import ChatMessage, InboundDelivery, OutboundMessage, PhoneOptOut
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 from bot.messaging.channels.types import FREE_FORM, TAGGED, TEMPLATE, WINDOWED_CHANNELS, OutboundText, SendResult
-from bot.messaging.transcript import record_message
+from bot.messaging.transcript import add_line, record_message
 
 
 logger = logging.getLogger(__name__)
@@ -132,7 +131,7 @@ def accept_inbound(
         uow.rollback()
         return InboundAcceptance(duplicate=True)
     identity = upsert_channel_identity(session, channel, address, display_name=display_name, now=now)
-    transcript_id = _add_user_line(session, identity.conversation_id, channel, text, payload)
+    transcript_id = add_line(session, identity.conversation_id, channel, "user", text, payload)
     uow.commit()
     return InboundAcceptance(duplicate=False, identity=identity, transcript_id=transcript_id)
 
@@ -349,13 +348,4 @@ def _decide(uow: UnitOfWork, message: OutboundText, now: datetime) -> tuple[str,
         else f"{message.channel} 24-hour window closed"
     )
 
-
-def _add_user_line(session: Any, conversation_id: str, channel: str, text: str, payload: dict[str, Any] | None) -> int:
-    # Same row as transcript.record_message (card numbers masked), but inside accept_inbound's transaction.
-    line = ChatMessage(
-        conversation_id=conversation_id, channel=channel, author="user", text=mask_card_numbers(text or ""), payload=payload
-    )
-    session.add(line)
-    session.flush()
-    return int(line.id)
 
