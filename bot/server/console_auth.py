@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.kernel import audit, clock
-from bot.server.cookies import CookieSigner, new_nonce
+from bot.server.cookies import CookieSigner
 from bot.kernel.models import AuditEntry
 from bot.handoff.agents import AgentView, get_agent, touch_agent
 from bot.kernel.unit_of_work import UnitOfWork
@@ -39,16 +39,12 @@ class ConsoleSession:
 def issue_session(signer: CookieSigner, agent_id: int, ttl: timedelta) -> str:
     """A session cookie for `agent_id`, issued now and good for `ttl`."""
     issued_ms = int(clock.epoch_seconds() * 1000)
-    return signer.issue({"agent": agent_id, "issued": issued_ms, "nonce": new_nonce()}, ttl)
+    return signer.issue({"agent": agent_id, "issued": issued_ms}, ttl)
 
 
 def read_session(signer: CookieSigner, cookie: str | None) -> ConsoleSession | None:
     """The session in a cookie when the signer accepts it (signature, expiry) and it names an agent."""
-    claims = signer.read(cookie)
-    try:
-        return ConsoleSession(int(claims["agent"]), int(claims["issued"]), str(claims["nonce"])) if claims else None
-    except (KeyError, TypeError, ValueError):
-        return None
+    return signer.read_as(cookie, lambda claims: ConsoleSession(int(claims["agent"]), int(claims["issued"]), str(claims["nonce"])))
 
 
 def _actor(agent_id: int) -> str:

@@ -17,7 +17,7 @@ import hmac
 import json
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -25,6 +25,7 @@ from sanic.response import HTTPResponse
 from bot.kernel import clock
 
 MAX_COOKIE_CHARS = 1024
+T = TypeVar("T")
 
 
 class SessionSecretMissing(RuntimeError):
@@ -42,9 +43,10 @@ class CookieSigner:
         self._csrf_key = hmac.new(root, f"{realm}:csrf".encode(), hashlib.sha256).digest()
 
     def issue(self, claims: dict[str, Any], ttl: timedelta) -> str:
-        """A cookie value carrying `claims` (JSON-able) until `ttl` from now."""
+        """A cookie value carrying `claims` (JSON-able), a fresh "nonce" for CSRF tokens, until `ttl` from now."""
         expires_ms = int((clock.epoch_seconds() + ttl.total_seconds()) * 1000)
-        body = base64.urlsafe_b64encode(json.dumps({**claims, "exp": expires_ms}, separators=(",", ":")).encode()).decode()
+        sealed = {**claims, "nonce": new_nonce(), "exp": expires_ms}
+        body = base64.urlsafe_b64encode(json.dumps(sealed, separators=(",", ":")).encode()).decode()
         return f"{body}.{_hmac(self._session_key, body)}"
 
     def read(self, cookie: str | None) -> dict[str, Any] | None:
@@ -60,6 +62,14 @@ class CookieSigner:
         except (ValueError, KeyError, TypeError):
             return None
         return claims if isinstance(claims, dict) and expires_ms > clock.epoch_seconds() * 1000 else None
+
+    def read_as(self, cookie: str | None, session: Callable[[dict[str, Any]], T]) -> T | None:
+        """`session(claims)` for an accepted cookie; None when it is refused or its claims do not fit."""
+        claims = self.read(cookie)
+        try:
+            return session(claims) if claims is not None else None
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def csrf_token(self, nonce: str) -> str:
         return _hmac(self._csrf_key, nonce)

@@ -74,19 +74,19 @@ class DashboardSession:
 
 
 def issue_session(signer: CookieSigner, store_id: str, credential_id: int) -> str:
-    return signer.issue({"store": store_id, "credential": credential_id, "nonce": new_nonce()}, timedelta(seconds=SESSION_SECONDS))
+    return signer.issue({"store": store_id, "credential": credential_id}, timedelta(seconds=SESSION_SECONDS))
 
 
 def read_session(signer: CookieSigner, cookie: str | None) -> DashboardSession | None:
     """The session in a cookie when the signer accepts it (signature, expiry) and it names a store."""
-    claims = signer.read(cookie)
-    try:
-        return DashboardSession(str(claims["store"]), int(claims["credential"]), str(claims["nonce"])) if claims else None
-    except (KeyError, TypeError, ValueError):
-        return None
+    return signer.read_as(cookie, lambda claims: DashboardSession(str(claims["store"]), int(claims["credential"]), str(claims["nonce"])))
 
 
 # --- rendering --------------------------------------------------------------------------------------
+
+
+def _not_configured() -> HTTPResponse:
+    return _page("Dashboard not configured", "<p>Set SHOP_SESSION_SECRET to use the store dashboard.</p>", 503)
 
 
 def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
@@ -145,7 +145,7 @@ def build_dashboard_blueprint() -> Blueprint:
         shop: Shop = request.app.ctx.shop
         signer = signer_of(shop)
         if signer is None:
-            return _page("Dashboard not configured", "<p>Set SHOP_SESSION_SECRET to use the store dashboard.</p>", 503)
+            return _not_configured()
         nonce = new_nonce()
         response = _login_page(await shop.call(list_stores), signer.csrf_token(nonce))
         set_private_cookie(response, LOGIN_COOKIE, nonce, path=BASE, max_age=3600, secure=secure(shop))
@@ -156,7 +156,7 @@ def build_dashboard_blueprint() -> Blueprint:
         shop: Shop = request.app.ctx.shop
         signer = signer_of(shop)
         if signer is None:
-            return _page("Dashboard not configured", "<p>Set SHOP_SESSION_SECRET to use the store dashboard.</p>", 503)
+            return _not_configured()
         form = request.form or {}
         nonce = request.cookies.get(LOGIN_COOKIE)
         stores = await shop.call(list_stores)
