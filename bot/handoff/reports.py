@@ -30,7 +30,7 @@ from bot.handoff.states import (
     view_of,
 )
 from bot.handoff.sessions import open_handoff
-from bot.ordering.orders import orders_for_conversation
+from bot.ordering.orders import order_json, orders_for_conversation
 from bot.messaging.transcript import messages_after
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 
@@ -298,7 +298,7 @@ def conversation_overview(uow: UnitOfWork, conversation_id: str) -> dict[str, An
         "handoff": _handoff_json(handoff, agent_name),
         "messages": [transcript_json(line) for line in lines],
         "cart": _cart_json(uow, conversation_id),
-        "orders": [_order_json(order) for order in orders_for_conversation(uow, conversation_id)],
+        "orders": [order_json(order) for order in orders_for_conversation(uow, conversation_id)],
     }
 
 
@@ -360,14 +360,3 @@ def _cart_json(uow: UnitOfWork, conversation_id: str) -> dict[str, Any]:
         "currency": cart.currency,
     }
 
-
-def _order_json(order: Any) -> dict[str, Any]:
-    return {
-        "reference": order.reference,
-        "status": order.status,
-        "store_name": order.store_name,
-        "total_minor": order.total_minor,
-        "currency": order.currency,
-        "payment_method": order.payment_method,
-        "hold_expires_at": clock.as_utc(order.hold_expires_at).isoformat(),  # type: ignore[union-attr]
-    }

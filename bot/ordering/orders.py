@@ -361,6 +361,35 @@ def order_status(uow: UnitOfWork, reference: str) -> OrderSummary:
 
 
 @read_only
+def order_json(order: OrderSummary) -> dict[str, Any]:
+    """An order as JSON, for the store API and the agent console alike (the pickup code is never in it:
+    the shopper shows it at the counter)."""
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "reference": order.reference,
+        "status": order.status,
+        "payment_method": order.payment_method,
+        "store_id": order.store_id,
+        "store_name": order.store_name,
+        "total_minor": order.total_minor,
+        "currency": order.currency,
+        "pickup_deadline": iso(order.hold_expires_at),
+        "channel": order.channel,
+        "contact_phone": order.contact_phone,
+        "created_at": iso(order.created_at),
+        "paid_at": iso(order.paid_at),
+        "ready_at": iso(order.ready_at),
+        "collected_at": iso(order.collected_at),
+        "cancel_reason": order.cancel_reason,
+        "lines": [
+            {"sku": line.sku, "name": line.name, "colour": line.colour, "size": line.size, "quantity": line.quantity}
+            for line in order.lines
+        ],
+    }
+
+
 def orders_for_conversation(uow: UnitOfWork, conversation_id: str) -> list[OrderSummary]:
     """Orders of this conversation's shopper, newest first: placed here, or by the same customer on another channel."""
     customer_id = customer_of_conversation(uow.session, conversation_id)

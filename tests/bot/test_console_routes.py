@@ -373,3 +373,16 @@ async def test_search_finds_conversations_by_name_phone_and_order_reference(cons
         assert await found("x") == [] and await found("%") == [] and await found("nobody at all") == []
         too_long = await sam.get("/console/api/search", params={"q": "7" * 61})
         assert too_long.status_code == 400
+
+
+async def test_the_console_shows_an_order_as_the_store_api_does_without_its_pickup_code(console: Console) -> None:
+    seed_small_shop(console.shop)
+    placed = place(console.shop, WEB, {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="web")
+    async with console.client() as client:
+        await console.login(client)
+        overview = (await client.get("/console/api/conversation", params={"conversation_id": WEB})).json()
+    [order] = overview["orders"]
+    assert (order["reference"], order["status"], order["store_name"]) == (placed.reference, "pending_payment", "Fellside Leeds")
+    assert order["pickup_deadline"] == placed.hold_expires_at.isoformat()
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [("JKT-NVY-M", 1)]
+    assert placed.pickup_code not in json.dumps(overview)  # the shopper shows it at the counter
