@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions._common import conversation_channel, shop
 from bot.conversation import DialogueState, Heard, respond
+from bot.funnel.facts import TAG_FIELD
 from bot.identity.customers import WEB_CHANNEL
 
 STATE_SLOT = "dialogue"
@@ -70,11 +71,16 @@ class ActionRespond(Action):
         before = tracker.get_slot(STATE_SLOT)
         heard = heard_from(tracker)
         outcome = await respond(shop(), heard, DialogueState.from_json(before))
-        for say in outcome.replies:
+        for number, say in enumerate(outcome.replies):
             # A card rides along as Rasa's "custom" part of the same message (web chat only; see Turn.say). On the
             # web it also carries the conversation's language, which the chat page's own words follow.
             card = {**(say.card or {}), "language": outcome.state.language} if heard.channel == WEB_CHANNEL else say.card
-            dispatcher.utter_message(text=say.text, buttons=[button.as_dict() for button in say.buttons], json_message=card)
+            # The turn's funnel tags ride on its first reply: Rasa keeps unknown keys as the bot event's
+            # metadata and publishes them with it (bot/funnel/facts.py reads them from the event stream).
+            tags = {TAG_FIELD: list(outcome.funnel)} if number == 0 and outcome.funnel else {}
+            dispatcher.utter_message(
+                text=say.text, buttons=[button.as_dict() for button in say.buttons], json_message=card, **tags
+            )
         events: list[EventType] = []
         after = outcome.state.to_json()
         if after != before:

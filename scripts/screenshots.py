@@ -54,7 +54,7 @@ WEB = "web-5c7a6b1e-0000-4000-8000-00000000d0c5"
 class QuietAssistant:
     """Stands in for Rasa: the pages shown need no answer from it."""
 
-    async def pause_conversation(self, conversation_id: str) -> dict:
+    async def pause_conversation(self, conversation_id: str, metadata: dict | None = None) -> dict:
         return {}
 
     async def resume_conversation(self, conversation_id: str) -> dict:

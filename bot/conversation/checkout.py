@@ -17,6 +17,7 @@ from bot.conversation.market import cart_text, market_stores
 from bot.conversation.reading import without_negated, yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
+from bot.funnel.facts import ORDERS_PLACED
 from bot.ordering.rules import (
     EmptyCart,
     HoldPolicy,
@@ -180,6 +181,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
         turn.say(_("Sorry, I couldn't reserve that just now. Please try again, or call us on {support_phone}.").format(support_phone=settings.support_phone))
         return
     turn.done(goal="order", reference=result.order.reference)
+    turn.count(ORDERS_PLACED, result.order.reference)  # a replayed turn gets the same order back: counted once
     turn.say(format_checked_out(result))
 
 

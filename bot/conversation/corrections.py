@@ -20,6 +20,7 @@ from bot.conversation.state import Focus
 from bot.conversation.stock import ask, proceed
 from bot.conversation.market import cart_text
 from bot.conversation.turn import Turn
+from bot.funnel.facts import BASKET_ADDS
 from bot.catalog.stock_replies import format_stock_answer
 from bot.ordering.cart import view_cart
 from bot.catalog.matching import resolve_colour
@@ -101,13 +102,15 @@ async def split_line(turn: Turn) -> None:
     await turn.shop.call(remove_from_cart, turn.conversation_id, str(last["sku"]))
     result = None
     for count, colour in ((quantity_in(match.group(1)), colours[0]), (quantity_in(match.group(3)), colours[1])):
+        key = turn.effect_key("add")
         result = await turn.shop.call(
-            add_item, turn.conversation_id, focus.product, focus.store, colour, specific(focus.size), count or 1, turn.effect_key("add")
+            add_item, turn.conversation_id, focus.product, focus.store, colour, specific(focus.size), count or 1, key
         )
         if result.cart is None:  # not enough of that colour there: say so, the rest stays as it is
             turn.done(goal=CHECK)
             offers.after_stock_answer(turn, result.stock, format_stock_answer(result.stock))
             return
+        turn.count(BASKET_ADDS, key)
     turn.done(goal=RESERVE, sku=result.stock.sku if result else None)
     from bot.conversation.basket import offer_checkout
 

@@ -24,6 +24,7 @@ from bot.conversation import (
 )
 from bot.conversation.market import market_of
 from bot.conversation.turn import Say, Turn
+from bot.funnel.facts import STOCK_QUESTIONS
 from bot.languages.wording import distance_text
 from bot.ordering.checkout_replies import local_time
 from bot.handoff import states
@@ -32,6 +33,8 @@ from bot.catalog.stores import nearest_stores
 
 
 async def route(turn: Turn, kind: str) -> None:
+    if kind in STOCK_QUESTION_KINDS:
+        turn.count(STOCK_QUESTIONS, turn.effect_key("stock"))
     if kind.startswith("faq_topic:"):  # a support topic read from the words ("can my wife collect it?")
         topic = kind.removeprefix("faq_topic:")
         turn.heard = replace(turn.heard, faq_topic=f"faq/{topic}", faq_confidence=1.0, confidence=1.0)
@@ -156,6 +159,9 @@ async def _stock(turn: Turn) -> None:
 async def _reserve(turn: Turn) -> None:
     await stock.ask(turn, focus.RESERVE)
 
+
+# New stock requests, counted as stock questions in the funnel (a reservation or a correction continues one).
+STOCK_QUESTION_KINDS = frozenset({"stock", "colours_here", "several"})
 
 _HANDLERS = {
     "stock": _stock,

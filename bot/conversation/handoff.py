@@ -15,6 +15,7 @@ from bot.conversation.heard import payload
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
+from bot.funnel.facts import HANDOFFS, handoff_key
 from bot.handoff.support_hours import SupportHours
 from bot.languages import N_, _
 from bot.languages.catalogue import locale_for
@@ -47,6 +48,7 @@ async def hand_to_person(turn: Turn, reason: str, *, preface: str = "") -> None:
     if available.person_available:
         request = await turn.shop.call(handoff.request_handoff, turn.conversation_id, turn.heard.channel, reason)
         turn.done(goal="handoff")
+        turn.count(HANDOFFS, handoff_key(request.handoff.id))
         turn.say(lead + _(HANDING_OVER).format(wait=waiting.describe_wait(request.estimated_wait)))
         turn.pause = True
         return

@@ -17,6 +17,7 @@ from bot.conversation.state import Focus
 from bot.conversation.stock import proceed
 from bot.conversation.market import cart_text
 from bot.conversation.turn import Turn
+from bot.funnel.facts import BASKET_ADDS
 from bot.languages import _
 from bot.languages.wording import human_list
 from bot.catalog.stock_replies import format_stock_answer
@@ -80,8 +81,9 @@ async def add_several(turn: Turn, items: list[str] | None = None) -> None:
             turn.state = replace(turn.state, focus=here, queue=tuple(items[position + 1:]))
             await proceed(turn, RESERVE)  # which colour / size / store for this one; the rest follow
             return
+        key = turn.effect_key("add")
         result = await turn.shop.call(
-            add_item, turn.conversation_id, product, here.store, here.colour, here.size, here.quantity or 1, turn.effect_key("add")
+            add_item, turn.conversation_id, product, here.store, here.colour, here.size, here.quantity or 1, key
         )
         if result.cart is None:  # not there: say so, offer the other stores, and carry on with the rest after
             if added:
@@ -91,6 +93,7 @@ async def add_several(turn: Turn, items: list[str] | None = None) -> None:
             offers.after_stock_answer(turn, result.stock, format_stock_answer(result.stock))
             return
         added.append(f"the {options.name}")
+        turn.count(BASKET_ADDS, key)
         cart = result.cart
         turn.state = replace(turn.state, focus=here)
         turn.done(goal=RESERVE, sku=result.stock.sku, quantity=here.quantity or 1)

@@ -30,6 +30,7 @@ from bot.conversation.reading import (
 )
 from bot.conversation.state import Button, Focus, Question
 from bot.conversation.turn import Turn
+from bot.funnel.facts import BASKET_ADDS
 from bot.kernel.money import format_money, format_price_range
 from bot.languages.wording import colour_word, distance_text, human_list
 from bot.catalog.stock_replies import (
@@ -264,9 +265,9 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
         turn.done()
         turn.say(_("I can reserve 1 to {MAX_QUANTITY} of an item at a time. How many would you like?").format(MAX_QUANTITY=MAX_QUANTITY))
         return
+    key = turn.effect_key("add")
     result = await turn.shop.call(
-        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity,
-        turn.effect_key("add"),
+        add_item, turn.conversation_id, focus.product, focus.store, specific(focus.colour), specific(focus.size), quantity, key,
     )
     if result.cart is None:
         turn.done(goal=CHECK)
@@ -278,6 +279,7 @@ async def reserve(turn: Turn, options: ProductOptions) -> None:
         offers.after_stock_answer(turn, result.stock, format_stock_answer(result.stock))
         return
     turn.done(goal=RESERVE, sku=result.stock.sku, quantity=quantity)
+    turn.count(BASKET_ADDS, key)
     turn.state = turn.state.with_focus(quantity=None)
     buttons = (Button("Reserve now", payload("place_order")), Button("View basket", payload("view_cart")))
     turn.state = turn.state.asking(Question("checkout", "confirm", buttons, data={"soft": True}))

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 from bot.conversation.heard import Heard
 from bot.conversation.state import Button, DialogueState, Question
+from bot.funnel.facts import tag as funnel_tag
 from bot.identity.customers import PHONE_CHANNELS
 from bot.messaging.turn_effects import effect_key
 from bot.languages import _
@@ -46,6 +47,7 @@ class Outcome:
     replies: tuple[Say, ...]
     state: DialogueState
     pause: bool = False  # a person takes over: the assistant stays silent until they hand back
+    funnel: tuple[dict[str, Any], ...] = ()  # what this turn did for the funnel figures (bot/funnel/facts.py)
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Turn:
     asked: bool = False  # this turn asked a question of its own (so the interrupted one waits)
     facts: dict[str, Any] = field(default_factory=dict)  # lookups made once per turn (e.g. the catalogue parse)
     effects: dict[str, int] = field(default_factory=dict)  # side effects keyed so far this turn, per kind
+    funnel: list[dict[str, Any]] = field(default_factory=list)  # funnel tags (stock question, add, order, handoff)
 
     @property
     def text(self) -> str:
@@ -86,6 +89,11 @@ class Turn:
         """
         self.effects[kind] = self.effects.get(kind, 0) + 1
         return effect_key(self.conversation_id, self.heard.message_id, f"{kind}#{self.effects[kind]}")
+
+    def count(self, stage: str, key: str | None) -> None:
+        """Tags the turn for the funnel figures; `key` is the same when the message is handled again, so a
+        replayed turn counts once (None: the message has no id, and the event's own identity is used)."""
+        self.funnel.append(funnel_tag(stage, key))
 
     def say(self, text: str, buttons: Sequence[Button] = (), card: dict[str, Any] | None = None) -> None:
         """Says `text` in the conversation's language: a constant text is translated here; a text with values
@@ -118,4 +126,4 @@ class Turn:
         self.state = replace(self.state, question=None, last=dict(last) if last else self.state.last)
 
     def outcome(self) -> Outcome:
-        return Outcome(tuple(self.replies), self.state, self.pause)
+        return Outcome(tuple(self.replies), self.state, self.pause, tuple(self.funnel))

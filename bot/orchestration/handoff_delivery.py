@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Mapping, Protocol
+from typing import Any, Mapping, Protocol
 
+from bot.funnel.facts import HANDOFFS, TAG_FIELD, handoff_key
+from bot.funnel.facts import tag as funnel_tag
 from bot.messaging.channels.conversation import ConversationOutlet
 from bot.messaging.channels.registry import build_sender
 from bot.messaging.channels.types import ChannelSender, OutboundText
@@ -42,7 +44,7 @@ class Signals(Protocol):
 class AssistantControl(Protocol):
     """The two Rasa calls a handoff needs (RasaClient implements them)."""
 
-    async def pause_conversation(self, conversation_id: str) -> object:
+    async def pause_conversation(self, conversation_id: str, metadata: dict[str, Any] | None = None) -> object:
         ...
 
     async def resume_conversation(self, conversation_id: str) -> object:
@@ -120,7 +122,7 @@ class HandoffDesk:
             handoff.take_conversation, agent_id, handoff_id=handoff_id, conversation_id=conversation_id, channel=channel
         )
         if result.status == "taken":
-            await self._pause(result.handoff.conversation_id)
+            await self._pause(result.handoff)
             await self._announce(result.handoff, "joined")
             await self.signals.publish(result.handoff.conversation_id)
         return result
@@ -169,9 +171,12 @@ class HandoffDesk:
         text = f"{name} {event} the chat"
         await self.shop.call(record_message, session.conversation_id, session.channel, "bot", text, {"event": event, "agent": name})
 
-    async def _pause(self, conversation_id: str) -> None:
+    async def _pause(self, session: handoff.HandoffView) -> None:
+        # The pause carries the session's funnel tag: a shopper's request already tagged it (counted once),
+        # an agent taking over a live conversation is a handoff of its own.
+        tags = {TAG_FIELD: [funnel_tag(HANDOFFS, handoff_key(session.id))]}
         try:
-            await self.assistant.pause_conversation(conversation_id)
+            await self.assistant.pause_conversation(session.conversation_id, tags)
         except Exception:  # noqa: BLE001 - the agent still owns it; a down Rasa answers nobody anyway
             logger.exception("could not pause the assistant in a conversation taken by an agent")
 

@@ -3,7 +3,7 @@
 Pages: GET /console/login, POST /console/login, POST /console/logout, GET /console.
 JSON API (all under /console/api, all need a logged-in agent; state changes need the X-CSRF-Token
 header): GET queue, GET search (?q= name, phone or order reference), GET conversation, GET stream
-(SSE of transcript lines), POST take, reply,
+(SSE of transcript lines), GET funnel (per-day funnel figures; page GET /console/funnel), POST take, reply,
 hand-back, close. Without a session pages redirect to the login page and the API answers 401.
 """
 
@@ -13,7 +13,7 @@ import html
 import logging
 import os
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -22,6 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.funnel.figures import funnel_by_day
 from bot.orchestration.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
 from bot.server.cookies import client_address, set_private_cookie
 from bot.server.console_auth import (
@@ -198,7 +199,21 @@ def build_console_blueprint(
         page = page.replace("{{time_zone}}", html.escape(handoff_policy.hours.timezone))
         return response.html(page, headers=SECURITY_HEADERS)
 
+    @console.get("/console/funnel")
+    @requires_agent(page=True)
+    async def funnel_page(request: Request) -> HTTPResponse:
+        page = (WEB_DIR / "funnel.html").read_text(encoding="utf-8")
+        return response.html(page.replace("{{time_zone}}", html.escape(handoff_policy.hours.timezone)), headers=SECURITY_HEADERS)
+
     # --- JSON API ---------------------------------------------------------------------------------
+
+    @console.get("/console/api/funnel")
+    @requires_agent()
+    async def funnel(request: Request) -> HTTPResponse:
+        # Days in the support desk's zone, as the consumer counted them (SUPPORT_TIMEZONE).
+        today = datetime.fromtimestamp(clock(), handoff_policy.hours.zone).date()
+        figures = await request.app.ctx.shop.call(funnel_by_day, today)
+        return _json({**figures.as_json(), "time_zone": handoff_policy.hours.timezone, "today": today.isoformat()})
 
     @console.get("/console/api/queue")
     @requires_agent()

@@ -41,7 +41,7 @@ class FakeAssistant:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
 
-    async def pause_conversation(self, conversation_id: str) -> dict:
+    async def pause_conversation(self, conversation_id: str, metadata: dict | None = None) -> dict:
         self.calls.append(("pause", conversation_id))
         return {}
 

@@ -36,7 +36,7 @@ def test_every_manifest_is_valid_against_the_kubernetes_schema() -> None:
 
     kinds = sorted(resource["kind"] for resource in resources())
     assert kinds == sorted(
-        ["ConfigMap", "Deployment", "Deployment", "Service", "Service", "PodDisruptionBudget", "PodDisruptionBudget", "Job", "Ingress"]
+        ["ConfigMap", "Deployment", "Deployment", "Deployment", "Service", "Service", "PodDisruptionBudget", "PodDisruptionBudget", "Job", "Ingress"]
     )
     for resource in resources():
         kubernetes_validate.validate(resource, KUBERNETES_VERSION, strict=True)  # raises on any schema error
@@ -69,6 +69,9 @@ def test_probes_hit_the_health_routes_and_disruption_budgets_keep_one_of_each() 
     finally:
         shop.close()
     deployments, services, budgets = of_kind("Deployment"), of_kind("Service"), of_kind("PodDisruptionBudget")
+    consumer = deployments.pop("funnel-consumer")  # serves nothing: no Service, probe or budget (see its header)
+    assert consumer["spec"]["template"]["spec"]["containers"][0]["command"][-1] == "bot.adapters.funnel_consumer"
+    assert "ports" not in consumer["spec"]["template"]["spec"]["containers"][0]
     assert set(deployments) == set(services) == set(budgets) == {"rasa", "bot-server"}
     for name, deployment in deployments.items():
         assert deployment["spec"]["replicas"] >= 2

@@ -10,9 +10,9 @@ from bot.kernel.models.base import Base
 from bot.kernel.models.catalogue import Market, MarketPrice, Store, StoreHours, StoreClosure, Place, Product, Variant, Inventory
 from bot.kernel.models.shoppers import Customer, ChannelIdentity, PhoneOptOut, InboundDelivery, OneTimeCode, ChatMessage, OutboundMessage
 from bot.kernel.models.orders import CartLine, Order, OrderLine, PaymentLink, PaymentEvent
-from bot.kernel.models.operations import Agent, HandoffSession, StoreCredential, AuditEntry, LoginThrottle, Timer, TurnEffect
+from bot.kernel.models.operations import Agent, HandoffSession, StoreCredential, AuditEntry, LoginThrottle, Timer, TurnEffect, FunnelFact
 
 __all__ = ["Base", "Market", "MarketPrice", "Store", "StoreHours", "StoreClosure", "Place", "Product",
     "Variant", "Inventory", "Customer", "ChannelIdentity", "PhoneOptOut", "InboundDelivery", "OneTimeCode",
     "ChatMessage", "OutboundMessage", "CartLine", "Order", "OrderLine", "PaymentLink", "PaymentEvent",
-    "Agent", "HandoffSession", "StoreCredential", "AuditEntry", "LoginThrottle", "Timer", "TurnEffect"]
+    "Agent", "HandoffSession", "StoreCredential", "AuditEntry", "LoginThrottle", "Timer", "TurnEffect", "FunnelFact"]

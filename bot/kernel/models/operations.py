@@ -1,8 +1,8 @@
-"""Tables of the people behind the counter and of the machinery: agents, handoffs, store credentials, the audit log, login throttling, durable timers and turn effects."""
+"""Tables of the people behind the counter and of the machinery: agents, handoffs, store credentials, the audit log, login throttling, durable timers, turn effects and the funnel figures."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 
 from bot.kernel.models.base import Base, BigId, ts, utcnow
 
@@ -109,3 +109,16 @@ class TurnEffect(Base):
     key = Column(String(400), primary_key=True)  # "<conversation>|<inbound message id>|<effect>#<n>"
     result = Column(String(200))  # what the effect made, e.g. the order reference
     created_at = ts(nullable=False, default=utcnow, index=True)
+
+
+class FunnelFact(Base):
+    """One counted step of the shopping funnel (bot/funnel/): the key makes a repeat delivery count once."""
+
+    __tablename__ = "funnel_facts"
+    __table_args__ = (Index("ix_funnel_facts_day_stage", "day", "stage"),)
+
+    key = Column(String(300), primary_key=True)  # "<stage>|…": see bot/funnel/facts.py
+    stage = Column(String(40), nullable=False)
+    day = Column(Date, nullable=False)  # in the support desk's time zone
+    conversation_id = Column(String(160), nullable=False)
+    recorded_at = ts(nullable=False, default=utcnow)
