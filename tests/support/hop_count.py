@@ -15,6 +15,7 @@ class Crossing:
 
     transactions: dict[str, int]  # per process ("bot-server", "rasa")
     requests: list[str]  # outgoing HTTP requests, "<from process> METHOD url"
+    callers: list[str]  # per transaction, "<process> <module>:<function that began it>"
 
     def hops_between(self, *urls: str) -> int:
         """Requests sent to one of these base URLs (each is a hop there and, with its answer, one back)."""
@@ -30,6 +31,7 @@ def probe_env(log: Path) -> dict[str, str]:
 def crossing(log: Path, start: float, end: float) -> Crossing:
     transactions: dict[str, int] = {}
     requests: list[str] = []
+    callers: list[str] = []
     for line in log.read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
         if not start <= entry["at"] <= end:
@@ -37,6 +39,7 @@ def crossing(log: Path, start: float, end: float) -> Crossing:
         process = "rasa" if "rasa" in entry["process"] else "bot-server"
         if entry["kind"] == "sql":
             transactions[process] = transactions.get(process, 0) + 1
+            callers.append(f"{process} {entry['what']}")
         else:
             requests.append(f"{process} {entry['what']}")
-    return Crossing(transactions, requests)
+    return Crossing(transactions, requests, callers)

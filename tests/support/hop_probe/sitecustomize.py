@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 
 _LOG = os.environ.get("HOP_PROBE_LOG")
 _lock = threading.Lock()
@@ -23,13 +24,22 @@ def _write(kind: str, what: str) -> None:
         log.write(line + "\n")
 
 
+def _caller() -> str:
+    """The innermost frame of our own code outside the kernel (which use case began the transaction)."""
+    for frame in reversed(traceback.extract_stack()[:-3]):
+        path = frame.filename
+        if "/bot/" in path and "/bot/kernel/" not in path and "site-packages" not in path:
+            return f"{path.rsplit('/bot/', 1)[-1]}:{frame.name}"
+    return "?"
+
+
 def _install() -> None:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     @event.listens_for(Engine, "begin")
     def _begun(connection) -> None:  # type: ignore[no-untyped-def]
-        _write("sql", str(connection.engine.url.database or "")[-40:])
+        _write("sql", _caller())
 
     import aiohttp
 
