@@ -136,7 +136,7 @@ async def _run_to_the_end(
     # streams from any bot server. Cancelled half-way, the action's changes stayed and the reply
     # was lost. The set keeps a strong reference while the turn outlives its request.
     _TURNS.add(task)
-    task.add_done_callback(_TURNS.discard)
+    task.add_done_callback(_turn_done)
     try:
         if not await asyncio.shield(task):
             return response.json({"status": "processed", "repeat": True})  # answered before its forwarder died
@@ -144,6 +144,13 @@ async def _run_to_the_end(
         logger.warning("%s: %s", message_id, error)
         return response.json({"error": "the conversation is busy or its lock store unreachable"}, status=503)
     return response.json({"status": "processed"})
+
+
+def _turn_done(task: "asyncio.Future[bool]") -> None:
+    _TURNS.discard(task)
+    if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), LockError):
+        logger.error("turn failed after its request was gone", exc_info=task.exception())
+    # A LockError here is a handed-back line whose sweeper stopped waiting: it offers the line again.
 
 
 def _output_for(request: Request, channel: str) -> CountsReplies | None:
