@@ -41,14 +41,15 @@ eval: venv model ## quality report: NLU on its held-out files (English, Indonesi
 	for lang in id fi; do if [ -f tests/nlu/holdout_$$lang.yml ]; then \
 	  $(PY) -m scripts.eval_nlu --holdout tests/nlu/holdout_$$lang.yml --model var/nlu-eval-model.tar.gz \
 	    --skip-core --intent-target 0.90 --summary --exclude-overlap || missed=1; fi; done; \
-	$(PY) -m scripts.eval_languages --min 0.97 || missed=1; \
+	$(PY) -m scripts.eval_languages tests/languages/detection_dev.yml tests/languages/detection_dev_sms.yml; \
+	$(PY) -m scripts.eval_languages tests/nlu/language_holdout.yml --min 0.97 || missed=1; \
 	$(PY) -m scripts.eval_conversations || missed=1; \
 	$(PY) -m scripts.eval_conversations tests/conversations/heldout/languages/*.yml || missed=1; \
 	$(PY) -m scripts.eval_scope --min 0.9 || missed=1; \
 	if [ $$missed = 1 ]; then echo "make eval: at least one target above was missed"; fi; exit $$missed
 
-bench: venv model ## benchmark against bare Rasa; --quick with BENCH_ARGS=--quick
-	$(PY) -m bench $(BENCH_ARGS)
+bench: venv model ## benchmark against bare Rasa (table, JSON, chart in bench/out/); BENCH_ARGS=--quick; RUNS=5 for the spread of 5 runs
+	$(PY) -m bench --runs $${RUNS:-1} $(BENCH_ARGS)
 
 screenshots: venv browser ## every page at desktop (1280x800) and phone (390x844) size, into docs/screenshots/
 	$(PY) -m scripts.screenshots

@@ -1,10 +1,11 @@
 """The load generator: a separate process that drives one system over loopback with aiohttp.
 
-Run by the harness as `python -m bench.loadgen '<json spec>'`; prints one JSON object (raw latencies in
+Run by the harness as `python -m bench.loadgen -` with the JSON spec on stdin; prints one JSON object (raw latencies in
 seconds and counts) on stdout and progress on stderr. Every loop is bounded by a request count and a
 deadline, every request by a timeout, and only loopback URLs are accepted.
 
-Spec: {"target": {"name", "kind": "rest" | "webchat", "url", "messages": [...]},
+Spec: {"target": {"name", "kind": "rest" | "webchat" | "sms", "url", "messages": [...], "scripts": [...],
+                  "sms": {...} (kind sms: bench/sms.py)},
        "scenario": "first_answer" | "concurrency" | "long" | "back_to_back", ...scenario parameters}.
 """
 
@@ -17,11 +18,13 @@ import os
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlparse
 
 import aiohttp
+
+from bench.sms import SmsLink, SmsSettings, SmsTurnFailed, new_phone
 
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 REQUEST_TIMEOUT_SECONDS = 60.0
@@ -37,18 +40,20 @@ Script = tuple[tuple[str, str], ...]  # one conversation: (message kind, text) p
 @dataclass(frozen=True)
 class Target:
     name: str
-    kind: str  # "rest": Rasa's REST channel; "webchat": the bot server's web chat API
+    kind: str  # "rest": Rasa's REST channel; "webchat": the bot server's web chat API; "sms": Twilio webhooks
     url: str
     messages: tuple[str, ...]
     # The concurrency mix: conversations of one or more turns, each turn named by kind ("stock", "checkout").
     # Without scripts, every message of `messages` is a one-turn conversation of kind "message".
     scripts: tuple[Script, ...] = ()
+    sms: SmsSettings | None = None
+    link: SmsLink | None = field(default=None, compare=False)  # kind sms: the fake Twilio API, once started
 
     @classmethod
     def from_spec(cls, spec: dict[str, Any]) -> "Target":
         kind, url, messages = spec.get("kind"), spec.get("url", ""), spec.get("messages") or []
-        if kind not in {"rest", "webchat"}:
-            raise BadSpec(f"target kind must be rest or webchat, got {kind!r}")
+        if kind not in {"rest", "webchat", "sms"}:
+            raise BadSpec(f"target kind must be rest, webchat or sms, got {kind!r}")
         if urlparse(url).hostname not in LOOPBACK_HOSTS:
             raise BadSpec(f"only loopback targets are allowed, got {url!r}")
         if not messages or not all(isinstance(m, str) and m for m in messages):
@@ -60,10 +65,20 @@ class Target:
             raise BadSpec(f"scripts must be lists of [kind, text] turns: {error}") from None
         if not all(parsed) or not all(kind_ and text for script in parsed for kind_, text in script):
             raise BadSpec("every script needs at least one turn, each with a kind and a text")
-        return cls(str(spec.get("name", kind)), kind, url.rstrip("/"), tuple(messages), parsed)
+        sms = None
+        if kind == "sms":
+            try:
+                sms = SmsSettings.from_spec(spec.get("sms") or {})
+            except (KeyError, TypeError, ValueError) as error:
+                raise BadSpec(f"an sms target needs its Twilio settings: {error}") from None
+            if urlparse(sms.rasa_url).hostname not in LOOPBACK_HOSTS:
+                raise BadSpec(f"only loopback targets are allowed, got {sms.rasa_url!r}")
+        return cls(str(spec.get("name", kind)), kind, url.rstrip("/"), tuple(messages), parsed, sms)
 
     def new_sender(self) -> str:
-        # The web chat only accepts ids shaped like the page's own (web-<uuid4>).
+        # The web chat only accepts ids shaped like the page's own (web-<uuid4>); SMS conversations are phones.
+        if self.kind == "sms":
+            return new_phone()
         return f"web-{uuid.uuid4()}" if self.kind == "webchat" else f"bench-{uuid.uuid4().hex}"
 
     def request(self, sender: str, text: str) -> tuple[str, dict[str, Any]]:
@@ -76,8 +91,16 @@ class TurnFailed(RuntimeError):
     pass
 
 
+FAILED = (aiohttp.ClientError, TurnFailed, SmsTurnFailed, asyncio.TimeoutError)
+
+
 async def send(http: aiohttp.ClientSession, target: Target, sender: str, text: str) -> float:
     """One turn; returns its latency in seconds, or raises TurnFailed when it was not answered."""
+    if target.kind == "sms":
+        assert target.link is not None, "the sms target's fake Twilio API was not started"
+        latency, sid, body = await target.link.send(http, target.url, sender, text, REQUEST_TIMEOUT_SECONDS)
+        _last_sid[sender], _last_reply[sender] = sid, body
+        return latency
     url, body = target.request(sender, text)
     started = time.perf_counter()
     async with http.post(url, json=body) as reply:
@@ -90,6 +113,17 @@ async def send(http: aiohttp.ClientSession, target: Target, sender: str, text: s
     if target.kind == "webchat" and (not isinstance(payload, dict) or payload.get("status") != "delivered"):
         raise TurnFailed(f"web chat did not deliver: {payload}")
     return elapsed
+
+
+_last_sid: dict[str, str] = {}  # sms: the MessageSid of each conversation's latest turn
+_last_reply: dict[str, str] = {}  # sms: the first reply to it, so a run shows what the shopper was told
+
+
+async def turn_finished(http: aiohttp.ClientSession, target: Target, sender: str) -> None:
+    """Returns once the conversation's last turn has finished. A web chat or REST reply comes at the end of
+    the turn; an SMS turn's first reply may not be its last, so Rasa's tracker is asked."""
+    if target.kind == "sms" and target.link is not None:
+        await target.link.wait_turn_end(http, sender, _last_sid[sender], REQUEST_TIMEOUT_SECONDS)
 
 
 def _progress(text: str) -> None:
@@ -110,7 +144,7 @@ async def first_answer(http: aiohttp.ClientSession, target: Target, started_at: 
         try:
             latency = await asyncio.wait_for(send(http, target, sender, target.messages[0]), 30)
             return {"seconds": time.time() - started_at, "first_turn_s": latency, "attempts": attempts}
-        except (aiohttp.ClientError, TurnFailed, asyncio.TimeoutError, OSError):
+        except (*FAILED, OSError):
             await asyncio.sleep(0.1)
     return {"seconds": None, "attempts": attempts, "error": f"no answer within {deadline_s:.0f} s"}
 
@@ -123,12 +157,13 @@ async def concurrency(
     for text in itertools.islice(itertools.cycle(target.messages), warmup):
         try:
             await send(http, target, target.new_sender(), text)
-        except (aiohttp.ClientError, TurnFailed, asyncio.TimeoutError) as error:
+        except FAILED as error:
             # Not measured: a warm-up turn refused on a loaded machine (a 503 at load average 20) must not end the run.
             _progress(f"{target.name}: warm-up turn failed ({type(error).__name__}: {str(error)[:80]}); going on")
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     errors: list[str] = []
+    replies: dict[str, list[str]] = {}  # sms: one (text sent, first reply) per kind
     issued = itertools.count()
     scripts = itertools.cycle(target.scripts)
     started = time.perf_counter()
@@ -144,12 +179,18 @@ async def concurrency(
                 if turn and (next(issued) >= requests or time.perf_counter() >= deadline):
                     return
                 try:
+                    if turn:
+                        await turn_finished(http, target, sender)  # untimed: the shopper reads, then answers
                     latency = await send(http, target, sender, text)
-                except (aiohttp.ClientError, TurnFailed, asyncio.TimeoutError) as error:
+                except FAILED as error:
                     errors.append(f"{kind}: {type(error).__name__}: {error}"[:200])
                     break  # the rest of this conversation would not be the turns it was written as
                 latencies.append(latency)
                 by_kind.setdefault(kind, []).append(latency)
+                if kind not in replies and sender in _last_reply:
+                    replies[kind] = [text, _last_reply[sender][:300]]
+            if target.link is not None:
+                target.link.close(sender)
 
     async def report() -> None:
         while True:
@@ -171,6 +212,7 @@ async def concurrency(
         "wall_s": wall,
         "throughput_rps": len(latencies) / wall if wall > 0 else 0.0,
         "truncated_by_deadline": len(latencies) + len(errors) < requests,
+        "reply_samples": replies,
     }
 
 
@@ -185,7 +227,7 @@ async def long_conversation(http: aiohttp.ClientSession, target: Target, turns: 
             break
         try:
             latencies.append(await send(http, target, sender, text))
-        except (aiohttp.ClientError, TurnFailed, asyncio.TimeoutError):
+        except FAILED:
             errors += 1
             latencies.append(float("nan"))
         if turn % 25 == 0:
@@ -216,7 +258,19 @@ async def back_to_back(http: aiohttp.ClientSession, target: Target, repeats: int
 async def run(spec: dict[str, Any]) -> dict[str, Any]:
     target = Target.from_spec(spec.get("target") or {})
     scenario = spec.get("scenario")
-    connections = int(spec.get("senders", 1)) + 4
+    if target.kind == "sms" and scenario not in {"first_answer", "concurrency"}:
+        raise BadSpec(f"the SMS path runs first_answer and concurrency only, not {scenario!r}")
+    if target.sms is not None:
+        target = replace(target, link=SmsLink(target.sms).start())
+    try:
+        return await _run(spec, target, scenario)
+    finally:
+        if target.link is not None:
+            target.link.stop()
+
+
+async def _run(spec: dict[str, Any], target: Target, scenario: Any) -> dict[str, Any]:
+    connections = int(spec.get("senders", 1)) * 2 + 4  # sms: a webhook and a tracker check per sender at most
     timeout = aiohttp.ClientTimeout(total=float(spec.get("request_timeout_s", REQUEST_TIMEOUT_SECONDS)))
     async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=connections)) as http:
         if scenario == "first_answer":
@@ -239,10 +293,11 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: python -m bench.loadgen '<json spec>'", file=sys.stderr)
+        print("usage: python -m bench.loadgen '<json spec>' | -  (-: the spec on stdin)", file=sys.stderr)
         return 2
     try:
-        spec = json.loads(argv[0])
+        # The harness passes the spec on stdin: an SMS target carries the Rasa API token, which `ps` would show.
+        spec = json.loads(sys.stdin.read() if argv[0] == "-" else argv[0])
         result = asyncio.run(run(spec))
     except (BadSpec, json.JSONDecodeError, KeyError) as error:
         print(f"bad spec: {error}", file=sys.stderr)

@@ -155,6 +155,7 @@ def figures_document(meta: dict[str, Any], results: dict[str, Any], rows: Sequen
                 "target": row.target,
                 "higher_is_better": row.higher_is_better,
                 "absolute": row.absolute,
+                "exact": row.exact,
                 "verdict": row.verdict or None,
                 "note": row.note or None,
             }
@@ -202,7 +203,7 @@ def write_chart(path: Path, series: dict[str, dict[int, dict[str, float]]], titl
         axis.legend(fontsize=8)
     latency_axis.set_ylabel("latency (ms)")
     latency_axis.set_yscale("log")
-    throughput_axis.set_ylabel("messages per second (one Rasa process)")
+    throughput_axis.set_ylabel("messages per second")
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,6 @@ chart under bench/out/. Every process started here is stopped in a `finally`, al
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import signal
@@ -24,16 +23,25 @@ from typing import Any
 
 from bench import dbbench, searchbench
 from bench.baseline import ensure_baseline
+from bench.production import Production, ServicesMissing, start_production, wait_ready
 from bench.report import Row, figures_document, format_markdown, format_table, latency_summary, write_chart, write_json
+from bench.scenarios import Lane, build_rows, chart_series, loadgen, progress, run_chat_scenarios
+from bench.sms import fake_account, stack_environment
+from bench.spread import format_spread, spread
 from bench.systems import System, log_tail, prepare_database, start_baseline, start_ours, stop_all
+from scripts.stack import free_port
 from scripts.shop_env import PROJECT_ROOT, model_path, shop_environment
 
 OUT_DIR = PROJECT_ROOT / "bench" / "out"
 PYTHON = str(PROJECT_ROOT / ".venv" / "bin" / "python")
 PATH_NOTE = (
-    "ours: web chat path (POST /chat/api/messages on the bot server -> Rasa web chat channel -> action server "
-    "-> SQLite -> replies recorded; the POST returns when Rasa finished the turn). "
-    "baseline: Rasa REST channel (POST /webhooks/rest/webhook). One Rasa process each, in-memory tracker and lock store."
+    "embedded web chat: POST /chat/api/messages on the bot server -> Rasa web chat channel -> action server "
+    "-> SQLite -> replies recorded; the POST returns when Rasa finished the turn. "
+    "embedded SMS: signed Twilio webhook to Rasa's SMS channel; latency until the first reply reaches the fake "
+    "Twilio API. One Rasa process, in-memory tracker and lock store. "
+    "production: the web chat path through one entry point to 1 or 2 pairs (Rasa + bot server) on PostgreSQL "
+    "(commerce and tracker), the Redis lock store and the RabbitMQ broker. "
+    "baseline: bare `rasa init`, Rasa REST channel (POST /webhooks/rest/webhook)."
 )
 
 
@@ -61,20 +69,6 @@ FULL = Profile("full", {1: 200, 8: 600, 32: 1200}, 180, 200, 10, 20, 10_000, 100
 QUICK = Profile("quick", {1: 12, 8: 32, 32: 64}, 30, 30, 5, 2, 1_000, 100, 300, 1000, 50, 32, search_products=2_000, searches=120)
 
 
-def progress(text: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
-
-
-def loadgen(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Runs one scenario in the load-generator process; its progress goes to our stderr."""
-    result = subprocess.run(
-        [PYTHON, "-m", "bench.loadgen", json.dumps(spec)],
-        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True, timeout=timeout,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"load generator failed ({result.returncode}) on {spec.get('scenario')}")
-    return json.loads(result.stdout)
 
 
 def ensure_our_model(env: dict[str, str], choice: str | None) -> Path:
@@ -95,132 +89,38 @@ def ensure_our_model(env: dict[str, str], choice: str | None) -> Path:
     return target
 
 
-def measure_start(system: System, deadline_s: float) -> dict[str, Any]:
-    result = loadgen({"target": system.target(), "scenario": "first_answer", "started_at": system.started_at,
-                      "deadline_s": deadline_s}, timeout=deadline_s + 30)
+def measure_start(name: str, target: dict[str, Any], started_at: float, deadline_s: float, logs: str = "") -> dict[str, Any]:
+    result = loadgen({"target": target, "scenario": "first_answer", "started_at": started_at, "deadline_s": deadline_s},
+                     timeout=deadline_s + 30)
     if result.get("seconds") is None:
-        raise RuntimeError(f"{system.name} never answered: {result.get('error')} (load average {os.getloadavg()[0]:.1f})"
-                           f"\n{log_tail(system)}")
-    progress(f"{system.name} answered its first message {result['seconds']:.1f} s after its processes started")
+        raise RuntimeError(f"{name} never answered: {result.get('error')} (load average {os.getloadavg()[0]:.1f})\n{logs}")
+    progress(f"{name} answered its first message {result['seconds']:.1f} s after its processes started")
     return result
 
 
-def run_chat_scenarios(systems: list[System], profile: Profile) -> dict[str, dict[str, Any]]:
-    """Every chat scenario, each on all systems in turn so drifting machine load hits both alike."""
-    results: dict[str, dict[str, Any]] = {system.name: {"concurrency": {}} for system in systems}
-    budget = profile.scenario_max_seconds
-    for senders, requests in profile.concurrency.items():
-        parts: dict[str, list[dict[str, Any]]] = {system.name: [] for system in systems}
-        # Rounds alternate which system goes first (A B B A A B ...), so the VM's speed drifting over a
-        # minute or two weighs on both systems alike instead of deciding a ratio.
-        for round_number in range(profile.rounds):
-            order = systems if round_number % 2 == 0 else list(reversed(systems))
-            for system in order:
-                count = requests // profile.rounds
-                progress(f"{system.name}: {senders} concurrent sender(s), {count} new conversations "
-                         f"(round {round_number + 1}/{profile.rounds})")
-                raw = loadgen({"target": system.target(), "scenario": "concurrency", "senders": senders,
-                               "requests": count, "max_seconds": budget}, timeout=budget + 120)
-                parts[system.name].append(raw)
-                progress(f"  {raw['throughput_rps']:.1f} msg/s, errors {raw['errors']}")
-                _require_alive(system)
-        for system in systems:
-            merged = merge_rounds(parts[system.name])
-            merged["summary"] = latency_summary(merged["latencies_s"])
-            results[system.name]["concurrency"][senders] = merged
-            summary = merged["summary"]
-            progress(f"{system.name}, {senders} sender(s) overall: {merged['throughput_rps']:.1f} msg/s, "
-                     f"p50 {summary['p50_ms']:.0f} ms, p95 {summary['p95_ms']:.0f} ms, errors {merged['errors']}")
-    for system in systems:
-        progress(f"{system.name}: one conversation of {profile.long_turns} turns")
-        results[system.name]["long"] = loadgen({"target": system.target(), "scenario": "long", "turns": profile.long_turns,
-                                                "max_seconds": budget * 3}, timeout=budget * 3 + 120)
-        _require_alive(system)
-    for system in systems:
-        progress(f"{system.name}: back-to-back pairs vs lone messages ({profile.back_to_back_repeats} repeats)")
-        results[system.name]["back_to_back"] = loadgen(
-            {"target": system.target(), "scenario": "back_to_back", "repeats": profile.back_to_back_repeats}, timeout=budget + 120
-        )
-        _require_alive(system)
-    return results
-
-
-def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """One concurrency result from several rounds: all latencies, summed errors and wall time."""
-    latencies = [value for part in rounds for value in part["latencies_s"]]
-    wall = sum(part["wall_s"] for part in rounds)
-    by_kind: dict[str, list[float]] = {}
-    for part in rounds:
-        for kind, values in part.get("latencies_by_kind_s", {}).items():
-            by_kind.setdefault(kind, []).extend(values)
-    return {
-        "senders": rounds[0]["senders"],
-        "rounds": len(rounds),
-        "latencies_s": latencies,
-        "latencies_by_kind_s": by_kind,
-        "errors": sum(part["errors"] for part in rounds),
-        "error_samples": [sample for part in rounds for sample in part.get("error_samples", [])][:3],
-        "wall_s": wall,
-        "throughput_rps": len(latencies) / wall if wall > 0 else 0.0,
-    }
-
-
-def _require_alive(system: System) -> None:
-    if not system.alive():
-        raise RuntimeError(f"{system.name} died during the benchmark\n{log_tail(system)}")
-
-
-def long_ends(latencies_s: list[float], window: int) -> tuple[float, float]:
-    """p50 (ms) of the first and of the last `window` turns, ignoring failed turns (NaN)."""
-    first = [value for value in latencies_s[:window] if value == value]
-    last = [value for value in latencies_s[-window:] if value == value]
-    return latency_summary(first)["p50_ms"], latency_summary(last)["p50_ms"]
-
-
-def build_rows(chat: dict[str, dict[str, Any]], starts: dict[str, dict[str, Any]], db: dict[str, Any], profile: Profile) -> list[Row]:
-    base, ours = chat.get("baseline", {}), chat.get("ours", {})
-    rows: list[Row] = []
-    for senders in profile.concurrency:
-        b, o = base["concurrency"][senders], ours["concurrency"][senders]
-        rows.append(Row(f"throughput, {senders} sender(s)", "msg/s", b["throughput_rps"], o["throughput_rps"],
-                        target=1.5 if senders > 1 else None, higher_is_better=True,
-                        note=f"errors {b['errors']}/{o['errors']}" if b["errors"] or o["errors"] else ""))
-        for key in ("p50_ms", "p95_ms", "p99_ms"):
-            rows.append(Row(f"{key[:3]} latency, {senders} sender(s)", "ms", b["summary"][key], o["summary"][key],
-                            target=1.2 if (senders == 1 and key == "p95_ms") else None))
-        rows += _kind_rows(senders, b, o)
-    window = profile.window
-    b_first, b_last = long_ends(base["long"]["latencies_s"], window)
-    o_first, o_last = long_ends(ours["long"]["latencies_s"], window)
-    turns = profile.long_turns
-    rows += [
-        Row(f"p50 latency, turns 1-{window}", "ms", b_first, o_first),
-        Row(f"p50 latency, turns {turns - window + 1}-{turns}", "ms", b_last, o_last),
-        Row(f"turn {turns} / turn 1 (p50 of {window})", "x", b_last / b_first, o_last / o_first, target=1.2, absolute=True),
+def lanes_of(baseline: System, ours: System, production: Production | None, with_sms: bool) -> list[Lane]:
+    """What a run plays: both workloads on the baseline and embedded web chat; the mix over SMS and in production."""
+    lanes = [
+        Lane("baseline/single", "baseline, 'hello'", baseline, baseline.target("single"), long_and_pairs=True),
+        Lane("baseline/mix", "baseline, moodbot mix", baseline, baseline.target("mix"), long_and_pairs=True),
+        Lane("ours/single", "embedded web chat, stock question", ours, ours.target("single"), long_and_pairs=True),
+        Lane("ours/mix", "embedded web chat, mix", ours, ours.target("mix"), long_and_pairs=True),
     ]
-    b_pair, o_pair = base["back_to_back"], ours["back_to_back"]
-    b_lone, o_lone = latency_summary(b_pair["lone_s"])["p50_ms"], latency_summary(o_pair["lone_s"])["p50_ms"]
-    b_second, o_second = latency_summary(b_pair["second_s"])["p50_ms"], latency_summary(o_pair["second_s"])["p50_ms"]
-    rows += [
-        Row("lone message (p50)", "ms", b_lone, o_lone),
-        Row("second of two back to back (p50)", "ms", b_second, o_second),
-        Row("second / lone", "x", b_second / b_lone, o_second / o_lone, target=1.2, absolute=True),
-        Row("start-up until first answer", "s", starts["baseline"]["seconds"], starts["ours"]["seconds"], target=20, absolute=True),
-    ]
-    rows += _db_rows(db)
-    return rows
+    if with_sms:
+        lanes.append(Lane("sms/mix", "embedded SMS, mix", ours, ours.target("mix", path="sms")))
+    if production is not None:
+        for count in (1, 2):
+            lanes.append(Lane(f"prod{count}/mix", f"production {count} replica{'s' if count > 1 else ''}, mix", production,
+                              {**ours.target("mix"), "name": f"prod{count}", "url": production.entry[count]},
+                              processes=lambda count=count: production.pair_pids(count)))
+    return lanes
 
 
-def _kind_rows(senders: int, base: dict[str, Any], ours: dict[str, Any]) -> list[Row]:
-    """Our p50/p95 per message kind of the mix, each against the baseline's whole mix (it has one kind)."""
-    rows: list[Row] = []
-    base_summary = base["summary"]
-    for kind, values in sorted(ours.get("latencies_by_kind_s", {}).items()):
-        summary = latency_summary(values)
-        for key in ("p50_ms", "p95_ms"):
-            rows.append(Row(f"  {kind} ({len(values)} turns) {key[:3]}, {senders} sender(s)", "ms", base_summary[key],
-                            summary[key]))
-    return rows
+def _require_alive(lane: Lane) -> None:
+    if not lane.system.alive():
+        system = lane.system
+        raise RuntimeError(f"{lane.label}: a process died during the benchmark\n"
+                           f"{system.log_tail() if isinstance(system, Production) else log_tail(system)}")
 
 
 def _db_rows(db: dict[str, Any]) -> list[Row]:
@@ -252,16 +152,6 @@ def _db_rows(db: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def chart_series(chat: dict[str, dict[str, Any]]) -> dict[str, dict[int, dict[str, float]]]:
-    return {
-        name: {
-            senders: {"p50_ms": raw["summary"]["p50_ms"], "p95_ms": raw["summary"]["p95_ms"], "throughput_rps": raw["throughput_rps"]}
-            for senders, raw in results["concurrency"].items()
-        }
-        for name, results in chat.items()
-    }
-
-
 def _raise_on_sigterm(*_: object) -> None:
     raise SystemExit("stopped by SIGTERM")
 
@@ -271,6 +161,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small counts, for development (under 3 minutes with cached models)")
     parser.add_argument("--skip-db", action="store_true", help="leave out the database figures")
     parser.add_argument("--skip-chat", action="store_true", help="leave out the assistants (database figures only)")
+    parser.add_argument("--skip-sms", action="store_true", help="leave out the SMS webhook path")
+    parser.add_argument("--skip-production", action="store_true", help="leave out production mode (PostgreSQL, Redis, "
+                        "RabbitMQ, 1 and 2 replicas)")
     parser.add_argument("--model", help="this assistant's model: a .tar.gz path, or 'latest' for the newest cached one "
                         "(default: the model of the current config and data, trained if missing)")
     parser.add_argument("--endpoints-extra", type=Path, help="YAML appended to this assistant's endpoints file "
@@ -279,13 +172,96 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--startup-deadline", type=float, default=900, help="seconds a system may take to answer its "
                         "first message before the run gives up (default 900)")
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="where the JSON, chart and logs go (default bench/out)")
-    return parser.parse_args(argv)
+    parser.add_argument("--runs", type=int, default=1, help="consecutive full runs; with more than one, the spread of "
+                        "every target goes to bench-<profile>-spread.(md|json) (make bench RUNS=5)")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return args
+
+
+def run_chat(args: argparse.Namespace, profile: Profile, env: dict[str, str], meta: dict[str, Any],
+             log_dir: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Starts every system, plays every lane, stops everything again: (results per lane, start-up per system)."""
+    progress("baseline model (rasa init, trained once and cached)")
+    baseline_project = ensure_baseline(env, log_file=log_dir.parent / "baseline-init.log")
+    our_model = ensure_our_model(env, args.model)
+    meta["models"] = {"baseline": str(baseline_project.model), "ours": str(our_model)}
+    starts: dict[str, dict[str, Any]] = {}
+    systems: list[System] = []
+    production: Production | None = None
+    # One fake Twilio API port for the whole run: each SMS lane's load generator listens there while it runs.
+    account = None if args.skip_sms else fake_account(free_port())
+    with tempfile.TemporaryDirectory(prefix="fellside-bench-") as scratch:
+        ours_env = {**env, "SHOP_DATABASE_URL": f"sqlite:///{Path(scratch) / 'shop.db'}", "SHOP_STATE_DIR": scratch,
+                    "LOG_LEVEL": "WARNING", **(stack_environment(account) if account else {})}
+        extra_endpoints = args.endpoints_extra.read_text() if args.endpoints_extra else ""
+        meta["ours_extra_endpoints"] = extra_endpoints or None
+        # Quick runs start the systems at once to save minutes; full runs one after the other,
+        # so no start-up figure includes another system's model loading.
+        meta["startup"] = "systems started together" if args.quick else "started one after the other"
+        try:
+            prepare_database(ours_env)
+            progress("starting the baseline (rasa run --enable-api + rasa run actions)")
+            baseline = start_baseline(baseline_project, env, log_dir / "baseline")
+            systems.append(baseline)
+            if not args.quick:
+                starts["baseline"] = measure_start("baseline", baseline.target(), baseline.started_at, args.startup_deadline,
+                                                   log_tail(baseline))
+            progress("starting this assistant, embedded (Rasa + bot server) on a scratch database")
+            ours = start_ours(our_model, ours_env, Path(scratch), log_dir / "ours", extra_endpoints, account)
+            systems.append(ours)
+            if not args.quick:
+                starts["ours"] = measure_start("ours", ours.target(), ours.started_at, args.startup_deadline, log_tail(ours))
+            if not args.skip_production:
+                progress("starting production mode: 2 pairs (Rasa + bot server) on PostgreSQL, Redis, RabbitMQ")
+                try:
+                    production = start_production(our_model, log_dir / "production", stack_environment(account) if account else {})
+                except ServicesMissing as error:
+                    progress(f"production mode skipped: {error}")
+                    meta["production_skipped"] = str(error)
+            for system in systems:
+                if system.name not in starts:
+                    starts[system.name] = measure_start(system.name, system.target(), system.started_at,
+                                                        args.startup_deadline, log_tail(system))
+            if production is not None:
+                wait_ready(production, args.startup_deadline)
+                starts["production"] = measure_start("production", {**ours.target(), "url": production.entry[2]},
+                                                     production.started_at, args.startup_deadline, production.log_tail())
+            meta["pids"] = {system.name: system.pids() for system in systems}
+            if production is not None:
+                meta["pids"]["production"] = production.pids()
+                meta["production_entry"] = "bench/entry.py (nginx's routing, in Python: nginx is not installed here)"
+            chat = run_chat_scenarios(lanes_of(baseline, ours, production, account is not None), profile, _require_alive)
+        finally:
+            progress("stopping every process the benchmark started")
+            stop_all(systems)
+            if production is not None:
+                production.stop()
+    return chat, starts
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     profile = QUICK if args.quick else FULL
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    documents = []
+    for number in range(1, args.runs + 1):
+        if args.runs > 1:
+            progress(f"run {number} of {args.runs}")
+        documents.append(run_once(args, profile))
+    if args.runs > 1:
+        text = format_spread(spread(documents), documents)
+        (args.out / f"bench-{profile.name}-spread.md").write_text(text + "\n")
+        write_json(args.out / f"bench-{profile.name}-spread.json",
+                   {"runs": [document["meta"] for document in documents], "spread": spread(documents)})
+        print("\n" + text + "\n")
+        progress(f"spread of {args.runs} runs in {args.out}/bench-{profile.name}-spread.(md|json)")
+    return 0
+
+
+def run_once(args: argparse.Namespace, profile: Profile) -> dict[str, Any]:
+    """One full run: systems, scenarios, database figures; writes the table, JSON and chart; returns the JSON."""
     began = time.monotonic()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     log_dir = args.out / "logs" / stamp
@@ -300,35 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     db: dict[str, Any] = {}
     env = shop_environment()
     if not args.skip_chat:
-        progress("baseline model (rasa init, trained once and cached)")
-        baseline_project = ensure_baseline(env, log_file=log_dir.parent / "baseline-init.log")
-        our_model = ensure_our_model(env, args.model)
-        meta["models"] = {"baseline": str(baseline_project.model), "ours": str(our_model)}
-        systems: list[System] = []
-        with tempfile.TemporaryDirectory(prefix="fellside-bench-") as scratch:
-            ours_env = {**env, "SHOP_DATABASE_URL": f"sqlite:///{Path(scratch) / 'shop.db'}", "SHOP_STATE_DIR": scratch,
-                        "LOG_LEVEL": "WARNING"}
-            extra_endpoints = args.endpoints_extra.read_text() if args.endpoints_extra else ""
-            meta["ours_extra_endpoints"] = extra_endpoints or None
-            # Quick runs start both systems at once to save a minute; full runs one after the other,
-            # so neither start-up figure includes the other's model loading.
-            meta["startup"] = "both systems started together" if args.quick else "started one after the other"
-            try:
-                prepare_database(ours_env)
-                progress("starting the baseline (rasa run --enable-api + rasa run actions)")
-                systems.append(start_baseline(baseline_project, env, log_dir / "baseline"))
-                if not args.quick:
-                    starts["baseline"] = measure_start(systems[-1], deadline_s=args.startup_deadline)
-                progress("starting this assistant (Rasa + bot server) on a scratch database")
-                systems.append(start_ours(our_model, ours_env, Path(scratch), log_dir / "ours", extra_endpoints))
-                for system in systems:
-                    if system.name not in starts:
-                        starts[system.name] = measure_start(system, deadline_s=args.startup_deadline)
-                meta["pids"] = {system.name: system.pids() for system in systems}
-                chat = run_chat_scenarios(systems, profile)
-            finally:
-                progress("stopping every process the benchmark started")
-                stop_all(systems)
+        chat, starts = run_chat(args, profile, env, meta, log_dir)
     if not args.skip_db:
         progress(f"database figures: {profile.skus:,} SKUs x {profile.stores} stores")
         db = dbbench.run_database_benchmarks(
@@ -338,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         db["sqlite_search"] = searchbench.sqlite_searches(profile.search_products, profile.searches)
     meta["load_average_at_end"] = os.getloadavg()
     meta["wall_s"] = time.monotonic() - began
-    rows = build_rows(chat, starts, db, profile) if chat else _db_rows(db)
+    rows = (build_rows(chat, starts, profile) if chat else []) + _db_rows(db)
     table = format_table(rows)
     print("\n" + PATH_NOTE + "\n" + meta["note"] + f" (load average {meta['load_average_at_start'][0]:.2f} -> "
           f"{meta['load_average_at_end'][0]:.2f}).\n\n" + table + "\n")
@@ -349,9 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"bench-{profile.name}-latest.md").write_text(format_markdown(rows) + "\n")
     if chat:
         write_chart(args.out / f"bench-{profile.name}-latest.png", chart_series(chat),
-                    f"Latency and throughput vs concurrent senders ({profile.name}, one Rasa process each, shared 2-core machine)")
+                    f"Latency and throughput vs concurrent senders per mode ({profile.name}, shared 2-core machine, "
+                    f"load average {meta['load_average_at_start'][0]:.1f} -> {meta['load_average_at_end'][0]:.1f})")
     progress(f"done in {meta['wall_s']:.0f} s; figures in {args.out}/bench-{profile.name}-latest.(json|md|png)")
-    return 0
+    return document
 
 
 if __name__ == "__main__":

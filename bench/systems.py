@@ -51,6 +51,11 @@ OUR_MIX: tuple[tuple[tuple[str, str], ...], ...] = (
     (("stock", "do you have the kinder fleece in burgundy size s at stockport"),),
 )
 BASELINE_MIX = tuple(((("moodbot", text),) for text in BASELINE_MESSAGES))
+# The heaviest common message alone (issue 15's probe), against the moodbot's "hello".
+STOCK_QUESTION = OUR_MIX[0][0][1]
+OUR_SINGLE = ((("stock", STOCK_QUESTION),),)
+BASELINE_SINGLE = ((("moodbot", "hello"),),)
+Scripts = tuple[tuple[tuple[str, str], ...], ...]
 
 
 @dataclass
@@ -75,15 +80,25 @@ class System:
     url: str
     messages: tuple[str, ...]
     started_at: float  # time.time() when the first process was spawned
-    mix: tuple[tuple[tuple[str, str], ...], ...] = ()  # conversations of (kind, text) turns for the concurrency scenarios
+    mix: Scripts = ()  # conversations of (kind, text) turns for the concurrency scenarios
+    single: Scripts = ()  # the one-message workload: every conversation is that message alone
+    sms: dict[str, object] | None = None  # the SMS path: bench.sms.SmsSettings fields, and where its webhooks go
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: list[IO[bytes]] = field(default_factory=list)
     stack: RunningStack | None = None
     log_dir: Path | None = None
 
-    def target(self) -> dict[str, object]:
-        return {"name": self.name, "kind": self.kind, "url": self.url, "messages": list(self.messages),
-                "scripts": [[list(turn) for turn in script] for script in self.mix]}
+    def target(self, workload: str = "mix", path: str | None = None) -> dict[str, object]:
+        """The load generator's target: `workload` "mix" or "single"; `path` "sms" for the SMS webhooks."""
+        scripts = self.single if workload == "single" else self.mix
+        # The long and back-to-back scenarios play these texts in turn in one conversation.
+        messages = [text for script in scripts for _kind, text in script] or list(self.messages)
+        target: dict[str, object] = {"name": self.name, "kind": self.kind, "url": self.url, "messages": messages,
+                                     "scripts": [[list(turn) for turn in script] for script in scripts]}
+        if path == "sms":
+            assert self.sms is not None, f"{self.name} was started without the SMS path"
+            target.update(kind="sms", url=self.sms["webhook_url"], sms=self.sms)
+        return target
 
     def alive(self) -> bool:
         return all(process.poll() is None for process in self.all_processes().values())
@@ -128,7 +143,7 @@ def start_baseline(project: BaselineProject, env: dict[str, str], log_dir: Path)
     """Starts the moodbot's action server and `rasa run --enable-api` on free loopback ports."""
     rasa_port, action_port = free_port(), free_port()
     system = System("baseline", "rest", f"http://{HOST}:{rasa_port}", BASELINE_MESSAGES, time.time(), BASELINE_MIX,
-                    log_dir=log_dir)
+                    BASELINE_SINGLE, log_dir=log_dir)
     _spawn(
         system,
         "actions",
@@ -153,15 +168,19 @@ def start_baseline(project: BaselineProject, env: dict[str, str], log_dir: Path)
     return system
 
 
-def start_ours(model: Path, env: dict[str, str], state_dir: Path, log_dir: Path, extra_endpoints: str = "") -> System:
-    """Starts this project's Rasa server and bot server exactly as `make run` does."""
+def start_ours(model: Path, env: dict[str, str], state_dir: Path, log_dir: Path, extra_endpoints: str = "",
+               sms: dict[str, object] | None = None) -> System:
+    """Starts this project's Rasa server and bot server exactly as `make run` does (`sms`: SmsSettings fields;
+    its replies then go to the fake Twilio API the load generator runs)."""
     config = BenchStackConfig(
         model=model, env=env, rasa_port=free_port(), bot_port=free_port(), host=HOST, state_dir=state_dir, log_dir=log_dir,
         extra_endpoints=extra_endpoints,
     )
     started_at = time.time()
     stack = start_stack(config)
-    return System("ours", "webchat", stack.bot_url, OUR_MESSAGES, started_at, OUR_MIX, stack=stack, log_dir=log_dir)
+    sms_path = {**sms, "webhook_url": stack.rasa_url, "rasa_url": stack.rasa_url, "rasa_token": env["RASA_TOKEN"]} if sms else None
+    return System("ours", "webchat", stack.bot_url, OUR_MESSAGES, started_at, OUR_MIX, OUR_SINGLE, sms_path, stack=stack,
+                  log_dir=log_dir)
 
 
 def prepare_database(env: dict[str, str]) -> None:

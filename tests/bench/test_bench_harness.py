@@ -22,7 +22,8 @@ from bench.report import (
     ratio,
     write_json,
 )
-from bench.run import QUICK, _db_rows, build_rows, chart_series, long_ends
+from bench.run import QUICK, _db_rows
+from bench.scenarios import build_rows, chart_series, long_ends
 
 
 def test_percentile_interpolates_between_closest_ranks() -> None:
@@ -116,7 +117,7 @@ def test_json_document_shape(tmp_path) -> None:
     assert loaded["table"] == [
         {
             "label": "p50", "unit": "ms", "baseline": 10.0, "ours": None, "ratio": None, "target": 1.2,
-            "higher_is_better": False, "absolute": False, "verdict": None, "note": None,
+            "higher_is_better": False, "absolute": False, "exact": False, "verdict": None, "note": None,
         }
     ]
 
@@ -127,35 +128,55 @@ def _concurrency(throughput: float, p50_s: float) -> dict:
 
 
 def test_build_rows_from_scenario_results() -> None:
-    def system(throughput: float, latency: float, long_growth: float, second: float) -> dict:
+    def lane(label: str, throughput: float, latency: float, long_growth: float, second: float) -> dict:
         turns = QUICK.long_turns
         return {
+            "label": label,
             "concurrency": {senders: _concurrency(throughput, latency) for senders in QUICK.concurrency},
             "long": {"latencies_s": [latency] * (turns - QUICK.window) + [latency * long_growth] * QUICK.window},
             "back_to_back": {"lone_s": [latency] * 3, "second_s": [second] * 3, "first_s": [latency] * 3},
         }
 
-    chat = {"baseline": system(10.0, 0.1, 4.0, 1.1), "ours": system(20.0, 0.05, 1.0, 0.05)}
-    starts = {"baseline": {"seconds": 15.0}, "ours": {"seconds": 10.0}}
-    db = {"scale": {"rows": 100}, "postgres_race": {"attempts": 1000, "units": 50, "successes": 50, "reserved_in_db": 50,
-                                                    "errors": 0, "reservations_per_s": 400.0}}
-    rows = {row.label: row for row in build_rows(chat, starts, db, QUICK)}
-    assert rows["throughput, 32 sender(s)"].ratio == 2.0
-    assert rows["throughput, 32 sender(s)"].verdict == "met"
-    assert rows["p95 latency, 1 sender(s)"].verdict == "met"
-    growth = rows[f"turn {QUICK.long_turns} / turn 1 (p50 of {QUICK.window})"]
+    chat = {
+        "baseline/single": lane("baseline, 'hello'", 10.0, 0.1, 4.0, 1.1),
+        "baseline/mix": lane("baseline, mix", 10.0, 0.1, 4.0, 1.1),
+        "ours/single": lane("stock question", 20.0, 0.05, 1.0, 0.05),
+        "ours/mix": lane("mix", 12.0, 0.05, 1.5, 0.05),
+        "prod1/mix": {"label": "production 1", "concurrency": {s: _concurrency(8.0, 0.1) for s in QUICK.concurrency}},
+        "prod2/mix": {"label": "production 2", "concurrency": {s: _concurrency(12.0, 0.1) for s in QUICK.concurrency}},
+    }
+    starts = {"baseline": {"seconds": 15.0}, "ours": {"seconds": 10.0}, "production": {"seconds": 40.0}}
+    rows = {row.label: row for row in build_rows(chat, starts, QUICK)}
+    assert rows["stock question: throughput, 32 sender(s)"].ratio == 2.0
+    assert rows["stock question: throughput, 1 sender(s)"].verdict == "met"  # issue 15: >= 1.5x at 1 sender too
+    assert rows["mix: throughput, 8 sender(s)"].verdict == "MISSED"  # 1.2x
+    assert rows["stock question: p95 latency, 1 sender(s)"].verdict == "met"
+    growth = rows[f"stock question: turn {QUICK.long_turns} / turn 1 (p50 of {QUICK.window})"]
     assert growth.baseline == pytest.approx(4.0) and growth.ours == pytest.approx(1.0) and growth.verdict == "met"
-    assert rows["second / lone"].baseline == pytest.approx(11.0)
+    assert rows[f"mix: turn {QUICK.long_turns} / turn 1 (p50 of {QUICK.window})"].verdict == "MISSED"
+    assert rows["stock question: second / lone"].baseline == pytest.approx(11.0)
+    # Production lanes are compared with the baseline's mix, without a target, plus the mode ratios.
+    assert rows["production 2: throughput, 8 sender(s)"].verdict == ""
+    second_replica = rows["production 2 replicas / 1 replica: throughput, 8 sender(s)"]
+    assert (second_replica.baseline, second_replica.ours, second_replica.ratio) == (8.0, 12.0, 1.5)
+    assert rows["production 1 replica / embedded: throughput, 1 sender(s)"].ratio == pytest.approx(8.0 / 12.0)
     assert rows["start-up until first answer"].verdict == "met"
-    assert rows["reservations won (1000 racing for 50)"].verdict == "met"
+    assert rows["start-up until first answer, production (2 pairs at once)"].ours == 40.0
     series = chart_series(chat)
-    assert sorted(series["ours"]) == sorted(QUICK.concurrency)
-    assert series["ours"][8]["throughput_rps"] == 20.0
+    assert sorted(series["stock question"]) == sorted(QUICK.concurrency)
+    assert series["stock question"][8]["throughput_rps"] == 20.0 and len(series) == 6
 
 
 def test_db_rows_say_why_postgres_is_missing() -> None:
     rows = _db_rows({"postgres_unavailable": "connection refused"})
     assert [row.note for row in rows] == ["skipped: connection refused"]
+
+
+def test_reservation_rows_judge_the_winners() -> None:
+    db = {"postgres_race": {"attempts": 1000, "units": 50, "successes": 50, "reserved_in_db": 50, "errors": 0,
+                            "reservations_per_s": 400.0}}
+    rows = {row.label: row for row in _db_rows(db)}
+    assert rows["reservations won (1000 racing for 50)"].verdict == "met"
 
 
 def test_long_ends_skips_failed_turns() -> None:
@@ -169,8 +190,10 @@ def test_loadgen_accepts_only_loopback_targets() -> None:
     assert good.request("s1", "hi") == ("http://127.0.0.1:5005/webhooks/rest/webhook", {"sender": "s1", "message": "hi"})
     with pytest.raises(BadSpec):
         Target.from_spec({"kind": "rest", "url": "http://example.com:5005", "messages": ["hi"]})
-    with pytest.raises(BadSpec):
+    with pytest.raises(BadSpec):  # an SMS target without its Twilio settings
         Target.from_spec({"kind": "sms", "url": "http://127.0.0.1:1", "messages": ["hi"]})
+    with pytest.raises(BadSpec):
+        Target.from_spec({"kind": "telegram", "url": "http://127.0.0.1:1", "messages": ["hi"]})
     with pytest.raises(BadSpec):
         Target.from_spec({"kind": "rest", "url": "http://127.0.0.1:1", "messages": []})
 
@@ -185,7 +208,7 @@ def test_webchat_senders_look_like_the_page_ids() -> None:
 
 
 def test_rounds_merge_into_one_result_over_their_whole_time() -> None:
-    from bench.run import merge_rounds
+    from bench.scenarios import merge_rounds
 
     first = {"senders": 8, "latencies_s": [0.1, 0.2], "errors": 0, "error_samples": [], "wall_s": 1.0, "throughput_rps": 2.0}
     second = {"senders": 8, "latencies_s": [0.3] * 6, "errors": 1, "error_samples": ["HTTP 500"], "wall_s": 3.0,
@@ -206,3 +229,44 @@ def test_a_fresh_clone_gets_its_log_folder(tmp_path, monkeypatch) -> None:  # ty
     with pytest.raises(RuntimeError, match="rasa init failed"):
         baseline.ensure_baseline({}, log_file=log_file)
     assert log_file.exists()
+
+
+def test_the_spread_of_several_runs_gives_each_target_its_range_and_count_met(tmp_path) -> None:
+    from bench.spread import format_spread, spread
+
+    def run(throughput_ratio: float, startup: float, won: float, load: float) -> dict:
+        rows = [Row("throughput, 8 sender(s)", "msg/s", 10.0, 10.0 * throughput_ratio, target=1.5, higher_is_better=True),
+                Row("p50 latency", "ms", 10.0, 12.0),  # no target: not in the spread
+                Row("start-up until first answer", "s", 30.0, startup, target=20, absolute=True),
+                Row("reservations won", "orders", None, won, target=50.0, exact=True)]
+        document = figures_document({"started": "t", "profile": "full", "load_average_at_start": [load, 0, 0],
+                                     "load_average_at_end": [load + 1, 0, 0], "wall_s": 600}, {}, rows)
+        path = tmp_path / f"run-{load}.json"
+        write_json(path, document)  # the spread reads runs as the JSON files hold them
+        return json.loads(path.read_text())
+
+    documents = [run(1.4, 12.0, 50.0, 3.0), run(1.6, 25.0, 50.0, 9.0), run(1.7, 14.0, 49.0, 12.0)]
+    entries = {entry["label"]: entry for entry in spread(documents)}
+    assert list(entries) == ["throughput, 8 sender(s)", "start-up until first answer", "reservations won"]
+    throughput = entries["throughput, 8 sender(s)"]
+    assert (throughput["min"], throughput["median"], throughput["max"]) == pytest.approx((1.4, 1.6, 1.7))
+    assert (throughput["met"], throughput["runs"]) == (2, 3)
+    assert (entries["start-up until first answer"]["median"], entries["start-up until first answer"]["met"]) == (14.0, 2)
+    assert entries["reservations won"]["min"] == 49.0 and entries["reservations won"]["met"] == 2
+    text = format_spread(list(entries.values()), documents)
+    assert "| throughput, 8 sender(s) >= 1.5 | ours / baseline | 1.40 | 1.60 | 1.70 | 2 of 3 |" in text
+    assert "| reservations won == 50 | ours (orders) | 49.00 | 50.00 | 50.00 | 2 of 3 |" in text
+    assert "load 9.00 -> 10.00" in text
+
+
+def test_cpu_seconds_counts_the_processes_own_cpu_and_skips_gone_ones() -> None:
+    import os
+    import time
+
+    from bench.scenarios import cpu_seconds
+
+    before = cpu_seconds([os.getpid(), 2**22 + 7])  # the second pid does not exist
+    spent = time.process_time()
+    while time.process_time() - spent < 0.2:  # burn 0.2 s of CPU in this process
+        pass
+    assert cpu_seconds([os.getpid()]) - before >= 0.15

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from bench.loadgen import BadSpec, Target, concurrency
-from bench.run import _kind_rows, merge_rounds
+from bench.scenarios import _kind_rows, merge_rounds
 from bench.report import latency_summary
 from bench.systems import BASELINE_MIX, OUR_MIX
 from tests.support.aiohttp_server import serve_post
@@ -74,10 +74,10 @@ def test_rounds_merge_per_kind_and_rows_name_each_kind() -> None:
     merged = merge_rounds([part, part])
     assert merged["latencies_by_kind_s"] == {"stock": [0.1, 0.1], "support": [0.2, 0.2]}
     base = {"summary": latency_summary([0.05, 0.05])}
-    rows = _kind_rows(8, base, merged)
+    rows = _kind_rows("web chat", 8, base, merged)
     assert [row.label for row in rows] == [
-        "  stock (2 turns) p50, 8 sender(s)", "  stock (2 turns) p95, 8 sender(s)",
-        "  support (2 turns) p50, 8 sender(s)", "  support (2 turns) p95, 8 sender(s)"]
+        "  web chat: stock (2 turns) p50, 8 sender(s)", "  web chat: stock (2 turns) p95, 8 sender(s)",
+        "  web chat: support (2 turns) p50, 8 sender(s)", "  web chat: support (2 turns) p95, 8 sender(s)"]
     assert rows[0].ours == pytest.approx(100.0) and rows[0].baseline == pytest.approx(50.0)
 
 

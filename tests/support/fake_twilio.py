@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs
 
 _MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-fA-F]+|[^/]+)/Messages\.json$")
@@ -40,6 +40,9 @@ class FakeTwilio:
     auth_token: str = "fake-auth-token"
     messages: list[RecordedMessage] = field(default_factory=list)
     failures: list[tuple[int, int, str]] = field(default_factory=list)  # (HTTP status, Twilio code, message)
+    port: int = 0  # 0: any free port; the bench fixes one, since the stack under test is told it before it starts
+    # Called on the server's thread with each recorded message as it arrives (the bench times replies by it).
+    on_message: Callable[[RecordedMessage], None] | None = None
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -63,7 +66,7 @@ class FakeTwilio:
             def log_message(self, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -96,7 +99,10 @@ class FakeTwilio:
                 self._reply(request, status, {"code": code, "message": message, "more_info": "", "status": status})
                 return
             sid = "SM" + uuid.uuid4().hex
-            self.messages.append(RecordedMessage(match["sid"], user, form, sid))
+            recorded = RecordedMessage(match["sid"], user, form, sid)
+            self.messages.append(recorded)
+        if self.on_message is not None:
+            self.on_message(recorded)
         now = datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
         first = {name: values[0] for name, values in form.items()}
         self._reply(
