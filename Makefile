@@ -41,7 +41,8 @@ eval: venv model ## quality report: NLU on its held-out files (English, Indonesi
 	for lang in id fi; do if [ -f tests/nlu/holdout_$$lang.yml ]; then \
 	  $(PY) -m scripts.eval_nlu --holdout tests/nlu/holdout_$$lang.yml --model var/nlu-eval-model.tar.gz \
 	    --skip-core --intent-target 0.90 --summary --exclude-overlap || missed=1; fi; done; \
-	$(PY) -m scripts.eval_languages --min 0.97 || missed=1; \
+	$(PY) -m scripts.eval_languages tests/languages/detection_dev.yml tests/languages/detection_dev_sms.yml; \
+	$(PY) -m scripts.eval_languages tests/nlu/language_holdout.yml --min 0.97 || missed=1; \
 	$(PY) -m scripts.eval_conversations || missed=1; \
 	$(PY) -m scripts.eval_conversations tests/conversations/heldout/languages/*.yml || missed=1; \
 	$(PY) -m scripts.eval_scope --min 0.9 || missed=1; \

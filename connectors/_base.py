@@ -20,8 +20,9 @@ from bot.kernel.inbound_text import TOO_LONG_REPLY, screen_inbound
 from bot.identity.customers import parse_conversation_id
 from bot.messaging.channel_rules import last_offered_options
 from bot.kernel.shop import Shop, process_shop
+from bot.messaging.turn_effects import effect_key, finish_turn
 from connectors._rendering import Option, options_from_buttons, select_option
-from connectors._turns import CountsReplies, answer_or_apologise
+from connectors._turns import CountsReplies, run_in_handling_order
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 ATTACHMENT_ONLY_REPLY = "Thanks! I can't open photos or files here - please tell me in words what you're looking for."
@@ -101,6 +102,7 @@ class ChannelInput(InputChannel):
         self._sender = sender
         self.apologise_when_silent = apologise_when_silent
         self.tasks = BackgroundTasks()
+        self.app: Any = None
 
     @classmethod
     def name(cls) -> str:
@@ -135,6 +137,7 @@ class ChannelInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            self.app = request.app  # its agent holds the lock store the turns take (connectors/_turns.py)
             return await self.handle_webhook(request, on_new_message)
 
         self.add_routes(webhook)
@@ -156,7 +159,7 @@ class ChannelInput(InputChannel):
         message = OutboundText(self.channel, address, text, conversation_id)
         await ConversationOutlet(self.shop, self.sender).deliver(conversation_id, [message], transcript_text=text)
 
-    def start_turn(
+    async def start_turn(
         self, on_new_message: OnNewMessage, text: str, conversation_id: str, message_id: str, metadata: dict[str, Any]
     ) -> None:
         """Hands the message to Rasa in the background, so the provider gets its answer at once.
@@ -174,7 +177,13 @@ class ChannelInput(InputChannel):
         user_message = UserMessage(
             screened.text, output, conversation_id, input_channel=self.channel, message_id=message_id, metadata=metadata
         )
-        turn = on_new_message(user_message)
-        if self.apologise_when_silent:
-            turn = answer_or_apologise(self.shop, conversation_id, turn, output)
+        # The line is durable already (accept_inbound recorded it before the webhook is answered): if this
+        # process dies mid-turn, a sweeper finds it unanswered and hands it to Rasa again under the same
+        # id (bot/messaging/web_lines.py), and the turn's side effects still happen once.
+        turn = run_in_handling_order(self.shop, self.app, on_new_message, user_message, message_id, output, self.apologise_when_silent)
         self.tasks.spawn(turn, f"{self.channel} turn for {message_id}")
+
+    async def no_turn(self, conversation_id: str, message_id: str) -> None:
+        """Marks a line that needs no dialogue turn and got no reply (STOP, an empty message) as handled,
+        so the sweeper does not take it for a turn lost in a crash."""
+        await self.shop.call(finish_turn, self.channel, [], effect_key(conversation_id, message_id, "turn"))

@@ -196,8 +196,10 @@ class MetaInputBase(ChannelInput):
         """Records the event once and starts its dialogue turn in the background."""
         transcript_text = inbound.text or ("[shared a location]" if inbound.location else "[sent an attachment]")
         transcript_payload = {"location": inbound.location} if inbound.location else None
+        location_text = "/share_location" + json.dumps(inbound.location) if inbound.location else None
         accepted = await self.shop.call(
-            accept_inbound, self.channel, inbound.mid, inbound.sender_id, transcript_text, transcript_payload
+            accept_inbound, self.channel, inbound.mid, inbound.sender_id, transcript_text, transcript_payload,
+            turn_text=inbound.payload or location_text,
         )
         if accepted.duplicate:
             logger.info("%s delivery %s already handled", self.channel, inbound.mid)
@@ -206,8 +208,8 @@ class MetaInputBase(ChannelInput):
         metadata: dict[str, Any] = {"mid": inbound.mid}
         if inbound.payload:
             text = inbound.payload
-        elif inbound.location:
-            text = "/share_location" + json.dumps(inbound.location)
+        elif location_text:
+            text = location_text
             metadata["location"] = inbound.location
         elif inbound.text:
             text = inbound.text  # a typed "2" or option title is read by the conversation engine
@@ -215,8 +217,9 @@ class MetaInputBase(ChannelInput):
             await self.reply(conversation_id, inbound.sender_id, ATTACHMENT_ONLY_REPLY)
             return
         else:
+            await self.no_turn(conversation_id, inbound.mid)
             return
-        self.start_turn(on_new_message, text, conversation_id, inbound.mid, metadata)
+        await self.start_turn(on_new_message, text, conversation_id, inbound.mid, metadata)
 
 
 class MessengerInput(MetaInputBase):

@@ -174,6 +174,7 @@ class TelegramInput(ChannelInput):
             transcript_text,
             {"location": inbound.location} if inbound.location else None,
             display_name=inbound.display_name,
+            turn_text=text,
         )
         if accepted.duplicate:
             logger.info("telegram update %s already handled", inbound.update_id)
@@ -186,9 +187,11 @@ class TelegramInput(ChannelInput):
         if not text:
             if inbound.has_attachment:
                 await self.reply(conversation_id, inbound.chat_id, ATTACHMENT_ONLY_REPLY)
+            else:
+                await self.no_turn(conversation_id, inbound.update_id)
             return
         metadata["update_id"] = inbound.update_id
-        self.start_turn(on_new_message, text, conversation_id, inbound.update_id, metadata)
+        await self.start_turn(on_new_message, text, conversation_id, inbound.update_id, metadata)
 
     async def _meaning(self, conversation_id: str, inbound: TelegramInbound) -> tuple[str, dict[str, Any]]:
         """What the assistant should receive: a button's payload, a location intent, or the text."""

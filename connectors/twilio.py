@@ -158,18 +158,21 @@ class TwilioInputBase(ChannelInput):
     async def process(self, inbound: TwilioInbound, on_new_message: OnNewMessage) -> None:
         """Records the message once, handles carrier keywords, and starts the dialogue turn in the background."""
         transcript_text, transcript_payload = inbound.transcript()
+        location_text = "/share_location" + json.dumps(inbound.location) if inbound.location else None
         accepted = await self.shop.call(
-            accept_inbound, self.channel, inbound.message_sid, inbound.phone, transcript_text, transcript_payload
+            accept_inbound, self.channel, inbound.message_sid, inbound.phone, transcript_text, transcript_payload,
+            turn_text=location_text,
         )
         if accepted.duplicate:
             logger.info("%s delivery %s already handled", self.channel, inbound.message_sid)
             return
         conversation_id = conversation_id_for(self.channel, inbound.phone)
         if await self._handled_keyword(inbound, conversation_id):
+            await self.no_turn(conversation_id, inbound.message_sid)
             return
         metadata: dict[str, Any] = {"message_sid": inbound.message_sid}
-        if inbound.location:
-            text = "/share_location" + json.dumps(inbound.location)
+        if location_text:
+            text = location_text
             metadata["location"] = inbound.location
         elif inbound.body:
             text = inbound.body  # a typed "2" or option title is read by the conversation engine, as on every channel
@@ -177,8 +180,9 @@ class TwilioInputBase(ChannelInput):
             await self.reply(conversation_id, inbound.phone, MEDIA_ONLY_REPLY)
             return
         else:
+            await self.no_turn(conversation_id, inbound.message_sid)
             return  # an empty message: nothing to answer
-        self.start_turn(on_new_message, text, conversation_id, inbound.message_sid, metadata)
+        await self.start_turn(on_new_message, text, conversation_id, inbound.message_sid, metadata)
 
     async def _handled_keyword(self, inbound: TwilioInbound, conversation_id: str) -> bool:
         """STOP-family words opt out, START-family opt back in, HELP/INFO get the help text."""

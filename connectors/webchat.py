@@ -21,11 +21,11 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.kernel.inbound_text import MAX_INBOUND_CHARS, screen_inbound
-from bot.messaging.web_lines import WEB_CHANNEL, WEB_CONVERSATION_ID
-from bot.messaging.transcript import record_message, record_messages
-from bot.messaging.turn_effects import effect_key, finish_turn, turn_finished
+from bot.messaging.web_lines import WEB_CHANNEL, WEB_CONVERSATION_ID, turn_text_of
+from bot.messaging.transcript import inbound_id_of, record_message, record_messages, shopper_line
+from bot.messaging.turn_effects import finish_turn
 from bot.kernel.shop import process_shop
-from connectors._turns import CountsReplies, answer_or_apologise
+from connectors._turns import CountsReplies, run_in_handling_order
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +55,9 @@ class WebChatOutput(CountsReplies):
             self._pending.append((recipient_id, text, payload))
             return
         await process_shop().call(record_message, recipient_id, WEB_CHANNEL, "bot", text, payload)
+
+    async def finish(self, shop: Any, turn_key: str | None) -> None:
+        await self.flush(turn_key)
 
     async def flush(self, finished: str | None = None) -> None:
         """Writes the buffered replies, in order, in one transaction.
@@ -117,6 +120,32 @@ class WebChatOutput(CountsReplies):
         await self._record(recipient_id, "", {"elements": list(elements)})
 
 
+async def _run_to_the_end(
+    request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage, message_id: str | None, output: CountsReplies
+) -> HTTPResponse:
+    task = asyncio.ensure_future(run_in_handling_order(process_shop(), request.app, on_new_message, message, message_id, output))
+    # Shielded: when the bot server that forwarded the line dies, Sanic cancels this handler, but
+    # the turn runs to the end and its replies reach the transcript, which the shopper's page
+    # streams from any bot server. Cancelled half-way, the action's changes stayed and the reply
+    # was lost. The set keeps a strong reference while the turn outlives its request.
+    _TURNS.add(task)
+    task.add_done_callback(_TURNS.discard)
+    if not await asyncio.shield(task):
+        return response.json({"status": "processed", "repeat": True})  # answered before its forwarder died
+    return response.json({"status": "processed"})
+
+
+def _output_for(request: Request, channel: str) -> CountsReplies | None:
+    """A fresh output channel for a conversation's channel, as Rasa's trigger_intent finds one."""
+    if channel == WEB_CHANNEL:
+        return WebChatOutput(buffered=True)
+    for input_channel in getattr(request.app.ctx, "input_channels", None) or ():
+        if input_channel.name() == channel:
+            output = input_channel.get_output_channel()
+            return output if isinstance(output, CountsReplies) else None
+    return None
+
+
 class WebChatInput(InputChannel):
     """Receives shopper lines forwarded by the bot server (authenticated by WEBCHAT_SECRET)."""
 
@@ -163,28 +192,32 @@ class WebChatInput(InputChannel):
             # The line's inbound id (its transcript row): forwarded again, it keys the same side effects.
             message_id = body.get("message_id")
             message_id = message_id if isinstance(message_id, str) and INBOUND_ID.match(message_id) else None
-            finished = effect_key(sender, message_id, "turn")
-            if await process_shop().call(turn_finished, finished):
-                return response.json({"status": "processed", "repeat": True})  # answered before its forwarder died
             output = WebChatOutput(buffered=True)
             # The bot server masked the line already; screening again costs little and keeps this
             # channel's door shut on its own (it is reachable by anyone holding the secret).
             message = UserMessage(screened.text, output, sender, input_channel=WEB_CHANNEL, metadata=metadata, message_id=message_id)
+            return await _run_to_the_end(request, on_new_message, message, message_id, output)
 
-            async def run_turn() -> None:
-                try:
-                    await answer_or_apologise(process_shop(), sender, on_new_message(message), output)
-                finally:
-                    await output.flush(finished)
+        @webhook.route("/redrive", methods=["POST"])
+        async def redrive(request: Request) -> HTTPResponse:
+            """A line of any channel whose turn was lost in a crash, handed back by a sweeper (bot/messaging/web_lines.py).
 
-            # Shielded: when the bot server that forwarded the line dies, Sanic cancels this handler, but
-            # the turn runs to the end and its replies reach the transcript, which the shopper's page
-            # streams from any bot server. Cancelled half-way, the action's changes stayed and the reply
-            # was lost. The set keeps a strong reference while the turn outlives its request.
-            task = asyncio.ensure_future(run_turn())
-            _TURNS.add(task)
-            task.add_done_callback(_TURNS.discard)
-            await asyncio.shield(task)
-            return response.json({"status": "processed"})
+            Only the transcript row's id comes in: the text, conversation, channel and inbound id are read
+            from the row, so the secret's holder can re-run a shopper's own line, nothing else.
+            """
+            if not self._authorised(request):
+                return response.json({"error": "forbidden"}, status=403)
+            body = request.json if isinstance(request.json, dict) else {}
+            line_id = body.get("line_id")
+            line = await process_shop().call(shopper_line, line_id) if isinstance(line_id, int) else None
+            if line is None:
+                return response.json({"error": "line_id must be a shopper's line"}, status=404)
+            output = _output_for(request, line.channel)
+            if output is None:
+                return response.json({"error": f"no channel {line.channel!r} here"}, status=400)
+            message_id = inbound_id_of(line.id, line.payload)
+            text = screen_inbound(turn_text_of(line.text, line.payload)).text
+            message = UserMessage(text, output, line.conversation_id, input_channel=line.channel, message_id=message_id, metadata={"redriven": True})
+            return await _run_to_the_end(request, on_new_message, message, message_id, output)
 
         return webhook

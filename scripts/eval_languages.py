@@ -27,7 +27,8 @@ import yaml
 from bot.languages import SUPPORTED, detect
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_FILES = (ROOT / "tests" / "languages" / "detection_dev.yml", ROOT / "tests" / "nlu" / "language_holdout.yml")
+DEFAULT_FILES = (ROOT / "tests" / "languages" / "detection_dev.yml", ROOT / "tests" / "languages" / "detection_dev_sms.yml",
+                 ROOT / "tests" / "nlu" / "language_holdout.yml")
 
 
 def labelled(document: Any) -> Iterator[tuple[str, str]]:

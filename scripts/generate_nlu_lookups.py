@@ -39,10 +39,16 @@ STORE_NICKNAMES: dict[str, tuple[str, ...]] = {
     "salford-quays": ("the quays", "quays", "lowry", "lowry outlet", "media city", "mediacity", "salford"),
     "stockport": ("merseyway", "stockport town centre", "stocky"),
     "altrincham": ("alty", "altrinchum", "george street", "altrincham town centre"),
+    # Jakarta (data/catalog/markets/id): the names shoppers text for the malls.
+    "grand-indonesia": ("grand indo", "grand indonesia mall", "thamrin"),
+    "kota-kasablanka": ("kokas", "kota kasablanka mall", "casablanca", "kasablanka mall"),
+    "pondok-indah": ("pim", "pim 2", "pim2", "pondok indah"),
 }
 
-# Words that are part of a store's name but never name it on their own.
-_GENERIC_WORDS = frozenset({"the", "centre", "center", "store", "shop", "manchester", "retail", "park"})
+# Words that are part of a store's name but never name it on their own ("kota" is Indonesian for city,
+# "indah" for beautiful, and "indonesia" names the language too: "bahasa indonesia saja").
+_GENERIC_WORDS = frozenset({"the", "centre", "center", "store", "shop", "manchester", "retail", "park",
+                            "mall", "grand", "indonesia", "kota", "indah"})
 # How shoppers point at a store: "arndale store", "the didsbury one".
 _STORE_SUFFIXES = ("store", "shop", "branch", "one")
 
@@ -106,11 +112,27 @@ def read_catalogue(catalog_dir: Path = CATALOG_DIR) -> Catalogue:
 
     variants = rows("variants.csv")
     return Catalogue(
-        stores=[(row["id"].strip(), row["name"].strip()) for row in rows("stores.csv")],
+        stores=[(row["id"].strip(), row["name"].strip()) for row in _market_rows(catalog_dir, "stores.csv")],
         products=[row["name"].strip() for row in rows("products.csv")],
         colours=_unique(row["colour"].strip() for row in variants if row["colour"].strip()),
         sizes=_unique(row["size"].strip() for row in variants if row["size"].strip()),
     )
+
+
+def _market_rows(catalog_dir: Path, name: str) -> list[dict[str, str]]:
+    """Rows of `name` in the catalogue folder and in each market's folder (markets/<id>/ for every id of
+    markets.csv), the layout the catalogue loader reads: the Jakarta stores live in markets/id/stores.csv."""
+    paths = [catalog_dir / name]
+    markets_csv = catalog_dir / "markets.csv"
+    if markets_csv.is_file():
+        with markets_csv.open(newline="", encoding="utf-8") as handle:
+            paths += [catalog_dir / "markets" / row["id"].strip() / name for row in csv.DictReader(handle)]
+    found: list[dict[str, str]] = []
+    for path in dict.fromkeys(paths):
+        if path.is_file():
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                found += list(csv.DictReader(handle))
+    return found
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -48,6 +48,12 @@ def test_holdout_shares_no_example_with_training_data(training: list[Example], h
     assert holdout_overlap(holdout, training) == []
 
 
+@pytest.mark.parametrize("name", ["dev_id.yml", "dev_fi.yml"])
+def test_language_dev_sets_are_not_trained_on(training: list[Example], name: str) -> None:
+    """The Indonesian and Finnish dev sets are tuned on, so an example copied into training would hide a miss."""
+    assert holdout_overlap(read_examples([ROOT / "tests" / "nlu" / name]), training) == []
+
+
 def test_holdout_has_no_duplicates(holdout: list[Example]) -> None:
     repeated = [text for text, count in Counter(normalise_example(e.text) for e in holdout).items() if count > 1]
     assert repeated == []
@@ -129,6 +135,17 @@ def test_store_aliases_name_one_store_each() -> None:
     assert "arndlae" in aliases["arndale"]  # a typo a shopper makes
     owners = Counter(alias for phrases in aliases.values() for alias in phrases)
     assert [alias for alias, count in owners.items() if count > 1] == []
+
+
+def test_stores_of_every_market_are_in_the_lookups() -> None:
+    """The Jakarta stores (data/catalog/markets/id/stores.csv) are named as Indonesian shoppers text them,
+    and the everyday words in their names ("kota": city, "indah": beautiful, "indonesia") name no store."""
+    aliases = store_aliases(read_catalogue())
+    assert {"grand-indonesia", "kota-kasablanka", "pondok-indah", "arndale"} <= set(aliases)
+    assert "kokas" in aliases["kota-kasablanka"] and "pim" in aliases["pondok-indah"]
+    assert "grand indonesia" in aliases["grand-indonesia"]
+    named = {alias for phrases in aliases.values() for alias in phrases}
+    assert named & {"kota", "indah", "indonesia", "mall", "grand"} == set()
 
 
 def test_every_annotated_store_maps_to_a_store_id(training: list[Example], holdout: list[Example]) -> None:

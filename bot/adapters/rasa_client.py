@@ -21,11 +21,13 @@ class RasaUnavailable(RuntimeError):
         retryable: the request cannot have been handled (no connection, the connection dropped with
             the server, or a proxy said no upstream answered): sending it again is safe and may reach
             another replica. False for refusals (4xx) and timeouts (the turn may still be running).
+        timed_out: no answer in time: the turn may still be running, and will reply or apologise itself.
     """
 
-    def __init__(self, message: str, retryable: bool = False) -> None:
+    def __init__(self, message: str, retryable: bool = False, timed_out: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.timed_out = timed_out
 
 
 class RasaClient:
@@ -59,6 +61,15 @@ class RasaClient:
             body["message_id"] = message_id
         headers = {"X-Webchat-Secret": self._webchat_secret}
         await self._post("/webhooks/webchat/webhook", body, headers=headers)
+
+    async def redrive_line(self, line_id: int) -> dict[str, Any]:
+        """Hands a shopper's line whose turn was lost in a crash (any channel) to Rasa again, from its transcript row.
+
+        Rasa runs its turn under the line's own inbound id, unless that turn finished meanwhile, and
+        answers on the line's channel; this waits until the turn is done.
+        """
+        headers = {"X-Webchat-Secret": self._webchat_secret}
+        return await self._post("/webhooks/webchat/redrive", {"line_id": line_id}, headers=headers)
 
     async def trigger_intent(
         self,
@@ -106,7 +117,8 @@ class RasaClient:
         # classes, and aiohttp's timeout raised past the built-in one (a slow Rasa gave a 500).
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             retryable = isinstance(error, aiohttp.ClientConnectionError) and not isinstance(error, aiohttp.ServerTimeoutError)
-            raise RasaUnavailable(f"Rasa did not answer {path}: {error}", retryable=retryable) from error
+            timed_out = isinstance(error, (asyncio.TimeoutError, aiohttp.ServerTimeoutError))
+            raise RasaUnavailable(f"Rasa did not answer {path}: {error}", retryable=retryable, timed_out=timed_out) from error
 
     async def close(self) -> None:
         if self._session is not None:

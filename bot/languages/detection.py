@@ -1,6 +1,9 @@
 """Which language a message is in, and which language the conversation goes on in.
 
-Two signals, because shoppers' messages are short and mixed ("ada trailblazer coklat 42 di arndale ga?"):
+Three signals, because shoppers' messages are short and mixed ("ada trailblazer coklat 42 di arndale ga?"):
+- how often each supported language uses the message's words, learnt from the NLU training examples
+  written in it, with the catalogue's product and store names left out (bot/languages/vocabulary.py):
+  "cheers mate", "mksh min", "onks teil" are too short for lingua but plain to the examples;
 - marker words per language (data/languages/<code>.yml `markers`: function words and SMS spellings that
   are not English product or place names, e.g. "ga", "yg", "onko", "kiitos");
 - lingua-language-detector (its models ship in the wheel), restricted to the supported languages plus the
@@ -14,6 +17,7 @@ into English; a whole English sentence, or an explicit request ("English please"
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from functools import lru_cache
@@ -21,6 +25,8 @@ from pathlib import Path
 
 import yaml
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
+
+from bot.languages.vocabulary import vocabulary, without_catalogue_names, words_of
 
 LANGUAGES_DIR = Path(__file__).resolve().parents[2] / "data" / "languages"
 SUPPORTED = ("en", "id", "fi")
@@ -46,6 +52,18 @@ _HINGLISH = frozenset(
     "kya hai hain aap aapke apka mujhe chahiye kitna kitne kaise nahi nahin mera meri kab kahan bhai haan ji "
     "kripya dhanyavad shukriya accha acha theek thik kyun kaun hoga milega kar karo batao bataiye wala wali".split()
 )
+# Vietnamese typed without its diacritics (as on many phones): lingua can't place it, these words give it away.
+_VIETNAMESE_PLAIN = frozenset(
+    "khong ko cua roi nhieu giay hang dau gio bao minh duoc nay nhe mua vay toi ban ao khoac gia cho hoi co cam on "
+    "anh chi em oi day".split()
+)
+# The message's words the examples know must be at least this share of its words, and the best language this
+# likely given them, for the examples to decide; otherwise markers and lingua do.
+MIN_KNOWN_SHARE = 0.5
+MIN_LEARNT = 0.7
+# A language we don't speak by lingua's spread: Spanish and Portuguese share the mass of "donde esta mi pedido".
+MIN_FOREIGN_MASS = 0.7
+MAX_ENGLISH_FOR_FOREIGN_MASS = 0.1
 _WORD = re.compile(r"[^\W\d_]+", re.U)
 # "English please", "in english", "bahasa indonesia saja", "pake bahasa inggris", "puhu suomea", "suomeksi".
 _ASKS_FOR = (
@@ -127,6 +145,12 @@ def detect(text: str) -> str | None:
         return None
     if sum(word in _HINGLISH for word in words) >= 2:
         return "Hindi"
+    vietnamese = sum(word in _VIETNAMESE_PLAIN for word in words)
+    if vietnamese >= 3 and 2 * vietnamese >= len(words):
+        return "Vietnamese"
+    learnt = _by_examples(text)
+    if learnt is not None:
+        return learnt
     values = detector().compute_language_confidence_values(text)
     confidences = {value.language: value.value for value in values}
     english = confidences.get(Language.ENGLISH, 0.0)
@@ -154,9 +178,26 @@ def detect(text: str) -> str | None:
                     if (_LINGUA_SUPPORTED.get(language) or _COUNTS_AS.get(language)) == code) / (ours or 1.0)
         return code if share >= MIN_SUPPORTED_SHARE and top.value >= MIN_SUPPORTED and len(words) >= 2 else None
     needed = MIN_FOREIGN_ONE_WORD if len(words) == 1 else MIN_FOREIGN
-    if english > MAX_ENGLISH_FOR_FOREIGN or top.value < needed:
+    if english <= MAX_ENGLISH_FOR_FOREIGN and top.value >= needed:
+        return top.language.name.capitalize()
+    foreign = sum(value for language, value in confidences.items() if language not in _LINGUA_SUPPORTED and language not in _COUNTS_AS)
+    if len(words) >= 2 and foreign >= MIN_FOREIGN_MASS and english <= MAX_ENGLISH_FOR_FOREIGN_MASS:
+        return top.language.name.capitalize()
+    return None
+
+
+def _by_examples(text: str) -> str | None:
+    """The supported language the training examples' words make clearly most likely, if they know enough of
+    the message's words (catalogue names aside) to tell."""
+    words = words_of(without_catalogue_names(text))
+    learnt = vocabulary()
+    known = sum(learnt.knows(word) for word in words)
+    if not known or known < MIN_KNOWN_SHARE * len(words):
         return None
-    return top.language.name.capitalize()
+    scores = learnt.log_likelihoods(words)
+    best = max(scores, key=scores.__getitem__)
+    likelihood = 1.0 / sum(math.exp(score - scores[best]) for score in scores.values())
+    return best if likelihood >= MIN_LEARNT else None
 
 
 def foreign_language(text: str) -> str | None:
@@ -178,6 +219,6 @@ def conversation_language(previous: str | None, text: str) -> str:
     if language == ENGLISH:
         # Back to English only on a real English sentence, not on a word or two ("ok", "navy blue", "XL please").
         return ENGLISH if len(words) >= 3 else previous
-    if previous == ENGLISH and not any(_marks(word, language) for word in words) and len(words) < 3:
-        return previous  # two words lingua can't place well ("kinder fleece") leave an English conversation alone
+    if not any(_marks(word, language) for word in words) and len(words) < 3:
+        return previous  # a word or two without a marker word ("kinder fleece", "ya") leave the conversation's language alone
     return language

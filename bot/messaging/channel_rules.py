@@ -108,13 +108,20 @@ def accept_inbound(
     payload: dict[str, Any] | None = None,
     *,
     display_name: str = "",
+    turn_text: str | None = None,
     now: datetime | None = None,
 ) -> InboundAcceptance:
     """Dedupes an inbound delivery, upserts the sender's identity and appends the transcript, atomically.
 
     One transaction: if anything fails, the delivery id is not recorded and the provider's retry
-    is processed normally.
+    is processed normally. The transcript line keeps the delivery id (`inbound_id`) and, when the
+    assistant is handed something else than what is shown (a button's payload, a location intent),
+    that text (`turn_text`): a line whose turn was lost in a crash is handed to the assistant again
+    from this row alone (bot/messaging/web_lines.py).
     """
+    payload = {**(payload or {}), "inbound_id": delivery_id}
+    if turn_text and turn_text != text:
+        payload["turn_text"] = turn_text
     now = now or _now()
     session = uow.session
     first = insert_if_absent(

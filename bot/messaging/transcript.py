@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
 from bot.kernel.card_masking import mask_card_numbers
 from bot.kernel.models import ChatMessage
@@ -93,6 +93,15 @@ def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, lim
     ]
 
 
+@read_only
+def shopper_line(uow: UnitOfWork, line_id: int) -> TranscriptLine | None:
+    """One line a shopper wrote, by its id; None for another author's line or no line."""
+    row = uow.session.get(ChatMessage, line_id)
+    if row is None or row.author != "user":
+        return None
+    return TranscriptLine(int(row.id), row.conversation_id, row.channel, row.author, row.text, row.payload, row.created_at)
+
+
 # How far back a resent line is looked for: a page resends within minutes, never after dozens of lines.
 RESEND_WINDOW = 50
 
@@ -106,14 +115,62 @@ def record_shopper_line_once(
     with the same id: the shopper must not see it twice, nor the assistant answer it twice.
     """
     if client_id:
-        recent = uow.session.scalars(
-            select(ChatMessage)
-            .where(ChatMessage.conversation_id == conversation_id, ChatMessage.author == "user")
-            .order_by(ChatMessage.id.desc())
-            .limit(RESEND_WINDOW)
-        )
-        for row in recent:
+        for row in _recent_shopper_lines(uow, conversation_id):
             if isinstance(row.payload, dict) and row.payload.get("client_id") == client_id:
                 return int(row.id), False
-    payload = {"client_id": client_id} if client_id else None
-    return record_messages(uow, channel, "user", [(conversation_id, text, payload)])[0], True
+    line_id = record_messages(uow, channel, "user", [(conversation_id, text, {"client_id": client_id} if client_id else None)])[0]
+    row = uow.session.get(ChatMessage, line_id)
+    row.payload = {**(row.payload or {}), "inbound_id": web_message_id(line_id)}
+    uow.commit()
+    return line_id, True
+
+
+def web_message_id(line_id: int) -> str:
+    """A web chat line's inbound message id: its transcript row at arrival, which exists before Rasa sees the line."""
+    return f"webline-{line_id}"
+
+
+def inbound_id_of(line_id: int, payload: Any) -> str:
+    """The inbound message id a shopper's line is handled under (kept when the line is moved)."""
+    if isinstance(payload, dict) and isinstance(payload.get("inbound_id"), str):
+        return str(payload["inbound_id"])
+    return web_message_id(line_id)  # web lines recorded before ids were kept in the payload
+
+
+def sequence_shopper_line(uow: UnitOfWork, conversation_id: str, inbound_id: str) -> int | None:
+    """Puts a shopper's line where its turn begins: called when the turn holds the conversation's lock; commits.
+
+    Lines are recorded when they arrive (durable before anything else happens), but two lines sent at
+    the same instant through two replicas are handled in whichever order the lock store gives them.
+    Recorded in arrival order, the transcript read "A, B, reply to B, reply to A". So when anything was
+    written after the line by the time its turn starts, the line moves to the end: a new row (the page
+    and the console see `moved_from` and move its bubble), the old row deleted, in one transaction.
+    Returns the line's id now, or None when no recent line of the conversation has that inbound id.
+    """
+    row = next(
+        (line for line in _recent_shopper_lines(uow, conversation_id) if inbound_id_of(int(line.id), line.payload) == inbound_id),
+        None,
+    )
+    if row is None:
+        return None
+    newest = uow.session.scalar(select(ChatMessage.id).where(ChatMessage.conversation_id == conversation_id).order_by(ChatMessage.id.desc()).limit(1))
+    if newest == row.id:
+        return int(row.id)
+    payload = {**(row.payload or {}), "inbound_id": inbound_id, "moved_from": int(row.id)}
+    moved = uow.session.execute(
+        insert(ChatMessage).values(
+            conversation_id=row.conversation_id, channel=row.channel, author="user", text=row.text, payload=payload, created_at=row.created_at
+        )
+    )
+    uow.session.execute(delete(ChatMessage).where(ChatMessage.id == row.id))
+    uow.commit()
+    return int(moved.inserted_primary_key[0])
+
+
+def _recent_shopper_lines(uow: UnitOfWork, conversation_id: str) -> Any:
+    return uow.session.scalars(
+        select(ChatMessage)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.author == "user")
+        .order_by(ChatMessage.id.desc())
+        .limit(RESEND_WINDOW)
+    )

@@ -14,9 +14,12 @@ import logging
 from typing import Any, Awaitable, Callable
 
 from bot.adapters.rasa_client import RasaUnavailable
+from bot.identity.customers import parse_conversation_id
+from bot.messaging.channels.conversation import ConversationOutlet
 from bot.messaging.channels.registry import build_senders
+from bot.messaging.channels.types import OutboundText
 from bot.orchestration.push import conversation_push
-from bot.orchestration.web_forwarding import RASA_DOWN_REPLY, forward_line
+from bot.orchestration.web_forwarding import RASA_DOWN_REPLY
 from bot.orchestration.message_retries import retry_due_messages
 from bot.ordering.notices import DeliveryPolicy
 from bot.orchestration.notice_delivery import deliver_due_notices
@@ -24,7 +27,7 @@ from bot.ordering.hold_expiry import expire_due_holds
 from bot.ordering.pickup_alerts import AlertPolicy, schedule_missing_alerts
 from bot.messaging.transcript import record_message
 from bot.messaging.turn_effects import forget_old
-from bot.messaging.web_lines import WEB_CHANNEL, claim_unanswered_lines
+from bot.messaging.web_lines import WEB_CHANNEL, UnansweredLine, claim_unanswered_lines, give_back
 
 logger = logging.getLogger(__name__)
 
@@ -48,16 +51,41 @@ async def retry_failed_messages(ctx: Any) -> None:
 
 
 async def finish_unanswered_lines(ctx: Any) -> None:
-    """Web chat lines left with no outcome by a crash: forwarded again (same id), or apologised for."""
+    """Shopper lines left with no outcome by a crash (any channel): handed to Rasa again (same id), or apologised for."""
     for line in await ctx.shop.call(claim_unanswered_lines):
-        logger.warning("web chat line %s had no answer; forwarding it again", line.message_id)
+        logger.warning("%s line %s had no answer; handing it to Rasa again", line.channel, line.message_id)
         try:
-            await forward_line(ctx.rasa, line.conversation_id, line.text, line.message_id)
-        except RasaUnavailable:
-            apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
-            await ctx.shop.call(record_message, line.conversation_id, WEB_CHANNEL, "bot", apology)
-        if getattr(ctx, "signals", None) is not None:
+            await ctx.rasa.redrive_line(line.line_id)
+        except RasaUnavailable as error:
+            if error.timed_out:
+                # Rasa took the line and is still on it (a slow turn under load): the turn replies or
+                # apologises by itself; an apology here as well would be a second outcome.
+                logger.warning("line %s: its turn outlasted the wait (%s)", line.message_id, error)
+                continue
+            if error.retryable and line.worth_another_try():
+                logger.warning("no Rasa replica took %s (%s); offering it again at the next sweep", line.message_id, error)
+                await ctx.shop.call(give_back, line)
+                continue
+            await apologise_for_line(ctx, line)
+        if line.channel == WEB_CHANNEL and getattr(ctx, "signals", None) is not None:
             await ctx.signals.publish(line.conversation_id)
+
+
+async def apologise_for_line(ctx: Any, line: UnansweredLine) -> None:
+    """Rasa is still down: the shopper hears that rather than silence, on the line's own channel."""
+    apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
+    if line.channel == WEB_CHANNEL:
+        await ctx.shop.call(record_message, line.conversation_id, WEB_CHANNEL, "bot", apology)
+        return
+    if not hasattr(ctx, "senders"):
+        ctx.senders = build_senders(ctx.shop)
+    sender = ctx.senders.get(line.channel)
+    if sender is None:
+        logger.error("no sender for %s: line %s stays unanswered", line.channel, line.message_id)
+        return
+    address = parse_conversation_id(line.conversation_id).address
+    message = OutboundText(line.channel, address, apology, line.conversation_id)
+    await ConversationOutlet(ctx.shop, sender).deliver(line.conversation_id, [message], transcript_text=apology)
 
 
 async def forget_old_turn_effects(ctx: Any) -> None:

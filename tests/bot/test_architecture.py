@@ -15,7 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from scripts.package_graph import ROOT, bot_modules, describe_cycle, find_cycle, package_graph, plain_svg
+from scripts.package_graph import ROOT, bot_modules, describe_cycle, find_cycle, imported_modules, package_graph, plain_svg
 
 # Modules that exist to run inside Rasa or to host rasa_sdk; everything else in bot/ must import without either.
 RASA_PLUG_INS = {
@@ -40,6 +40,18 @@ def test_bots_packages_import_each_other_without_a_circle() -> None:
     cycle = find_cycle(graph)
 
     assert cycle is None, describe_cycle(graph, cycle or [])
+
+
+def test_bot_imports_nothing_from_the_rasa_glue_or_the_tooling() -> None:
+    # connectors/ and actions/ are Rasa's side of the house; scripts/ and tests/ are tooling. bot/ is below all four.
+    upward = sorted(
+        f"{module} imports {target}"
+        for module, path in bot_modules().items()
+        for target in imported_modules(module, path)
+        if target.split(".")[0] in ("connectors", "actions", "scripts", "tests")
+    )
+
+    assert upward == []
 
 
 def test_the_cycle_finder_names_a_circle_when_there_is_one(tmp_path: Path) -> None:

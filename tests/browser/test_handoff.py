@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from bot.catalog.stock_replies import format_stock_answer
 from bot.handoff.agents import create_agent
+from bot.kernel.models import FunnelFact
 from bot.catalog.inventory import check_stock, set_on_hand
 from bot.messaging.transcript import messages_after
 from bot.kernel.shop import Shop
@@ -112,6 +115,19 @@ def test_agent_takes_over_replies_and_hands_back(handoff_stack, browser: Browser
         # The whole exchange is in the transcript, with every author.
         authors = [line.author for line in shop.run(messages_after, conversation_id)]
         assert {"user", "bot", "agent"} <= set(authors)
+
+        # The funnel (counted in Rasa's process from its events): one handoff, though both the shopper's turn
+        # and the agent's take tagged it; the stock question the paused assistant never answered is not one.
+        def funnel() -> Counter:
+            with shop.uow() as uow:
+                return Counter(uow.session.scalars(select(FunnelFact.stage).where(FunnelFact.conversation_id == conversation_id)).all())
+
+        deadline = time.monotonic() + 30
+        while funnel() != Counter(conversations=1, handoffs=1, stock_questions=1):
+            assert time.monotonic() < deadline, funnel()
+            time.sleep(0.2)
+        agent.click("#funnel-link")
+        expect(agent.locator("#today-handoffs .figure__value")).to_have_text("1")
     finally:
         agent.close()
         shopper.close()

@@ -256,7 +256,7 @@ async def test_media_only_message_gets_a_reply_and_no_rasa_turn(shop: Shop, fake
     assert [message.field("Body") for message in fake_twilio.messages] == [MEDIA_ONLY_REPLY]
     with shop.uow() as uow:
         user_line = uow.session.scalars(select(ChatMessage).where(ChatMessage.author == "user")).one()
-        assert user_line.payload == {"media": ["https://api.twilio.com/media/ME1"]}
+        assert user_line.payload == {"media": ["https://api.twilio.com/media/ME1"], "inbound_id": "SM070"}
 
 
 async def test_empty_body_without_media_is_accepted_and_ignored(shop: Shop, fake_twilio: FakeTwilio) -> None:

@@ -122,3 +122,28 @@ async def test_the_turn_finishes_when_the_forwarder_hangs_up(shop) -> None:
                 break
             await asyncio.sleep(0.05)
     assert [line.text for line in shop.run(messages_after, SHOPPER)] == ["Yes! Arndale has 3.", "Reserve one?"]
+
+
+async def test_two_lines_handled_in_the_other_order_are_transcribed_in_the_order_they_were_handled(shop) -> None:
+    """A and B arrive at once (recorded A, B); B's turn takes the lock first: the transcript must not read A, B, reply B, reply A."""
+    from bot.messaging.transcript import record_shopper_line_once, web_message_id
+
+    first, _ = shop.run(record_shopper_line_once, SHOPPER, "webchat", "hello", "client-a")
+    second, _ = shop.run(record_shopper_line_once, SHOPPER, "webchat", "what are your opening hours?", "client-b")
+
+    async def echo(message: UserMessage) -> None:
+        await message.output_channel.send_response(message.sender_id, {"text": f"reply to {message.text}"})
+
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(echo), "/webhooks/webchat") as client:
+        for line_id, text in ((second, "what are your opening hours?"), (first, "hello")):
+            forwarded = {"sender": SHOPPER, "message": text, "message_id": web_message_id(line_id)}
+            reply = await client.post("/webhooks/webchat/webhook", json=forwarded, headers={SECRET_HEADER: SECRET})
+            assert reply.json() == {"status": "processed"}
+    lines = shop.run(messages_after, SHOPPER)
+    assert [(line.author, line.text) for line in lines] == [
+        ("user", "what are your opening hours?"), ("bot", "reply to what are your opening hours?"),
+        ("user", "hello"), ("bot", "reply to hello"),
+    ]
+    # The moved line keeps its page id and inbound id; the page moves its bubble from the old row.
+    assert lines[2].payload == {"client_id": "client-a", "inbound_id": web_message_id(first), "moved_from": first}
+    assert lines[0].id == second

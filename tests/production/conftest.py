@@ -25,11 +25,14 @@ from deploy.run_replicas import ReplicaSet, plan_replicas
 from scripts.shop_env import shop_environment
 from scripts.stack import free_port
 from tests.production.services import require_postgres, require_rabbitmq, require_redis
+from tests.support.fake_twilio import FakeTwilio
 from tests.support.stack import ensure_model, prepare_database
 
 # Short enough that a replica killed mid-message blocks its conversation only briefly in the tests.
 LOCK_LEASE_SECONDS = 3
 NOTICE_LEASE_SECONDS = 15
+TWILIO_AUTH_TOKEN = "production-suite-twilio-token"
+SHOP_SMS_NUMBER = "+441610000009"
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Production:
     tracker_url: str
     events_queue: str
     rabbitmq_url: str
+    twilio: FakeTwilio  # the SMS channel's provider: Rasa replicas send replies here with the real twilio library
 
     def url(self, name: str) -> str:
         return self.replicas[name].url
@@ -108,8 +112,12 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
     tmp_dir: Path = tmp_path_factory.mktemp("production")
     suffix = uuid.uuid4().hex[:10]
     tracker_db, events_queue, key_prefix = f"rasatracker_{suffix}", f"rasa_events_{suffix}", f"t{suffix}"
-    with production_database(admin_url) as database_url:
+    with production_database(admin_url) as database_url, FakeTwilio(auth_token=TWILIO_AUTH_TOKEN) as twilio:
         env = production_env(database_url, tracker_db, events_queue, key_prefix, redis_url, rabbitmq_url)
+        env.update(
+            TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=TWILIO_AUTH_TOKEN, TWILIO_SMS_FROM=SHOP_SMS_NUMBER,
+            TWILIO_API_BASE=twilio.base_url,
+        )
         prepare_database(env)
         replicas = plan_replicas(
             ensure_model(), env, [free_port(), free_port()], [free_port(), free_port()],
@@ -121,7 +129,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
             # Two Rasa replicas load their models at once; on 2 busy cores that can take minutes.
             replicas.wait_until_ready(timeout=480)
             yield Production(
-                replicas, shop, env, str(make_url(admin_url).set(database=tracker_db)), events_queue, rabbitmq_url
+                replicas, shop, env, str(make_url(admin_url).set(database=tracker_db)), events_queue, rabbitmq_url, twilio
             )
         except Exception:
             for replica in replicas.replicas.values():

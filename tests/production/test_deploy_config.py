@@ -35,3 +35,27 @@ def test_rasa_reads_the_production_endpoints_with_the_example_values(monkeypatch
     assert (broker.type, broker.kwargs["queues"]) == ("pika", ["rasa_events"])
     assert action.url == "http://127.0.0.1:8081/webhook"
     assert action.headers == {"Authorization": f"Bearer {example_env()['ACTION_ENDPOINT_TOKEN']}"}
+
+
+UNIT = EXAMPLE.parent / "fellside-shop.service"
+
+
+def test_the_systemd_unit_verifies_and_starts_supervisord_with_the_production_env(tmp_path: Path) -> None:
+    """`systemd-analyze verify` on the unit with its paths moved to this checkout (it checks that the
+    commands exist); an unknown key or a bad value is only a warning there, so any output fails too."""
+    import getpass
+    import shutil
+    import subprocess
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze is not installed")
+    root = str(EXAMPLE.parents[1])
+    unit = UNIT.read_text().replace("/opt/fellside-shop", root).replace("User=fellside", f"User={getpass.getuser()}")
+    settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
+    assert settings["ExecStart"] == f"{root}/.venv/bin/supervisord -c {root}/deploy/supervisord.conf"
+    assert (settings["EnvironmentFile"], settings["Restart"], settings["KillMode"]) == (f"{root}/deploy/production.env", "always", "mixed")
+    checked = tmp_path / UNIT.name
+    checked.write_text(unit)
+    verified = subprocess.run([analyze, "verify", str(checked)], capture_output=True, text=True, timeout=120)
+    assert (verified.returncode, verified.stdout + verified.stderr) == (0, "")

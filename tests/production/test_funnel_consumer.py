@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from zoneinfo import ZoneInfo
 
 import aio_pika
 import pytest
@@ -24,7 +25,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.pool import NullPool
 
+from bot.adapters.funnel_consumer import Progress, retry_delay, run_consumer
 from bot.funnel.facts import handoff_key, tag
+from bot.funnel.figures import funnel_by_day
+from bot.kernel.shop import Shop
 from scripts.shop_env import PROJECT_ROOT, shop_environment
 from tests.production.conftest import production_database
 from tests.production.services import require_postgres, require_rabbitmq
@@ -249,3 +253,97 @@ def test_the_scenario_covers_every_stage_on_both_days() -> None:
         stages = scenario.expected[day]
         assert all(stages[stage] > 0 for stage in ("conversations", "stock_questions", "basket_adds", "orders_placed",
                                                    "payments_received", "handoffs")), (day, stages)
+
+
+class DiesAfterCommit:
+    """The consumer's shop, except that the process "dies" right after its first commit, before the ack:
+    the one moment a kill -9 can only hit by luck, here every time."""
+
+    def __init__(self, shop: Shop) -> None:
+        self.shop, self.died = shop, False
+
+    async def call(self, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        result = await self.shop.call(use_case, *args, **kwargs)
+        if not self.died:
+            self.died = True
+            raise ConnectionResetError("the consumer died after its commit, before its ack")
+        return result
+
+
+async def test_an_event_whose_commit_landed_but_whose_ack_did_not_counts_once(shop: Shop) -> None:
+    url = require_rabbitmq()
+    suffix = uuid.uuid4().hex[:10]
+    queue, exchange = f"test_funnel_{suffix}", f"test-funnel-{suffix}"
+    scenario = Scenario()
+    for number in range(12):
+        scenario.shopper(number)
+    try:
+        await publish_as_rasa(url, queue, exchange, scenario.events)
+        progress, stop = Progress(), asyncio.Event()
+
+        async def stop_when_all_read() -> None:
+            while progress.events < len(scenario.events):
+                await asyncio.sleep(0.02)
+            stop.set()
+
+        watcher = asyncio.create_task(stop_when_all_read())
+        await asyncio.wait_for(
+            run_consumer(DiesAfterCommit(shop), url, queue, zone=ZoneInfo("Europe/London"), stop=stop, progress=progress),  # type: ignore[arg-type]
+            120,
+        )
+        await watcher
+        assert progress.facts_seen_before >= 1  # the redelivered event found its facts already counted
+        found = {day: Counter() for day in DAYS}
+        for day in shop.run(funnel_by_day, DAYS[1], 2).days:
+            found[day.day] = Counter({stage: count for stage, count in day.counts.items() if count})
+        assert found == scenario.expected
+        assert await ready(url, queue) == 0
+    finally:
+        await _clean_up(url, queue, exchange)
+
+
+class DatabaseDownFor:
+    """The consumer's shop while the database is down for the first `calls` attempts (nothing is written)."""
+
+    def __init__(self, shop: Shop, calls: int) -> None:
+        self.shop, self.left = shop, calls
+
+    async def call(self, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.left:
+            self.left -= 1
+            raise ConnectionRefusedError("the database is down")
+        return await self.shop.call(use_case, *args, **kwargs)
+
+
+async def test_a_database_outage_is_retried_with_a_growing_pause_and_nothing_is_lost(shop: Shop) -> None:
+    url = require_rabbitmq()
+    suffix = uuid.uuid4().hex[:10]
+    queue, exchange = f"test_funnel_{suffix}", f"test-funnel-{suffix}"
+    scenario = Scenario()
+    for number in range(4):
+        scenario.shopper(number)
+    pauses: list[int] = []
+
+    async def pause(failures: int) -> None:
+        pauses.append(failures)
+
+    try:
+        await publish_as_rasa(url, queue, exchange, scenario.events)
+        progress, stop = Progress(), asyncio.Event()
+
+        async def stop_when_all_read() -> None:
+            while progress.events < len(scenario.events):
+                await asyncio.sleep(0.02)
+            stop.set()
+
+        watcher = asyncio.create_task(stop_when_all_read())
+        await asyncio.wait_for(run_consumer(DatabaseDownFor(shop, 3), url, queue, zone=ZoneInfo("Europe/London"),  # type: ignore[arg-type]
+                                            stop=stop, progress=progress, pause=pause), 120)
+        await watcher
+        assert pauses == [1, 2, 3]  # one pause per failure in a row, each before the event went back
+        assert [retry_delay(failures) for failures in (1, 2, 3, 8)] == [0.5, 1.0, 2.0, 30.0]
+        found = {day.day: Counter({stage: count for stage, count in day.counts.items() if count})
+                 for day in shop.run(funnel_by_day, DAYS[1], 2).days}
+        assert found == scenario.expected
+    finally:
+        await _clean_up(url, queue, exchange)

@@ -250,55 +250,39 @@ def apologised(outcomes: list[int]) -> list[int]:
     return [index for index, status in enumerate(outcomes) if status > 0 and status != 200]
 
 
-def test_a_bot_server_killed_with_9_is_restarted_and_the_other_keeps_answering(supervised: Supervised) -> None:
-    port, other = supervised.bot_ports
-    name = f"bot:bot-{port}"
-    before = supervised.pid(name)
-    assert before > 0, supervised.ctl("status")
-    shopper = Shopper(supervised.url)
-    shopper.start()
-    wait_for(lambda: len(shopper.outcomes) >= 2, 120, "the shopper's first lines answered")
-    os.kill(before, signal.SIGKILL)
-    wait_for(lambda: not supervised.bot_up(port), 10, "the killed bot server gone")
-    answered_while_down = len(shopper.outcomes)
-    # supervisord respawns it within a second; its imports take seconds, or a minute or more on 2 busy cores.
-    wait_for(lambda: supervised.pid(name) not in (0, before) and supervised.bot_up(port), 300, "the bot server restarted")
-    wait_for(lambda: len(shopper.outcomes) >= answered_while_down + 3, 120, "more lines answered after the restart")
-    shopper.stop.set()
-    shopper.join(130)
-    assert supervised.bot_up(other)
-    # A bot server answered every line, before, during and after the restart, except at most the one the
-    # killed server was handling (nginx never resends a POST; that turn is the outbox work's, issue 18
-    # item 2); nearly all got their reply.
-    outcomes = shopper.outcomes
-    assert len(unanswered(outcomes)) <= 1 and len(outcomes) >= answered_while_down + 3, f"{outcomes}\n{supervised.logs()}"
-    assert len(apologised(outcomes)) <= max(2, len(outcomes) // 10), f"{outcomes}\n{supervised.logs()}"
-    assert "RUNNING" in supervised.ctl("status", name)
-    # The replica's own log shows both lives.
-    assert (supervised.log_dir / f"bot-{port}.log").read_text(errors="replace").count("Goin' Fast") == 2
-
-
-def test_a_rasa_server_killed_with_9_is_restarted_and_the_other_keeps_answering(supervised: Supervised) -> None:
-    port, other = supervised.rasa_ports
-    name = f"rasa:rasa-{port}"
-    before = supervised.pid(name)
-    assert before > 0, supervised.ctl("status")
+def test_a_bot_server_and_a_rasa_server_killed_with_9_are_restarted_and_the_others_keep_answering(supervised: Supervised) -> None:
+    """One bot server and one Rasa server killed at the same moment (they restart side by side: the
+    suite waits once for the slower of the two, a model load, instead of one after the other)."""
+    bot_port, other_bot = supervised.bot_ports
+    other_rasa, rasa_port = supervised.rasa_ports  # not the pair of the same number: any bot reaches any Rasa
+    bot_name, rasa_name = f"bot:bot-{bot_port}", f"rasa:rasa-{rasa_port}"
+    bot_before, rasa_before = supervised.pid(bot_name), supervised.pid(rasa_name)
+    assert bot_before > 0 and rasa_before > 0, supervised.ctl("status")
     shopper = Shopper(supervised.url)
     shopper.start()
     wait_for(lambda: len(shopper.outcomes) >= 2, 120, "the shopper's first lines answered")
     answered_at_kill = len(shopper.outcomes)
-    os.kill(before, signal.SIGKILL)
-    wait_for(lambda: not supervised.rasa_up(port), 10, "the killed Rasa server gone")
-    # Rasa reloads its model for a minute or more on 2 busy cores; the other replica answers meanwhile.
-    wait_for(lambda: supervised.pid(name) not in (0, before) and supervised.rasa_up(port), 300, "the Rasa server restarted")
+    os.kill(bot_before, signal.SIGKILL)
+    os.kill(rasa_before, signal.SIGKILL)
+    wait_for(lambda: not supervised.bot_up(bot_port) and not supervised.rasa_up(rasa_port), 10, "the killed replicas gone")
+    # supervisord respawns each within a second; a bot server's imports take seconds (a minute or more on
+    # 2 busy cores), Rasa reloads its model for a minute or more. The other two answer meanwhile.
+    wait_for(lambda: supervised.pid(bot_name) not in (0, bot_before) and supervised.bot_up(bot_port), 300, "the bot server restarted")
+    wait_for(lambda: supervised.pid(rasa_name) not in (0, rasa_before) and supervised.rasa_up(rasa_port), 300, "the Rasa server restarted")
+    answered_at_restart = len(shopper.outcomes)
+    wait_for(lambda: len(shopper.outcomes) >= answered_at_restart + 3, 120, "more lines answered after the restarts")
     shopper.stop.set()
     shopper.join(130)
-    assert supervised.rasa_up(other)
-    assert len(shopper.outcomes) > answered_at_kill + 3, shopper.outcomes
-    # A bot server answers every line (Rasa's death is behind it). The turn the killed replica was
-    # handling may end in the apology, on that line or the next one of the conversation (queued behind
-    # its lock until the lease lapses): that turn is the outbox work's, issue 18 item 5. Nearly every
-    # other line, while the replica reloads and after, gets its reply.
+    assert supervised.bot_up(other_bot) and supervised.rasa_up(other_rasa)
+    assert answered_at_restart > answered_at_kill + 3, shopper.outcomes  # answered while both were down
+    # A bot server answered every line, before, during and after the restarts, except at most the one the
+    # killed bot server was handling (nginx never resends a POST; the page resends it with its id and the
+    # sweeper finishes its turn: "Crash safety" in docs/production.md). The turn the killed Rasa replica
+    # was handling may end in the apology, on that line or the next one of the conversation (queued behind
+    # its lock until the lease lapses). Nearly every other line gets its reply.
     outcomes = shopper.outcomes
-    assert unanswered(outcomes) == [], f"{outcomes}\n{supervised.logs()}"
-    assert len(apologised(outcomes)) <= max(2, len(outcomes) // 10), f"{outcomes}\n{supervised.logs()}"
+    assert len(unanswered(outcomes)) <= 1, f"{outcomes}\n{supervised.logs()}"
+    assert len(apologised(outcomes)) <= max(3, len(outcomes) // 10), f"{outcomes}\n{supervised.logs()}"
+    assert "RUNNING" in supervised.ctl("status", bot_name) and "RUNNING" in supervised.ctl("status", rasa_name)
+    # The bot server's own log shows both lives.
+    assert (supervised.log_dir / f"bot-{bot_port}.log").read_text(errors="replace").count("Goin' Fast") == 2

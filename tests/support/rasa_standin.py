@@ -23,6 +23,10 @@ class RecordingRasa:
             raise RasaUnavailable("Rasa answered 400 to /webhooks/webchat/webhook")
         self.forwarded.append((conversation_id, text))
 
+    async def redrive_line(self, line_id: int) -> dict[str, Any]:
+        self.calls.append(("redrive", str(line_id)))
+        return {"status": "processed"}
+
     async def trigger_intent(self, conversation_id: str, intent: str, entities: dict[str, Any] | None = None, output_channel: str = "latest") -> dict[str, Any]:
         self.calls.append(("trigger_intent", conversation_id))
         return {}

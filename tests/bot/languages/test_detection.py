@@ -23,6 +23,30 @@ def test_a_message_gets_its_language(text: str, language: str) -> None:
     assert detect(text) == language
 
 
+@pytest.mark.parametrize("text, language", [
+    # too short for lingua alone; the training examples' words tell them (catalogue names left out)
+    ("cheers mate", "en"),
+    ("stop texting me", "en"),
+    ("get me a human", "en"),
+    ("mksh min", "id"),
+    ("sleeping bag ready gk gan", "id"),
+    ("onks teil trailblazer koossa 43", "fi"),
+    ("mita sa osaat", "fi"),
+    ("en halua", "fi"),
+    # languages we don't speak, typed the way phones type them
+    ("donde esta mi pedido", "Spanish"),
+    ("ban co giay size 42 ko", "Vietnamese"),
+])
+def test_short_sms_messages_get_their_language(text: str, language: str) -> None:
+    assert detect(text) == language
+
+
+def test_a_word_or_two_without_a_marker_word_keeps_any_conversations_language() -> None:
+    assert conversation_language("fi", "ya") == "fi"
+    assert conversation_language("id", "ya") == "id"
+    assert conversation_language("fi", "makasih kak") == "id"
+
+
 @pytest.mark.parametrize("text", ["9", "navy", "ok", "kinder fleece", "FS-BOOT-TRB-BRN-9", "arndale"])
 def test_neutral_messages_have_no_language(text: str) -> None:
     assert detect(text) in (None, "en")

@@ -184,11 +184,19 @@
     lastId = Math.max(lastId, message.id);
     var payload = message.payload || {};
     if (message.author === "bot" && payload.language) setLanguage(payload.language);
+    // A line moved to where its turn began (two lines sent at once are answered one after the other):
+    // its bubble moves down to just above its answer.
+    var earlier = payload.moved_from ? log.querySelector('.msg--user[data-id="' + payload.moved_from + '"]') : null;
     if (message.author === "user" && payload.client_id) {
       sentClientIds[payload.client_id] = true;
       var mine = pendingById(payload.client_id);
-      if (mine) { delivered(mine, message); return; }
+      if (mine) {
+        if (payload.moved_from) log.appendChild(mine.el);
+        delivered(mine, message);
+        return;
+      }
     }
+    if (earlier) earlier.remove();
     if (message.author === "user") retireChoices();
     var item = el("li", "msg msg--" + message.author);
     item.dataset.author = message.author;

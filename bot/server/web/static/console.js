@@ -232,6 +232,9 @@
     seen.add(line.id);
     lastId = Math.max(lastId, line.id);
     var payload = line.payload || {};
+    // A shopper's line moved to where its turn began: the copy at its arrival place goes.
+    var earlier = payload.moved_from ? $("transcript").querySelector('li[data-id="' + payload.moved_from + '"]') : null;
+    if (earlier) earlier.remove();
     // "Sam Taylor joined the chat" / "... left the chat" are notes about the conversation, not lines of it.
     var li = el("li", "line line--" + (payload.event ? "note" : line.author));
     li.dataset.id = line.id;
