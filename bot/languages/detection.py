@@ -149,7 +149,9 @@ def detect(text: str) -> str | None:
     if vietnamese >= 3 and 2 * vietnamese >= len(words):
         return "Vietnamese"
     learnt = _by_examples(text)
-    if learnt is not None:
+    # Neither English nor Indonesian writes ä or ö: a message with them is not theirs, whatever its other words
+    # suggest ("Lähimmät paikasta Chorlton: … ja Arndale" read as Indonesian).
+    if learnt is not None and not (learnt != "fi" and _FINNISH_LETTERS.search(text)):
         return learnt
     values = detector().compute_language_confidence_values(text)
     confidences = {value.language: value.value for value in values}
