@@ -149,7 +149,9 @@ def detect(text: str) -> str | None:
     if vietnamese >= 3 and 2 * vietnamese >= len(words):
         return "Vietnamese"
     learnt = _by_examples(text)
-    if learnt is not None:
+    # Neither English nor Indonesian writes ä or ö: a message with them is not theirs, whatever its other words
+    # suggest ("Lähimmät paikasta Chorlton: … ja Arndale" read as Indonesian).
+    if learnt is not None and not (learnt != "fi" and _FINNISH_LETTERS.search(text)):
         return learnt
     values = detector().compute_language_confidence_values(text)
     confidences = {value.language: value.value for value in values}
@@ -189,10 +191,11 @@ def detect(text: str) -> str | None:
 def _by_examples(text: str) -> str | None:
     """The supported language the training examples' words make clearly most likely, if they know enough of
     the message's words (catalogue names aside) to tell."""
-    words = words_of(without_catalogue_names(text))
+    # A size letter ("L", "M") is in every language's examples; one known word ("navy") is too little to tell.
+    words = [word for word in words_of(without_catalogue_names(text)) if len(word) > 1]
     learnt = vocabulary()
     known = sum(learnt.knows(word) for word in words)
-    if not known or known < MIN_KNOWN_SHARE * len(words):
+    if known < 2 or known < MIN_KNOWN_SHARE * len(words):
         return None
     scores = learnt.log_likelihoods(words)
     best = max(scores, key=scores.__getitem__)
