@@ -22,7 +22,8 @@ from bot.ordering.checkout_replies import (
 )
 from bot.ordering.notice_replies import format_order_event
 from bot.ordering.orders import order_status
-from bot.ordering.pickup_alerts import KIND_BY_INTENT, pickup_notice
+from bot.ordering.notices import NOTICE_FACTS
+from bot.ordering.pickup_alerts import KIND_BY_INTENT, PickupNotice, pickup_notice
 from bot.catalog.stores import store_details
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ async def tell(turn: Turn) -> None:
         if intent in PAYMENT_INTENTS:
             text = await _payment_text(turn, intent, reference)
         elif intent in KIND_BY_INTENT:
-            notice = await turn.shop.call(pickup_notice, reference, clock.now())
+            notice = carried_notice(turn) or await turn.shop.call(pickup_notice, reference, clock.now())
             text = format_order_event(KIND_BY_INTENT[intent], notice)
         else:
             log.warning("unexpected notice intent %r", intent)
@@ -64,6 +65,22 @@ async def tell(turn: Turn) -> None:
         return
     if text:
         turn.say(text)
+
+
+def carried_notice(turn: Turn) -> PickupNotice | None:
+    """The alert's facts as the outbox read them when it claimed the alert (no second look-up), or None.
+
+    Only a push through trigger_intent carries them: a shopper typing "/EXTERNAL_order_ready{...}" is a
+    tapped payload, and what it claims is never repeated back.
+    """
+    carried = turn.heard.entity(NOTICE_FACTS)
+    if not carried or turn.heard.tapped:
+        return None
+    try:
+        return PickupNotice.from_entity(carried)
+    except (ValueError, KeyError, TypeError):
+        log.warning("notice facts that do not read: %.80s", carried)
+        return None
 
 
 async def _payment_text(turn: Turn, intent: str, reference: str) -> str:

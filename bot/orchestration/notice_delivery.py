@@ -13,12 +13,14 @@ from bot.kernel.shop import Shop
 from bot.ordering.notices import (
     DeliveryPolicy,
     DeliveryReport,
+    NOTICE_FACTS,
     NOTICE_KINDS,
     due_notices,
     notice_key,
     record_notice_failure,
     record_notice_sent,
 )
+from bot.ordering.pickup_alerts import alert_facts
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +68,16 @@ async def deliver_due_notices(
     """
     now = now or clock.now()
     report = DeliveryReport()
-    for notice in await shop.call(due_notices, now, limit, policy, kinds, subject):
+    for notice in await shop.call(due_notices, now, limit, policy, kinds, subject, alert_facts):
         label = notice_key(notice.kind, notice.subject)
+        entities = {"order_reference": notice.order_reference, "notice_key": notice.key}
+        if notice.facts is not None:
+            entities[NOTICE_FACTS] = notice.facts  # read with the claim: the conversation words it without a look-up
         try:
             result = await rasa_client.trigger_intent(
                 notice.conversation_id,
                 notice.intent,
-                entities={"order_reference": notice.order_reference, "notice_key": notice.key},
+                entities=entities,
                 output_channel=RASA_CHANNEL_NAMES.get(notice.channel, notice.channel),
             )
             if not handled_by_conversation(result, notice.key):

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 
@@ -61,6 +61,8 @@ NOTICE_INTENTS = {
     PAYMENT_REFUNDED: "EXTERNAL_payment_refunded",
 }
 NOTICE_KINDS = tuple(NOTICE_INTENTS)
+# The trigger_intent entity carrying what a notice says, read with its claim (bot/conversation/notices.py).
+NOTICE_FACTS = "notice_facts"
 # A subject is the order reference, or "reference/event id" for notices an order can have several of.
 SUBJECT_SEPARATOR = "/"
 OPTED_OUT_NOTE = "not sent: {phone} opted out (STOP)"
@@ -102,6 +104,7 @@ class DueNotice:
     conversation_id: str
     channel: str
     attempt: int
+    facts: str | None = None  # what the notice says, read with the claim (`due_notices(facts=...)`)
 
     @property
     def key(self) -> str:
@@ -176,6 +179,18 @@ def _skip_reason(uow: UnitOfWork, kind: str, order: Order | None) -> str | None:
     return OPTED_OUT_NOTE.format(phone=mask_phone(phone)) if phone else None
 
 
+def _read_facts(
+    facts: Callable[[UnitOfWork, str, Order, datetime], str | None] | None, uow: UnitOfWork, kind: str, order: Order, now: datetime
+) -> str | None:
+    if facts is None:
+        return None
+    try:
+        return facts(uow, kind, order, now)
+    except Exception:  # noqa: BLE001 - the notice still goes; the conversation then reads the order itself
+        log.exception("could not read what the %s notice for %s says", kind, order.reference)
+        return None
+
+
 def due_notices(
     uow: UnitOfWork,
     now: datetime | None = None,
@@ -183,6 +198,7 @@ def due_notices(
     policy: DeliveryPolicy = DeliveryPolicy(),
     kinds: tuple[str, ...] = NOTICE_KINDS,
     subject: str | None = None,
+    facts: Callable[[UnitOfWork, str, Order, datetime], str | None] | None = None,
 ) -> list[DueNotice]:
     """Claims due notices for this sweeper; each is handed to exactly one caller at a time.
 
@@ -190,10 +206,15 @@ def due_notices(
     claim commits on its own, so replicas never block each other.
 
     Args:
-        kinds, subject: claim only these (a route delivering the notice it just caused).
+        kinds, subject: claim only these (a route delivering the notice it just caused); with a subject
+            there is at most one notice per kind, so no further claim is tried once each is taken.
+        facts: reads what a notice will say from its order in the claim's transaction, so the
+            conversation need not read the order again (`bot.ordering.pickup_alerts.alert_facts`).
     """
     now = now or clock.now()
     claimed: list[DueNotice] = []
+    if subject is not None:
+        limit = min(limit, len(kinds))
     while len(claimed) < limit:
         timer = claim_due_timer(uow, kinds, now, lease=policy.lease, subject=subject)
         if timer is None:
@@ -208,8 +229,9 @@ def due_notices(
                 _audit_notice(uow, order, timer.kind, "skipped", now, reason=reason)
             uow.commit()
             continue
-        uow.commit()
         assert order is not None
+        said = _read_facts(facts, uow, timer.kind, order, now)
+        uow.commit()
         claimed.append(
             DueNotice(
                 timer_id=timer.id,
@@ -220,6 +242,7 @@ def due_notices(
                 conversation_id=order.conversation_id,
                 channel=order.channel,
                 attempt=timer.attempts + 1,
+                facts=said,
             )
         )
     return claimed

@@ -16,8 +16,9 @@ Attempts and the last error stay on the timer row for the store dashboard.
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -103,6 +104,28 @@ class PickupNotice:
     currency: str
     locale: str
 
+    def as_entity(self) -> str:
+        """The notice as the trigger_intent entity that carries it to the conversation (JSON)."""
+        facts = asdict(self)
+        facts["today"] = self.today.isoformat()
+        facts["hours_today"]["day"] = self.hours_today.day.isoformat()
+        facts["held_until"] = self.held_until.isoformat()
+        return json.dumps(facts, separators=(",", ":"))
+
+    @classmethod
+    def from_entity(cls, text: str) -> "PickupNotice":
+        """Reads `as_entity`'s JSON back. Raises ValueError (or KeyError/TypeError) when it is not one."""
+        facts = json.loads(text)
+        hours = facts.pop("hours_today")
+        return cls(
+            **{
+                **facts,
+                "today": date.fromisoformat(facts["today"]),
+                "held_until": datetime.fromisoformat(facts["held_until"]),
+                "hours_today": DayHours(**{**hours, "day": date.fromisoformat(hours["day"])}),
+            }
+        )
+
 
 def _schedule(uow: UnitOfWork, order: Order, now: datetime, policy: AlertPolicy) -> tuple[bool, str | None]:
     """Adds the order's alert timers (no commit); (ready alert newly scheduled?, why suppressed)."""
@@ -171,8 +194,16 @@ def pickup_notice(uow: UnitOfWork, reference: str, now: datetime | None = None) 
     Raises:
         OrderNotFound.
     """
-    now = now or clock.now()
-    order = find_order(uow, reference)
+    return _notice_for(uow, find_order(uow, reference), now or clock.now())
+
+
+def alert_facts(uow: UnitOfWork, kind: str, order: Order, now: datetime) -> str | None:
+    """What a pickup alert will say, read in the transaction that claims it (`due_notices(facts=...)`), so
+    the conversation words it without reading the order again; None for other notices."""
+    return _notice_for(uow, order, now).as_entity() if kind in ALERT_KINDS else None
+
+
+def _notice_for(uow: UnitOfWork, order: Order, now: datetime) -> PickupNotice:
     details = store_details(uow, order.store_id)
     local = local_now(details.timezone, now)
     return PickupNotice(

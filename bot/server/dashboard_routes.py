@@ -257,7 +257,7 @@ def build_dashboard_blueprint() -> Blueprint:
             return back(request, "cannot", reference, f"it is {error.current.replace('_', ' ')}")
         await _wake_boards(request, session.store_id)
         if outcome.alert_scheduled:
-            kick_alert_delivery(request.app, shop)
+            kick_alert_delivery(request.app, shop, outcome.order.reference)
             return back(request, "ready", outcome.order.reference)
         return back(request, "ready_again" if not outcome.suppressed_reason else "ready", outcome.order.reference)
 

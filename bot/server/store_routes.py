@@ -18,7 +18,7 @@ from bot.payments import PaymentProviderError, ProviderNotConfigured, provider_f
 from bot.server.store_openapi import openapi_document
 from bot.ordering.orders import CancelledOrder, order_json
 from bot.ordering.pay_links import execute_refund
-from bot.ordering.notices import ALERT_KINDS
+from bot.ordering.notices import READY_ALERT
 from bot.ordering.pickup_alerts import AlertPolicy
 from bot.catalog.stock_sync import StockSyncError, sync_stock
 from bot.identity.store_access import StorePrincipal, authenticate_api_key
@@ -48,9 +48,10 @@ def _bearer(request: Request) -> str:
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
-def kick_alert_delivery(app: Any, shop: Shop) -> None:
-    """Sends due pickup alerts now, in the background (the periodic sweep is the safety net)."""
-    kick_notice_delivery(app.ctx, shop, ALERT_KINDS)
+def kick_alert_delivery(app: Any, shop: Shop, reference: str) -> None:
+    """Sends the order's ready alert now, in the background (the periodic sweep is the safety net, and
+    sends other due alerts): naming it lets the outbox claim it without a further, empty claim."""
+    kick_notice_delivery(app.ctx, shop, (READY_ALERT,), reference)
 
 
 def _json_body(request: Request) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def build_store_api_blueprint() -> Blueprint:
         policy = AlertPolicy.from_settings(shop.settings)
         outcome = await shop.call(mark_store_order_ready, principal.store_id, reference, principal.actor, None, policy)
         if outcome.alert_scheduled:
-            kick_alert_delivery(request.app, shop)
+            kick_alert_delivery(request.app, shop, outcome.order.reference)
         return json(
             {
                 "order": order_json(outcome.order),

@@ -21,9 +21,11 @@ from bot.ordering.pickup_alerts import (
     PICKUP_REMINDER,
     READY_ALERT,
     AlertPolicy,
+    PickupNotice,
     alert_problems,
     alert_timers,
     mark_ready_and_alert,
+    pickup_notice,
     schedule_missing_alerts,
 )
 from bot.kernel.timers import exponential_backoff
@@ -104,7 +106,12 @@ async def test_delivery_sends_once_through_rasa_on_the_order_channel(shop: Shop)
     rasa = FakeRasa()
     report = await deliver_due_alerts(shop, rasa, READY_AT)
     assert report.sent == [f"ready_alert:{reference}"]
-    assert rasa.calls == [("sms:+447700900123", "EXTERNAL_order_ready", {"order_reference": reference, "notice_key": f"ready_alert:{reference}"}, "sms")]
+    [(conversation, intent, entities, channel)] = rasa.calls
+    assert (conversation, intent, channel) == ("sms:+447700900123", "EXTERNAL_order_ready", "sms")
+    assert entities["order_reference"] == reference and entities["notice_key"] == f"ready_alert:{reference}"
+    # What the alert says was read with the claim and travels with it: the conversation does not read it again.
+    carried = PickupNotice.from_entity(entities["notice_facts"])
+    assert carried == shop.run(pickup_notice, reference, READY_AT)
 
     again = await deliver_due_alerts(shop, rasa, READY_AT + timedelta(minutes=10))
     assert again.sent == [] and len(rasa.calls) == 1
@@ -116,7 +123,7 @@ async def test_web_orders_go_to_the_webchat_channel(shop: Shop) -> None:
     reference = _ready_order(shop, conversation="web-abc", channel="web")
     rasa = FakeRasa()
     await deliver_due_alerts(shop, rasa, READY_AT)
-    assert rasa.calls == [("web-abc", "EXTERNAL_order_ready", {"order_reference": reference, "notice_key": f"ready_alert:{reference}"}, "webchat")]
+    assert [(c, i, e["notice_key"], o) for c, i, e, o in rasa.calls] == [("web-abc", "EXTERNAL_order_ready", f"ready_alert:{reference}", "webchat")]
 
 
 async def test_failed_sends_back_off_exponentially_then_give_up(shop: Shop) -> None:

@@ -127,7 +127,9 @@ async def test_mark_ready_alerts_the_shopper_once_and_is_audited(api: Api) -> No
     assert body["order"]["status"] == "ready" and body["alert_scheduled"] is True and body["alert_suppressed"] is None
 
     await _until(lambda: len(api.rasa.calls) == 1)
-    assert api.rasa.calls == [("sms:+447700900123", "EXTERNAL_order_ready", {"order_reference": reference, "notice_key": f"ready_alert:{reference}"}, "sms")]
+    assert [(c, i, e["order_reference"], e["notice_key"], o) for c, i, e, o in api.rasa.calls] == [
+        ("sms:+447700900123", "EXTERNAL_order_ready", reference, f"ready_alert:{reference}", "sms")
+    ]
     prefix = api.leeds_key.split(".")[0]
     assert [(actor, store) for actor, store, _d in _audit(api, "order_ready")] == [(f"store_api:{prefix}", "leeds")]
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from bot.conversation.heard import Heard
 from bot.kernel.models import StoreHours
+from bot.ordering.pickup_alerts import pickup_notice
 from bot.ordering import orders
 from bot.kernel.shop import Shop
 from tests.bot.conversation.chat import SMS, Chat
@@ -64,3 +66,24 @@ async def test_a_notice_delivered_twice_is_said_once(shop: Shop) -> None:
     # A different notice about the same order (a second declined card, say) is a new key and is said.
     failed = await chat.notice("EXTERNAL_payment_failed", order_reference=placed.reference, notice_key=f"payment_failed:{placed.reference}/evt_2")
     assert failed != ""
+
+
+async def test_an_alert_says_what_the_outbox_read_when_it_claimed_it(shop: Shop) -> None:
+    """The outbox reads the order once, with the claim, and carries it (`notice_facts`); the conversation words
+    those facts instead of reading the order again. Collected in between, a second read would say nothing."""
+    seed_small_shop(shop)
+    _open_every_day(shop, "leeds")
+    placed = place(shop, SMS, {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=datetime.now(timezone.utc))
+    shop.run(orders.mark_ready, placed.reference, "test")
+    facts = shop.run(pickup_notice, placed.reference).as_entity()
+    read_now = await Chat(shop, SMS, "sms").notice("EXTERNAL_order_ready", order_reference=placed.reference)
+    shop.run(orders.mark_collected, placed.reference, "test", placed.pickup_code)
+
+    carried = await Chat(shop, SMS, "sms").notice("EXTERNAL_order_ready", order_reference=placed.reference, notice_facts=facts)
+    assert carried == read_now and placed.pickup_code in carried
+
+    # A shopper typing the trigger as a payload gets nothing repeated back from what it claims.
+    chat = Chat(shop, SMS, "sms")
+    typed = Heard(text="/EXTERNAL_order_ready", intent="EXTERNAL_order_ready", confidence=1.0, channel="sms",
+                  conversation_id=SMS, entities={"order_reference": placed.reference, "notice_facts": facts}, tapped=True)
+    assert await chat._turn(typed) == ""
