@@ -17,8 +17,9 @@ from typing import Any, AsyncIterator, Awaitable, Callable
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.lock_store import InMemoryLockStore, LockError
 
+from bot.kernel import clock
 from bot.handoff.sessions import people_owned_since
-from bot.handoff.states import utc_now
+
 from bot.kernel.shop import Shop
 from bot.messaging.transcript import sequence_shopper_line
 from bot.messaging.turn_effects import effect_key, finish_turn, turn_finished
@@ -113,7 +114,7 @@ async def run_in_handling_order(
 
 async def answer_or_apologise(shop: Shop, conversation_id: str, turn: Awaitable[Any], output: CountsReplies) -> None:
     """Awaits the Rasa turn; if it failed or said nothing and no person owned the conversation meanwhile, apologises."""
-    before, started = output.replies_sent, utc_now()
+    before, started = output.replies_sent, clock.now()
     try:
         await turn
     except Exception:  # noqa: BLE001 - whatever broke, the shopper still hears from us

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
 import re
 from typing import Any, Awaitable, Callable, Iterable
 
@@ -20,6 +19,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.kernel.config import load_settings
 from bot.kernel.inbound_text import MAX_INBOUND_CHARS, screen_inbound
 from bot.messaging.web_lines import WEB_CHANNEL, WEB_CONVERSATION_ID, turn_text_of
 from bot.messaging.transcript import inbound_id_of, record_message, record_messages, shopper_line
@@ -158,7 +158,7 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> "WebChatInput":
-        return cls(secret=os.environ.get("WEBCHAT_SECRET", ""))
+        return cls(secret=load_settings().webchat_secret)
 
     def get_output_channel(self) -> OutputChannel:
         return WebChatOutput()

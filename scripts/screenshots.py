@@ -16,7 +16,6 @@ import socket
 import sys
 import tempfile
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -43,6 +42,7 @@ from bot.store_operations.store_orders import mark_store_order_ready
 from bot.ordering.pickup_alerts import AlertPolicy
 from bot.messaging.transcript import record_message
 from bot.kernel.shop import Shop
+from scripts.retailer_page import retailer_page
 
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -135,31 +135,6 @@ def serve(shop: Shop) -> tuple[str, asyncio.AbstractEventLoop, threading.Event]:
     return f"http://127.0.0.1:{port}", loop, stop
 
 
-def serve_retailer_page(base: str) -> tuple[str, ThreadingHTTPServer]:
-    """A retailer's own page with the widget's one tag, on another origin (its own loopback port:
-    Chromium refuses a loopback script on a page it counts as public)."""
-    body = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-        "<title>A retailer's page</title></head><body style='font-family:sans-serif;margin:2rem'>"
-        f"<h1>Fellside Outfitters</h1><p>Winter boots are in.</p><script src='{base}/widget.js' async></script></body></html>"
-    ).encode()
-
-    class RetailerPage(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RetailerPage)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/", server
-
-
 def shoot(page: Page, out: Path, name: str, size: str) -> None:
     path = out / f"{name}-{size}.png"
     page.wait_for_load_state("networkidle")
@@ -228,13 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         base, _loop, stop = serve(shop)
         # The pay link names the configured public URL; the page itself is served here.
         pay_url = base + seeded["pay_url"].split("://", 1)[1].partition("/")[1] + seeded["pay_url"].split("://", 1)[1].partition("/")[2]
-        retailer, retailer_server = serve_retailer_page(base)
         print(f"serving at {base}; taking screenshots...", flush=True)
         try:
-            take_all(base, pay_url, retailer, out)
+            with retailer_page(base) as retailer:
+                take_all(base, pay_url, retailer, out)
         finally:
             stop.set()
-            retailer_server.shutdown()
             shop.close()
     return 0
 

@@ -9,6 +9,7 @@ from typing import Iterator
 import pytest
 from sanic import Sanic
 
+from bot.kernel import clock
 from bot.kernel.config import Settings
 from bot.kernel.db import build_engine
 from bot.kernel.models import Base
@@ -75,11 +76,10 @@ def catalog_shop(shop: Shop) -> Shop:
 
 
 @pytest.fixture
-def frozen_login_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Stops the login throttle's clock, so a test of its ladder does not depend on how fast the machine is
-    (under load, checking six wrong passwords took longer than the one-second hold they earn)."""
-    from types import SimpleNamespace
+def frozen_login_clock() -> Iterator[None]:
+    """Stops the clock (bot.kernel.clock), so a test of the login throttle's ladder does not depend on how fast
+    the machine is (under load, checking six wrong passwords took longer than the one-second hold they earn)."""
+    from datetime import datetime, timezone
 
-    from bot.identity import login_throttle
-
-    monkeypatch.setattr(login_throttle, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+    with clock.frozen_at(datetime.fromtimestamp(1_800_000_000, timezone.utc)):
+        yield

@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 from dataclasses import dataclass
+from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from bot.adapters.event_stream import ConversationEvent, consume_events, rabbitmq_url_from_env
@@ -42,24 +43,46 @@ class Progress:
         return f"funnel consumer: {self.events} events read, {self.facts_new} facts counted, {self.facts_seen_before} repeats ignored"
 
 
+def retry_delay(failures: int) -> float:
+    """Seconds to wait before handing back an event whose counting failed: 0.5 s doubling to 30 s."""
+    return min(30.0, 0.5 * 2 ** (failures - 1))
+
+
 async def run_consumer(
     shop: Shop, url: str, queue: str, *, zone: ZoneInfo | None = None, stop: asyncio.Event | None = None,
-    progress: Progress | None = None, prefetch: int = 50,
+    progress: Progress | None = None, prefetch: int = 50, pause: Callable[[int], Awaitable[None]] | None = None,
 ) -> Progress:
-    """Counts every event on `queue` until `stop` is set; an event is acknowledged after its facts are committed."""
+    """Counts every event on `queue` until `stop` is set; an event is acknowledged after its facts are committed.
+
+    Args:
+        pause: awaited with the number of failures in a row before a failed event goes back to the queue
+            (default: sleep `retry_delay`), so a database outage is retried calmly, not in a tight loop.
+    """
     zone = zone or report_zone()
     progress = progress or Progress()
+    failures = 0
 
     async def count(event: ConversationEvent) -> None:
+        nonlocal failures
         facts = facts_of(event.raw, zone)
         if facts:
-            new = await shop.call(record_facts, facts)
+            try:
+                new = await shop.call(record_facts, facts)
+            except Exception:
+                failures += 1
+                await (pause or _sleep)(failures)
+                raise  # the event goes back to the queue and comes again
+            failures = 0
             progress.facts_new += new
             progress.facts_seen_before += len(facts) - new
         progress.events += 1
 
     await consume_events(url, queue, count, stop=stop, prefetch=prefetch)
     return progress
+
+
+async def _sleep(failures: int) -> None:
+    await asyncio.sleep(retry_delay(failures))
 
 
 def main(argv: list[str] | None = None) -> int:

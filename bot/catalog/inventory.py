@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.sql import Select
 
+from bot.catalog.availability import available_to_promise, buffer_expression, buffer_that_applies
 from bot.catalog.geo import haversine_km
 from bot.kernel.models import Inventory, Product, Store, Variant
 from bot.catalog.stock_query import StoreRef, UnknownOption, UnknownProduct, UnknownVariant
@@ -74,10 +75,6 @@ class StockLevel:
     safety_buffer: int
     available: int
 
-
-def available_to_promise(on_hand: int, reserved: int, safety_buffer: int) -> int:
-    """Units a shopper can be told about or reserve; never negative."""
-    return max(0, on_hand - reserved - safety_buffer)
 
 
 @read_only
@@ -175,7 +172,7 @@ def stock_level(uow: UnitOfWork, store_id: str, sku: str) -> StockLevel:
         raise UnknownVariant(f"no SKU {sku!r}")
     row = uow.session.get(Inventory, (store_id, sku))
     on_hand, reserved = (row.on_hand, row.reserved) if row else (0, 0)
-    buffer = row.safety_buffer if row is not None and row.safety_buffer is not None else store.safety_buffer
+    buffer = buffer_that_applies(row.safety_buffer if row is not None else None, store.safety_buffer)
     return StockLevel(store_id, sku, on_hand, reserved, buffer, available_to_promise(on_hand, reserved, buffer))
 
 
@@ -274,7 +271,7 @@ def _variants_and_stock_query(by_colour: bool, by_size: bool) -> Select:
     query = (
         select(products.c.name, variants.c.sku, variants.c.colour, variants.c.size, variants.c.price_minor,
                variants.c.currency, inventory.c.store_id, inventory.c.on_hand, inventory.c.reserved,
-               func.coalesce(inventory.c.safety_buffer, stores.c.safety_buffer), stores.c.name, stores.c.latitude,
+               buffer_expression(stores.c.safety_buffer, inventory.c), stores.c.name, stores.c.latitude,
                stores.c.longitude, stores.c.market_id, stores.c.currency)
         .select_from(variants)
         .join(products, products.c.id == variants.c.product_id)

@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.sql import Select
 
+from bot.catalog.availability import available_expression
 from bot.kernel.models import Inventory, Product, Store, Variant
 from bot.catalog.shopper_text import (
     COLOUR_SYNONYMS as _COLOUR_SYNONYMS,
@@ -279,7 +280,7 @@ def _stock_query() -> Select:
     `inventory.store_id = ?` in SQL, SQLite's planner scanned the store's whole inventory instead of
     looking up the 15 products' SKUs (EXPLAIN QUERY PLAN at 10,000 products)."""
     variants, inventory, stores = Variant.__table__, Inventory.__table__, Store.__table__
-    available = inventory.c.on_hand - inventory.c.reserved - func.coalesce(inventory.c.safety_buffer, stores.c.safety_buffer)
+    available = available_expression(stores.c.safety_buffer, inventory.c)
     return (
         select(variants.c.product_id, inventory.c.store_id, available)
         .join(inventory, inventory.c.sku == variants.c.sku)

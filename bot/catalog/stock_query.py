@@ -69,7 +69,11 @@ class UnknownProduct(CatalogLookupError):
 
 
 class UnknownStore(CatalogLookupError):
-    pass
+    """No store has this id: the one error for it, raised by the catalogue, ordering and store access alike."""
+
+    def __init__(self, store_id: str) -> None:
+        super().__init__(f"no store with id {store_id!r}")
+        self.store_id = store_id
 
 
 class UnknownVariant(CatalogLookupError):

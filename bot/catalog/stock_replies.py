@@ -6,9 +6,9 @@ from typing import Sequence
 
 from bot.kernel.money import format_price_range
 from bot.languages import _
-from bot.languages.wording import colour_word, distance_text, human_list, numbered_options
+from bot.languages.wording import colour_word, distance_text, human_list
 from bot.catalog.shopper_text import ONE_SIZE
-from bot.catalog.stock_query import ProductMatch, ProductOptions
+from bot.catalog.stock_query import ProductOptions
 from bot.catalog.inventory import NearbyStock, StockAnswer
 
 LOW_STOCK = 2
@@ -100,35 +100,4 @@ def format_product_options(options: ProductOptions, locale: str | None = None) -
         return f"{options.name} ({price})."
     return _("{product} comes in {options} ({price}).").format(product=options.name, options=", ".join(parts), price=price)
 
-
-def format_colour_question(options: ProductOptions) -> str:
-    """"Which colour of the Kinder Fleece Jacket? Navy, grey or burgundy."."""
-    colours = human_list([colour_word(colour) for colour in options.colours], "or")
-    return _("Which colour of the {product}? {colours}.").format(product=options.name, colours=f"{colours[:1].upper()}{colours[1:]}")
-
-
-def format_size_question(options: ProductOptions) -> str:
-    """"What size? UK 6, UK 6.5, ... UK 12." (the full list, so the shopper can copy one)."""
-    return _("What size of the {product}? {sizes}.").format(product=options.name, sizes=", ".join(size_label(size) for size in options.sizes))
-
-
-def format_unknown_option(options: ProductOptions, kind: str, value: str) -> str:
-    """"Sorry, the Trailblazer ... doesn't come in pink. It comes in brown or black."."""
-    if kind == "colour":
-        valid = human_list([colour_word(colour) for colour in options.colours], "or")
-    else:
-        valid = human_list([size_label(size) for size in options.sizes], "or")
-    return _("Sorry, the {product} doesn't come in {value}. It comes in {valid}.").format(product=options.name, value=value, valid=valid)
-
-
-def format_product_choice(matches: Sequence[ProductMatch]) -> str:
-    """"Which one do you mean? 1) ... 2) ... Reply with the number."."""
-    return _("Which one do you mean? {options} Reply with the number.").format(options=numbered_options([match.name for match in matches]))
-
-
-def format_unknown_product(words: str | None) -> str:
-    """When nothing in the catalogue matches what the shopper typed."""
-    if words:
-        return _('Sorry, I couldn\'t find "{words}" in our range. Try the product name, e.g. "Kinder fleece", or a SKU.').format(words=words)
-    return _('Sorry, I couldn\'t find that in our range. Try the product name, e.g. "Kinder fleece", or a SKU.')
 

@@ -22,13 +22,14 @@ import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select
 
+from bot.kernel import audit, clock
 from bot.kernel.inbound_text import load_json_body
-from bot.kernel.models import AuditEntry, Inventory, Store, Variant
+from bot.kernel.models import Inventory, Store, Variant
 from bot.kernel.unit_of_work import UnitOfWork
 
 MAX_ROWS = 50_000
@@ -266,7 +267,7 @@ def sync_stock(
     Raises:
         StockSyncError: unknown store, or the payload as a whole is unreadable (nothing applied).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     if uow.session.get(Store, store_id) is None:
         raise StockSyncError(f"no store {store_id!r}")
     rows, problems = parse_stock_payload(payload)
@@ -323,20 +324,17 @@ def sync_stock(
         unchanged=unchanged,
         problems=tuple(problems),
     )
-    uow.session.add(
-        AuditEntry(
-            actor=actor,
-            store_id=store_id,
-            action="stock_synced",
-            detail={
-                "created": report.created,
-                "updated": report.updated,
-                "unchanged": report.unchanged,
-                "rejected": [problem.as_dict() for problem in report.problems],
-                "changes": changes,  # [sku, on_hand before (null = new row), on_hand after]
-            },
-            at=now,
-        )
+    audit.record(
+        uow,
+        actor=actor,
+        action="stock_synced",
+        now=now,
+        store_id=store_id,
+        created=report.created,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        rejected=[problem.as_dict() for problem in report.problems],
+        changes=changes,  # [sku, on_hand before (null = new row), on_hand after]
     )
     uow.commit()
     return report

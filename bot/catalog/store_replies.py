@@ -6,14 +6,13 @@ from datetime import date, timedelta
 
 from babel.dates import format_date
 
-from bot.catalog.hours import DayHours, WeekdayHours
-from bot.languages import N_, _
+from bot.catalog.hours import DayHours
+from bot.languages import _
 from bot.languages.catalogue import locale_for
 from bot.languages.wording import distance_text, human_list
-from bot.catalog.stores import NearestStores, StoreDayHours, StoreDetails, StoreStatus, WeekHours
+from bot.catalog.stores import NearestStores, StoreDayHours, StoreDetails, StoreStatus
 
 MAX_EXCEPTIONS = 3
-_SHORT_DAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
 
 def _span(opens: str | None, closes: str | None) -> str:
@@ -57,32 +56,6 @@ def format_store_status(status: StoreStatus) -> str:
     return _("{store} is closed right now.").format(store=name)
 
 
-def format_week_hours(week: WeekHours, locale: str = "en_GB") -> str:
-    """"Arndale: Mon–Wed 09:00–19:00, Thu 09:00–20:00, ... Sun 11:00–17:00." plus coming special days."""
-    groups: list[list[WeekdayHours]] = []
-    for day in week.days:
-        if groups and (groups[-1][-1].opens, groups[-1][-1].closes) == (day.opens, day.closes):
-            groups[-1].append(day)
-        else:
-            groups.append([day])
-    closed = _("closed")
-    parts = []
-    for group in groups:
-        days = _(_SHORT_DAYS[group[0].weekday])
-        if len(group) > 1:
-            days += f"–{_(_SHORT_DAYS[group[-1].weekday])}"
-        parts.append(f"{days} {closed if group[0].is_closed else _span(group[0].opens, group[0].closes)}")
-    text = f"{week.store.name}: {', '.join(parts)}."
-    if week.exceptions:
-        specials = [
-            f"{format_date(day.day, 'EEE d MMM', locale=locale_for(locale))} "
-            f"{closed if day.is_closed else _span(day.opens, day.closes)} ({day.note})"
-            for day in week.exceptions[:MAX_EXCEPTIONS]
-        ]
-        text += " " + _("Coming up: {days}.").format(days="; ".join(specials))
-    return text
-
-
 def format_store_details(details: StoreDetails) -> str:
     """Address, phone and a directions link in one message."""
     return (
@@ -97,6 +70,3 @@ def format_nearest_stores(nearest: NearestStores) -> str:
     return _("Nearest to {place}: {stores}.").format(place=nearest.place_name, stores=human_list(stores))
 
 
-def format_unknown_place() -> str:
-    """When `nearest_stores` did not recognise the place."""
-    return _("Sorry, I don't know that place. Try a postcode like M20 or an area like Chorlton or Stockport.")

@@ -101,7 +101,7 @@ def get_store(uow: UnitOfWork, store_id: str, *, with_hours: bool = True) -> Sto
     """
     store = uow.session.get(Store, store_id, options=[] if with_hours else [lazyload(Store.hours)])
     if store is None:
-        raise UnknownStore(f"no store with id {store_id!r}")
+        raise UnknownStore(store_id)
     return store
 
 

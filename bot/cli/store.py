@@ -12,6 +12,7 @@ import sys
 from typing import Callable, TextIO
 
 from bot.cli.secret_input import PasswordsDiffer, read_password
+from bot.catalog.stock_query import UnknownStore
 from bot.identity.store_access import StoreAccessError, create_api_key, revoke_api_key, set_dashboard_password
 from bot.kernel.shop import Shop
 
@@ -60,7 +61,7 @@ def main(
         shop.run(set_dashboard_password, args.store, password)
         print(f"dashboard password set for store {args.store}; earlier sessions are signed out", file=stdout)
         return 0
-    except (StoreAccessError, OSError, PasswordsDiffer) as error:
+    except (StoreAccessError, UnknownStore, OSError, PasswordsDiffer) as error:
         print(f"error: {error}", file=stderr)
         return 1
     finally:

@@ -30,7 +30,7 @@ from bot.payments.base import PaymentProvider, PaymentProviderError
 from bot.ordering.checkout_replies import format_checked_out, format_review
 from bot.catalog.matching import match_store
 from bot.ordering.checkout import check_out, review_order
-from bot.catalog.stores import list_stores
+from bot.catalog.stores import UnknownStore, list_stores
 
 LINK, AT_PICKUP = "link", "at_pickup"
 PAY_BY_LINK = Button("Pay now by link", payload("choose_payment", payment_method=LINK))
@@ -176,7 +176,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
         turn.done()
         turn.say("Your items are reserved, but I couldn't make a pay link just now. Say \"new link\" in a minute.")
         return
-    except OrderError:
+    except (OrderError, UnknownStore):  # a store closed or removed since the shopper chose it
         turn.done()
         turn.say(_("Sorry, I couldn't reserve that just now. Please try again, or call us on {support_phone}.").format(support_phone=settings.support_phone))
         return

@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from babel.dates import format_date
 
+from bot.kernel import clock
+from bot.kernel.config import load_settings
 from bot.conversation.heard import payload
 from bot.conversation.reading import yes_or_no
 from bot.conversation.state import Button, Question
@@ -43,7 +45,7 @@ async def hand_to_person(turn: Turn, reason: str, *, preface: str = "") -> None:
         turn.say(lead + _(ALREADY_WAITING))
         turn.pause = True
         return
-    policy = states.HandoffPolicy.from_env()
+    policy = states.HandoffPolicy.from_settings(load_settings())
     available = await turn.shop.call(waiting.availability, policy)
     if available.person_available:
         request = await turn.shop.call(handoff.request_handoff, turn.conversation_id, turn.heard.channel, reason)
@@ -56,15 +58,15 @@ async def hand_to_person(turn: Turn, reason: str, *, preface: str = "") -> None:
     turn.ask(Question("handoff", "confirm", (LEAVE_MESSAGE, NO_THANKS)), f"{lead}{why} {_(OFFER_MESSAGE)}")
 
 
-def _opening(hours: SupportHours, start: datetime, now: datetime) -> str:
+def opening_text(hours: SupportHours, start: datetime, now: datetime) -> str:
     """When the team is back, as the shopper reads it now: "from 9:00 today", "from 9:00 tomorrow", "from Monday 9:00"."""
     local, today = start.astimezone(hours.zone), now.astimezone(hours.zone).date()
-    clock = f"{local.hour}:{local.minute:02d}"
+    at = f"{local.hour}:{local.minute:02d}"
     if local.date() == today:  # "from Monday 9:00" read oddly on a Monday morning
-        return _("from {time} today").format(time=clock)
+        return _("from {time} today").format(time=at)
     if local.date() == today + timedelta(days=1):
-        return _("from {time} tomorrow").format(time=clock)
-    return _("from {day} {time}").format(day=format_date(local, "EEEE", locale=locale_for()), time=clock)
+        return _("from {time} tomorrow").format(time=at)
+    return _("from {day} {time}").format(day=format_date(local, "EEEE", locale=locale_for()), time=at)
 
 
 def ask_for_message(turn: Turn) -> None:
@@ -74,11 +76,11 @@ def ask_for_message(turn: Turn) -> None:
 async def take_message(turn: Turn) -> None:
     """The shopper's words are the message: agents read them in the console (they are in the transcript)."""
     await turn.shop.call(handoff.leave_message, turn.conversation_id, turn.heard.channel)
-    policy = states.HandoffPolicy.from_env()
+    policy = states.HandoffPolicy.from_settings(load_settings())
     available = await turn.shop.call(waiting.availability, policy)
     when = ""
     if available.status == "outside_hours" and available.next_opening is not None:
-        when = " " + _opening(available.hours, available.next_opening, states.utc_now())
+        when = " " + opening_text(available.hours, available.next_opening, clock.now())
     turn.done(goal="message")
     turn.say(_(MESSAGE_TAKEN).format(when=when))
 

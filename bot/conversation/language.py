@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from bot.conversation.heard import Heard
 from bot.conversation.state import DialogueState
-from bot.languages import conversation_language, foreign_language
+from bot.identity.customers import PHONE_CHANNELS
+from bot.languages import SUPPORTED, conversation_language, foreign_language
+from bot.markets.lookup import market_for, phone_country
 from bot.languages.terms import term, to_english
 from bot.kernel.models import Place, Store
 from bot.kernel.unit_of_work import UnitOfWork, read_only
@@ -33,6 +35,14 @@ def place_names(uow: UnitOfWork) -> tuple[str, ...]:
     return tuple({*(name for row in stores for name in row), *places})
 
 
+async def _phone_market_language(shop: Shop, conversation_id: str) -> str:
+    """A new conversation from a phone starts in the language of its number's market (+62: Bahasa Indonesia):
+    a first message too short to tell ("trailblazer 9 grand indonesia") is answered in it."""
+    phone = conversation_id.partition(":")[2].removeprefix("whatsapp:")
+    market = await shop.call(market_for, None, phone, None)
+    return market.language if market is not None and phone_country(phone) == market.country and market.language in SUPPORTED else "en"
+
+
 def _in_english(value: str, language: str) -> str:
     """An entity value in English: a single word ("coklat") or a phrase ("sepatu trailblazer")."""
     word = term(value, language)
@@ -43,6 +53,8 @@ async def hear(shop: Shop, heard: Heard, state: DialogueState) -> tuple[Heard, D
     """The message in the engine's English, and the state with the conversation's language for this turn."""
     if heard.tapped or not heard.text.strip():
         return heard, state
+    if state == DialogueState() and heard.channel in PHONE_CHANNELS:
+        state = replace(state, language=await _phone_market_language(shop, heard.conversation_id))
     language = conversation_language(state.language, heard.text)
     state = replace(state, language=language) if language != state.language else state
     if language == "en":

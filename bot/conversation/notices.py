@@ -10,8 +10,8 @@ with the turn that said the notice, so "said" and "remembered as said" go togeth
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
 
+from bot.kernel import clock
 from bot.conversation.turn import Turn
 from bot.ordering.rules import OrderNotFound
 from bot.ordering.checkout_replies import (
@@ -54,7 +54,7 @@ async def tell(turn: Turn) -> None:
         if intent in PAYMENT_INTENTS:
             text = await _payment_text(turn, intent, reference)
         elif intent in KIND_BY_INTENT:
-            notice = await turn.shop.call(pickup_notice, reference, datetime.now(timezone.utc))
+            notice = await turn.shop.call(pickup_notice, reference, clock.now())
             text = format_order_event(KIND_BY_INTENT[intent], notice)
         else:
             log.warning("unexpected notice intent %r", intent)

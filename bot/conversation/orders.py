@@ -13,7 +13,8 @@ from bot.conversation.state import Button, Question
 from bot.conversation.turn import Turn
 from bot.kernel.money import format_money
 from bot.ordering.rules import (
-    HOLDING_STATUSES,
+    CANCELLABLE,
+    REFERENCE_IN_TEXT,
     HoldPolicy,
     InvalidTransition,
     NotYourOrder,
@@ -38,13 +39,10 @@ from bot.ordering.checkout import (
 from bot.ordering.order_access import confirm_order_verification
 from bot.orchestration.texted_codes import text_order_code
 
-# The statuses a shopper can still cancel: the stock is still held for them.
-CANCELLABLE = frozenset(status.value for status in HOLDING_STATUSES)
 _CHARGE_QUESTION = re.compile(r"\b(?:charged?|charges|cost|fee|pay anything|refund|money back|get my money)\b", re.I)
 _UNDO = re.compile(r"\b(?:get it back|get them back|undo|un-?cancel|change my mind|reserve (?:it|them) again)\b", re.I)
 _KEEP = re.compile(r"\bkeep\b|\bdon'?t cancel\b|\bnot cancel\b|\bleave it\b", re.I)
 ONE_TIME_CODE = re.compile(r"\b(\d{6})\b")
-ORDER_REFERENCE = re.compile(r"\b(?:FS)[-\s]?([2-9A-HJ-NP-Z]{6})\b", re.IGNORECASE)
 
 
 def reference_in(turn: Turn) -> str | None:
@@ -52,7 +50,7 @@ def reference_in(turn: Turn) -> str | None:
     named = turn.heard.entity("order_reference")
     if named:
         return normalise_reference(named)
-    found = ORDER_REFERENCE.search(turn.text)
+    found = REFERENCE_IN_TEXT.search(turn.text)
     return normalise_reference(f"FS-{found.group(1)}") if found else None
 
 

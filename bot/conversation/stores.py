@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime, timezone
 
+from bot.kernel import clock
 from bot.languages import _
 from bot.conversation.checkout import store_named
 from bot.conversation.heard import parse_payload, payload
@@ -50,10 +50,6 @@ _HOME = re.compile(
 _FROM = re.compile(r"\bfrom\s+(?!me\b|here\b|my\b|home\b|where)(?P<place>[a-z0-9][a-z0-9' -]{1,40})", re.I)
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 async def _which_store(turn: Turn, topic: str) -> None:
     stores = await market_stores(turn)
     intent = "ask_hours" if topic == HOURS else "ask_address"
@@ -79,10 +75,10 @@ async def hours(turn: Turn, store_id: str | None = None, said: str | None = None
     turn.state = turn.state.with_focus(store=store_id)
     turn.done(goal="hours", store=store_id, said=" ".join(m.group(0) for m in _DAY.finditer(words)) or ("now" if _NOW.search(words) else ""))
     if _NOW.search(words) and not _DAY.search(words.replace("today", "")):
-        state = await turn.shop.call(store_status, store_id, utc_now())
+        state = await turn.shop.call(store_status, store_id, clock.now())
         turn.say(format_store_status(state))
         return
-    day_hours = await turn.shop.call(opening_hours_on, store_id, words, utc_now())
+    day_hours = await turn.shop.call(opening_hours_on, store_id, words, clock.now())
     turn.say(format_day_hours(day_hours))
 
 
@@ -96,7 +92,7 @@ async def _open_near(turn: Turn) -> None:
         stores = sorted((s for s in stores if s.store_id in offered), key=lambda s: offered.index(s.store_id))
     lines, closed = [], []
     for store in stores:
-        day_hours = await turn.shop.call(opening_hours_on, store.store_id, words, utc_now())
+        day_hours = await turn.shop.call(opening_hours_on, store.store_id, words, clock.now())
         if day_hours.hours.is_closed:
             closed.append(store.name)
         else:

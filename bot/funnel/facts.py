@@ -32,6 +32,7 @@ from datetime import date, datetime, timezone
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+from bot.kernel import clock
 from bot.handoff.support_hours import DEFAULT_SUPPORT_TIMEZONE
 
 CONVERSATIONS = "conversations"
@@ -110,7 +111,7 @@ def facts_of(event: Mapping[str, Any], zone: ZoneInfo) -> list[Fact]:
 
 
 def _day(timestamp: Any, zone: ZoneInfo) -> date:
-    moment = datetime.fromtimestamp(float(timestamp), timezone.utc) if isinstance(timestamp, (int, float)) else datetime.now(timezone.utc)
+    moment = datetime.fromtimestamp(float(timestamp), timezone.utc) if isinstance(timestamp, (int, float)) else clock.now()
     return moment.astimezone(zone).date()
 
 

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import func, select
 
+from bot.kernel import clock
 from bot.funnel.facts import STAGES, Fact
 from bot.kernel.models import FunnelFact
 from bot.kernel.db import insert_if_absent
@@ -49,7 +50,7 @@ def record_facts(uow: UnitOfWork, facts: Iterable[Fact], now: datetime | None = 
     The caller acknowledges the event only after this returns, so a crash in between means the event
     comes again and finds its keys already here.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     new = 0
     for fact in facts:
         values = {"key": fact.key, "stage": fact.stage, "day": fact.day, "conversation_id": fact.conversation_id, "recorded_at": now}

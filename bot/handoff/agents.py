@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.kernel import clock
 from bot.kernel.models import Agent
 from bot.kernel.unit_of_work import UnitOfWork
 
@@ -114,7 +115,7 @@ def get_agent(uow: UnitOfWork, agent_id: int) -> AgentView | None:
 
 def touch_agent(uow: UnitOfWork, agent_id: int, *, now: datetime | None = None) -> None:
     """Marks an agent as present now (at most one write per PRESENCE_WRITE_INTERVAL)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     uow.session.execute(
         update(Agent)
         .where(
@@ -128,7 +129,7 @@ def touch_agent(uow: UnitOfWork, agent_id: int, *, now: datetime | None = None) 
 
 def agents_online(uow: UnitOfWork, within: timedelta, *, now: datetime | None = None) -> int:
     """How many agents used the console within the last `within`."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     seen = uow.session.scalars(select(Agent.id).where(Agent.last_seen_at >= now - within)).all()
     return len(seen)
 

@@ -10,8 +10,9 @@ import re
 
 from sqlalchemy import func, or_, select
 
+from bot.kernel import clock
 from bot.kernel.models import ChannelIdentity, ChatMessage, Customer, Order
-from bot.handoff.states import as_utc
+
 from bot.handoff.reports import LiveConversation, last_user_line, shopper_label, user_line_count
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 
@@ -55,15 +56,15 @@ def find_conversations(uow: UnitOfWork, query: str, *, limit: int = MAX_RESULTS)
     ).all()
     newest: dict[str, tuple[str, object]] = {}
     for conversation_id, channel, last_at in latest:
-        if conversation_id not in newest or as_utc(last_at) > as_utc(newest[conversation_id][1]):  # type: ignore[arg-type,operator]
+        if conversation_id not in newest or clock.as_utc(last_at) > clock.as_utc(newest[conversation_id][1]):  # type: ignore[arg-type,operator]
             newest[conversation_id] = (channel, last_at)
-    ranked = sorted(newest.items(), key=lambda item: as_utc(item[1][1]), reverse=True)[:limit]  # type: ignore[arg-type,return-value]
+    ranked = sorted(newest.items(), key=lambda item: clock.as_utc(item[1][1]), reverse=True)[:limit]  # type: ignore[arg-type,return-value]
     return [
         LiveConversation(
             conversation_id=conversation_id,
             channel=channel,
             shopper=shopper_label(uow, conversation_id),
-            last_at=as_utc(last_at),  # type: ignore[arg-type]
+            last_at=clock.as_utc(last_at),  # type: ignore[arg-type]
             last_message=last_user_line(uow, conversation_id),
             user_lines=user_line_count(uow, conversation_id),
         )

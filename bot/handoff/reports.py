@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.kernel import clock
 from bot.kernel.card_masking import mask_card_numbers
 from bot.handoff.support_hours import SupportHours
 from bot.kernel.models import Agent, ChannelIdentity, ChatMessage, Customer, HandoffSession, Order
@@ -26,12 +27,10 @@ from bot.handoff.states import (
     REASON_LABELS,
     WAITING,
     HandoffView,
-    as_utc,
-    utc_now,
     view_of,
 )
 from bot.handoff.sessions import open_handoff
-from bot.ordering.orders import orders_for_conversation
+from bot.ordering.orders import order_json, orders_for_conversation
 from bot.messaging.transcript import messages_after
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 
@@ -160,7 +159,7 @@ def last_user_line(uow: UnitOfWork, conversation_id: str) -> str:
 @read_only
 def list_queue(uow: UnitOfWork, *, now: datetime | None = None) -> list[QueueItem]:
     """Waiting sessions (oldest first), then active ones, then messages left for agents."""
-    now = now or utc_now()
+    now = now or clock.now()
     rows = uow.session.execute(
         select(HandoffSession, Agent.display_name)
         .outerjoin(Agent, Agent.id == HandoffSession.agent_id)
@@ -196,7 +195,7 @@ def live_conversations(
     uow: UnitOfWork, *, now: datetime | None = None, within: timedelta = LIVE_WITHIN, limit: int = 20
 ) -> list[LiveConversation]:
     """Conversations with recent messages and no open handoff or left message, newest first: ones an agent may take over."""
-    now = now or utc_now()
+    now = now or clock.now()
     latest = (
         select(ChatMessage.conversation_id, func.max(ChatMessage.id).label("last_id"))
         .where(ChatMessage.created_at >= now - within)
@@ -217,7 +216,7 @@ def live_conversations(
             conversation_id=row.conversation_id,
             channel=row.channel,
             shopper=shopper_label(uow, row.conversation_id),
-            last_at=as_utc(row.created_at),  # type: ignore[arg-type]
+            last_at=clock.as_utc(row.created_at),  # type: ignore[arg-type]
             last_message=last_user_line(uow, row.conversation_id),
             user_lines=user_line_count(uow, row.conversation_id),
         )
@@ -229,7 +228,7 @@ def live_conversations(
 def handoff_figures(uow: UnitOfWork, hours: SupportHours, *, now: datetime | None = None) -> HandoffFigures:
     """Waiting now, median wait and handoffs today (support time zone), and who resolved conversations
     over the last RESOLUTION_PERIOD."""
-    now = now or utc_now()
+    now = now or clock.now()
     local_now = now.astimezone(hours.zone)
     start_of_today = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
     session = uow.session
@@ -247,7 +246,7 @@ def handoff_figures(uow: UnitOfWork, hours: SupportHours, *, now: datetime | Non
     # A conversation an agent took over of their own accord never waited: counting its 0 s would drag
     # the median to nothing. A left message answered later did wait, from when it was left.
     waits = [
-        (as_utc(taken) - as_utc(requested)).total_seconds()  # type: ignore[operator]
+        (clock.as_utc(taken) - clock.as_utc(requested)).total_seconds()  # type: ignore[operator]
         for requested, taken, _state, reason in today
         if taken is not None and reason != AGENT_TOOK_OVER
     ]
@@ -299,7 +298,7 @@ def conversation_overview(uow: UnitOfWork, conversation_id: str) -> dict[str, An
         "handoff": _handoff_json(handoff, agent_name),
         "messages": [transcript_json(line) for line in lines],
         "cart": _cart_json(uow, conversation_id),
-        "orders": [_order_json(order) for order in orders_for_conversation(uow, conversation_id)],
+        "orders": [order_json(order) for order in orders_for_conversation(uow, conversation_id)],
     }
 
 
@@ -361,14 +360,3 @@ def _cart_json(uow: UnitOfWork, conversation_id: str) -> dict[str, Any]:
         "currency": cart.currency,
     }
 
-
-def _order_json(order: Any) -> dict[str, Any]:
-    return {
-        "reference": order.reference,
-        "status": order.status,
-        "store_name": order.store_name,
-        "total_minor": order.total_minor,
-        "currency": order.currency,
-        "payment_method": order.payment_method,
-        "hold_expires_at": as_utc(order.hold_expires_at).isoformat(),  # type: ignore[union-attr]
-    }

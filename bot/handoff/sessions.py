@@ -20,6 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
+from bot.kernel import clock
 from bot.handoff.states import (
     ACTIVE,
     AGENT_TOOK_OVER,
@@ -33,8 +34,6 @@ from bot.handoff.states import (
     RETURNED,
     TakeResult,
     WAITING,
-    as_utc,
-    utc_now,
     view_of,
 )
 from bot.handoff.waiting import estimate_wait, queue_position
@@ -64,7 +63,7 @@ def people_owned_since(uow: UnitOfWork, conversation_id: str, since: datetime) -
     for row in rows:
         if row.state in OPEN_STATES:
             return True
-        ended = as_utc(row.ended_at)
+        ended = clock.as_utc(row.ended_at)
         # A left message that nobody took never paused the assistant.
         paused = row.reason != LEFT_MESSAGE or row.taken_at is not None
         if paused and ended is not None and ended >= since:
@@ -90,7 +89,7 @@ def request_handoff(
         HandoffError("invalid"): empty conversation id or channel, or a reason longer than 60 characters.
     """
     _check_names(conversation_id, channel, reason)
-    now = now or utc_now()
+    now = now or clock.now()
     _lock_conversation(uow, conversation_id)
     existing = open_handoff(uow, conversation_id)
     if existing is not None:
@@ -111,7 +110,7 @@ def leave_message(uow: UnitOfWork, conversation_id: str, channel: str, *, now: d
     """
     _check_names(conversation_id, channel, LEFT_MESSAGE)
     row = HandoffSession(
-        conversation_id=conversation_id, channel=channel, state=MESSAGE, reason=LEFT_MESSAGE, requested_at=now or utc_now()
+        conversation_id=conversation_id, channel=channel, state=MESSAGE, reason=LEFT_MESSAGE, requested_at=now or clock.now()
     )
     uow.session.add(row)
     uow.session.flush()
@@ -138,7 +137,7 @@ def take_conversation(
     Raises:
         HandoffError: not_found (no such session), ended (returned or closed), invalid (neither id given).
     """
-    now = now or utc_now()
+    now = now or clock.now()
     if handoff_id is None:
         if not conversation_id or not channel:
             raise HandoffError("invalid", "give a handoff id, or a conversation id and its channel")
@@ -177,7 +176,7 @@ def hand_back(uow: UnitOfWork, handoff_id: int, agent_id: int, *, now: datetime 
         raise HandoffError("invalid_state", f"only an active conversation can be handed back; this one is {current.state}")
     if current.agent_id != agent_id:
         raise HandoffError("not_yours", "another agent owns this conversation")
-    now = now or utc_now()
+    now = now or clock.now()
     if not _transition(uow, handoff_id, (ACTIVE,), owner=agent_id, state=RETURNED, ended_at=now, resolved_by="agent"):
         raise HandoffError("invalid_state", "the conversation changed meanwhile; reload it")
     return get_handoff(uow, handoff_id)
@@ -194,7 +193,7 @@ def close_handoff(uow: UnitOfWork, handoff_id: int, agent_id: int, *, now: datet
         raise HandoffError("invalid_state", f"this conversation is already {current.state}")
     if current.state == ACTIVE and current.agent_id != agent_id:
         raise HandoffError("not_yours", "another agent owns this conversation")
-    now = now or utc_now()
+    now = now or clock.now()
     owner = agent_id if current.state == ACTIVE else None
     changed = _transition(
         uow, handoff_id, (current.state,), owner=owner, state=CLOSED, ended_at=now, resolved_by="agent",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Mapping
-import os
 
+from bot.kernel import clock
+from bot.kernel.config import Settings, load_settings
 from bot.handoff.support_hours import DEFAULT_SUPPORT_HOURS, DEFAULT_SUPPORT_TIMEZONE, SupportHours, parse_support_hours
 from bot.kernel.models import HandoffSession
 
@@ -43,21 +44,22 @@ class HandoffPolicy:
     online_within: timedelta = timedelta(minutes=5)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "HandoffPolicy":
-        """Reads the policy from the environment.
+    def from_settings(cls, settings: Settings) -> "HandoffPolicy":
+        """SUPPORT_HOURS, SUPPORT_TIMEZONE and AGENT_ONLINE_MINUTES (Settings).
 
         Raises:
             InvalidSupportHours: SUPPORT_HOURS or SUPPORT_TIMEZONE is malformed.
             ValueError: AGENT_ONLINE_MINUTES is not a positive whole number.
         """
-        env = os.environ if environ is None else environ
-        hours = parse_support_hours(
-            env.get("SUPPORT_HOURS") or DEFAULT_SUPPORT_HOURS, env.get("SUPPORT_TIMEZONE") or DEFAULT_SUPPORT_TIMEZONE
-        )
-        raw_minutes = env.get("AGENT_ONLINE_MINUTES") or "5"
-        if not raw_minutes.isdigit() or int(raw_minutes) < 1:
-            raise ValueError(f"AGENT_ONLINE_MINUTES must be a positive whole number, got {raw_minutes!r}")
-        return cls(hours, timedelta(minutes=int(raw_minutes)))
+        hours = parse_support_hours(settings.support_hours or DEFAULT_SUPPORT_HOURS, settings.support_timezone or DEFAULT_SUPPORT_TIMEZONE)
+        if settings.agent_online_minutes < 1:
+            raise ValueError(f"AGENT_ONLINE_MINUTES must be a positive whole number, got {settings.agent_online_minutes}")
+        return cls(hours, timedelta(minutes=settings.agent_online_minutes))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "HandoffPolicy":
+        """The policy in the environment as it is now (or in `environ`), read through Settings."""
+        return cls.from_settings(load_settings(environ))
 
 
 @dataclass(frozen=True)
@@ -100,15 +102,6 @@ class TakeResult:
         return self.status in {"taken", "already_yours"}
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every timestamp is written in UTC."""
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def view_of(row: HandoffSession) -> HandoffView:
@@ -119,8 +112,8 @@ def view_of(row: HandoffSession) -> HandoffView:
         state=row.state,
         reason=row.reason,
         agent_id=int(row.agent_id) if row.agent_id is not None else None,
-        requested_at=as_utc(row.requested_at),  # type: ignore[arg-type]
-        taken_at=as_utc(row.taken_at),
-        ended_at=as_utc(row.ended_at),
+        requested_at=clock.as_utc(row.requested_at),  # type: ignore[arg-type]
+        taken_at=clock.as_utc(row.taken_at),
+        ended_at=clock.as_utc(row.ended_at),
         resolved_by=row.resolved_by,
     )

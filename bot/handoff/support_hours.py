@@ -65,16 +65,6 @@ class SupportHours:
                     return start
         return None
 
-    def describe_opening(self, start: datetime, now: datetime) -> str:
-        """When `start` is, as a shopper reads it now: "9:00 today", "9:00 tomorrow", "Monday 9:00"."""
-        local, today = start.astimezone(self.zone), now.astimezone(self.zone).date()
-        clock = f"{local.hour}:{local.minute:02d}"
-        if local.date() == today:
-            return f"{clock} today"  # "from Monday 9:00" read oddly on a Monday morning
-        if local.date() == today + timedelta(days=1):
-            return f"{clock} tomorrow"
-        return f"{local.strftime('%A')} {clock}"
-
     def describe(self) -> str:
         """Human wording, e.g. "Mon-Sat 09:00-18:00 (UK time)"."""
         zone_label = "UK time" if self.timezone == "Europe/London" else self.timezone

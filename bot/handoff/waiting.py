@@ -9,8 +9,9 @@ import statistics
 
 from sqlalchemy import select
 
+from bot.kernel import clock
 from bot.handoff.agents import agents_online
-from bot.handoff.states import AGENT_TOOK_OVER, HandoffPolicy, HandoffView, LEFT_MESSAGE, WAITING, as_utc, utc_now
+from bot.handoff.states import AGENT_TOOK_OVER, HandoffPolicy, HandoffView, LEFT_MESSAGE, WAITING
 from bot.handoff.support_hours import SupportHours
 from bot.kernel.models import HandoffSession
 from bot.kernel.unit_of_work import UnitOfWork, read_only
@@ -42,7 +43,7 @@ class Availability:
 @read_only
 def availability(uow: UnitOfWork, policy: HandoffPolicy, *, now: datetime | None = None) -> Availability:
     """Whether a person can be offered now: within support hours and with an agent online."""
-    now = now or utc_now()
+    now = now or clock.now()
     online = agents_online(uow, policy.online_within, now=now)
     if not policy.hours.is_open(now):
         status = "outside_hours"
@@ -61,14 +62,14 @@ def recent_waits(uow: UnitOfWork, limit: int = RECENT_WAITS_SAMPLE) -> list[time
         .order_by(HandoffSession.taken_at.desc())
         .limit(limit)
     ).all()
-    return [as_utc(taken) - as_utc(requested) for requested, taken in rows]  # type: ignore[operator]
+    return [clock.as_utc(taken) - clock.as_utc(requested) for requested, taken in rows]  # type: ignore[operator]
 
 
 def estimate_wait(uow: UnitOfWork, handoff: HandoffView, *, now: datetime | None = None) -> timedelta:
     """Rough wait for a waiting session: the median recent wait per place in the queue, minus time waited."""
     if handoff.state != WAITING:
         return timedelta(0)
-    now = now or utc_now()
+    now = now or clock.now()
     waits = recent_waits(uow)
     typical = statistics.median(waits) if waits else DEFAULT_WAIT
     typical = max(typical, timedelta(minutes=1))

@@ -9,13 +9,14 @@ identities point at the customer whose ``phone`` is the E.164 number.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import phonenumbers
 from sqlalchemy import String, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.kernel import clock
 from bot.kernel.card_masking import mask_card_numbers
 from bot.kernel.db import insert_if_absent
 from bot.kernel.models import ChannelIdentity, Customer
@@ -94,7 +95,7 @@ def upsert_channel_identity(
     Phone channels expect `address` in E.164 and share one customer per number. `last_inbound_at`
     is set to `now` (it opens the 24-hour window on WhatsApp and Meta).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     identity = _find_identity(session, channel, address)
     if identity is None:
         customer_id = _customer_for_new_identity(session, channel, address, display_name)
@@ -129,7 +130,7 @@ def last_inbound_at(uow: UnitOfWork, channel: str, address: str) -> datetime | N
     identity = _find_identity(uow.session, channel, address)
     if identity is None or identity.last_inbound_at is None:
         return None
-    return as_utc(identity.last_inbound_at)
+    return clock.as_utc(identity.last_inbound_at)
 
 
 def customer_of_conversation(session: Session, conversation_id: str) -> int | None:
@@ -258,17 +259,13 @@ def _find_identity(session: Session, channel: str, address: str) -> ChannelIdent
 def _customer_for_new_identity(session: Session, channel: str, address: str, display_name: str) -> int:
     if channel in PHONE_CHANNELS:
         return _customer_by_phone(session, address, display_name)
-    return _new_customer(session, display_name, datetime.now(timezone.utc))
+    return _new_customer(session, display_name, clock.now())
 
 
 def _customer_by_phone(session: Session, phone: str, display_name: str) -> int:
     insert_if_absent(
-        session, Customer, {"phone": phone, "display_name": display_name, "created_at": datetime.now(timezone.utc)}
+        session, Customer, {"phone": phone, "display_name": display_name, "created_at": clock.now()}
     )
     customer_id = session.scalars(select(Customer.id).where(Customer.phone == phone)).one()
     return int(customer_id)
 
-
-def as_utc(moment: datetime) -> datetime:
-    # SQLite hands timestamps back without a zone; they were written as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -15,15 +15,13 @@ wrong password is audit-logged with the client address.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.kernel import audit, clock
 from bot.kernel.models import LoginThrottle
-from bot.identity.store_access import audit
 from bot.kernel.unit_of_work import UnitOfWork
 
 FREE_FAILURES = 5
@@ -53,7 +51,7 @@ def delay_after(failures: int) -> int:
 
 def claim_login_attempt(uow: UnitOfWork, kind: str, account: str, client: str, *, now: float | None = None) -> LoginGate:
     """Counts an attempt for (account, client) unless it must wait; atomic under concurrency."""
-    now = time.time() if now is None else now
+    now = clock.epoch_seconds() if now is None else now
     table = LoginThrottle.__table__
     insert = postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
     failures = case((table.c.last_attempt < now - WINDOW_SECONDS, 1), else_=table.c.failures + 1)
@@ -88,5 +86,5 @@ def login_succeeded(uow: UnitOfWork, kind: str, account: str, client: str) -> No
 
 def login_failed(uow: UnitOfWork, kind: str, account: str, client: str, *, store_id: str | None = None) -> None:
     """Audit-logs a wrong password (the attempt was already counted by claim_login_attempt)."""
-    audit(uow, _key(kind, account)[:120], store_id, f"{kind}_login_failed", datetime.now(timezone.utc), client=client[:64])
+    audit.record(uow, actor=_key(kind, account)[:120], action=f"{kind}_login_failed", store_id=store_id, client=client[:64])
     uow.commit()

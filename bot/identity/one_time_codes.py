@@ -21,8 +21,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, or_, select, update
 
+from bot.kernel import clock
 from bot.kernel.models import OneTimeCode
-from bot.identity.customers import as_utc
+
 from bot.kernel.unit_of_work import UnitOfWork
 
 CODE_DIGITS = 6
@@ -105,7 +106,7 @@ def check_code(uow: UnitOfWork, policy: CodePolicy, subject: str, typed: str, no
     ).first()
     if newest is None or newest.used_at is not None:
         return CodeCheck("no_pending")
-    if as_utc(newest.expires_at) <= now:
+    if clock.as_utc(newest.expires_at) <= now:
         return CodeCheck("expired")
     counted = session.execute(
         update(OneTimeCode)

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
 
-from bot.kernel.models import AuditEntry, Store, StoreCredential
+from bot.catalog.stock_query import UnknownStore
+from bot.kernel import audit, clock
+from bot.kernel.models import Store, StoreCredential
 from bot.kernel.unit_of_work import UnitOfWork
 
 API_KEY = "api_key"
@@ -33,12 +35,6 @@ _DECOY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 class StoreAccessError(Exception):
     """Base of the credential errors an operator or a caller can be told about."""
-
-
-class UnknownStoreId(StoreAccessError):
-    def __init__(self, store_id: str) -> None:
-        super().__init__(f"no store {store_id!r}")
-        self.store_id = store_id
 
 
 class WeakPassword(StoreAccessError):
@@ -70,13 +66,9 @@ class ApiKeyInfo:
     revoked_at: datetime | None
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _require_store(uow: UnitOfWork, store_id: str) -> None:
     if uow.session.get(Store, store_id) is None:
-        raise UnknownStoreId(store_id)
+        raise UnknownStore(store_id)
 
 
 def _verify(secret_hash: str, secret: str) -> bool:
@@ -84,11 +76,6 @@ def _verify(secret_hash: str, secret: str) -> bool:
         return _hasher.verify(secret_hash, secret)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def audit(uow: UnitOfWork, actor: str, store_id: str | None, action: str, now: datetime, **detail: object) -> None:
-    """Adds one audit-log row to the caller's transaction (who, which store, what, when, details)."""
-    uow.session.add(AuditEntry(actor=actor, store_id=store_id, action=action, detail=detail, at=now))
 
 
 def _principal(credential: StoreCredential) -> StorePrincipal:
@@ -110,9 +97,9 @@ def create_api_key(
         (prefix, full_key): the full key `<prefix>.<secret>` is shown to the operator once and never stored.
 
     Raises:
-        UnknownStoreId: no such store.
+        UnknownStore: no such store.
     """
-    now = now or _now()
+    now = now or clock.now()
     _require_store(uow, store_id)
     prefix = f"{API_KEY_PREFIX_START}{secrets.token_hex(5)}"
     secret = secrets.token_urlsafe(32)
@@ -126,7 +113,10 @@ def create_api_key(
             created_at=now,
         )
     )
-    audit(uow, actor, store_id, "api_key_created", now, key_prefix=prefix, label=label.strip()[:MAX_LABEL_LENGTH])
+    audit.record(
+        uow, actor=actor, action="api_key_created", now=now, store_id=store_id,
+        key_prefix=prefix, label=label.strip()[:MAX_LABEL_LENGTH],
+    )
     uow.commit()
     return prefix, f"{prefix}.{secret}"
 
@@ -137,14 +127,14 @@ def revoke_api_key(uow: UnitOfWork, prefix: str, actor: str = "cli", now: dateti
     Returns:
         True if a live key was revoked; False if there was none (unknown or already revoked).
     """
-    now = now or _now()
+    now = now or clock.now()
     credential = uow.session.scalars(
         select(StoreCredential).where(StoreCredential.key_prefix == prefix.strip(), StoreCredential.kind == API_KEY)
     ).first()
     if credential is None or credential.revoked_at is not None:
         return False
     credential.revoked_at = now
-    audit(uow, actor, credential.store_id, "api_key_revoked", now, key_prefix=credential.key_prefix)
+    audit.record(uow, actor=actor, action="api_key_revoked", now=now, store_id=credential.store_id, key_prefix=credential.key_prefix)
     uow.commit()
     return True
 
@@ -199,9 +189,9 @@ def set_dashboard_password(
     """Sets (or replaces) a store's dashboard password; sessions signed in with the old one end.
 
     Raises:
-        UnknownStoreId: no such store; WeakPassword: too short or too long.
+        UnknownStore: no such store; WeakPassword: too short or too long.
     """
-    now = now or _now()
+    now = now or clock.now()
     _require_store(uow, store_id)
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise WeakPassword()
@@ -221,7 +211,7 @@ def set_dashboard_password(
             created_at=now,
         )
     )
-    audit(uow, actor, store_id, "dashboard_password_set", now)
+    audit.record(uow, actor=actor, action="dashboard_password_set", now=now, store_id=store_id)
     uow.commit()
 
 

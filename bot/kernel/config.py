@@ -1,6 +1,8 @@
 """Settings read from the environment, with embedded defaults for a single machine.
 
-Reading settings has no side effects: nothing here opens a file, a socket or a database.
+This is the one place the environment is read: every policy and credential of the commerce core,
+its servers and its connectors is a field of `Settings` (`load_settings(env)` reads another mapping,
+as tests do). Reading settings has no side effects: nothing here opens a file, a socket or a database.
 """
 
 from __future__ import annotations
@@ -8,19 +10,40 @@ from __future__ import annotations
 import os
 import re
 import sys
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+# What the field readers below read: the process environment, unless load_settings was given a mapping.
+_source: ContextVar[Mapping[str, str] | None] = ContextVar("settings_source", default=None)
+
+
+@contextmanager
+def _reading(env: Mapping[str, str] | None) -> Iterator[None]:
+    token = _source.set(env)
+    try:
+        yield
+    finally:
+        _source.reset(token)
+
+
+def _lookup(name: str) -> str | None:
+    source = _source.get()
+    return (os.environ if source is None else source).get(name)
+
+
 def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    raw = _lookup(name)
+    return default if raw is None else raw
 
 
 def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+    raw = _lookup(name)
     if raw is None or raw == "":
         return default
     try:
@@ -30,14 +53,14 @@ def _env_int(name: str, default: int) -> int:
 
 
 def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _lookup(name)
     if raw is None or raw == "":
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _env_colour(name: str, default: str) -> str:
-    raw = os.environ.get(name) or default
+    raw = _lookup(name) or default
     if not re.fullmatch(r"#[0-9a-fA-F]{6}", raw):
         raise ValueError(f"{name} must be a colour written #rrggbb, got {raw!r}")
     return raw
@@ -51,7 +74,8 @@ PRODUCTION_SECRETS = ("RASA_TOKEN", "WEBCHAT_SECRET", "SANDBOX_WEBHOOK_SECRET", 
 
 def production_mode(env: Mapping[str, str] | None = None) -> bool:
     """SHOP_PRODUCTION=1 (deploy/production.env.example, deploy/k8s/config.yaml)."""
-    return (os.environ if env is None else env).get("SHOP_PRODUCTION", "").strip().lower() in {"1", "true", "yes", "on"}
+    with _reading(env):
+        return _env_bool("SHOP_PRODUCTION", False)
 
 
 def blank_production_secrets(env: Mapping[str, str] | None = None) -> list[str]:
@@ -71,6 +95,16 @@ def refuse_blank_secrets_in_production(process: str) -> None:
             file=sys.stderr,
         )
         raise SystemExit(2)
+
+
+# Where Twilio posts delivery statuses (bot/server/messaging_routes.py).
+TWILIO_STATUS_PATH = "/twilio/status"
+
+
+def _status_callback_default() -> str:
+    """SHOP_PUBLIC_URL + the status path, only when SHOP_PUBLIC_URL is set (Twilio cannot call localhost)."""
+    shop_url = _env("SHOP_PUBLIC_URL").rstrip("/")
+    return f"{shop_url}{TWILIO_STATUS_PATH}" if shop_url else ""
 
 
 def _default_database_url() -> str:
@@ -123,8 +157,35 @@ class Settings:
     # What Rasa presents to the action endpoint (endpoints.yml action_endpoint.headers); unset refuses all.
     action_endpoint_token: str = field(default_factory=lambda: _env("ACTION_ENDPOINT_TOKEN"))
     sql_echo: bool = field(default_factory=lambda: _env_bool("SHOP_SQL_ECHO", False))
+    log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
+    # The sweeper process runs one sweep and exits (a cron job's way to run it).
+    sweep_once: bool = field(default_factory=lambda: _env_bool("SHOP_SWEEP_ONCE", False))
+    # Handoff to a person: when people answer chats (blank: bot.domain.support_hours defaults), and how
+    # recently an agent must have been seen to count as online.
+    support_hours: str = field(default_factory=lambda: _env("SUPPORT_HOURS"))
+    support_timezone: str = field(default_factory=lambda: _env("SUPPORT_TIMEZONE"))
+    agent_online_minutes: int = field(default_factory=lambda: _env_int("AGENT_ONLINE_MINUTES", 5))
+    console_session_minutes: int = field(default_factory=lambda: _env_int("CONSOLE_SESSION_MINUTES", 480))
+    # Channel credentials (never in credentials.yml). A channel without them queues to the outbox.
+    twilio_account_sid: str = field(default_factory=lambda: _env("TWILIO_ACCOUNT_SID"))
+    twilio_auth_token: str = field(default_factory=lambda: _env("TWILIO_AUTH_TOKEN"))
+    twilio_sms_from: str = field(default_factory=lambda: _env("TWILIO_SMS_FROM"))
+    twilio_whatsapp_from: str = field(default_factory=lambda: _env("TWILIO_WHATSAPP_FROM"))
+    twilio_public_url: str = field(default_factory=lambda: _env("TWILIO_PUBLIC_URL"))
+    twilio_api_base: str = field(default_factory=lambda: _env("TWILIO_API_BASE"))
+    twilio_status_callback_url: str = field(default_factory=lambda: _env("TWILIO_STATUS_CALLBACK_URL") or _status_callback_default())
+    whatsapp_template_sid: str = field(default_factory=lambda: _env("WHATSAPP_TEMPLATE_SID"))
+    meta_app_secret: str = field(default_factory=lambda: _env("META_APP_SECRET"))
+    meta_verify_token: str = field(default_factory=lambda: _env("META_VERIFY_TOKEN"))
+    messenger_page_token: str = field(default_factory=lambda: _env("MESSENGER_PAGE_TOKEN"))
+    instagram_page_token: str = field(default_factory=lambda: _env("INSTAGRAM_PAGE_TOKEN"))
+    meta_graph_base: str = field(default_factory=lambda: _env("META_GRAPH_BASE"))
+    telegram_bot_token: str = field(default_factory=lambda: _env("TELEGRAM_BOT_TOKEN"))
+    telegram_secret_token: str = field(default_factory=lambda: _env("TELEGRAM_SECRET_TOKEN"))
+    telegram_api_base: str = field(default_factory=lambda: _env("TELEGRAM_API_BASE"))
 
 
-def load_settings() -> Settings:
-    """Reads the settings from the environment as it is now."""
-    return Settings()
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Reads the settings from the environment as it is now (or from `env`, with nothing else read)."""
+    with _reading(env):
+        return Settings()

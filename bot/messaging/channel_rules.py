@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from bot.kernel import clock
 from bot.identity.customers import PHONE_CHANNELS, IdentityResult, last_inbound_at, upsert_channel_identity
-from bot.kernel.card_masking import mask_card_numbers
 from bot.kernel.db import insert_if_absent
 from bot.kernel.models import ChatMessage, InboundDelivery, OutboundMessage, PhoneOptOut
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 from bot.messaging.channels.types import FREE_FORM, TAGGED, TEMPLATE, WINDOWED_CHANNELS, OutboundText, SendResult
-from bot.messaging.transcript import record_message
+from bot.messaging.transcript import add_line, record_message
 
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def opt_out(uow: UnitOfWork, phone: str, keyword: str, *, now: datetime | None =
     insert_if_absent(
         uow.session,
         PhoneOptOut,
-        {"phone": phone, "keyword": keyword.strip().upper()[:20], "opted_out_at": now or _now()},
+        {"phone": phone, "keyword": keyword.strip().upper()[:20], "opted_out_at": now or clock.now()},
     )
     uow.commit()
 
@@ -84,7 +84,7 @@ def is_opted_out(uow: UnitOfWork, phone: str) -> bool:
 def claim_inbound_delivery(uow: UnitOfWork, channel: str, delivery_id: str) -> bool:
     """Records a provider delivery id; True only for the first delivery of that id, even under concurrency."""
     first = insert_if_absent(
-        uow.session, InboundDelivery, {"channel": channel, "delivery_id": delivery_id, "received_at": _now()}
+        uow.session, InboundDelivery, {"channel": channel, "delivery_id": delivery_id, "received_at": clock.now()}
     )
     uow.commit()
     return first
@@ -122,7 +122,7 @@ def accept_inbound(
     payload = {**(payload or {}), "inbound_id": delivery_id}
     if turn_text and turn_text != text:
         payload["turn_text"] = turn_text
-    now = now or _now()
+    now = now or clock.now()
     session = uow.session
     first = insert_if_absent(
         session, InboundDelivery, {"channel": channel, "delivery_id": delivery_id, "received_at": now}
@@ -131,7 +131,7 @@ def accept_inbound(
         uow.rollback()
         return InboundAcceptance(duplicate=True)
     identity = upsert_channel_identity(session, channel, address, display_name=display_name, now=now)
-    transcript_id = _add_user_line(session, identity.conversation_id, channel, text, payload)
+    transcript_id = add_line(session, identity.conversation_id, channel, "user", text, payload)
     uow.commit()
     return InboundAcceptance(duplicate=False, identity=identity, transcript_id=transcript_id)
 
@@ -162,7 +162,7 @@ def within_service_window(uow: UnitOfWork, channel: str, address: str, *, now: d
     if channel not in WINDOWED_CHANNELS:
         return True
     last = last_inbound_at(uow, channel, address)
-    return last is not None and (now or _now()) - last < SERVICE_WINDOW
+    return last is not None and (now or clock.now()) - last < SERVICE_WINDOW
 
 
 @dataclass(frozen=True)
@@ -190,7 +190,7 @@ def plan_outbound(
     Refusals are recorded too (status opted_out / blocked_window) so the audit trail shows why a
     shopper got nothing. `record_only` is the outbox: no provider is configured, keep the message.
     """
-    now = now or _now()
+    now = now or clock.now()
     session = uow.session
     if message.dedupe_key:
         existing = session.scalars(
@@ -224,7 +224,7 @@ def plan_outbound(
 
 def begin_resend(uow: UnitOfWork, outbound_id: int, *, now: datetime | None = None) -> tuple[OutboundText, OutboundPlan]:
     """Re-checks opt-out and the window for a claimed retry; returns the message and its new plan."""
-    now = now or _now()
+    now = now or clock.now()
     row = uow.session.get(OutboundMessage, outbound_id)
     if row is None:
         raise LookupError(f"outbound message {outbound_id} does not exist")
@@ -247,7 +247,7 @@ def mark_sent(uow: UnitOfWork, outbound_id: int, provider_message_id: str | None
             attempts=OutboundMessage.attempts + 1,
             next_attempt_at=None,
             last_error=None,
-            updated_at=_now(),
+            updated_at=clock.now(),
         )
     )
     uow.commit()
@@ -260,7 +260,7 @@ def mark_failed(
 
     Returns the new status: "retrying" or "failed".
     """
-    now = now or _now()
+    now = now or clock.now()
     row = uow.session.get(OutboundMessage, outbound_id)
     if row is None:
         raise LookupError(f"outbound message {outbound_id} does not exist")
@@ -301,14 +301,14 @@ def apply_status_callback(
         row.status = status
         if error_code:
             row.last_error = f"provider error {error_code}"
-        row.updated_at = _now()
+        row.updated_at = clock.now()
     uow.commit()
     return True
 
 
 def claim_due_retries(uow: UnitOfWork, *, now: datetime | None = None, limit: int = 50) -> list[int]:
     """Takes retries that are due; each is claimed with a conditional UPDATE so one sweeper gets it."""
-    now = now or _now()
+    now = now or clock.now()
     due = uow.session.scalars(
         select(OutboundMessage.id)
         .where(OutboundMessage.status == "retrying", OutboundMessage.next_attempt_at <= now)
@@ -349,15 +349,3 @@ def _decide(uow: UnitOfWork, message: OutboundText, now: datetime) -> tuple[str,
     )
 
 
-def _add_user_line(session: Any, conversation_id: str, channel: str, text: str, payload: dict[str, Any] | None) -> int:
-    # Same row as transcript.record_message (card numbers masked), but inside accept_inbound's transaction.
-    line = ChatMessage(
-        conversation_id=conversation_id, channel=channel, author="user", text=mask_card_numbers(text or ""), payload=payload
-    )
-    session.add(line)
-    session.flush()
-    return int(line.id)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 from bot.kernel.card_masking import mask_card_numbers
 from bot.kernel.models import ChatMessage
@@ -55,19 +56,24 @@ def record_messages(
     uow: UnitOfWork, channel: str, author: str, lines: Sequence[tuple[str, str, dict[str, Any] | None]]
 ) -> list[int]:
     """Appends several lines (conversation id, text, payload), in order, in one transaction; returns their ids."""
-    if author not in AUTHORS:
-        raise ValueError(f"author must be one of {sorted(AUTHORS)}, got {author!r}")
-    ids = []
-    people = author != "bot"
-    for conversation_id, text, payload in lines:  # one INSERT each, so ids follow the order of the lines
-        inserted = uow.session.execute(
-            insert(ChatMessage).values(
-                conversation_id=conversation_id, channel=channel, author=author, text=mask_card_numbers(text) if people else text, payload=payload
-            )
-        )
-        ids.append(int(inserted.inserted_primary_key[0]))
+    # One INSERT each, so ids follow the order of the lines.
+    ids = [add_line(uow.session, conversation_id, channel, author, text, payload) for conversation_id, text, payload in lines]
     uow.commit()
     return ids
+
+
+def add_line(session: Session, conversation_id: str, channel: str, author: str, text: str, payload: dict[str, Any] | None = None) -> int:
+    """Adds one transcript row in the caller's transaction (no commit) and returns its id: the one place a
+    line is written, so every line gets the same checks and masking.
+
+    Card numbers in what people wrote (shoppers, agents) are masked before it is stored: transcripts
+    are read by agents. The assistant's own lines are stored as written (pay links hold long digit runs).
+    """
+    if author not in AUTHORS:
+        raise ValueError(f"author must be one of {sorted(AUTHORS)}, got {author!r}")
+    stored = mask_card_numbers(text or "") if author != "bot" else text
+    inserted = session.execute(insert(ChatMessage).values(conversation_id=conversation_id, channel=channel, author=author, text=stored, payload=payload))
+    return int(inserted.inserted_primary_key[0])
 
 
 @read_only

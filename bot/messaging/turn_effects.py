@@ -12,12 +12,13 @@ Rows are only needed while a message can still be handled again (minutes); `forg
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from typing import Any, Sequence
 
 from sqlalchemy import delete, select, update
 
+from bot.kernel import clock
 from bot.kernel.models import TurnEffect
 from bot.kernel.db import insert_if_absent
 from bot.messaging.transcript import record_messages
@@ -41,7 +42,7 @@ def first_time(uow: UnitOfWork, key: str | None, now: datetime | None = None) ->
     """
     if key is None:
         return True
-    return insert_if_absent(uow.session, TurnEffect, {"key": key, "created_at": now or datetime.now(timezone.utc)})
+    return insert_if_absent(uow.session, TurnEffect, {"key": key, "created_at": now or clock.now()})
 
 
 def remember_result(uow: UnitOfWork, key: str | None, result: str) -> None:
@@ -78,7 +79,7 @@ def finish_turn(
 
 def forget_old(uow: UnitOfWork, now: datetime | None = None) -> int:
     """Deletes effect rows older than KEEP_FOR; commits. Returns how many."""
-    cutoff = (now or datetime.now(timezone.utc)) - KEEP_FOR
+    cutoff = (now or clock.now()) - KEEP_FOR
     deleted = uow.session.execute(delete(TurnEffect).where(TurnEffect.created_at < cutoff)).rowcount
     uow.commit()
     return int(deleted or 0)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.orm import aliased
 
+from bot.kernel import clock
 from bot.kernel.models import ChatMessage, Timer
 from bot.kernel.timers import schedule_timer
 from bot.kernel.unit_of_work import UnitOfWork
@@ -50,12 +51,12 @@ class UnansweredLine:
     received_at: datetime
 
     def worth_another_try(self, now: datetime | None = None) -> bool:
-        return (now or datetime.now(timezone.utc)) - self.received_at < KEEP_TRYING_FOR
+        return (now or clock.now()) - self.received_at < KEEP_TRYING_FOR
 
 
 def claim_unanswered_lines(uow: UnitOfWork, now: datetime | None = None, limit: int = 20) -> list[UnansweredLine]:
     """Shopper lines with no reply, no apology and no finished turn, each claimed once for this sweeper; commits."""
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     later = aliased(ChatMessage)
     answered = exists().where(
         and_(later.conversation_id == ChatMessage.conversation_id, later.id > ChatMessage.id, later.author != "user")
@@ -83,7 +84,7 @@ def claim_unanswered_lines(uow: UnitOfWork, now: datetime | None = None, limit: 
         if turn_finished(uow, effect_key(conversation_id, message_id, "turn")):
             continue  # answered in silence (a person owns the conversation)
         if schedule_timer(uow, REDRIVE_TIMER, message_id, now, fired_at=now):
-            claimed.append(UnansweredLine(line_id, conversation_id, channel, turn_text_of(text, payload), message_id, _aware(received_at)))
+            claimed.append(UnansweredLine(line_id, conversation_id, channel, turn_text_of(text, payload), message_id, clock.as_utc(received_at)))
     uow.commit()
     return claimed
 
@@ -92,10 +93,6 @@ def give_back(uow: UnitOfWork, line: UnansweredLine) -> None:
     """Releases a claimed line (no Rasa replica took it): the next sweep, on any bot server, offers it again; commits."""
     uow.session.execute(delete(Timer).where(Timer.kind == REDRIVE_TIMER, Timer.subject == line.message_id))
     uow.commit()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)  # SQLite drops the zone
 
 
 def turn_text_of(text: str, payload: object) -> str:

@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.kernel import clock
 from bot.kernel.shop import Shop
 from bot.ordering.notices import (
     DeliveryPolicy,
@@ -17,7 +18,6 @@ from bot.ordering.notices import (
     notice_key,
     record_notice_failure,
     record_notice_sent,
-    utc_now,
 )
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ async def deliver_due_notices(
 
     Several replicas may call this at once: each notice is claimed by one of them.
     """
-    now = now or utc_now()
+    now = now or clock.now()
     report = DeliveryReport()
     for notice in await shop.call(due_notices, now, limit, policy, kinds, subject):
         label = notice_key(notice.kind, notice.subject)

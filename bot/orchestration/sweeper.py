@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from types import SimpleNamespace
 
+from bot.kernel.config import load_settings
 from bot.adapters.rasa_client import RasaClient
 from bot.orchestration.pubsub import ConversationSignals
 from bot.orchestration.sweep import sweep_forever, sweep_once
@@ -33,8 +33,9 @@ async def run(once: bool = False) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run(once=os.environ.get("SHOP_SWEEP_ONCE") == "1"))
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run(once=settings.sweep_once))
 
 
 if __name__ == "__main__":

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any
 
-from sqlalchemy import String, and_, bindparam, delete, func, select, true, update
+from sqlalchemy import String, and_, bindparam, delete, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.elements import ColumnElement
 
+from bot.catalog.availability import available_expression
 from bot.ordering.rules import InvalidQuantity, MixedCurrencies, NotInCart, UnknownSku
 from bot.kernel.models import CartLine, Inventory, Product, Store, Variant
 from bot.identity.customers import conversation_customer_sql, shopper_key, shopper_key_sql
@@ -76,13 +75,6 @@ class StoreCoverage:
     def skus_in_stock(self) -> tuple[str, ...]:
         return tuple(line.sku for line in self.lines if line.enough)
 
-
-def available_expression(store_buffer: ColumnElement | int, inventory: Any = Inventory) -> ColumnElement:
-    """SQL for "available to chat": on_hand - reserved - (SKU buffer, else the store's buffer).
-
-    `inventory` is the mapped class, or the table's columns (`Inventory.__table__.c`) for a Core statement.
-    """
-    return inventory.on_hand - inventory.reserved - func.coalesce(inventory.safety_buffer, store_buffer)
 
 
 def _check_quantity(quantity: object) -> int:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 from rapidfuzz import fuzz
 
+from bot.kernel import clock
 from bot.ordering.rules import (
     HoldPolicy,
     NotYourOrder,
@@ -183,7 +184,7 @@ def check_out(
             order and gets the first one back, with its link (the provider reuses an open link).
 
     Raises:
-        EmptyCart, OutOfStock, PaymentMethodNotOffered, UnknownStore (bot.ordering.rules);
+        EmptyCart, OutOfStock, PaymentMethodNotOffered (bot.ordering.rules); UnknownStore (bot.catalog.stock_query);
         PaymentProviderError when the provider refuses the link (the order stays reserved).
     """
     if not first_time(uow, effect):
@@ -231,7 +232,7 @@ def renew_payment_link(
 
     Returns None when the conversation has no order that can still be paid by link.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     order = latest_order(uow, conversation_id)
     if order is None or order.payment_method != PaymentMethod.LINK.value:
         return None

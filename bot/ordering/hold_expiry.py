@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
+from bot.kernel import audit, clock
 from bot.kernel.models import Order, PaymentLink, Timer
 from bot.kernel.timers import claim_due_timer, note_timer_failure
 from bot.kernel.unit_of_work import UnitOfWork
@@ -15,11 +16,9 @@ from bot.ordering.orders import (
     ExpiredOrder,
     HOLD_EXPIRY_TIMER,
     MAX_TIMER_ATTEMPTS,
-    audit_order,
     log,
     move_order,
     release_stock,
-    utcnow,
 )
 from bot.ordering.rules import OrderStatus
 
@@ -37,7 +36,7 @@ def _expire_one(uow: UnitOfWork, timer: Timer, now: datetime) -> ExpiredOrder | 
         .values(status="expired", updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    audit_order(uow, "system:sweeper", order, "order_expired", now)
+    audit.record(uow, actor="system:sweeper", action="order_expired", now=now, order=order)
     # The shopper's notice commits with the expiry: a sweeper dying after this commit delays it, never drops it.
     queue_notice(uow, HOLD_EXPIRED, order.reference, now)
     return ExpiredOrder(
@@ -62,7 +61,7 @@ def expire_due_holds(uow: UnitOfWork, now: datetime | None = None, limit: int = 
     Returns:
         The orders this call expired.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     expired: list[ExpiredOrder] = []
     for _ in range(limit):
         timer = claim_due_timer(uow, (HOLD_EXPIRY_TIMER,), now)

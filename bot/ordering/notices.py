@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.kernel import audit, clock
 from bot.identity.customers import PHONE_CHANNELS
-from bot.kernel.models import AuditEntry, Order, Timer
+from bot.kernel.models import Order, Timer
 from bot.kernel.timers import claim_due_timer, exponential_backoff, note_timer_failure, schedule_timer, settle_timer
 from bot.kernel.unit_of_work import UnitOfWork
 from bot.messaging.channel_rules import is_opted_out
@@ -115,9 +116,6 @@ class DeliveryReport:
     given_up: list[str] = field(default_factory=list)
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
 
 def notice_key(kind: str, subject: str) -> str:
     return f"{kind}:{subject}"
@@ -139,12 +137,11 @@ def queue_notice(uow: UnitOfWork, kind: str, reference: str, now: datetime, even
     return schedule_timer(uow, kind, notice_subject(reference, event_id), now)
 
 
-def _audit(uow: UnitOfWork, order: Order, kind: str, what: str, now: datetime, **detail: Any) -> None:
+def _audit_notice(uow: UnitOfWork, order: Order, kind: str, what: str, now: datetime, **detail: Any) -> None:
+    # Pickup alerts and other notices share the outbox but keep their own audit names.
     action = f"{'pickup_alert' if kind in ALERT_KINDS else 'notice'}_{what}"
     actor = "system:alerts" if kind in ALERT_KINDS else "system:notices"
-    uow.session.add(
-        AuditEntry(actor=actor, store_id=order.store_id, action=action, detail={"order": order.reference, "kind": kind, **detail}, at=now)
-    )
+    audit.record(uow, actor=actor, action=action, now=now, order=order, kind=kind, **detail)
 
 
 def mask_phone(phone: str) -> str:
@@ -195,7 +192,7 @@ def due_notices(
     Args:
         kinds, subject: claim only these (a route delivering the notice it just caused).
     """
-    now = now or utc_now()
+    now = now or clock.now()
     claimed: list[DueNotice] = []
     while len(claimed) < limit:
         timer = claim_due_timer(uow, kinds, now, lease=policy.lease, subject=subject)
@@ -208,7 +205,7 @@ def due_notices(
         if reason is not None:
             settle_timer(uow, timer.id, now, reason)
             if order is not None:
-                _audit(uow, order, timer.kind, "skipped", now, reason=reason)
+                _audit_notice(uow, order, timer.kind, "skipped", now, reason=reason)
             uow.commit()
             continue
         uow.commit()
@@ -238,11 +235,11 @@ def _order_for_timer(uow: UnitOfWork, timer_id: int) -> tuple[Timer, Order | Non
 
 def record_notice_sent(uow: UnitOfWork, timer_id: int, now: datetime | None = None) -> None:
     """Marks a claimed notice as handed to Rasa; commits."""
-    now = now or utc_now()
+    now = now or clock.now()
     timer, order = _order_for_timer(uow, timer_id)
     settle_timer(uow, timer_id, now)
     if order is not None:
-        _audit(uow, order, timer.kind, "sent", now, attempts=timer.attempts)
+        _audit_notice(uow, order, timer.kind, "sent", now, attempts=timer.attempts)
     uow.commit()
 
 
@@ -254,10 +251,10 @@ def record_notice_failure(
     Returns:
         True if it will be retried.
     """
-    now = now or utc_now()
+    now = now or clock.now()
     timer, order = _order_for_timer(uow, timer_id)
     attempts = int(timer.attempts)  # the claim already counted this attempt
     retry_in = exponential_backoff(attempts, policy.first_retry, policy.max_retry)
     if order is not None and attempts >= policy.max_attempts:
-        _audit(uow, order, timer.kind, "failed", now, attempts=attempts, error=str(error)[:300])
+        _audit_notice(uow, order, timer.kind, "failed", now, attempts=attempts, error=str(error)[:300])
     return note_timer_failure(uow, timer_id, attempts, error, now, max_attempts=policy.max_attempts, retry_in=retry_in)

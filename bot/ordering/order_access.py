@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from bot.kernel import audit, clock
 from bot.ordering.rules import (
     NotYourOrder,
     TooManyAttempts,
@@ -17,7 +18,6 @@ from bot.ordering.rules import (
 from bot.identity.customers import customer_of_conversation
 from bot.identity.one_time_codes import CodePolicy, TooManyCodes, check_code, issue_code, used_since
 from bot.ordering.orders import OrderSummary, find_order, summarise
-from bot.identity.store_access import audit
 from bot.kernel.unit_of_work import UnitOfWork
 
 ORDER_CODES = CodePolicy(purpose="order_access", ttl=timedelta(minutes=10), max_attempts=5, codes_per_hour=5)
@@ -44,7 +44,7 @@ def get_order_for(
     Raises:
         OrderNotFound; NotYourOrder (`can_verify` says whether a code can be sent to the order's phone).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     order = find_order(uow, reference)
     if customer_id is None:
         customer_id = customer_of_conversation(uow.session, conversation_id)
@@ -66,7 +66,7 @@ def start_order_verification(
     Raises:
         OrderNotFound; VerificationUnavailable: no contact phone; TooManyAttempts: too many codes lately.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     order = find_order(uow, reference)
     if not order.contact_phone:
         raise VerificationUnavailable(order.reference)
@@ -93,11 +93,11 @@ def confirm_order_verification(
         OrderNotFound; VerificationExpired: no live code; TooManyAttempts: the code is burnt;
         VerificationFailed: wrong code (`attempts_left` says how many tries remain).
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     order = find_order(uow, reference)
     checked = check_code(uow, ORDER_CODES, _subject(order.reference, conversation_id), code, now)
     if checked.status == "accepted":
-        audit(uow, "shopper", order.store_id, "order_access_verified", now, order=order.reference)
+        audit.record(uow, actor="shopper", action="order_access_verified", now=now, order=order)
     uow.commit()  # a wrong try counts even though we raise
     if checked.status in ("no_pending", "expired"):
         raise VerificationExpired()

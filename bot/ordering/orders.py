@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
 
+from bot.kernel import audit, clock
 from bot.identity.customers import customer_of_conversation
-from bot.kernel.models import AuditEntry, Inventory, Order, PaymentLink, Product, Store, Timer, Variant
+from bot.kernel.models import Inventory, Order, PaymentLink, Product, Store, Timer, Variant
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 from bot.ordering.cart import CartLineView
 from bot.ordering.rules import HoldPolicy, InvalidTransition, NotYourOrder, OrderNotFound, OrderStatus, TransitionVerdict, judge_transition, normalise_reference, pickup_codes_match
@@ -101,29 +102,8 @@ class ExpiredOrder:
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """SQLite hands timestamps back naive; they are UTC by construction."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-def _maybe_utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else as_utc(moment)
-
-
-def audit_order(uow: UnitOfWork, actor: str, order: Order, action: str, now: datetime, **detail: Any) -> None:
-    uow.session.add(
-        AuditEntry(
-            actor=actor,
-            store_id=order.store_id,
-            action=action,
-            detail={"order": order.reference, **detail},
-            at=now,
-        )
-    )
 
 
 def find_order(uow: UnitOfWork, reference: str) -> Order:
@@ -170,16 +150,16 @@ def summarise(uow: UnitOfWork, order: Order) -> OrderSummary:
         total_minor=order.total_minor,
         currency=order.currency,
         pickup_code=order.pickup_code,
-        hold_expires_at=as_utc(order.hold_expires_at),
+        hold_expires_at=clock.as_utc(order.hold_expires_at),
         channel=order.channel,
         conversation_id=order.conversation_id,
         customer_id=order.customer_id,
         contact_phone=order.contact_phone,
         lines=lines,
-        created_at=as_utc(order.created_at),
-        paid_at=_maybe_utc(order.paid_at),
-        ready_at=_maybe_utc(order.ready_at),
-        collected_at=_maybe_utc(order.collected_at),
+        created_at=clock.as_utc(order.created_at),
+        paid_at=clock.as_utc(order.paid_at),
+        ready_at=clock.as_utc(order.ready_at),
+        collected_at=clock.as_utc(order.collected_at),
         cancel_reason=order.cancel_reason,
         store_timezone=store.timezone if store else "Europe/London",
         store_locale=store.locale if store else "en_GB",
@@ -291,12 +271,12 @@ def mark_paid(
     Raises:
         OrderNotFound; InvalidTransition: the order expired or was cancelled (refund instead).
     """
-    now = now or utcnow()
+    now = now or clock.now()
     order = find_order(uow, order_ref)
     if order.status in (OrderStatus.READY.value, OrderStatus.COLLECTED.value):
         return summarise(uow, order)
     if record_payment(uow, order, now, hold_policy):
-        audit_order(uow, actor, order, "order_paid", now)
+        audit.record(uow, actor=actor, action="order_paid", now=now, order=order)
     uow.commit()
     return summarise(uow, order)
 
@@ -307,10 +287,10 @@ def mark_ready(uow: UnitOfWork, reference: str, actor: str, now: datetime | None
     Raises:
         OrderNotFound; InvalidTransition: unpaid link order, or already collected/cancelled/expired.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     order = find_order(uow, reference)
     if move_order(uow, order, OrderStatus.READY, now, ready_at=now) is not None:
-        audit_order(uow, actor, order, "order_ready", now)
+        audit.record(uow, actor=actor, action="order_ready", now=now, order=order)
     uow.commit()
     return summarise(uow, order)
 
@@ -323,7 +303,7 @@ def mark_collected(
     Raises:
         OrderNotFound; InvalidTransition: not ready yet; NotYourOrder: wrong pickup code given.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     order = find_order(uow, reference)
     if pickup_code is not None and not pickup_codes_match(order.pickup_code, pickup_code):
         raise NotYourOrder(order.reference, can_verify=False)
@@ -332,7 +312,7 @@ def mark_collected(
         values["paid_at"] = now  # pay-at-pickup: paid at the counter
     if move_order(uow, order, OrderStatus.COLLECTED, now, **values) is not None:
         release_stock(uow, order, collected=True)
-        audit_order(uow, actor, order, "order_collected", now)
+        audit.record(uow, actor=actor, action="order_collected", now=now, order=order)
     uow.commit()
     return summarise(uow, order)
 
@@ -346,7 +326,7 @@ def cancel_order(uow: UnitOfWork, reference: str, reason: str, actor: str, now: 
     Raises:
         OrderNotFound; InvalidTransition: the order was collected or has expired.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     order = find_order(uow, reference)
     moved_from = move_order(uow, order, OrderStatus.CANCELLED, now, cancel_reason=reason[:240])
     refund = None
@@ -355,7 +335,7 @@ def cancel_order(uow: UnitOfWork, reference: str, reason: str, actor: str, now: 
         paid_link = _paid_link(uow, order)
         if paid_link is not None:
             refund = refund_for(paid_link, order.reference, "order_cancelled")
-        audit_order(uow, actor, order, "order_cancelled", now, reason=reason[:240], previous_status=moved_from, refund=refund is not None)
+        audit.record(uow, actor=actor, action="order_cancelled", now=now, order=order, reason=reason[:240], previous_status=moved_from, refund=refund is not None)
     uow.commit()
     return CancelledOrder(
         reference=order.reference,
@@ -381,6 +361,35 @@ def order_status(uow: UnitOfWork, reference: str) -> OrderSummary:
 
 
 @read_only
+def order_json(order: OrderSummary) -> dict[str, Any]:
+    """An order as JSON, for the store API and the agent console alike (the pickup code is never in it:
+    the shopper shows it at the counter)."""
+    def iso(moment: datetime | None) -> str | None:
+        return moment.isoformat() if moment else None
+
+    return {
+        "reference": order.reference,
+        "status": order.status,
+        "payment_method": order.payment_method,
+        "store_id": order.store_id,
+        "store_name": order.store_name,
+        "total_minor": order.total_minor,
+        "currency": order.currency,
+        "pickup_deadline": iso(order.hold_expires_at),
+        "channel": order.channel,
+        "contact_phone": order.contact_phone,
+        "created_at": iso(order.created_at),
+        "paid_at": iso(order.paid_at),
+        "ready_at": iso(order.ready_at),
+        "collected_at": iso(order.collected_at),
+        "cancel_reason": order.cancel_reason,
+        "lines": [
+            {"sku": line.sku, "name": line.name, "colour": line.colour, "size": line.size, "quantity": line.quantity}
+            for line in order.lines
+        ],
+    }
+
+
 def orders_for_conversation(uow: UnitOfWork, conversation_id: str) -> list[OrderSummary]:
     """Orders of this conversation's shopper, newest first: placed here, or by the same customer on another channel."""
     customer_id = customer_of_conversation(uow.session, conversation_id)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.kernel import audit, clock
 from bot.ordering.rules import (
     HoldPolicy,
     InvalidTransition,
@@ -23,16 +24,17 @@ from bot.ordering.rules import (
     PaymentMethod,
     judge_payment,
 )
-from bot.kernel.models import AuditEntry, Order, PaymentLink, Store
+from bot.kernel.models import Order, PaymentLink, Store
 from bot.kernel.models import PaymentEvent as ProcessedEvent
 from bot.payments import ProviderChooser
 from bot.payments.base import EventKind, LinkRequest, PaymentEvent, PaymentProvider, PaymentProviderError, RefundResult
 from bot.markets.lookup import market_of_store
-from bot.ordering.orders import OrderSummary, RefundDue, as_utc, find_order, record_payment, refund_for, summarise
+from bot.ordering.orders import OrderSummary, RefundDue, find_order, record_payment, refund_for, summarise
 from bot.ordering.notices import PAYMENT_FAILED, PAYMENT_RECEIVED, PAYMENT_REFUNDED, notice_subject, queue_notice
 from bot.kernel.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+PAYMENTS_ACTOR = "system:payments"
 
 # What the caller should tell the shopper after an event (None: nothing to say).
 # PAYMENT_REFUNDED: money arrived for an order that could not take it.
@@ -99,11 +101,7 @@ class PayPage:
     @property
     def pay_by(self) -> datetime:
         """When paying stops being possible: the link's or the hold's end, whichever is first."""
-        return min(self.link.expires_at, as_utc(self.order.hold_expires_at))  # type: ignore[type-var]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+        return min(self.link.expires_at, clock.as_utc(self.order.hold_expires_at))  # type: ignore[type-var]
 
 
 def _link_view(link: PaymentLink, order_reference: str, reused: bool) -> PaymentLinkView:
@@ -114,7 +112,7 @@ def _link_view(link: PaymentLink, order_reference: str, reused: bool) -> Payment
         url=link.url,
         amount_minor=link.amount_minor,
         currency=link.currency,
-        expires_at=as_utc(link.expires_at),
+        expires_at=clock.as_utc(link.expires_at),
         status=link.status,
         reused=reused,
     )
@@ -149,13 +147,13 @@ def create_payment_link(
         OrderNotFound; OrderNotPayable: pay-at-pickup order, not awaiting payment, or hold over;
         PaymentProviderError: the provider refused.
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     order = find_order(uow, order_reference)
     if order.payment_method != PaymentMethod.LINK.value:
         raise OrderNotPayable(order.reference, "it is paid at pickup")
     if order.status != OrderStatus.PENDING_PAYMENT.value:
         raise OrderNotPayable(order.reference, f"it is {order.status}")
-    if as_utc(order.hold_expires_at) <= now:
+    if clock.as_utc(order.hold_expires_at) <= now:
         raise OrderNotPayable(order.reference, "its hold has run out")
     market = market_of_store(uow, order.store_id)
     if not isinstance(provider, PaymentProvider):
@@ -170,7 +168,7 @@ def create_payment_link(
         amount_minor=order.total_minor,
         currency=order.currency,
         order_reference=reference,
-        expires_at=as_utc(order.hold_expires_at),
+        expires_at=clock.as_utc(order.hold_expires_at),
         idempotency_key=f"paylink-{reference}-{order.total_minor}-{attempt}",
         description=f"Order {reference} ({item_count} item{'s' if item_count != 1 else ''})",
         customer_ref=str(order.customer_id) if order.customer_id is not None else None,
@@ -204,12 +202,6 @@ def create_payment_link(
     return _link_view(link, reference, reused=False)
 
 
-def _audit(uow: UnitOfWork, order: Order, action: str, now: datetime, **detail: object) -> None:
-    uow.session.add(
-        AuditEntry(actor="system:payments", store_id=order.store_id, action=action, detail={"order": order.reference, **detail}, at=now)
-    )
-
-
 def _notice_event(message_kind: str, event_id: str) -> str | None:
     """A payment is received once per order; a failure or a refund is told once per provider event."""
     return None if message_kind == PAYMENT_RECEIVED else event_id
@@ -226,7 +218,7 @@ def handle_payment_event(
     - expired: an open link is marked expired (the order's own hold timer decides the order).
     Nothing ever moves backwards: an `expired` after `completed` changes nothing.
     """
-    now = now or _utcnow()
+    now = now or clock.now()
     base = {"provider": event.provider, "event_id": event.event_id, "event_type": event.event_type}
     uow.session.add(ProcessedEvent(provider=event.provider, event_id=event.event_id, event_type=event.event_type[:80], received_at=now))
     try:
@@ -286,7 +278,10 @@ def _apply_success(
         except InvalidTransition:
             disposition = PaymentDisposition.REFUND  # expired or cancelled a moment ago
     if disposition is PaymentDisposition.APPLY:
-        _audit(uow, order, "order_paid", now, provider=event.provider, provider_ref=link.provider_ref, card_last4=event.card_last4)
+        audit.record(
+            uow, actor=PAYMENTS_ACTOR, action="order_paid", now=now, order=order,
+            provider=event.provider, provider_ref=link.provider_ref, card_last4=event.card_last4,
+        )
         return PAYMENT_RECEIVED, None
     reason = "amount_mismatch" if wrong_amount else f"order_{order.status}"
     refund = replace(
@@ -294,7 +289,10 @@ def _apply_success(
         amount_minor=event.amount_minor if event.amount_minor is not None else link.amount_minor,
         currency=event.currency or link.currency,
     )
-    _audit(uow, order, "refund_required", now, provider_ref=link.provider_ref, amount_minor=refund.amount_minor, reason=reason)
+    audit.record(
+        uow, actor=PAYMENTS_ACTOR, action="refund_required", now=now, order=order,
+        provider_ref=link.provider_ref, amount_minor=refund.amount_minor, reason=reason,
+    )
     return PAYMENT_REFUNDED, refund
 
 
@@ -310,9 +308,9 @@ def execute_refund(uow: UnitOfWork, provider: PaymentProvider, refund: RefundDue
     try:
         result = provider.refund(refund.provider_ref, refund.amount_minor)
     except PaymentProviderError as error:
-        _audit_refund(uow, refund, "refund_failed", now or _utcnow(), error=str(error))
+        _audit_refund(uow, refund, "refund_failed", now or clock.now(), error=str(error))
         raise
-    now = now or _utcnow()
+    now = now or clock.now()
     uow.session.execute(
         update(PaymentLink)
         .where(PaymentLink.provider == refund.provider, PaymentLink.provider_ref == refund.provider_ref)
@@ -324,7 +322,10 @@ def execute_refund(uow: UnitOfWork, provider: PaymentProvider, refund: RefundDue
 
 def _audit_refund(uow: UnitOfWork, refund: RefundDue, action: str, now: datetime, **detail: object) -> None:
     order = find_order(uow, refund.order_reference)
-    _audit(uow, order, action, now, provider_ref=refund.provider_ref, amount_minor=refund.amount_minor, reason=refund.reason, **detail)
+    audit.record(
+        uow, actor=PAYMENTS_ACTOR, action=action, now=now, order=order,
+        provider_ref=refund.provider_ref, amount_minor=refund.amount_minor, reason=refund.reason, **detail,
+    )
     uow.commit()
 
 
@@ -333,7 +334,7 @@ def pay_page(uow: UnitOfWork, provider_name: str, provider_ref: str, now: dateti
     link = uow.session.scalars(
         select(PaymentLink).where(PaymentLink.provider == provider_name, PaymentLink.provider_ref == provider_ref)
     ).first()
-    return _pay_page_of(uow, link, now or _utcnow()) if link is not None else None
+    return _pay_page_of(uow, link, now or clock.now()) if link is not None else None
 
 
 def pay_link_in_conversation(uow: UnitOfWork, conversation_id: str, url: str, now: datetime | None = None) -> PayPage | None:
@@ -343,7 +344,7 @@ def pay_link_in_conversation(uow: UnitOfWork, conversation_id: str, url: str, no
         .join(Order, Order.id == PaymentLink.order_id)
         .where(PaymentLink.url == url, Order.conversation_id == conversation_id)
     ).first()
-    return _pay_page_of(uow, link, now or _utcnow()) if link is not None else None
+    return _pay_page_of(uow, link, now or clock.now()) if link is not None else None
 
 
 def _pay_page_of(uow: UnitOfWork, link: PaymentLink, now: datetime) -> PayPage:
@@ -354,7 +355,7 @@ def _pay_page_of(uow: UnitOfWork, link: PaymentLink, now: datetime) -> PayPage:
         reason = "paid"
     elif link.status in ("paid", "refunded"):
         reason = "refunded"  # money arrived too late, or twice: it goes (or went) back
-    elif link.status != "open" or as_utc(link.expires_at) <= now or as_utc(order.hold_expires_at) <= now:
+    elif link.status != "open" or clock.as_utc(link.expires_at) <= now or clock.as_utc(order.hold_expires_at) <= now:
         reason = "expired"
     elif order.status != OrderStatus.PENDING_PAYMENT.value:
         reason = "closed"

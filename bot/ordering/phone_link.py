@@ -8,8 +8,9 @@ customer, the chat's basket moves into the customer's basket, and orders placed 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
+from bot.kernel import clock
 from bot.ordering.cart import move_basket
 from bot.identity.customers import (
     customer_key,
@@ -57,7 +58,7 @@ def start_phone_link(uow: UnitOfWork, conversation_id: str, phone: str, *, now: 
         InvalidPhoneNumber: `phone` is not a phone number.
         TooManyCodes: too many codes for this chat or this phone in the last hour.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     issued = issue_code(uow, LINK_CODES, conversation_id, normalize_phone(phone), now)
     uow.commit()
     return LinkCode(phone=issued.phone, code=issued.code)
@@ -69,7 +70,7 @@ def confirm_phone_link(uow: UnitOfWork, conversation_id: str, code: str, *, now:
     The chat's basket moves into the customer's. A wrong code counts an attempt; after
     LINK_CODE_MAX_ATTEMPTS the code is dead even if later right.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     checked = check_code(uow, LINK_CODES, conversation_id, code, now)
     if checked.status != "accepted":
         uow.commit()  # a wrong try counts
@@ -83,7 +84,7 @@ def confirm_phone_link(uow: UnitOfWork, conversation_id: str, code: str, *, now:
 
 def unlink_phone(uow: UnitOfWork, conversation_id: str, *, now: datetime | None = None) -> bool:
     """Stops a chat showing a phone's basket and orders (a shared computer, the wrong number); False if not linked."""
-    unlinked = unlink_conversation_from_phone(uow.session, conversation_id, now or datetime.now(timezone.utc))
+    unlinked = unlink_conversation_from_phone(uow.session, conversation_id, now or clock.now())
     if unlinked:
         uow.commit()
     return unlinked

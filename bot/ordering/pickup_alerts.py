@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.kernel import audit, clock
 from bot.kernel.config import Settings
 from bot.catalog.hours import DayHours, local_now
 from bot.ordering.rules import OrderStatus
-from bot.kernel.models import AuditEntry, Order, Timer
+from bot.kernel.models import Order, Timer
 from bot.ordering.notices import (
     ALERT_KINDS,
     HOLD_ENDING,
@@ -38,7 +38,7 @@ from bot.ordering.notices import (
     mask_phone,
     opted_out_phone,
 )
-from bot.ordering.orders import OrderSummary, as_utc, find_order, mark_ready
+from bot.ordering.orders import OrderSummary, find_order, mark_ready
 from bot.catalog.stores import opening_hours, store_details
 from bot.kernel.timers import schedule_timer
 from bot.kernel.unit_of_work import UnitOfWork, read_only
@@ -104,22 +104,12 @@ class PickupNotice:
     locale: str
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _audit(uow: UnitOfWork, order: Order, action: str, now: datetime, actor: str = "system:alerts", **detail: Any) -> None:
-    uow.session.add(
-        AuditEntry(actor=actor, store_id=order.store_id, action=action, detail={"order": order.reference, **detail}, at=now)
-    )
-
-
 def _schedule(uow: UnitOfWork, order: Order, now: datetime, policy: AlertPolicy) -> tuple[bool, str | None]:
     """Adds the order's alert timers (no commit); (ready alert newly scheduled?, why suppressed)."""
     phone = opted_out_phone(uow, order)
     note = OPTED_OUT_NOTE.format(phone=mask_phone(phone)) if phone else None
     settled = now if note else None
-    hold_expires_at = as_utc(order.hold_expires_at)
+    hold_expires_at = clock.as_utc(order.hold_expires_at)
     last_notice_at = hold_expires_at - timedelta(hours=policy.last_notice_hours)
     reminder_at = now + timedelta(hours=policy.remind_after_hours)
     created = schedule_timer(uow, READY_ALERT, order.reference, now, fired_at=settled, last_error=note)
@@ -128,7 +118,7 @@ def _schedule(uow: UnitOfWork, order: Order, now: datetime, policy: AlertPolicy)
     if last_notice_at > now:  # a hold already ending soon is spelled out in the ready alert itself
         schedule_timer(uow, HOLD_ENDING, order.reference, last_notice_at, fired_at=settled, last_error=note)
     if created and note:
-        _audit(uow, order, "pickup_alert_suppressed", now, reason=note)
+        audit.record(uow, actor="system:alerts", action="pickup_alert_suppressed", now=now, order=order, reason=note)
     return created and note is None, note
 
 
@@ -142,7 +132,7 @@ def mark_ready_and_alert(
     Raises:
         OrderNotFound; InvalidTransition: unpaid link order, or collected/cancelled/expired.
     """
-    now = now or _now()
+    now = now or clock.now()
     order = find_order(uow, reference)
     if order.status != OrderStatus.READY.value:
         scheduled, note = _schedule(uow, order, now, policy)
@@ -162,7 +152,7 @@ def schedule_missing_alerts(uow: UnitOfWork, now: datetime | None = None, policy
     Returns:
         How many orders got timers.
     """
-    now = now or _now()
+    now = now or clock.now()
     orders = uow.session.scalars(
         select(Order)
         .outerjoin(Timer, (Timer.kind == READY_ALERT) & (Timer.subject == Order.reference))
@@ -181,7 +171,7 @@ def pickup_notice(uow: UnitOfWork, reference: str, now: datetime | None = None) 
     Raises:
         OrderNotFound.
     """
-    now = now or _now()
+    now = now or clock.now()
     order = find_order(uow, reference)
     details = store_details(uow, order.store_id)
     local = local_now(details.timezone, now)
@@ -194,7 +184,7 @@ def pickup_notice(uow: UnitOfWork, reference: str, now: datetime | None = None) 
         postcode=details.postcode,
         today=local.date(),
         hours_today=opening_hours(uow, order.store_id, local.date()),
-        held_until=local_now(details.timezone, as_utc(order.hold_expires_at)),
+        held_until=local_now(details.timezone, clock.as_utc(order.hold_expires_at)),
         amount_due_minor=order.total_minor if order.paid_at is None else None,
         currency=order.currency,
         locale=details.locale,
@@ -222,7 +212,7 @@ def _status(timer: Timer) -> AlertStatus:
         state = "retrying" if timer.last_error else "pending"
     else:
         state = "not_sent" if timer.last_error else "sent"
-    return AlertStatus(timer.subject, timer.kind, as_utc(timer.due_at), state, int(timer.attempts), timer.last_error)
+    return AlertStatus(timer.subject, timer.kind, clock.as_utc(timer.due_at), state, int(timer.attempts), timer.last_error)
 
 
 @read_only

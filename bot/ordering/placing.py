@@ -6,12 +6,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select, update
 
+from bot.kernel import audit, clock
 from bot.kernel.models import CartLine, Inventory, Order, OrderLine, Timer
 from bot.kernel.unit_of_work import UnitOfWork
 from bot.markets.lookup import prices_in
-from bot.ordering.cart import available_expression, basket_at_store
-from bot.ordering.orders import HOLD_EXPIRY_TIMER, PlacedOrder, audit_order, summarise, utcnow
-from bot.ordering.rules import DEFAULT_REFERENCE_PREFIX, EmptyCart, HoldPolicy, MixedCurrencies, OrderStatus, OutOfStock, PaymentMethod, PaymentMethodNotOffered, UnknownStore, new_order_reference, new_pickup_code
+from bot.catalog.availability import available_expression
+from bot.ordering.cart import basket_at_store
+from bot.ordering.orders import HOLD_EXPIRY_TIMER, PlacedOrder, summarise
+from bot.catalog.stock_query import UnknownStore
+from bot.ordering.rules import DEFAULT_REFERENCE_PREFIX, EmptyCart, HoldPolicy, MixedCurrencies, OrderStatus, OutOfStock, PaymentMethod, PaymentMethodNotOffered, new_order_reference, new_pickup_code
 
 
 def _unique_reference(uow: UnitOfWork, prefix: str) -> str:
@@ -63,7 +66,7 @@ def place_order(
         EmptyCart, UnknownStore, PaymentMethodNotOffered, MixedCurrencies,
         OutOfStock: `sku` and how many are `available` at that store.
     """
-    now = now or utcnow()
+    now = now or clock.now()
     method = PaymentMethod(payment_method)
     basket = basket_at_store(uow, conversation_id, store_id)
     if basket is None:
@@ -125,7 +128,7 @@ def place_order(
         .where(CartLine.owner_key == basket.owner, CartLine.sku.in_([line.sku for line in basket.lines]))
         .execution_options(synchronize_session=False)
     )
-    audit_order(uow, f"shopper:{channel}", order, "order_placed", now, payment_method=method.value, total_minor=order.total_minor)
+    audit.record(uow, actor=f"shopper:{channel}", action="order_placed", now=now, order=order, payment_method=method.value, total_minor=order.total_minor)
     uow.commit()
     return summarise(uow, order)
 

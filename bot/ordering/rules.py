@@ -9,6 +9,7 @@ never used to bring the order back.
 from __future__ import annotations
 
 import enum
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -17,6 +18,10 @@ UNAMBIGUOUS_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 PICKUP_CODE_LENGTH = 6
 REFERENCE_BODY_LENGTH = 6
 DEFAULT_REFERENCE_PREFIX = "FS"
+# An order reference as a shopper writes it in a message ("FS-7K2M9Q", "fs 7k2m9q"); group 1 is the body.
+REFERENCE_IN_TEXT = re.compile(
+    rf"\b{DEFAULT_REFERENCE_PREFIX}[-\s]?([{UNAMBIGUOUS_ALPHABET}]{{{REFERENCE_BODY_LENGTH}}})\b", re.IGNORECASE
+)
 
 
 class OrderStatus(str, enum.Enum):
@@ -46,6 +51,8 @@ _RANK = {
 TERMINAL_STATUSES = frozenset({OrderStatus.COLLECTED, OrderStatus.CANCELLED, OrderStatus.EXPIRED})
 # Statuses whose stock is still held on the shelf for the shopper.
 HOLDING_STATUSES = frozenset({OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.READY})
+# The statuses a shopper can still cancel (as status strings): the stock is still held for them.
+CANCELLABLE = frozenset(status.value for status in HOLDING_STATUSES)
 
 _ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
     OrderStatus.PENDING_PAYMENT: frozenset(
@@ -107,12 +114,6 @@ class MixedCurrencies(OrderError):
     def __init__(self, currencies: set[str]) -> None:
         super().__init__(f"one order cannot mix currencies: {', '.join(sorted(currencies))}")
         self.currencies = currencies
-
-
-class UnknownStore(OrderError):
-    def __init__(self, store_id: str) -> None:
-        super().__init__(f"no store {store_id!r}")
-        self.store_id = store_id
 
 
 class PaymentMethodNotOffered(OrderError):

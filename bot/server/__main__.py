@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from bot.kernel.config import load_settings, refuse_blank_secrets_in_production
 
@@ -14,11 +13,11 @@ def main() -> None:
     refuse_blank_secrets_in_production("the bot server")
     from bot.server.app import create_app
 
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # rasa_sdk warns on every form turn that slots filled by our extract_* methods have no validate_*
     # method; that is by design here, and one line per stock question buried real warnings.
     logging.getLogger("rasa_sdk.forms").setLevel(logging.ERROR)
-    settings = load_settings()
     app = create_app()
     app.run(host=settings.bot_server_host, port=settings.bot_server_port, workers=1, access_log=False)
 

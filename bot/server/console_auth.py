@@ -1,22 +1,21 @@
-"""Agent console sessions and CSRF tokens: signed cookies, no server-side session store.
+"""Agent console sessions and CSRF tokens, signed by the one cookie signer (bot.server.cookies).
 
-The session cookie holds ``agent_id.issued_ms.expires_ms.nonce`` and an HMAC-SHA256 of it keyed by
-SHOP_SESSION_SECRET. Logging out records the time (audit log); a cookie issued before the agent's
-last logout is refused, so a copied cookie dies with logout, and every cookie dies at its expiry.
-The CSRF token is an HMAC of the session's nonce: a page of ours can read it, another site cannot.
-Before login there is no session, so the login form uses a double-submit cookie instead.
+The session cookie's claims are the agent, when it was issued and a nonce. Logging out records the
+time (audit log); a cookie issued before the agent's last logout is refused, so a copied cookie dies
+with logout, and every cookie dies at its expiry. The CSRF token is the signer's HMAC of the session's
+nonce: a page of ours can read it, another site cannot. Before login there is no session, so the login
+form's token is bound to a nonce in a pre-login cookie, as the store dashboard's is.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from bot.kernel import audit, clock
+from bot.server.cookies import CookieSigner
 from bot.kernel.models import AuditEntry
 from bot.handoff.agents import AgentView, get_agent, touch_agent
 from bot.kernel.unit_of_work import UnitOfWork
@@ -27,65 +26,25 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 COOKIE_PATH = "/console"
 LOGOUT_ACTION = "console_logout"
-
-
-class ConsoleNotConfigured(RuntimeError):
-    """SHOP_SESSION_SECRET is not set: the console cannot sign sessions, so nobody may log in."""
+REALM = "agent-console"
 
 
 @dataclass(frozen=True)
 class ConsoleSession:
     agent_id: int
     issued_ms: int
-    expires_ms: int
     nonce: str
 
 
-class SessionSigner:
-    """Signs and checks session cookies and CSRF tokens with keys derived from the session secret."""
-
-    def __init__(self, session_secret: str, ttl: timedelta) -> None:
-        if not session_secret:
-            raise ConsoleNotConfigured("set SHOP_SESSION_SECRET to use the agent console")
-        root = session_secret.encode()
-        self._session_key = hmac.new(root, b"agent-console-session", hashlib.sha256).digest()
-        self._csrf_key = hmac.new(root, b"agent-console-csrf", hashlib.sha256).digest()
-        self.ttl = ttl
-
-    def issue(self, agent_id: int, now_ms: int) -> tuple[str, ConsoleSession]:
-        session = ConsoleSession(agent_id, now_ms, now_ms + int(self.ttl.total_seconds() * 1000), secrets.token_urlsafe(16))
-        body = f"{session.agent_id}.{session.issued_ms}.{session.expires_ms}.{session.nonce}"
-        return f"{body}.{self._sign(body)}", session
-
-    def read(self, cookie: str | None, now_ms: int) -> ConsoleSession | None:
-        """The session in a cookie when its signature is right and it has not expired, else None."""
-        if not cookie or len(cookie) > 400:
-            return None
-        body, _, signature = cookie.rpartition(".")
-        if not body or not hmac.compare_digest(signature, self._sign(body)):
-            return None
-        parts = body.split(".")
-        if len(parts) != 4 or not all(part.isdigit() for part in parts[:3]):
-            return None
-        session = ConsoleSession(int(parts[0]), int(parts[1]), int(parts[2]), parts[3])
-        return session if session.expires_ms > now_ms else None
-
-    def csrf_token(self, session: ConsoleSession) -> str:
-        return hmac.new(self._csrf_key, session.nonce.encode(), hashlib.sha256).hexdigest()
-
-    def csrf_valid(self, session: ConsoleSession, offered: str | None) -> bool:
-        return bool(offered) and hmac.compare_digest(str(offered), self.csrf_token(session))
-
-    def _sign(self, body: str) -> str:
-        return hmac.new(self._session_key, body.encode(), hashlib.sha256).hexdigest()
+def issue_session(signer: CookieSigner, agent_id: int, ttl: timedelta) -> str:
+    """A session cookie for `agent_id`, issued now and good for `ttl`."""
+    issued_ms = int(clock.epoch_seconds() * 1000)
+    return signer.issue({"agent": agent_id, "issued": issued_ms}, ttl)
 
 
-def new_login_csrf() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def login_csrf_valid(cookie_value: str | None, form_value: str | None) -> bool:
-    return bool(cookie_value) and bool(form_value) and hmac.compare_digest(str(cookie_value), str(form_value))
+def read_session(signer: CookieSigner, cookie: str | None) -> ConsoleSession | None:
+    """The session in a cookie when the signer accepts it (signature, expiry) and it names an agent."""
+    return signer.read_as(cookie, lambda claims: ConsoleSession(int(claims["agent"]), int(claims["issued"]), str(claims["nonce"])))
 
 
 def _actor(agent_id: int) -> str:
@@ -101,7 +60,7 @@ def active_agent(uow: UnitOfWork, session: ConsoleSession, *, now: datetime | No
         select(func.max(AuditEntry.at)).where(AuditEntry.actor == _actor(agent.id), AuditEntry.action == LOGOUT_ACTION)
     )
     if last_logout is not None:
-        logout_ms = int(_as_utc(last_logout).timestamp() * 1000)
+        logout_ms = int(clock.as_utc(last_logout).timestamp() * 1000)
         if logout_ms >= session.issued_ms:
             return None
     touch_agent(uow, agent.id, now=now)
@@ -110,13 +69,6 @@ def active_agent(uow: UnitOfWork, session: ConsoleSession, *, now: datetime | No
 
 def record_logout(uow: UnitOfWork, agent_id: int, *, now: datetime | None = None) -> None:
     """Ends every console session of this agent issued up to now."""
-    uow.session.add(AuditEntry(actor=_actor(agent_id), action=LOGOUT_ACTION, detail={}, at=now or _now()))
+    audit.record(uow, actor=_actor(agent_id), action=LOGOUT_ACTION, now=now)
     uow.commit()
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

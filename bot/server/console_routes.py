@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
-import os
-import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -22,21 +20,22 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.kernel import clock
+from bot.kernel.config import Settings, load_settings
 from bot.funnel.figures import funnel_by_day
 from bot.orchestration.handoff_delivery import MAX_AGENT_REPLY_CHARS, HandoffDesk
-from bot.server.cookies import client_address, set_private_cookie
+from bot.server.cookies import CookieSigner, SessionSecretMissing, client_address, new_nonce, set_private_cookie
 from bot.server.console_auth import (
     COOKIE_PATH,
     CSRF_FIELD,
     CSRF_HEADER,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
-    ConsoleNotConfigured,
+    REALM,
     ConsoleSession,
-    SessionSigner,
     active_agent,
-    login_csrf_valid,
-    new_login_csrf,
+    issue_session,
+    read_session,
     record_logout,
 )
 from bot.server.transcript_stream import stream_transcript
@@ -66,36 +65,31 @@ SECURITY_HEADERS = {
 Handler = Callable[..., Awaitable[HTTPResponse | None]]
 
 
-def session_ttl_from_env() -> timedelta:
-    """CONSOLE_SESSION_MINUTES (default 480): how long a console login lasts."""
-    raw = os.environ.get("CONSOLE_SESSION_MINUTES", "")
-    return timedelta(minutes=int(raw)) if raw.isdigit() and int(raw) > 0 else DEFAULT_SESSION_TTL
+def session_ttl_of(settings: Settings) -> timedelta:
+    """CONSOLE_SESSION_MINUTES (Settings, default 480): how long a console login lasts."""
+    minutes = settings.console_session_minutes
+    return timedelta(minutes=minutes) if minutes > 0 else DEFAULT_SESSION_TTL
 
 
 def build_console_blueprint(
     *,
     session_ttl: timedelta | None = None,
     policy: states.HandoffPolicy | None = None,
-    clock: Callable[[], float] = time.time,
 ) -> Blueprint:
     """The console's routes. Uses the app's ctx.shop, ctx.rasa and ctx.signals (see bot.server.app).
 
     Args:
         session_ttl: how long a login lasts (default: CONSOLE_SESSION_MINUTES, else 8 hours).
-        policy: support hours and presence (default: HandoffPolicy.from_env()).
-        clock: seconds since the epoch; tests move it to expire sessions.
+        policy: support hours and presence (default: HandoffPolicy.from_settings).
     """
     console = Blueprint("agent_console")
-    ttl = session_ttl or session_ttl_from_env()
-    handoff_policy = policy or states.HandoffPolicy.from_env()
+    ttl = session_ttl or session_ttl_of(load_settings())
+    handoff_policy = policy or states.HandoffPolicy.from_settings(load_settings())
 
-    def now_ms() -> int:
-        return int(clock() * 1000)
-
-    def signer(request: Request) -> SessionSigner:
+    def signer(request: Request) -> CookieSigner:
         ctx = request.app.ctx
         if getattr(ctx, "console_signer", None) is None:
-            ctx.console_signer = SessionSigner(ctx.shop.settings.session_secret, ttl)
+            ctx.console_signer = CookieSigner(ctx.shop.settings.session_secret, REALM)
         return ctx.console_signer
 
     def desk(request: Request) -> HandoffDesk:
@@ -105,7 +99,7 @@ def build_console_blueprint(
         return ctx.handoff_desk
 
     async def current_agent(request: Request) -> tuple[AgentView, ConsoleSession] | None:
-        session = signer(request).read(request.cookies.get(SESSION_COOKIE), now_ms())
+        session = read_session(signer(request), request.cookies.get(SESSION_COOKIE))
         if session is None:
             return None
         agent = await request.app.ctx.shop.call(active_agent, session)
@@ -119,7 +113,7 @@ def build_console_blueprint(
             async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse | None:
                 try:
                     found = await current_agent(request)
-                except ConsoleNotConfigured:
+                except SessionSecretMissing:
                     return response.text("The agent console is not configured (SHOP_SESSION_SECRET).", status=503)
                 if found is None:
                     if page:
@@ -128,7 +122,7 @@ def build_console_blueprint(
                 agent, session = found
                 if csrf:
                     offered = request.headers.get(CSRF_HEADER) or (request.form.get(CSRF_FIELD) if request.form else None)
-                    if not signer(request).csrf_valid(session, offered):
+                    if not signer(request).csrf_valid(session.nonce, offered):
                         return response.json({"error": "missing or invalid CSRF token"}, status=403)
                 request.ctx.agent = agent
                 request.ctx.console_session = session
@@ -145,35 +139,36 @@ def build_console_blueprint(
         try:
             if await current_agent(request) is not None:
                 return response.redirect("/console")
-        except ConsoleNotConfigured:
+        except SessionSecretMissing:
             return response.text("The agent console is not configured (SHOP_SESSION_SECRET).", status=503)
-        return _login_response(error="", secure=_secure(request))
+        return _login_response(signer(request), error="", secure=_secure(request))
 
     @console.post("/console/login")
     async def login(request: Request) -> HTTPResponse:
         form = request.form or {}
-        if not login_csrf_valid(request.cookies.get(LOGIN_CSRF_COOKIE), form.get(CSRF_FIELD)):
-            return _login_response("Your login form expired. Please try again.", status=403, secure=_secure(request))
+        try:
+            signed = signer(request)
+        except SessionSecretMissing:
+            return response.text("The agent console is not configured (SHOP_SESSION_SECRET).", status=503)
+        if not signed.csrf_valid(request.cookies.get(LOGIN_CSRF_COOKIE), form.get(CSRF_FIELD)):
+            return _login_response(signed, "Your login form expired. Please try again.", status=403, secure=_secure(request))
         username, password = (form.get("username") or "").strip(), form.get("password") or ""
         if not username or not password or len(username) > 80 or len(password) > 1024:
-            return _login_response("Enter your username and password.", status=400, secure=_secure(request))
+            return _login_response(signed, "Enter your username and password.", status=400, secure=_secure(request))
         shop = request.app.ctx.shop
         client = client_address(request)
         gate = await shop.call(claim_login_attempt, "console", username, client)
         if not gate.allowed:
-            reply = _login_response(f"Too many attempts. Try again in {gate.retry_after} seconds.", status=429, secure=_secure(request))
+            reply = _login_response(signed, f"Too many attempts. Try again in {gate.retry_after} seconds.", status=429, secure=_secure(request))
             reply.headers["Retry-After"] = str(gate.retry_after)
             return reply
         agent = await shop.call(authenticate_agent, username, password)
         if agent is None:
             await shop.call(login_failed, "console", username, client)
             logger.info("console login refused for a username")
-            return _login_response("Wrong username or password.", status=401, secure=_secure(request))
+            return _login_response(signed, "Wrong username or password.", status=401, secure=_secure(request))
         await shop.call(login_succeeded, "console", username, client)
-        try:
-            cookie, _ = signer(request).issue(agent.id, now_ms())
-        except ConsoleNotConfigured:
-            return response.text("The agent console is not configured (SHOP_SESSION_SECRET).", status=503)
+        cookie = issue_session(signed, agent.id, ttl)
         reply = response.redirect("/console", status=303)
         set_private_cookie(reply, SESSION_COOKIE, cookie, path=COOKIE_PATH, max_age=int(ttl.total_seconds()), secure=_secure(request))
         set_private_cookie(reply, LOGIN_CSRF_COOKIE, "", path=COOKIE_PATH, max_age=0, secure=_secure(request))
@@ -191,7 +186,7 @@ def build_console_blueprint(
     @requires_agent(page=True)
     async def console_page(request: Request) -> HTTPResponse:
         template = (WEB_DIR / "console.html").read_text(encoding="utf-8")
-        page = template.replace("{{csrf_token}}", html.escape(signer(request).csrf_token(request.ctx.console_session)))
+        page = template.replace("{{csrf_token}}", html.escape(signer(request).csrf_token(request.ctx.console_session.nonce)))
         page = page.replace("{{agent_name}}", html.escape(request.ctx.agent.display_name))
         page = page.replace("{{agent_id}}", str(request.ctx.agent.id))
         page = page.replace("{{max_reply}}", str(MAX_AGENT_REPLY_CHARS))
@@ -211,7 +206,7 @@ def build_console_blueprint(
     @requires_agent()
     async def funnel(request: Request) -> HTTPResponse:
         # Days in the support desk's zone, as the consumer counted them (SUPPORT_TIMEZONE).
-        today = datetime.fromtimestamp(clock(), handoff_policy.hours.zone).date()
+        today = clock.now().astimezone(handoff_policy.hours.zone).date()
         figures = await request.app.ctx.shop.call(funnel_by_day, today)
         return _json({**figures.as_json(), "time_zone": handoff_policy.hours.timezone, "today": today.isoformat()})
 
@@ -329,13 +324,14 @@ def build_console_blueprint(
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def _login_response(error: str, status: int = 200, *, secure: bool) -> HTTPResponse:
-    token = new_login_csrf()
+def _login_response(signer: CookieSigner, error: str, status: int = 200, *, secure: bool) -> HTTPResponse:
+    nonce = new_nonce()
+    token = signer.csrf_token(nonce)
     template = (WEB_DIR / "console_login.html").read_text(encoding="utf-8")
     page = template.replace("{{csrf_token}}", html.escape(token)).replace("{{error}}", html.escape(error))
     reply = response.html(page, status=status, headers=SECURITY_HEADERS)
     # Secure behind HTTPS like the session cookie: it was never Secure, so it could travel in clear.
-    set_private_cookie(reply, LOGIN_CSRF_COOKIE, token, path=COOKIE_PATH, max_age=3600, secure=secure)
+    set_private_cookie(reply, LOGIN_CSRF_COOKIE, nonce, path=COOKIE_PATH, max_age=3600, secure=secure)
     return reply
 
 

@@ -1,6 +1,6 @@
 """The store dashboard: staff sign in per store, see today's orders, mark them ready and collected.
 
-Sessions are stateless signed cookies (HMAC-SHA256 with Settings.session_secret; HttpOnly,
+Sessions are stateless cookies signed by the one cookie signer (bot.server.cookies; HttpOnly,
 SameSite=Lax, 12-hour expiry) naming the store and the password credential used: replacing a store's
 password ends every session signed in with the old one. Every form post carries a CSRF token bound
 to the session (the login form one bound to a pre-login cookie). Pages are server-rendered with
@@ -12,23 +12,19 @@ transcript is, that says when the board changed, and GET /store/board is the fre
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import json as jsonlib
 import logging
-import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import timedelta
 from typing import Any, Awaitable, Callable
 from urllib.parse import urlencode
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, html, redirect
 
+from bot.kernel import clock
 from bot.ordering.rules import InvalidTransition, NotYourOrder, OrderNotFound
-from bot.server.cookies import client_address, set_private_cookie
+from bot.server.cookies import CookieSigner, client_address, new_nonce, set_private_cookie
 from bot.server.dashboard_pages import board_html, dashboard_page, login_page, page
 from bot.server.store_routes import kick_alert_delivery
 from bot.identity.login_throttle import claim_login_attempt, login_failed, login_succeeded
@@ -45,6 +41,7 @@ BASE = "/store"
 SESSION_COOKIE = "store_session"
 LOGIN_COOKIE = "store_login"
 SESSION_SECONDS = 12 * 3600
+REALM = "store-dashboard"
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -73,53 +70,23 @@ _NOTICES = {
 class DashboardSession:
     store_id: str
     credential_id: int
-    expires: int
     nonce: str
 
 
-# --- signing ----------------------------------------------------------------------------------------
+def issue_session(signer: CookieSigner, store_id: str, credential_id: int) -> str:
+    return signer.issue({"store": store_id, "credential": credential_id}, timedelta(seconds=SESSION_SECONDS))
 
 
-def _key(secret: str, purpose: str) -> bytes:
-    return hmac.new(secret.encode(), f"store-dashboard:{purpose}".encode(), hashlib.sha256).digest()
-
-
-def _sign(secret: str, purpose: str, value: str) -> str:
-    return hmac.new(_key(secret, purpose), value.encode(), hashlib.sha256).hexdigest()
-
-
-def encode_session(secret: str, session: DashboardSession) -> str:
-    """The cookie value: base64url(JSON) + "." + HMAC-SHA256 hex."""
-    body = base64.urlsafe_b64encode(
-        jsonlib.dumps({"s": session.store_id, "c": session.credential_id, "e": session.expires, "n": session.nonce}).encode()
-    ).decode()
-    return f"{body}.{_sign(secret, 'session', body)}"
-
-
-def decode_session(secret: str, cookie: str | None, now: float | None = None) -> DashboardSession | None:
-    """The session in a cookie if its signature is right and it has not expired, else None."""
-    if not cookie or not secret or "." not in cookie:
-        return None
-    body, _dot, signature = cookie.rpartition(".")
-    if not hmac.compare_digest(signature.encode(), _sign(secret, "session", body).encode()):
-        return None
-    try:
-        data = jsonlib.loads(base64.urlsafe_b64decode(body.encode()))
-        session = DashboardSession(str(data["s"]), int(data["c"]), int(data["e"]), str(data["n"]))
-    except (ValueError, KeyError, TypeError):
-        return None
-    return session if session.expires > (now if now is not None else time.time()) else None
-
-
-def csrf_token(secret: str, nonce: str) -> str:
-    return _sign(secret, "csrf", nonce)
-
-
-def _csrf_ok(secret: str, nonce: str | None, presented: str | None) -> bool:
-    return bool(nonce and presented) and hmac.compare_digest(csrf_token(secret, nonce or "").encode(), (presented or "").encode())
+def read_session(signer: CookieSigner, cookie: str | None) -> DashboardSession | None:
+    """The session in a cookie when the signer accepts it (signature, expiry) and it names a store."""
+    return signer.read_as(cookie, lambda claims: DashboardSession(str(claims["store"]), int(claims["credential"]), str(claims["nonce"])))
 
 
 # --- rendering --------------------------------------------------------------------------------------
+
+
+def _not_configured() -> HTTPResponse:
+    return _page("Dashboard not configured", "<p>Set SHOP_SESSION_SECRET to use the store dashboard.</p>", 503)
 
 
 def _page(title: str, body: str, status: int = 200) -> HTTPResponse:
@@ -140,8 +107,9 @@ def build_dashboard_blueprint() -> Blueprint:
     """The dashboard routes under /store; uses `app.ctx.shop` (and `app.ctx.rasa` to send alerts at once)."""
     blueprint = Blueprint("store_dashboard")
 
-    def secret_of(shop: Shop) -> str:
-        return shop.settings.session_secret
+    def signer_of(shop: Shop) -> CookieSigner | None:
+        """The dashboard's signer, or None while SHOP_SESSION_SECRET is unset (nobody can sign in)."""
+        return CookieSigner(shop.settings.session_secret, REALM) if shop.settings.session_secret else None
 
     def secure(shop: Shop) -> bool:
         return shop.settings.public_base_url.startswith("https://")
@@ -151,15 +119,15 @@ def build_dashboard_blueprint() -> Blueprint:
 
         async def guarded(request: Request, **kwargs: Any) -> HTTPResponse:
             shop: Shop = request.app.ctx.shop
-            secret = secret_of(shop)
-            session = decode_session(secret, request.cookies.get(SESSION_COOKIE))
+            signer = signer_of(shop)
+            session = read_session(signer, request.cookies.get(SESSION_COOKIE)) if signer else None
             if session is not None and not await shop.call(dashboard_credential_is_live, session.store_id, session.credential_id):
                 session = None
             if session is None:
                 return redirect(f"{BASE}/login")
             if request.method == "POST":
                 presented = request.form.get("csrf") if request.form else None
-                if not _csrf_ok(secret, session.nonce, presented):
+                if not signer or not signer.csrf_valid(session.nonce, presented):
                     return _page("Form expired", f"<p>Please <a href='{BASE}'>reload the page</a> and try again.</p>", 403)
             return await handler(request, shop, session, **kwargs)
 
@@ -175,26 +143,27 @@ def build_dashboard_blueprint() -> Blueprint:
     @blueprint.get(f"{BASE}/login")
     async def login_form(request: Request) -> HTTPResponse:
         shop: Shop = request.app.ctx.shop
-        if not secret_of(shop):
-            return _page("Dashboard not configured", "<p>Set SHOP_SESSION_SECRET to use the store dashboard.</p>", 503)
-        nonce = secrets.token_urlsafe(16)
-        response = _login_page(await shop.call(list_stores), csrf_token(secret_of(shop), nonce))
+        signer = signer_of(shop)
+        if signer is None:
+            return _not_configured()
+        nonce = new_nonce()
+        response = _login_page(await shop.call(list_stores), signer.csrf_token(nonce))
         set_private_cookie(response, LOGIN_COOKIE, nonce, path=BASE, max_age=3600, secure=secure(shop))
         return response
 
     @blueprint.post(f"{BASE}/login")
     async def login(request: Request) -> HTTPResponse:
         shop: Shop = request.app.ctx.shop
-        secret = secret_of(shop)
-        if not secret:
-            return _page("Dashboard not configured", "<p>Set SHOP_SESSION_SECRET to use the store dashboard.</p>", 503)
+        signer = signer_of(shop)
+        if signer is None:
+            return _not_configured()
         form = request.form or {}
         nonce = request.cookies.get(LOGIN_COOKIE)
         stores = await shop.call(list_stores)
-        if not _csrf_ok(secret, nonce, form.get("csrf")):
-            fresh = secrets.token_urlsafe(16)
+        if not signer.csrf_valid(nonce, form.get("csrf")):
+            fresh = new_nonce()
             chosen = str(form.get("store") or "")[:40]
-            response = _login_page(stores, csrf_token(secret, fresh), "The form expired; please sign in again.", 403, chosen)
+            response = _login_page(stores, signer.csrf_token(fresh), "The form expired; please sign in again.", 403, chosen)
             set_private_cookie(response, LOGIN_COOKIE, fresh, path=BASE, max_age=3600, secure=secure(shop))
             return response
         store_id, password = str(form.get("store") or "")[:40], str(form.get("password") or "")
@@ -202,7 +171,7 @@ def build_dashboard_blueprint() -> Blueprint:
         # The same throttle as the console: per (store, client address), growing delays, audit-logged.
         gate = await shop.call(claim_login_attempt, "store", store_id, client)
         if not gate.allowed:
-            page = _login_page(stores, csrf_token(secret, nonce or ""), f"Too many attempts. Try again in {gate.retry_after} seconds.", 429, store_id)
+            page = _login_page(stores, signer.csrf_token(nonce or ""), f"Too many attempts. Try again in {gate.retry_after} seconds.", 429, store_id)
             page.headers["Retry-After"] = str(gate.retry_after)
             return page
         principal = await shop.call(check_dashboard_login, store_id, password)
@@ -210,11 +179,11 @@ def build_dashboard_blueprint() -> Blueprint:
             log.warning("failed dashboard sign-in for store %r", store_id)
             known = store_id if any(store.store_id == store_id for store in stores) else None
             await shop.call(login_failed, "store", store_id, client, store_id=known)
-            return _login_page(stores, csrf_token(secret, nonce or ""), "Wrong store or password.", 401, store_id)
+            return _login_page(stores, signer.csrf_token(nonce or ""), "Wrong store or password.", 401, store_id)
         await shop.call(login_succeeded, "store", store_id, client)
-        session = DashboardSession(principal.store_id, principal.credential_id, int(time.time()) + SESSION_SECONDS, secrets.token_urlsafe(16))
+        cookie = issue_session(signer, principal.store_id, principal.credential_id)
         response = redirect(BASE, status=303)
-        set_private_cookie(response, SESSION_COOKIE, encode_session(secret, session), path=BASE, max_age=SESSION_SECONDS, secure=secure(shop))
+        set_private_cookie(response, SESSION_COOKIE, cookie, path=BASE, max_age=SESSION_SECONDS, secure=secure(shop))
         set_private_cookie(response, LOGIN_COOKIE, "", path=BASE, max_age=0, secure=secure(shop))
         return response
 
@@ -227,13 +196,13 @@ def build_dashboard_blueprint() -> Blueprint:
 
     async def board_markup(request: Request, shop: Shop, session: DashboardSession) -> tuple[Any, str, str]:
         """The store's details, the board's HTML for this request's ?tab= and ?q=, and the form token."""
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         details = await shop.call(store_details, session.store_id)
         query = (request.args.get("q") or "").strip()[:60]
         board = await shop.call(store_board, session.store_id, tab=request.args.get("tab") or "", query=query, now=now)
         problems = await shop.call(alert_problems, session.store_id)
         version = await shop.call(board_version, session.store_id)
-        token = csrf_token(secret_of(shop), session.nonce)
+        token = signer_of(shop).csrf_token(session.nonce)  # type: ignore[union-attr]  # signed in, so signed
         return details, board_html(board, problems, details, token, now, version), token
 
     @blueprint.get(BASE)

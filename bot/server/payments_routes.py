@@ -71,7 +71,8 @@ def _page(title: str, body: str, status: int = 200, *, retailer: str, back_to_ch
     Called within `speaking(language)`: the page is in that language, and says so (lang, Content-Language).
     """
     back_label = escape(_("Back to the chat"))
-    back = f"<p><a class='btn btn--secondary' href='/chat?lang={current()}'>{back_label}</a></p>" if back_to_chat else ""
+    # The chat page takes up the conversation's language again from its replies.
+    back = f"<p><a class='btn btn--secondary' href='/chat'>{back_label}</a></p>" if back_to_chat else ""
     document = (
         f"<!doctype html><html lang='{current()}'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"

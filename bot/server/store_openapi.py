@@ -44,6 +44,8 @@ def openapi_document() -> dict[str, Any]:
         "reference": {"type": "string"},
         "status": {"type": "string", "enum": ["pending_payment", "paid", "ready", "collected", "cancelled", "expired"]},
         "payment_method": {"type": "string", "enum": ["link", "at_pickup"]},
+        "store_id": {"type": "string"},
+        "store_name": {"type": "string"},
         "total_minor": {"type": "integer", "description": "Total in minor units (pence)."},
         "currency": {"type": "string"},
         "pickup_deadline": {"type": "string", "format": "date-time", "description": "When the hold lapses."},

@@ -8,7 +8,6 @@ describes the routes (see `bot/server/store_openapi.py`).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from sanic import Blueprint, Request
@@ -17,7 +16,7 @@ from sanic.response import HTTPResponse, json
 from bot.ordering.rules import InvalidTransition, NotYourOrder, OrderNotFound
 from bot.payments import PaymentProviderError, ProviderNotConfigured, provider_factory
 from bot.server.store_openapi import openapi_document
-from bot.ordering.orders import CancelledOrder, OrderSummary
+from bot.ordering.orders import CancelledOrder, order_json
 from bot.ordering.pay_links import execute_refund
 from bot.ordering.notices import ALERT_KINDS
 from bot.ordering.pickup_alerts import AlertPolicy
@@ -38,33 +37,6 @@ from bot.kernel.shop import Shop
 log = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[HTTPResponse]]
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
-
-
-def order_json(order: OrderSummary) -> dict[str, Any]:
-    """An order as the store API returns it (the pickup code is never exposed: the shopper shows it)."""
-    return {
-        "reference": order.reference,
-        "status": order.status,
-        "payment_method": order.payment_method,
-        "total_minor": order.total_minor,
-        "currency": order.currency,
-        "pickup_deadline": _iso(order.hold_expires_at),
-        "channel": order.channel,
-        "contact_phone": order.contact_phone,
-        "created_at": _iso(order.created_at),
-        "paid_at": _iso(order.paid_at),
-        "ready_at": _iso(order.ready_at),
-        "collected_at": _iso(order.collected_at),
-        "cancel_reason": order.cancel_reason,
-        "lines": [
-            {"sku": line.sku, "name": line.name, "colour": line.colour, "size": line.size, "quantity": line.quantity}
-            for line in order.lines
-        ],
-    }
 
 
 def _error(status: int, message: str, **extra: Any) -> HTTPResponse:

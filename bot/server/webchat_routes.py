@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from html import escape
 from pathlib import Path
@@ -18,6 +17,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.kernel.config import Settings
 from bot.adapters.rasa_client import RasaUnavailable
 from bot.handoff.support_hours import DEFAULT_SUPPORT_TIMEZONE
 from bot.kernel.inbound_text import MAX_INBOUND_CHARS, TOO_LONG_REPLY, screen_inbound
@@ -38,9 +38,9 @@ STREAM_MAX_SECONDS = 300.0
 CLIENT_ID = re.compile(r"\A[A-Za-z0-9-]{1,64}\Z")
 
 
-def support_timezone() -> str:
+def support_timezone(settings: Settings) -> str:
     """The zone times are shown in: the one people answering chats work in (SUPPORT_TIMEZONE)."""
-    return os.environ.get("SUPPORT_TIMEZONE") or DEFAULT_SUPPORT_TIMEZONE
+    return settings.support_timezone or DEFAULT_SUPPORT_TIMEZONE
 
 
 def _filled(path: Path, **values: str) -> str:
@@ -56,13 +56,13 @@ def language_of(request: Request) -> str:
     return page_language(asked=request.args.get("lang"), accept_language=request.headers.get("accept-language"))
 
 
-def chat_page_values(request: Request, retailer: str) -> dict[str, str]:
+def chat_page_values(request: Request, settings: Settings) -> dict[str, str]:
     """chat.html's {{…}} values: the texts in the page's language, and every language's texts for chat.js."""
-    language = language_of(request)
+    language, retailer = language_of(request), settings.retailer_name
     every = chat_page_texts()
     shown = {key: text.replace("{retailer}", retailer) for key, text in every[language].items()}
     return {
-        **shown, "language": language, "retailer": retailer, "timezone": support_timezone(),
+        **shown, "language": language, "retailer": retailer, "timezone": support_timezone(settings),
         "texts": json.dumps(every, ensure_ascii=False, separators=(",", ":")),
     }
 
@@ -78,7 +78,7 @@ def build_webchat_blueprint() -> Blueprint:
     async def chat_page(request: Request) -> HTTPResponse:
         # ?embed=1 is the same page inside the widget's frame (a close button instead of the page title).
         settings = request.app.ctx.shop.settings
-        page = _filled(WEB_DIR / "chat.html", **chat_page_values(request, settings.retailer_name))
+        page = _filled(WEB_DIR / "chat.html", **chat_page_values(request, settings))
         return response.html(
             page.replace('data-embed="0"', 'data-embed="1"') if request.args.get("embed") == "1" else page,
             headers={"Content-Language": language_of(request), "Vary": "Accept-Language"},

@@ -1,0 +1,1 @@
+"""What store staff do: their orders (ready, collected, cancelled) and the dashboard's board."""

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
+from bot.kernel import audit, clock
 from bot.ordering.rules import NotYourOrder, OrderError, OrderStatus, normalise_reference
-from bot.kernel.models import AuditEntry, Order, Store
+from bot.kernel.models import Order, Store
 from bot.identity.customers import InvalidPhoneNumber, normalize_phone
 from bot.ordering.orders import CancelledOrder, OrderSummary, cancel_order, find_order, mark_collected, summarise
 from bot.ordering.pickup_alerts import AlertPolicy, ReadyOutcome, mark_ready_and_alert
@@ -37,10 +38,6 @@ class UnknownStatus(OrderError):
     def __init__(self, status: str) -> None:
         super().__init__(f"unknown status {status!r}; use one of {', '.join(ALL_STATUSES)}")
         self.status = status
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _store_order(uow: UnitOfWork, store_id: str, reference: str) -> Order:
@@ -83,7 +80,7 @@ def list_store_orders(uow: UnitOfWork, store_id: str, statuses: tuple[str, ...] 
 @read_only
 def todays_orders(uow: UnitOfWork, store_id: str, now: datetime | None = None) -> list[OrderSummary]:
     """What the counter needs today: every open order, plus orders finished today (store's time zone)."""
-    now = now or _now()
+    now = now or clock.now()
     store = uow.session.get(Store, store_id)
     zone = ZoneInfo(store.timezone if store else "UTC")
     local_midnight = datetime.combine(now.astimezone(zone).date(), time(0), tzinfo=zone)
@@ -138,7 +135,7 @@ def collect_store_order(
     Raises:
         OrderNotFound; WrongStore; InvalidTransition: not ready; NotYourOrder: wrong or missing code.
     """
-    now = now or _now()
+    now = now or clock.now()
     order = _store_order(uow, store_id, reference)
     try:
         if not pickup_code.strip():
@@ -146,9 +143,7 @@ def collect_store_order(
         return mark_collected(uow, order.reference, actor, pickup_code=pickup_code, now=now)
     except NotYourOrder:
         uow.rollback()
-        uow.session.add(
-            AuditEntry(actor=actor, store_id=store_id, action="pickup_code_rejected", detail={"order": order.reference}, at=now)
-        )
+        audit.record(uow, actor=actor, action="pickup_code_rejected", now=now, order=order)
         uow.commit()
         raise
 

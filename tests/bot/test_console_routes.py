@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import json
 import re
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import AsyncIterator
@@ -16,6 +15,7 @@ import pytest
 from sanic import Sanic
 from sqlalchemy import select
 
+from bot.kernel import clock
 from bot.kernel.models import AuditEntry, ChannelIdentity, ChatMessage, Customer, OutboundMessage
 from bot.server.app import create_app
 from bot.server.console_auth import CSRF_HEADER, SESSION_COOKIE
@@ -54,8 +54,8 @@ class FakeAssistant:
 
 
 class Console:
-    def __init__(self, shop: Shop, base: str, assistant: FakeAssistant, clock: list[float]) -> None:
-        self.shop, self.base, self.assistant, self.clock = shop, base, assistant, clock
+    def __init__(self, shop: Shop, base: str, assistant: FakeAssistant) -> None:
+        self.shop, self.base, self.assistant = shop, base, assistant
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base, timeout=30, follow_redirects=False)
@@ -77,13 +77,12 @@ async def console(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
         monkeypatch.delenv(name, raising=False)
     shop.run(create_agent, "sam", "Sam", PASSWORD)
     shop.run(create_agent, "kim", "Kim", PASSWORD)
-    clock = [time.time()]
     Sanic.test_mode = True
     app = create_app(
         shop,
         name=f"console_test_{uuid.uuid4().hex[:8]}",
         run_sweeper=False,
-        console=build_console_blueprint(session_ttl=TTL, policy=states.HandoffPolicy.from_env({}), clock=lambda: clock[0]),
+        console=build_console_blueprint(session_ttl=TTL, policy=states.HandoffPolicy.from_env({})),
     )
     app.config.PROXIES_COUNT = 1  # the client address comes from X-Forwarded-For, as behind nginx
     assistant = FakeAssistant()
@@ -94,7 +93,7 @@ async def console(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
         app.ctx.rasa = assistant
 
     async with serving(app) as base_url:
-        yield Console(shop, base_url, assistant, clock)
+        yield Console(shop, base_url, assistant)
 
 
 def _transcript(shop: Shop, conversation_id: str) -> list[tuple[str, str]]:
@@ -195,14 +194,16 @@ async def test_state_changes_need_the_csrf_token(console: Console) -> None:
 
 
 async def test_sessions_expire(console: Console) -> None:
+    signed_in_at = clock.now()
     async with console.client() as client:
-        await console.login(client)
-        console.clock[0] += TTL.total_seconds() - 60
-        assert (await client.get("/console/api/queue")).status_code == 200
-        console.clock[0] += 120
-        assert (await client.get("/console/api/queue")).status_code == 401
-        page = await client.get("/console")
-        assert (page.status_code, page.headers["location"]) == (302, "/console/login")
+        with clock.frozen_at(signed_in_at):
+            await console.login(client)
+        with clock.frozen_at(signed_in_at + TTL - timedelta(seconds=60)):
+            assert (await client.get("/console/api/queue")).status_code == 200
+        with clock.frozen_at(signed_in_at + TTL + timedelta(seconds=60)):
+            assert (await client.get("/console/api/queue")).status_code == 401
+            page = await client.get("/console")
+            assert (page.status_code, page.headers["location"]) == (302, "/console/login")
 
 
 async def test_logout_kills_the_session_even_if_the_cookie_is_replayed(console: Console) -> None:
@@ -372,3 +373,16 @@ async def test_search_finds_conversations_by_name_phone_and_order_reference(cons
         assert await found("x") == [] and await found("%") == [] and await found("nobody at all") == []
         too_long = await sam.get("/console/api/search", params={"q": "7" * 61})
         assert too_long.status_code == 400
+
+
+async def test_the_console_shows_an_order_as_the_store_api_does_without_its_pickup_code(console: Console) -> None:
+    seed_small_shop(console.shop)
+    placed = place(console.shop, WEB, {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="web")
+    async with console.client() as client:
+        await console.login(client)
+        overview = (await client.get("/console/api/conversation", params={"conversation_id": WEB})).json()
+    [order] = overview["orders"]
+    assert (order["reference"], order["status"], order["store_name"]) == (placed.reference, "pending_payment", "Fellside Leeds")
+    assert order["pickup_deadline"] == placed.hold_expires_at.isoformat()
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [("JKT-NVY-M", 1)]
+    assert placed.pickup_code not in json.dumps(overview)  # the shopper shows it at the counter

@@ -215,11 +215,14 @@ def test_the_next_opening_says_today_or_tomorrow_when_it_is() -> None:
     hours = parse_support_hours("Mon-Fri 09:00-18:00", "Europe/London")
     monday_7_london = datetime(2024, 6, 17, 6, 0, tzinfo=timezone.utc)
     opening = hours.next_opening(monday_7_london)
-    assert hours.describe_opening(opening, monday_7_london) == "9:00 today"  # not "Monday 9:00" on a Monday
+    # The conversation's wording (SupportHours.describe_opening said the same untranslated, and only here).
+    from bot.conversation.handoff import opening_text
+
+    assert opening_text(hours, opening, monday_7_london) == "from 9:00 today"  # not "Monday 9:00" on a Monday
     monday_evening = datetime(2024, 6, 17, 19, 0, tzinfo=timezone.utc)
-    assert hours.describe_opening(hours.next_opening(monday_evening), monday_evening) == "9:00 tomorrow"
+    assert opening_text(hours, hours.next_opening(monday_evening), monday_evening) == "from 9:00 tomorrow"
     friday_evening = datetime(2024, 6, 21, 19, 0, tzinfo=timezone.utc)
-    assert hours.describe_opening(hours.next_opening(friday_evening), friday_evening) == "Monday 9:00"
+    assert opening_text(hours, hours.next_opening(friday_evening), friday_evening) == "from Monday 9:00"
 
 
 def test_support_hours_parse_and_answer_in_london_time() -> None:

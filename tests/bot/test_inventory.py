@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select
 
+from bot.catalog.availability import available_to_promise
 from bot.catalog.geo import haversine_km
 from bot.kernel.models import Inventory, Store
 from bot.catalog.stock_query import StoreRef, UnknownOption, UnknownProduct, UnknownStore, UnknownVariant
 from bot.catalog.inventory import (
     NearbyStock,
     StockLevel,
-    available_to_promise,
     check_stock,
     set_on_hand,
     stock_level,

@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.catalog.stock_query import UnknownStore
+from bot.kernel import clock
 from bot.ordering.rules import (
     UNAMBIGUOUS_ALPHABET,
     EmptyCart,
@@ -21,7 +23,6 @@ from bot.ordering.rules import (
     PaymentMethodNotOffered,
     TooManyAttempts,
     TransitionVerdict,
-    UnknownStore,
     VerificationExpired,
     VerificationFailed,
     VerificationUnavailable,
@@ -124,7 +125,7 @@ def test_place_order_holds_stock_clears_cart_and_sets_a_timer(shop) -> None:
     with shop.uow() as uow:
         timer = uow.session.scalars(select(Timer)).one()
         assert (timer.kind, timer.subject, timer.fired_at) == ("hold_expiry", str(_order_id(uow, placed.reference)), None)
-        assert orders.as_utc(timer.due_at) == placed.hold_expires_at
+        assert clock.as_utc(timer.due_at) == placed.hold_expires_at
 
 
 def _order_id(uow, reference: str) -> int:  # type: ignore[no-untyped-def]

@@ -283,12 +283,18 @@ def test_the_safety_net_schedules_alerts_for_orders_made_ready_elsewhere(shop: S
         assert uow.session.scalar(select(func.count()).select_from(Timer).where(Timer.kind == READY_ALERT)) == 1
 
 
-def test_the_reminder_timing_comes_from_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_reminder_timing_comes_from_the_settings(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     # AlertPolicy.from_settings used to read fields Settings did not have, so these were always the defaults.
     monkeypatch.setenv("PICKUP_REMINDER_HOURS", "6")
     monkeypatch.setenv("HOLD_ENDING_NOTICE_HOURS", "2")
     policy = AlertPolicy.from_settings(load_settings())
     assert (policy.remind_after_hours, policy.last_notice_hours) == (6, 2)
+    seed_small_shop(shop)
+    placed = place(shop, "web-settings", {"JKT-NVY-M": 1}, payment_method="at_pickup")
+    shop.run(mark_ready_and_alert, placed.reference, "dashboard:leeds", READY_AT, policy)
+    timers = {t.kind: t.due_at for t in shop.run(alert_timers, placed.reference)}
+    assert timers[PICKUP_REMINDER] == READY_AT + timedelta(hours=6)
+    assert timers[HOLD_ENDING] == placed.hold_expires_at - timedelta(hours=2)
     monkeypatch.delenv("PICKUP_REMINDER_HOURS")
     monkeypatch.delenv("HOLD_ENDING_NOTICE_HOURS")
     defaults = AlertPolicy.from_settings(load_settings())

@@ -7,18 +7,13 @@ from datetime import date, datetime
 import pytest
 
 from bot.catalog.geo import directions_url, haversine_km
-from bot.catalog.hours import DayHours, WeekdayHours
+from bot.catalog.hours import DayHours
 from bot.kernel.money import format_money, format_price_range
 from bot.languages.wording import distance_text, human_list, numbered_options
 from bot.catalog.stock_replies import (
-    format_colour_question,
     format_nearby,
-    format_product_choice,
     format_product_options,
-    format_size_question,
     format_stock_answer,
-    format_unknown_option,
-    format_unknown_product,
     size_label,
 )
 from bot.catalog.store_replies import (
@@ -27,12 +22,10 @@ from bot.catalog.store_replies import (
     format_nearest_stores,
     format_store_details,
     format_store_status,
-    format_unknown_place,
-    format_week_hours,
 )
-from bot.catalog.stock_query import ProductMatch, ProductOptions, StoreRef
+from bot.catalog.stock_query import ProductOptions, StoreRef
 from bot.catalog.inventory import NearbyStock, StockAnswer, check_stock
-from bot.catalog.stores import NearestStores, StoreDayHours, StoreDetails, StoreDistance, StoreStatus, WeekHours
+from bot.catalog.stores import NearestStores, StoreDayHours, StoreDetails, StoreDistance, StoreStatus
 from bot.kernel.shop import Shop
 
 ARNDALE, DIDSBURY, STOCKPORT = StoreRef("arndale", "Arndale"), StoreRef("didsbury", "Didsbury"), StoreRef("stockport", "Stockport")
@@ -126,15 +119,6 @@ def test_size_label(size: str, label: str) -> None:
 
 def test_product_questions() -> None:
     assert format_product_options(KINDER) == "Kinder Fleece Jacket comes in navy, grey or burgundy, sizes XS to XXL (£59.99–£64.99)."
-    assert format_colour_question(KINDER) == "Which colour of the Kinder Fleece Jacket? Navy, grey or burgundy."
-    assert format_size_question(KINDER) == "What size of the Kinder Fleece Jacket? XS, S, M, L, XL, XXL."
-    assert format_unknown_option(KINDER, "colour", "pink") == (
-        "Sorry, the Kinder Fleece Jacket doesn't come in pink. It comes in navy, grey or burgundy."
-    )
-    assert format_product_choice([ProductMatch("a", "Borrowdale Down Parka", 100), ProductMatch("b", "Borrowdale 4-Person Family Tent", 100)]) == (
-        "Which one do you mean? 1) Borrowdale Down Parka 2) Borrowdale 4-Person Family Tent Reply with the number."
-    )
-    assert format_unknown_product("banana phone").startswith('Sorry, I couldn\'t find "banana phone" in our range.')
     assert format_nearby([]) == "No other store has it right now either."
 
 
@@ -164,17 +148,6 @@ def test_store_status_texts() -> None:
     )
 
 
-def test_week_hours_groups_equal_days_and_lists_special_days() -> None:
-    days = [WeekdayHours(day, "09:30", "17:30") for day in range(7)]
-    days[3] = WeekdayHours(3, "09:30", "19:00")
-    days[6] = WeekdayHours(6, None, None)
-    week = WeekHours(DIDSBURY, days, [DayHours(date(2026, 12, 25), None, None, "Christmas Day")])
-
-    assert format_week_hours(week) == (
-        "Didsbury: Mon–Wed 09:30–17:30, Thu 09:30–19:00, Fri–Sat 09:30–17:30, Sun closed. "
-        "Coming up: Fri 25 Dec closed (Christmas Day)."
-    )
-
 
 def test_store_details_and_nearest() -> None:
     details = StoreDetails(ARNDALE, "Unit 14, Manchester Arndale", "M4 3AQ", "0161 496 0101", 53.48316, -2.23929,
@@ -185,7 +158,6 @@ def test_store_details_and_nearest() -> None:
     )
     nearest = NearestStores("Chorlton", 53.4429, -2.277, [StoreDistance(DIDSBURY, 4.2), StoreDistance(ARNDALE, 5.06)])
     assert format_nearest_stores(nearest) == "Nearest to Chorlton: Didsbury (4.2 km) and Arndale (5.1 km)."
-    assert "postcode" in format_unknown_place()
 
 
 def test_helpers() -> None:

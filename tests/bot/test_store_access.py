@@ -7,10 +7,10 @@ import io
 import pytest
 from sqlalchemy import select
 
+from bot.catalog.stock_query import UnknownStore
 from bot.cli.store import main as store_cli
 from bot.kernel.models import AuditEntry, StoreCredential
 from bot.identity.store_access import (
-    UnknownStoreId,
     WeakPassword,
     authenticate_api_key,
     check_dashboard_login,
@@ -78,7 +78,7 @@ def test_revoked_keys_stop_working_at_once(stores: Shop) -> None:
 
 
 def test_keys_need_a_real_store(stores: Shop) -> None:
-    with pytest.raises(UnknownStoreId):
+    with pytest.raises(UnknownStore):
         stores.run(create_api_key, "atlantis", "")
 
 
@@ -102,7 +102,7 @@ def test_dashboard_password_login_per_store(stores: Shop) -> None:
 def test_weak_passwords_are_refused(stores: Shop) -> None:
     with pytest.raises(WeakPassword):
         stores.run(set_dashboard_password, "leeds", "short")
-    with pytest.raises(UnknownStoreId):
+    with pytest.raises(UnknownStore):
         stores.run(set_dashboard_password, "atlantis", "long enough password")
 
 

@@ -19,10 +19,18 @@ from tests.support.rasa_standin import RecordingRasa
 NOW = datetime.now(timezone.utc)
 
 
-def line(shop: Shop, conversation: str, text: str, age_seconds: float, author: str = "user", channel: str = "webchat", payload: dict | None = None) -> int:
+def wall_clock() -> datetime:
+    """What the sweeper reads; NOW is import time, many minutes ago late in a long run (past LOOK_BACK)."""
+    return datetime.now(timezone.utc)
+
+
+def line(
+    shop: Shop, conversation: str, text: str, age_seconds: float, author: str = "user", channel: str = "webchat",
+    payload: dict | None = None, now: datetime = NOW,
+) -> int:
     line_id = shop.run(record_message, conversation, channel, author, text, payload)
     with shop.uow() as uow:
-        uow.session.execute(update(ChatMessage).where(ChatMessage.id == line_id).values(created_at=NOW - timedelta(seconds=age_seconds)))
+        uow.session.execute(update(ChatMessage).where(ChatMessage.id == line_id).values(created_at=now - timedelta(seconds=age_seconds)))
         uow.commit()
     return line_id
 
@@ -57,7 +65,7 @@ def test_only_lines_with_no_outcome_are_claimed_and_each_only_once(shop: Shop) -
 
 
 async def test_the_sweeper_hands_the_line_to_rasa_again_by_its_row(shop: Shop) -> None:
-    lost = line(shop, "web-a", "reserve 2 of those", 60)
+    lost = line(shop, "web-a", "reserve 2 of those", 60, now=wall_clock())
     rasa = RecordingRasa()
     await finish_unanswered_lines(SimpleNamespace(shop=shop, rasa=rasa))
     assert rasa.calls == [("redrive", str(lost))]  # Rasa reads text, channel and inbound id from the row
@@ -65,7 +73,7 @@ async def test_the_sweeper_hands_the_line_to_rasa_again_by_its_row(shop: Shop) -
 
 async def test_while_no_rasa_replica_answers_the_line_is_offered_again_at_the_next_sweep(shop: Shop) -> None:
     """Paired with a dead replica, one bot server cannot re-drive it; another one (or a later sweep) can."""
-    lost = line(shop, "sms:+447700900001", "do you have boots", 60, channel="sms", payload={"inbound_id": "SM0001"})
+    lost = line(shop, "sms:+447700900001", "do you have boots", 60, channel="sms", payload={"inbound_id": "SM0001"}, now=wall_clock())
     await finish_unanswered_lines(SimpleNamespace(shop=shop, rasa=Down()))
     assert [m.author for m in shop.run(messages_after, "sms:+447700900001")] == ["user"]  # no apology yet
     rasa = RecordingRasa()
@@ -74,8 +82,8 @@ async def test_while_no_rasa_replica_answers_the_line_is_offered_again_at_the_ne
 
 
 async def test_with_rasa_down_for_minutes_the_shopper_gets_the_apology_instead_of_silence(shop: Shop) -> None:
-    line(shop, "web-a", "reserve 2 of those", 200)
-    line(shop, "sms:+447700900001", "do you have boots", 200, channel="sms", payload={"inbound_id": "SM0001"})
+    line(shop, "web-a", "reserve 2 of those", 200, now=wall_clock())
+    line(shop, "sms:+447700900001", "do you have boots", 200, channel="sms", payload={"inbound_id": "SM0001"}, now=wall_clock())
 
     await finish_unanswered_lines(SimpleNamespace(shop=shop, rasa=Down()))
     for conversation in ("web-a", "sms:+447700900001"):

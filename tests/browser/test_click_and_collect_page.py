@@ -98,7 +98,7 @@ def test_a_jakarta_order_paid_with_qris_on_the_sandbox_midtrans_page(assistant, 
     stack, shop = assistant
     shop.run(set_on_hand, "grand-indonesia", "FS-BOOT-TRB-BRN-8", 6)
     chat, pay_page = _reserve_and_open_pay_link(
-        browser, stack.bot_url, "do you have the trailblazer boots in brown size 8 at grand indonesia?", "1,889,000",
+        browser, stack.bot_url, "do you have the trailblazer boots in brown size 8 at grand indonesia?", "Rp\u00a01.889.000",
         r"(Rp|IDR)\s?1[.,]889[.,]000",
     )
     expect(pay_page.locator("body")).to_contain_text("Rp\u00a01.889.000")  # the store's locale

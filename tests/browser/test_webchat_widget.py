@@ -3,8 +3,6 @@ that opens the chat; the shopper chats through it, closes it, and finds the conv
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator
 
 import pytest
@@ -12,6 +10,7 @@ from playwright.sync_api import Browser, expect
 
 from bot.catalog.stock_replies import format_stock_answer
 from bot.catalog.inventory import check_stock, set_on_hand
+from scripts.retailer_page import retailer_page
 from tests.support.accessibility import assert_accessible
 
 pytestmark = pytest.mark.browser
@@ -19,44 +18,12 @@ pytestmark = pytest.mark.browser
 BOOTS = "do you have the trailblazer boots in brown size 9 at didsbury?"
 
 
-def retailer_page_html(bot_url: str) -> str:
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Walking boots</title>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'></head>"
-        "<body><main><h1>Walking boots</h1><p>Our range of boots.</p></main>"
-        f"<script src='{bot_url}/widget.js' async></script></body></html>"
-    )
-
-
 @pytest.fixture(scope="module")
 def retailer_site(assistant) -> Iterator[str]:
-    """The retailer's own site: another origin (its own port), serving a page with the widget's one tag.
-
-    A real server on loopback, not a routed fake host: Chromium refuses scripts from a loopback address to a
-    page it counts as public (Private Network Access), which the production setup (both public) never meets.
-    """
+    """The retailer's own site: another origin (its own port), serving a page with the widget's one tag."""
     stack, _ = assistant
-    body = retailer_page_html(stack.bot_url).encode()
-
-    class RetailerPage(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RetailerPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/walking-boots"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with retailer_page(stack.bot_url) as url:
+        yield url
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}], ids=["desktop", "phone"])

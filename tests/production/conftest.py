@@ -7,7 +7,6 @@ the end with everything it created: both databases, the Redis keys and the Rabbi
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -17,7 +16,6 @@ import pytest
 import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine.url import make_url
-from sqlalchemy.pool import NullPool
 
 from bot.kernel.config import Settings
 from bot.kernel.shop import Shop
@@ -25,6 +23,7 @@ from deploy.run_replicas import ReplicaSet, plan_replicas
 from scripts.shop_env import shop_environment
 from scripts.stack import free_port
 from tests.production.services import require_postgres, require_rabbitmq, require_redis
+from tests.support.databases import drop_database, fresh_postgres_database
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.stack import ensure_model, prepare_database
 
@@ -112,7 +111,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
     tmp_dir: Path = tmp_path_factory.mktemp("production")
     suffix = uuid.uuid4().hex[:10]
     tracker_db, events_queue, key_prefix = f"rasatracker_{suffix}", f"rasa_events_{suffix}", f"t{suffix}"
-    with production_database(admin_url) as database_url, FakeTwilio(auth_token=TWILIO_AUTH_TOKEN) as twilio:
+    with fresh_postgres_database(admin_url, prefix="shopprod") as database_url, FakeTwilio(auth_token=TWILIO_AUTH_TOKEN) as twilio:
         env = production_env(database_url, tracker_db, events_queue, key_prefix, redis_url, rabbitmq_url)
         env.update(
             TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=TWILIO_AUTH_TOKEN, TWILIO_SMS_FROM=SHOP_SMS_NUMBER,
@@ -138,32 +137,9 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
         finally:
             replicas.stop()
             shop.close()
-            _drop_database(admin_url, tracker_db)
+            drop_database(admin_url, tracker_db)
             _delete_keys(redis_url, f"{key_prefix}:*")
             _delete_queue(rabbitmq_url, events_queue)
-
-
-@contextmanager
-def production_database(admin_url: str) -> Iterator[str]:
-    """A fresh commerce database. Unlike tests.support.databases, no pooled admin connection is kept:
-    the PostgreSQL restart test would leave it dead for the clean-up."""
-    name = f"shopprod_{uuid.uuid4().hex[:12]}"
-    with create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        _drop_database(admin_url, name)
-
-
-def _drop_database(admin_url: str, name: str) -> None:
-    engine = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    finally:
-        engine.dispose()
 
 
 def _delete_keys(redis_url: str, pattern: str) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.pool import NullPool
 
-from bot.adapters.funnel_consumer import Progress, run_consumer
+from bot.adapters.funnel_consumer import Progress, retry_delay, run_consumer
 from bot.funnel.facts import handoff_key, tag
 from bot.funnel.figures import funnel_by_day
 from bot.kernel.shop import Shop
@@ -298,5 +298,52 @@ async def test_an_event_whose_commit_landed_but_whose_ack_did_not_counts_once(sh
             found[day.day] = Counter({stage: count for stage, count in day.counts.items() if count})
         assert found == scenario.expected
         assert await ready(url, queue) == 0
+    finally:
+        await _clean_up(url, queue, exchange)
+
+
+class DatabaseDownFor:
+    """The consumer's shop while the database is down for the first `calls` attempts (nothing is written)."""
+
+    def __init__(self, shop: Shop, calls: int) -> None:
+        self.shop, self.left = shop, calls
+
+    async def call(self, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.left:
+            self.left -= 1
+            raise ConnectionRefusedError("the database is down")
+        return await self.shop.call(use_case, *args, **kwargs)
+
+
+async def test_a_database_outage_is_retried_with_a_growing_pause_and_nothing_is_lost(shop: Shop) -> None:
+    url = require_rabbitmq()
+    suffix = uuid.uuid4().hex[:10]
+    queue, exchange = f"test_funnel_{suffix}", f"test-funnel-{suffix}"
+    scenario = Scenario()
+    for number in range(4):
+        scenario.shopper(number)
+    pauses: list[int] = []
+
+    async def pause(failures: int) -> None:
+        pauses.append(failures)
+
+    try:
+        await publish_as_rasa(url, queue, exchange, scenario.events)
+        progress, stop = Progress(), asyncio.Event()
+
+        async def stop_when_all_read() -> None:
+            while progress.events < len(scenario.events):
+                await asyncio.sleep(0.02)
+            stop.set()
+
+        watcher = asyncio.create_task(stop_when_all_read())
+        await asyncio.wait_for(run_consumer(DatabaseDownFor(shop, 3), url, queue, zone=ZoneInfo("Europe/London"),  # type: ignore[arg-type]
+                                            stop=stop, progress=progress, pause=pause), 120)
+        await watcher
+        assert pauses == [1, 2, 3]  # one pause per failure in a row, each before the event went back
+        assert [retry_delay(failures) for failures in (1, 2, 3, 8)] == [0.5, 1.0, 2.0, 30.0]
+        found = {day.day: Counter({stage: count for stage, count in day.counts.items() if count})
+                 for day in shop.run(funnel_by_day, DAYS[1], 2).days}
+        assert found == scenario.expected
     finally:
         await _clean_up(url, queue, exchange)

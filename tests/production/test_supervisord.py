@@ -28,6 +28,7 @@ from scripts.stack import answers, free_port
 from bot.kernel.config import PRODUCTION_SECRETS
 from tests.production.conftest import _delete_keys, _delete_queue
 from tests.production.services import require_postgres, require_rabbitmq, require_redis
+from tests.support.databases import drop_database
 from tests.production.test_nginx import moved_config as moved_nginx_config
 from tests.production.test_nginx import nginx_binary
 
@@ -175,10 +176,9 @@ def supervised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Supervised]
                 pid = int(pid_file.read_text().strip())
                 os.kill(pid, sig)
                 wait_for(lambda: not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text(), 90, f"pid {pid} gone")
+        for database in (shop_db, tracker_db):
+            drop_database(admin_url, database)
         with create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect() as connection:
-            for database in (shop_db, tracker_db):
-                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": database})
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
             connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         _delete_keys(redis_url, f"{prefix}:*")
         _delete_queue(_rabbitmq_url, queue)

@@ -41,27 +41,46 @@ def sqlite_engine(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
     return engine
 
 
-@contextmanager
-def fresh_postgres_database() -> Iterator[str]:
-    """Creates an empty database on the test server, yields its URL and drops it afterwards."""
-    admin_url = make_url(POSTGRES_ADMIN_URL)
+def _admin_engine(admin_url: str) -> Engine:
+    # No pool: a connection left dead by a PostgreSQL restart in another test must not be reused.
+    return create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def create_database(admin_url: str, prefix: str) -> str:
+    """Creates an empty database named `prefix` + random hex on the admin URL's server; returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    engine = _admin_engine(admin_url)
     try:
-        # No pool: a connection left dead by a PostgreSQL restart in another test must not be reused.
-        admin = create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any connection failure means "no server here"
-        require_service("PostgreSQL", f"{admin_url.render_as_string(hide_password=True)}: {error}")
-    name = f"shoptest_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))  # the name is ours: prefix + hex
     finally:
-        with admin.connect() as connection:
-            connection.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
-                {"name": name},
-            )
+        engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drops a database (if it exists) after ending the sessions still connected to it."""
+    engine = _admin_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"), {"name": name})
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str = POSTGRES_ADMIN_URL, prefix: str = "shoptest") -> Iterator[str]:
+    """Creates an empty database on the test server, yields its URL and drops it afterwards."""
+    try:
+        engine = _admin_engine(admin_url)
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any connection failure means "no server here"
+        require_service("PostgreSQL", f"{make_url(admin_url).render_as_string(hide_password=True)}: {error}")
+    url = create_database(admin_url, prefix)
+    try:
+        yield url
+    finally:
+        drop_database(admin_url, str(make_url(url).database))

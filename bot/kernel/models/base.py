@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData
 from sqlalchemy.orm import declarative_base
@@ -24,9 +23,6 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 # Money in minor units is 64-bit: Rp 25.000.000 is 2.5 billion sen, past a 32-bit column.
 Money = BigInteger
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def ts(**kwargs: object) -> Column:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, CheckConstraint, Column, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from bot.kernel.models.base import Base, Money, ts, utcnow
+from bot.kernel import clock
+from bot.kernel.models.base import Base, Money, ts
 
 
 class Market(Base):
@@ -139,7 +140,7 @@ class Inventory(Base):
     reserved = Column(Integer, nullable=False, default=0)
     # Per-SKU override of the store's buffer; null means "use the store's".
     safety_buffer = Column(Integer)
-    updated_at = ts(nullable=False, default=utcnow, onupdate=utcnow)
+    updated_at = ts(nullable=False, default=clock.now, onupdate=clock.now)
 
     __table_args__ = (
         CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 
-from bot.kernel.models.base import Base, BigId, ts, utcnow
+from bot.kernel import clock
+from bot.kernel.models.base import Base, BigId, ts
 
 
 class Agent(Base):
@@ -15,7 +16,7 @@ class Agent(Base):
     display_name = Column(String(120), nullable=False)
     password_hash = Column(String(200), nullable=False)
     last_seen_at = ts()
-    created_at = ts(nullable=False, default=utcnow)
+    created_at = ts(nullable=False, default=clock.now)
 
 
 class HandoffSession(Base):
@@ -29,7 +30,7 @@ class HandoffSession(Base):
     state = Column(String(20), nullable=False, index=True)
     reason = Column(String(60), nullable=False)
     agent_id = Column(BigId, ForeignKey("agents.id"))
-    requested_at = ts(nullable=False, default=utcnow)
+    requested_at = ts(nullable=False, default=clock.now)
     taken_at = ts()
     ended_at = ts()
     resolved_by = Column(String(10))  # agent | bot
@@ -46,7 +47,7 @@ class StoreCredential(Base):
     key_prefix = Column(String(16), nullable=False, unique=True)
     secret_hash = Column(String(200), nullable=False)
     label = Column(String(120), nullable=False, default="")
-    created_at = ts(nullable=False, default=utcnow)
+    created_at = ts(nullable=False, default=clock.now)
     revoked_at = ts()
 
 
@@ -58,7 +59,7 @@ class AuditEntry(Base):
     store_id = Column(String(40), index=True)
     action = Column(String(60), nullable=False)
     detail = Column(JSON)
-    at = ts(nullable=False, default=utcnow)
+    at = ts(nullable=False, default=clock.now)
 
     # Console sessions are checked against logouts on every request.
     __table_args__ = (Index("ix_audit_log_actor_action_at", "actor", "action", "at"),)
@@ -108,7 +109,7 @@ class TurnEffect(Base):
 
     key = Column(String(400), primary_key=True)  # "<conversation>|<inbound message id>|<effect>#<n>"
     result = Column(String(200))  # what the effect made, e.g. the order reference
-    created_at = ts(nullable=False, default=utcnow, index=True)
+    created_at = ts(nullable=False, default=clock.now, index=True)
 
 
 class FunnelFact(Base):
@@ -121,4 +122,4 @@ class FunnelFact(Base):
     stage = Column(String(40), nullable=False)
     day = Column(Date, nullable=False)  # in the support desk's time zone
     conversation_id = Column(String(160), nullable=False)
-    recorded_at = ts(nullable=False, default=utcnow)
+    recorded_at = ts(nullable=False, default=clock.now)

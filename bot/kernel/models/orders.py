@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import relationship
 
-from bot.kernel.models.base import Base, BigId, Money, ts, utcnow
+from bot.kernel import clock
+from bot.kernel.models.base import Base, BigId, Money, ts
 
 
 class CartLine(Base):
@@ -17,7 +18,7 @@ class CartLine(Base):
     owner_key = Column(String(160), primary_key=True)
     sku = Column(String(40), ForeignKey("variants.sku"), primary_key=True)
     quantity = Column(Integer, nullable=False)
-    added_at = ts(nullable=False, default=utcnow)
+    added_at = ts(nullable=False, default=clock.now)
 
     __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
 
@@ -41,8 +42,8 @@ class Order(Base):
     conversation_id = Column(String(160), nullable=False, index=True)
     contact_phone = Column(String(20))
     cancel_reason = Column(String(240))
-    created_at = ts(nullable=False, default=utcnow)
-    updated_at = ts(nullable=False, default=utcnow, onupdate=utcnow)
+    created_at = ts(nullable=False, default=clock.now)
+    updated_at = ts(nullable=False, default=clock.now, onupdate=clock.now)
     paid_at = ts()
     ready_at = ts()
     collected_at = ts()
@@ -79,8 +80,8 @@ class PaymentLink(Base):
     status = Column(String(20), nullable=False, default="open")  # open | paid | expired | failed | refunded
     idempotency_key = Column(String(120), nullable=False, unique=True)
     expires_at = ts(nullable=False)
-    created_at = ts(nullable=False, default=utcnow)
-    updated_at = ts(nullable=False, default=utcnow, onupdate=utcnow)
+    created_at = ts(nullable=False, default=clock.now)
+    updated_at = ts(nullable=False, default=clock.now, onupdate=clock.now)
 
 
 class PaymentEvent(Base):
@@ -91,6 +92,6 @@ class PaymentEvent(Base):
     provider = Column(String(20), primary_key=True)
     event_id = Column(String(120), primary_key=True)
     event_type = Column(String(80), nullable=False)
-    received_at = ts(nullable=False, default=utcnow)
+    received_at = ts(nullable=False, default=clock.now)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 
-from bot.kernel.models.base import Base, BigId, ts, utcnow
+from bot.kernel import clock
+from bot.kernel.models.base import Base, BigId, ts
 
 
 class Customer(Base):
@@ -13,7 +14,7 @@ class Customer(Base):
     id = Column(BigId, primary_key=True, autoincrement=True)
     display_name = Column(String(120), nullable=False, default="")
     phone = Column(String(20), unique=True)
-    created_at = ts(nullable=False, default=utcnow)
+    created_at = ts(nullable=False, default=clock.now)
 
 
 class ChannelIdentity(Base):
@@ -27,7 +28,7 @@ class ChannelIdentity(Base):
     external_id = Column(String(120), nullable=False)
     conversation_id = Column(String(160), nullable=False, index=True)
     last_inbound_at = ts()
-    created_at = ts(nullable=False, default=utcnow)
+    created_at = ts(nullable=False, default=clock.now)
 
     __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_channel_identities_channel_external"),)
 
@@ -38,7 +39,7 @@ class PhoneOptOut(Base):
     __tablename__ = "phone_opt_outs"
 
     phone = Column(String(20), primary_key=True)
-    opted_out_at = ts(nullable=False, default=utcnow)
+    opted_out_at = ts(nullable=False, default=clock.now)
     keyword = Column(String(20), nullable=False)
 
 
@@ -49,7 +50,7 @@ class InboundDelivery(Base):
 
     channel = Column(String(20), primary_key=True)
     delivery_id = Column(String(160), primary_key=True)
-    received_at = ts(nullable=False, default=utcnow)
+    received_at = ts(nullable=False, default=clock.now)
 
 
 class OneTimeCode(Base):
@@ -81,7 +82,7 @@ class ChatMessage(Base):
     author = Column(String(10), nullable=False)  # user | bot | agent
     text = Column(Text, nullable=False, default="")
     payload = Column(JSON)
-    created_at = ts(nullable=False, default=utcnow)
+    created_at = ts(nullable=False, default=clock.now)
 
     __table_args__ = (Index("ix_chat_messages_conversation_id_id", "conversation_id", "id"),)
 
@@ -104,8 +105,8 @@ class OutboundMessage(Base):
     next_attempt_at = ts()
     last_error = Column(Text)
     dedupe_key = Column(String(160), unique=True)
-    created_at = ts(nullable=False, default=utcnow)
-    updated_at = ts(nullable=False, default=utcnow, onupdate=utcnow)
+    created_at = ts(nullable=False, default=clock.now)
+    updated_at = ts(nullable=False, default=clock.now, onupdate=clock.now)
 
     # The retry sweep looks for due messages by status and time.
     __table_args__ = (Index("ix_outbound_messages_status_next_attempt", "status", "next_attempt_at"),)

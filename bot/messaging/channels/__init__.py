@@ -2,8 +2,8 @@
 
 Used by the Rasa output channels in `connectors/` and by the bot server (agent replies, pickup
 alerts). Every sender records through `bot.messaging.channel_rules`, which enforces opt-out and the
-24-hour windows, so no caller can skip them. Import senders from their modules
-(`bot.messaging.channels.twilio`, `bot.messaging.channels.meta`, `bot.messaging.channels.telegram`, `bot.messaging.channels.outbox`).
+24-hour windows, so no caller can skip them. Import senders from their modules (`twilio`, `meta`,
+`telegram`, `outbox` in this package).
 """
 
 from bot.messaging.channels.types import ChannelSender, ContentTemplate, OutboundText, ProviderError, SendResult

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from bot.kernel.config import Settings, load_settings
 from bot.messaging.channels._http import post_json
 from bot.messaging.channels.base import RecordingSender
 from bot.messaging.channels.types import TAGGED, OutboundText
@@ -17,7 +17,7 @@ META_GRAPH_BASE = "https://graph.facebook.com/v18.0"
 
 @dataclass(frozen=True)
 class MetaCredentials:
-    """Meta settings from the environment: one app secret and verify token, a page token per channel."""
+    """Meta settings (Settings): one app secret and verify token, a page token per channel."""
 
     app_secret: str = ""
     verify_token: str = ""
@@ -26,15 +26,19 @@ class MetaCredentials:
     graph_base: str = META_GRAPH_BASE
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "MetaCredentials":
-        env = os.environ if environ is None else environ
+    def from_settings(cls, settings: Settings) -> "MetaCredentials":
         return cls(
-            app_secret=env.get("META_APP_SECRET", ""),
-            verify_token=env.get("META_VERIFY_TOKEN", ""),
-            messenger_page_token=env.get("MESSENGER_PAGE_TOKEN", ""),
-            instagram_page_token=env.get("INSTAGRAM_PAGE_TOKEN", ""),
-            graph_base=(env.get("META_GRAPH_BASE", "") or META_GRAPH_BASE).rstrip("/"),
+            app_secret=settings.meta_app_secret,
+            verify_token=settings.meta_verify_token,
+            messenger_page_token=settings.messenger_page_token,
+            instagram_page_token=settings.instagram_page_token,
+            graph_base=(settings.meta_graph_base or META_GRAPH_BASE).rstrip("/"),
         )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "MetaCredentials":
+        """The credentials in the environment (or in `environ`), read through Settings."""
+        return cls.from_settings(load_settings(environ))
 
     def page_token(self, channel: str) -> str:
         return self.instagram_page_token if channel == "instagram" else self.messenger_page_token

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from bot.kernel.config import Settings, load_settings
 from bot.messaging.channels._http import post_json
 from bot.messaging.channels.base import RecordingSender
 from bot.messaging.channels.types import OutboundText
@@ -17,20 +17,24 @@ TELEGRAM_API_BASE = "https://api.telegram.org"
 
 @dataclass(frozen=True)
 class TelegramCredentials:
-    """Telegram settings from the environment."""
+    """Telegram settings (Settings)."""
 
     bot_token: str = ""
     secret_token: str = ""
     api_base: str = TELEGRAM_API_BASE
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "TelegramCredentials":
-        env = os.environ if environ is None else environ
+    def from_settings(cls, settings: Settings) -> "TelegramCredentials":
         return cls(
-            bot_token=env.get("TELEGRAM_BOT_TOKEN", ""),
-            secret_token=env.get("TELEGRAM_SECRET_TOKEN", ""),
-            api_base=(env.get("TELEGRAM_API_BASE", "") or TELEGRAM_API_BASE).rstrip("/"),
+            bot_token=settings.telegram_bot_token,
+            secret_token=settings.telegram_secret_token,
+            api_base=(settings.telegram_api_base or TELEGRAM_API_BASE).rstrip("/"),
         )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "TelegramCredentials":
+        """The credentials in the environment (or in `environ`), read through Settings."""
+        return cls.from_settings(load_settings(environ))
 
 
 class TelegramSender(RecordingSender):

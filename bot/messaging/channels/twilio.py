@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Mapping
 
@@ -17,13 +16,14 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from bot.kernel.config import TWILIO_STATUS_PATH, Settings, load_settings
 from bot.messaging.channels.base import RecordingSender
 from bot.messaging.channels.types import TEMPLATE, ContentTemplate, OutboundText, ProviderError
 from bot.messaging.channel_rules import OutboundPlan
 from bot.kernel.shop import Shop
 
 TWILIO_API_BASE = "https://api.twilio.com"
-STATUS_CALLBACK_PATH = "/twilio/status"
+STATUS_CALLBACK_PATH = TWILIO_STATUS_PATH
 
 
 @dataclass(frozen=True)
@@ -40,21 +40,23 @@ class TwilioCredentials:
     status_callback_url: str = ""
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "TwilioCredentials":
-        """Reads TWILIO_* / WHATSAPP_TEMPLATE_SID; the status callback defaults to SHOP_PUBLIC_URL + /twilio/status."""
-        env = os.environ if environ is None else environ
-        shop_url = env.get("SHOP_PUBLIC_URL", "").rstrip("/")
+    def from_settings(cls, settings: Settings) -> "TwilioCredentials":
+        """TWILIO_* / WHATSAPP_TEMPLATE_SID; the status callback defaults to SHOP_PUBLIC_URL + /twilio/status."""
         return cls(
-            account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
-            auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
-            sms_from=env.get("TWILIO_SMS_FROM", ""),
-            whatsapp_from=env.get("TWILIO_WHATSAPP_FROM", ""),
-            public_url=env.get("TWILIO_PUBLIC_URL", "").rstrip("/"),
-            api_base=env.get("TWILIO_API_BASE", "") or TWILIO_API_BASE,
-            whatsapp_template_sid=env.get("WHATSAPP_TEMPLATE_SID", ""),
-            status_callback_url=env.get("TWILIO_STATUS_CALLBACK_URL", "")
-            or (f"{shop_url}{STATUS_CALLBACK_PATH}" if shop_url else ""),
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            sms_from=settings.twilio_sms_from,
+            whatsapp_from=settings.twilio_whatsapp_from,
+            public_url=settings.twilio_public_url.rstrip("/"),
+            api_base=settings.twilio_api_base or TWILIO_API_BASE,
+            whatsapp_template_sid=settings.whatsapp_template_sid,
+            status_callback_url=settings.twilio_status_callback_url,
         )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "TwilioCredentials":
+        """The credentials in the environment (or in `environ`), read through Settings."""
+        return cls.from_settings(load_settings(environ))
 
     def can_send(self, channel: str) -> bool:
         sender_number = self.whatsapp_from if channel == "whatsapp" else self.sms_from

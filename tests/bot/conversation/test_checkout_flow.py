@@ -84,7 +84,6 @@ def test_the_scenarios_would_catch_every_order_error_text_reaching_a_shopper() -
         domain.InvalidQuantity: domain.InvalidQuantity("lots", 20),
         domain.NotInCart: domain.NotInCart("FS-ACC-BEA-GRY-OS"),
         domain.MixedCurrencies: domain.MixedCurrencies({"GBP", "EUR"}),
-        domain.UnknownStore: domain.UnknownStore("leeds"),
         domain.PaymentMethodNotOffered: domain.PaymentMethodNotOffered("trafford", "at_pickup"),
         domain.OrderNotFound: domain.OrderNotFound("FS-ABC123"),
         domain.NotYourOrder: domain.NotYourOrder("FS-ABC123", True),
