@@ -148,9 +148,15 @@ def detect(text: str) -> str | None:
     vietnamese = sum(word in _VIETNAMESE_PLAIN for word in words)
     if vietnamese >= 3 and 2 * vietnamese >= len(words):
         return "Vietnamese"
-    learnt = _by_examples(text)
-    if learnt is not None:
-        return learnt
+    # Marker words and lingua first (they read whole sentences, replies included); where they can't tell, or
+    # name a language we don't speak for a short message the examples know ("bot bego"), the examples decide.
+    found = _by_markers_and_lingua(text, words)
+    if found in SUPPORTED:
+        return found
+    return _by_examples(text) or found
+
+
+def _by_markers_and_lingua(text: str, words: list[str]) -> str | None:
     values = detector().compute_language_confidence_values(text)
     confidences = {value.language: value.value for value in values}
     english = confidences.get(Language.ENGLISH, 0.0)
