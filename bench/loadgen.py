@@ -213,6 +213,7 @@ async def concurrency(
         "throughput_rps": len(latencies) / wall if wall > 0 else 0.0,
         "truncated_by_deadline": len(latencies) + len(errors) < requests,
         "reply_samples": replies,
+        "warmup_turns": warmup,  # sent before the timed part: the harness counts them in CPU per message
     }
 
 

@@ -106,18 +106,21 @@ def start_production(model: Path, log_dir: Path, extra_env: dict[str, str]) -> P
     problem = services_problem()
     if problem:
         raise ServicesMissing(problem)
-    from tests.production.conftest import _delete_keys, _delete_queue, _drop_database, production_env
+    from sqlalchemy.engine.url import make_url
+
+    from tests.production.conftest import _delete_keys, _delete_queue, production_env
     from tests.production.services import RABBITMQ_URL, REDIS_URL
-    from tests.support.databases import POSTGRES_ADMIN_URL
+    from tests.support.databases import POSTGRES_ADMIN_URL, create_database, drop_database
     from tests.support.stack import prepare_database
 
     suffix = uuid.uuid4().hex[:10]
-    shop_db, tracker_db = f"benchshop_{suffix}", f"benchtracker_{suffix}"
+    tracker_db = f"benchtracker_{suffix}"
     queue, prefix = f"bench_events_{suffix}", f"bench{suffix}"
     cleanup: list = []
-    database_url = _create_database(POSTGRES_ADMIN_URL, shop_db)
-    cleanup.append(lambda: _drop_database(POSTGRES_ADMIN_URL, shop_db))
-    cleanup.append(lambda: _drop_database(POSTGRES_ADMIN_URL, tracker_db))  # Rasa creates it on first start
+    database_url = create_database(POSTGRES_ADMIN_URL, "benchshop")
+    shop_db = str(make_url(database_url).database)
+    cleanup.append(lambda: drop_database(POSTGRES_ADMIN_URL, shop_db))
+    cleanup.append(lambda: drop_database(POSTGRES_ADMIN_URL, tracker_db))  # Rasa creates it on first start
     cleanup.append(lambda: _delete_keys(REDIS_URL, f"{prefix}:*"))
     cleanup.append(lambda: _delete_queue(RABBITMQ_URL, queue))
     try:
@@ -158,12 +161,3 @@ def wait_ready(production: Production, timeout: float) -> None:
                 raise TimeoutError(f"the bench entry point {url} did not answer")
             time.sleep(0.1)
 
-
-def _create_database(admin_url: str, name: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine.url import make_url
-    from sqlalchemy.pool import NullPool
-
-    with create_engine(admin_url, future=True, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)

@@ -189,7 +189,7 @@ def write_chart(path: Path, series: dict[str, dict[int, dict[str, float]]], titl
     matplotlib.use("Agg")  # no display on servers
     import matplotlib.pyplot as plt
 
-    figure, (latency_axis, throughput_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
+    figure, (latency_axis, throughput_axis) = plt.subplots(1, 2, figsize=(12, 4.6 + 0.16 * len(series)))
     for number, (name, points) in enumerate(series.items()):
         levels, colour = sorted(points), f"C{number}"  # one colour per system
         latency_axis.plot(levels, [points[c]["p50_ms"] for c in levels], marker="o", color=colour, label=f"{name} p50")
@@ -200,7 +200,9 @@ def write_chart(path: Path, series: dict[str, dict[int, dict[str, float]]], titl
         axis.set_xscale("log", base=2)
         axis.set_xlabel("concurrent senders")
         axis.grid(True, alpha=0.3)
-        axis.legend(fontsize=8)
+        # Below the plot: with a line per mode and path, a legend inside would hide the lines.
+        axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2 if axis is latency_axis else 1,
+                    frameon=False)
     latency_axis.set_ylabel("latency (ms)")
     latency_axis.set_yscale("log")
     throughput_axis.set_ylabel("messages per second")

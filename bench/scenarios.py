@@ -136,7 +136,9 @@ def merge_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "wall_s": wall,
         "throughput_rps": len(latencies) / wall if wall > 0 else 0.0,
         "cpu_s": cpu,
-        "cpu_ms_per_message": cpu / len(latencies) * 1000 if latencies else None,
+        # The CPU was read around the whole load-generator run: its warm-up and failed turns used it too.
+        "cpu_ms_per_message": cpu / turns * 1000 if (turns := len(latencies) + sum(
+            part["errors"] + part.get("warmup_turns", 0) for part in rounds)) else None,
     }
 
 

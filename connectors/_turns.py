@@ -83,8 +83,14 @@ async def run_in_handling_order(
     message_id: str | None,
     output: CountsReplies,
     apologise: bool = True,
+    handed_back: bool = False,
 ) -> bool:
     """Runs one shopper line's turn holding the conversation's lock; False if that line was handled already.
+
+    Args:
+        handed_back: the line is handed over again by a sweeper (`/webhooks/webchat/redrive`). Its first
+            turn may still be running and holding the lock: without the lock this raises LockError
+            (the sweeper offers the line again later) instead of apologising next to that turn's reply.
 
     Under the lock, in this order: skip a line whose turn finished (handed over again after a crash);
     move the shopper's line to where its turn begins (it was recorded on arrival); the turn; its
@@ -105,6 +111,8 @@ async def run_in_handling_order(
             finally:
                 await output.finish(shop, turn_key)
     except LockError:  # the lock store (Redis) is unreachable: no turn ran, nothing was done
+        if handed_back:
+            raise
         logger.exception("no lock for %s; apologising", conversation_id)
         if apologise:
             await output.send_text_message(conversation_id, APOLOGY.format(phone=shop.settings.support_phone))

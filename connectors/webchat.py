@@ -15,6 +15,7 @@ import re
 from typing import Any, Awaitable, Callable, Iterable
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.lock_store import LockError
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -22,7 +23,7 @@ from sanic.response import HTTPResponse
 from bot.kernel.config import load_settings
 from bot.kernel.inbound_text import MAX_INBOUND_CHARS, screen_inbound
 from bot.messaging.web_lines import WEB_CHANNEL, WEB_CONVERSATION_ID, turn_text_of
-from bot.messaging.transcript import inbound_id_of, record_message, record_messages, shopper_line
+from bot.messaging.transcript import inbound_id_of, record_message, record_messages, transcript_line
 from bot.messaging.turn_effects import finish_turn
 from bot.kernel.shop import process_shop
 from connectors._turns import CountsReplies, run_in_handling_order
@@ -121,18 +122,35 @@ class WebChatOutput(CountsReplies):
 
 
 async def _run_to_the_end(
-    request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage, message_id: str | None, output: CountsReplies
+    request: Request,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    message: UserMessage,
+    message_id: str | None,
+    output: CountsReplies,
+    handed_back: bool = False,
 ) -> HTTPResponse:
-    task = asyncio.ensure_future(run_in_handling_order(process_shop(), request.app, on_new_message, message, message_id, output))
+    turn = run_in_handling_order(process_shop(), request.app, on_new_message, message, message_id, output, handed_back=handed_back)
+    task = asyncio.ensure_future(turn)
     # Shielded: when the bot server that forwarded the line dies, Sanic cancels this handler, but
     # the turn runs to the end and its replies reach the transcript, which the shopper's page
     # streams from any bot server. Cancelled half-way, the action's changes stayed and the reply
     # was lost. The set keeps a strong reference while the turn outlives its request.
     _TURNS.add(task)
-    task.add_done_callback(_TURNS.discard)
-    if not await asyncio.shield(task):
-        return response.json({"status": "processed", "repeat": True})  # answered before its forwarder died
+    task.add_done_callback(_turn_done)
+    try:
+        if not await asyncio.shield(task):
+            return response.json({"status": "processed", "repeat": True})  # answered before its forwarder died
+    except LockError as error:  # only a handed-back line gets here: the sweeper offers it again later
+        logger.warning("%s: %s", message_id, error)
+        return response.json({"error": "the conversation is busy or its lock store unreachable"}, status=503)
     return response.json({"status": "processed"})
+
+
+def _turn_done(task: "asyncio.Future[bool]") -> None:
+    _TURNS.discard(task)
+    if not task.cancelled() and task.exception() is not None and not isinstance(task.exception(), LockError):
+        logger.error("turn failed after its request was gone", exc_info=task.exception())
+    # A LockError here is a handed-back line whose sweeper stopped waiting: it offers the line again.
 
 
 def _output_for(request: Request, channel: str) -> CountsReplies | None:
@@ -209,8 +227,12 @@ class WebChatInput(InputChannel):
                 return response.json({"error": "forbidden"}, status=403)
             body = request.json if isinstance(request.json, dict) else {}
             line_id = body.get("line_id")
-            line = await process_shop().call(shopper_line, line_id) if isinstance(line_id, int) else None
-            if line is None:
+            if not isinstance(line_id, int):
+                return response.json({"error": "line_id must be a transcript row id"}, status=400)
+            line = await process_shop().call(transcript_line, line_id)
+            if line is None:  # moved to where its turn began: that turn has it (or had it)
+                return response.json({"status": "processed", "repeat": True})
+            if line.author != "user":
                 return response.json({"error": "line_id must be a shopper's line"}, status=404)
             output = _output_for(request, line.channel)
             if output is None:
@@ -218,6 +240,6 @@ class WebChatInput(InputChannel):
             message_id = inbound_id_of(line.id, line.payload)
             text = screen_inbound(turn_text_of(line.text, line.payload)).text
             message = UserMessage(text, output, line.conversation_id, input_channel=line.channel, message_id=message_id, metadata={"redriven": True})
-            return await _run_to_the_end(request, on_new_message, message, message_id, output)
+            return await _run_to_the_end(request, on_new_message, message, message_id, output, handed_back=True)
 
         return webhook

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.adapters.event_stream import ConversationEvent, consume_events, rabbitmq_url_from_env
 from bot.funnel.facts import facts_of, report_zone
 from bot.funnel.figures import record_facts
+from bot.kernel.config import load_settings
 from bot.kernel.shop import Shop
 
 logger = logging.getLogger(__name__)
@@ -87,10 +87,11 @@ async def _sleep(failures: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.adapters.funnel_consumer", description=__doc__.splitlines()[0])
-    parser.add_argument("--queue", default=os.environ.get("RASA_EVENTS_QUEUE", "rasa_events"))
+    settings = load_settings()
+    parser.add_argument("--queue", default=settings.rasa_events_queue)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    every = float(os.environ.get("FUNNEL_REPORT_SECONDS") or 60)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    every = float(settings.funnel_report_seconds)
 
     async def run() -> None:
         stop, progress, shop = asyncio.Event(), Progress(), Shop()

@@ -3,6 +3,7 @@ rebuilt when a cheap signature of the catalogue tables moves."""
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -11,7 +12,8 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from bot.catalog.shopper_text import (
@@ -30,6 +32,8 @@ from bot.catalog.shopper_text import (
 from bot.catalog.stock_query import StoreRef
 from bot.kernel.models import Product, Store, Variant
 from bot.kernel.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class _CachedIndex:
     built_at: float  # monotonic seconds
     checked_at: float  # when the signature was last compared with the database
     built: dict[str, object]  # name -> a structure derived from the catalogue (the name index, the search index)
+    checking: bool = False  # a background check of the signature is running
+    changed: bool = False  # a check found the catalogue changed: the next request rebuilds
 
 
 # Engine's connection pool -> what was built from its catalogue. Weak keys: a disposed test engine frees it.
@@ -83,14 +89,14 @@ def refresh_index(engine: Engine | None = None) -> None:
             _cache.pop(engine.pool, None)
 
 
-def _signature(uow: UnitOfWork) -> tuple[object, ...]:
+def _signature(executor: Session | Connection) -> tuple[object, ...]:
     """A cheap fingerprint of the catalogue tables: changes when rows, their names, tags or prices change."""
 
     def total_length(*columns: object) -> object:
         lengths = [func.length(column) for column in columns]
         return select(func.coalesce(func.sum(sum(lengths[1:], lengths[0])), 0)).scalar_subquery()
 
-    row = uow.session.execute(
+    row = executor.execute(
         select(
             select(func.count()).select_from(Product).scalar_subquery(),
             total_length(Product.name, Product.brand, Product.category, Product.tags, Product.audience),
@@ -107,28 +113,45 @@ def _signature(uow: UnitOfWork) -> tuple[object, ...]:
 def catalogue_snapshot(uow: UnitOfWork, name: str, build: Callable[[UnitOfWork], Built]) -> Built:
     """A structure built from the catalogue tables (an index), cached per engine and rebuilt when they change.
 
-    Every structure of one engine shares one signature check, so a second index costs no extra query.
+    Every structure of one engine shares one signature check, so a second index costs no extra query. The
+    check runs off the request path: a request that finds the last check over a second old serves the
+    cached structures and starts a check on a background thread; when that finds the catalogue changed, the
+    next request rebuilds. The profile at 10,000 products (docs/performance.md) showed the check (a scan
+    of the product and variant tables) on the request that ran it doubling that request's time.
     """
     # Keyed by the connection pool, which a read-only view of the engine shares with the engine itself.
-    pool = uow.session.get_bind().pool
+    engine = uow.session.get_bind()
+    pool = engine.pool
     with _cache_lock:
         cached = _cache.get(pool)
     now = time.monotonic()
-    fresh = False
-    if cached is not None and now - cached.built_at < INDEX_MAX_AGE_SECONDS:
-        if now - cached.checked_at < SIGNATURE_MAX_AGE_SECONDS:
-            fresh = True
-        elif cached.signature == _signature(uow):
-            cached.checked_at = now
-            fresh = True
-    if not fresh:
-        cached = _CachedIndex(signature=_signature(uow), built_at=now, checked_at=now, built={})
+    if cached is None or cached.changed or now - cached.built_at >= INDEX_MAX_AGE_SECONDS:
+        cached = _CachedIndex(signature=_signature(uow.session), built_at=now, checked_at=now, built={})
         with _cache_lock:
             _cache[pool] = cached
+    elif now - cached.checked_at >= SIGNATURE_MAX_AGE_SECONDS:
+        with _cache_lock:
+            start = not cached.checking
+            cached.checking = True
+        if start:
+            threading.Thread(target=_recheck, args=(engine, cached), name="catalogue-signature", daemon=True).start()
     assert cached is not None
     if name not in cached.built:
         cached.built[name] = build(uow)
     return cached.built[name]  # type: ignore[return-value]
+
+
+def _recheck(engine: Engine, cached: _CachedIndex) -> None:
+    """Compares the catalogue's signature with the cached one (background thread)."""
+    try:
+        with engine.connect() as connection:
+            signature = _signature(connection)
+    except Exception:  # noqa: BLE001 - a failed check must not hide a change: rebuild on the next request
+        logger.warning("catalogue signature check failed; the index is rebuilt on the next request", exc_info=True)
+        signature = None
+    cached.changed = signature != cached.signature
+    cached.checked_at = time.monotonic()
+    cached.checking = False
 
 
 def index_of(uow: UnitOfWork) -> Index:

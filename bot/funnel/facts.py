@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from bot.kernel import clock
+from bot.kernel.config import load_settings
 from bot.handoff.support_hours import DEFAULT_SUPPORT_TIMEZONE
 
 CONVERSATIONS = "conversations"
@@ -71,8 +71,7 @@ def handoff_key(handoff_id: int) -> str:
 
 def report_zone(environ: Mapping[str, str] | None = None) -> ZoneInfo:
     """The zone whose calendar days the funnel counts in: the support desk's (SUPPORT_TIMEZONE)."""
-    env = os.environ if environ is None else environ
-    return ZoneInfo(env.get("SUPPORT_TIMEZONE") or DEFAULT_SUPPORT_TIMEZONE)
+    return ZoneInfo(load_settings(environ).support_timezone or DEFAULT_SUPPORT_TIMEZONE)
 
 
 def event_identity(event: Mapping[str, Any]) -> str:

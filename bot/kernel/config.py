@@ -158,6 +158,9 @@ class Settings:
     action_endpoint_token: str = field(default_factory=lambda: _env("ACTION_ENDPOINT_TOKEN"))
     sql_echo: bool = field(default_factory=lambda: _env_bool("SHOP_SQL_ECHO", False))
     log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
+    # The funnel consumer: the RabbitMQ queue Rasa's event broker fills, and how often it logs its counts.
+    rasa_events_queue: str = field(default_factory=lambda: _env("RASA_EVENTS_QUEUE", "rasa_events"))
+    funnel_report_seconds: int = field(default_factory=lambda: _env_int("FUNNEL_REPORT_SECONDS", 60))
     # The sweeper process runs one sweep and exits (a cron job's way to run it).
     sweep_once: bool = field(default_factory=lambda: _env_bool("SHOP_SWEEP_ONCE", False))
     # Handoff to a person: when people answer chats (blank: bot.domain.support_hours defaults), and how

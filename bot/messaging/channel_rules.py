@@ -81,15 +81,6 @@ def is_opted_out(uow: UnitOfWork, phone: str) -> bool:
     return uow.session.get(PhoneOptOut, phone) is not None
 
 
-def claim_inbound_delivery(uow: UnitOfWork, channel: str, delivery_id: str) -> bool:
-    """Records a provider delivery id; True only for the first delivery of that id, even under concurrency."""
-    first = insert_if_absent(
-        uow.session, InboundDelivery, {"channel": channel, "delivery_id": delivery_id, "received_at": clock.now()}
-    )
-    uow.commit()
-    return first
-
-
 @dataclass(frozen=True)
 class InboundAcceptance:
     """An inbound message taken in: duplicate=True means it was seen before and must not be processed."""

@@ -100,10 +100,10 @@ def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, lim
 
 
 @read_only
-def shopper_line(uow: UnitOfWork, line_id: int) -> TranscriptLine | None:
-    """One line a shopper wrote, by its id; None for another author's line or no line."""
+def transcript_line(uow: UnitOfWork, line_id: int) -> TranscriptLine | None:
+    """One line by its id; None when there is no such row (a shopper's line moved by its turn has a new id)."""
     row = uow.session.get(ChatMessage, line_id)
-    if row is None or row.author != "user":
+    if row is None:
         return None
     return TranscriptLine(int(row.id), row.conversation_id, row.channel, row.author, row.text, row.payload, row.created_at)
 

@@ -219,6 +219,15 @@ def test_rounds_merge_into_one_result_over_their_whole_time() -> None:
     assert merged["throughput_rps"] == 8 / 4.0 and merged["rounds"] == 2
 
 
+def test_cpu_per_message_counts_every_turn_the_system_served() -> None:
+    from bench.scenarios import merge_rounds
+
+    part = {"senders": 1, "latencies_s": [0.1] * 6, "errors": 1, "wall_s": 1.0, "cpu_s": 0.45, "warmup_turns": 2}
+    merged = merge_rounds([part, part])
+    # 12 timed turns, 2 failed and 4 warm-up turns were all served within the 0.9 s of CPU read around the runs
+    assert merged["cpu_s"] == pytest.approx(0.9) and merged["cpu_ms_per_message"] == pytest.approx(50.0)
+
+
 def test_a_fresh_clone_gets_its_log_folder(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # `make bench` on a fresh clone failed: bench/out/logs did not exist when the baseline's log opened.
     from bench import baseline

@@ -77,27 +77,28 @@ def test_opted_out_phone_is_refused_and_recorded(shop: Shop) -> None:
 
 
 def test_inbound_delivery_is_claimed_once(shop: Shop) -> None:
-    assert shop.run(messaging.claim_inbound_delivery, "sms", "SM1") is True
-    assert shop.run(messaging.claim_inbound_delivery, "sms", "SM1") is False
-    assert shop.run(messaging.claim_inbound_delivery, "whatsapp", "SM1") is True
+    def duplicate(channel: str, delivery_id: str) -> bool:
+        return shop.run(messaging.accept_inbound, channel, delivery_id, PHONE, "hi", None, now=NOW).duplicate
+
+    assert [duplicate("sms", "SM1"), duplicate("sms", "SM1"), duplicate("whatsapp", "SM1")] == [False, True, False]
 
 
 @pytest.mark.parametrize("database", ["shop", "pg_shop"])
 def test_inbound_delivery_claim_is_atomic_under_concurrency(database: str, request: pytest.FixtureRequest) -> None:
     shop: Shop = request.getfixturevalue(database)
-    winners: list[bool] = []
+    duplicates: list[bool] = []
     start = threading.Barrier(8)
 
-    def claim() -> None:
+    def deliver() -> None:
         start.wait()
-        winners.append(shop.run(messaging.claim_inbound_delivery, "sms", "SMrace"))
+        duplicates.append(shop.run(messaging.accept_inbound, "sms", "SMrace", PHONE, "hi", None, now=NOW).duplicate)
 
-    threads = [threading.Thread(target=claim) for _ in range(8)]
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(winners) == [False] * 7 + [True]
+    assert sorted(duplicates) == [False] + [True] * 7
 
 
 @pytest.mark.parametrize("database", ["shop", "pg_shop"])

@@ -147,3 +147,28 @@ async def test_two_lines_handled_in_the_other_order_are_transcribed_in_the_order
     # The moved line keeps its page id and inbound id; the page moves its bubble from the old row.
     assert lines[2].payload == {"client_id": "client-a", "inbound_id": web_message_id(first), "moved_from": first}
     assert lines[0].id == second
+
+
+async def test_a_line_handed_back_by_the_sweeper_is_run_once_under_its_own_id(shop) -> None:
+    """/redrive takes only a row id: the text and inbound id come from the transcript, and a second handing is a repeat."""
+    from bot.messaging.transcript import record_message, record_shopper_line_once, web_message_id
+
+    line_id, _ = shop.run(record_shopper_line_once, SHOPPER, "webchat", "is the fleece in stock?", "client-r")
+    reply_id = shop.run(record_message, SHOPPER, "webchat", "bot", "an earlier reply")
+    turns: list[tuple[str, str]] = []
+
+    async def counted(message: UserMessage) -> None:
+        turns.append((message.text, message.message_id))
+        await two_replies(message)
+
+    async with serve_blueprint(WebChatInput(SECRET).blueprint(counted), "/webhooks/webchat") as client:
+        forged = await client.post("/webhooks/webchat/redrive", json={"line_id": line_id}, headers={SECRET_HEADER: "wrong"})
+        not_a_shoppers = await client.post("/webhooks/webchat/redrive", json={"line_id": reply_id}, headers={SECRET_HEADER: SECRET})
+        first = await client.post("/webhooks/webchat/redrive", json={"line_id": line_id}, headers={SECRET_HEADER: SECRET})
+        moved_id = shop.run(messages_after, SHOPPER)[1].id  # its turn moved it after the earlier reply
+        again = await client.post("/webhooks/webchat/redrive", json={"line_id": moved_id}, headers={SECRET_HEADER: SECRET})
+        by_old_id = await client.post("/webhooks/webchat/redrive", json={"line_id": line_id}, headers={SECRET_HEADER: SECRET})
+    assert (forged.status_code, not_a_shoppers.status_code) == (403, 404)
+    assert [r.json() for r in (first, again, by_old_id)] == [{"status": "processed"}] + [{"status": "processed", "repeat": True}] * 2
+    assert turns == [("is the fleece in stock?", web_message_id(line_id))]
+    assert [line.author for line in shop.run(messages_after, SHOPPER)] == ["bot", "user", "bot", "bot"]  # the line moved after the earlier reply

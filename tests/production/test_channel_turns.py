@@ -95,9 +95,11 @@ def test_an_sms_line_whose_rasa_replica_is_killed_mid_turn_gets_one_reply_and_ad
     assert "Your basket:" in said and "2× Trailblazer" in said, replies
     shopper_lines = [line.text for line in lines if line.author == "user"]
     assert shopper_lines.count("reserve 2 of those") == 1
-    # Exactly one reply: the turn's messages once, none twice (the redriven turn is the only one that spoke).
+    # Exactly one reply: the turn's messages once, none twice (the redriven turn is the only one that spoke);
+    # each SMS is its transcript line with the options numbered under it.
     after = [line.text for line in lines[[line.text for line in lines].index("reserve 2 of those") + 1:]]
-    assert after == replies and len(set(after)) == len(after), (after, replies)
+    assert len(after) == len(replies) and len(set(after)) == len(after), (after, replies)
+    assert all(sms.startswith(line) for sms, line in zip(replies, after)), (after, replies)
 
 
 def _add_waiting_on_lock(engine) -> bool:  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ from bot.funnel.facts import handoff_key, tag
 from bot.funnel.figures import funnel_by_day
 from bot.kernel.shop import Shop
 from scripts.shop_env import PROJECT_ROOT, shop_environment
-from tests.production.conftest import production_database
+from tests.support.databases import fresh_postgres_database
 from tests.production.services import require_postgres, require_rabbitmq
 from tests.support.stack import PYTHON
 
@@ -121,7 +121,7 @@ class Scenario:
 @pytest.fixture
 def shop_database() -> Iterator[str]:
     require_postgres()
-    with production_database(require_postgres()) as url:
+    with fresh_postgres_database(require_postgres(), prefix="shopprod") as url:
         env = dict(shop_environment(), SHOP_DATABASE_URL=url)
         subprocess.run([PYTHON, "-m", "bot.cli", "migrate"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
         yield url
