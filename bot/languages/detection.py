@@ -195,7 +195,8 @@ def _by_markers_and_lingua(text: str, words: list[str]) -> str | None:
 def _by_examples(text: str) -> str | None:
     """The supported language the training examples' words make clearly most likely, if they know enough of
     the message's words (catalogue names aside) to tell."""
-    words = words_of(without_catalogue_names(text))
+    # A size letter ("L", "M") is in every language's examples.
+    words = [word for word in words_of(without_catalogue_names(text)) if len(word) > 1]
     learnt = vocabulary()
     known = sum(learnt.knows(word) for word in words)
     if not known or known < MIN_KNOWN_SHARE * len(words):
