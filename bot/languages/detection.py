@@ -148,11 +148,15 @@ def detect(text: str) -> str | None:
     vietnamese = sum(word in _VIETNAMESE_PLAIN for word in words)
     if vietnamese >= 3 and 2 * vietnamese >= len(words):
         return "Vietnamese"
-    learnt = _by_examples(text)
-    # Neither English nor Indonesian writes ä or ö: a message with them is not theirs, whatever its other words
-    # suggest ("Lähimmät paikasta Chorlton: … ja Arndale" read as Indonesian).
-    if learnt is not None and not (learnt != "fi" and _FINNISH_LETTERS.search(text)):
-        return learnt
+    # Marker words and lingua first (they read whole sentences, replies included); where they can't tell, or
+    # name a language we don't speak for a short message the examples know ("bot bego"), the examples decide.
+    found = _by_markers_and_lingua(text, words)
+    if found in SUPPORTED:
+        return found
+    return _by_examples(text) or found
+
+
+def _by_markers_and_lingua(text: str, words: list[str]) -> str | None:
     values = detector().compute_language_confidence_values(text)
     confidences = {value.language: value.value for value in values}
     english = confidences.get(Language.ENGLISH, 0.0)
@@ -191,11 +195,11 @@ def detect(text: str) -> str | None:
 def _by_examples(text: str) -> str | None:
     """The supported language the training examples' words make clearly most likely, if they know enough of
     the message's words (catalogue names aside) to tell."""
-    # A size letter ("L", "M") is in every language's examples; one known word ("navy") is too little to tell.
+    # A size letter ("L", "M") is in every language's examples.
     words = [word for word in words_of(without_catalogue_names(text)) if len(word) > 1]
     learnt = vocabulary()
     known = sum(learnt.knows(word) for word in words)
-    if known < 2 or known < MIN_KNOWN_SHARE * len(words):
+    if not known or known < MIN_KNOWN_SHARE * len(words):
         return None
     scores = learnt.log_likelihoods(words)
     best = max(scores, key=scores.__getitem__)

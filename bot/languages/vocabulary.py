@@ -6,7 +6,7 @@ Short shopper messages give lingua (character n-grams) too little to go on: "che
 are counted per language, with the annotated names and numbers left out (a product, store, size or
 quantity says nothing about the language: "kinder fleece" is in every language's examples). The marker
 words and shopping terms of data/languages/<code>.yml count too. Catalogue names (the generated lookups)
-are taken out of a message before it is scored, for the same reason.
+and colours are taken out of a message before it is scored, for the same reason.
 
 No Rasa imports: the YAML is read directly.
 """
@@ -29,7 +29,8 @@ FILE_LANGUAGE = (("lang_id", "id"), ("lang_fi", "fi"))  # file name prefix -> la
 # Entities that are names or numbers, the same in every language; colours stay ("coklat", "mustana").
 _NAME_ENTITIES = frozenset({"product", "store", "size", "quantity", "order_reference"})
 _ANNOTATION = re.compile(r"\[([^\]]*)\](?:\((\w+)(?::[^)]*)?\)|\{[^}]*\"entity\":\s*\"(\w+)\"[^}]*\})")
-WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*", re.U)
+# Whole words only: the "l" of "25L" or the "x" of "x2" is no word.
+WORD = re.compile(r"(?<![\w'-])[^\W\d_]+(?:['-][^\W\d_]+)*(?![\w'-])", re.U)
 _SMOOTHING = 0.5
 # A term form or marker counts as if seen this many times in the examples.
 _LEXICON_WEIGHT = 3
@@ -106,9 +107,10 @@ def vocabulary(nlu_dir: Path = NLU_DIR) -> Vocabulary:
 
 @lru_cache(maxsize=1)
 def catalogue_names(lookups_dir: Path = NLU_DIR / "lookups") -> tuple[str, ...]:
-    """Product and store names of the generated lookups, longest first (so "kinder fleece" goes before "kinder")."""
+    """Product and store names and catalogue colours of the generated lookups, longest first (so "kinder
+    fleece" goes before "kinder"): "navy" is said in every language's messages."""
     names: set[str] = set()
-    for name in ("products.yml", "stores.yml"):
+    for name in ("products.yml", "stores.yml", "colours.yml"):
         path = lookups_dir / name
         if path.exists():
             for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or ():
