@@ -64,6 +64,10 @@ MIN_LEARNT = 0.7
 # A language we don't speak by lingua's spread: Spanish and Portuguese share the mass of "donde esta mi pedido".
 MIN_FOREIGN_MASS = 0.7
 MAX_ENGLISH_FOR_FOREIGN_MASS = 0.1
+# Two typed-at-random words ("blorf qwzx", "asdf ghjk") also spread lingua over languages we don't speak, with
+# a weak leader (0.19-0.31); two real words lead more clearly ("hola amigo" 0.35, "ciao bella" 0.38). Below
+# this, a two-word message is a miss ("Sorry, I didn't quite get that"), not a language to apologise for.
+MIN_FOREIGN_LEAD_TWO_WORDS = 0.33
 _WORD = re.compile(r"[^\W\d_]+", re.U)
 # "English please", "in english", "bahasa indonesia saja", "pake bahasa inggris", "puhu suomea", "suomeksi".
 _ASKS_FOR = (
@@ -187,7 +191,8 @@ def _by_markers_and_lingua(text: str, words: list[str]) -> str | None:
     if english <= MAX_ENGLISH_FOR_FOREIGN and top.value >= needed:
         return top.language.name.capitalize()
     foreign = sum(value for language, value in confidences.items() if language not in _LINGUA_SUPPORTED and language not in _COUNTS_AS)
-    if len(words) >= 2 and foreign >= MIN_FOREIGN_MASS and english <= MAX_ENGLISH_FOR_FOREIGN_MASS:
+    clear_lead = len(words) > 2 or top.value >= MIN_FOREIGN_LEAD_TWO_WORDS
+    if len(words) >= 2 and foreign >= MIN_FOREIGN_MASS and english <= MAX_ENGLISH_FOR_FOREIGN_MASS and clear_lead:
         return top.language.name.capitalize()
     return None
 

@@ -78,3 +78,14 @@ def test_explicit_requests_are_read_in_each_language() -> None:
     assert asked_for("suomeksi kiitos") == "fi"
     assert asked_for("can you speak bahasa?") == "id"
     assert asked_for("do you have english breakfast tea") is None
+
+
+@pytest.mark.parametrize("text", ["blorf qwzx", "zzkq plomf", "asdf ghjk"])
+def test_two_typed_at_random_words_are_no_language(text: str) -> None:
+    # Gibberish is a miss (the fallback, then a person), not a language to say "I speak ..." about.
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize(("text", "language"), [("hola amigo", "Spanish"), ("ciao bella", "Italian")])
+def test_two_real_words_of_a_language_we_dont_speak_are_still_told(text: str, language: str) -> None:
+    assert detect(text) == language
