@@ -30,6 +30,7 @@ from bot.conversation.follow_ups import (
     scope_guess,
 )
 from bot.conversation.language import foreign_language
+from bot.languages import no_word_known
 from bot.conversation.reading import (
     is_correction,
     is_escape,
@@ -179,6 +180,8 @@ async def classify(turn: Turn) -> str:
         return "abuse"
     if _UNSURE.match(text):
         return "unknown"  # "not sure": no answer, so the question is asked again (then a person is offered)
+    if no_word_known(text):
+        return "unknown"  # "qwertyuiop zzz": a miss (asked again, then a person), not a question we can't help with
     before = turn.state.last  # what the last step did
     if before.get("goal") == "cancel" and before.get("reference") and _MONEY_AFTER.search(text) and not wants_it(text):
         return "cancelled_money"  # "will i be charged?", "does the link still work?" right after cancelling

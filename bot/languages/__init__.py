@@ -5,6 +5,6 @@ No Rasa imports: the conversation engine and the servers use this package alike.
 """
 
 from bot.languages.catalogue import N_, _, current, speaking
-from bot.languages.detection import SUPPORTED, conversation_language, detect, foreign_language
+from bot.languages.detection import SUPPORTED, conversation_language, detect, foreign_language, no_word_known
 
-__all__ = ["N_", "SUPPORTED", "_", "conversation_language", "current", "detect", "foreign_language", "speaking"]
+__all__ = ["N_", "SUPPORTED", "_", "conversation_language", "current", "detect", "foreign_language", "no_word_known", "speaking"]

@@ -218,6 +218,15 @@ def foreign_language(text: str) -> str | None:
     return language if language is not None and language not in SUPPORTED else None
 
 
+def no_word_known(text: str) -> bool:
+    """Whether none of two or more of the message's words (catalogue names, numbers and single letters aside)
+    appears in any language's training examples: typed-at-random text ("qwertyuiop zzz"), which the classifier
+    may still file under some intent. One unknown word ("defibrillator") is left to the classifier."""
+    words = [word for word in words_of(without_catalogue_names(text)) if len(word) > 1 and word.isalpha()]
+    learnt = vocabulary()
+    return len(words) >= 2 and not any(learnt.knows(word) for word in words)
+
+
 def conversation_language(previous: str | None, text: str) -> str:
     """The language to answer `text` in, given the conversation's language so far."""
     previous = previous if previous in SUPPORTED else ENGLISH

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.languages.detection import asked_for, conversation_language, detect, foreign_language
+from bot.languages.detection import asked_for, conversation_language, detect, foreign_language, no_word_known
 
 
 @pytest.mark.parametrize("text, language", [
@@ -89,3 +89,12 @@ def test_two_typed_at_random_words_are_no_language(text: str) -> None:
 @pytest.mark.parametrize(("text", "language"), [("hola amigo", "Spanish"), ("ciao bella", "Italian")])
 def test_two_real_words_of_a_language_we_dont_speak_are_still_told(text: str, language: str) -> None:
     assert detect(text) == language
+
+
+@pytest.mark.parametrize(("text", "unheard_of"), [
+    ("qwertyuiop zzz", True), ("blorf qwzx", True),
+    ("defibrillator", False),  # one unknown word stays the classifier's to place
+    ("is it safe to reheat rice", False), ("trailblazer", False), ("arndale 9", False),
+])
+def test_no_word_known_tells_typed_at_random_text(text: str, unheard_of: bool) -> None:
+    assert no_word_known(text) is unheard_of
