@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -139,7 +140,12 @@ def test_staff_sign_in_and_mark_an_order_ready(dashboard: ServerThread, browser:
     assert shop.run(orders.order_status, placed.reference).status == "ready"
     assert [a.kind for a in shop.run(alert_timers, placed.reference)] == ["ready_alert", "pickup_reminder", "hold_ending"]
     _wait_for(lambda: shop.run(alert_timers, placed.reference)[0].state == "sent")
-    assert dashboard.rasa.calls == [("sms:+447700900123", "EXTERNAL_order_ready", {"order_reference": placed.reference, "notice_key": f"ready_alert:{placed.reference}"}, "sms")]
+    [(sender, intent, entities, channel)] = dashboard.rasa.calls
+    # The alert carries what it says, read when it was claimed (the conversation words it without re-reading).
+    facts = json.loads(entities.pop("notice_facts"))
+    assert (sender, intent, channel) == ("sms:+447700900123", "EXTERNAL_order_ready", "sms")
+    assert entities == {"order_reference": placed.reference, "notice_key": f"ready_alert:{placed.reference}"}
+    assert (facts["reference"], facts["status"], facts["amount_due_minor"], facts["currency"]) == (placed.reference, "ready", 8999, "GBP")
 
     # Search by phone, then hand over with a wrong and then the right code.
     page.fill("#q", "07700 900123")
