@@ -4,18 +4,13 @@ unread counts, alerts, and axe-core at desktop and phone size."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sanic import Sanic
 from sqlalchemy import update
 
 from bot.kernel.models import ChatMessage
-from bot.server.app import create_app
-from bot.server.console_routes import build_console_blueprint
 from bot.handoff import sessions as handoff
 from bot.handoff import states
 from bot.handoff.agents import create_agent
@@ -24,35 +19,13 @@ from bot.messaging.transcript import record_message
 from bot.kernel.shop import Shop
 from tests.support.accessibility import assert_accessible
 from tests.bot.factories import place, seed_small_shop
-from tests.bot.test_console_routes import FakeAssistant
-from tests.support.threaded_server import ServerThread, serving_in_thread
+from tests.browser.conftest import PASSWORD
+from tests.support.threaded_server import ServerThread
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def console(shop: Shop) -> Iterator[ServerThread]:
-    shop.run(create_agent, "sam", "Sam Taylor", PASSWORD)
-    shop.run(create_agent, "kim", "Kim Lee", PASSWORD)
-    Sanic.test_mode = True
-    app = create_app(
-        shop,
-        name=f"console_page_{uuid.uuid4().hex[:8]}",
-        run_sweeper=False,
-        console=build_console_blueprint(policy=states.HandoffPolicy.from_env({"SUPPORT_TIMEZONE": "Europe/London"})),
-    )
-
-    @app.after_server_start
-    async def use_fake_rasa(app: Sanic, _loop: object) -> None:
-        await app.ctx.rasa.close()
-        app.ctx.rasa = FakeAssistant()
-
-    with serving_in_thread(app) as server:
-        yield server
 
 
 def log_in(page: Page, base_url: str, *, check_login_page: bool = False) -> None:

@@ -3,50 +3,22 @@ figures, a bar per stage and day, and the same figures as a table; axe-core at d
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, expect
-from sanic import Sanic
 
 from bot.funnel.facts import facts_of, handoff_key, tag
 from bot.funnel.figures import record_facts
-from bot.server.app import create_app
-from bot.server.console_routes import build_console_blueprint
-from bot.handoff import states
-from bot.handoff.agents import create_agent
 from bot.kernel.shop import Shop
-from tests.bot.test_console_routes import FakeAssistant
-from tests.browser.test_console_page import DESKTOP, PASSWORD, PHONE, log_in
+from tests.browser.test_console_page import DESKTOP, PHONE, log_in
 from tests.support.accessibility import assert_accessible
-from tests.support.threaded_server import ServerThread, serving_in_thread
+from tests.support.threaded_server import ServerThread
 
 pytestmark = pytest.mark.browser
 
 LONDON = ZoneInfo("Europe/London")
-
-
-@pytest.fixture
-def console(shop: Shop) -> Iterator[ServerThread]:
-    shop.run(create_agent, "sam", "Sam Taylor", PASSWORD)
-    Sanic.test_mode = True
-    app = create_app(
-        shop,
-        name=f"funnel_page_{uuid.uuid4().hex[:8]}",
-        run_sweeper=False,
-        console=build_console_blueprint(policy=states.HandoffPolicy.from_env({"SUPPORT_TIMEZONE": "Europe/London"})),
-    )
-
-    @app.after_server_start
-    async def use_fake_rasa(app: Sanic, _loop: object) -> None:
-        await app.ctx.rasa.close()
-        app.ctx.rasa = FakeAssistant()
-
-    with serving_in_thread(app) as server:
-        yield server
 
 
 def count_events(shop: Shop, moment: datetime, shoppers: int, asked: int, added: int, ordered: int, paid: int, handed: int) -> None:
