@@ -270,6 +270,31 @@ class DiesAfterCommit:
         return result
 
 
+async def consume_until_all_read(consumer_shop: Any, url: str, queue: str, events: int, **options: Any) -> Progress:
+    """Run the consumer (over `consumer_shop`, which may fail on purpose) until it has read `events` events."""
+    progress, stop = Progress(), asyncio.Event()
+
+    async def stop_when_all_read() -> None:
+        while progress.events < events:
+            await asyncio.sleep(0.02)
+        stop.set()
+
+    watcher = asyncio.create_task(stop_when_all_read())
+    await asyncio.wait_for(
+        run_consumer(consumer_shop, url, queue, zone=ZoneInfo("Europe/London"), stop=stop, progress=progress, **options), 120
+    )
+    await watcher
+    return progress
+
+
+def counted(shop: Shop) -> dict[date, Counter]:
+    """The figures of both test days, the stages with a count only."""
+    found: dict[date, Counter] = {day: Counter() for day in DAYS}
+    for day in shop.run(funnel_by_day, DAYS[1], 2).days:
+        found[day.day] = Counter({stage: count for stage, count in day.counts.items() if count})
+    return found
+
+
 async def test_an_event_whose_commit_landed_but_whose_ack_did_not_counts_once(shop: Shop) -> None:
     url = require_rabbitmq()
     suffix = uuid.uuid4().hex[:10]
@@ -279,24 +304,9 @@ async def test_an_event_whose_commit_landed_but_whose_ack_did_not_counts_once(sh
         scenario.shopper(number)
     try:
         await publish_as_rasa(url, queue, exchange, scenario.events)
-        progress, stop = Progress(), asyncio.Event()
-
-        async def stop_when_all_read() -> None:
-            while progress.events < len(scenario.events):
-                await asyncio.sleep(0.02)
-            stop.set()
-
-        watcher = asyncio.create_task(stop_when_all_read())
-        await asyncio.wait_for(
-            run_consumer(DiesAfterCommit(shop), url, queue, zone=ZoneInfo("Europe/London"), stop=stop, progress=progress),  # type: ignore[arg-type]
-            120,
-        )
-        await watcher
+        progress = await consume_until_all_read(DiesAfterCommit(shop), url, queue, len(scenario.events))
         assert progress.facts_seen_before >= 1  # the redelivered event found its facts already counted
-        found = {day: Counter() for day in DAYS}
-        for day in shop.run(funnel_by_day, DAYS[1], 2).days:
-            found[day.day] = Counter({stage: count for stage, count in day.counts.items() if count})
-        assert found == scenario.expected
+        assert counted(shop) == scenario.expected
         assert await ready(url, queue) == 0
     finally:
         await _clean_up(url, queue, exchange)
@@ -329,21 +339,9 @@ async def test_a_database_outage_is_retried_with_a_growing_pause_and_nothing_is_
 
     try:
         await publish_as_rasa(url, queue, exchange, scenario.events)
-        progress, stop = Progress(), asyncio.Event()
-
-        async def stop_when_all_read() -> None:
-            while progress.events < len(scenario.events):
-                await asyncio.sleep(0.02)
-            stop.set()
-
-        watcher = asyncio.create_task(stop_when_all_read())
-        await asyncio.wait_for(run_consumer(DatabaseDownFor(shop, 3), url, queue, zone=ZoneInfo("Europe/London"),  # type: ignore[arg-type]
-                                            stop=stop, progress=progress, pause=pause), 120)
-        await watcher
+        await consume_until_all_read(DatabaseDownFor(shop, 3), url, queue, len(scenario.events), pause=pause)
         assert pauses == [1, 2, 3]  # one pause per failure in a row, each before the event went back
         assert [retry_delay(failures) for failures in (1, 2, 3, 8)] == [0.5, 1.0, 2.0, 30.0]
-        found = {day.day: Counter({stage: count for stage, count in day.counts.items() if count})
-                 for day in shop.run(funnel_by_day, DAYS[1], 2).days}
-        assert found == scenario.expected
+        assert counted(shop) == scenario.expected
     finally:
         await _clean_up(url, queue, exchange)
