@@ -4,18 +4,18 @@ PY := .venv/bin/python
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: run test fuzz chaos venv model browser lock eval messages bench screenshots clean
+.PHONY: run test fuzz chaos venv model browser nginx lock eval messages bench screenshots clean
 
 run: venv ## set up everything and start the assistant (Ctrl-C stops it)
 	$(PY) -m scripts.run
 
-test: venv browser model ## run the whole test suite (what CI runs)
+test: venv browser nginx model ## run the whole test suite (what CI runs)
 	$(PY) -m pytest
 
 fuzz: venv ## the long fuzz run: 10,000 generated inputs per route (make test runs 1,000)
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-10000} $(PY) -m pytest tests/fuzz -s -p no:cacheprovider --timeout=0
 
-chaos: venv model ## kill -9 under load for 10 minutes (needs PostgreSQL, Redis, RabbitMQ: see docs/production.md)
+chaos: venv nginx model ## kill -9 under load for 10 minutes, through nginx (needs PostgreSQL, Redis, RabbitMQ: see docs/production.md)
 	CHAOS_SECONDS=$${CHAOS_SECONDS:-600} CHAOS_SHOPPERS=$${CHAOS_SHOPPERS:-8} CHAOS_FIGURES=$${CHAOS_FIGURES:-chaos-figures.json} \
 		$(PY) -m pytest tests/production/test_chaos.py -s -p no:cacheprovider --timeout=0
 
@@ -30,6 +30,9 @@ model: venv ## train the Rasa model if config, domain or data changed
 
 browser: ## install Debian's Chromium for browser tests when it is missing
 	@bash scripts/ensure_chromium.sh
+
+nginx: ## install Debian's nginx for the production tests and the chaos run when it is missing
+	@bash scripts/ensure_nginx.sh
 
 lock: ## re-resolve requirements.in into requirements.txt (one pip run, with rasa's pins)
 	@bash scripts/lock_requirements.sh

@@ -1,11 +1,14 @@
-"""The chaos run: web shoppers chatting, ordering and paying while kill -9 hits a random process, which is
-then started again. Used by tests/production/test_chaos.py (bounded, in CI) and `make chaos` (longer).
+"""The chaos run: web shoppers chatting, ordering and paying through nginx while kill -9 hits a random
+process, which is then started again. Used by tests/production/test_chaos.py (bounded, in CI) and `make
+chaos` (longer).
 
-Each shopper talks through the web chat API exactly as the page does, to the bot servers in turn; a bot
-server that refuses the connection is skipped for the other one, as nginx does with a dead upstream.
-A line's outcome is read from the transcript the page shows: answered (a reply that is not an apology),
-apologised, or lost (nothing at all, by the end of the run). Side effects are read from the database: a
-shopper who asked for 2 boots and holds more in a basket or an order got a duplicated side effect.
+The deployment runs behind real nginx with deploy/nginx.conf (conftest's `deployment(behind_nginx=True)`):
+each shopper talks to nginx's public listener exactly as the page does; bot servers reach Rasa and Rasa
+reaches the actions through nginx's internal listener, so a dead replica's traffic goes to the other one
+as in production. A line's outcome is read from the transcript the page shows: answered (a reply that is
+not an apology), apologised, or lost (nothing at all, by the end of the run). Side effects are read from
+the database: a shopper who asked for 2 boots and holds more in a basket or an order, or whose order was
+paid more than once, got a duplicated side effect.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from bot.kernel.models import ChatMessage, Order, OrderLine, Timer
+from bot.kernel.models import AuditEntry, CartLine, ChatMessage, Order, OrderLine, Timer
 from bot.catalog.inventory import set_on_hand
 from bot.ordering.notices import PAYMENT_RECEIVED
 from tests.production.conftest import Production
@@ -34,6 +37,7 @@ from tests.production.conftest import Production
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STORE, SKU, QUANTITY = "arndale", "FS-BOOT-TRB-BRN-9", 2
 APOLOGIES = ("Sorry, something went wrong", "Sorry, I can't answer right now")
+NOTICE = "Payment received for"  # the payment notice the outbox delivers (bot/ordering/checkout_replies.py)
 SCRIPT = (
     ("do you have the trailblazer boots in brown size 9 at arndale?", None),
     ("reserve 2 of those", None),
@@ -49,47 +53,47 @@ class Figures:
     shoppers: int = 0
     kills: Counter = field(default_factory=Counter)
     lines_sent: int = 0
-    not_accepted: int = 0  # no bot server took the line (the page said "offline"): visible, nothing done
+    not_accepted: int = 0  # the line never reached the transcript (nginx's 502 before it was recorded): visible, nothing done
+    gave_up: int = 0  # lines with no reply within REPLY_WAIT, sent again (each still counted answered/apologised/lost)
     answered: int = 0
     apologised: int = 0
     lost: int = 0
     duplicated_side_effects: int = 0
+    duplicates: Counter = field(default_factory=Counter)  # by kind: second order, quantity in order or basket, paid twice
     orders: int = 0
     payments: int = 0
     notices_due: int = 0
     notices_delivered: int = 0
     notices_doubled: int = 0
     longest_gap_seconds: float = 0.0
-    page_saw: Counter = field(default_factory=Counter)  # what the web chat POST answered, per line
+    page_saw: Counter = field(default_factory=Counter)  # what nginx answered the web chat and pay POSTs, per request
 
     def as_json(self) -> str:
-        return json.dumps({**asdict(self), "kills": dict(self.kills), "page_saw": dict(self.page_saw)}, indent=2)
+        return json.dumps({**asdict(self), "kills": dict(self.kills), "duplicates": dict(self.duplicates), "page_saw": dict(self.page_saw)}, indent=2)
 
 
 class Shopper:
-    def __init__(self, production: Production, index: int) -> None:
+    def __init__(self, production: Production) -> None:
+        assert production.public_url, "the chaos run goes through nginx: deployment(behind_nginx=True)"
         self.production = production
-        self.bots = ["bot-0", "bot-1"] if index % 2 == 0 else ["bot-1", "bot-0"]
+        self.public_url = production.public_url
         self.conversation_id = f"web-{uuid.uuid4()}"
         self.http = httpx.Client(timeout=60)
         self.gaps: list[float] = []
         self.not_accepted = 0
+        self.gave_up = 0
         self.sent = 0
         self.page_saw: Counter = Counter()
 
     def _post(self, path: str, **kwargs: object) -> httpx.Response | None:
-        for bot in self.bots:  # nginx's next upstream: only when the connection is refused
-            try:
-                reply = self.http.post(f"{self.production.url(bot)}{path}", **kwargs)  # type: ignore[arg-type]
-                self.page_saw[str(reply.status_code)] += 1
-                return reply
-            except httpx.ConnectError:
-                continue
-            except httpx.HTTPError as error:
-                self.page_saw[f"dropped ({type(error).__name__})"] += 1
-                return None  # the bot server died with the request: nginx answers 502
-        self.page_saw["offline"] += 1
-        return None
+        """POSTs through nginx's public listener, as the page and the pay form do."""
+        try:
+            reply = self.http.post(f"{self.public_url}{path}", **kwargs)  # type: ignore[arg-type]
+        except httpx.HTTPError as error:
+            self.page_saw[f"dropped ({type(error).__name__})"] += 1
+            return None
+        self.page_saw[str(reply.status_code)] += 1
+        return reply
 
     def _bot_lines_after(self, line_id: int) -> list[str]:
         with self.production.shop.uow() as uow:
@@ -113,23 +117,31 @@ class Shopper:
             )
 
     def say(self, text: str, payload: str | None) -> list[str]:
-        """Sends a line and waits for its replies (as the page's stream shows them); [] when none came."""
+        """Sends a line and waits for its replies (as the page's stream shows them); [] when none came.
+
+        A line that got nothing within REPLY_WAIT counts as a gap of REPLY_WAIT (the shopper saw nothing for
+        that long, then sent it again), so the longest gap cannot hide the lines nobody answered in time.
+        """
         before = self._last_user_line() or 0
         started = time.monotonic()
         self.sent += 1
         body = {"conversation_id": self.conversation_id, "text": text, **({"payload": payload} if payload else {})}
         self._post("/chat/api/messages", json=body)
-        line_id = self._last_user_line() or 0
-        if line_id <= before:
+        if (self._last_user_line() or 0) <= before:
             self.not_accepted += 1
             return []
-        while time.monotonic() - started < REPLY_WAIT:
-            replies = self._bot_lines_after(line_id)
+        while True:  # looked at least once: the POST itself may have taken longer than REPLY_WAIT
+            # The line's row, or its copy moved to where its turn began (bot/messaging/transcript.py).
+            replies = self._bot_lines_after(self._last_user_line() or 0)
+            waited = time.monotonic() - started
             if replies:
-                self.gaps.append(time.monotonic() - started)
+                self.gaps.append(waited)
                 return replies
+            if waited >= REPLY_WAIT:
+                self.gaps.append(waited)
+                self.gave_up += 1
+                return []
             time.sleep(0.3)
-        return []
 
     def shop(self) -> None:
         """Follows the script; a line that got an apology or nothing is sent once more, as people do."""
@@ -160,7 +172,7 @@ class Killer:
         self.sweeper: subprocess.Popen | None = None
 
     def start_sweeper(self) -> None:
-        env = {**os.environ, **self.production.env, "RASA_URL": self.production.url("rasa-1")}
+        env = {**os.environ, **self.production.env}  # RASA_URL: nginx's internal listener, as the bot servers have it
         with open(self.log_dir / "sweeper.log", "ab") as log:
             self.sweeper = subprocess.Popen([sys.executable, "-m", "bot.orchestration.sweeper"], cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -200,7 +212,7 @@ def run_chaos(production: Production, log_dir: Path, seconds: float, shoppers: i
 
     def keep_shopping(slot: int) -> None:
         while time.monotonic() < deadline:
-            shopper = Shopper(production, slot)
+            shopper = Shopper(production)
             with lock:
                 everyone.append(shopper)
             shopper.shop()
@@ -218,33 +230,58 @@ def run_chaos(production: Production, log_dir: Path, seconds: float, shoppers: i
         if not production.replicas[name].running():
             production.replicas.restart(name, timeout=480)
     figures = Figures(seconds=round(time.monotonic() - started, 1), shoppers=len(everyone), kills=killer.kills)
-    _settle_notices(production, [s.conversation_id for s in everyone])
-    _count(production, everyone, figures)
+    _count(everyone, _settled(production, [s.conversation_id for s in everyone]), figures)
     return figures
 
 
-def _settle_notices(production: Production, conversations: list[str], timeout: float = 120) -> None:
-    """Waits (bounded) until no payment notice of the run is still queued: a notice is delayed, not dropped."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with production.shop.uow() as uow:
-            references = uow.session.scalars(select(Order.reference).where(Order.conversation_id.in_(conversations))).all()
-            waiting = uow.session.scalar(
-                select(Timer.id).where(Timer.kind == PAYMENT_RECEIVED, Timer.subject.in_(references), Timer.fired_at.is_(None)).limit(1)
-            )
-        if waiting is None:
-            time.sleep(3)  # a push handed to Rasa is written to the transcript by the turn it runs
-            return
-        time.sleep(1)
+@dataclass
+class Snapshot:
+    """What the run left in the database: transcripts, orders, baskets and payment audits."""
+
+    rows: list[tuple[str, str, str]]  # conversation, author, text; in transcript order
+    orders: list[tuple[str, str, str, int]]  # conversation, reference, status, quantity
+    baskets: list[tuple[str, int]]  # conversation, quantity of the boots
+    paid_audits: Counter  # order reference -> its order_paid audit rows
+    notices_queued: int  # payment notices of the run's orders still in the outbox (not yet delivered)
+
+    def outcomes(self) -> Counter:
+        """Each shopper line: answered (a reply that is not an apology), apologised, or lost (nothing)."""
+        by_conversation: dict[str, list[tuple[str, str]]] = {}
+        for conversation, author, text in self.rows:
+            by_conversation.setdefault(conversation, []).append((author, text))
+        outcomes: Counter = Counter()
+        for lines in by_conversation.values():
+            for index, (author, _text) in enumerate(lines):
+                if author != "user":
+                    continue
+                replies = []
+                for later_author, later_text in lines[index + 1:]:
+                    if later_author == "user":
+                        break
+                    replies.append(later_text)
+                replies = [r for r in replies if not r.startswith(NOTICE)]  # a notice is not the line's reply
+                if any(not r.startswith(APOLOGIES) for r in replies):
+                    outcomes["answered"] += 1
+                elif replies:
+                    outcomes["apologised"] += 1
+                else:
+                    outcomes["lost"] += 1
+        return outcomes
+
+    def paid(self) -> dict[str, str]:
+        """Paid orders: reference -> conversation."""
+        return {reference: conversation for conversation, reference, status, _q in self.orders if status == "paid"}
+
+    def told(self) -> Counter:
+        """Conversation -> how many times it was told its own order's payment was received."""
+        paid = self.paid()
+        return Counter(
+            conversation for conversation, author, text in self.rows
+            if author == "bot" and text.startswith(NOTICE) and paid.get(text.split()[3].rstrip(",")) == conversation
+        )
 
 
-def _count(production: Production, everyone: list[Shopper], figures: Figures) -> None:
-    conversations = [s.conversation_id for s in everyone]
-    figures.lines_sent = sum(s.sent for s in everyone)
-    figures.not_accepted = sum(s.not_accepted for s in everyone)
-    for shopper in everyone:
-        figures.page_saw.update(shopper.page_saw)
-    figures.longest_gap_seconds = round(max((g for s in everyone for g in s.gaps), default=0.0), 1)
+def _snapshot(production: Production, conversations: list[str]) -> Snapshot:
     with production.shop.uow() as uow:
         rows = uow.session.execute(
             select(ChatMessage.conversation_id, ChatMessage.author, ChatMessage.text)
@@ -254,34 +291,61 @@ def _count(production: Production, everyone: list[Shopper], figures: Figures) ->
             select(Order.conversation_id, Order.reference, Order.status, OrderLine.quantity)
             .join(OrderLine, OrderLine.order_id == Order.id).where(Order.conversation_id.in_(conversations))
         ).all()
-    by_conversation: dict[str, list[tuple[str, str]]] = {}
-    for conversation, author, text in rows:
-        by_conversation.setdefault(conversation, []).append((author, text))
-    for lines in by_conversation.values():
-        for index, (author, _text) in enumerate(lines):
-            if author != "user":
-                continue
-            replies = []
-            for later_author, later_text in lines[index + 1:]:
-                if later_author == "user":
-                    break
-                replies.append(later_text)
-            if any(not r.startswith(APOLOGIES) and not r.startswith("Payment received") for r in replies):
-                figures.answered += 1
-            elif replies:
-                figures.apologised += 1
-            else:
-                figures.lost += 1
+        # An unlinked web chat's basket is keyed on its conversation id.
+        baskets = uow.session.execute(
+            select(CartLine.owner_key, CartLine.quantity).where(CartLine.owner_key.in_(conversations), CartLine.sku == SKU)
+        ).all()
+        audits = uow.session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "order_paid")).all()
+        references = {reference for _c, reference, _s, _q in orders}
+        queued = uow.session.scalar(
+            select(func.count(Timer.id)).where(Timer.kind == PAYMENT_RECEIVED, Timer.subject.in_(references), Timer.fired_at.is_(None))
+        )
+    paid_audits = Counter((detail or {}).get("order") for detail in audits if (detail or {}).get("order") in references)
+    return Snapshot([tuple(r) for r in rows], [tuple(o) for o in orders], [tuple(b) for b in baskets], paid_audits, int(queued or 0))
+
+
+def _settled(production: Production, conversations: list[str], timeout: float = 240) -> Snapshot:
+    """Waits (bounded) until every line of the run has an outcome and every paid order's notice was said.
+
+    A line left without one by a crash is handed to Rasa again by a sweeper after 20 s, and apologised for
+    after 3 minutes at most (bot/messaging/web_lines.py); a notice is retried until delivered, and leaves
+    the outbox only once Rasa's tracker shows it said. What is still missing at the deadline is counted as
+    lost or not delivered.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        snapshot = _snapshot(production, conversations)
+        outbox_drained = snapshot.notices_queued == 0  # after it, a late second delivery would already show
+        if not snapshot.outcomes()["lost"] and len(snapshot.told()) == len(snapshot.paid()) and outbox_drained:
+            return snapshot
+        if time.monotonic() > deadline:
+            return snapshot
+        time.sleep(1)
+
+
+def _count(everyone: list[Shopper], snapshot: Snapshot, figures: Figures) -> None:
+    figures.lines_sent = sum(s.sent for s in everyone)
+    figures.not_accepted = sum(s.not_accepted for s in everyone)
+    figures.gave_up = sum(s.gave_up for s in everyone)
+    for shopper in everyone:
+        figures.page_saw.update(shopper.page_saw)
+    figures.longest_gap_seconds = round(max((g for s in everyone for g in s.gaps), default=0.0), 1)
+    outcomes = snapshot.outcomes()
+    figures.answered, figures.apologised, figures.lost = outcomes["answered"], outcomes["apologised"], outcomes["lost"]
+    orders = snapshot.orders
     per_conversation = Counter(conversation for conversation, *_ in orders)
     figures.orders = len(orders)
-    figures.duplicated_side_effects = sum(n - 1 for n in per_conversation.values() if n > 1) + sum(
-        1 for *_, quantity in orders if quantity != QUANTITY
+    figures.duplicates = Counter(
+        second_order=sum(n - 1 for n in per_conversation.values() if n > 1),
+        order_quantity=sum(1 for *_, quantity in orders if quantity != QUANTITY),
+        basket_quantity=sum(1 for _owner, quantity in snapshot.baskets if quantity > QUANTITY),
+        paid_twice=sum(n - 1 for n in snapshot.paid_audits.values() if n > 1),
     )
-    paid = {reference: conversation for conversation, reference, status, _q in orders if status == "paid"}
+    figures.duplicated_side_effects = sum(figures.duplicates.values())
+    paid = snapshot.paid()
+    unaudited = set(paid) - set(snapshot.paid_audits)
+    assert not unaudited, f"paid orders without their order_paid audit (the paid-twice count reads them): {unaudited}"
     figures.payments = figures.notices_due = len(paid)
-    told = Counter(
-        conversation for conversation, author, text in rows
-        if author == "bot" and text.startswith("Payment received for") and paid.get(text.split()[3].rstrip(",")) == conversation
-    )
+    told = snapshot.told()
     figures.notices_delivered = len(told)
     figures.notices_doubled = sum(n - 1 for n in told.values() if n > 1)

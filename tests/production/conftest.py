@@ -1,12 +1,14 @@
 """One production-mode deployment for the whole folder: 2 Rasa + 2 bot servers on PostgreSQL, Redis, RabbitMQ.
 
 Started once (Rasa replicas take most of a minute to load a model), shared by the tests, torn down at
-the end with everything it created: both databases, the Redis keys and the RabbitMQ queue.
+the end with everything it created: both databases, the Redis keys and the RabbitMQ queue. The chaos run
+starts one of its own behind nginx (`deployment(..., behind_nginx=True)`).
 """
 
 from __future__ import annotations
 
 import uuid
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -22,6 +24,7 @@ from bot.kernel.shop import Shop
 from deploy.run_replicas import ReplicaSet, plan_replicas
 from scripts.shop_env import shop_environment
 from scripts.stack import free_port
+from tests.production.nginx import running_nginx
 from tests.production.services import require_postgres, require_rabbitmq, require_redis
 from tests.support.databases import drop_database, fresh_postgres_database
 from tests.support.fake_twilio import FakeTwilio
@@ -43,6 +46,7 @@ class Production:
     events_queue: str
     rabbitmq_url: str
     twilio: FakeTwilio  # the SMS channel's provider: Rasa replicas send replies here with the real twilio library
+    public_url: str | None = None  # nginx's public listener, when the deployment runs behind nginx
 
     def url(self, name: str) -> str:
         return self.replicas[name].url
@@ -103,24 +107,42 @@ def production_env(database_url: str, tracker_db: str, events_queue: str, key_pr
     return env
 
 
-@pytest.fixture(scope="package")
-def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]:
+@contextmanager
+def deployment(tmp_dir: Path, *, behind_nginx: bool = False) -> Iterator[Production]:
+    """2 Rasa + 2 bot servers on fresh databases, Redis keys and a RabbitMQ queue of their own; all
+    removed afterwards.
+
+    Paired (default, the fault suite): bot server i talks to Rasa i, and Rasa i calls actions on bot
+    server i+1 (deploy.run_replicas.plan_replicas(pair_directly=True)). Behind nginx (the chaos run):
+    deploy/nginx.conf in front, as in docs/production.md; shoppers use `public_url`, bot servers reach Rasa
+    and Rasa reaches the actions through nginx's internal listener, balanced over whichever replicas are up.
+    """
     admin_url = require_postgres()
     redis_url = require_redis()
     rabbitmq_url = require_rabbitmq()
-    tmp_dir: Path = tmp_path_factory.mktemp("production")
     suffix = uuid.uuid4().hex[:10]
     tracker_db, events_queue, key_prefix = f"rasatracker_{suffix}", f"rasa_events_{suffix}", f"t{suffix}"
-    with fresh_postgres_database(admin_url, prefix="shopprod") as database_url, FakeTwilio(auth_token=TWILIO_AUTH_TOKEN) as twilio:
+    rasa_ports, bot_ports = [free_port(), free_port()], [free_port(), free_port()]
+    with ExitStack() as stack:
+        public_url = None
+        if behind_nginx:
+            internal = free_port()
+            public_url = stack.enter_context(running_nginx(tmp_dir / "nginx", rasa_ports, bot_ports, internal))
+        database_url = stack.enter_context(fresh_postgres_database(admin_url, prefix="shopprod"))
+        twilio = stack.enter_context(FakeTwilio(auth_token=TWILIO_AUTH_TOKEN))
         env = production_env(database_url, tracker_db, events_queue, key_prefix, redis_url, rabbitmq_url)
         env.update(
             TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=TWILIO_AUTH_TOKEN, TWILIO_SMS_FROM=SHOP_SMS_NUMBER,
             TWILIO_API_BASE=twilio.base_url,
         )
+        if behind_nginx:
+            env.update(
+                ACTION_ENDPOINT_URL=f"http://127.0.0.1:{internal}/webhook", RASA_URL=f"http://127.0.0.1:{internal}",
+                SHOP_PUBLIC_URL=str(public_url),
+            )
         prepare_database(env)
         replicas = plan_replicas(
-            ensure_model(), env, [free_port(), free_port()], [free_port(), free_port()],
-            log_dir=tmp_dir / "logs", pair_directly=True,
+            ensure_model(), env, rasa_ports, bot_ports, log_dir=tmp_dir / "logs", pair_directly=not behind_nginx,
         )
         shop = Shop(Settings(database_url=database_url))
         replicas.start()
@@ -128,7 +150,8 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
             # Two Rasa replicas load their models at once; on 2 busy cores that can take minutes.
             replicas.wait_until_ready(timeout=480)
             yield Production(
-                replicas, shop, env, str(make_url(admin_url).set(database=tracker_db)), events_queue, rabbitmq_url, twilio
+                replicas, shop, env, str(make_url(admin_url).set(database=tracker_db)), events_queue, rabbitmq_url, twilio,
+                public_url,
             )
         except Exception:
             for replica in replicas.replicas.values():
@@ -140,6 +163,13 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]
             drop_database(admin_url, tracker_db)
             _delete_keys(redis_url, f"{key_prefix}:*")
             _delete_queue(rabbitmq_url, events_queue)
+
+
+@pytest.fixture(scope="package")
+def production(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]:
+    """The fault suite's deployment, paired, shared by the folder's tests."""
+    with deployment(tmp_path_factory.mktemp("production")) as running:
+        yield running
 
 
 def _delete_keys(redis_url: str, pattern: str) -> None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
-import subprocess
 import time
 import uuid
 from contextlib import contextmanager
@@ -18,68 +15,9 @@ import pytest
 
 from scripts.stack import free_port
 from tests.production.conftest import Production
-from tests.support.databases import running_in_ci
+from tests.production.nginx import running_nginx
 
 pytestmark = [pytest.mark.production, pytest.mark.e2e]
-
-CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
-
-
-def nginx_binary() -> str:
-    """Debian's nginx: installed with apt-get in CI when missing; locally its absence skips."""
-    found = shutil.which("nginx") or (Path("/usr/sbin/nginx").exists() and "/usr/sbin/nginx")
-    if not found and running_in_ci():
-        subprocess.run(["apt-get", "install", "-y", "nginx"], check=False, capture_output=True, timeout=300)
-        found = shutil.which("nginx") or (Path("/usr/sbin/nginx").exists() and "/usr/sbin/nginx")
-        if not found:
-            pytest.fail("nginx is not installed and `apt-get install -y nginx` did not install it")
-    if not found:
-        pytest.skip("nginx is not installed (apt-get install -y nginx)")
-    return str(found)
-
-
-def as_test_user(config: str) -> str:
-    """Run as root, nginx's workers become `nobody`, who cannot enter pytest's private (0700) temporary
-    folders where the test's temp paths are: keep the workers as the test's own user."""
-    if os.geteuid() == 0:
-        return config.replace("worker_processes auto;", "worker_processes auto;\nuser root;", 1)
-    return config
-
-
-def moved_config(files: Path, rasa_ports: list[int], bot_ports: list[int], public: int, internal: int) -> str:
-    """deploy/nginx.conf with its upstreams, listeners and files (`/tmp/fellside-nginx*`) moved."""
-    config = CONFIG.read_text()
-    for default, port in (("5005", rasa_ports[0]), ("5006", rasa_ports[1]), ("5055", bot_ports[0]), ("5056", bot_ports[1])):
-        config = config.replace(f"127.0.0.1:{default} ", f"127.0.0.1:{port} ")
-    config = config.replace("listen 8080;", f"listen 127.0.0.1:{public};").replace("127.0.0.1:8081;", f"127.0.0.1:{internal};")
-    return as_test_user(config.replace("/tmp/fellside-nginx", str(files)))
-
-
-@contextmanager
-def running_nginx(tmp_path: Path, rasa_ports: list[int], bot_ports: list[int], internal: int | None = None) -> Iterator[str]:
-    """nginx with deploy/nginx.conf, its upstream ports moved to the given ones (and its internal
-    listener to `internal`, if given); yields the public URL."""
-    public, internal = free_port(), internal or free_port()
-    (tmp_path / "nginx.conf").write_text(moved_config(tmp_path / "nginx", rasa_ports, bot_ports, public, internal))
-    process = subprocess.Popen(
-        [nginx_binary(), "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path), "-g", "daemon off;"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{public}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert process.poll() is None, process.stdout.read().decode() if process.stdout else "nginx exited"
-                assert time.monotonic() < deadline, "nginx did not start"
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ from bot.kernel.config import PRODUCTION_SECRETS
 from tests.production.conftest import _delete_keys, _delete_queue
 from tests.production.services import require_postgres, require_rabbitmq, require_redis
 from tests.support.databases import drop_database
-from tests.production.test_nginx import moved_config as moved_nginx_config
-from tests.production.test_nginx import nginx_binary
+from tests.production.nginx import moved_config as moved_nginx_config
+from tests.production.nginx import nginx_binary
 
 pytestmark = [pytest.mark.production, pytest.mark.e2e]
 
