@@ -37,7 +37,7 @@ from tests.production.conftest import Production
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STORE, SKU, QUANTITY = "arndale", "FS-BOOT-TRB-BRN-9", 2
 APOLOGIES = ("Sorry, something went wrong", "Sorry, I can't answer right now")
-NOTICE = "Payment received for"  # the payment notice the outbox delivers (bot/ordering/checkout_replies.py)
+NOTICE = "Payment received for"  # the payment notice the outbox delivers (bot/ordering/notice_replies.py)
 SCRIPT = (
     ("do you have the trailblazer boots in brown size 9 at arndale?", None),
     ("reserve 2 of those", None),
