@@ -138,7 +138,7 @@ def deployment(tmp_dir: Path, *, behind_nginx: bool = False) -> Iterator[Product
         if behind_nginx:
             env.update(
                 ACTION_ENDPOINT_URL=f"http://127.0.0.1:{internal}/webhook", RASA_URL=f"http://127.0.0.1:{internal}",
-                SHOP_PUBLIC_URL=str(public_url),
+                SHOP_PUBLIC_URL=str(public_url), SANIC_PROXIES_COUNT="1",  # as deploy/production.env.example
             )
         prepare_database(env)
         replicas = plan_replicas(
