@@ -1,4 +1,4 @@
-"""Two fixes to Rasa's own per-message hot path, applied in the Rasa process (see connectors/__init__.py).
+"""Three fixes to Rasa's own per-message hot path, applied in the Rasa process (see connectors/__init__.py).
 
 1. Rasa 3.6 checks every action server response with `jsonschema.validate(result, schema)`, and that
    helper first validates the *schema itself* against the JSON Schema meta-schema, on every call. The
@@ -9,11 +9,20 @@
 2. `EndpointConfig.request` opens a new aiohttp ClientSession, and so a new TCP connection, for every
    call to the action server (a stock question makes three). Here each endpoint keeps one session per
    event loop, so calls reuse kept-alive connections; headers, auth and timeout are the ones Rasa sets.
+3. An action call whose action server died under it (the connection dropped before an answer, or nginx
+   answered 502 because its upstream did) is made again, twice at most: behind nginx it reaches another bot
+   server. Rasa itself gives up at once, drops the action's events and the shopper gets an apology, though
+   the action's database change may have committed just before the kill (seen in the chaos run through
+   nginx). A second call is safe: side effects are keyed on the inbound message (bot.messaging.turn_effects),
+   so it returns the same basket or order instead of doing it twice. Not retried: a refused connection
+   (nothing was sent; nginx already tried the other server), a timeout (the action may still be running),
+   and every other status (the action server answered).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from functools import lru_cache
 from types import TracebackType
 from typing import Any
@@ -25,7 +34,9 @@ from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
-from rasa.utils.endpoints import EndpointConfig
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+logger = logging.getLogger(__name__)
 
 # Idle connections are dropped well before the action server (Sanic: 5 s keep-alive) closes its end,
 # so a call never goes out on a connection the server is closing.
@@ -89,7 +100,35 @@ def _shared_session(self: EndpointConfig) -> _KeptSession:
     return _KeptSession(kept[1])
 
 
+ACTION_RETRY_SECONDS = (0.5, 2.0)  # waits before the second and third call
+_RASA_REQUEST = EndpointConfig.request
+
+
+def _action_server_died(error: BaseException) -> bool:
+    """The call reached an action server that died before answering (or nginx said its upstream did)."""
+    if isinstance(error, ClientResponseError):
+        return error.status == 502
+    return isinstance(error, aiohttp.ClientConnectionError) and not isinstance(
+        error, (aiohttp.ClientConnectorError, aiohttp.ServerTimeoutError)
+    )
+
+
+async def _request_again_if_the_action_server_died(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
+    """EndpointConfig.request; an action call (its body names `next_action`) is made again after a dropped answer."""
+    body = kwargs.get("json")
+    action = body.get("next_action") if isinstance(body, dict) else None
+    for wait in (*ACTION_RETRY_SECONDS, None):
+        try:
+            return await _RASA_REQUEST(self, *args, **kwargs)
+        except aiohttp.ClientError as error:
+            if action is None or wait is None or not _action_server_died(error):
+                raise
+            logger.warning("action %s: the action server went away (%s); calling it again", action, error)
+            await asyncio.sleep(wait)
+
+
 def install() -> None:
-    """Replaces RemoteAction's response check and EndpointConfig's per-call session (idempotent)."""
+    """Replaces RemoteAction's response check, EndpointConfig's per-call session and its request (idempotent)."""
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
     EndpointConfig.session = _shared_session  # type: ignore[method-assign]
+    EndpointConfig.request = _request_again_if_the_action_server_died  # type: ignore[method-assign]
