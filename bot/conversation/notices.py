@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import logging
 
+from dataclasses import replace
+
 from bot.kernel import clock
+from bot.kernel.shop import Shop
+from bot.languages import SUPPORTED
+from bot.conversation.heard import Heard
+from bot.conversation.state import DialogueState
 from bot.conversation.turn import Turn
 from bot.ordering.rules import OrderNotFound
 from bot.ordering.checkout_replies import (
@@ -65,6 +71,19 @@ async def tell(turn: Turn) -> None:
         return
     if text:
         turn.say(text)
+
+
+async def in_order_language(shop: Shop, heard: Heard, state: DialogueState) -> DialogueState:
+    """The state a notice is said in: a conversation that remembers nothing (its tracker was lost, or never
+    spoke) takes the language the order was placed in, rather than English."""
+    reference = heard.entity("order_reference")
+    if not is_notice(heard.intent) or not reference or replace(state, notices=()) != DialogueState():
+        return state
+    try:
+        order = await shop.call(order_status, reference)
+    except OrderNotFound:
+        return state
+    return replace(state, language=order.language) if order.language in SUPPORTED else state
 
 
 def carried_notice(turn: Turn) -> PickupNotice | None:
