@@ -20,22 +20,11 @@ from bot.conversation.heard import Heard
 from bot.conversation.state import DialogueState
 from bot.conversation.turn import Turn
 from bot.ordering.rules import OrderNotFound
-from bot.ordering.checkout_replies import (
-    format_hold_expired,
-    format_payment_failed,
-    format_payment_received,
-    format_payment_refunded,
-)
-from bot.ordering.notice_replies import format_order_event
-from bot.ordering.orders import order_status
-from bot.ordering.notices import NOTICE_FACTS
-from bot.ordering.pickup_alerts import KIND_BY_INTENT, PickupNotice, pickup_notice
-from bot.catalog.stores import store_details
+from bot.ordering.notice_replies import format_notice
+from bot.ordering.notices import KIND_BY_INTENT, NOTICE_FACTS
+from bot.ordering.pickup_alerts import PickupNotice, pickup_notice
 
 log = logging.getLogger(__name__)
-PAYMENT_INTENTS = frozenset(
-    {"EXTERNAL_payment_received", "EXTERNAL_payment_failed", "EXTERNAL_payment_refunded", "EXTERNAL_hold_expired"}
-)
 
 
 def is_notice(intent: str | None) -> bool:
@@ -57,18 +46,16 @@ async def tell(turn: Turn) -> None:
         # Noted as handled even when there is nothing to say (an unknown order): the outbox reads the
         # note in Rasa's answer as the acknowledgement, and retries a notice whose turn failed.
         turn.state = turn.state.noting(key)
+    kind = KIND_BY_INTENT.get(intent)
+    if kind is None:
+        log.warning("unexpected notice intent %r", intent)
+        return
     try:
-        if intent in PAYMENT_INTENTS:
-            text = await _payment_text(turn, intent, reference)
-        elif intent in KIND_BY_INTENT:
-            notice = carried_notice(turn) or await turn.shop.call(pickup_notice, reference, clock.now())
-            text = format_order_event(KIND_BY_INTENT[intent], notice)
-        else:
-            log.warning("unexpected notice intent %r", intent)
-            return
+        notice = carried_notice(turn) or await turn.shop.call(pickup_notice, reference, clock.now())
     except OrderNotFound:
         log.warning("notice %s for unknown order %r", intent, reference)
         return
+    text = format_notice(kind, notice, turn.heard.channel)
     if text:
         turn.say(text)
 
@@ -87,7 +74,7 @@ async def in_order_language(shop: Shop, heard: Heard, state: DialogueState) -> D
 
 
 def carried_notice(turn: Turn) -> PickupNotice | None:
-    """The alert's facts as the outbox read them when it claimed the alert (no second look-up), or None.
+    """The notice's facts as the outbox read them when it claimed the notice (no second look-up), or None.
 
     Only a push through trigger_intent carries them: a shopper typing "/EXTERNAL_order_ready{...}" is a
     tapped payload, and what it claims is never repeated back.
@@ -100,15 +87,3 @@ def carried_notice(turn: Turn) -> PickupNotice | None:
     except (ValueError, KeyError, TypeError):
         log.warning("notice facts that do not read: %.80s", carried)
         return None
-
-
-async def _payment_text(turn: Turn, intent: str, reference: str) -> str:
-    order = await turn.shop.call(order_status, reference)
-    if intent == "EXTERNAL_payment_received":
-        details = await turn.shop.call(store_details, order.store_id)
-        return format_payment_received(order, f"{details.address}, {details.postcode}", turn.heard.channel)
-    if intent == "EXTERNAL_payment_failed":
-        return format_payment_failed(order)
-    if intent == "EXTERNAL_payment_refunded":
-        return format_payment_refunded(order)
-    return format_hold_expired(order)

@@ -20,7 +20,7 @@ from bot.ordering.notices import (
     record_notice_failure,
     record_notice_sent,
 )
-from bot.ordering.pickup_alerts import alert_facts
+from bot.ordering.pickup_alerts import notice_facts
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ async def deliver_due_notices(
     """
     now = now or clock.now()
     report = DeliveryReport()
-    for notice in await shop.call(due_notices, now, limit, policy, kinds, subject, alert_facts):
+    for notice in await shop.call(due_notices, now, limit, policy, kinds, subject, notice_facts):
         label = notice_key(notice.kind, notice.subject)
         entities = {"order_reference": notice.order_reference, "notice_key": notice.key}
         if notice.facts is not None:

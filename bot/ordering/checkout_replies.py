@@ -10,7 +10,6 @@ from datetime import datetime
 
 from babel.dates import format_datetime
 
-from bot.identity.customers import PHONE_CHANNELS
 from bot.kernel.money import format_money
 from bot.languages import N_, _
 from bot.languages.catalogue import locale_for
@@ -92,34 +91,6 @@ def format_order_status(order: OrderSummary) -> str:
     if order.status == "pending_payment" and order.payment_method == "link":
         text += " " + _('Pay before {held} to keep it; say "new link" if you need one.').format(held=held)
     return text
-
-
-def format_payment_received(order: OrderSummary, address: str, channel: str | None = None) -> str:
-    return (
-        (_("Payment received for {reference}, thank you! Your pickup code is {pickup_code}. Collect from {store_name}, {address}; we'll hold it until {time} and text you when it's ready.")
-         if channel in PHONE_CHANNELS else
-         # Only a text message channel can promise a text; a web or Messenger shopper hears back where they are.
-         _("Payment received for {reference}, thank you! Your pickup code is {pickup_code}. Collect from {store_name}, {address}; we'll hold it until {time} and message you here when it's ready."))
-        .format(reference=order.reference, pickup_code=order.pickup_code, store_name=order.store_name, address=address,
-                time=local_time(order.hold_expires_at, tz=order.store_timezone))
-    )
-
-
-def format_payment_failed(order: OrderSummary) -> str:
-    return (
-        _('The payment for {reference} didn\'t go through. Your items stay reserved until {time}. Say "new link" to try again.').format(
-            reference=order.reference, time=local_time(order.hold_expires_at, tz=order.store_timezone))
-    )
-
-
-def format_payment_refunded(order: OrderSummary) -> str:
-    return _("We've refunded {amount} for {reference}; it can take 5–10 working days to show.").format(amount=format_money(order.total_minor, order.currency), reference=order.reference)
-
-
-def format_hold_expired(order: OrderSummary) -> str:
-    return (
-        _('The hold on order {reference} ran out before payment, so the items went back on sale. Say "new link" and I\'ll try to reserve them again.').format(reference=order.reference)
-    )
 
 
 def format_cancelled(reference: str, refunded: bool, already: bool) -> str:

@@ -1,17 +1,21 @@
-"""Replies about click-and-collect pickups: the ready alert, the reminder and the last notice.
+"""Replies of the notices pushed into a conversation: the pickup alerts (ready, the reminder, the last
+notice) and the payment news (received, failed, refunded, the hold that ran out).
 
-Each says the pickup code, the store and its address, the store's hours today and how long the order
-is held, in one SMS-sized message. Times are the store's local times.
+Each is one SMS-sized message worded from a `PickupNotice` (what the outbox read with its claim). The
+alerts say the pickup code, the store and its address, the store's hours today and how long the order is
+held. Times are the store's local times.
 """
 
 from __future__ import annotations
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 
+from bot.identity.customers import PHONE_CHANNELS
 from bot.languages import _
 from bot.languages.catalogue import locale_for
 from bot.kernel.money import format_money
 from bot.catalog.store_replies import format_hours
+from bot.ordering.notices import HOLD_EXPIRED, PAYMENT_FAILED, PAYMENT_RECEIVED, PAYMENT_REFUNDED
 from bot.ordering.pickup_alerts import HOLD_ENDING, PICKUP_REMINDER, READY_ALERT, PickupNotice
 
 
@@ -62,20 +66,61 @@ def format_hold_ending(notice: PickupNotice) -> str:
     )
 
 
-_FORMATTERS = {
+def _held(notice: PickupNotice) -> str:
+    # held_until is already the store's local time; the weekday and month in the language being spoken.
+    return format_datetime(notice.held_until, "EEE d MMM HH:mm", locale=locale_for())
+
+
+def format_payment_received(notice: PickupNotice, channel: str | None = None) -> str:
+    return (
+        (_("Payment received for {reference}, thank you! Your pickup code is {pickup_code}. Collect from {store_name}, {address}; we'll hold it until {time} and text you when it's ready.")
+         if channel in PHONE_CHANNELS else
+         # Only a text message channel can promise a text; a web or Messenger shopper hears back where they are.
+         _("Payment received for {reference}, thank you! Your pickup code is {pickup_code}. Collect from {store_name}, {address}; we'll hold it until {time} and message you here when it's ready."))
+        .format(reference=notice.reference, pickup_code=notice.pickup_code, store_name=notice.store_name,
+                address=f"{notice.address}, {notice.postcode}", time=_held(notice))
+    )
+
+
+def format_payment_failed(notice: PickupNotice) -> str:
+    return _('The payment for {reference} didn\'t go through. Your items stay reserved until {time}. Say "new link" to try again.').format(
+        reference=notice.reference, time=_held(notice))
+
+
+def format_payment_refunded(notice: PickupNotice) -> str:
+    return _("We've refunded {amount} for {reference}; it can take 5–10 working days to show.").format(
+        amount=format_money(notice.total_minor, notice.currency, notice.locale), reference=notice.reference)
+
+
+def format_hold_expired(notice: PickupNotice) -> str:
+    return _('The hold on order {reference} ran out before payment, so the items went back on sale. Say "new link" and I\'ll try to reserve them again.').format(
+        reference=notice.reference)
+
+
+_ALERTS = {
     READY_ALERT: format_order_ready,
     PICKUP_REMINDER: format_pickup_reminder,
     HOLD_ENDING: format_hold_ending,
 }
+_NEWS = {
+    PAYMENT_FAILED: format_payment_failed,
+    PAYMENT_REFUNDED: format_payment_refunded,
+    HOLD_EXPIRED: format_hold_expired,
+}
 
 
-def format_order_event(kind: str, notice: PickupNotice) -> str | None:
-    """The text for an alert of `kind`, or None when the order is no longer waiting to be collected.
+def format_notice(kind: str, notice: PickupNotice, channel: str | None = None) -> str | None:
+    """The text for a notice of `kind`, or None for a pickup alert whose order is no longer waiting to be
+    collected (news about a payment or a hold is always told).
 
     Raises:
-        KeyError: `kind` is not an alert kind.
+        KeyError: `kind` is not a notice kind.
     """
-    formatter = _FORMATTERS[kind]
+    if kind == PAYMENT_RECEIVED:
+        return format_payment_received(notice, channel)
+    if kind in _NEWS:
+        return _NEWS[kind](notice)
+    formatter = _ALERTS[kind]
     if notice.status != "ready":
         return None
     return formatter(notice)

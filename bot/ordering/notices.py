@@ -61,6 +61,7 @@ NOTICE_INTENTS = {
     PAYMENT_REFUNDED: "EXTERNAL_payment_refunded",
 }
 NOTICE_KINDS = tuple(NOTICE_INTENTS)
+KIND_BY_INTENT = {intent: kind for kind, intent in NOTICE_INTENTS.items()}
 # The trigger_intent entity carrying what a notice says, read with its claim (bot/conversation/notices.py).
 NOTICE_FACTS = "notice_facts"
 # A subject is the order reference, or "reference/event id" for notices an order can have several of.
@@ -180,7 +181,7 @@ def _skip_reason(uow: UnitOfWork, kind: str, order: Order | None) -> str | None:
 
 
 def _read_facts(
-    facts: Callable[[UnitOfWork, str, Order, datetime], str | None] | None, uow: UnitOfWork, kind: str, order: Order, now: datetime
+    facts: Callable[[UnitOfWork, str, Order, datetime], str] | None, uow: UnitOfWork, kind: str, order: Order, now: datetime
 ) -> str | None:
     if facts is None:
         return None
@@ -198,7 +199,7 @@ def due_notices(
     policy: DeliveryPolicy = DeliveryPolicy(),
     kinds: tuple[str, ...] = NOTICE_KINDS,
     subject: str | None = None,
-    facts: Callable[[UnitOfWork, str, Order, datetime], str | None] | None = None,
+    facts: Callable[[UnitOfWork, str, Order, datetime], str] | None = None,
 ) -> list[DueNotice]:
     """Claims due notices for this sweeper; each is handed to exactly one caller at a time.
 
@@ -209,7 +210,7 @@ def due_notices(
         kinds, subject: claim only these (a route delivering the notice it just caused); with a subject
             there is at most one notice per kind, so no further claim is tried once each is taken.
         facts: reads what a notice will say from its order in the claim's transaction, so the
-            conversation need not read the order again (`bot.ordering.pickup_alerts.alert_facts`).
+            conversation need not read the order again (`bot.ordering.pickup_alerts.notice_facts`).
     """
     now = now or clock.now()
     claimed: list[DueNotice] = []

@@ -31,7 +31,6 @@ from bot.kernel.models import Order, Timer
 from bot.ordering.notices import (
     ALERT_KINDS,
     HOLD_ENDING,
-    NOTICE_INTENTS,
     OPTED_OUT_NOTE,
     PICKUP_REMINDER,
     READY_ALERT,
@@ -46,8 +45,6 @@ from bot.kernel.unit_of_work import UnitOfWork, read_only
 
 log = logging.getLogger(__name__)
 
-ALERT_INTENTS = {kind: NOTICE_INTENTS[kind] for kind in ALERT_KINDS}
-KIND_BY_INTENT = {intent: kind for kind, intent in ALERT_INTENTS.items()}
 
 
 @dataclass(frozen=True)
@@ -89,7 +86,8 @@ class ReadyOutcome:
 
 @dataclass(frozen=True)
 class PickupNotice:
-    """Everything an alert about an order says, read at the moment it is composed."""
+    """Everything a notice about an order says (a pickup alert, a payment received or failed, a refund, an
+    expired hold), read at the moment it is composed."""
 
     reference: str
     status: str
@@ -101,6 +99,7 @@ class PickupNotice:
     hours_today: DayHours
     held_until: datetime  # in the store's time zone
     amount_due_minor: int | None
+    total_minor: int
     currency: str
     locale: str
 
@@ -197,10 +196,10 @@ def pickup_notice(uow: UnitOfWork, reference: str, now: datetime | None = None) 
     return _notice_for(uow, find_order(uow, reference), now or clock.now())
 
 
-def alert_facts(uow: UnitOfWork, kind: str, order: Order, now: datetime) -> str | None:
-    """What a pickup alert will say, read in the transaction that claims it (`due_notices(facts=...)`), so
-    the conversation words it without reading the order again; None for other notices."""
-    return _notice_for(uow, order, now).as_entity() if kind in ALERT_KINDS else None
+def notice_facts(uow: UnitOfWork, kind: str, order: Order, now: datetime) -> str:
+    """What a notice of any kind will say, read in the transaction that claims it (`due_notices(facts=...)`),
+    so the conversation words it without reading the order again."""
+    return _notice_for(uow, order, now).as_entity()
 
 
 def _notice_for(uow: UnitOfWork, order: Order, now: datetime) -> PickupNotice:
@@ -217,6 +216,7 @@ def _notice_for(uow: UnitOfWork, order: Order, now: datetime) -> PickupNotice:
         hours_today=opening_hours(uow, order.store_id, local.date()),
         held_until=local_now(details.timezone, clock.as_utc(order.hold_expires_at)),
         amount_due_minor=order.total_minor if order.paid_at is None else None,
+        total_minor=order.total_minor,
         currency=order.currency,
         locale=details.locale,
     )

@@ -184,18 +184,20 @@ def test_haversine() -> None:
 
 
 def test_payment_received_promises_a_text_only_on_text_channels() -> None:
-    from datetime import datetime, timezone
+    from datetime import date, datetime, timedelta, timezone
 
-    from bot.ordering.checkout_replies import format_payment_received
-    from bot.ordering.orders import OrderSummary
+    from bot.catalog.hours import DayHours
+    from bot.ordering.notice_replies import format_payment_received
+    from bot.ordering.pickup_alerts import PickupNotice
 
-    order = OrderSummary(
-        reference="FS-8QKWF9", status="paid", payment_method="link", store_id="arndale", store_name="Arndale",
-        total_minor=5999, currency="GBP", pickup_code="4821", hold_expires_at=datetime(2024, 6, 17, 17, tzinfo=timezone.utc),
-        channel="web", conversation_id="web-x", customer_id=None, contact_phone=None, lines=(),
-        created_at=datetime(2024, 6, 17, 9, tzinfo=timezone.utc),
+    notice = PickupNotice(
+        reference="FS-8QKWF9", status="paid", pickup_code="4821", store_name="Arndale", address="1 Market St",
+        postcode="M4 3AQ", today=date(2024, 6, 17), hours_today=DayHours(date(2024, 6, 17), "09:00", "17:30"),
+        held_until=datetime(2024, 6, 17, 18, tzinfo=timezone(timedelta(hours=1))), amount_due_minor=None,
+        total_minor=5999, currency="GBP", locale="en_GB",
     )
-    on_web = format_payment_received(order, "1 Market St, M4 3AQ", "webchat")
+    on_web = format_payment_received(notice, "webchat")
+    assert "Collect from Arndale, 1 Market St, M4 3AQ;" in on_web
     assert on_web.endswith("until Mon 17 Jun 18:00 and message you here when it's ready.")
     assert "text you" not in on_web
-    assert format_payment_received(order, "1 Market St, M4 3AQ", "sms").endswith("and text you when it's ready.")
+    assert format_payment_received(notice, "sms").endswith("and text you when it's ready.")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from bot.conversation.heard import Heard
-from bot.kernel.models import StoreHours
+from sqlalchemy import update
+
+from bot.kernel.models import Order, StoreHours
 from bot.ordering.pickup_alerts import pickup_notice
 from bot.ordering import orders
 from bot.kernel.shop import Shop
@@ -87,3 +89,21 @@ async def test_an_alert_says_what_the_outbox_read_when_it_claimed_it(shop: Shop)
     typed = Heard(text="/EXTERNAL_order_ready", intent="EXTERNAL_order_ready", confidence=1.0, channel="sms",
                   conversation_id=SMS, entities={"order_reference": placed.reference, "notice_facts": facts}, tapped=True)
     assert await chat._turn(typed) == ""
+
+
+async def test_payment_news_says_what_the_outbox_read_when_it_claimed_it(shop: Shop) -> None:
+    """Payment and hold notices carry their facts too: the refund amount and the store come from the claim,
+    not from a second read (the order, renamed in between, is no longer there to read by its reference)."""
+    seed_small_shop(shop)
+    placed = place(shop, "web-1", {"JKT-NVY-M": 1}, payment_method="link")
+    facts = shop.run(pickup_notice, placed.reference).as_entity()
+    read_now = await Chat(shop).notice("EXTERNAL_payment_received", order_reference=placed.reference)
+    refund_now = await Chat(shop).notice("EXTERNAL_payment_refunded", order_reference=placed.reference)
+    assert "£89.99" in refund_now
+
+    with shop.uow() as uow:
+        uow.session.execute(update(Order).where(Order.reference == placed.reference).values(reference="FS-GONE00"))
+        uow.commit()
+    assert await Chat(shop).notice("EXTERNAL_payment_received", order_reference=placed.reference) == ""
+    assert await Chat(shop).notice("EXTERNAL_payment_received", order_reference=placed.reference, notice_facts=facts) == read_now
+    assert await Chat(shop).notice("EXTERNAL_payment_refunded", order_reference=placed.reference, notice_facts=facts) == refund_now
