@@ -54,3 +54,10 @@ async def test_a_limit_in_euros_to_a_manchester_store_is_not_taken_as_pounds(cat
 
     assert said.startswith("Hintamme ovat täällä valuutassa £ (GBP), joten en voi rajata hakua summaan 100\xa0€.")
     assert "Jacket" in said and "alle £100" not in said
+
+
+async def test_a_price_limit_makes_an_unclassified_message_a_shopping_request(catalog_shop: Shop) -> None:
+    # The classifier may be unsure of "sepatu max 1jt"; the limit says it is browsing all the same.
+    chat = Chat(catalog_shop, JAKARTA_SMS, "sms")
+    said = await chat.say("sepatu max 1jt", "out_of_scope", 0.5)
+    assert "Moorland Wellington Boot" in said and "Rp\xa0839.000" in said and "Trailblazer" not in said
