@@ -10,7 +10,6 @@ with the turn that said the notice, so "said" and "remembered as said" go togeth
 from __future__ import annotations
 
 import logging
-
 from dataclasses import replace
 
 from bot.kernel import clock
@@ -51,7 +50,7 @@ async def tell(turn: Turn) -> None:
         log.warning("unexpected notice intent %r", intent)
         return
     try:
-        notice = carried_notice(turn) or await turn.shop.call(pickup_notice, reference, clock.now())
+        notice = carried_notice(turn.heard) or await turn.shop.call(pickup_notice, reference, clock.now())
     except OrderNotFound:
         log.warning("notice %s for unknown order %r", intent, reference)
         return
@@ -67,20 +66,20 @@ async def in_order_language(shop: Shop, heard: Heard, state: DialogueState) -> D
     if not is_notice(heard.intent) or not reference or replace(state, notices=()) != DialogueState():
         return state
     try:
-        order = await shop.call(order_status, reference)
+        notice = carried_notice(heard) or await shop.call(pickup_notice, reference, clock.now())
     except OrderNotFound:
         return state
-    return replace(state, language=order.language) if order.language in SUPPORTED else state
+    return replace(state, language=notice.language) if notice.language in SUPPORTED else state
 
 
-def carried_notice(turn: Turn) -> PickupNotice | None:
+def carried_notice(heard: Heard) -> PickupNotice | None:
     """The notice's facts as the outbox read them when it claimed the notice (no second look-up), or None.
 
     Only a push through trigger_intent carries them: a shopper typing "/EXTERNAL_order_ready{...}" is a
     tapped payload, and what it claims is never repeated back.
     """
-    carried = turn.heard.entity(NOTICE_FACTS)
-    if not carried or turn.heard.tapped:
+    carried = heard.entity(NOTICE_FACTS)
+    if not carried or heard.tapped:
         return None
     try:
         return PickupNotice.from_entity(carried)

@@ -49,3 +49,19 @@ async def test_a_conversation_with_its_own_language_keeps_it_for_a_notice(shop: 
     ready = await chat.notice("EXTERNAL_order_ready", order_reference=placed.reference)
 
     assert ready.startswith("Good news") and chat.state.language == "en"
+
+
+async def test_the_language_travels_with_the_notices_facts(shop: Shop) -> None:
+    from bot.ordering.notices import NOTICE_FACTS
+    from bot.ordering.pickup_alerts import pickup_notice
+
+    seed_small_shop(shop)
+    now = datetime.now(timezone.utc)
+    placed = place(shop, SMS, {"JKT-NVY-M": 1}, payment_method="at_pickup", channel="sms", now=now, language="fi")
+    shop.run(orders.mark_ready, placed.reference, "test")
+    facts = shop.run(pickup_notice, placed.reference, now)
+    assert facts.language == "fi"
+
+    ready = await Chat(shop, SMS, "sms").notice("EXTERNAL_order_ready", order_reference=placed.reference, **{NOTICE_FACTS: facts.as_entity()})
+
+    assert ready.startswith(f"Hyviä uutisia: tilauksesi {placed.reference} on noudettavissa")
