@@ -30,7 +30,7 @@ from bot.catalog.shopper_text import (
     stem_word,
 )
 from bot.catalog.stock_query import StoreRef
-from bot.kernel.models import Product, Store, Variant
+from bot.kernel.models import MarketPrice, Product, Store, Variant
 from bot.kernel.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -105,6 +105,8 @@ def _signature(executor: Session | Connection) -> tuple[object, ...]:
             select(func.coalesce(func.sum(Variant.price_minor), 0)).scalar_subquery(),
             select(func.count()).select_from(Store).scalar_subquery(),
             total_length(Store.name),
+            select(func.count()).select_from(MarketPrice).scalar_subquery(),  # the search filters on market prices
+            select(func.coalesce(func.sum(MarketPrice.price_minor), 0)).scalar_subquery(),
         )
     ).one()
     return tuple(row)

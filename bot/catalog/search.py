@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cache
 from typing import Iterable
 
@@ -30,6 +32,7 @@ from bot.catalog.shopper_text import (
 from bot.catalog.catalogue_index import catalogue_snapshot
 from bot.catalog.search_words import ADVICE, NEEDS, QUERY_STOPWORDS, Constraints, read_request
 from bot.kernel.unit_of_work import UnitOfWork, read_only
+from bot.markets.lookup import market_currency, product_price_ranges
 
 # Field weights: a word in the name says more than the same word in the description.
 _WEIGHTS = {"name": 3.0, "category": 1.5, "tags": 2.0, "brand": 1.0, "description": 0.5}
@@ -60,6 +63,10 @@ class SearchResult:
     described: str  # what the constraints were, for the reply: " under £50 for kids"
     cheapest_instead: bool = False  # nothing met the price limit: these are the cheapest that fit otherwise
     best_first: bool = False  # the first hit is the answer ("the cheapest rucksack", the tent for exactly two)
+    # A limit named in a currency the market does not sell in ("alle 100 euroa" in Manchester): (amount, currency),
+    # not applied (no exchange rates); `currency` is the one the hits are priced in, for the reply to say so.
+    foreign_limit: tuple[Decimal, str] | None = None
+    currency: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,12 @@ class _Doc:
     price_min: int
     price_max: int
     currency: str
+    # market id -> (lowest, highest, currency) at that market's prices, where the market prices every variant
+    markets: dict[str, tuple[int, int, str]]
+
+    def prices(self, market_id: str | None) -> tuple[int, int, str]:
+        """(lowest, highest, currency) where the shopper buys it: the market's prices, else the variants' own."""
+        return self.markets.get(market_id or "", (self.price_min, self.price_max, self.currency))
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,7 @@ class _SearchIndex:
     idf: dict[str, float]
     colours: dict[str, str]  # word -> catalogue colour
     kinds: frozenset[str]  # category tokens: the words that say what kind of thing ("trousers", "jacket")
+    currency: str  # the variants' own currency (of most products): limits without a market are read in it
 
 
 def _tokens(text: str) -> frozenset[str]:
@@ -99,6 +113,7 @@ def _build(uow: UnitOfWork) -> _SearchIndex:
             .group_by(Variant.product_id)
         )
     }
+    in_markets = product_price_ranges(uow)
     colours: dict[str, set[str]] = {}
     for product_id, colour in uow.session.execute(select(Variant.product_id, Variant.colour).distinct()):
         if colour:
@@ -122,7 +137,8 @@ def _build(uow: UnitOfWork) -> _SearchIndex:
         }
         low, high, currency = prices[product_id]
         docs[product_id] = _Doc(product_id, name, fields, audience or "adults", sleeps, volume,
-                                frozenset(c.lower() for c in colours.get(product_id, ())), low, high, currency)
+                                frozenset(c.lower() for c in colours.get(product_id, ())), low, high, currency,
+                                in_markets.get(product_id, {}))
         for token in fields["tags"]:
             tagged.setdefault(token, {})[product_id] = _WEIGHTS["tags"]
         for field, tokens in fields.items():
@@ -135,7 +151,9 @@ def _build(uow: UnitOfWork) -> _SearchIndex:
     colour_words = {colour: colour for colour in all_colours}
     colour_words.update({synonym: target for synonym, target in _COLOUR_SYNONYMS.items() if target in all_colours})
     kinds = frozenset(token for doc in docs.values() for token in doc.fields["category"])
-    return _SearchIndex(docs, postings, tagged, tuple(sorted(postings)), idf, colour_words, kinds)
+    by_currency = Counter(doc.currency for doc in docs.values())
+    currency = by_currency.most_common(1)[0][0] if by_currency else "GBP"
+    return _SearchIndex(docs, postings, tagged, tuple(sorted(postings)), idf, colour_words, kinds, currency)
 
 
 def _query_tokens(index: _SearchIndex, rest: str) -> list[tuple[str, dict[str, float]]]:
@@ -163,20 +181,26 @@ def _query_tokens(index: _SearchIndex, rest: str) -> list[tuple[str, dict[str, f
     return result
 
 
-def _fitting(index: _SearchIndex, product_ids: Iterable[str], constraints: Constraints) -> list[str]:
+def _fitting(index: _SearchIndex, product_ids: Iterable[str], constraints: Constraints, market_id: str | None = None) -> list[str]:
     """The products that meet the limits. One inline test per product, each limit prepared once: at 10,000
-    products this filter ran for thousands of candidates per search."""
+    products this filter ran for thousands of candidates per search.
+
+    Prices are the market's (a Jakarta shopper's "under 500 ribu" is compared with rupiah prices); a product
+    priced in another currency than the limit's cannot be said to be under it, and is left out."""
     excluded = [stem_word(word) for word in constraints.excluded]  # "a warm top, not a fleece"
     price_max, price_min, kids, sleeps = constraints.price_max, constraints.price_min, constraints.kids, constraints.sleeps
     colour = constraints.colour.lower() if constraints.colour is not None else None
     if not excluded and price_max is None and price_min is None and not kids and sleeps is None and colour is None:
         return list(product_ids)
     docs = index.docs
+    priced = price_max is not None or price_min is not None
+    currency = constraints.currency
     return [
         pid for pid in product_ids
         if (doc := docs[pid]) is not None
-        and (price_max is None or doc.price_min <= price_max)
-        and (price_min is None or doc.price_max >= price_min)
+        and (not priced or (price := doc.prices(market_id))[2] == currency or currency is None)
+        and (price_max is None or price[0] <= price_max)
+        and (price_min is None or price[1] >= price_min)
         and (not kids or doc.audience == "kids")
         and (sleeps is None or (doc.sleeps is not None and doc.sleeps >= sleeps))
         and (colour is None or colour in doc.colours)
@@ -184,11 +208,12 @@ def _fitting(index: _SearchIndex, product_ids: Iterable[str], constraints: Const
     ]
 
 
-def _matching(index: _SearchIndex, rest: str, constraints: Constraints, advice: bool) -> tuple[list[str], dict[str, float]]:
+def _matching(index: _SearchIndex, rest: str, constraints: Constraints, advice: bool, market_id: str | None = None) -> tuple[list[str], dict[str, float]]:
     """Products that fit the words of `rest` and the limits, best first, with their scores."""
     words = _query_tokens(index, rest)
     meaningful = [(word, matches) for word, matches in words if matches]
-    has_constraint = replace(constraints, excluded=()) != Constraints()  # "not a fleece" alone is no request
+    # "not a fleece" alone is no request; nor is the currency limits are read in
+    has_constraint = replace(constraints, excluded=(), currency=None, foreign=None) != Constraints()
     if not meaningful and not has_constraint:
         return [], {}
     if words and len(meaningful) < len(words) / 2 and not has_constraint and not advice:
@@ -215,9 +240,9 @@ def _matching(index: _SearchIndex, rest: str, constraints: Constraints, advice: 
             scores[product_id] = scores.get(product_id, 0.0) + value
             matched_words[product_id] = matched_words.get(product_id, 0) + 1
     if not meaningful:
-        return _fitting(index, index.docs, constraints), scores
+        return _fitting(index, index.docs, constraints, market_id), scores
     # The products that meet the most of the words ("waterproof jacket": both), or all but one of them.
-    fits = _fitting(index, scores, constraints)
+    fits = _fitting(index, scores, constraints, market_id)
     best_count = max((matched_words[pid] for pid in fits), default=0)
     # All the words where several products have them all ("hiking boots"), else all but one ("camping trip").
     complete = [pid for pid in fits if matched_words[pid] == best_count]
@@ -234,30 +259,32 @@ def _matching(index: _SearchIndex, rest: str, constraints: Constraints, advice: 
     return fitting, scores
 
 
-def _rank(index: _SearchIndex, text: str, **overrides: int | None) -> tuple[list[str], Constraints]:
-    constraints, rest = read_request(text, index.colours)
+def _rank(index: _SearchIndex, text: str, market_id: str | None = None, currency: str | None = None,
+          **overrides: int | None) -> tuple[list[str], Constraints]:
+    """Products for `text`, best first, and the limits read from it (prices in `currency`, the market's)."""
+    constraints, rest = read_request(text, index.colours, currency or index.currency)
     constraints = replace(constraints, **overrides)
     advice = bool(ADVICE.search(text))
-    if constraints.kids and not _matching(index, rest, constraints, advice)[0]:
+    if constraints.kids and not _matching(index, rest, constraints, advice, market_id)[0]:
         constraints = replace(constraints, kids=False)  # "a hoodie for my son": we only make grown-up hoodies
     parts = [part for part in _AND.split(rest) if part.strip()]
-    found = [_matching(index, part, constraints, advice)[0] for part in parts] if len(parts) > 1 else []
+    found = [_matching(index, part, constraints, advice, market_id)[0] for part in parts] if len(parts) > 1 else []
     if len(found) > 1 and all(found):
         # "hats and gloves": the best of each thing in turn (beanie, gloves, sun hat, ...).
         fitting = []
         for position in range(max(map(len, found))):
             fitting += [group[position] for group in found if position < len(group) and group[position] not in fitting]
     else:
-        fitting, _ = _matching(index, rest, constraints, advice)
+        fitting, _ = _matching(index, rest, constraints, advice, market_id)
     if constraints.sleeps is not None:
         fitting.sort(key=lambda pid: (index.docs[pid].sleeps or 99) - constraints.sleeps)  # closest fit first
     if not constraints.kids:  # children's things only when children were mentioned, or nothing else fits
         adults = [pid for pid in fitting if index.docs[pid].audience != "kids"]
         fitting = adults or fitting
-    if _CHEAPEST.search(text):
-        fitting.sort(key=lambda pid: index.docs[pid].price_min)
+    if _CHEAPEST.search(text) or constraints.foreign is not None:  # a limit not applied: the cheapest first still
+        fitting.sort(key=lambda pid: index.docs[pid].prices(market_id)[0])
     elif _DEAREST.search(text):
-        fitting.sort(key=lambda pid: -index.docs[pid].price_max)
+        fitting.sort(key=lambda pid: -index.docs[pid].prices(market_id)[1])
     elif (most := _MOST.search(text)) is not None:  # "the warmest jacket": the warmest first
         quality = next(name for name, pattern in _QUALITY_WORDS if pattern.search(most.group(0)))
         fitting.sort(key=lambda pid: -(_measure(index.docs[pid], quality) or float("-inf")))
@@ -294,19 +321,23 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
     """Up to `limit` products that fit the words and limits of `text`, in stock first.
 
     Args:
-        text: what the shopper typed ("warm jacket for a kid under £60").
+        text: what the shopper typed, in the engine's English ("warm jacket for a kid under £60", "jacket under 500 ribu").
         store_id: count stock at this store only (the one the conversation is about), else at all stores.
         market_id: without a store, count the stores of this market only (a Jakarta shopper is not told of Manchester's).
+            Price limits are in its currency and compared with its prices (a number alone is in its currency).
     """
     index = catalogue_snapshot(uow, "search", _build)
-    ranked, constraints = _rank(index, text)
+    if market_id is None and store_id:
+        market_id = uow.session.scalar(select(Store.market_id).where(Store.id == store_id))
+    currency = market_currency(uow, market_id) or index.currency
+    ranked, constraints = _rank(index, text, market_id, currency)
     cheapest_instead = False
     if not ranked and constraints.price_max is not None:
         # "stocking fillers under a tenner" and nothing is: the cheapest things that otherwise fit.
-        ranked, _ = _rank(index, f"{text} cheapest", price_max=None, price_min=constraints.price_min or 0)
+        ranked, _ = _rank(index, f"{text} cheapest", market_id, currency, price_max=None, price_min=constraints.price_min or 0)
         cheapest_instead = bool(ranked)
     if not ranked:
-        return SearchResult((), constraints.described())
+        return SearchResult((), constraints.described(), foreign_limit=constraints.foreign, currency=currency)
     shortlist = ranked[: max(limit * 3, limit)]
     among = set(uow.session.scalars(select(Store.id).where(Store.market_id == market_id))) if market_id and not store_id else None
     stock = _stock(uow, shortlist, store_id, among or None)
@@ -324,7 +355,7 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
     first = index.docs[shortlist[0]]
     best_first = bool(_CHEAPEST.search(text) or _DEAREST.search(text) or _MOST.search(text)) or (
         constraints.sleeps is not None and first.sleeps == constraints.sleeps)
-    return SearchResult(tuple(hits), constraints.described(), cheapest_instead, best_first)
+    return SearchResult(tuple(hits), constraints.described(), cheapest_instead, best_first, constraints.foreign, currency)
 
 
 # "the biggest one", "the warmer one" among products just listed: how each quality is measured.

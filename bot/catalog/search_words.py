@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from bot.languages import _
+from bot.kernel.money import format_money
+from bot.catalog.price_limits import read_price_limits
 from bot.catalog.shopper_text import STOPWORDS as _STOPWORDS, normalise_text, shoppers_phrases
 
 # What a need is met by: "rain" is met by waterproof things, "cold" by warm ones, a munro by walking kit.
@@ -33,7 +36,8 @@ KIDS = frozenset(
 # Words that say nothing about which product: asking, people, times, places, filler.
 QUERY_STOPWORDS = _STOPWORDS | frozenset(
     "something anything some good nice best cheap cheapest recommend recommendation show sell selling range options"
-    " what which got under below less than over above more cheaper pounds quid gbp people person man men women kid"
+    " what which got under below less than over above more cheaper pounds quid gbp euros euro eur rupiah rp idr ribu rb"
+    " juta jt people person man men women kid"
     " kids child children for about would should could really very also maybe perhaps thing things stuff gear kit"
     " one ones kind sort type any some other different new good nice decent proper little big present gift year old"
     " years age away mum dad mom wife husband loves likes need needs needed bit lot first trip going off heading reckon"
@@ -49,11 +53,6 @@ ADVICE = re.compile(
     r"\breckon\b|\bfor my\b|\bideas?\b|\bstocking fillers?\b|\bpresents?\b|\bgifts?\b",
     re.I,
 )
-_AMOUNT = r"£?\s*(\d{1,4})(?:\.\d\d)?\s*(?:pounds|quid|gbp|£)?"
-_PRICE_BETWEEN = re.compile(rf"(?:between|from)\s*{_AMOUNT}\s*(?:and|to|-)\s*{_AMOUNT}", re.I)
-_PRICE_MAX = re.compile(rf"(?:under|below|less than|max(?:imum)?|up to|no more than|cheaper than|within|budget(?: of)?|<)\s*{_AMOUNT}", re.I)
-_PRICE_ABOUT = re.compile(rf"(?:about|around|roughly|approx(?:imately)?|~)\s*{_AMOUNT}", re.I)
-_PRICE_MIN = re.compile(rf"(?:over|above|more than|at least|>)\s*{_AMOUNT}", re.I)
 _MONEY_WORDS = {
     "a tenner": "10", "tenner": "10", "a fiver": "5", "fiver": "5", "a hundred": "100", "hundred": "100", "ten": "10",
     "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80",
@@ -79,20 +78,24 @@ class Constraints:
     kids: bool = False
     sleeps: int | None = None
     colour: str | None = None
+    currency: str | None = None  # of price_max and price_min: the market's
+    foreign: tuple[Decimal, str] | None = None  # a limit in a currency the market does not sell in ("100", "EUR")
 
     def described(self) -> str:
-        """What the limits were, for the reply: " under £50 for kids"."""
-        parts = []  # in the language of the reply they go into
+        """What the limits were, for the reply: " under £50 for kids", " di bawah Rp 500.000"."""
+        parts = []  # in the language of the reply they go into; amounts the way the market writes them
         if self.kids:
             parts.append(_("for children"))
         if self.sleeps:
             parts.append(_("for {count} people").format(count=self.sleeps))
+        currency = self.currency or "GBP"
         if self.price_max is not None and self.price_min is not None:
-            parts.append(_("between {low} and {high}").format(low=f"£{self.price_min // 100}", high=f"£{self.price_max // 100}"))
+            parts.append(_("between {low} and {high}").format(low=format_money(self.price_min, currency, whole=True),
+                                                              high=format_money(self.price_max, currency, whole=True)))
         elif self.price_max is not None:
-            parts.append(_("under {amount}").format(amount=f"£{self.price_max // 100}"))
+            parts.append(_("under {amount}").format(amount=format_money(self.price_max, currency, whole=True)))
         elif self.price_min is not None:
-            parts.append(_("over {amount}").format(amount=f"£{self.price_min // 100}"))
+            parts.append(_("over {amount}").format(amount=format_money(self.price_min, currency, whole=True)))
         return "".join(f" {part}" for part in parts)
 
 
@@ -102,25 +105,16 @@ def plain_words(text: str) -> str:
     return shoppers_phrases(_MONEY.sub(lambda match: _MONEY_WORDS[match.group(1).lower()], text))
 
 
-def read_request(text: str, colours: dict[str, str]) -> tuple[Constraints, str]:
+def read_request(text: str, colours: dict[str, str], currency: str = "GBP") -> tuple[Constraints, str]:
     """The limits in a browsing message and the words left for matching.
 
     Args:
-        text: what the shopper typed.
+        text: what the shopper typed, in the engine's English.
         colours: word -> catalogue colour, for "a navy fleece".
+        currency: the market's currency: price limits are read in it (bot/catalog/price_limits.py).
     """
-    text = plain_words(text)
-    price_max = price_min = sleeps = None
-    if match := _PRICE_BETWEEN.search(text):
-        low, high = sorted((int(match.group(1)), int(match.group(2))))
-        price_min, price_max, text = low * 100, high * 100, text.replace(match.group(0), " ")
-    if price_max is None and (match := _PRICE_MAX.search(text)):
-        price_max, text = int(match.group(1)) * 100, text.replace(match.group(0), " ")
-    if price_min is None and (match := _PRICE_MIN.search(text)):
-        price_min, text = int(match.group(1)) * 100, text.replace(match.group(0), " ")
-    if price_max is None and price_min is None and (match := _PRICE_ABOUT.search(text)):
-        around = int(match.group(1)) * 100  # "about 20 quid": within a third either way
-        price_min, price_max, text = around * 2 // 3, around * 4 // 3, text.replace(match.group(0), " ")
+    limits, text = read_price_limits(plain_words(text), currency)
+    sleeps = None
     if match := _SLEEPS.search(text):
         word = match.group(1).lower()
         sleeps, text = _NUMBER_WORDS.get(word) or int(word), text.replace(match.group(0), " ")
@@ -138,4 +132,4 @@ def read_request(text: str, colours: dict[str, str]) -> tuple[Constraints, str]:
     rest = " ".join(word for word in words if word not in KIDS and word not in colours)
     excluded = tuple(match.group(1) for match in _NOT_A.finditer(text))
     rest = " ".join(word for word in rest.split() if word not in excluded)
-    return Constraints(excluded, price_max, price_min, kids, sleeps, colour), rest
+    return Constraints(excluded, limits.high, limits.low, kids, sleeps, colour, limits.currency, limits.foreign), rest

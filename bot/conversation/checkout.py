@@ -154,7 +154,7 @@ async def place(turn: Turn, method: str, store_id: str | None = None) -> None:
     try:
         result = await turn.shop.call(
             check_out, link_providers(turn), turn.conversation_id, turn.heard.channel, store_id, method,
-            HoldPolicy.from_settings(settings), None, turn.effect_key("order"),
+            HoldPolicy.from_settings(settings), None, turn.effect_key("order"), turn.state.language,
         )
     except PaymentMethodNotOffered:
         stores = await turn.shop.call(list_stores)

@@ -68,6 +68,7 @@ async def respond(shop: Shop, heard: Heard, state: DialogueState) -> Outcome:
     said within the turn is translated (bot/languages/catalogue.py).
     """
     heard, state = await hear(shop, heard, state)
+    state = await notices.in_order_language(shop, heard, state)
     locales = await shop.call(locales_by_currency)
     with speaking(state.language), market_locales(locales):
         return await _respond(shop, heard, state)

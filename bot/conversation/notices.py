@@ -10,8 +10,13 @@ with the turn that said the notice, so "said" and "remembered as said" go togeth
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from bot.kernel import clock
+from bot.kernel.shop import Shop
+from bot.languages import SUPPORTED
+from bot.conversation.heard import Heard
+from bot.conversation.state import DialogueState
 from bot.conversation.turn import Turn
 from bot.ordering.rules import OrderNotFound
 from bot.ordering.notice_replies import format_notice
@@ -45,7 +50,7 @@ async def tell(turn: Turn) -> None:
         log.warning("unexpected notice intent %r", intent)
         return
     try:
-        notice = carried_notice(turn) or await turn.shop.call(pickup_notice, reference, clock.now())
+        notice = carried_notice(turn.heard) or await turn.shop.call(pickup_notice, reference, clock.now())
     except OrderNotFound:
         log.warning("notice %s for unknown order %r", intent, reference)
         return
@@ -54,14 +59,27 @@ async def tell(turn: Turn) -> None:
         turn.say(text)
 
 
-def carried_notice(turn: Turn) -> PickupNotice | None:
+async def in_order_language(shop: Shop, heard: Heard, state: DialogueState) -> DialogueState:
+    """The state a notice is said in: a conversation that remembers nothing (its tracker was lost, or never
+    spoke) takes the language the order was placed in, rather than English."""
+    reference = heard.entity("order_reference")
+    if not is_notice(heard.intent) or not reference or replace(state, notices=()) != DialogueState():
+        return state
+    try:
+        notice = carried_notice(heard) or await shop.call(pickup_notice, reference, clock.now())
+    except OrderNotFound:
+        return state
+    return replace(state, language=notice.language) if notice.language in SUPPORTED else state
+
+
+def carried_notice(heard: Heard) -> PickupNotice | None:
     """The notice's facts as the outbox read them when it claimed the notice (no second look-up), or None.
 
     Only a push through trigger_intent carries them: a shopper typing "/EXTERNAL_order_ready{...}" is a
     tapped payload, and what it claims is never repeated back.
     """
-    carried = turn.heard.entity(NOTICE_FACTS)
-    if not carried or turn.heard.tapped:
+    carried = heard.entity(NOTICE_FACTS)
+    if not carried or heard.tapped:
         return None
     try:
         return PickupNotice.from_entity(carried)

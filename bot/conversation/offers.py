@@ -7,6 +7,7 @@ anything else simply moves on (the assistant does not come back to an offer the 
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from bot.languages import _
@@ -14,11 +15,14 @@ from bot.conversation.heard import payload
 from bot.conversation.market import hits_in_market, market_of
 from bot.conversation.state import MAX_LISTED, Button, Question
 from bot.conversation.turn import Turn
-from bot.kernel.money import format_price_range
+from babel.numbers import get_currency_symbol
+
+from bot.kernel.money import format_money, format_price_range, to_minor
+from bot.languages.catalogue import locale_for
 from bot.languages.wording import distance_text
 from bot.catalog.stock_replies import option_words
 from bot.catalog.inventory import StockAnswer
-from bot.catalog.search import ProductHit, search_products
+from bot.catalog.search import ProductHit, SearchResult, search_products
 
 SOFT = {"soft": True}
 
@@ -85,6 +89,16 @@ def _hit_line(number: int, hit: ProductHit) -> str:
     return f"{number}. {hit.name} – {price}, {stock}"
 
 
+def _foreign_limit_note(found: SearchResult) -> str:
+    """"Our prices here are in £ (GBP), so I can't go by 100 €.": the limit was not applied, and why."""
+    amount, named = found.foreign_limit or (0, "")
+    locale = locale_for()  # the amount as the shopper wrote it, in their language's way
+    return _("Our prices here are in {currency}, so I can't go by {amount}.").format(
+        currency=f"{get_currency_symbol(found.currency, locale=locale)} ({found.currency})",
+        amount=format_money(to_minor(Decimal(amount), named), named, locale, whole=True),
+    )
+
+
 async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     """Vague requests ("waterproof jackets", "tent for 4 people", "something under £50"): a short list.
 
@@ -103,6 +117,8 @@ async def browse(turn: Turn, goal: str, text: str | None = None) -> bool:
     lead = _("Here's what I found{described}:").format(described=found.described) if len(hits) > 1 else _("I found one{described}:").format(described=found.described)
     if found.cheapest_instead:  # "stocking fillers under a tenner": nothing is, so the cheapest things
         lead = _("Sorry, I couldn't find anything{described}. The cheapest things we have:").format(described=found.described)
+    if found.foreign_limit is not None:  # "alle 100 euroa" to a Manchester store: no exchange rate to go by
+        lead = f"{_foreign_limit_note(found)} {lead}"
     tail = _("Which one would you like?") if len(hits) > 1 else _("Want that one?")
     superlative = found.best_first
     turn.state = replace(turn.state, listed=buttons)

@@ -143,7 +143,7 @@ async def new_link(turn: Turn) -> None:
     try:
         result = await turn.shop.call(
             renew_payment_link, link_providers(turn), turn.conversation_id, turn.heard.channel,
-            HoldPolicy.from_settings(turn.shop.settings),
+            HoldPolicy.from_settings(turn.shop.settings), None, turn.state.language,
         )
     except OutOfStock:
         turn.say("Sorry, those items have sold out at that store since. Ask me to check another store.")

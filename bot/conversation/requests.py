@@ -125,6 +125,8 @@ _NEW_QUANTITY = re.compile(
     r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s*(?:\.5|and a half|uk|years?))",
     re.I,
 )
+# A price as shoppers write a limit: "£50", "80 €", "500k", "1jt", "Rp 750.000", "60e".
+_AMOUNT = r"(?:£|€|rp\.? ?)?\d[\d.,]*(?: ?(?:k|rb|ribu|jt|juta|e|euros?|pounds?|quid))?"
 # "do you do fleeces", "looking for a bag for my laptop", "need something to keep drinks cold": a shopping request
 # even when the intent classifier is unsure (the catalogue search then decides what we have).
 _SHOPPING = re.compile(
@@ -132,7 +134,8 @@ _SHOPPING = re.compile(
     r"something (?:for|to)|what about (?:a|an|the)|anything for|show me|recommend|what \w+ (?:do you|have you)|"
     r"what (?:have )?(?:you|u) got|a (?:present|gift) for|(?:present|gift) (?:for|idea)|for my (?:son|daughter|kids?|little|wife|husband|dad|mum|mom|boyfriend|girlfriend|partner)|"
     r"for my \d{1,2} ?(?:year|yr)|what(?: \w+){1,3} (?:do|have|d) (?:you|u|ya) (?:do|sell|stock|have|got)|what (?:do|would|should) (?:i|we|you)\b.*\b(?:need|take|get|wear|suggest|recommend)|"
-    r"suggest|what kit|reckon i need|what would (?:you|u) (?:get|recommend|suggest|buy|go for)|gift ideas?|any ideas|needs? (?:some|new|a|an)|stocking fillers?|under (?:a )?(?:tenner|fiver|£?\d+)|between £?\d+|"
+    r"suggest|what kit|reckon i need|what would (?:you|u) (?:get|recommend|suggest|buy|go for)|gift ideas?|any ideas|needs? (?:some|new|a|an)|stocking fillers?|"
+    rf"(?:under|below|max|budget) (?:a )?(?:tenner|fiver|{_AMOUNT})|between {_AMOUNT}|"
     r"cheapest|most expensive|selling)\b",
     re.I,
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextvars
 import re
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Iterator, Mapping
 
@@ -50,6 +50,13 @@ def to_major(amount_minor: int, currency: str) -> Decimal:
     return Decimal(amount_minor).scaleb(-digits)
 
 
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Converts an exact decimal amount to integer minor units (Decimal("89.99") GBP -> 8999; Rp 500.000 -> 50_000_000
+    sen), rounding a fraction below the minor unit half up."""
+    digits = get_currency_precision(currency.upper())
+    return int(amount.scaleb(digits).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
 def cash_digits(currency: str) -> int:
     """Decimals people use for this currency (CLDR cash digits): 2 for GBP and EUR, 0 for IDR and JPY."""
     code = currency.upper()
@@ -83,7 +90,7 @@ def _currency_spacing(text: str, currency: str, locale: str) -> str:
     return text
 
 
-def format_money(amount_minor: int, currency: str, locale: str | None = None) -> str:
+def format_money(amount_minor: int, currency: str, locale: str | None = None, *, whole: bool = False) -> str:
     """Formats an amount in minor units for a shopper; the one money formatter of the project.
 
     `format_money(8999, "GBP")` -> "£89.99"; `format_money(129_900_000, "IDR", "id_ID")` -> "Rp 1.299.000";
@@ -94,6 +101,8 @@ def format_money(amount_minor: int, currency: str, locale: str | None = None) ->
         currency: ISO 4217 code.
         locale: The shopper's (or the market's) locale; decides symbol placement and separators. None: the
             locale of the currency's market (`money_locale`).
+        whole: an amount of whole major units is written without decimals ("under £50", "alle 100 €"), as a
+            shopper says a limit; one with pence or cents keeps them.
 
     Returns:
         The localised amount with its currency symbol, with decimals only where the currency's cash
@@ -102,7 +111,8 @@ def format_money(amount_minor: int, currency: str, locale: str | None = None) ->
     code = currency.upper()
     locale = locale or money_locale(code)
     amount = to_major(amount_minor, code)
-    if cash_digits(code) == 0 < get_currency_precision(code) and whole_cash_units(amount_minor, code):
+    whole_units = amount_minor % 10 ** get_currency_precision(code) == 0
+    if (whole and whole_units) or (cash_digits(code) == 0 < get_currency_precision(code) and whole_cash_units(amount_minor, code)):
         text = format_currency(amount, code, locale=locale, format=_pattern_without_decimals(locale), currency_digits=False)
     else:
         text = format_currency(amount, code, locale=locale)

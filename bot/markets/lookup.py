@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Iterable
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.markets.rules import Market
 from bot.kernel.models import Market as MarketRow
-from bot.kernel.models import MarketPrice, Store
+from bot.kernel.models import MarketPrice, Store, Variant
 from bot.kernel.unit_of_work import UnitOfWork, read_only
 
 
@@ -105,3 +105,19 @@ def prices_in(uow: UnitOfWork, market_id: str | None, skus: Iterable[str]) -> di
 def market_prices(uow: UnitOfWork, market_id: str, skus: list[str]) -> dict[str, int]:
     """`prices_in` on its own unit of work: the market's prices of these SKUs."""
     return prices_in(uow, market_id, skus)
+
+
+def product_price_ranges(uow: UnitOfWork) -> dict[str, dict[str, tuple[int, int, str]]]:
+    """product id -> market id -> (lowest, highest, currency) at the market's prices, for the products the
+    market prices in every variant (as `price_range` does: otherwise the variants' own prices stand)."""
+    counts = dict(uow.session.execute(select(Variant.product_id, func.count()).group_by(Variant.product_id)).all())
+    currencies = dict(uow.session.execute(select(MarketRow.id, MarketRow.currency)).all())
+    ranges: dict[str, dict[str, tuple[int, int, str]]] = {}
+    for market_id, product_id, low, high, priced in uow.session.execute(
+        select(MarketPrice.market_id, Variant.product_id, func.min(MarketPrice.price_minor), func.max(MarketPrice.price_minor), func.count())
+        .join(Variant, Variant.sku == MarketPrice.sku)
+        .group_by(MarketPrice.market_id, Variant.product_id)
+    ):
+        if priced == counts.get(product_id) and market_id in currencies:
+            ranges.setdefault(product_id, {})[market_id] = (low, high, currencies[market_id])
+    return ranges

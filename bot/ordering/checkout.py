@@ -176,12 +176,14 @@ def check_out(
     hold_policy: HoldPolicy,
     now: datetime | None = None,
     effect: str | None = None,
+    language: str | None = None,
 ) -> CheckedOut:
     """Reserves the cart at the store (all or nothing) and, when paying now, creates the pay link.
 
     Args:
         effect: this order's key (bot.messaging.turn_effects): a message handled again places no second
             order and gets the first one back, with its link (the provider reuses an open link).
+        language: the conversation's, kept on the order: the pay page speaks it (an SMS link's browser may not).
 
     Raises:
         EmptyCart, OutOfStock, PaymentMethodNotOffered (bot.ordering.rules); UnknownStore (bot.catalog.stock_query);
@@ -201,6 +203,7 @@ def check_out(
         contact_phone=contact_phone_for(uow.session, conversation_id),
         now=now,
         hold_policy=hold_policy,
+        language=language,
     )
     clear_cart(uow, conversation_id)
     remember_result(uow, effect, order.reference)
@@ -227,8 +230,10 @@ def renew_payment_link(
     channel: str,
     hold_policy: HoldPolicy,
     now: datetime | None = None,
+    language: str | None = None,
 ) -> CheckedOut | None:
-    """A working pay link for the shopper's latest order; an expired order is reserved again first.
+    """A working pay link for the shopper's latest order; an expired order is reserved again first (in
+    `language`, the conversation's now, else the expired order's).
 
     Returns None when the conversation has no order that can still be paid by link.
     """
@@ -243,7 +248,8 @@ def renew_payment_link(
     clear_cart(uow, conversation_id)
     for line in order.lines:
         add_to_cart(uow, conversation_id, line.sku, line.quantity)
-    return check_out(uow, provider, conversation_id, channel, order.store_id, PaymentMethod.LINK.value, hold_policy, now)
+    return check_out(uow, provider, conversation_id, channel, order.store_id, PaymentMethod.LINK.value, hold_policy, now,
+                     language=language or order.language)
 
 
 @read_only

@@ -59,6 +59,7 @@ class OrderSummary:
     cancel_reason: str | None = None
     store_timezone: str = "Europe/London"  # times told to the shopper are the store's local times
     store_locale: str = "en_GB"
+    language: str | None = None  # the conversation's when it was placed; None on orders from before it was kept
 
 
 # What place_order returns: the order as the shopper should now see it.
@@ -163,6 +164,7 @@ def summarise(uow: UnitOfWork, order: Order) -> OrderSummary:
         cancel_reason=order.cancel_reason,
         store_timezone=store.timezone if store else "Europe/London",
         store_locale=store.locale if store else "en_GB",
+        language=order.language,
     )
 
 

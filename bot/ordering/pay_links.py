@@ -337,6 +337,16 @@ def pay_page(uow: UnitOfWork, provider_name: str, provider_ref: str, now: dateti
     return _pay_page_of(uow, link, now or clock.now()) if link is not None else None
 
 
+def order_languages(uow: UnitOfWork, reference: str) -> tuple[str | None, tuple[str, ...]]:
+    """(the order's language, its market's languages) for a page about it that has only its reference (the
+    provider's return pages, /payments/complete?order=…); (None, ()) for an unknown reference."""
+    order = uow.session.scalars(select(Order).where(Order.reference == reference)).first()
+    if order is None:
+        return None, ()
+    market = market_of_store(uow, order.store_id)
+    return order.language, market.languages if market else ()
+
+
 def pay_link_in_conversation(uow: UnitOfWork, conversation_id: str, url: str, now: datetime | None = None) -> PayPage | None:
     """The pay link sent in this conversation under `url` (any provider), or None: the web chat draws it as a card."""
     link = uow.session.scalars(

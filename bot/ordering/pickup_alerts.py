@@ -102,6 +102,7 @@ class PickupNotice:
     total_minor: int
     currency: str
     locale: str
+    language: str | None = None  # the order's (the conversation's when placed): for a conversation that forgot its own
 
     def as_entity(self) -> str:
         """The notice as the trigger_intent entity that carries it to the conversation (JSON)."""
@@ -219,6 +220,7 @@ def _notice_for(uow: UnitOfWork, order: Order, now: datetime) -> PickupNotice:
         total_minor=order.total_minor,
         currency=order.currency,
         locale=details.locale,
+        language=order.language,
     )
 
 

@@ -55,10 +55,12 @@ def place_order(
     now: datetime | None = None,
     hold_policy: HoldPolicy = HoldPolicy(),
     reference_prefix: str = DEFAULT_REFERENCE_PREFIX,
+    language: str | None = None,
 ) -> PlacedOrder:
     """Turns the conversation's cart into an order at one store, holding every line's stock.
 
     The hold is all or nothing: if any line is short, nothing is reserved and the cart is kept.
+    `language` is the conversation's (bot/languages), kept so the pages about the order speak it.
     A pay-by-link order waits `hold_policy.unpaid_minutes` for payment; a pay-at-pickup order is
     held `hold_policy.paid_hours`. A durable timer ("hold_expiry", subject = order id) expires it.
 
@@ -113,6 +115,7 @@ def place_order(
         channel=channel,
         conversation_id=conversation_id,
         contact_phone=contact_phone,
+        language=language,
         created_at=now,
         updated_at=now,
         lines=[

@@ -29,7 +29,7 @@ from bot.payments.sandbox import (
     last4,
     sandbox_provider_of,
 )
-from bot.ordering.pay_links import PaymentOutcome, PayPage, execute_refund, handle_payment_event, pay_page
+from bot.ordering.pay_links import PaymentOutcome, PayPage, execute_refund, handle_payment_event, order_languages, pay_page
 from bot.kernel.shop import Shop
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,15 @@ METHOD_LABELS = {"card": N_("Card"), "bank transfer": N_("Bank transfer")}
 
 
 def _language(request: Request, page: PayPage | None) -> str:
-    """The pay page's language: ?lang= (the web chat adds its own), else the browser's among the market's, else the market's."""
+    """The pay page's language: ?lang= (the web chat adds its own), else the order's (the conversation's when it
+    was placed: a link opened from an SMS has no chat to ask), else the browser's among the market's, else the market's."""
+    return _language_of(request, page.order.language if page is not None else None, page.languages if page is not None else ())
+
+
+def _language_of(request: Request, order_language: str | None, market_languages: tuple[str, ...]) -> str:
     return page_language(
-        asked=request.args.get("lang"), accept_language=request.headers.get("accept-language"),
-        market_languages=page.languages if page is not None else (),
+        asked=request.args.get("lang"), conversation=order_language,
+        accept_language=request.headers.get("accept-language"), market_languages=market_languages,
     )
 
 
@@ -283,14 +288,20 @@ def build_payments_blueprint(
             retailer=retailer, back_to_chat=_from_web(page),
         )
 
+    async def return_page_language(request: Request) -> str:
+        """The language of a page the provider sends the shopper back to (?order=<reference>): the order's."""
+        reference = (request.args.get("order") or "")[:40]
+        order_language, market_languages = await shop.call(order_languages, reference) if reference else (None, ())
+        return _language_of(request, order_language, market_languages)
+
     @blueprint.get("/payments/complete")
     async def after_checkout(request: Request) -> HTTPResponse:
-        with speaking(_language(request, None)):
+        with speaking(await return_page_language(request)):
             return _page(_("Thank you"), _paragraph(_("We'll confirm your payment in the chat.")), retailer=retailer)
 
     @blueprint.get("/payments/cancelled")
     async def checkout_cancelled(request: Request) -> HTTPResponse:
-        with speaking(_language(request, None)):
+        with speaking(await return_page_language(request)):
             return _page(_("Payment cancelled"), _paragraph(_("Nothing was charged. Your link works until the hold runs out.")), retailer=retailer)
 
     @blueprint.post("/webhooks/payments/<provider_name:str>")

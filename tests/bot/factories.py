@@ -114,6 +114,7 @@ def place(
     channel: str = "web",
     contact_phone: str | None = "+447700900123",
     customer_id: int | None = None,
+    language: str | None = None,
 ):  # type: ignore[no-untyped-def]
     """Fills a cart and places it as an order; returns the PlacedOrder."""
     from bot.ordering.cart import add_to_cart
@@ -130,4 +131,5 @@ def place(
         customer_id=customer_id,
         contact_phone=contact_phone,
         now=now,
+        language=language,
     )

@@ -1,7 +1,7 @@
 """In a real browser: the web chat page and the pay page in the shopper's language (issue 19).
 
 The chat page starts in the language the browser asks for and follows the conversation's language as
-replies arrive; the pay page speaks the chat's language (or the browser's, or the market's). Amounts are in
+replies arrive; the pay page speaks the chat's language (or the order's, the browser's, or the market's). Amounts are in
 the market's own format ("Rp 1.889.000"), and axe finds nothing serious in any language.
 """
 
@@ -11,9 +11,12 @@ import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from bot.catalog.inventory import set_on_hand
+from bot.kernel.models import Order, PaymentLink
 from tests.support.accessibility import assert_accessible
+from tests.support.stack import WebShopper
 
 pytestmark = pytest.mark.browser
 
@@ -116,4 +119,39 @@ def test_a_page_asked_for_in_finnish_is_in_finnish(assistant, browser: Browser) 
     )
     assert chat.title() == "Chat: Fellside Outfitters"
     assert_accessible(chat)
+    context.close()
+
+
+def test_a_pay_link_opened_outside_the_chat_speaks_the_orders_language(assistant, browser: Browser) -> None:
+    """A Finnish shopper orders in Manchester and opens the link where nothing says Finnish (as from an SMS on a
+    phone set to English): no chat cookie, no ?lang=, an English browser, a market that speaks only English."""
+    stack, shop = assistant
+    shop.run(set_on_hand, "stockport", "FS-CMP-STV-SLV-OS", 40)
+    shopper = WebShopper(stack.bot_url)
+    try:
+        shopper.say("varaa retkikeitin stockportista")
+        shopper.say("kassalle")
+        shopper.say("1")  # the first choice: pay now by link
+    finally:
+        shopper.close()
+    with shop.uow() as uow:
+        order = uow.session.scalars(select(Order).where(Order.conversation_id == shopper.conversation_id)).one()
+        url = uow.session.scalars(select(PaymentLink.url).where(PaymentLink.order_id == order.id)).one()
+        reference = order.reference
+    assert order.language == "fi"
+
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(url)
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    expect(page.locator("h1")).to_have_text("Maksa tilauksesi")
+    expect(page.get_by_label("Kortin numero")).to_be_visible()
+    assert_accessible(page)
+    # The page the provider returns the shopper to knows the order by its reference.
+    page.goto(f"{stack.bot_url}/payments/complete?order={reference}")
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    expect(page.locator("h1")).to_have_text("Kiitos")
+    # Asked for by name, English still wins.
+    page.goto(f"{url}?lang=en")
+    expect(page.locator("h1")).to_have_text("Pay for your order")
     context.close()

@@ -120,3 +120,30 @@ def test_an_old_schema_with_data_is_upgraded_and_keeps_its_data(database_url: st
         assert version == revisions()[-1]
     finally:
         engine.dispose()
+
+
+def test_orders_gain_a_language_that_older_orders_lack(database_url: str) -> None:
+    """0009: the conversation's language is kept on new orders; orders placed before it keep a null (their
+    pages fall back to the browser's and the market's language), and going back down drops only the column."""
+    config = alembic_config(database_url)
+    command.upgrade(config, "0008")
+    engine = create_engine(database_url, future=True)
+    try:
+        with engine.begin() as connection:
+            insert_old_row(connection, "stores", id="leeds", name="Fellside Leeds", safety_buffer=1)
+            insert_old_row(connection, "orders", reference="FS-OLD001", store_id="leeds", status="pending_payment",
+                           payment_method="link", currency="GBP", total_minor=8999, conversation_id="sms:+447700900123")
+
+        command.upgrade(config, "head")
+        with engine.begin() as connection:
+            insert_old_row(connection, "orders", reference="FS-NEW001", store_id="leeds", status="pending_payment",
+                           payment_method="link", currency="GBP", total_minor=8999, conversation_id="sms:+447700900124", language="fi")
+            languages = connection.execute(text("SELECT reference, language FROM orders ORDER BY reference")).all()
+        assert [tuple(row) for row in languages] == [("FS-NEW001", "fi"), ("FS-OLD001", None)]
+
+        command.downgrade(config, "0008")
+        with engine.connect() as connection:
+            assert "language" not in {column["name"] for column in inspect(connection).get_columns("orders")}
+            assert connection.execute(text("SELECT count(*) FROM orders")).scalar_one() == 2
+    finally:
+        engine.dispose()

@@ -41,6 +41,10 @@ class Order(Base):
     channel = Column(String(20), nullable=False)
     conversation_id = Column(String(160), nullable=False, index=True)
     contact_phone = Column(String(20))
+    # The conversation's language when the order was placed (bot/languages: "en", "id", "fi"): the pay page and
+    # the pages after paying speak it to a browser that says nothing (a pay link opened from an SMS). Null on
+    # orders from before it was kept (migration 0009): those pages fall back to the browser's and the market's.
+    language = Column(String(8))
     cancel_reason = Column(String(240))
     created_at = ts(nullable=False, default=clock.now)
     updated_at = ts(nullable=False, default=clock.now, onupdate=clock.now)
