@@ -130,7 +130,13 @@ def build_webchat_blueprint() -> Blueprint:
             # A blank payload is no payload: forwarding it made Rasa refuse the line and the shopper
             # got a false "system is restarting" apology. The transcript row is the line's inbound id.
             await forward_line(ctx.rasa, conversation_id, forwarded.text.strip() or line.text.strip(), web_message_id(line_id))
-        except RasaUnavailable:
+        except RasaUnavailable as error:
+            if error.timed_out:
+                # Rasa took the line and is still on it (a slow turn under load): the turn replies or
+                # apologises by itself (connectors/_turns.py) and the page streams it. An apology here as
+                # well was a second outcome, and a shopper resending after it had the line done twice.
+                logger.warning("web chat line %s: its turn outlasted the wait (%s)", line_id, error)
+                return response.json({"status": "pending", "id": line_id}, status=202)
             logger.exception("web chat message could not reach Rasa")
             apology = RASA_DOWN_REPLY.format(phone=ctx.shop.settings.support_phone)
             await ctx.shop.call(record_message, conversation_id, WEB_CHANNEL, "bot", apology)

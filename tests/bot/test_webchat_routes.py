@@ -181,3 +181,17 @@ async def test_a_resent_line_is_recorded_and_answered_once(chat: Chat) -> None:
     # Another line with another id is a new line.
     await chat.say("is the fleece in stock", client_id="resend-0002")
     assert len(chat.transcript()) == 2
+
+
+async def test_a_line_whose_turn_outlasts_the_wait_gets_no_apology_beside_its_turns_reply(chat: Chat) -> None:
+    # Rasa took the line but a slow turn (one replica under load) outlasted the bot server's wait: the turn
+    # replies (or apologises) by itself. A "restarting" apology here as well was a second outcome (seen in
+    # the chaos run: apology, then the reply), and the shopper resending after it had the line done twice.
+    async def slow(conversation_id, text, metadata=None, message_id=None):  # type: ignore[no-untyped-def]
+        raise RasaUnavailable("Rasa did not answer /webhooks/webchat/webhook: ", timed_out=True)
+
+    chat.rasa.forward_webchat = slow  # type: ignore[method-assign]
+    reply = await chat.say("reserve 2 of those")
+    line_id = chat.shop.run(messages_after, WEB)[0].id
+    assert (reply.status_code, reply.json()) == (202, {"status": "pending", "id": line_id})
+    assert chat.transcript() == [("user", "reserve 2 of those")]  # no apology: the turn's reply comes

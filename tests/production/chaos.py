@@ -56,6 +56,7 @@ class Figures:
     not_accepted: int = 0  # the line never reached the transcript (nginx's 502 before it was recorded): visible, nothing done
     gave_up: int = 0  # lines with no reply within REPLY_WAIT, sent again (each still counted answered/apologised/lost)
     answered: int = 0
+    apologised_and_answered: int = 0  # of the answered: an apology too (two outcomes for one line)
     apologised: int = 0
     lost: int = 0
     duplicated_side_effects: int = 0
@@ -262,6 +263,8 @@ class Snapshot:
                 replies = [r for r in replies if not r.startswith(NOTICE)]  # a notice is not the line's reply
                 if any(not r.startswith(APOLOGIES) for r in replies):
                     outcomes["answered"] += 1
+                    if any(r.startswith(APOLOGIES) for r in replies):
+                        outcomes["apologised_and_answered"] += 1  # two outcomes for one line
                 elif replies:
                     outcomes["apologised"] += 1
                 else:
@@ -332,6 +335,7 @@ def _count(everyone: list[Shopper], snapshot: Snapshot, figures: Figures) -> Non
     figures.longest_gap_seconds = round(max((g for s in everyone for g in s.gaps), default=0.0), 1)
     outcomes = snapshot.outcomes()
     figures.answered, figures.apologised, figures.lost = outcomes["answered"], outcomes["apologised"], outcomes["lost"]
+    figures.apologised_and_answered = outcomes["apologised_and_answered"]
     orders = snapshot.orders
     per_conversation = Counter(conversation for conversation, *_ in orders)
     figures.orders = len(orders)
