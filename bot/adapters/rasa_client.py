@@ -22,12 +22,15 @@ class RasaUnavailable(RuntimeError):
             the server, or a proxy said no upstream answered): sending it again is safe and may reach
             another replica. False for refusals (4xx) and timeouts (the turn may still be running).
         timed_out: no answer in time: the turn may still be running, and will reply or apologise itself.
+        reached: the request may have reached a replica that then died under it (the connection dropped
+            after sending, or a proxy answered 502/504): its turn may have run, in part or to the end.
     """
 
-    def __init__(self, message: str, retryable: bool = False, timed_out: bool = False) -> None:
+    def __init__(self, message: str, retryable: bool = False, timed_out: bool = False, reached: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.timed_out = timed_out
+        self.reached = reached
 
 
 class RasaClient:
@@ -111,14 +114,18 @@ class RasaClient:
             async with self._http().post(self._base + path, json=body, headers=headers, params=params) as reply:
                 if reply.status >= 400:
                     detail = (await reply.text())[:300]
-                    raise RasaUnavailable(f"Rasa answered {reply.status} to {path}: {detail}", retryable=reply.status in (502, 503, 504))
+                    raise RasaUnavailable(
+                        f"Rasa answered {reply.status} to {path}: {detail}",
+                        retryable=reply.status in (502, 503, 504), reached=reply.status in (502, 504),
+                    )
                 return await reply.json(content_type=None) or {}
         # asyncio.TimeoutError, not the built-in TimeoutError: on Python 3.10 they are different
         # classes, and aiohttp's timeout raised past the built-in one (a slow Rasa gave a 500).
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             retryable = isinstance(error, aiohttp.ClientConnectionError) and not isinstance(error, aiohttp.ServerTimeoutError)
             timed_out = isinstance(error, (asyncio.TimeoutError, aiohttp.ServerTimeoutError))
-            raise RasaUnavailable(f"Rasa did not answer {path}: {error}", retryable=retryable, timed_out=timed_out) from error
+            reached = timed_out or (retryable and not isinstance(error, aiohttp.ClientConnectorError))  # not a refusal
+            raise RasaUnavailable(f"Rasa did not answer {path}: {error}", retryable=retryable, timed_out=timed_out, reached=reached) from error
 
     async def close(self) -> None:
         if self._session is not None:

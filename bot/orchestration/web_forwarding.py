@@ -26,13 +26,17 @@ async def forward_line(rasa: Any, conversation_id: str, text: str, message_id: s
 
     Behind nginx the next try reaches another replica, which finishes the turn: the side effects are
     keyed on the line's id and a turn already answered is not answered again (bot.messaging.turn_effects),
-    so the shopper gets one outcome. Raises RasaUnavailable when every try failed.
+    so the shopper gets one outcome. Raises RasaUnavailable when every try failed; its `reached` is true
+    when any try may have reached a replica that died under it (the turn may have run: not for an apology).
     """
+    reached = False
     for wait in (*FORWARD_RETRY_SECONDS, None):
         try:
             await rasa.forward_webchat(conversation_id, text, message_id=message_id)
             return
         except RasaUnavailable as error:
+            reached = reached or getattr(error, "reached", False)
+            error.reached = reached
             if not error.retryable or wait is None:
                 raise
             logger.warning("web chat line %s: Rasa went away (%s); forwarding it again", message_id, error)

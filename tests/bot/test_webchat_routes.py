@@ -195,3 +195,23 @@ async def test_a_line_whose_turn_outlasts_the_wait_gets_no_apology_beside_its_tu
     line_id = chat.shop.run(messages_after, WEB)[0].id
     assert (reply.status_code, reply.json()) == (202, {"status": "pending", "id": line_id})
     assert chat.transcript() == [("user", "reserve 2 of those")]  # no apology: the turn's reply comes
+
+
+async def test_a_line_whose_replica_died_under_it_is_left_to_a_sweeper_not_apologised_for(chat: Chat) -> None:
+    # The first forward reached a replica that died mid-turn (its add may be saved, its reply written);
+    # the next two found no replica (nginx: "no live upstreams"). Apologising here gave a second outcome
+    # beside the turn's reply, and the shopper's resend added the boots twice (the chaos run through nginx).
+    # The sweeper hands the line, same id, to a replica that is up (tests/bot/test_web_lines.py).
+    errors = [RasaUnavailable("Rasa answered 502", retryable=True, reached=True), RasaUnavailable("refused", retryable=True)] + [
+        RasaUnavailable("refused", retryable=True)
+    ]
+
+    async def dying(conversation_id, text, metadata=None, message_id=None):  # type: ignore[no-untyped-def]
+        raise errors.pop(0)
+
+    chat.rasa.forward_webchat = dying  # type: ignore[method-assign]
+    reply = await chat.say("reserve 2 of those")
+    line_id = chat.shop.run(messages_after, WEB)[0].id
+    assert not errors  # tried three times
+    assert (reply.status_code, reply.json()) == (202, {"status": "pending", "id": line_id})
+    assert chat.transcript() == [("user", "reserve 2 of those")]

@@ -49,3 +49,27 @@ async def test_an_error_answer_is_unavailable(shop: Shop) -> None:
     finally:
         await client.close()
         await runner.cleanup()
+
+
+@pytest.mark.parametrize("answer, reached", [("502", True), ("dropped", True), ("503", False), ("500", False), ("refused", False)])
+async def test_a_failure_says_whether_the_line_may_have_reached_a_replica_that_died(shop: Shop, answer: str, reached: bool) -> None:
+    # 502 (nginx: the upstream died under the request) and a dropped connection: the turn may have run.
+    # 503 (Rasa's own "busy"), 500 and a refused connection: it did not.
+    async def handler(request: web.Request) -> web.Response:
+        if answer == "dropped":
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
+        return web.json_response({"error": "x"}, status=int(answer))
+
+    runner, url = await _fake_rasa(handler)
+    if answer == "refused":
+        await runner.cleanup()  # nothing listens there any more
+    client = RasaClient(dataclasses.replace(shop.settings, rasa_url=url))
+    try:
+        with pytest.raises(RasaUnavailable) as failure:
+            await client.forward_webchat("web-7f3c2a9e-0000-4000-8000-0123456789ab", "hi")
+        assert failure.value.reached is reached
+    finally:
+        await client.close()
+        await runner.cleanup()
