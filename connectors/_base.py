@@ -20,6 +20,7 @@ from bot.kernel.inbound_text import TOO_LONG_REPLY, screen_inbound
 from bot.identity.customers import parse_conversation_id
 from bot.messaging.channel_rules import last_offered_options
 from bot.kernel.shop import Shop, process_shop
+from bot.languages.detection import warm_up_in_background
 from bot.messaging.turn_effects import effect_key, finish_turn
 from connectors._rendering import Option, options_from_buttons, select_option
 from connectors._turns import CountsReplies, run_in_handling_order
@@ -139,6 +140,12 @@ class ChannelInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             self.app = request.app  # its agent holds the lock store the turns take (connectors/_turns.py)
             return await self.handle_webhook(request, on_new_message)
+
+        @webhook.listener("after_server_start")
+        async def warm_up(_app: object, _loop: object) -> None:
+            # Numbered replies detect their language (connectors/_rendering.py) on Rasa's event loop: loading
+            # lingua there at the first one would stall every conversation for seconds.
+            warm_up_in_background()
 
         self.add_routes(webhook)
         return webhook

@@ -358,6 +358,15 @@ def search_products(uow: UnitOfWork, text: str, store_id: str | None = None, lim
     return SearchResult(tuple(hits), constraints.described(), cheapest_instead, best_first, constraints.foreign, currency)
 
 
+@read_only
+def names_a_kind(uow: UnitOfWork, text: str) -> bool:
+    """Whether `text` names a kind of thing the catalogue sells: a category ("footwear") or the last word of a
+    product's name ("boots", "a tent"), near spellings included; "waterproof" or "for kids" alone do not."""
+    index = catalogue_snapshot(uow, "search", _build)
+    heads = index.kinds | {stem_word(normalise_text(doc.name).split()[-1]) for doc in index.docs.values() if doc.name.strip()}
+    return any(set(matches) & heads for _word, matches in _query_tokens(index, text))
+
+
 # "the biggest one", "the warmer one" among products just listed: how each quality is measured.
 _QUALITY_WORDS = (
     ("big", re.compile(r"\b(?:biggest|largest|bigger|larger|roomiest|most room)\b", re.I)),

@@ -31,7 +31,7 @@ from bot.languages.wording import human_list
 from bot.catalog.stock_replies import format_product_options
 from bot.catalog.stock_query import ProductOptions, StockQuery
 from bot.ordering.checkout import quantity_in
-from bot.catalog.search import best_of
+from bot.catalog.search import best_of, names_a_kind
 
 
 def _goal_after(question: Question) -> str:
@@ -73,7 +73,7 @@ def _names_a_slot_value(text: str) -> bool:
     return bool(_SLOT_WORDS.search(text)) or any(colour in text.lower().split() for colour in COMMON_COLOURS)
 
 
-_REFINES = re.compile(r"\b(?:under|below|less than|cheaper than|over|above|more than|between|up to|for (?:kids|children|a child|my (?:son|daughter)))\b", re.I)
+_REFINES = re.compile(r"\b(?:under|below|less than|cheaper than|over|above|more than|between|up to|max|budget|for (?:kids|children|a child|my (?:son|daughter)))\b", re.I)
 _WARMEST = re.compile(r"\b(?:warmest|lightest|waterproofest|most waterproof)\b", re.I)
 _WARMEST_MEANS = {"warmest": "warm insulated", "lightest": "lightweight", "waterproofest": "waterproof", "most waterproof": "waterproof"}
 _CHEAPER = re.compile(r"\b(?:cheap|cheaper|cheapest|less expensive|lower price|budget)\b", re.I)
@@ -180,8 +180,10 @@ async def answer(turn: Turn, question: Question) -> bool:
             turn.heard = replace(turn.heard.as_payload(picked.payload), text=text)  # keep the words: "the red one"
             return await answer(turn, question)
         if question.data.get("query") and _REFINES.search(text) and not named:
-            # "ok what about under 20 then": the same search with the new limit (read first, so it wins).
-            if await offers.browse(turn, goal, f"{text} {question.data['query']}"):
+            # "ok what about under 20 then": the same search with the new limit (read first, so it wins);
+            # "what about boots under 100": a new search, since it names its own kind of thing.
+            new_kind = await turn.shop.call(names_a_kind, text)
+            if await offers.browse(turn, goal, text if new_kind else f"{text} {question.data['query']}"):
                 return True
         warmer = _WARMEST.search(text)
         if warmer and question.data.get("query"):  # "and the warmest?" after "cheapest jacket"

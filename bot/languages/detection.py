@@ -78,6 +78,7 @@ _ASKS_FOR = (
 )
 _detector: LanguageDetector | None = None
 _lock = threading.Lock()
+_warming: threading.Thread | None = None
 
 
 def detector() -> LanguageDetector:
@@ -87,6 +88,28 @@ def detector() -> LanguageDetector:
             languages = (*_LINGUA_SUPPORTED, *_COUNTS_AS, *_OTHERS)
             _detector = LanguageDetectorBuilder.from_languages(*languages).with_preloaded_language_models().build()
     return _detector
+
+
+def warm_up_in_background() -> threading.Thread | None:
+    """Loads what reading a message needs on a daemon thread, once per process; None when already started.
+
+    Built on first use, lingua's models (~5 s of CPU on the 2-core VM, half a minute under load) and the
+    training examples' vocabulary made the first shopper after every start wait, past Rasa's wait for an
+    action under load. Started with the server, the loading overlaps Rasa's own model loading; a message
+    that arrives meanwhile waits on the same lock instead of building a second copy.
+    """
+    global _warming
+
+    def load() -> None:
+        detector()
+        no_word_known("hello there")  # the vocabulary of the examples and the catalogue's names
+
+    with _lock:
+        if _detector is not None or _warming is not None:
+            return None
+        _warming = threading.Thread(target=load, name="languages-warm-up", daemon=True)
+    _warming.start()
+    return _warming
 
 
 @lru_cache(maxsize=None)

@@ -26,6 +26,7 @@ from bot.server.store_routes import build_store_api_blueprint
 from bot.server.webchat_routes import WEB_DIR, build_webchat_blueprint
 from bot.ordering.pay_links import PaymentOutcome
 from bot.kernel.shop import Shop, process_shop, set_process_shop
+from bot.languages.detection import warm_up_in_background
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ def create_app(
     @app.after_server_start
     async def start_sweeper(app: Sanic, _loop: object) -> None:
         app.ctx.sweeper = asyncio.create_task(sweep_forever(app.ctx)) if run_sweeper else None
+        warm_up_in_background()  # the first shopper after a start no longer waits for the language models
 
     @app.before_server_stop
     async def stop_sweeper(app: Sanic, _loop: object) -> None:
