@@ -68,6 +68,7 @@ class Figures:
     notices_doubled: int = 0
     longest_gap_seconds: float = 0.0
     page_saw: Counter = field(default_factory=Counter)  # what nginx answered the web chat and pay POSTs, per request
+    examples: dict = field(default_factory=dict)  # transcripts of up to 5 conversations with a duplicate
 
     def as_json(self) -> str:
         return json.dumps({**asdict(self), "kills": dict(self.kills), "duplicates": dict(self.duplicates), "page_saw": dict(self.page_saw)}, indent=2)
@@ -353,3 +354,8 @@ def _count(everyone: list[Shopper], snapshot: Snapshot, figures: Figures) -> Non
     told = snapshot.told()
     figures.notices_delivered = len(told)
     figures.notices_doubled = sum(n - 1 for n in told.values() if n > 1)
+    # The database goes with the deployment: keep the transcripts of the conversations that went wrong.
+    wrong = {c for c, n in told.items() if n > 1} | {c for c, *_ in orders if per_conversation[c] > 1}
+    wrong |= {c for c, _r, _s, quantity in orders if quantity != QUANTITY} | {c for c, q in snapshot.baskets if q > QUANTITY}
+    for conversation in sorted(wrong)[:5]:
+        figures.examples[conversation] = [f"{a}: {t[:90]}" for c, a, t in snapshot.rows if c == conversation]
