@@ -66,6 +66,11 @@ class PriceLimits:
     foreign: tuple[Decimal, str] | None = None  # ("100", "EUR"): a limit named in a currency the market does not sell in
 
 
+def names_a_price_limit(text: str) -> bool:
+    """Whether `text` (in the engine's English) sets a price limit in any currency: "under 500 ribu", "max 1jt"."""
+    return read_price_limits(text, "GBP")[0] != PriceLimits()
+
+
 def number_value(text: str) -> Decimal:
     """"750.000" -> 750000; "1,5" -> 1.5; "1 500" -> 1500; "59,90" -> 59.90: a separator before the last one
     or two digits is the decimal point, any other groups thousands."""
