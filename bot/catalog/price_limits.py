@@ -34,6 +34,8 @@ MULTIPLIERS = {
     "k": 1000, "rb": 1000, "ribu": 1000, "rebu": 1000, "thousand": 1000, "grand": 1000,
     "jt": 1_000_000, "juta": 1_000_000, "million": 1_000_000,
 }
+# Counted in thousands or millions as only rupiah are ("500 ribu", "1jt"): without a currency, rupiah.
+RUPIAH_MULTIPLIERS = frozenset({"rb", "ribu", "rebu", "jt", "juta"})
 _PREFIX = r"£|€|rp\.?|idr|gbp|eur"
 _SUFFIX = r"£|€|euros?|eur|e|pounds?|quid|gbp|rupiah|rp|idr"
 # "1.500.000", "100 000", "750,000" (groups of three), else "59,90", "1.5", "80".
@@ -87,7 +89,9 @@ def _read(match: re.Match[str], name: str) -> tuple[Decimal, str | None]:
     if multiplier := match.group(f"{name}_mult"):
         value *= MULTIPLIERS[multiplier.lower()]
     named = match.group(f"{name}_pre") or match.group(f"{name}_cur")
-    return value, CURRENCY_WORDS.get(named.lower()) if named else None
+    if named:
+        return value, CURRENCY_WORDS.get(named.lower())
+    return value, "IDR" if multiplier and multiplier.lower() in RUPIAH_MULTIPLIERS else None
 
 
 def read_price_limits(text: str, currency: str) -> tuple[PriceLimits, str]:
