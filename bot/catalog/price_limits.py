@@ -34,6 +34,8 @@ MULTIPLIERS = {
     "k": 1000, "rb": 1000, "ribu": 1000, "rebu": 1000, "thousand": 1000, "grand": 1000,
     "jt": 1_000_000, "juta": 1_000_000, "million": 1_000_000,
 }
+# Counted in thousands or millions as only rupiah are ("500 ribu", "1jt"): without a currency, rupiah.
+RUPIAH_MULTIPLIERS = frozenset({"rb", "ribu", "rebu", "jt", "juta"})
 _PREFIX = r"£|€|rp\.?|idr|gbp|eur"
 _SUFFIX = r"£|€|euros?|eur|e|pounds?|quid|gbp|rupiah|rp|idr"
 # "1.500.000", "100 000", "750,000" (groups of three), else "59,90", "1.5", "80".
@@ -66,6 +68,11 @@ class PriceLimits:
     foreign: tuple[Decimal, str] | None = None  # ("100", "EUR"): a limit named in a currency the market does not sell in
 
 
+def names_a_price_limit(text: str) -> bool:
+    """Whether `text` (in the engine's English) sets a price limit in any currency: "under 500 ribu", "max 1jt"."""
+    return read_price_limits(text, "GBP")[0] != PriceLimits()
+
+
 def number_value(text: str) -> Decimal:
     """"750.000" -> 750000; "1,5" -> 1.5; "1 500" -> 1500; "59,90" -> 59.90: a separator before the last one
     or two digits is the decimal point, any other groups thousands."""
@@ -82,7 +89,9 @@ def _read(match: re.Match[str], name: str) -> tuple[Decimal, str | None]:
     if multiplier := match.group(f"{name}_mult"):
         value *= MULTIPLIERS[multiplier.lower()]
     named = match.group(f"{name}_pre") or match.group(f"{name}_cur")
-    return value, CURRENCY_WORDS.get(named.lower()) if named else None
+    if named:
+        return value, CURRENCY_WORDS.get(named.lower())
+    return value, "IDR" if multiplier and multiplier.lower() in RUPIAH_MULTIPLIERS else None
 
 
 def read_price_limits(text: str, currency: str) -> tuple[PriceLimits, str]:

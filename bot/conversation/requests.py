@@ -42,6 +42,7 @@ from bot.conversation.reading import (
 )
 from bot.conversation.turn import Turn
 from bot.ordering.cart import view_cart
+from bot.catalog.price_limits import names_a_price_limit
 from bot.catalog.search import search_products
 
 # Below this an intent is a guess: the catalogue and the other checks get their say first.
@@ -276,6 +277,9 @@ async def classify(turn: Turn) -> str:
         return "correct"  # "no, I meant blue", "not the puddle one, the padded one"
     kind = KIND_BY_INTENT.get(intent or "", "unknown")
     kind = checked(kind, text)
+    if kind in ("quantity", "remove", "link_phone") and not turn.state.question and names_a_price_limit(text):
+        # "jaket di bawah 1,5 juta", "ada tenda antara 4 jt dan 6 juta?": the numbers are prices, not a quantity
+        kind, confidence = "stock", CONFIDENT
     if _HOW_MANY_LEFT.search(text) and (turn.state.focus.product or query.product_id) and kind not in ("order_status", "view_cart"):
         return "stock"  # "how many are left at altrincham now?"
     faq_sure = kind == "faq" and heard.faq_confidence >= 0.6 and confidence >= 0.45

@@ -55,6 +55,9 @@ def test_a_limit_in_another_currency_is_not_taken_for_the_markets() -> None:
     assert limits == PriceLimits(foreign=(Decimal(100), "EUR"))
     assert rest.split() == ["jacket"]
     assert read_price_limits("under £50", "IDR")[0].foreign == (Decimal(50), "GBP")
+    # "500 ribu" to the Manchester web chat: counted as only rupiah are, so not £500,000.
+    assert read_price_limits(to_english("ada jaket di bawah 500 ribu?", "id"), "GBP")[0].foreign == (Decimal(500_000), "IDR")
+    assert read_price_limits("under 500k", "GBP")[0] == PriceLimits(high=500_000_00, currency="GBP")  # "k" is anyone's
 
 
 @pytest.mark.parametrize(

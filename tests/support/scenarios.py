@@ -89,8 +89,9 @@ class Scenario:
     setup: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] | None = None
     # The shopper's language (English unless the file or scenario says "id" or "fi"): no reply line may be in
-    # another supported language, so an English shopper never gets Indonesian either.
-    language: str = ENGLISH
+    # another supported language, so an English shopper never gets Indonesian either. None: not checked by
+    # detection (a file with its own `language_checks` patterns, written before this check existed).
+    language: str | None = ENGLISH
     phone: str | None = None  # SMS only, from a number of this country ("ID": +62 8…); None: a UK number, web too
 
     @property
@@ -143,6 +144,13 @@ def _phone_country(raw: Any, where: str) -> str | None:
     return country
 
 
+def _scenario_language(raw: dict[str, Any], document: dict[str, Any]) -> str | None:
+    declared = raw.get("language", document.get("language"))
+    if declared:
+        return str(declared)
+    return None if "language_checks" in document else ENGLISH
+
+
 def load_scenarios(paths: Iterable[Path]) -> list[Scenario]:
     """Reads scenario files; raises ValueError naming the file and scenario on a malformed one."""
     scenarios: list[Scenario] = []
@@ -162,7 +170,7 @@ def load_scenarios(paths: Iterable[Path]) -> list[Scenario]:
                     sms=bool(raw.get("sms", False)),
                     setup=dict(raw.get("setup") or {}),
                     after=raw.get("after"),
-                    language=str(raw.get("language", document.get("language")) or ENGLISH),
+                    language=_scenario_language(raw, document),
                     phone=_phone_country(raw.get("phone"), where),
                 )
             )

@@ -61,3 +61,13 @@ async def test_a_price_limit_makes_an_unclassified_message_a_shopping_request(ca
     chat = Chat(catalog_shop, JAKARTA_SMS, "sms")
     said = await chat.say("sepatu max 1jt", "out_of_scope", 0.5)
     assert "Moorland Wellington Boot" in said and "Rp\xa0839.000" in said and "Trailblazer" not in said
+
+
+async def test_a_limit_read_as_a_quantity_change_is_still_browsing(catalog_shop: Shop) -> None:
+    # The classifier reads the numbers as a new quantity (change_quantity, 1.0 and 0.83 in the trained model).
+    chat = Chat(catalog_shop, JAKARTA_SMS, "sms")
+    said = await chat.say("jaket di bawah 1,5 juta", "change_quantity", 1.0, entities={"product": "jaket"})
+    assert "Packaway Rain Jacket" in said and "keranjang" not in said.lower()
+    said = await Chat(catalog_shop, JAKARTA_SMS, "sms").say("ada tenda antara 4 jt dan 6 juta?", "change_quantity", 0.83,
+                                                            entities={"product": "tenda", "quantity": "4"})
+    assert "Ridgeback 2-Person Tent" in said and "Rp\xa04.829.000" in said and "Borrowdale" not in said
