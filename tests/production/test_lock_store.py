@@ -123,6 +123,31 @@ async def test_a_live_holder_keeps_its_turn_beyond_the_lease(redis_url: str, pre
     assert order == ["slow holder done", "next"]
 
 
+async def test_the_wait_for_a_turn_does_not_count_against_the_longest_hold(redis_url: str, prefix: str) -> None:
+    # A loaded machine: a turn queued behind a slow one holds the lock for less than max_hold, but its
+    # wait plus its hold is more. Counted from the issue, its ticket lapsed while its turn still ran and
+    # the next turn of the conversation ran beside it (the chaos run: a payment notice said twice).
+    first, second, third = (AtomicRedisLockStore(url=redis_url, key_prefix=prefix, lease_seconds=0.9, max_hold_seconds=3) for _ in range(3))
+    events: list[str] = []
+    first_holds, second_waits, second_holds = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def turn(store: AtomicRedisLockStore, name: str, seconds: float, holding: asyncio.Event) -> None:
+        async with store.lock("shopper-5"):
+            holding.set()
+            events.append(f"{name} starts")
+            await asyncio.sleep(seconds)
+            events.append(f"{name} ends")
+
+    slow = asyncio.create_task(turn(first, "first", 2.4, first_holds))
+    await first_holds.wait()
+    queued = asyncio.create_task(turn(second, "second", 2.4, second_holds))  # waits 2.4 s, then holds 2.4 s
+    second_waits.set()
+    await second_holds.wait()
+    await turn(third, "third", 0, asyncio.Event())  # asks while the second holds (4.8 s after its issue)
+    await asyncio.gather(slow, queued)
+    assert events == ["first starts", "first ends", "second starts", "second ends", "third starts", "third ends"]
+
+
 async def test_conversations_do_not_wait_for_each_other(redis_url: str, prefix: str) -> None:
     first, second = two_replicas(redis_url, prefix)
     async with first.lock("shopper-a"):
