@@ -20,7 +20,8 @@ from bot.conversation.state import DialogueState
 from bot.conversation.turn import Turn
 from bot.ordering.rules import OrderNotFound
 from bot.ordering.notice_replies import format_notice
-from bot.ordering.notices import KIND_BY_INTENT, NOTICE_FACTS
+from bot.messaging.transcript import said_already
+from bot.ordering.notices import KIND_BY_INTENT, NOTICE_ATTEMPT, NOTICE_FACTS
 from bot.ordering.pickup_alerts import PickupNotice, pickup_notice
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,18 @@ async def tell(turn: Turn) -> None:
         log.warning("notice %s for unknown order %r", intent, reference)
         return
     text = format_notice(kind, notice, turn.heard.channel)
+    if text and _redelivered(turn) and await turn.shop.call(said_already, turn.conversation_id, text):
+        # The replica that said it died before saving the tracker that remembers the key (seen in the chaos run).
+        log.info("notice %s delivered again to %s: already in the transcript", key, turn.conversation_id)
+        return
     if text:
         turn.say(text)
+
+
+def _redelivered(turn: Turn) -> bool:
+    """A later delivery of the notice: only then can it have been said already (the first costs no look-up)."""
+    attempt = turn.heard.entity(NOTICE_ATTEMPT) or "1"
+    return not turn.heard.tapped and attempt.isdigit() and int(attempt) > 1
 
 
 async def in_order_language(shop: Shop, heard: Heard, state: DialogueState) -> DialogueState:

@@ -100,6 +100,16 @@ def messages_after(uow: UnitOfWork, conversation_id: str, after_id: int = 0, lim
 
 
 @read_only
+def said_already(uow: UnitOfWork, conversation_id: str, text: str) -> bool:
+    """Whether the assistant has already said exactly `text` in the conversation (as the transcript keeps it)."""
+    return uow.session.scalar(
+        select(ChatMessage.id)
+        .where(ChatMessage.conversation_id == conversation_id, ChatMessage.author == "bot", ChatMessage.text == mask_card_numbers(text))
+        .limit(1)
+    ) is not None
+
+
+@read_only
 def transcript_line(uow: UnitOfWork, line_id: int) -> TranscriptLine | None:
     """One line by its id; None when there is no such row (a shopper's line moved by its turn has a new id)."""
     row = uow.session.get(ChatMessage, line_id)

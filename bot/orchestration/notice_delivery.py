@@ -13,6 +13,7 @@ from bot.kernel.shop import Shop
 from bot.ordering.notices import (
     DeliveryPolicy,
     DeliveryReport,
+    NOTICE_ATTEMPT,
     NOTICE_FACTS,
     NOTICE_KINDS,
     due_notices,
@@ -70,7 +71,7 @@ async def deliver_due_notices(
     report = DeliveryReport()
     for notice in await shop.call(due_notices, now, limit, policy, kinds, subject, notice_facts):
         label = notice_key(notice.kind, notice.subject)
-        entities = {"order_reference": notice.order_reference, "notice_key": notice.key}
+        entities = {"order_reference": notice.order_reference, "notice_key": notice.key, NOTICE_ATTEMPT: str(notice.attempt)}
         if notice.facts is not None:
             entities[NOTICE_FACTS] = notice.facts  # read with the claim: the conversation words it without a look-up
         try:

@@ -18,7 +18,10 @@ Delivery (`bot.orchestration.notice_delivery.deliver_due_notices`, run by every 
 At least once means a notice can reach Rasa twice: the sweeper may die after Rasa took it and before the
 row was marked sent. Each push therefore carries a dedupe key (`notice_key` = kind:subject, unique like
 the row itself), and the conversation remembers the keys it has already said (`DialogueState.notices`,
-saved with the turn that said them), so the second push says nothing.
+saved with the turn that said them), so the second push says nothing. A Rasa replica can also die after
+its turn said the notice and before it saved the tracker that remembers the key: a later attempt
+(`notice_attempt` > 1) therefore also looks in the transcript, where the saying was written, before
+saying it again.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ NOTICE_KINDS = tuple(NOTICE_INTENTS)
 KIND_BY_INTENT = {intent: kind for kind, intent in NOTICE_INTENTS.items()}
 # The trigger_intent entity carrying what a notice says, read with its claim (bot/conversation/notices.py).
 NOTICE_FACTS = "notice_facts"
+# Which delivery of the notice this is (1 = the first); a later one may follow a replica that said it and died.
+NOTICE_ATTEMPT = "notice_attempt"
 # A subject is the order reference, or "reference/event id" for notices an order can have several of.
 SUBJECT_SEPARATOR = "/"
 OPTED_OUT_NOTE = "not sent: {phone} opted out (STOP)"

@@ -144,7 +144,7 @@ def test_staff_sign_in_and_mark_an_order_ready(dashboard: ServerThread, browser:
     # The alert carries what it says, read when it was claimed (the conversation words it without re-reading).
     facts = json.loads(entities.pop("notice_facts"))
     assert (sender, intent, channel) == ("sms:+447700900123", "EXTERNAL_order_ready", "sms")
-    assert entities == {"order_reference": placed.reference, "notice_key": f"ready_alert:{placed.reference}"}
+    assert entities == {"order_reference": placed.reference, "notice_key": f"ready_alert:{placed.reference}", "notice_attempt": "1"}
     assert (facts["reference"], facts["status"], facts["amount_due_minor"], facts["currency"]) == (placed.reference, "ready", 8999, "GBP")
 
     # Search by phone, then hand over with a wrong and then the right code.

@@ -107,3 +107,26 @@ async def test_payment_news_says_what_the_outbox_read_when_it_claimed_it(shop: S
     assert await Chat(shop).notice("EXTERNAL_payment_received", order_reference=placed.reference) == ""
     assert await Chat(shop).notice("EXTERNAL_payment_received", order_reference=placed.reference, notice_facts=facts) == read_now
     assert await Chat(shop).notice("EXTERNAL_payment_refunded", order_reference=placed.reference, notice_facts=facts) == refund_now
+
+
+async def test_a_later_delivery_already_in_the_transcript_is_not_said_again(shop: Shop) -> None:
+    """A Rasa replica said the notice (the transcript has it) and died before saving the tracker that remembers
+    its key: the retry reaches a conversation that does not remember it, and must still not say it twice."""
+    from bot.messaging.transcript import record_message
+
+    seed_small_shop(shop)
+    placed = place(shop, "web-1", {"JKT-NVY-M": 1}, payment_method="link")
+    key = f"payment_received:{placed.reference}"
+    first = await Chat(shop).notice("EXTERNAL_payment_received", order_reference=placed.reference, notice_key=key, notice_attempt=1)
+    assert first.startswith(f"Payment received for {placed.reference}")
+    # A first delivery is said without a look-up, even where an identical line exists (it cannot be a repeat).
+    shop.run(record_message, Chat(shop).conversation_id, "web", "bot", first)
+    assert await Chat(shop).notice("EXTERNAL_payment_received", order_reference=placed.reference, notice_key=key, notice_attempt=1) == first
+
+    lost_tracker = Chat(shop)
+    assert await lost_tracker.notice("EXTERNAL_payment_received", order_reference=placed.reference, notice_key=key, notice_attempt=2) == ""
+    assert key in lost_tracker.state.notices  # acknowledged, so the outbox settles it
+    # Another conversation, or a notice not said yet, is told on a retry as before.
+    assert (await Chat(shop, SMS, "sms").notice("EXTERNAL_payment_received", order_reference=placed.reference, notice_key=key, notice_attempt=2)) != ""
+    failed = await Chat(shop).notice("EXTERNAL_payment_failed", order_reference=placed.reference, notice_key=f"payment_failed:{placed.reference}/e1", notice_attempt=3)
+    assert failed.startswith(f"The payment for {placed.reference}")
