@@ -42,14 +42,15 @@ def test_buttons_answer_the_forms_question(assistant, browser: Browser) -> None:
     expect(page.locator("#status")).to_have_text("online", timeout=15_000)
     page.fill("#text", "is the kinder fleece in stock at arndale")
     page.press("#text", "Enter")
-    navy = page.locator(".msg--bot").last.get_by_role("button", name="Navy")
+    # The question's own message, not "the last one": the size question may already follow the click.
+    navy = page.locator(".msg--bot", has_text="Which colour").get_by_role("button", name="Navy")
     expect(navy).to_be_visible(timeout=30_000)
     navy.click()
     # The colour question is answered: none of its buttons can be pressed again.
     expect(navy).to_be_disabled()
     expect(navy).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_role("button", name="Grey")).to_be_disabled()
-    medium = page.locator(".msg--bot").last.get_by_role("button", name="M", exact=True)
+    medium = page.locator(".msg--bot", has_text="What size").get_by_role("button", name="M", exact=True)
     expect(medium).to_be_visible(timeout=30_000)
     medium.click()
     expected = format_stock_answer(shop.run(check_stock, "FS-FLC-KIN", "arndale", "Navy", "M"))
