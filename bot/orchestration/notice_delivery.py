@@ -8,6 +8,7 @@ import logging
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.adapters.rasa_client import RasaUnavailable
 from bot.kernel import clock
 from bot.kernel.shop import Shop
 from bot.ordering.notices import (
@@ -85,6 +86,8 @@ async def deliver_due_notices(
                 raise NotSaid("Rasa took the notice but the conversation did not handle it (action server down, or paused)")
         except Exception as error:  # noqa: BLE001 - any failure is retried later and shown to staff
             log.warning("notice %s failed (attempt %s): %s", label, notice.attempt, error)
+            if isinstance(error, RasaUnavailable) and not (error.reached or error.timed_out):
+                report.unreachable = True
             retrying = await shop.call(record_notice_failure, notice.timer_id, error, now, policy)
             (report.retrying if retrying else report.given_up).append(label)
             continue

@@ -123,6 +123,7 @@ class DeliveryReport:
     sent: list[str] = field(default_factory=list)
     retrying: list[str] = field(default_factory=list)
     given_up: list[str] = field(default_factory=list)
+    unreachable: bool = False  # a push reached no Rasa at all (refused): this replica's Rasa is down
 
 
 

@@ -328,3 +328,32 @@ async def test_a_notice_rasa_took_but_the_conversation_did_not_handle_is_retried
     assert first.retrying == [f"ready_alert:{reference}"] and "did not handle" in (shop.run(alert_problems, "leeds")[0].last_error or "")
     second = await deliver_due_alerts(shop, rasa, READY_AT + timedelta(seconds=30))
     assert second.sent == [f"ready_alert:{reference}"] and len(rasa.calls) == 2
+
+
+async def test_a_sweeper_whose_rasa_refuses_leaves_the_outbox_to_the_other_replicas(shop: Shop) -> None:
+    """Its Rasa down, a sweeper claimed each retry first (it polls in step with the retry time it set) and
+    failed it again, so the replica whose Rasa was up never got the notice. It now pauses notice delivery."""
+    import time
+    from types import SimpleNamespace
+
+    from sqlalchemy import update
+
+    from bot.kernel import clock
+    from bot.orchestration import sweep
+
+    reference = _ready_order(shop, now=clock.now() - timedelta(minutes=1))
+    ctx = SimpleNamespace(shop=shop, rasa=FakeRasa(fail=1), signals=None)
+    await sweep.deliver_notices(ctx)
+    assert ctx.notices_paused_until > time.monotonic() and ctx.rasa.calls == []
+
+    def due_now() -> None:
+        with shop.uow() as uow:
+            uow.session.execute(update(Timer).where(Timer.subject == reference, Timer.kind == READY_ALERT).values(due_at=clock.now() - timedelta(seconds=1)))
+            uow.commit()
+
+    due_now()
+    await sweep.deliver_notices(ctx)  # due, but this replica's Rasa just refused: left for another sweeper
+    assert ctx.rasa.calls == []
+    ctx.notices_paused_until = 0.0  # the pause over
+    await sweep.deliver_notices(ctx)
+    assert [intent for _c, intent, _e, _o in ctx.rasa.calls] == ["EXTERNAL_order_ready"]
