@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -64,6 +65,16 @@ def pg_shop() -> Iterator[Shop]:
             yield shop
         finally:
             shop.close()
+
+
+@pytest.fixture
+def catalog_copy(tmp_path: Path) -> Path:
+    """A copy of the demo catalogue's files that a test may edit (a retailer adding a market, say)."""
+    from tests.bot import CATALOG_DIR
+
+    target = tmp_path / "catalog"
+    shutil.copytree(CATALOG_DIR, target)
+    return target
 
 
 @pytest.fixture

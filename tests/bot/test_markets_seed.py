@@ -9,7 +9,7 @@ import pytest
 from bot.kernel.models import Inventory, Market, MarketPrice, Store
 from bot.catalog.seed import CatalogFileError, load_catalog
 from bot.kernel.shop import Shop
-from tests.bot.test_seed import catalog_copy, csv_rows, write_rows  # noqa: F401 - catalog_copy is a fixture
+from tests.bot.test_seed import csv_rows, write_rows
 
 
 def test_the_demo_has_jakarta_next_to_manchester(catalog_shop: Shop) -> None:

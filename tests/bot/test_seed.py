@@ -45,13 +45,6 @@ def count(shop: Shop, model: type) -> int:
         return uow.session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.fixture
-def catalog_copy(tmp_path: Path) -> Path:
-    target = tmp_path / "catalog"
-    shutil.copytree(CATALOG_DIR, target)
-    return target
-
-
 def test_first_load_inserts_every_row_of_every_file(shop: Shop) -> None:
     started = time.perf_counter()
     report = shop.run(load_catalog, CATALOG_DIR)
