@@ -98,6 +98,7 @@ class _SearchIndex:
     idf: dict[str, float]
     colours: dict[str, str]  # word -> catalogue colour
     kinds: frozenset[str]  # category tokens: the words that say what kind of thing ("trousers", "jacket")
+    heads: frozenset[str]  # the kinds and the last word of each product's name ("boot", "tent")
     currency: str  # the variants' own currency (of most products): limits without a market are read in it
 
 
@@ -151,9 +152,10 @@ def _build(uow: UnitOfWork) -> _SearchIndex:
     colour_words = {colour: colour for colour in all_colours}
     colour_words.update({synonym: target for synonym, target in _COLOUR_SYNONYMS.items() if target in all_colours})
     kinds = frozenset(token for doc in docs.values() for token in doc.fields["category"])
+    heads = kinds | {stem_word(normalise_text(doc.name).split()[-1]) for doc in docs.values() if normalise_text(doc.name).split()}
     by_currency = Counter(doc.currency for doc in docs.values())
     currency = by_currency.most_common(1)[0][0] if by_currency else "GBP"
-    return _SearchIndex(docs, postings, tagged, tuple(sorted(postings)), idf, colour_words, kinds, currency)
+    return _SearchIndex(docs, postings, tagged, tuple(sorted(postings)), idf, colour_words, kinds, heads, currency)
 
 
 def _query_tokens(index: _SearchIndex, rest: str) -> list[tuple[str, dict[str, float]]]:
@@ -363,8 +365,7 @@ def names_a_kind(uow: UnitOfWork, text: str) -> bool:
     """Whether `text` names a kind of thing the catalogue sells: a category ("footwear") or the last word of a
     product's name ("boots", "a tent"), near spellings included; "waterproof" or "for kids" alone do not."""
     index = catalogue_snapshot(uow, "search", _build)
-    heads = index.kinds | {stem_word(normalise_text(doc.name).split()[-1]) for doc in index.docs.values() if doc.name.strip()}
-    return any(set(matches) & heads for _word, matches in _query_tokens(index, text))
+    return any(set(matches) & index.heads for _word, matches in _query_tokens(index, text))
 
 
 # "the biggest one", "the warmer one" among products just listed: how each quality is measured.
