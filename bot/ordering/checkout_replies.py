@@ -66,7 +66,8 @@ def format_review(review: OrderReview, store_name: str) -> str:
     return text
 
 
-def local_time(moment: datetime, locale: str = "en_GB", tz: str = "Europe/London") -> str:
+def local_time(moment: datetime, locale: str = "en_GB", tz: str | None = "Europe/London") -> str:
+    """"Mon 17 Jun 18:00" in `tz` (None: the moment's own time zone) and the language being spoken."""
     return format_datetime(moment, "EEE d MMM HH:mm", tzinfo=tz, locale=locale_for(locale))
 
 

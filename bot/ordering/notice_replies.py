@@ -8,13 +8,14 @@ held. Times are the store's local times.
 
 from __future__ import annotations
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 
 from bot.identity.customers import PHONE_CHANNELS
 from bot.languages import _
 from bot.languages.catalogue import locale_for
 from bot.kernel.money import format_money
 from bot.catalog.store_replies import format_hours
+from bot.ordering.checkout_replies import local_time
 from bot.ordering.notices import HOLD_EXPIRED, PAYMENT_FAILED, PAYMENT_RECEIVED, PAYMENT_REFUNDED
 from bot.ordering.pickup_alerts import HOLD_ENDING, PICKUP_REMINDER, READY_ALERT, PickupNotice
 
@@ -67,8 +68,7 @@ def format_hold_ending(notice: PickupNotice) -> str:
 
 
 def _held(notice: PickupNotice) -> str:
-    # held_until is already the store's local time; the weekday and month in the language being spoken.
-    return format_datetime(notice.held_until, "EEE d MMM HH:mm", locale=locale_for())
+    return local_time(notice.held_until, tz=None)  # held_until is already the store's local time
 
 
 def format_payment_received(notice: PickupNotice, channel: str | None = None) -> str:
